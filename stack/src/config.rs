@@ -1,0 +1,440 @@
+//! The configuration of one stage: the typed values the photo-app template is built from.
+//!
+//! Every field is a type that can only hold a valid value, so the template builder never
+//! re-checks its input. Parsing `deployer.toml` into these types is the deployer's job.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::StackError;
+
+/// Defines a string newtype that is validated once, on construction.
+macro_rules! validated_string {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The value as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = StackError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let check: fn(&str) -> Result<(), &'static str> = $check;
+                match check(s) {
+                    Ok(()) => Ok(Self(s.to_owned())),
+                    Err(why) => Err(StackError::InvalidValue {
+                        what: $what,
+                        value: s.to_owned(),
+                        why,
+                    }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+validated_string!(
+    /// A stage name: lowercase letters, digits and hyphens, starting with a letter, at most 16
+    /// characters (it becomes part of resource names that AWS limits in length).
+    StageName,
+    "stage name",
+    |s| {
+        if s.is_empty() || s.len() > 16 {
+            return Err("must be 1 to 16 characters");
+        }
+        if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return Err("must start with a lowercase letter");
+        }
+        if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            return Err("may contain only lowercase letters, digits and hyphens");
+        }
+        if s.ends_with('-') {
+            return Err("must not end with a hyphen");
+        }
+        Ok(())
+    }
+);
+
+validated_string!(
+    /// An AWS region code such as `eu-west-1`.
+    Region,
+    "region",
+    |s| {
+        let parts: Vec<&str> = s.split('-').collect();
+        let ok = parts.len() >= 3
+            && parts.iter().all(|p| !p.is_empty())
+            && parts[..parts.len() - 1]
+                .iter()
+                .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
+            && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
+        if ok { Ok(()) } else { Err("must look like `eu-west-1`") }
+    }
+);
+
+validated_string!(
+    /// A twelve-digit AWS account id.
+    AccountId,
+    "account id",
+    |s| {
+        if s.len() == 12 && s.chars().all(|c| c.is_ascii_digit()) {
+            Ok(())
+        } else {
+            Err("must be exactly 12 digits")
+        }
+    }
+);
+
+validated_string!(
+    /// An e-mail address for alarm notifications.
+    EmailAddress,
+    "e-mail address",
+    |s| {
+        match s.split_once('@') {
+            Some((local, domain))
+                if !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !s.chars().any(|c| c.is_whitespace()) =>
+            {
+                Ok(())
+            }
+            _ => Err("must look like `name@example.com`"),
+        }
+    }
+);
+
+validated_string!(
+    /// A fully qualified domain name for the site, such as `photos.example.com`.
+    DomainName,
+    "domain name",
+    |s| {
+        let labels_ok = s.split('.').count() >= 2
+            && s.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            });
+        if labels_ok && s.len() <= 253 {
+            Ok(())
+        } else {
+            Err("must be a lowercase fully qualified domain name")
+        }
+    }
+);
+
+validated_string!(
+    /// The ARN of an ACM certificate. CloudFront only accepts certificates from `us-east-1`.
+    CertificateArn,
+    "certificate ARN",
+    |s| {
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        if parts.len() != 6
+            || parts[0] != "arn"
+            || !parts[1].starts_with("aws")
+            || parts[2] != "acm"
+            || !parts[5].starts_with("certificate/")
+        {
+            return Err("must be an ACM certificate ARN");
+        }
+        if parts[3] != "us-east-1" {
+            return Err("CloudFront needs a certificate in `us-east-1`");
+        }
+        Ok(())
+    }
+);
+
+/// The instruction set the functions are built for and run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Architecture {
+    /// `x86_64`.
+    X86_64,
+    /// `arm64` (Graviton): cheaper per GB-second.
+    Arm64,
+}
+
+impl Architecture {
+    /// The value Lambda's `Architectures` property takes.
+    pub fn lambda_name(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+impl FromStr for Architecture {
+    type Err = StackError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "x86_64" => Ok(Architecture::X86_64),
+            "arm64" => Ok(Architecture::Arm64),
+            _ => Err(StackError::InvalidValue {
+                what: "architecture",
+                value: s.to_owned(),
+                why: "must be `x86_64` or `arm64`",
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Architecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.lambda_name())
+    }
+}
+
+/// Lambda memory in MiB: 128 to 10,240.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MemoryMb(u32);
+
+impl MemoryMb {
+    /// Checks that `mb` is a memory size Lambda accepts.
+    pub fn new(mb: u32) -> Result<Self, StackError> {
+        if (128..=10_240).contains(&mb) {
+            Ok(Self(mb))
+        } else {
+            Err(StackError::InvalidValue {
+                what: "memory size",
+                value: mb.to_string(),
+                why: "must be between 128 and 10240 MiB",
+            })
+        }
+    }
+
+    /// The size in MiB.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// Lambda timeout in seconds: 1 to 900.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeoutSeconds(u32);
+
+impl TimeoutSeconds {
+    /// Checks that `seconds` is a timeout Lambda accepts.
+    pub fn new(seconds: u32) -> Result<Self, StackError> {
+        if (1..=900).contains(&seconds) {
+            Ok(Self(seconds))
+        } else {
+            Err(StackError::InvalidValue {
+                what: "timeout",
+                value: seconds.to_string(),
+                why: "must be between 1 and 900 seconds",
+            })
+        }
+    }
+
+    /// The timeout in seconds.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// A CloudWatch Logs retention period; only the values CloudWatch accepts can be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogRetentionDays(u32);
+
+impl LogRetentionDays {
+    /// The retention periods CloudWatch Logs accepts, in days.
+    pub const ALLOWED: [u32; 22] = [
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+        2922, 3288, 3653,
+    ];
+
+    /// Checks that `days` is a retention CloudWatch Logs accepts.
+    pub fn new(days: u32) -> Result<Self, StackError> {
+        if Self::ALLOWED.contains(&days) {
+            Ok(Self(days))
+        } else {
+            Err(StackError::InvalidValue {
+                what: "log retention",
+                value: days.to_string(),
+                why: "must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 days",
+            })
+        }
+    }
+
+    /// The retention in days.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// How one function runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FunctionSettings {
+    /// Memory, which also scales the CPU share.
+    pub memory: MemoryMb,
+    /// The longest one invocation may run.
+    pub timeout: TimeoutSeconds,
+}
+
+/// A custom domain for the site, served by CloudFront with an ACM certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomDomain {
+    /// The site's host name.
+    pub name: DomainName,
+    /// A certificate in `us-east-1` covering `name`.
+    pub certificate_arn: CertificateArn,
+}
+
+/// Limits the photo service enforces; passed to the functions as environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppLimits {
+    /// The largest original a user may upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// How many bytes of originals one user may store.
+    pub quota_bytes: u64,
+    /// The longest a share link may live, in days.
+    pub max_share_days: u32,
+}
+
+/// API Gateway throttling for the whole stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttling {
+    /// Steady-state requests per second.
+    pub rate_limit: u32,
+    /// Requests allowed in a burst.
+    pub burst_limit: u32,
+}
+
+/// Everything the photo-app template depends on for one stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageConfig {
+    /// The stage's name; it prefixes the stack and its resources.
+    pub name: StageName,
+    /// The region the stage is deployed to.
+    pub region: Region,
+    /// The account the stage must be deployed to, when pinned.
+    pub account_id: Option<AccountId>,
+    /// The functions' instruction set.
+    pub architecture: Architecture,
+    /// The HTTP API function.
+    pub api: FunctionSettings,
+    /// The thumbnail function.
+    pub thumbnail: FunctionSettings,
+    /// How long function and API logs are kept.
+    pub log_retention: LogRetentionDays,
+    /// Where alarms are e-mailed, if anywhere.
+    pub alarm_email: Option<EmailAddress>,
+    /// Whether deploying asks for confirmation.
+    pub protected: bool,
+    /// The site's custom domain, if any.
+    pub domain: Option<CustomDomain>,
+    /// Whether the photo bucket, the table and the user pool survive deleting the stack.
+    pub retain_data: bool,
+    /// Limits the photo service enforces.
+    pub limits: AppLimits,
+    /// API Gateway throttling.
+    pub throttling: Throttling,
+}
+
+impl StageConfig {
+    /// A stage with the defaults the deployer uses for anything `deployer.toml` leaves out.
+    pub fn with_defaults(name: StageName, region: Region) -> Self {
+        StageConfig {
+            name,
+            region,
+            account_id: None,
+            architecture: Architecture::Arm64,
+            api: FunctionSettings {
+                memory: MemoryMb(512),
+                timeout: TimeoutSeconds(10),
+            },
+            thumbnail: FunctionSettings {
+                memory: MemoryMb(1024),
+                timeout: TimeoutSeconds(60),
+            },
+            log_retention: LogRetentionDays(30),
+            alarm_email: None,
+            protected: false,
+            domain: None,
+            retain_data: true,
+            limits: AppLimits {
+                max_upload_bytes: 50 * 1024 * 1024,
+                quota_bytes: 5 * 1024 * 1024 * 1024,
+                max_share_days: 30,
+            },
+            throttling: Throttling {
+                rate_limit: 50,
+                burst_limit: 100,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check<T: FromStr<Err = StackError>>(input: &str, ok: bool) {
+        assert_eq!(T::from_str(input).is_ok(), ok, "{input}");
+    }
+
+    #[test]
+    fn stage_names() {
+        check::<StageName>("dev", true);
+        check::<StageName>("prod-eu1", true);
+        check::<StageName>("", false);
+        check::<StageName>("Prod", false);
+        check::<StageName>("1dev", false);
+        check::<StageName>("dev_1", false);
+        check::<StageName>("dev-", false);
+        check::<StageName>("abcdefghijklmnopq", false);
+    }
+
+    #[test]
+    fn regions_accounts_and_domains() {
+        check::<Region>("eu-west-1", true);
+        check::<Region>("us-gov-west-1", true);
+        check::<Region>("eu-west", false);
+        check::<Region>("EU-west-1", false);
+        check::<AccountId>("123456789012", true);
+        check::<AccountId>("12345678901", false);
+        check::<AccountId>("12345678901a", false);
+        check::<DomainName>("photos.example.com", true);
+        check::<DomainName>("localhost", false);
+        check::<DomainName>("-a.example.com", false);
+        check::<EmailAddress>("ops@example.com", true);
+        check::<EmailAddress>("ops@example", false);
+        check::<CertificateArn>(
+            "arn:aws:acm:us-east-1:123456789012:certificate/0b1f2a3c-aaaa-bbbb-cccc-111122223333",
+            true,
+        );
+        check::<CertificateArn>(
+            "arn:aws:acm:eu-west-1:123456789012:certificate/0b1f2a3c-aaaa-bbbb-cccc-111122223333",
+            false,
+        );
+        check::<Architecture>("arm64", true);
+        check::<Architecture>("aarch64", false);
+    }
+
+    #[test]
+    fn numeric_limits() {
+        assert!(MemoryMb::new(127).is_err());
+        assert!(MemoryMb::new(128).is_ok());
+        assert!(MemoryMb::new(10_241).is_err());
+        assert!(TimeoutSeconds::new(0).is_err());
+        assert!(TimeoutSeconds::new(900).is_ok());
+        assert!(LogRetentionDays::new(30).is_ok());
+        assert!(LogRetentionDays::new(31).is_err());
+    }
+}
