@@ -1,1 +1,82 @@
-fn main() {}
+//! Developer automation: `cargo xtask <task>`. The product is `deployer`; this serves developers.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+mod oracles;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  test      install what the tests need, then run the whole test suite (what CI runs)
+  oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
+";
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(task) = args.first() else {
+        eprint!("{USAGE}");
+        std::process::exit(2);
+    };
+    match task.as_str() {
+        "test" => test(&args[1..]),
+        "oracles" => oracles::install_all(&target_dir()),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown task `{other}`\n\n{USAGE}"),
+    }
+}
+
+/// Installs the oracles, then runs every test in the workspace.
+fn test(extra: &[String]) -> Result<()> {
+    let target = target_dir();
+    oracles::install_all(&target)?;
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(workspace_root())
+        .args(["test", "--workspace", "--locked"])
+        .args(extra)
+        .env("ORACLES_DIR", target.join("oracles"));
+    run_checked(&mut cmd)
+}
+
+/// The workspace root: xtask lives one level below it.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits below the workspace root")
+        .to_path_buf()
+}
+
+/// Cargo's target directory, honouring `CARGO_TARGET_DIR`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// The cargo that runs this xtask.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Runs a command, failing with the command line when it does not exit 0.
+pub fn run_checked(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
