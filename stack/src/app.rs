@@ -27,7 +27,8 @@ use crate::cfn::cloudfront::{
 use crate::cfn::cloudwatch::{Alarm, Dashboard, Dimension};
 use crate::cfn::cognito::{
     AccountRecoverySetting, AdminCreateUserConfig, PasswordPolicy, Policies, RecoveryOption,
-    TokenValidityUnits, UserPool, UserPoolClient, UsernameConfiguration,
+    TokenValidityUnits, UserAttributeUpdateSettings, UserPool, UserPoolClient,
+    UsernameConfiguration,
 };
 use crate::cfn::dynamodb::{
     AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, PointInTimeRecovery, Projection,
@@ -473,6 +474,10 @@ fn user_pool(
             admin_create_user_config: AdminCreateUserConfig {
                 allow_admin_create_user_only: false,
             },
+            // A changed e-mail address (the username) is used only once verified.
+            user_attribute_update_settings: Some(UserAttributeUpdateSettings {
+                attributes_require_verification_before_update: vec!["email"],
+            }),
             mfa_configuration: Some("OFF"),
             deletion_protection: Some(if config.retain_data {
                 "ACTIVE"
@@ -1468,10 +1473,7 @@ mod tests {
             .map(|s| s["Resource"].to_string())
             .collect();
         assert_eq!(writes.len(), 1);
-        assert!(
-            writes[0].contains("${Bucket}/derivatives/*"),
-            "{}",
-            writes[0]
-        );
+        assert!(writes[0].contains("/derivatives/*"), "{}", writes[0]);
+        assert!(!writes[0].contains("originals"), "{}", writes[0]);
     }
 }

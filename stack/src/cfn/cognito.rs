@@ -23,6 +23,9 @@ pub struct UserPool {
     pub account_recovery_setting: AccountRecoverySetting,
     /// Whether users may sign themselves up.
     pub admin_create_user_config: AdminCreateUserConfig,
+    /// Attributes whose new value takes effect only once verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_attribute_update_settings: Option<UserAttributeUpdateSettings>,
     /// `OFF`, `ON` or `OPTIONAL`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa_configuration: Option<&'static str>,
@@ -45,6 +48,14 @@ impl Res<UserPool> {
     pub fn provider_url(&self) -> Expr {
         self.get_att("ProviderURL")
     }
+}
+
+/// `UserAttributeUpdateSettings`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserAttributeUpdateSettings {
+    /// Such as `email`: the old address stays in use until the new one is verified.
+    pub attributes_require_verification_before_update: Vec<&'static str>,
 }
 
 /// `UsernameConfiguration`.

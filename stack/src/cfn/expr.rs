@@ -115,12 +115,39 @@ impl Expr {
 
     /// `{"Fn::Sub": [template, {name: value, ...}]}`: variables bound to any expression, which is
     /// how handles are used inside a substitution.
+    ///
+    /// Literal and `Fn::Sub` values are spliced into the template string instead of nested:
+    /// CloudFormation does not list `Fn::Sub` among the functions a variable may use, and the
+    /// flat form reads better. A template that is a single variable is that variable's value.
     pub fn sub_with(
         template: impl Into<String>,
         vars: impl IntoIterator<Item = (&'static str, Expr)>,
     ) -> Expr {
-        let vars = vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        Expr(Inner::Sub(template.into(), vars))
+        let mut template = template.into();
+        let vars: Vec<(String, Expr)> = vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let outer_names: Vec<String> = vars.iter().map(|(k, _)| k.clone()).collect();
+        let mut kept: Vec<(String, Expr)> = Vec::new();
+        for (name, value) in vars {
+            let placeholder = format!("${{{name}}}");
+            match value.0 {
+                Inner::Str(s) if !s.contains("${") => template = template.replace(&placeholder, &s),
+                Inner::Sub(inner, inner_vars)
+                    if inner_vars.iter().all(|(n, _)| {
+                        !outer_names.contains(n) && !kept.iter().any(|(k, _)| k == n)
+                    }) =>
+                {
+                    template = template.replace(&placeholder, &inner);
+                    kept.extend(inner_vars);
+                }
+                other => kept.push((name, Expr(other))),
+            }
+        }
+        if let [(name, value)] = kept.as_slice()
+            && template == format!("${{{name}}}")
+        {
+            return value.clone();
+        }
+        Expr(Inner::Sub(template, kept))
     }
 
     /// `{"Fn::Join": [separator, parts]}`.
@@ -327,6 +354,25 @@ mod tests {
         check(
             Expr::sub_with("${B}/*", [("B", Expr::reference("Bucket"))]),
             json!({"Fn::Sub": ["${B}/*", {"B": {"Ref": "Bucket"}}]}),
+        );
+        // Literals and substitutions are spliced in rather than nested.
+        check(
+            Expr::sub_with(
+                "${Name}-${Arn}-${Lit}",
+                [
+                    ("Name", Expr::sub("x-${AWS::Region}")),
+                    (
+                        "Arn",
+                        Expr::sub_with("${B}/k", [("B", Expr::reference("Bucket"))]),
+                    ),
+                    ("Lit", Expr::from("v")),
+                ],
+            ),
+            json!({"Fn::Sub": ["x-${AWS::Region}-${B}/k-v", {"B": {"Ref": "Bucket"}}]}),
+        );
+        check(
+            Expr::sub_with("${E}", [("E", Expr::get_att("Api", "ApiEndpoint"))]),
+            json!({"Fn::GetAtt": ["Api", "ApiEndpoint"]}),
         );
         check(
             Expr::join(",", [Expr::from("a"), Expr::account_id()]),
