@@ -311,6 +311,22 @@ pub fn collect_references(value: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
+/// Collects the condition names `value` uses in `Fn::If`.
+pub fn collect_conditions(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| collect_conditions(v, out)),
+        Value::Object(map) => {
+            if let Some(Value::Array(parts)) = map.get("Fn::If")
+                && let Some(Value::String(name)) = parts.first()
+            {
+                out.insert(name.clone());
+            }
+            map.values().for_each(|v| collect_conditions(v, out));
+        }
+        _ => {}
+    }
+}
+
 fn add_name(name: &str, out: &mut BTreeSet<String>) {
     if !name.starts_with("AWS::") {
         out.insert(name.to_owned());

@@ -206,9 +206,21 @@ impl Options {
         self
     }
 
-    /// What happens to the physical resource when the stack or the resource is deleted or replaced.
-    pub fn policy(mut self, policy: Policy) -> Self {
+    /// What happens to the physical resource when the stack or the resource is deleted or
+    /// replaced: sets both `DeletionPolicy` and `UpdateReplacePolicy`, which should agree (a
+    /// replacement deletes the old resource as surely as deleting the stack does).
+    pub fn policy(self, policy: Policy) -> Self {
+        self.deletion_policy(policy).update_replace_policy(policy)
+    }
+
+    /// `DeletionPolicy` alone.
+    pub fn deletion_policy(mut self, policy: Policy) -> Self {
         self.deletion_policy = Some(policy);
+        self
+    }
+
+    /// `UpdateReplacePolicy` alone.
+    pub fn update_replace_policy(mut self, policy: Policy) -> Self {
         self.update_replace_policy = Some(policy);
         self
     }
@@ -336,9 +348,14 @@ impl Template {
         })?;
         self.check_refs(&properties)?;
         for dep in &options.depends_on {
-            if !self.is_known(dep) {
+            if !self.resources.contains_key(dep) {
                 return Err(StackError::UnknownReference(dep.clone()));
             }
+        }
+        if let Some(cond) = &options.condition
+            && !self.conditions.contains_key(cond)
+        {
+            return Err(StackError::UnknownReference(cond.clone()));
         }
         self.resources.insert(
             id.to_owned(),
@@ -404,11 +421,20 @@ impl Template {
     }
 
     /// Checks that every `Ref`, `Fn::GetAtt` and `Fn::Sub` variable in `value` names a
-    /// parameter or resource already in the template (or a pseudo parameter).
+    /// parameter or resource already in the template (or a pseudo parameter), and every
+    /// `Fn::If` a condition in it.
     fn check_refs(&self, value: &Value) -> Result<(), StackError> {
         let mut names = BTreeSet::new();
         expr::collect_references(value, &mut names);
-        match names.into_iter().find(|n| !self.is_known(n)) {
+        if let Some(unknown) = names.into_iter().find(|n| !self.is_known(n)) {
+            return Err(StackError::UnknownReference(unknown));
+        }
+        let mut conditions = BTreeSet::new();
+        expr::collect_conditions(value, &mut conditions);
+        match conditions
+            .into_iter()
+            .find(|c| !self.conditions.contains_key(c))
+        {
             Some(unknown) => Err(StackError::UnknownReference(unknown)),
             None => Ok(()),
         }
@@ -638,6 +664,25 @@ mod tests {
             )
             .unwrap();
         let v = Expr::if_(&has, p.reference(), Expr::no_value()).to_value();
+        t.add_with("Dlq", Queue::default(), Options::new().condition(&has))
+            .unwrap();
+        assert_eq!(t.to_value()["Resources"]["Dlq"]["Condition"], "HasEmail");
+        // A condition handle from another template names nothing here.
+        let mut other = Template::new("other");
+        let err = other
+            .add(
+                "Q",
+                Queue {
+                    queue_name: Some(Expr::if_(&has, "a".into(), "b".into())),
+                    ..Queue::default()
+                },
+            )
+            .unwrap_err();
+        assert!(matches!(err, StackError::UnknownReference(ref c) if c == "HasEmail"));
+        let err = other
+            .add_with("Dlq", Queue::default(), Options::new().condition(&has))
+            .unwrap_err();
+        assert!(matches!(err, StackError::UnknownReference(ref c) if c == "HasEmail"));
         assert_eq!(
             v,
             json!({"Fn::If": ["HasEmail", {"Ref": "Email"}, {"Ref": "AWS::NoValue"}]})
