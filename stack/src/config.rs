@@ -316,6 +316,17 @@ pub struct Throttling {
     pub burst_limit: u32,
 }
 
+/// Lambda concurrency reserved for each function: a guaranteed share of the account's pool and
+/// a cap that bounds cost and the load on DynamoDB. The account's unreserved concurrency must
+/// stay at 100 or more (Lambda's rule), so the sum must fit the account's limit minus 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReservedConcurrency {
+    /// The HTTP API function.
+    pub api: u32,
+    /// The thumbnail function.
+    pub thumbnail: u32,
+}
+
 /// Everything the photo-app template depends on for one stage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageConfig {
@@ -345,6 +356,8 @@ pub struct StageConfig {
     pub limits: AppLimits,
     /// API Gateway throttling.
     pub throttling: Throttling,
+    /// Lambda concurrency reserved for (and capping) each function.
+    pub reserved_concurrency: ReservedConcurrency,
 }
 
 impl StageConfig {
@@ -376,6 +389,10 @@ impl StageConfig {
             throttling: Throttling {
                 rate_limit: 50,
                 burst_limit: 100,
+            },
+            reserved_concurrency: ReservedConcurrency {
+                api: 20,
+                thumbnail: 5,
             },
         }
     }

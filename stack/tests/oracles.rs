@@ -1,0 +1,95 @@
+//! The synthesized templates pass cfn-lint and checkov (the oracles from `cargo xtask oracles`).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Writes the stage's template into `dir` and returns its path.
+fn write_template(dir: &Path, stage: &str, config: &stack::StageConfig) -> std::path::PathBuf {
+    let path = dir.join(format!("{stage}.json"));
+    std::fs::write(&path, common::synth(config)).unwrap();
+    path
+}
+
+#[test]
+fn cfn_lint_finds_no_errors_or_warnings() {
+    let cfn_lint = testkit::oracle_bin("cfn-lint", "cfn-lint");
+    let dir = tempfile::tempdir().unwrap();
+    for (stage, config) in common::stages() {
+        let path = write_template(dir.path(), stage, &config);
+        let out = Command::new(&cfn_lint)
+            // Informational findings are fine; warnings and errors fail.
+            .args(["--non-zero-exit-code", "warning", "--"])
+            .arg(&path)
+            .output()
+            .expect("running cfn-lint");
+        assert!(
+            out.status.success(),
+            "cfn-lint on `{stage}` exited with {}:\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn checkov_finds_no_failed_checks() {
+    let checkov = testkit::oracle_bin("checkov", "checkov");
+    let dir = tempfile::tempdir().unwrap();
+    for (stage, config) in common::stages() {
+        let path = write_template(dir.path(), stage, &config);
+        let out = Command::new(&checkov)
+            .args([
+                "--framework",
+                "cloudformation",
+                "--skip-download",
+                "--quiet",
+                "-o",
+                "json",
+            ])
+            .arg("-f")
+            .arg(&path)
+            .env("BC_SKIP_MAPPING", "TRUE")
+            .env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
+            .output()
+            .expect("running checkov");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "checkov on `{stage}` printed no JSON report ({e}):\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        let summary = &report["summary"];
+        let failed: Vec<String> = report["results"]["failed_checks"]
+            .as_array()
+            .map(|checks| {
+                checks
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} on {}: {}",
+                            c["check_id"], c["resource"], c["check_name"]
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            summary["failed"],
+            0,
+            "checkov failures on `{stage}`:\n{}",
+            failed.join("\n")
+        );
+        // Guards against a vacuous pass (checkov parsing nothing).
+        assert!(
+            summary["passed"].as_u64().unwrap_or(0) > 50,
+            "{stage}: {summary}"
+        );
+        assert_eq!(summary["parsing_errors"], 0, "{stage}: {summary}");
+    }
+}
