@@ -1,0 +1,1 @@
+//! The photo-sharing HTTP API.
