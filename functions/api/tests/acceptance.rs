@@ -676,10 +676,7 @@ async fn shares_expire_revoke_and_check_passwords() {
         )
         .await;
     assert_eq!(status, StatusCode::GONE);
-    for unknown in [
-        "x",
-        &photo_domain::ShareToken::generate().as_str().to_owned(),
-    ] {
+    for unknown in ["x", photo_domain::ShareToken::generate().as_str()] {
         let (status, body) = app.call("GET", &public(unknown), None, None).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),

@@ -865,3 +865,157 @@ impl IdentityVerifier for TestIdentityVerifier {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::ContentType;
+
+    fn user(s: &str) -> UserId {
+        UserId::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn uploads_are_checked_like_s3_would() {
+        let store = InMemoryObjectStore::new("http://127.0.0.1:1/b");
+        let bytes = b"hello photo".to_vec();
+        let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+        let photo = PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap();
+        let now = Timestamp::from_secs(1000);
+        let policy = UploadPolicy {
+            key: ObjectKey::original(&user("alice"), &photo),
+            content_type: ContentType::Jpeg,
+            size: bytes.len() as u64,
+            sha256: Sha256::from_bytes(digest),
+            expires_at: now.plus_secs(60),
+        };
+        let post = store.presign_upload(&policy, now).await.unwrap();
+        assert!(
+            !format!("{post:?}").contains(&post.fields["x-signature"]),
+            "debug hides the signature"
+        );
+        let check = |fields: &BTreeMap<String, String>, bytes: &[u8], at: Timestamp| {
+            store
+                .accept_upload(fields, bytes.to_vec(), at)
+                .map(|k| k.to_string())
+                .map_err(|e| e.to_string())
+        };
+        let mut other_key = post.fields.clone();
+        other_key.insert("key".into(), "originals/bob/x".into());
+        let mut forged = post.fields.clone();
+        forged.insert("x-signature".into(), "00".repeat(32));
+        assert!(
+            check(&other_key, &bytes, now)
+                .unwrap_err()
+                .contains("do not match")
+        );
+        assert!(
+            check(&forged, &bytes, now)
+                .unwrap_err()
+                .contains("bad signature")
+        );
+        assert!(
+            check(&post.fields, b"hello phot0", now)
+                .unwrap_err()
+                .contains("checksum")
+        );
+        assert!(
+            check(&post.fields, b"hello", now)
+                .unwrap_err()
+                .contains("size")
+        );
+        assert!(
+            check(&post.fields, &bytes, now.plus_secs(60))
+                .unwrap_err()
+                .contains("expired")
+        );
+        assert!(store.keys().is_empty());
+        assert_eq!(
+            check(&post.fields, &bytes, now).unwrap(),
+            format!("originals/alice/{photo}")
+        );
+        assert_eq!(
+            store
+                .get(&format!("originals/alice/{photo}"))
+                .unwrap()
+                .bytes,
+            bytes
+        );
+        store
+            .delete_objects(&ObjectKey::all_for(&user("alice"), &photo))
+            .await
+            .unwrap();
+        assert!(store.keys().is_empty());
+    }
+
+    #[tokio::test]
+    async fn test_tokens_fail_for_the_reasons_cognito_tokens_do() {
+        async fn verify(ids: &TestIdentityVerifier, token: &str) -> Result<Claims> {
+            ids.verify(token).await
+        }
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(1000)));
+        let ids = TestIdentityVerifier::new("client", clock.clone());
+        let other = TestIdentityVerifier::new("client", clock.clone());
+        let alice = user("alice");
+        let good = ids.issue(&alice, Timestamp::from_secs(1060));
+        let check = async |token: String, expected: Result<&str, AuthFailure>| match (
+            verify(&ids, &token).await,
+            expected,
+        ) {
+            (Ok(c), Ok(u)) => assert_eq!(c.user_id.as_str(), u),
+            (Err(Error::Unauthenticated(f)), Err(want)) => assert_eq!(f, want),
+            (got, want) => panic!("{got:?} != {want:?}"),
+        };
+        check(good.clone(), Ok("alice")).await;
+        check(
+            other.issue(&alice, Timestamp::from_secs(1060)),
+            Err(AuthFailure::BadSignature),
+        )
+        .await;
+        check(
+            ids.issue_for_audience(&alice, Timestamp::from_secs(1060), "x"),
+            Err(AuthFailure::WrongAudience),
+        )
+        .await;
+        check(
+            ids.issue(&alice, Timestamp::from_secs(1000)),
+            Err(AuthFailure::Expired),
+        )
+        .await;
+        check("nodot".into(), Err(AuthFailure::Malformed)).await;
+        check(format!("{good}x"), Err(AuthFailure::BadSignature)).await;
+        check(format!("{good}!"), Err(AuthFailure::Malformed)).await;
+        clock.advance_secs(60);
+        check(good, Err(AuthFailure::Expired)).await;
+    }
+
+    #[test]
+    fn range_reads_stay_inside_the_prefix_and_page_exactly() {
+        let mut items = Items::new();
+        for sk in [
+            "ALBUM#1", "PHOTO#1", "PHOTO#2", "PHOTO#3", "PHOTOX", "SHA256#1",
+        ] {
+            items.insert(
+                key("USER#a".into(), sk.into()),
+                Item::Usage(Usage::default()),
+            );
+        }
+        items.insert(
+            key("USER#b".into(), "PHOTO#9".into()),
+            Item::Usage(Usage::default()),
+        );
+        let page = |after: Option<&str>, limit| {
+            let after = after.map(|a| SortKey(a.into()));
+            let (items, next) = query_desc(&items, "USER#a", "PHOTO#", after.as_ref(), limit);
+            (items.len(), next.map(|k| k.0))
+        };
+        assert_eq!(page(None, 2), (2, Some("PHOTO#2".into())));
+        assert_eq!(page(Some("PHOTO#2"), 2), (1, None));
+        assert_eq!(
+            page(None, 3),
+            (3, None),
+            "no next key when the page ends the range"
+        );
+        assert_eq!(page(Some("PHOTO#1"), 5), (0, None));
+    }
+}

@@ -623,3 +623,300 @@ impl PhotoService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::{InMemoryObjectStore, InMemoryRepository, ManualClock};
+    use crate::types::{Gps, Ulid};
+
+    struct Fixture {
+        service: PhotoService,
+        repo: Arc<InMemoryRepository>,
+        clock: Arc<ManualClock>,
+    }
+
+    fn fixture() -> Fixture {
+        let repo = Arc::new(InMemoryRepository::new());
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(1_800_000_000)));
+        let limits = Limits {
+            max_upload_bytes: 100,
+            quota_bytes: 150,
+            password_cost: PasswordCost::Minimal,
+            ..Limits::default()
+        };
+        let service = PhotoService::new(
+            repo.clone(),
+            Arc::new(InMemoryObjectStore::new("mem://b")),
+            clock.clone(),
+            limits,
+        );
+        Fixture {
+            service,
+            repo,
+            clock,
+        }
+    }
+
+    fn alice() -> UserId {
+        UserId::parse("alice").unwrap()
+    }
+
+    fn sha(n: u8) -> Sha256 {
+        Sha256::from_bytes([n; 32])
+    }
+
+    async fn pending(f: &Fixture, n: u8, size: u64) -> Photo {
+        let upload = NewUpload {
+            file_name: FileName::parse("a.jpg").unwrap(),
+            content_type: ContentType::Jpeg,
+            size,
+            sha256: sha(n),
+        };
+        f.service.start_upload(&alice(), upload).await.unwrap().0
+    }
+
+    fn info(n: u8, size: u64) -> ProcessedInfo {
+        ProcessedInfo {
+            dimensions: Dimensions {
+                width: 2,
+                height: 1,
+            },
+            taken_at: None,
+            camera: None,
+            gps: Some(Gps::new(1.0, 2.0).unwrap()),
+            sha256_actual: sha(n),
+            size,
+        }
+    }
+
+    #[tokio::test]
+    async fn processing_sets_ready_or_failed_and_is_idempotent() {
+        let f = fixture();
+        let p = pending(&f, 1, 10).await;
+        let ready = f
+            .service
+            .complete_processing(&alice(), &p.id, info(1, 10))
+            .await
+            .unwrap();
+        assert_eq!(ready.status, PhotoStatus::Ready);
+        assert_eq!(
+            ready.dimensions,
+            Some(Dimensions {
+                width: 2,
+                height: 1
+            })
+        );
+        assert_eq!(
+            f.service
+                .complete_processing(&alice(), &p.id, info(1, 10))
+                .await
+                .unwrap(),
+            ready
+        );
+        let err = f
+            .service
+            .fail_processing(&alice(), &p.id, "cannot decode")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err}");
+        let err = f
+            .service
+            .complete_processing(&alice(), &p.id, info(2, 10))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Conflict(_)),
+            "a different checksum after READY is a conflict"
+        );
+
+        let q = pending(&f, 3, 10).await;
+        let failed = f
+            .service
+            .complete_processing(&alice(), &q.id, info(3, 11))
+            .await
+            .unwrap();
+        assert_eq!(
+            failed.status,
+            PhotoStatus::Failed {
+                reason: "size mismatch".into()
+            }
+        );
+        assert_eq!(
+            failed.gps, None,
+            "nothing measured is kept from a refused file"
+        );
+
+        let r = pending(&f, 4, 10).await;
+        let failed = f
+            .service
+            .fail_processing(&alice(), &r.id, "cannot\ndecode")
+            .await
+            .unwrap();
+        assert_eq!(
+            failed.status,
+            PhotoStatus::Failed {
+                reason: "cannotdecode".into()
+            }
+        );
+        assert_eq!(
+            f.service
+                .fail_processing(&alice(), &r.id, "cannotdecode")
+                .await
+                .unwrap(),
+            failed
+        );
+        assert!(
+            f.service
+                .fail_processing(&alice(), &r.id, "")
+                .await
+                .is_err()
+        );
+
+        let bob = UserId::parse("bob").unwrap();
+        assert!(matches!(
+            f.service
+                .complete_processing(&bob, &p.id, info(1, 10))
+                .await,
+            Err(Error::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_repository_rechecks_quota_and_duplicates_atomically() {
+        let f = fixture();
+        let first = pending(&f, 1, 100).await;
+        // Bypass the service's fast path, as a racing request would.
+        let mut racing = first.clone();
+        racing.id = PhotoId::from_ulid(Ulid::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap());
+        assert!(
+            matches!(f.repo.insert_photo(&racing, 150).await, Err(Error::Duplicate { existing }) if existing == first.id)
+        );
+        racing.sha256_declared = sha(9);
+        assert!(matches!(
+            f.repo.insert_photo(&racing, 150).await,
+            Err(Error::QuotaExceeded {
+                used: 100,
+                quota: 150,
+                requested: 100
+            })
+        ));
+        assert!(matches!(
+            f.repo.insert_photo(&first, 1000).await,
+            Err(Error::AlreadyExists)
+        ));
+        assert_eq!(
+            f.repo.get_usage(&alice()).await.unwrap(),
+            Usage {
+                used_bytes: 100,
+                photo_count: 1
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn uploads_are_checked_before_anything_is_written() {
+        let f = fixture();
+        let upload = |size, n| NewUpload {
+            file_name: FileName::parse("a.jpg").unwrap(),
+            content_type: ContentType::Png,
+            size,
+            sha256: sha(n),
+        };
+        assert!(matches!(
+            f.service.start_upload(&alice(), upload(101, 1)).await,
+            Err(Error::TooLarge {
+                size: 101,
+                max: 100
+            })
+        ));
+        assert!(matches!(
+            f.service.start_upload(&alice(), upload(0, 1)).await,
+            Err(Error::Invalid { field: "size", .. })
+        ));
+        pending(&f, 1, 100).await;
+        assert!(matches!(
+            f.service.start_upload(&alice(), upload(51, 2)).await,
+            Err(Error::QuotaExceeded { .. })
+        ));
+        assert_eq!(
+            f.repo.export().len(),
+            3,
+            "one photo, its checksum item, usage"
+        );
+    }
+
+    #[tokio::test]
+    async fn share_links_check_expiry_revocation_and_password_every_time() {
+        let f = fixture();
+        let p = pending(&f, 1, 10).await;
+        f.service
+            .complete_processing(&alice(), &p.id, info(1, 10))
+            .await
+            .unwrap();
+        let target = ShareTarget::Photo(p.id);
+        let share = f
+            .service
+            .create_share(
+                &alice(),
+                target,
+                Some(1),
+                Some(Password::parse("pass word").unwrap()),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            f.service.open_share(&share.token, None).await,
+            Err(Error::PasswordRequired)
+        ));
+        assert!(matches!(
+            f.service.open_share(&share.token, Some("nope")).await,
+            Err(Error::WrongPassword)
+        ));
+        let view = f
+            .service
+            .open_share(&share.token, Some("pass word"))
+            .await
+            .unwrap();
+        assert_eq!(view.photos.len(), 1);
+        assert!(
+            view.photos[0]
+                .thumbnail_url
+                .as_deref()
+                .unwrap()
+                .contains("derivatives/")
+        );
+        f.clock.advance_secs(86_400);
+        assert!(matches!(
+            f.service.open_share(&share.token, Some("pass word")).await,
+            Err(Error::ShareGone("expired"))
+        ));
+
+        let open = f
+            .service
+            .create_share(&alice(), target, None, None)
+            .await
+            .unwrap();
+        assert_eq!(open.expires_at, f.service.now().plus_secs(7 * 86_400));
+        f.service.revoke_share(&alice(), &open.token).await.unwrap();
+        assert!(matches!(
+            f.service.open_share(&open.token, None).await,
+            Err(Error::ShareGone("been revoked"))
+        ));
+        let bob = UserId::parse("bob").unwrap();
+        assert!(matches!(
+            f.service.revoke_share(&bob, &share.token).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            f.service.create_share(&bob, target, None, None).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            f.service
+                .create_share(&alice(), target, Some(31), None)
+                .await,
+            Err(Error::Invalid { .. })
+        ));
+    }
+}
