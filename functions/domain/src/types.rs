@@ -119,8 +119,15 @@ const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 ///
 /// Sorting the text sorts by creation time, so "newest first" is a descending key-range query.
 /// 80 random bits make ids unguessable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ulid(u128);
+
+// The text form, so logs and test dumps show ids the way the API does.
+impl fmt::Debug for Ulid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ulid({self})")
+    }
+}
 
 impl Ulid {
     pub fn parse(s: &str) -> Option<Self> {
