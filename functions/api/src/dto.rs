@@ -150,6 +150,7 @@ pub struct ListQuery {
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 100, default 30.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use photo_domain::Error as DomainError;
+use photo_domain::{AuthFailure, Error as DomainError};
 
 /// Everything the API can answer with instead of success, plus configuration failures.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +58,10 @@ fn domain_status(e: &DomainError) -> (StatusCode, &'static str) {
     match e {
         DomainError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
         DomainError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        // The token may be fine; we could not fetch the keys to tell. Retrying can help.
+        DomainError::Unauthenticated(AuthFailure::KeysUnavailable) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "auth_unavailable")
+        }
         DomainError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
         DomainError::QuotaExceeded { .. } => (StatusCode::CONFLICT, "quota_exceeded"),
         DomainError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
@@ -97,7 +101,10 @@ impl IntoResponse for Error {
                     DomainError::Duplicate { existing } => Some(existing.to_string()),
                     _ => None,
                 };
-                let message = if status.is_server_error() {
+                let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+                    tracing::warn!(error = %e, "token keys unavailable");
+                    "cannot verify tokens right now, try again shortly".to_owned()
+                } else if status.is_server_error() {
                     // Backend details are for the logs; the caller gets the request id instead.
                     tracing::error!(error = %e, "backend failure");
                     "internal error".to_owned()
@@ -125,5 +132,60 @@ impl IntoResponse for Error {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(e: DomainError, status: StatusCode, code: &str) {
+        assert_eq!(domain_status(&e), (status, code), "{e}");
+    }
+
+    #[test]
+    fn domain_errors_map_to_stable_codes() {
+        check(DomainError::NotFound, StatusCode::NOT_FOUND, "not_found");
+        check(
+            DomainError::Unauthenticated(AuthFailure::Expired),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        );
+        check(
+            DomainError::Unauthenticated(AuthFailure::KeysUnavailable),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "auth_unavailable",
+        );
+        check(
+            DomainError::HeicUnsupported,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+        );
+        check(
+            DomainError::ShareGone("expired"),
+            StatusCode::GONE,
+            "share_gone",
+        );
+        check(
+            DomainError::Backend("x".into()),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+        );
+    }
+
+    #[tokio::test]
+    async fn backend_details_stay_out_of_responses() {
+        use http_body_util::BodyExt as _;
+        let response = Error::Domain(DomainError::Backend(
+            "table `secret-table` throttled".into(),
+        ))
+        .into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"error":{"code":"internal","message":"internal error"}}"#
+        );
     }
 }

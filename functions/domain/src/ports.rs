@@ -158,6 +158,13 @@ impl ObjectKey {
     pub fn preview(owner: &UserId, photo: &PhotoId) -> Self {
         ObjectKey(format!("derivatives/{owner}/{photo}/preview.jpg"))
     }
+    /// The owner and photo of an `originals/{user}/{photo}` key, as in an S3 event notification;
+    /// `None` for any other key, so the thumbnail function ignores what is not an original.
+    pub fn parse_original(key: &str) -> Option<(UserId, PhotoId)> {
+        let rest = key.strip_prefix("originals/")?;
+        let (user, photo) = rest.split_once('/')?;
+        Some((UserId::parse(user).ok()?, PhotoId::parse(photo).ok()?))
+    }
     /// Every key a photo can have, for deletion.
     pub fn all_for(owner: &UserId, photo: &PhotoId) -> [ObjectKey; 3] {
         [
@@ -262,5 +269,34 @@ impl Clock for SystemClock {
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
         Timestamp::from_millis(ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(key: &str, expected: Option<(&str, &str)>) {
+        let got = ObjectKey::parse_original(key);
+        let got = got
+            .as_ref()
+            .map(|(u, p)| (u.as_str().to_owned(), p.to_string()));
+        assert_eq!(
+            got.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
+            expected,
+            "{key}"
+        );
+    }
+
+    #[test]
+    fn original_keys_parse_back() {
+        let photo = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+        let user = UserId::parse("0f1e2d3c-aaaa-bbbb-cccc-1234567890ab").unwrap();
+        let key = ObjectKey::original(&user, &PhotoId::parse(photo).unwrap());
+        check(key.as_str(), Some((user.as_str(), photo)));
+        check(&format!("derivatives/alice/{photo}/thumb.jpg"), None);
+        check(&format!("originals/alice/{photo}/x"), None);
+        check("originals/alice", None);
+        check(&format!("originals/al%ice/{photo}"), None);
     }
 }
