@@ -14,6 +14,9 @@
 //! The share link lives under its own partition so the public endpoint reads it with one strongly
 //! consistent `GetItem`; the owner's copy makes "my links" a query. `gsi1` answers "what points at
 //! this photo or album", which deleting needs.
+//!
+//! Share-link items should also carry `ttl` (epoch seconds) some time after `expires_at`, so
+//! DynamoDB clears out dead links; the API never relies on that, it checks `expires_at` itself.
 
 use crate::model::ShareTarget;
 use crate::types::{AlbumId, PhotoId, Sha256, ShareToken, Timestamp, UserId};
