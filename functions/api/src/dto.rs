@@ -1,0 +1,343 @@
+//! The JSON shapes of requests and responses, and their conversions from domain values.
+//!
+//! Requests deny unknown fields, so a typo is a 400 instead of a silently ignored setting.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use photo_domain::{
+    Album, Listing, PhotoStatus, PhotoView, PresignedPost, Share, ShareTarget, SharedPhoto,
+    SharedView, Timestamp, UsageReport, UserId,
+};
+
+/// Starts an upload.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadRequest {
+    /// The file's name as the user picked it (1 to 255 characters).
+    pub file_name: String,
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    pub content_type: String,
+    /// Exact size in bytes.
+    pub size: u64,
+    /// SHA-256 of the file, 64 hex digits.
+    pub sha256: String,
+}
+
+/// A pre-signed POST: send `fields`, then the file as `file`, as `multipart/form-data` to `url`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadTarget {
+    pub url: String,
+    pub fields: BTreeMap<String, String>,
+    pub expires_at: String,
+}
+
+impl From<PresignedPost> for UploadTarget {
+    fn from(p: PresignedPost) -> Self {
+        UploadTarget {
+            url: p.url,
+            fields: p.fields,
+            expires_at: p.expires_at.to_rfc3339(),
+        }
+    }
+}
+
+/// The new PENDING photo and where to upload its bytes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadResponse {
+    pub photo: PhotoDto,
+    pub upload: UploadTarget,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DimensionsDto {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Where the photo was taken; only ever shown to its owner.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GpsDto {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+/// A photo as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoDto {
+    pub id: String,
+    /// `PENDING`, `READY` or `FAILED`.
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub dimensions: Option<DimensionsDto>,
+    pub taken_at: Option<String>,
+    pub camera: Option<String>,
+    pub gps: Option<GpsDto>,
+    pub title: Option<String>,
+    pub favourite: bool,
+    pub created_at: String,
+    pub thumbnail_url: Option<String>,
+    pub preview_url: Option<String>,
+    pub original_url: Option<String>,
+}
+
+fn time(t: Timestamp) -> String {
+    t.to_rfc3339()
+}
+
+impl From<PhotoView> for PhotoDto {
+    fn from(v: PhotoView) -> Self {
+        let p = v.photo;
+        let failure_reason = match &p.status {
+            PhotoStatus::Failed { reason } => Some(reason.clone()),
+            _ => None,
+        };
+        PhotoDto {
+            id: p.id.to_string(),
+            status: p.status.as_str().to_owned(),
+            failure_reason,
+            file_name: p.file_name.into(),
+            content_type: p.content_type.as_str().to_owned(),
+            size: p.size,
+            sha256: p.sha256_declared.to_string(),
+            dimensions: p.dimensions.map(|d| DimensionsDto {
+                width: d.width,
+                height: d.height,
+            }),
+            taken_at: p.taken_at.map(time),
+            camera: p.camera.map(Into::into),
+            gps: p.gps.map(|g| GpsDto {
+                latitude: g.latitude(),
+                longitude: g.longitude(),
+            }),
+            title: p.title.map(Into::into),
+            favourite: p.favourite,
+            created_at: time(p.created_at),
+            thumbnail_url: v.urls.thumbnail,
+            preview_url: v.urls.preview,
+            original_url: v.urls.original,
+        }
+    }
+}
+
+/// A page of photos, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoPage {
+    pub items: Vec<PhotoDto>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl From<Listing<PhotoView>> for PhotoPage {
+    fn from(l: Listing<PhotoView>) -> Self {
+        PhotoPage {
+            items: l.items.into_iter().map(Into::into).collect(),
+            next_cursor: l.next_cursor,
+        }
+    }
+}
+
+/// Paging parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1 to 100, default 30.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<usize>,
+}
+
+impl ListQuery {
+    pub const DEFAULT_LIMIT: usize = 30;
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or(Self::DEFAULT_LIMIT)
+    }
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Changes a photo; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchPhotoRequest {
+    /// Up to 200 characters; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    pub favourite: Option<bool>,
+}
+
+/// Creates or renames an album.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlbumRequest {
+    /// 1 to 200 characters.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlbumDto {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+impl From<Album> for AlbumDto {
+    fn from(a: Album) -> Self {
+        AlbumDto {
+            id: a.id.to_string(),
+            name: a.name.into(),
+            created_at: time(a.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlbumPage {
+    pub items: Vec<AlbumDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// Creates a share link for exactly one of a photo or an album.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareRequest {
+    pub photo_id: Option<String>,
+    pub album_id: Option<String>,
+    /// Default 7, at most the configured maximum.
+    pub expires_in_days: Option<u32>,
+    /// 4 to 128 characters; stored only as an argon2id hash.
+    pub password: Option<String>,
+}
+
+/// A share link as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareDto {
+    pub token: String,
+    /// `photo` or `album`.
+    pub target_kind: String,
+    pub target_id: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub password_protected: bool,
+    pub revoked: bool,
+}
+
+impl From<Share> for ShareDto {
+    fn from(s: Share) -> Self {
+        let (kind, id) = target(&s.target);
+        ShareDto {
+            token: s.token.as_str().to_owned(),
+            target_kind: kind.to_owned(),
+            target_id: id,
+            created_at: time(s.created_at),
+            expires_at: time(s.expires_at),
+            password_protected: s.password_hash.is_some(),
+            revoked: s.revoked,
+        }
+    }
+}
+
+fn target(t: &ShareTarget) -> (&'static str, String) {
+    match t {
+        ShareTarget::Photo(p) => ("photo", p.to_string()),
+        ShareTarget::Album(a) => ("album", a.to_string()),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharePage {
+    pub items: Vec<ShareDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// The password for a protected share link.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicShareRequest {
+    pub password: String,
+}
+
+/// A shared photo: derivatives and non-sensitive metadata only (no GPS, no original).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicPhotoDto {
+    pub id: String,
+    pub title: Option<String>,
+    pub dimensions: Option<DimensionsDto>,
+    pub taken_at: Option<String>,
+    pub camera: Option<String>,
+    pub thumbnail_url: Option<String>,
+    pub preview_url: Option<String>,
+}
+
+impl From<SharedPhoto> for PublicPhotoDto {
+    fn from(p: SharedPhoto) -> Self {
+        PublicPhotoDto {
+            id: p.id.to_string(),
+            title: p.title.map(Into::into),
+            dimensions: p.dimensions.map(|d| DimensionsDto {
+                width: d.width,
+                height: d.height,
+            }),
+            taken_at: p.taken_at.map(time),
+            camera: p.camera.map(Into::into),
+            thumbnail_url: p.thumbnail_url,
+            preview_url: p.preview_url,
+        }
+    }
+}
+
+/// What a share link shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicShareDto {
+    /// `photo` or `album`.
+    pub kind: String,
+    pub album_name: Option<String>,
+    pub expires_at: String,
+    pub photos: Vec<PublicPhotoDto>,
+}
+
+impl From<SharedView> for PublicShareDto {
+    fn from(v: SharedView) -> Self {
+        PublicShareDto {
+            kind: target(&v.target).0.to_owned(),
+            album_name: v.album_name.map(Into::into),
+            expires_at: time(v.expires_at),
+            photos: v.photos.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// The caller's usage against their quota.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeDto {
+    pub user_id: String,
+    pub used_bytes: u64,
+    pub photo_count: u64,
+    pub quota_bytes: u64,
+    pub max_upload_bytes: u64,
+}
+
+impl MeDto {
+    pub fn new(user: &UserId, r: UsageReport) -> Self {
+        MeDto {
+            user_id: user.to_string(),
+            used_bytes: r.usage.used_bytes,
+            photo_count: r.usage.photo_count,
+            quota_bytes: r.quota_bytes,
+            max_upload_bytes: r.max_upload_bytes,
+        }
+    }
+}

@@ -1,0 +1,1169 @@
+//! Acceptance tests: the whole API over the in-memory adapters, called through the router.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use common::{App, bytes, sha256_hex, user};
+use photo_domain::Timestamp;
+
+#[tokio::test]
+async fn upload_process_and_read_back() {
+    let app = App::new();
+    let content = bytes(1, 500);
+    let (status, body) = app.start_upload("alice", &content).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["photo"]["status"], "PENDING");
+    let fields = &body["upload"]["fields"];
+    assert_eq!(fields["Content-Type"], "image/jpeg");
+    assert!(
+        fields["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("originals/alice/")
+    );
+    let id = body["photo"]["id"].as_str().unwrap().to_owned();
+    // Nothing is in the bucket until the browser uploads.
+    assert!(app.store.keys().is_empty());
+
+    let id2 = app.upload("alice", &bytes(2, 400)).await;
+    let (status, photo) = app
+        .as_user("alice", "GET", &format!("/photos/{id2}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{photo}");
+    assert_eq!(photo["status"], "READY");
+    assert_eq!(photo["dimensions"], json!({"width": 4032, "height": 3024}));
+    assert_eq!(photo["camera"], "Pixel 8");
+    assert_eq!(photo["gps"]["latitude"], 48.8584, "the owner sees GPS");
+    let now = app.clock_now();
+    for (field, suffix) in [
+        ("thumbnail_url", "/thumb.jpg"),
+        ("preview_url", "/preview.jpg"),
+        ("original_url", ""),
+    ] {
+        let url = photo[field].as_str().unwrap();
+        let key = app
+            .store
+            .verify_download_url(url, now)
+            .unwrap_or_else(|| panic!("{field} does not verify"));
+        assert!(key.ends_with(&format!("{id2}{suffix}")), "{key}");
+        let tampered = url.replace("alice", "bob");
+        assert_eq!(app.store.verify_download_url(&tampered, now), None);
+    }
+    let later = now.plus_secs(301);
+    assert_eq!(
+        app.store
+            .verify_download_url(photo["thumbnail_url"].as_str().unwrap(), later),
+        None,
+        "short-lived"
+    );
+
+    // The pending one has no links yet.
+    let (_, pending) = app
+        .as_user("alice", "GET", &format!("/photos/{id}"), None)
+        .await;
+    assert_eq!(pending["thumbnail_url"], Value::Null);
+    assert_eq!(pending["original_url"], Value::Null);
+
+    let (_, me) = app.as_user("alice", "GET", "/me", None).await;
+    assert_eq!(
+        me,
+        json!({"user_id": "alice", "used_bytes": 900, "photo_count": 2, "quota_bytes": 2500, "max_upload_bytes": 1000})
+    );
+}
+
+#[tokio::test]
+async fn upload_refusals() {
+    let app = App::new();
+    let upload = |ct: &str, size: u64, sha: &str| json!({"file_name": "a.jpg", "content_type": ct, "size": size, "sha256": sha});
+    let sha = sha256_hex(b"x");
+    let cases = [
+        (
+            upload("image/jpeg", 1001, &sha),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+        (
+            upload("image/gif", 10, &sha),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+        ),
+        (
+            upload("image/heic", 10, &sha),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+        ),
+        (
+            upload("image/jpeg", 0, &sha),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            upload("image/jpeg", 10, "abc"),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            json!({"file_name": "", "content_type": "image/png", "size": 1, "sha256": sha}),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            json!({"file_name": "a", "content_type": "image/png", "size": -1, "sha256": sha}),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+        (
+            json!({"file_name": "a", "content_type": "image/png", "size": 1}),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+        (
+            json!({"file_name": "a", "content_type": "image/png", "size": 1, "sha256": sha, "owner": "bob"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let (got, resp) = app
+            .as_user("alice", "POST", "/photos/uploads", Some(body.clone()))
+            .await;
+        assert_eq!(
+            (got, resp["error"]["code"].as_str().unwrap()),
+            (status, code),
+            "{body} -> {resp}"
+        );
+    }
+    let (_, heic) = app
+        .as_user(
+            "alice",
+            "POST",
+            "/photos/uploads",
+            Some(upload("image/heic", 10, &sha)),
+        )
+        .await;
+    assert!(
+        heic["error"]["message"].as_str().unwrap().contains("HEIC"),
+        "{heic}"
+    );
+    assert!(
+        app.repo.export().is_empty(),
+        "refused uploads leave nothing: {:?}",
+        app.repo.export()
+    );
+}
+
+#[tokio::test]
+async fn quota_is_refused_before_any_bytes_move() {
+    let app = App::new();
+    app.upload("alice", &bytes(1, 1000)).await;
+    app.upload("alice", &bytes(2, 1000)).await;
+    let before = app.snapshot();
+    let (status, body) = app.start_upload("alice", &bytes(3, 501)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "quota_exceeded");
+    assert!(
+        body["upload"].is_null(),
+        "no upload target for a refused upload"
+    );
+    assert_eq!(app.snapshot(), before, "nothing recorded, nothing signed");
+    // Exactly filling the quota is fine, and another user has their own quota.
+    let (status, _) = app.start_upload("alice", &bytes(3, 500)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = app.start_upload("bob", &bytes(4, 1000)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Deleting gives the space back.
+    let (_, page) = app.as_user("alice", "GET", "/photos", None).await;
+    let oldest = page["items"][2]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.as_user("alice", "DELETE", &format!("/photos/{oldest}"), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    let (status, _) = app.start_upload("alice", &bytes(5, 1000)).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn duplicates_name_the_existing_photo() {
+    let app = App::new();
+    let content = bytes(1, 300);
+    let id = app.upload("alice", &content).await;
+    let (status, body) = app.start_upload("alice", &content).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "duplicate");
+    assert_eq!(body["error"]["existing_photo_id"], id.as_str());
+    // Another user uploading the same bytes is not a duplicate, and learns nothing of alice's id.
+    let (status, body) = app.start_upload("bob", &content).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn pagination_is_newest_first_across_pages() {
+    let app = App::new();
+    let mut ids = Vec::new();
+    for n in 0..7u8 {
+        ids.push(app.upload("alice", &bytes(n, 10)).await);
+        app.clock.advance_secs(if n % 2 == 0 { 0 } else { 60 });
+    }
+    app.upload("bob", &bytes(99, 10)).await;
+    ids.reverse();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let uri = match &cursor {
+            Some(c) => format!("/photos?limit=3&cursor={c}"),
+            None => "/photos?limit=3".to_owned(),
+        };
+        let (status, page) = app.as_user("alice", "GET", &uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        seen.extend(items.iter().map(|p| p["id"].as_str().unwrap().to_owned()));
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, ids, "every photo once, newest first, none of bob's");
+    let (_, all) = app.as_user("alice", "GET", "/photos", None).await;
+    assert_eq!(
+        all["items"].as_array().unwrap().len(),
+        7,
+        "default limit covers them"
+    );
+    for bad in [
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "limit=-1",
+        "cursor=%ZZ",
+    ] {
+        let (status, body) = app
+            .as_user("alice", "GET", &format!("/photos?{bad}"), None)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn cursors_forged_to_another_user_are_refused() {
+    let app = App::new();
+    for n in 0..3u8 {
+        app.upload("alice", &bytes(n, 10)).await;
+        app.upload("bob", &bytes(n, 10)).await;
+    }
+    let (_, page) = app.as_user("bob", "GET", "/photos?limit=1", None).await;
+    let bobs = page["next_cursor"].as_str().unwrap().to_owned();
+    // Bob's own cursor, replayed by alice.
+    let (status, body) = app
+        .as_user("alice", "GET", &format!("/photos?cursor={bobs}"), None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_cursor"))
+    );
+    // A cursor rewritten to claim bob's partition.
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&bobs)
+        .unwrap();
+    let mut wire: Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(wire["u"], "bob", "cursor carries its owner");
+    wire["k"] = json!("PHOTO#ZZZZZZZZZZZZZZZZZZZZZZZZZZ");
+    let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(wire.to_string());
+    let (status, body) = app
+        .as_user("alice", "GET", &format!("/photos?cursor={forged}"), None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_cursor"))
+    );
+    // A photos cursor on the albums listing.
+    let (_, own) = app.as_user("alice", "GET", "/photos?limit=1", None).await;
+    let own = own["next_cursor"].as_str().unwrap();
+    let (status, _) = app
+        .as_user("alice", "GET", &format!("/albums?cursor={own}"), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app
+        .as_user("alice", "GET", &format!("/photos?cursor={own}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn delete_leaves_nothing_behind() {
+    let app = App::new();
+    let keep = app.upload("alice", &bytes(1, 100)).await;
+    let id = app.upload("alice", &bytes(2, 100)).await;
+    let (_, album) = app
+        .as_user("alice", "POST", "/albums", Some(json!({"name": "Trip"})))
+        .await;
+    let album = album["id"].as_str().unwrap().to_owned();
+    for p in [&keep, &id] {
+        let (status, _) = app
+            .as_user("alice", "PUT", &format!("/albums/{album}/photos/{p}"), None)
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let mut tokens = Vec::new();
+    for body in [
+        json!({"photo_id": id}),
+        json!({"photo_id": id, "password": "hunter22"}),
+    ] {
+        let (status, share) = app.as_user("alice", "POST", "/shares", Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{share}");
+        tokens.push(share["token"].as_str().unwrap().to_owned());
+    }
+    let (_, album_share) = app
+        .as_user("alice", "POST", "/shares", Some(json!({"album_id": album})))
+        .await;
+    assert!(app.snapshot().contains(&id));
+
+    let (status, body) = app
+        .as_user("alice", "DELETE", &format!("/photos/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    let items = app.repo.export();
+    for (pk, sk, item) in &items {
+        let text = format!("{pk} {sk} {item:?}");
+        assert!(!text.contains(&id), "left behind: {text}");
+        for t in &tokens {
+            assert!(!text.contains(t.as_str()), "share left behind: {text}");
+        }
+    }
+    assert!(
+        app.store.keys().iter().all(|k| !k.contains(&id)),
+        "{:?}",
+        app.store.keys()
+    );
+    assert_eq!(app.store.keys().len(), 3, "the other photo's objects stay");
+    for t in &tokens {
+        assert_eq!(
+            app.call("GET", &format!("/public/shares/{t}"), None, None)
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+    }
+    let (_, me) = app.as_user("alice", "GET", "/me", None).await;
+    assert_eq!(
+        (me["used_bytes"].as_u64(), me["photo_count"].as_u64()),
+        (Some(100), Some(1))
+    );
+    let (_, in_album) = app
+        .as_user("alice", "GET", &format!("/albums/{album}/photos"), None)
+        .await;
+    assert_eq!(in_album["items"].as_array().unwrap().len(), 1);
+    let t = album_share["token"].as_str().unwrap();
+    let (status, shared) = app
+        .call("GET", &format!("/public/shares/{t}"), None, None)
+        .await;
+    assert_eq!(
+        (status, shared["photos"].as_array().unwrap().len()),
+        (StatusCode::OK, 1)
+    );
+    assert_eq!(
+        app.as_user("alice", "DELETE", &format!("/photos/{id}"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    // The same bytes can be uploaded again: the checksum lookup went with the photo.
+    assert_eq!(
+        app.start_upload("alice", &bytes(2, 100)).await.0,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn albums_round_trip() {
+    let app = App::new();
+    let p1 = app.upload("alice", &bytes(1, 10)).await;
+    app.clock.advance_secs(1);
+    let p2 = app.upload("alice", &bytes(2, 10)).await;
+    let (status, a) = app
+        .as_user(
+            "alice",
+            "POST",
+            "/albums",
+            Some(json!({"name": "  Summer  "})),
+        )
+        .await;
+    assert_eq!(
+        (status, a["name"].as_str()),
+        (StatusCode::CREATED, Some("Summer"))
+    );
+    let a = a["id"].as_str().unwrap().to_owned();
+    app.clock.advance_secs(1);
+    let (_, b) = app
+        .as_user("alice", "POST", "/albums", Some(json!({"name": "Winter"})))
+        .await;
+    let (_, list) = app.as_user("alice", "GET", "/albums", None).await;
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Winter", "Summer"]);
+    let (status, renamed) = app
+        .as_user(
+            "alice",
+            "PATCH",
+            &format!("/albums/{a}"),
+            Some(json!({"name": "Été"})),
+        )
+        .await;
+    assert_eq!(
+        (status, renamed["name"].as_str()),
+        (StatusCode::OK, Some("Été"))
+    );
+    for p in [&p1, &p2, &p2] {
+        assert_eq!(
+            app.as_user("alice", "PUT", &format!("/albums/{a}/photos/{p}"), None)
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+    }
+    let (_, photos) = app
+        .as_user("alice", "GET", &format!("/albums/{a}/photos?limit=1"), None)
+        .await;
+    assert_eq!(photos["items"][0]["id"], p2.as_str());
+    let c = photos["next_cursor"].as_str().unwrap();
+    let (_, rest) = app
+        .as_user(
+            "alice",
+            "GET",
+            &format!("/albums/{a}/photos?cursor={c}"),
+            None,
+        )
+        .await;
+    assert_eq!(rest["items"][0]["id"], p1.as_str());
+    assert!(rest["next_cursor"].is_null());
+    let b = b["id"].as_str().unwrap();
+    let (status, _) = app
+        .as_user(
+            "alice",
+            "GET",
+            &format!("/albums/{b}/photos?cursor={c}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a cursor of one album does not page another"
+    );
+    assert_eq!(
+        app.as_user("alice", "DELETE", &format!("/albums/{a}/photos/{p1}"), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.as_user("alice", "DELETE", &format!("/albums/{a}/photos/{p1}"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, share) = app
+        .as_user("alice", "POST", "/shares", Some(json!({"album_id": a})))
+        .await;
+    assert_eq!(
+        app.as_user("alice", "DELETE", &format!("/albums/{a}"), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.as_user("alice", "GET", &format!("/albums/{a}"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.as_user("alice", "GET", &format!("/photos/{p2}"), None)
+            .await
+            .0,
+        StatusCode::OK,
+        "photos stay"
+    );
+    let t = share["token"].as_str().unwrap();
+    assert_eq!(
+        app.call("GET", &format!("/public/shares/{t}"), None, None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert!(!app.snapshot().contains(&a), "album left behind");
+}
+
+#[tokio::test]
+async fn patch_photo_fields() {
+    let app = App::new();
+    let id = app.upload("alice", &bytes(1, 10)).await;
+    let uri = format!("/photos/{id}");
+    let (status, p) = app
+        .as_user(
+            "alice",
+            "PATCH",
+            &uri,
+            Some(json!({"title": "Tour Eiffel", "favourite": true})),
+        )
+        .await;
+    assert_eq!(
+        (status, p["title"].as_str(), p["favourite"].as_bool()),
+        (StatusCode::OK, Some("Tour Eiffel"), Some(true))
+    );
+    let (_, p) = app
+        .as_user("alice", "PATCH", &uri, Some(json!({"favourite": false})))
+        .await;
+    assert_eq!(
+        (p["title"].as_str(), p["favourite"].as_bool()),
+        (Some("Tour Eiffel"), Some(false)),
+        "absent fields stay"
+    );
+    let (_, p) = app
+        .as_user("alice", "PATCH", &uri, Some(json!({"title": null})))
+        .await;
+    assert!(p["title"].is_null(), "null clears");
+    let too_long = "x".repeat(201);
+    for bad in [
+        json!({"title": too_long}),
+        json!({"title": 5}),
+        json!({"favourite": "yes"}),
+        json!({"gps": null}),
+        json!([]),
+    ] {
+        let (status, body) = app.as_user("alice", "PATCH", &uri, Some(bad.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    assert_eq!(
+        app.as_user(
+            "alice",
+            "PATCH",
+            &uri,
+            Some(json!({"title": "é".repeat(200)}))
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn shares_expire_revoke_and_check_passwords() {
+    let app = App::new();
+    let id = app.upload("alice", &bytes(1, 10)).await;
+    let create = |body: Value| app.as_user("alice", "POST", "/shares", Some(body));
+    let (status, s) = create(json!({"photo_id": id})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        s["expires_at"],
+        app.clock_now().plus_secs(7 * 86_400).to_rfc3339(),
+        "default 7 days"
+    );
+    assert_eq!(s["password_protected"], false);
+    let open = s["token"].as_str().unwrap().to_owned();
+    let (_, s) =
+        create(json!({"photo_id": id, "expires_in_days": 30, "password": "open sesame"})).await;
+    let locked = s["token"].as_str().unwrap().to_owned();
+    for bad in [
+        json!({"photo_id": id, "expires_in_days": 0}),
+        json!({"photo_id": id, "expires_in_days": 31}),
+        json!({"photo_id": id, "password": "abc"}),
+        json!({}),
+        json!({"photo_id": id, "album_id": id}),
+        json!({"photo_id": "nope"}),
+    ] {
+        assert_eq!(
+            create(bad.clone()).await.0,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    let (_, mine) = app.as_user("alice", "GET", "/shares", None).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    assert!(
+        !mine.to_string().contains("argon2"),
+        "hashes never leave the server"
+    );
+
+    let public = |t: &str| format!("/public/shares/{t}");
+    assert_eq!(
+        app.call("GET", &public(&open), None, None).await.0,
+        StatusCode::OK
+    );
+    let (status, body) = app.call("GET", &public(&locked), None, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("password_required"))
+    );
+    let (status, body) = app
+        .call(
+            "POST",
+            &public(&locked),
+            None,
+            Some(json!({"password": "open sesamE"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("wrong_password"))
+    );
+    let (status, body) = app
+        .call(
+            "POST",
+            &public(&locked),
+            None,
+            Some(json!({"password": "open sesame"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = app
+        .call(
+            "POST",
+            &public(&locked),
+            None,
+            Some(json!({"pass": "open sesame"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Revoked: gone at once, for the owner's other links nothing changes.
+    assert_eq!(
+        app.as_user("alice", "DELETE", &format!("/shares/{open}"), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    let (status, body) = app.call("GET", &public(&open), None, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::GONE, Some("share_gone"))
+    );
+    // Expired: the server checks the clock on every request.
+    app.clock.advance_secs(30 * 86_400 - 1);
+    assert_eq!(
+        app.call(
+            "POST",
+            &public(&locked),
+            None,
+            Some(json!({"password": "open sesame"}))
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    app.clock.advance_secs(1);
+    let (status, _) = app
+        .call(
+            "POST",
+            &public(&locked),
+            None,
+            Some(json!({"password": "open sesame"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::GONE);
+    for unknown in ["x", photo_domain::ShareToken::generate().as_str()] {
+        let (status, body) = app.call("GET", &public(unknown), None, None).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn public_shares_never_show_gps_or_originals() {
+    let app = App::new();
+    let id = app.upload("alice", &bytes(1, 10)).await;
+    app.as_user(
+        "alice",
+        "PATCH",
+        &format!("/photos/{id}"),
+        Some(json!({"title": "Paris"})),
+    )
+    .await;
+    let pending = app.start_upload("alice", &bytes(2, 10)).await.1["photo"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, album) = app
+        .as_user("alice", "POST", "/albums", Some(json!({"name": "A"})))
+        .await;
+    let album = album["id"].as_str().unwrap();
+    for p in [&id, &pending] {
+        app.as_user("alice", "PUT", &format!("/albums/{album}/photos/{p}"), None)
+            .await;
+    }
+    for target in [json!({"photo_id": id}), json!({"album_id": album})] {
+        let (_, share) = app.as_user("alice", "POST", "/shares", Some(target)).await;
+        let t = share["token"].as_str().unwrap();
+        let (status, view) = app
+            .call("GET", &format!("/public/shares/{t}"), None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        let text = view.to_string();
+        for forbidden in [
+            "gps",
+            "latitude",
+            "48.8584",
+            "original",
+            "file_name",
+            "sha256",
+            "IMG_0001",
+        ] {
+            assert!(!text.contains(forbidden), "`{forbidden}` leaked: {text}");
+        }
+        let photos = view["photos"].as_array().unwrap();
+        assert_eq!(photos.len(), 1, "only READY photos are shown");
+        let p = &photos[0];
+        assert_eq!(
+            (p["title"].as_str(), p["camera"].as_str()),
+            (Some("Paris"), Some("Pixel 8"))
+        );
+        assert_eq!(p["dimensions"]["width"], 4032);
+        assert!(p["taken_at"].is_string());
+        for field in ["thumbnail_url", "preview_url"] {
+            let key = app
+                .store
+                .verify_download_url(p[field].as_str().unwrap(), app.clock_now())
+                .unwrap();
+            assert!(key.starts_with("derivatives/"), "{key}");
+        }
+    }
+}
+
+/// Every protected route, with ids taken from alice's data.
+fn protected_routes(
+    photo: &str,
+    album: &str,
+    token: &str,
+) -> Vec<(&'static str, String, Option<Value>)> {
+    vec![
+        (
+            "POST",
+            "/photos/uploads".into(),
+            Some(
+                json!({"file_name": "a.png", "content_type": "image/png", "size": 5, "sha256": sha256_hex(b"bob")}),
+            ),
+        ),
+        ("GET", "/photos".into(), None),
+        ("GET", format!("/photos/{photo}"), None),
+        (
+            "PATCH",
+            format!("/photos/{photo}"),
+            Some(json!({"title": "pwned", "favourite": true})),
+        ),
+        ("DELETE", format!("/photos/{photo}"), None),
+        ("POST", "/albums".into(), Some(json!({"name": "x"}))),
+        ("GET", "/albums".into(), None),
+        ("GET", format!("/albums/{album}"), None),
+        (
+            "PATCH",
+            format!("/albums/{album}"),
+            Some(json!({"name": "pwned"})),
+        ),
+        ("DELETE", format!("/albums/{album}"), None),
+        ("GET", format!("/albums/{album}/photos"), None),
+        ("PUT", format!("/albums/{album}/photos/{photo}"), None),
+        ("DELETE", format!("/albums/{album}/photos/{photo}"), None),
+        ("POST", "/shares".into(), Some(json!({"photo_id": photo}))),
+        ("POST", "/shares".into(), Some(json!({"album_id": album}))),
+        ("GET", "/shares".into(), None),
+        ("DELETE", format!("/shares/{token}"), None),
+        ("GET", "/me".into(), None),
+    ]
+}
+
+#[tokio::test]
+async fn isolation_matrix() {
+    let app = App::new();
+    let photo = app.upload("alice", &bytes(1, 10)).await;
+    let (_, album) = app
+        .as_user("alice", "POST", "/albums", Some(json!({"name": "Private"})))
+        .await;
+    let album = album["id"].as_str().unwrap().to_owned();
+    app.as_user(
+        "alice",
+        "PUT",
+        &format!("/albums/{album}/photos/{photo}"),
+        None,
+    )
+    .await;
+    let (_, share) = app
+        .as_user("alice", "POST", "/shares", Some(json!({"photo_id": photo})))
+        .await;
+    let token = share["token"].as_str().unwrap().to_owned();
+    let routes = protected_routes(&photo, &album, &token);
+    let before = app.snapshot();
+    let alice_items = |app: &App| -> Vec<String> {
+        let all = app.repo.export().into_iter().map(|x| format!("{x:?}"));
+        all.filter(|x| x.contains("alice")).collect()
+    };
+    let alice_before = alice_items(&app);
+    assert_eq!(
+        alice_before.len(),
+        7,
+        "photo, checksum, usage, album, member, share, share link"
+    );
+
+    // Token problems: 401 on every protected route, before anything else happens.
+    let now = app.clock_now();
+    let good = app.token("bob");
+    let mut tampered = good.clone().into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let (body, sig) = good.split_once('.').unwrap();
+    let claims = String::from_utf8(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(body)
+            .unwrap(),
+    )
+    .unwrap();
+    let swapped =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.replace("bob", "alice"));
+    let bad_tokens: Vec<(&str, Option<String>)> = vec![
+        ("no token", None),
+        (
+            "expired",
+            Some(app.identity.issue(&user("alice"), now.plus_secs(-1))),
+        ),
+        (
+            "wrong audience",
+            Some(app.identity.issue_for_audience(
+                &user("alice"),
+                now.plus_secs(60),
+                "other-client",
+            )),
+        ),
+        (
+            "tampered signature",
+            Some(String::from_utf8(tampered).unwrap()),
+        ),
+        ("claims swapped", Some(format!("{swapped}.{sig}"))),
+        ("garbage", Some("not-a-token".into())),
+        ("empty", Some(String::new())),
+    ];
+    for (method, uri, body) in &routes {
+        for (why, token) in &bad_tokens {
+            let (status, resp) = app.call(method, uri, token.as_deref(), body.clone()).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {uri} with {why}: {resp}"
+            );
+            assert_eq!(resp["error"]["code"], "unauthorized");
+        }
+        let req = Request::builder()
+            .method(*method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, "Basic YWxpY2U6eA==")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            app.send(req).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{method} {uri} with basic auth"
+        );
+    }
+    assert_eq!(app.snapshot(), before, "refused requests change nothing");
+
+    // Bob, properly signed in, asking for alice's things: 404, as if they did not exist.
+    for (method, uri, body) in &routes {
+        let (status, resp) = app.as_user("bob", method, uri, body.clone()).await;
+        // Routes without an id act on bob's own data: they succeed and show none of alice's.
+        let own_scope = matches!(
+            (*method, uri.as_str()),
+            ("GET", "/photos" | "/albums" | "/shares" | "/me")
+                | ("POST", "/photos/uploads" | "/albums")
+        );
+        if own_scope {
+            assert!(status.is_success(), "{method} {uri}: {status} {resp}");
+            assert!(
+                !resp.to_string().contains(&photo) && !resp.to_string().contains(&album),
+                "{resp}"
+            );
+        } else {
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {uri}: {resp}");
+            assert_eq!(resp["error"]["code"], "not_found");
+        }
+    }
+    // Bob's own writes landed in his partition only; alice's items are exactly as before.
+    assert_eq!(alice_items(&app), alice_before);
+    let (status, p) = app
+        .as_user("alice", "GET", &format!("/photos/{photo}"), None)
+        .await;
+    assert_eq!(
+        (status, p["title"].clone(), p["favourite"].as_bool()),
+        (StatusCode::OK, Value::Null, Some(false))
+    );
+    assert_eq!(
+        app.call("GET", &format!("/public/shares/{token}"), None, None)
+            .await
+            .0,
+        StatusCode::OK,
+        "not revoked by bob"
+    );
+    assert!(
+        app.store
+            .keys()
+            .iter()
+            .filter(|k| k.contains("alice"))
+            .count()
+            == 3,
+        "alice's objects untouched"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_a_json_4xx() {
+    let app = App::new();
+    let token = app.token("alice");
+    let raw = |method: &str, uri: &str, ct: Option<&str>, body: Vec<u8>| {
+        let mut r = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if let Some(ct) = ct {
+            r = r.header(header::CONTENT_TYPE, ct);
+        }
+        r.body(Body::from(body)).unwrap()
+    };
+    let cases = [
+        (
+            raw(
+                "POST",
+                "/albums",
+                Some("application/json"),
+                b"{\"name\": ".to_vec(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            raw(
+                "POST",
+                "/albums",
+                Some("application/json"),
+                b"\xff\xfe".to_vec(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            raw(
+                "POST",
+                "/albums",
+                Some("application/json"),
+                b"{\"name\": 1}".to_vec(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+        (
+            raw(
+                "POST",
+                "/albums",
+                Some("text/plain"),
+                b"{\"name\": \"a\"}".to_vec(),
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            raw("POST", "/albums", None, Vec::new()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            raw(
+                "POST",
+                "/albums",
+                Some("application/json"),
+                format!("{{\"name\": \"{}\"}}", "a".repeat(100_000)).into_bytes(),
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+        (
+            raw(
+                "POST",
+                "/albums",
+                Some("application/json"),
+                format!("{{\"name\": \"{}\"}}", "a".repeat(201)).into_bytes(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            raw("GET", "/photos/not-an-id", None, Vec::new()),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            raw(
+                "GET",
+                "/photos/01ARZ3NDEKTSV4RRFFQ69G5FAV%00",
+                None,
+                Vec::new(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            raw("GET", "/albums/%FF/photos", None, Vec::new()),
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+        ),
+        (
+            raw("GET", "/nope", None, Vec::new()),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            raw("PUT", "/photos", None, Vec::new()),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ];
+    for (req, status, code) in cases {
+        let what = format!("{} {}", req.method(), req.uri());
+        let (got, _, body) = app.send(req).await;
+        assert_eq!(
+            (got, body["error"]["code"].as_str().unwrap_or_default()),
+            (status, code),
+            "{what}: {body}"
+        );
+    }
+    assert!(app.repo.export().is_empty());
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_made() {
+    let app = App::new();
+    let req = Request::builder()
+        .uri("/me")
+        .header("x-amzn-requestid", "abc-123")
+        .body(Body::empty())
+        .unwrap();
+    let (_, headers, _) = app.send(req).await;
+    assert_eq!(headers["x-request-id"], "abc-123");
+    let req = Request::builder()
+        .uri("/me")
+        .header("x-request-id", "bad id; with spaces")
+        .body(Body::empty())
+        .unwrap();
+    let (_, headers, _) = app.send(req).await;
+    let made = headers["x-request-id"].to_str().unwrap();
+    assert_eq!(
+        made.len(),
+        26,
+        "a fresh ULID replaces an unusable id: {made}"
+    );
+}
+
+#[tokio::test]
+async fn processing_outcomes_through_the_api() {
+    let app = App::new();
+    let content = bytes(1, 50);
+    let (_, body) = app.start_upload("alice", &content).await;
+    let id = photo_domain::PhotoId::parse(body["photo"]["id"].as_str().unwrap()).unwrap();
+    let info = photo_domain::ProcessedInfo {
+        dimensions: photo_domain::Dimensions {
+            width: 1,
+            height: 1,
+        },
+        taken_at: None,
+        camera: None,
+        gps: None,
+        sha256_actual: photo_domain::Sha256::parse(&sha256_hex(b"other bytes")).unwrap(),
+        size: 50,
+    };
+    let failed = app
+        .service
+        .complete_processing(&user("alice"), &id, info.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.status,
+        photo_domain::PhotoStatus::Failed {
+            reason: "checksum mismatch".into()
+        }
+    );
+    // Same facts again: same answer, no error (S3 may deliver the event twice).
+    assert_eq!(
+        app.service
+            .complete_processing(&user("alice"), &id, info)
+            .await
+            .unwrap(),
+        failed
+    );
+    let (_, p) = app
+        .as_user("alice", "GET", &format!("/photos/{id}"), None)
+        .await;
+    assert_eq!(
+        (p["status"].as_str(), p["failure_reason"].as_str()),
+        (Some("FAILED"), Some("checksum mismatch"))
+    );
+    assert_eq!(
+        p["created_at"],
+        Timestamp::from_millis(common::T0.millis()).to_rfc3339()
+    );
+}
+
+#[test]
+fn openapi_document_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    let current = photo_api::openapi::document();
+    let doc: Value = serde_json::from_str(current).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/photos/uploads",
+        "/photos",
+        "/photos/{id}",
+        "/albums",
+        "/albums/{id}",
+        "/albums/{id}/photos",
+        "/albums/{id}/photos/{photo_id}",
+        "/shares",
+        "/shares/{token}",
+        "/me",
+        "/public/shares/{token}",
+        "/openapi.json",
+    ] {
+        assert!(paths.contains_key(p), "`{p}` missing from the document");
+    }
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, current).unwrap();
+        return;
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        checked_in == current,
+        "docs/openapi.json is stale: run `UPDATE_EXPECT=1 cargo test -p photo-api`"
+    );
+}
+
+#[tokio::test]
+async fn openapi_is_served() {
+    let app = App::new();
+    let (status, doc) = app.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        doc,
+        serde_json::from_str::<Value>(photo_api::openapi::document()).unwrap()
+    );
+}

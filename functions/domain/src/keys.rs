@@ -1,0 +1,71 @@
+//! The single-table key layout, shared by every repository adapter so they agree on it.
+//!
+//! | item            | `pk`              | `sk`                               | `gsi1pk`                          | `gsi1sk`           |
+//! |-----------------|-------------------|------------------------------------|-----------------------------------|--------------------|
+//! | photo           | `USER#{user}`     | `PHOTO#{photo}`                    |                                   |                    |
+//! | checksum lookup | `USER#{user}`     | `SHA256#{hex}`                     |                                   |                    |
+//! | usage           | `USER#{user}`     | `USAGE`                            |                                   |                    |
+//! | album           | `USER#{user}`     | `ALBUM#{album}`                    |                                   |                    |
+//! | album member    | `USER#{user}`     | `MEMBER#{album}#{photo}`           | `TARGET#{user}#PHOTO#{photo}`     | `MEMBER#{album}`   |
+//! | share link      | `SHARE#{token}`   | `SHARE`                            | `TARGET#{user}#{PHOTO|ALBUM}#{id}` | `SHARE#{token}`   |
+//! | share of owner  | `USER#{user}`     | `SHARELINK#{created ms, 13 digits}#{token}` |                          |                    |
+//!
+//! Photo and album ids are ULIDs, so listing a prefix in descending key order is "newest first".
+//! The share link lives under its own partition so the public endpoint reads it with one strongly
+//! consistent `GetItem`; the owner's copy makes "my links" a query. `gsi1` answers "what points at
+//! this photo or album", which deleting needs.
+//!
+//! Share-link items should also carry `ttl` (epoch seconds) some time after `expires_at`, so
+//! DynamoDB clears out dead links; the API never relies on that, it checks `expires_at` itself.
+
+use crate::model::ShareTarget;
+use crate::types::{AlbumId, PhotoId, Sha256, ShareToken, Timestamp, UserId};
+
+pub const PHOTO_PREFIX: &str = "PHOTO#";
+pub const ALBUM_PREFIX: &str = "ALBUM#";
+pub const MEMBER_PREFIX: &str = "MEMBER#";
+pub const SHARE_LINK_PREFIX: &str = "SHARELINK#";
+pub const USAGE_SK: &str = "USAGE";
+pub const SHARE_SK: &str = "SHARE";
+
+pub fn user_pk(user: &UserId) -> String {
+    format!("USER#{user}")
+}
+pub fn photo_sk(photo: &PhotoId) -> String {
+    format!("{PHOTO_PREFIX}{photo}")
+}
+pub fn sha256_sk(sha: &Sha256) -> String {
+    format!("SHA256#{sha}")
+}
+pub fn album_sk(album: &AlbumId) -> String {
+    format!("{ALBUM_PREFIX}{album}")
+}
+pub fn member_prefix(album: &AlbumId) -> String {
+    format!("{MEMBER_PREFIX}{album}#")
+}
+pub fn member_sk(album: &AlbumId, photo: &PhotoId) -> String {
+    format!("{MEMBER_PREFIX}{album}#{photo}")
+}
+pub fn share_pk(token: &ShareToken) -> String {
+    format!("SHARE#{}", token.as_str())
+}
+pub fn share_link_sk(created_at: Timestamp, token: &ShareToken) -> String {
+    format!(
+        "{SHARE_LINK_PREFIX}{:013}#{}",
+        created_at.millis().max(0),
+        token.as_str()
+    )
+}
+/// `gsi1pk` of everything that points at `target`: memberships (photos only) and share links.
+pub fn target_gsi1pk(owner: &UserId, target: &ShareTarget) -> String {
+    match target {
+        ShareTarget::Photo(p) => format!("TARGET#{owner}#PHOTO#{p}"),
+        ShareTarget::Album(a) => format!("TARGET#{owner}#ALBUM#{a}"),
+    }
+}
+pub fn member_gsi1sk(album: &AlbumId) -> String {
+    format!("{MEMBER_PREFIX}{album}")
+}
+pub fn share_gsi1sk(token: &ShareToken) -> String {
+    format!("SHARE#{}", token.as_str())
+}

@@ -1,0 +1,33 @@
+//! The photo-sharing domain: photos, albums, share links and quotas, with no AWS in it.
+//!
+//! Storage, the object store, identity and time are the traits in [`ports`]; AWS and the local
+//! stage implement them, [`memory`] implements them in memory. [`PhotoService`] holds the rules.
+
+pub mod cursor;
+pub mod error;
+pub mod keys;
+pub mod memory;
+pub mod model;
+pub mod password;
+pub mod ports;
+pub mod service;
+pub mod types;
+
+pub use error::{AuthFailure, Error, Result};
+pub use model::{
+    Album, Page, PasswordHash, Photo, PhotoStatus, ProcessedInfo, ProcessingOutcome, Share,
+    ShareTarget, SortKey, Usage,
+};
+pub use password::{Password, PasswordCost};
+pub use ports::{
+    Claims, Clock, IdentityVerifier, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository,
+    SystemClock, UploadPolicy,
+};
+pub use service::{
+    Limits, Listing, NewUpload, PhotoService, PhotoUrls, PhotoView, SharedPhoto, SharedView,
+    UsageReport,
+};
+pub use types::{
+    AlbumId, AlbumName, Camera, ContentType, Dimensions, FileName, Gps, PhotoId, Sha256,
+    ShareToken, Timestamp, Title, Ulid, UserId,
+};

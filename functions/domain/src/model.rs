@@ -1,0 +1,155 @@
+//! The records the domain keeps: photos, albums, share links and usage.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{
+    AlbumId, AlbumName, Camera, ContentType, Dimensions, FileName, Gps, PhotoId, Sha256,
+    ShareToken, Timestamp, Title, UserId,
+};
+
+/// Where a photo is in its life: uploaded-to-be, processed, or refused by the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PhotoStatus {
+    Pending,
+    Ready,
+    Failed { reason: String },
+}
+
+impl PhotoStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PhotoStatus::Pending => "PENDING",
+            PhotoStatus::Ready => "READY",
+            PhotoStatus::Failed { .. } => "FAILED",
+        }
+    }
+}
+
+/// A photo's metadata. The bytes live in the object store under keys derived from owner and id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Photo {
+    pub id: PhotoId,
+    pub owner: UserId,
+    #[serde(flatten)]
+    pub status: PhotoStatus,
+    pub file_name: FileName,
+    pub content_type: ContentType,
+    /// Declared at upload; the pre-signed POST pins the upload to exactly this many bytes.
+    pub size: u64,
+    pub sha256_declared: Sha256,
+    pub sha256_actual: Option<Sha256>,
+    pub dimensions: Option<Dimensions>,
+    pub taken_at: Option<Timestamp>,
+    pub camera: Option<Camera>,
+    /// Owner-only: never leaves the server through a share link.
+    pub gps: Option<Gps>,
+    pub title: Option<Title>,
+    pub favourite: bool,
+    pub created_at: Timestamp,
+}
+
+/// What the thumbnail function learned from the uploaded bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessedInfo {
+    pub dimensions: Dimensions,
+    pub taken_at: Option<Timestamp>,
+    pub camera: Option<Camera>,
+    pub gps: Option<Gps>,
+    pub sha256_actual: Sha256,
+    pub size: u64,
+}
+
+/// The end state of processing, as stored by [`crate::Repository::finish_processing`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ProcessingOutcome {
+    /// The bytes match what was declared: the photo becomes READY with this metadata.
+    Ready(ProcessedInfo),
+    /// The photo becomes FAILED; `actual` holds what was measured, if anything.
+    Failed {
+        reason: String,
+        actual: Option<Sha256>,
+    },
+}
+
+/// A named set of the owner's photos.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Album {
+    pub id: AlbumId,
+    pub owner: UserId,
+    pub name: AlbumName,
+    pub created_at: Timestamp,
+}
+
+/// What a share link opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum ShareTarget {
+    Photo(PhotoId),
+    Album(AlbumId),
+}
+
+/// An argon2id hash in PHC string form; never the password itself.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PasswordHash(pub(crate) String);
+
+impl PasswordHash {
+    /// Wraps a PHC string read back from storage.
+    pub fn from_stored(phc: String) -> Self {
+        PasswordHash(phc)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash(..)")
+    }
+}
+
+/// A link that lets anyone holding the token read derivatives and non-sensitive metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    pub token: ShareToken,
+    pub owner: UserId,
+    pub target: ShareTarget,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub password_hash: Option<PasswordHash>,
+    pub revoked: bool,
+}
+
+impl Share {
+    /// Why the link no longer works at `now`, if it does not.
+    pub fn gone_reason(&self, now: Timestamp) -> Option<&'static str> {
+        if self.revoked {
+            Some("been revoked")
+        } else if now >= self.expires_at {
+            Some("expired")
+        } else {
+            None
+        }
+    }
+}
+
+/// Bytes and photos a user holds, counted when an upload is accepted and released on delete.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub used_bytes: u64,
+    pub photo_count: u64,
+}
+
+/// One page of a key-range query, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The sort key of the last item when more may follow (DynamoDB's `LastEvaluatedKey`).
+    pub next: Option<SortKey>,
+}
+
+/// A table sort key (`sk`) as handed back by a listing; the service wraps it in a cursor.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SortKey(pub String);

@@ -1,0 +1,302 @@
+//! The small traits the domain needs from the outside world: metadata storage, object storage,
+//! identity and time. AWS and the local stage implement them; [`crate::memory`] holds in-memory
+//! versions for tests.
+//!
+//! They are object-safe (`async-trait`) so the API can keep them as `Arc<dyn ...>` in axum state.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::model::{Album, Page, Photo, ProcessingOutcome, Share, SortKey, Usage};
+use crate::types::{
+    AlbumId, AlbumName, ContentType, PhotoId, Sha256, ShareToken, Timestamp, Title, UserId,
+};
+
+/// Changes to a photo's user-editable fields; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PhotoPatch {
+    /// `Some(None)` clears the title.
+    pub title: Option<Option<Title>>,
+    pub favourite: Option<bool>,
+}
+
+/// Photo metadata, albums, share links and usage, laid out as in [`crate::keys`].
+///
+/// Every listing is a key-range query on one partition (`pk = USER#{owner}`), newest first,
+/// starting strictly after `after` (the [`SortKey`] of the last item of the previous page), and
+/// returns at most `limit` items. Every state change is a conditional write; the documented
+/// errors are what a failed condition maps to.
+#[async_trait]
+pub trait Repository: Send + Sync + fmt::Debug {
+    /// Writes a new photo, its checksum lookup item and the owner's raised usage in one transaction.
+    /// Errors: [`Error::Duplicate`] if the owner has a photo with `photo.sha256_declared`
+    /// (condition on the lookup item), [`Error::QuotaExceeded`] if `used_bytes + size > quota_bytes`
+    /// (condition on the usage item), [`Error::AlreadyExists`] if the photo id is taken.
+    ///
+    /// [`Error::Duplicate`]: crate::Error::Duplicate
+    /// [`Error::QuotaExceeded`]: crate::Error::QuotaExceeded
+    /// [`Error::AlreadyExists`]: crate::Error::AlreadyExists
+    async fn insert_photo(&self, photo: &Photo, quota_bytes: u64) -> Result<()>;
+
+    /// One photo of `owner`, or `None` (also when the id belongs to someone else).
+    async fn get_photo(&self, owner: &UserId, id: &PhotoId) -> Result<Option<Photo>>;
+
+    /// The owner's photo with this declared SHA-256, from the checksum lookup item.
+    async fn find_photo_by_sha256(
+        &self,
+        owner: &UserId,
+        sha256: &Sha256,
+    ) -> Result<Option<PhotoId>>;
+
+    /// The owner's photos, newest first (`sk` begins with `PHOTO#`, descending).
+    async fn list_photos(
+        &self,
+        owner: &UserId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Photo>>;
+
+    /// Applies `patch` if the photo exists (condition `attribute_exists(pk)`), returning the new
+    /// photo; [`crate::Error::NotFound`] otherwise.
+    async fn update_photo(&self, owner: &UserId, id: &PhotoId, patch: &PhotoPatch)
+    -> Result<Photo>;
+
+    /// Stores the processing outcome, only if the photo is PENDING (condition on `status`);
+    /// [`crate::Error::Conflict`] if it is not, [`crate::Error::NotFound`] if it does not exist.
+    async fn finish_processing(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        outcome: &ProcessingOutcome,
+    ) -> Result<Photo>;
+
+    /// Removes the photo, its checksum lookup item, its album memberships and every share link
+    /// pointing at it (found through `gsi1`), and releases its bytes from the owner's usage.
+    /// Returns the removed photo; [`crate::Error::NotFound`] if it does not exist.
+    async fn delete_photo(&self, owner: &UserId, id: &PhotoId) -> Result<Photo>;
+
+    /// The owner's usage (zero if nothing was ever uploaded).
+    async fn get_usage(&self, owner: &UserId) -> Result<Usage>;
+
+    /// Writes a new album; [`crate::Error::AlreadyExists`] if the id is taken.
+    async fn insert_album(&self, album: &Album) -> Result<()>;
+
+    async fn get_album(&self, owner: &UserId, id: &AlbumId) -> Result<Option<Album>>;
+
+    /// The owner's albums, newest first (`sk` begins with `ALBUM#`, descending).
+    async fn list_albums(
+        &self,
+        owner: &UserId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Album>>;
+
+    /// Renames an existing album; [`crate::Error::NotFound`] otherwise.
+    async fn rename_album(&self, owner: &UserId, id: &AlbumId, name: &AlbumName) -> Result<Album>;
+
+    /// Removes the album, its memberships (not the photos) and the share links pointing at it.
+    async fn delete_album(&self, owner: &UserId, id: &AlbumId) -> Result<()>;
+
+    /// Adds a membership item, with condition checks that both the album and the photo exist
+    /// under `owner` ([`crate::Error::NotFound`] otherwise). Adding twice is not an error.
+    async fn add_to_album(&self, owner: &UserId, album: &AlbumId, photo: &PhotoId) -> Result<()>;
+
+    /// Removes a membership; [`crate::Error::NotFound`] if the photo is not in the album.
+    async fn remove_from_album(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        photo: &PhotoId,
+    ) -> Result<()>;
+
+    /// The album's photos, newest first (`sk` begins with `MEMBER#{album}#`, descending, then the
+    /// photo items fetched by key). [`crate::Error::NotFound`] if the album does not exist.
+    async fn list_album_photos(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Photo>>;
+
+    /// Writes both share items, with a condition check that the target exists under the owner
+    /// ([`crate::Error::NotFound`] otherwise); [`crate::Error::AlreadyExists`] if the token is taken.
+    async fn insert_share(&self, share: &Share) -> Result<()>;
+
+    /// The share link by token, read strongly consistent: revocation must take effect at once.
+    async fn get_share(&self, token: &ShareToken) -> Result<Option<Share>>;
+
+    /// The owner's share links, newest first (`sk` begins with `SHARELINK#`, descending).
+    async fn list_shares(
+        &self,
+        owner: &UserId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Share>>;
+
+    /// Marks the link revoked, only if `owner` owns it ([`crate::Error::NotFound`] otherwise).
+    async fn revoke_share(&self, owner: &UserId, token: &ShareToken) -> Result<Share>;
+}
+
+/// A key in the photo bucket, built only from the layout in the shared contract.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey(String);
+
+impl ObjectKey {
+    /// `originals/{user}/{photo}`: where the browser uploads.
+    pub fn original(owner: &UserId, photo: &PhotoId) -> Self {
+        ObjectKey(format!("originals/{owner}/{photo}"))
+    }
+    /// `derivatives/{user}/{photo}/thumb.jpg`: the square grid thumbnail.
+    pub fn thumbnail(owner: &UserId, photo: &PhotoId) -> Self {
+        ObjectKey(format!("derivatives/{owner}/{photo}/thumb.jpg"))
+    }
+    /// `derivatives/{user}/{photo}/preview.jpg`: the larger preview.
+    pub fn preview(owner: &UserId, photo: &PhotoId) -> Self {
+        ObjectKey(format!("derivatives/{owner}/{photo}/preview.jpg"))
+    }
+    /// The owner and photo of an `originals/{user}/{photo}` key, as in an S3 event notification;
+    /// `None` for any other key, so the thumbnail function ignores what is not an original.
+    pub fn parse_original(key: &str) -> Option<(UserId, PhotoId)> {
+        let rest = key.strip_prefix("originals/")?;
+        let (user, photo) = rest.split_once('/')?;
+        Some((UserId::parse(user).ok()?, PhotoId::parse(photo).ok()?))
+    }
+    /// Every key a photo can have, for deletion.
+    pub fn all_for(owner: &UserId, photo: &PhotoId) -> [ObjectKey; 3] {
+        [
+            Self::original(owner, photo),
+            Self::thumbnail(owner, photo),
+            Self::preview(owner, photo),
+        ]
+    }
+    /// Wraps a key that came from one of the constructors above and was stored as text.
+    pub fn from_trusted(key: String) -> Self {
+        ObjectKey(key)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an upload must be: the pre-signed POST policy pins all of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadPolicy {
+    pub key: ObjectKey,
+    pub content_type: ContentType,
+    /// Exact size in bytes (`content-length-range` from `size` to `size`).
+    pub size: u64,
+    /// For `x-amz-checksum-sha256`, so S3 itself refuses other bytes.
+    pub sha256: Sha256,
+    pub expires_at: Timestamp,
+}
+
+/// A browser-ready pre-signed POST: send `fields` then the file as `multipart/form-data` to `url`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PresignedPost {
+    pub url: String,
+    pub fields: BTreeMap<String, String>,
+    pub expires_at: Timestamp,
+}
+
+// The fields carry a signature: print their names only.
+impl fmt::Debug for PresignedPost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PresignedPost")
+            .field("fields", &self.fields.keys().collect::<Vec<_>>())
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The photo bucket.
+#[async_trait]
+pub trait ObjectStore: Send + Sync + fmt::Debug {
+    /// Signs a POST policy for one upload; `now` is the signing time.
+    async fn presign_upload(&self, policy: &UploadPolicy, now: Timestamp) -> Result<PresignedPost>;
+
+    /// Signs a GET URL valid from `now` until `expires_at`.
+    async fn presign_download(
+        &self,
+        key: &ObjectKey,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<String>;
+
+    /// Deletes the objects; keys that do not exist are not an error.
+    async fn delete_objects(&self, keys: &[ObjectKey]) -> Result<()>;
+}
+
+/// The verified claims the API trusts; nothing else about the caller is believed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    /// From `sub`.
+    pub user_id: UserId,
+    /// From `cognito:username` or `username`, if present.
+    pub username: Option<String>,
+    pub expires_at: Timestamp,
+}
+
+/// Checks a bearer token and says who it belongs to.
+#[async_trait]
+pub trait IdentityVerifier: Send + Sync + fmt::Debug {
+    /// The claims of a valid token, or [`crate::Error::Unauthenticated`] saying which check failed.
+    async fn verify(&self, token: &str) -> Result<Claims>;
+}
+
+/// The current time; a trait so tests can move it.
+pub trait Clock: Send + Sync + fmt::Debug {
+    fn now(&self) -> Timestamp;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Timestamp::from_millis(ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(key: &str, expected: Option<(&str, &str)>) {
+        let got = ObjectKey::parse_original(key);
+        let got = got
+            .as_ref()
+            .map(|(u, p)| (u.as_str().to_owned(), p.to_string()));
+        assert_eq!(
+            got.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
+            expected,
+            "{key}"
+        );
+    }
+
+    #[test]
+    fn original_keys_parse_back() {
+        let photo = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+        let user = UserId::parse("0f1e2d3c-aaaa-bbbb-cccc-1234567890ab").unwrap();
+        let key = ObjectKey::original(&user, &PhotoId::parse(photo).unwrap());
+        check(key.as_str(), Some((user.as_str(), photo)));
+        check(&format!("derivatives/alice/{photo}/thumb.jpg"), None);
+        check(&format!("originals/alice/{photo}/x"), None);
+        check("originals/alice", None);
+        check(&format!("originals/al%ice/{photo}"), None);
+    }
+}

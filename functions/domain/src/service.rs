@@ -1,0 +1,922 @@
+//! The photo service: every rule about who may see or change what lives here.
+
+use std::sync::Arc;
+
+use crate::cursor;
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::model::{
+    Album, Page, Photo, PhotoStatus, ProcessedInfo, ProcessingOutcome, Share, ShareTarget, Usage,
+};
+use crate::password::{self, Password, PasswordCost};
+use crate::ports::{
+    Clock, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository, UploadPolicy,
+};
+use crate::types::{
+    AlbumId, AlbumName, Camera, ContentType, Dimensions, FileName, PhotoId, Sha256, ShareToken,
+    Timestamp, Title, UlidGenerator, UserId,
+};
+
+/// Limits and lifetimes the service enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted original, in bytes.
+    pub max_upload_bytes: u64,
+    /// Bytes each user may hold.
+    pub quota_bytes: u64,
+    /// Longest a share link may live.
+    pub max_share_days: u32,
+    /// Lifetime of a link created without `expires_in_days`.
+    pub default_share_days: u32,
+    /// Lifetime of a pre-signed upload.
+    pub upload_url_secs: i64,
+    /// Lifetime of a pre-signed download.
+    pub download_url_secs: i64,
+    pub password_cost: PasswordCost,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_upload_bytes: 50 * 1024 * 1024,
+            quota_bytes: 5 * 1024 * 1024 * 1024,
+            max_share_days: 30,
+            default_share_days: 7,
+            upload_url_secs: 15 * 60,
+            download_url_secs: 5 * 60,
+            password_cost: PasswordCost::Standard,
+        }
+    }
+}
+
+/// The most items one page may hold.
+pub const MAX_PAGE: usize = 100;
+/// Album share pages list at most this many photos.
+pub const MAX_SHARED_ALBUM_PHOTOS: usize = 500;
+
+/// A request to upload one photo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUpload {
+    pub file_name: FileName,
+    pub content_type: ContentType,
+    pub size: u64,
+    pub sha256: Sha256,
+}
+
+/// Pre-signed links for a photo's objects; present only when the object should exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PhotoUrls {
+    pub thumbnail: Option<String>,
+    pub preview: Option<String>,
+    /// Owner-only.
+    pub original: Option<String>,
+}
+
+/// A photo as its owner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoView {
+    pub photo: Photo,
+    pub urls: PhotoUrls,
+}
+
+/// A page of results with the cursor for the next one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A photo as a share link shows it: derivatives and non-sensitive metadata only.
+///
+/// There is no field for GPS or for the original, so no code path can leak them through a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedPhoto {
+    pub id: PhotoId,
+    pub title: Option<Title>,
+    pub dimensions: Option<Dimensions>,
+    pub taken_at: Option<Timestamp>,
+    pub camera: Option<Camera>,
+    pub thumbnail_url: Option<String>,
+    pub preview_url: Option<String>,
+}
+
+/// What an open share link shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedView {
+    pub target: ShareTarget,
+    pub album_name: Option<AlbumName>,
+    pub expires_at: Timestamp,
+    pub photos: Vec<SharedPhoto>,
+}
+
+/// A user's usage against their quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageReport {
+    pub usage: Usage,
+    pub quota_bytes: u64,
+    pub max_upload_bytes: u64,
+}
+
+/// The domain service; cheap to clone, shared by every request.
+#[derive(Debug, Clone)]
+pub struct PhotoService {
+    repo: Arc<dyn Repository>,
+    store: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+    limits: Limits,
+    ids: Arc<UlidGenerator>,
+}
+
+fn check_limit(limit: usize) -> Result<usize> {
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Error::invalid("limit", format!("expected 1 to {MAX_PAGE}")))
+    }
+}
+
+impl PhotoService {
+    pub fn new(
+        repo: Arc<dyn Repository>,
+        store: Arc<dyn ObjectStore>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> Self {
+        PhotoService {
+            repo,
+            store,
+            clock,
+            limits,
+            ids: Arc::default(),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Starts an upload: checks type, size, duplicates and quota before any bytes move, records a
+    /// PENDING photo and returns the pre-signed POST the browser uploads with.
+    pub async fn start_upload(
+        &self,
+        owner: &UserId,
+        upload: NewUpload,
+    ) -> Result<(Photo, PresignedPost)> {
+        if upload.size == 0 {
+            return Err(Error::invalid("size", "an empty file is not a photo"));
+        }
+        if upload.size > self.limits.max_upload_bytes {
+            return Err(Error::TooLarge {
+                size: upload.size,
+                max: self.limits.max_upload_bytes,
+            });
+        }
+        if let Some(existing) = self
+            .repo
+            .find_photo_by_sha256(owner, &upload.sha256)
+            .await?
+        {
+            return Err(Error::Duplicate { existing });
+        }
+        let usage = self.repo.get_usage(owner).await?;
+        if usage.used_bytes.saturating_add(upload.size) > self.limits.quota_bytes {
+            return Err(Error::QuotaExceeded {
+                used: usage.used_bytes,
+                quota: self.limits.quota_bytes,
+                requested: upload.size,
+            });
+        }
+        let now = self.clock.now();
+        let photo = Photo {
+            id: PhotoId::from_ulid(self.ids.next(now)),
+            owner: owner.clone(),
+            status: PhotoStatus::Pending,
+            file_name: upload.file_name,
+            content_type: upload.content_type,
+            size: upload.size,
+            sha256_declared: upload.sha256,
+            sha256_actual: None,
+            dimensions: None,
+            taken_at: None,
+            camera: None,
+            gps: None,
+            title: None,
+            favourite: false,
+            created_at: now,
+        };
+        // The checks above are a fast path with friendly numbers; this write re-checks both
+        // conditions atomically, so two racing uploads cannot both pass.
+        self.repo
+            .insert_photo(&photo, self.limits.quota_bytes)
+            .await?;
+        let policy = UploadPolicy {
+            key: ObjectKey::original(owner, &photo.id),
+            content_type: photo.content_type,
+            size: photo.size,
+            sha256: photo.sha256_declared,
+            expires_at: now.plus_secs(self.limits.upload_url_secs),
+        };
+        match self.store.presign_upload(&policy, now).await {
+            Ok(post) => Ok((photo, post)),
+            Err(e) => {
+                // Without a way to upload, the record would only hold quota: take it back.
+                let _ = self.repo.delete_photo(owner, &photo.id).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn urls(&self, photo: &Photo, with_original: bool) -> Result<PhotoUrls> {
+        if photo.status != PhotoStatus::Ready {
+            return Ok(PhotoUrls::default());
+        }
+        let now = self.clock.now();
+        let until = now.plus_secs(self.limits.download_url_secs);
+        let sign =
+            |key: ObjectKey| async move { self.store.presign_download(&key, now, until).await };
+        Ok(PhotoUrls {
+            thumbnail: Some(sign(ObjectKey::thumbnail(&photo.owner, &photo.id)).await?),
+            preview: Some(sign(ObjectKey::preview(&photo.owner, &photo.id)).await?),
+            original: if with_original {
+                Some(sign(ObjectKey::original(&photo.owner, &photo.id)).await?)
+            } else {
+                None
+            },
+        })
+    }
+
+    async fn views(
+        &self,
+        owner: &UserId,
+        page: Page<Photo>,
+        with_original: bool,
+    ) -> Result<Listing<PhotoView>> {
+        let mut items = Vec::with_capacity(page.items.len());
+        for photo in page.items {
+            let urls = self.urls(&photo, with_original).await?;
+            items.push(PhotoView { photo, urls });
+        }
+        Ok(Listing {
+            items,
+            next_cursor: page.next.map(|k| cursor::encode(owner, &k)),
+        })
+    }
+
+    /// The owner's photos, newest first.
+    pub async fn list_photos(
+        &self,
+        owner: &UserId,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<PhotoView>> {
+        let limit = check_limit(limit)?;
+        let after = cursor
+            .map(|c| cursor::decode(owner, keys::PHOTO_PREFIX, c))
+            .transpose()?;
+        let page = self.repo.list_photos(owner, after.as_ref(), limit).await?;
+        self.views(owner, page, false).await
+    }
+
+    async fn photo(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {
+        self.repo.get_photo(owner, id).await?.ok_or(Error::NotFound)
+    }
+
+    /// One of the owner's photos, with a link to the original.
+    pub async fn get_photo(&self, owner: &UserId, id: &PhotoId) -> Result<PhotoView> {
+        let photo = self.photo(owner, id).await?;
+        let urls = self.urls(&photo, true).await?;
+        Ok(PhotoView { photo, urls })
+    }
+
+    pub async fn update_photo(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        patch: &PhotoPatch,
+    ) -> Result<PhotoView> {
+        let photo = self.repo.update_photo(owner, id, patch).await?;
+        let urls = self.urls(&photo, true).await?;
+        Ok(PhotoView { photo, urls })
+    }
+
+    /// Deletes the photo's objects, then everything the table holds about it.
+    ///
+    /// Objects go first: if the second step fails, the photo is still listed and deleting again
+    /// finishes the job, whereas the other order could strand objects nobody can find.
+    pub async fn delete_photo(&self, owner: &UserId, id: &PhotoId) -> Result<()> {
+        self.photo(owner, id).await?;
+        self.store
+            .delete_objects(&ObjectKey::all_for(owner, id))
+            .await?;
+        self.repo.delete_photo(owner, id).await?;
+        Ok(())
+    }
+
+    /// Records what the thumbnail function measured: READY if the checksum and size match the
+    /// declaration, FAILED otherwise. Calling it again with the same facts is a no-op.
+    pub async fn complete_processing(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        info: ProcessedInfo,
+    ) -> Result<Photo> {
+        let photo = self.photo(owner, id).await?;
+        let outcome = if info.sha256_actual != photo.sha256_declared {
+            ProcessingOutcome::Failed {
+                reason: "checksum mismatch".into(),
+                actual: Some(info.sha256_actual),
+            }
+        } else if info.size != photo.size {
+            ProcessingOutcome::Failed {
+                reason: "size mismatch".into(),
+                actual: Some(info.sha256_actual),
+            }
+        } else {
+            ProcessingOutcome::Ready(info)
+        };
+        self.finish(owner, photo, outcome).await
+    }
+
+    /// Marks the photo FAILED with `reason` (e.g. the bytes do not decode). Idempotent.
+    pub async fn fail_processing(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        reason: &str,
+    ) -> Result<Photo> {
+        let reason: String = reason
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(500)
+            .collect();
+        if reason.is_empty() {
+            return Err(Error::invalid("reason", "a failure needs a reason"));
+        }
+        let photo = self.photo(owner, id).await?;
+        self.finish(
+            owner,
+            photo,
+            ProcessingOutcome::Failed {
+                reason,
+                actual: None,
+            },
+        )
+        .await
+    }
+
+    async fn finish(
+        &self,
+        owner: &UserId,
+        photo: Photo,
+        outcome: ProcessingOutcome,
+    ) -> Result<Photo> {
+        let current = if photo.status == PhotoStatus::Pending {
+            match self
+                .repo
+                .finish_processing(owner, &photo.id, &outcome)
+                .await
+            {
+                Ok(done) => return Ok(done),
+                // Someone else finished it between our read and write: judge their result.
+                Err(Error::Conflict(_)) => self.photo(owner, &photo.id).await?,
+                Err(e) => return Err(e),
+            }
+        } else {
+            photo
+        };
+        let same = match (&current.status, &outcome) {
+            (PhotoStatus::Ready, ProcessingOutcome::Ready(info)) => {
+                current.sha256_actual == Some(info.sha256_actual)
+            }
+            (PhotoStatus::Failed { reason }, ProcessingOutcome::Failed { reason: wanted, .. }) => {
+                reason == wanted
+            }
+            _ => false,
+        };
+        if same {
+            Ok(current)
+        } else {
+            Err(Error::Conflict(format!(
+                "photo `{}` is already {}",
+                current.id,
+                current.status.as_str()
+            )))
+        }
+    }
+
+    pub async fn create_album(&self, owner: &UserId, name: AlbumName) -> Result<Album> {
+        let now = self.clock.now();
+        let album = Album {
+            id: AlbumId::from_ulid(self.ids.next(now)),
+            owner: owner.clone(),
+            name,
+            created_at: now,
+        };
+        self.repo.insert_album(&album).await?;
+        Ok(album)
+    }
+
+    pub async fn list_albums(
+        &self,
+        owner: &UserId,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<Album>> {
+        let limit = check_limit(limit)?;
+        let after = cursor
+            .map(|c| cursor::decode(owner, keys::ALBUM_PREFIX, c))
+            .transpose()?;
+        let page = self.repo.list_albums(owner, after.as_ref(), limit).await?;
+        Ok(Listing {
+            items: page.items,
+            next_cursor: page.next.map(|k| cursor::encode(owner, &k)),
+        })
+    }
+
+    pub async fn get_album(&self, owner: &UserId, id: &AlbumId) -> Result<Album> {
+        self.repo.get_album(owner, id).await?.ok_or(Error::NotFound)
+    }
+
+    pub async fn rename_album(
+        &self,
+        owner: &UserId,
+        id: &AlbumId,
+        name: &AlbumName,
+    ) -> Result<Album> {
+        self.repo.rename_album(owner, id, name).await
+    }
+
+    pub async fn delete_album(&self, owner: &UserId, id: &AlbumId) -> Result<()> {
+        self.repo.delete_album(owner, id).await
+    }
+
+    pub async fn add_to_album(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        photo: &PhotoId,
+    ) -> Result<()> {
+        self.repo.add_to_album(owner, album, photo).await
+    }
+
+    pub async fn remove_from_album(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        photo: &PhotoId,
+    ) -> Result<()> {
+        self.repo.remove_from_album(owner, album, photo).await
+    }
+
+    pub async fn list_album_photos(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<PhotoView>> {
+        let limit = check_limit(limit)?;
+        let after = cursor
+            .map(|c| cursor::decode(owner, &keys::member_prefix(album), c))
+            .transpose()?;
+        let page = self
+            .repo
+            .list_album_photos(owner, album, after.as_ref(), limit)
+            .await?;
+        self.views(owner, page, false).await
+    }
+
+    /// Creates a share link for one of the owner's photos or albums.
+    pub async fn create_share(
+        &self,
+        owner: &UserId,
+        target: ShareTarget,
+        expires_in_days: Option<u32>,
+        password: Option<Password>,
+    ) -> Result<Share> {
+        let days = expires_in_days.unwrap_or(self.limits.default_share_days);
+        if days == 0 || days > self.limits.max_share_days {
+            return Err(Error::invalid(
+                "expires_in_days",
+                format!("expected 1 to {} days", self.limits.max_share_days),
+            ));
+        }
+        match target {
+            ShareTarget::Photo(id) => drop(self.photo(owner, &id).await?),
+            ShareTarget::Album(id) => drop(self.get_album(owner, &id).await?),
+        }
+        let password_hash = password
+            .map(|p| password::hash(&p, self.limits.password_cost))
+            .transpose()?;
+        let now = self.clock.now();
+        let share = Share {
+            token: ShareToken::generate(),
+            owner: owner.clone(),
+            target,
+            created_at: now,
+            expires_at: now.plus_secs(i64::from(days) * 86_400),
+            password_hash,
+            revoked: false,
+        };
+        self.repo.insert_share(&share).await?;
+        Ok(share)
+    }
+
+    pub async fn list_shares(
+        &self,
+        owner: &UserId,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Listing<Share>> {
+        let limit = check_limit(limit)?;
+        let after = cursor
+            .map(|c| cursor::decode(owner, keys::SHARE_LINK_PREFIX, c))
+            .transpose()?;
+        let page = self.repo.list_shares(owner, after.as_ref(), limit).await?;
+        Ok(Listing {
+            items: page.items,
+            next_cursor: page.next.map(|k| cursor::encode(owner, &k)),
+        })
+    }
+
+    pub async fn revoke_share(&self, owner: &UserId, token: &ShareToken) -> Result<Share> {
+        self.repo.revoke_share(owner, token).await
+    }
+
+    async fn shared_photo(&self, photo: Photo) -> Result<SharedPhoto> {
+        let urls = self.urls(&photo, false).await?;
+        Ok(SharedPhoto {
+            id: photo.id,
+            title: photo.title,
+            dimensions: photo.dimensions,
+            taken_at: photo.taken_at,
+            camera: photo.camera,
+            thumbnail_url: urls.thumbnail,
+            preview_url: urls.preview,
+        })
+    }
+
+    /// Opens a share link for anyone holding the token. Checked on every call: the link must
+    /// exist, not be revoked or expired, and the password must match if it has one.
+    pub async fn open_share(
+        &self,
+        token: &ShareToken,
+        password: Option<&str>,
+    ) -> Result<SharedView> {
+        let share = self.repo.get_share(token).await?.ok_or(Error::NotFound)?;
+        if let Some(reason) = share.gone_reason(self.clock.now()) {
+            return Err(Error::ShareGone(reason));
+        }
+        if let Some(hash) = &share.password_hash {
+            match password {
+                None => return Err(Error::PasswordRequired),
+                Some(p) if !password::verify(hash, p) => return Err(Error::WrongPassword),
+                Some(_) => {}
+            }
+        }
+        let owner = &share.owner;
+        let (album_name, photos) = match share.target {
+            ShareTarget::Photo(id) => (None, vec![self.photo(owner, &id).await?]),
+            ShareTarget::Album(id) => {
+                let album = self.get_album(owner, &id).await?;
+                let mut photos = Vec::new();
+                let mut after = None;
+                while photos.len() < MAX_SHARED_ALBUM_PHOTOS {
+                    let page = self
+                        .repo
+                        .list_album_photos(owner, &id, after.as_ref(), MAX_PAGE)
+                        .await?;
+                    photos.extend(page.items);
+                    match page.next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
+                }
+                photos.truncate(MAX_SHARED_ALBUM_PHOTOS);
+                (Some(album.name), photos)
+            }
+        };
+        let mut shared = Vec::with_capacity(photos.len());
+        for photo in photos
+            .into_iter()
+            .filter(|p| p.status == PhotoStatus::Ready)
+        {
+            shared.push(self.shared_photo(photo).await?);
+        }
+        Ok(SharedView {
+            target: share.target,
+            album_name,
+            expires_at: share.expires_at,
+            photos: shared,
+        })
+    }
+
+    pub async fn usage(&self, owner: &UserId) -> Result<UsageReport> {
+        Ok(UsageReport {
+            usage: self.repo.get_usage(owner).await?,
+            quota_bytes: self.limits.quota_bytes,
+            max_upload_bytes: self.limits.max_upload_bytes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::{InMemoryObjectStore, InMemoryRepository, ManualClock};
+    use crate::types::{Gps, Ulid};
+
+    struct Fixture {
+        service: PhotoService,
+        repo: Arc<InMemoryRepository>,
+        clock: Arc<ManualClock>,
+    }
+
+    fn fixture() -> Fixture {
+        let repo = Arc::new(InMemoryRepository::new());
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(1_800_000_000)));
+        let limits = Limits {
+            max_upload_bytes: 100,
+            quota_bytes: 150,
+            password_cost: PasswordCost::Minimal,
+            ..Limits::default()
+        };
+        let service = PhotoService::new(
+            repo.clone(),
+            Arc::new(InMemoryObjectStore::new("mem://b")),
+            clock.clone(),
+            limits,
+        );
+        Fixture {
+            service,
+            repo,
+            clock,
+        }
+    }
+
+    fn alice() -> UserId {
+        UserId::parse("alice").unwrap()
+    }
+
+    fn sha(n: u8) -> Sha256 {
+        Sha256::from_bytes([n; 32])
+    }
+
+    async fn pending(f: &Fixture, n: u8, size: u64) -> Photo {
+        let upload = NewUpload {
+            file_name: FileName::parse("a.jpg").unwrap(),
+            content_type: ContentType::Jpeg,
+            size,
+            sha256: sha(n),
+        };
+        f.service.start_upload(&alice(), upload).await.unwrap().0
+    }
+
+    fn info(n: u8, size: u64) -> ProcessedInfo {
+        ProcessedInfo {
+            dimensions: Dimensions {
+                width: 2,
+                height: 1,
+            },
+            taken_at: None,
+            camera: None,
+            gps: Some(Gps::new(1.0, 2.0).unwrap()),
+            sha256_actual: sha(n),
+            size,
+        }
+    }
+
+    #[tokio::test]
+    async fn processing_sets_ready_or_failed_and_is_idempotent() {
+        let f = fixture();
+        let p = pending(&f, 1, 10).await;
+        let ready = f
+            .service
+            .complete_processing(&alice(), &p.id, info(1, 10))
+            .await
+            .unwrap();
+        assert_eq!(ready.status, PhotoStatus::Ready);
+        assert_eq!(
+            ready.dimensions,
+            Some(Dimensions {
+                width: 2,
+                height: 1
+            })
+        );
+        assert_eq!(
+            f.service
+                .complete_processing(&alice(), &p.id, info(1, 10))
+                .await
+                .unwrap(),
+            ready
+        );
+        let err = f
+            .service
+            .fail_processing(&alice(), &p.id, "cannot decode")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err}");
+        let err = f
+            .service
+            .complete_processing(&alice(), &p.id, info(2, 10))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Conflict(_)),
+            "a different checksum after READY is a conflict"
+        );
+
+        let q = pending(&f, 3, 10).await;
+        let failed = f
+            .service
+            .complete_processing(&alice(), &q.id, info(3, 11))
+            .await
+            .unwrap();
+        assert_eq!(
+            failed.status,
+            PhotoStatus::Failed {
+                reason: "size mismatch".into()
+            }
+        );
+        assert_eq!(
+            failed.gps, None,
+            "nothing measured is kept from a refused file"
+        );
+
+        let r = pending(&f, 4, 10).await;
+        let failed = f
+            .service
+            .fail_processing(&alice(), &r.id, "cannot\ndecode")
+            .await
+            .unwrap();
+        assert_eq!(
+            failed.status,
+            PhotoStatus::Failed {
+                reason: "cannotdecode".into()
+            }
+        );
+        assert_eq!(
+            f.service
+                .fail_processing(&alice(), &r.id, "cannotdecode")
+                .await
+                .unwrap(),
+            failed
+        );
+        assert!(
+            f.service
+                .fail_processing(&alice(), &r.id, "")
+                .await
+                .is_err()
+        );
+
+        let bob = UserId::parse("bob").unwrap();
+        assert!(matches!(
+            f.service
+                .complete_processing(&bob, &p.id, info(1, 10))
+                .await,
+            Err(Error::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_repository_rechecks_quota_and_duplicates_atomically() {
+        let f = fixture();
+        let first = pending(&f, 1, 100).await;
+        // Bypass the service's fast path, as a racing request would.
+        let mut racing = first.clone();
+        racing.id = PhotoId::from_ulid(Ulid::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap());
+        assert!(
+            matches!(f.repo.insert_photo(&racing, 150).await, Err(Error::Duplicate { existing }) if existing == first.id)
+        );
+        racing.sha256_declared = sha(9);
+        assert!(matches!(
+            f.repo.insert_photo(&racing, 150).await,
+            Err(Error::QuotaExceeded {
+                used: 100,
+                quota: 150,
+                requested: 100
+            })
+        ));
+        assert!(matches!(
+            f.repo.insert_photo(&first, 1000).await,
+            Err(Error::AlreadyExists)
+        ));
+        assert_eq!(
+            f.repo.get_usage(&alice()).await.unwrap(),
+            Usage {
+                used_bytes: 100,
+                photo_count: 1
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn uploads_are_checked_before_anything_is_written() {
+        let f = fixture();
+        let upload = |size, n| NewUpload {
+            file_name: FileName::parse("a.jpg").unwrap(),
+            content_type: ContentType::Png,
+            size,
+            sha256: sha(n),
+        };
+        assert!(matches!(
+            f.service.start_upload(&alice(), upload(101, 1)).await,
+            Err(Error::TooLarge {
+                size: 101,
+                max: 100
+            })
+        ));
+        assert!(matches!(
+            f.service.start_upload(&alice(), upload(0, 1)).await,
+            Err(Error::Invalid { field: "size", .. })
+        ));
+        pending(&f, 1, 100).await;
+        assert!(matches!(
+            f.service.start_upload(&alice(), upload(51, 2)).await,
+            Err(Error::QuotaExceeded { .. })
+        ));
+        assert_eq!(
+            f.repo.export().len(),
+            3,
+            "one photo, its checksum item, usage"
+        );
+    }
+
+    #[tokio::test]
+    async fn share_links_check_expiry_revocation_and_password_every_time() {
+        let f = fixture();
+        let p = pending(&f, 1, 10).await;
+        f.service
+            .complete_processing(&alice(), &p.id, info(1, 10))
+            .await
+            .unwrap();
+        let target = ShareTarget::Photo(p.id);
+        let share = f
+            .service
+            .create_share(
+                &alice(),
+                target,
+                Some(1),
+                Some(Password::parse("pass word").unwrap()),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            f.service.open_share(&share.token, None).await,
+            Err(Error::PasswordRequired)
+        ));
+        assert!(matches!(
+            f.service.open_share(&share.token, Some("nope")).await,
+            Err(Error::WrongPassword)
+        ));
+        let view = f
+            .service
+            .open_share(&share.token, Some("pass word"))
+            .await
+            .unwrap();
+        assert_eq!(view.photos.len(), 1);
+        assert!(
+            view.photos[0]
+                .thumbnail_url
+                .as_deref()
+                .unwrap()
+                .contains("derivatives/")
+        );
+        f.clock.advance_secs(86_400);
+        assert!(matches!(
+            f.service.open_share(&share.token, Some("pass word")).await,
+            Err(Error::ShareGone("expired"))
+        ));
+
+        let open = f
+            .service
+            .create_share(&alice(), target, None, None)
+            .await
+            .unwrap();
+        assert_eq!(open.expires_at, f.service.now().plus_secs(7 * 86_400));
+        f.service.revoke_share(&alice(), &open.token).await.unwrap();
+        assert!(matches!(
+            f.service.open_share(&open.token, None).await,
+            Err(Error::ShareGone("been revoked"))
+        ));
+        let bob = UserId::parse("bob").unwrap();
+        assert!(matches!(
+            f.service.revoke_share(&bob, &share.token).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            f.service.create_share(&bob, target, None, None).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            f.service
+                .create_share(&alice(), target, Some(31), None)
+                .await,
+            Err(Error::Invalid { .. })
+        ));
+    }
+}

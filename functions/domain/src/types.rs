@@ -1,0 +1,580 @@
+//! Validated value types: ids, tokens, checksums, names and timestamps.
+//!
+//! Every type here is checked when it is built, so the rest of the domain never re-validates.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Fills `buf` from the operating system's random source.
+pub(crate) fn random_bytes(buf: &mut [u8]) {
+    OsRng.fill_bytes(buf);
+}
+
+/// A user, as identified by the verified token's `sub` claim.
+///
+/// Restricted to `[A-Za-z0-9_-]` so it can sit inside S3 keys (`/`) and table keys (`#`) unescaped;
+/// Cognito `sub` values are UUIDs and pass.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn parse(s: &str) -> Result<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= 128
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(UserId(s.to_owned()))
+        } else {
+            Err(Error::invalid(
+                "user_id",
+                "expected 1 to 128 characters of `A-Za-z0-9_-`",
+            ))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UserId {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        UserId::parse(&s)
+    }
+}
+impl From<UserId> for String {
+    fn from(u: UserId) -> String {
+        u.0
+    }
+}
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Milliseconds since the Unix epoch, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub const fn from_millis(ms: i64) -> Self {
+        Timestamp(ms)
+    }
+    pub const fn from_secs(s: i64) -> Self {
+        Timestamp(s * 1000)
+    }
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+    pub const fn secs(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+    pub const fn plus_secs(self, s: i64) -> Self {
+        Timestamp(self.0.saturating_add(s.saturating_mul(1000)))
+    }
+
+    /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-24T20:25:07.123Z`.
+    pub fn to_rfc3339(self) -> String {
+        let days = self.0.div_euclid(86_400_000);
+        let ms_of_day = self.0.rem_euclid(86_400_000);
+        let (y, m, d) = civil_from_days(days);
+        let (h, min, s, ms) = (
+            ms_of_day / 3_600_000,
+            ms_of_day / 60_000 % 60,
+            ms_of_day / 1000 % 60,
+            ms_of_day % 1000,
+        );
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A ULID: 48 bits of milliseconds then 80 random bits, written as 26 Crockford base32 characters.
+///
+/// Sorting the text sorts by creation time, so "newest first" is a descending key-range query.
+/// 80 random bits make ids unguessable.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ulid(u128);
+
+// The text form, so logs and test dumps show ids the way the API does.
+impl fmt::Debug for Ulid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ulid({self})")
+    }
+}
+
+impl Ulid {
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.len() != 26 {
+            return None;
+        }
+        let mut v: u128 = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let digit = CROCKFORD.iter().position(|&c| c == b)? as u128;
+            // 26 characters hold 130 bits; the first may only carry the top 3 bits.
+            if i == 0 && digit > 7 {
+                return None;
+            }
+            v = (v << 5) | digit;
+        }
+        Some(Ulid(v))
+    }
+    pub fn created_at(self) -> Timestamp {
+        Timestamp((self.0 >> 80) as i64)
+    }
+}
+
+impl fmt::Display for Ulid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = [0u8; 26];
+        for (i, c) in out.iter_mut().enumerate() {
+            *c = CROCKFORD[((self.0 >> (125 - 5 * i)) & 31) as usize];
+        }
+        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+    }
+}
+
+/// Hands out strictly increasing ULIDs, even within one millisecond or if the clock steps back,
+/// so that two photos uploaded in the same millisecond still list in upload order.
+#[derive(Debug, Default)]
+pub struct UlidGenerator {
+    last: Mutex<u128>,
+}
+
+impl UlidGenerator {
+    pub fn next(&self, now: Timestamp) -> Ulid {
+        let mut random = [0u8; 16];
+        random_bytes(&mut random);
+        let random = u128::from_be_bytes(random) & ((1u128 << 80) - 1);
+        let ms = (now.millis().max(0) as u128) & ((1u128 << 48) - 1);
+        let candidate = (ms << 80) | random;
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let next = if candidate > *last {
+            candidate
+        } else {
+            *last + 1
+        };
+        *last = next;
+        Ulid(next)
+    }
+}
+
+macro_rules! ulid_id {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(Ulid);
+
+        impl $name {
+            pub fn parse(s: &str) -> Result<Self> {
+                Ulid::parse(s)
+                    .map($name)
+                    .ok_or_else(|| Error::invalid($field, "expected a 26-character id"))
+            }
+            pub fn from_ulid(u: Ulid) -> Self {
+                $name(u)
+            }
+            pub fn created_at(self) -> Timestamp {
+                self.0.created_at()
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = Error;
+            fn try_from(s: String) -> Result<Self> {
+                $name::parse(&s)
+            }
+        }
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.to_string()
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+ulid_id!(
+    /// A photo's id: time-ordered and unguessable.
+    PhotoId,
+    "photo_id"
+);
+ulid_id!(
+    /// An album's id: time-ordered and unguessable.
+    AlbumId,
+    "album_id"
+);
+
+/// A share link's secret token: 256 random bits, base64url without padding (43 characters).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ShareToken(String);
+
+impl ShareToken {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        random_bytes(&mut bytes);
+        ShareToken(URL_SAFE_NO_PAD.encode(bytes))
+    }
+    pub fn parse(s: &str) -> Result<Self> {
+        let ok = s.len() == 43
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && URL_SAFE_NO_PAD.decode(s).is_ok();
+        if ok {
+            Ok(ShareToken(s.to_owned()))
+        } else {
+            Err(Error::invalid(
+                "token",
+                "expected a 43-character share token",
+            ))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+// The token is a bearer secret: keep it out of logs that print `Debug` values.
+impl fmt::Debug for ShareToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ShareToken({}…)", &self.0[..6])
+    }
+}
+impl TryFrom<String> for ShareToken {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        ShareToken::parse(&s)
+    }
+}
+impl From<ShareToken> for String {
+    fn from(t: ShareToken) -> String {
+        t.0
+    }
+}
+
+/// A SHA-256 digest; text form is 64 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Sha256([u8; 32]);
+
+impl Sha256 {
+    pub const fn from_bytes(b: [u8; 32]) -> Self {
+        Sha256(b)
+    }
+    pub fn parse(s: &str) -> Result<Self> {
+        let err = || Error::invalid("sha256", "expected 64 hex digits");
+        if s.len() != 64 {
+            return Err(err());
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in s.as_bytes().chunks(2).enumerate() {
+            let hi = (pair[0] as char).to_digit(16).ok_or_else(err)?;
+            let lo = (pair[1] as char).to_digit(16).ok_or_else(err)?;
+            out[i] = (hi * 16 + lo) as u8;
+        }
+        Ok(Sha256(out))
+    }
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+    /// Standard base64, the form S3's `x-amz-checksum-sha256` expects.
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.0)
+    }
+}
+impl fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+impl TryFrom<String> for Sha256 {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        Sha256::parse(&s)
+    }
+}
+impl From<Sha256> for String {
+    fn from(v: Sha256) -> String {
+        v.to_string()
+    }
+}
+
+/// The image formats the thumbnail pipeline decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ContentType {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl ContentType {
+    pub fn parse(s: &str) -> Result<Self> {
+        // Parameters such as `; charset=` mean nothing for images; compare the bare media type.
+        let bare = s
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match bare.as_str() {
+            "image/jpeg" | "image/jpg" => Ok(ContentType::Jpeg),
+            "image/png" => Ok(ContentType::Png),
+            "image/webp" => Ok(ContentType::Webp),
+            "image/heic" | "image/heif" | "image/heic-sequence" | "image/heif-sequence" => {
+                Err(Error::HeicUnsupported)
+            }
+            _ => Err(Error::UnsupportedType(s.chars().take(100).collect())),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentType::Jpeg => "image/jpeg",
+            ContentType::Png => "image/png",
+            ContentType::Webp => "image/webp",
+        }
+    }
+}
+impl TryFrom<String> for ContentType {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        ContentType::parse(&s)
+    }
+}
+impl From<ContentType> for String {
+    fn from(c: ContentType) -> String {
+        c.as_str().to_owned()
+    }
+}
+
+/// Checks a free-text field: trimmed length within bounds and no control characters.
+fn text(field: &'static str, s: &str, min: usize, max: usize) -> Result<String> {
+    let t = s.trim();
+    let n = t.chars().count();
+    if n < min || n > max {
+        return Err(Error::invalid(
+            field,
+            format!("expected {min} to {max} characters, got {n}"),
+        ));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "control characters are not allowed"));
+    }
+    Ok(t.to_owned())
+}
+
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $min:expr, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX_CHARS: usize = $max;
+            pub fn parse(s: &str) -> Result<Self> {
+                text($field, s, $min, $max).map($name)
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = Error;
+            fn try_from(s: String) -> Result<Self> {
+                $name::parse(&s)
+            }
+        }
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+    };
+}
+
+text_type!(
+    /// The name of the file as the user picked it; shown back, never used in storage keys.
+    FileName,
+    "file_name",
+    1,
+    255
+);
+text_type!(
+    /// A photo's title, at most 200 characters.
+    Title,
+    "title",
+    1,
+    200
+);
+text_type!(
+    /// An album's name, 1 to 200 characters.
+    AlbumName,
+    "name",
+    1,
+    200
+);
+text_type!(
+    /// Camera make and model as read from EXIF.
+    Camera,
+    "camera",
+    1,
+    200
+);
+
+/// Pixel dimensions of the original.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Dimensions {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A position from EXIF; sensitive, so only the owner ever sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Gps {
+    latitude: f64,
+    longitude: f64,
+}
+
+impl Gps {
+    pub fn new(latitude: f64, longitude: f64) -> Result<Self> {
+        if !(-90.0..=90.0).contains(&latitude) || !(-180.0..=180.0).contains(&longitude) {
+            return Err(Error::invalid("gps", "latitude or longitude out of range"));
+        }
+        Ok(Gps {
+            latitude,
+            longitude,
+        })
+    }
+    pub fn latitude(&self) -> f64 {
+        self.latitude
+    }
+    pub fn longitude(&self) -> f64 {
+        self.longitude
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_rfc3339(ms: i64, expected: &str) {
+        assert_eq!(Timestamp::from_millis(ms).to_rfc3339(), expected);
+    }
+
+    #[test]
+    fn timestamps_format_as_rfc3339() {
+        check_rfc3339(0, "1970-01-01T00:00:00.000Z");
+        check_rfc3339(951_782_400_000, "2000-02-29T00:00:00.000Z");
+        check_rfc3339(1_795_551_907_123, "2026-11-24T20:25:07.123Z");
+        check_rfc3339(-1, "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn ulids_round_trip_and_sort_by_time() {
+        let g = UlidGenerator::default();
+        let a = g.next(Timestamp::from_millis(1000));
+        let b = g.next(Timestamp::from_millis(1000));
+        let c = g.next(Timestamp::from_millis(999));
+        assert!(
+            a < b && b < c,
+            "monotonic within a millisecond and across a step back"
+        );
+        assert!(a.to_string() < b.to_string() && b.to_string() < c.to_string());
+        assert_eq!(Ulid::parse(&a.to_string()), Some(a));
+        assert_eq!(a.created_at(), Timestamp::from_millis(1000));
+        let later = g.next(Timestamp::from_millis(2_000_000_000_000));
+        assert!(later.to_string() > c.to_string());
+    }
+
+    #[test]
+    fn bad_ids_are_refused() {
+        for bad in [
+            "",
+            "x",
+            "8ZZZZZZZZZZZZZZZZZZZZZZZZZ",
+            "01ARZ3NDEKTSV4RRFFQ69G5FAv",
+            "01ARZ3NDEKTSV4RRFFQ69G5FA",
+        ] {
+            assert!(PhotoId::parse(bad).is_err(), "{bad}");
+        }
+        assert!(PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").is_ok());
+        for bad in ["", "a#b", "a/b", &"a".repeat(129)] {
+            assert!(UserId::parse(bad).is_err(), "{bad}");
+        }
+        assert!(ShareToken::parse("short").is_err());
+        assert!(ShareToken::parse(ShareToken::generate().as_str()).is_ok());
+        let token = ShareToken::generate();
+        assert!(
+            !format!("{token:?}").contains(token.as_str()),
+            "debug output hides the token"
+        );
+    }
+
+    #[test]
+    fn sha256_parses_hex_only() {
+        let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(Sha256::parse(hex).unwrap().to_string(), hex);
+        assert_eq!(Sha256::parse(&hex.to_uppercase()).unwrap().to_string(), hex);
+        assert!(Sha256::parse(&hex[1..]).is_err());
+        assert!(Sha256::parse(&format!("{}g", &hex[1..])).is_err());
+        assert!(Sha256::parse("é".repeat(32).as_str()).is_err());
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(ContentType::parse("image/JPEG").unwrap(), ContentType::Jpeg);
+        assert_eq!(
+            ContentType::parse("image/webp; q=1").unwrap(),
+            ContentType::Webp
+        );
+        assert!(matches!(
+            ContentType::parse("image/heic"),
+            Err(Error::HeicUnsupported)
+        ));
+        assert!(matches!(
+            ContentType::parse("image/gif"),
+            Err(Error::UnsupportedType(_))
+        ));
+    }
+
+    #[test]
+    fn text_limits() {
+        assert!(Title::parse(&"é".repeat(200)).is_ok());
+        assert!(Title::parse(&"é".repeat(201)).is_err());
+        assert!(AlbumName::parse("   ").is_err());
+        assert!(FileName::parse("a\nb.jpg").is_err());
+        assert_eq!(AlbumName::parse("  Summer ").unwrap().as_str(), "Summer");
+    }
+}
