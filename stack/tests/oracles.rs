@@ -93,3 +93,21 @@ fn checkov_finds_no_failed_checks() {
         assert_eq!(summary["parsing_errors"], 0, "{stage}: {summary}");
     }
 }
+
+/// How many `Metadata.checkov.skip` entries the template declares.
+fn declared_skips(template: &str) -> u64 {
+    let v: Value = serde_json::from_str(template).unwrap();
+    v["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|r| r["Metadata"]["checkov"]["skip"].as_array())
+        .map(|skips| {
+            for skip in skips {
+                let comment = skip["comment"].as_str().unwrap_or_default();
+                assert!(comment.len() > 20, "a skip without a reason: {skip}");
+            }
+            skips.len() as u64
+        })
+        .sum()
+}
