@@ -5,6 +5,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod bench;
 mod oracles;
 
 const USAGE: &str = "\
@@ -13,6 +14,8 @@ usage: cargo xtask <task>
 tasks:
   test      install what the tests need, then run the whole test suite (what CI runs)
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
+  bench synth [RUNS]
+            time `deployer synth --stage prod` as a process, against `cat` of the same template
 ";
 
 fn main() {
@@ -30,6 +33,7 @@ fn run() -> Result<()> {
     };
     match task.as_str() {
         "test" => test(&args[1..]),
+        "bench" => bench::run(&args[1..]),
         "oracles" => oracles::install_all(&target_dir()),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

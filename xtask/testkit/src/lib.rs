@@ -4,6 +4,8 @@
 //! output. `cargo xtask oracles` installs each into its own virtualenv under
 //! `<target-dir>/oracles/<name>/`; nothing here ever uses a globally installed copy.
 
+pub mod runtime_api;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
