@@ -19,20 +19,27 @@ fn cfn_lint_finds_no_errors_or_warnings() {
     let cfn_lint = testkit::oracle_bin("cfn-lint", "cfn-lint");
     let dir = tempfile::tempdir().unwrap();
     for (stage, config) in common::stages() {
-        let path = write_template(dir.path(), stage, &config);
-        let out = Command::new(&cfn_lint)
-            // Informational findings are fine; warnings and errors fail.
-            .args(["--non-zero-exit-code", "warning", "--"])
-            .arg(&path)
-            .output()
-            .expect("running cfn-lint");
-        assert!(
-            out.status.success(),
-            "cfn-lint on `{stage}` exited with {}:\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        // Both forms: the YAML must survive CloudFormation's YAML reading too.
+        let json = write_template(dir.path(), stage, &config);
+        let yaml = dir.path().join(format!("{stage}.yaml"));
+        let template = stack::app::photo_app(&config).unwrap();
+        std::fs::write(&yaml, template.to_yaml()).unwrap();
+        for path in [json, yaml] {
+            let out = Command::new(&cfn_lint)
+                // Informational findings are fine; warnings and errors fail.
+                .args(["--non-zero-exit-code", "warning", "--"])
+                .arg(&path)
+                .output()
+                .expect("running cfn-lint");
+            assert!(
+                out.status.success(),
+                "cfn-lint on `{}` exited with {}:\n{}{}",
+                path.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }
 
