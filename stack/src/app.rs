@@ -906,16 +906,14 @@ fn api_statements(names: &Names, table: &Res<Table>) -> Vec<Statement> {
             &["s3:GetObject", "s3:DeleteObject"],
             vec![originals, derivatives],
         ),
-        // Lets HEAD on a missing key answer 404 instead of 403, within the two prefixes only.
+        // S3 answers HEAD on a missing key with 404 only to a caller that may list the bucket
+        // (403 otherwise), and the API tells "not uploaded yet" from "forbidden" that way. A
+        // `s3:prefix` condition would not help: HEAD carries no prefix, so it would never match.
         Statement::allow(
-            "ListPhotoPrefixes",
+            "ListPhotoBucket",
             &["s3:ListBucket"],
             vec![names.photo_bucket_arn.clone()],
-        )
-        .when(json!({ "StringLike": { "s3:prefix": [
-            format!("{ORIGINALS_PREFIX}*"),
-            format!("{DERIVATIVES_PREFIX}*"),
-        ] } })),
+        ),
     ]
 }
 
