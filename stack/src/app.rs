@@ -1391,6 +1391,49 @@ mod tests {
     }
 
     #[test]
+    fn site_origin_and_csp_follow_the_domain() {
+        let v = photo_app(&dev()).unwrap().to_value();
+        let r = &v["Resources"];
+        let origin = json!({"Fn::Sub": ["https://${Domain}", {"Domain": {"Fn::GetAtt": ["SiteDistribution", "DomainName"]}}]});
+        assert_eq!(
+            r["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"],
+            json!([origin])
+        );
+        assert_eq!(
+            r["ApiFunction"]["Properties"]["Environment"]["Variables"]["SITE_ORIGIN"],
+            origin
+        );
+        let csp = r["SiteDocumentHeadersPolicy"].to_string();
+        assert!(csp.contains("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}"));
+        assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+
+        let mut config = dev();
+        config.domain = Some(crate::config::CustomDomain {
+            name: "photos.example.com".parse().unwrap(),
+            certificate_arn:
+                "arn:aws:acm:us-east-1:123456789012:certificate/0b1f2a3c-aaaa-bbbb-cccc-111122223333"
+                    .parse()
+                    .unwrap(),
+        });
+        let v = photo_app(&config).unwrap().to_value();
+        let r = &v["Resources"];
+        assert_eq!(
+            r["PhotoBucket"]["Properties"]["CorsConfiguration"]["CorsRules"][0]["AllowedOrigins"],
+            json!(["https://photos.example.com"])
+        );
+        let dist = &r["SiteDistribution"]["Properties"]["DistributionConfig"];
+        assert_eq!(dist["Aliases"], json!(["photos.example.com"]));
+        assert_eq!(
+            dist["ViewerCertificate"]["MinimumProtocolVersion"],
+            "TLSv1.2_2021"
+        );
+        // With a fixed origin the CSP names this API exactly, not any API in the region.
+        let csp = r["SiteDocumentHeadersPolicy"].to_string();
+        assert!(!csp.contains("*.execute-api"));
+        assert!(csp.contains("HttpApi"));
+    }
+
+    #[test]
     fn alarm_topic_only_with_an_email() {
         let mut config = dev();
         let v = photo_app(&config).unwrap().to_value();
