@@ -1,0 +1,86 @@
+//! Builds the real app to wasm and checks the site: hashed assets, an `index.html` that
+//! names exactly those files with no inline script, and a first load under 300 KB gzipped.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use spa_build::{BuildOptions, CachePolicy, content_hash};
+
+/// The first-load budget: everything `index.html` pulls in, gzipped.
+const BUDGET: usize = 300 * 1024;
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap().len()
+}
+
+/// Every `src="..."` and `href="..."` value in the document.
+fn references(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            let end = rest.find('"').unwrap();
+            out.push(rest[..end].to_owned());
+            rest = &rest[end..];
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn builds_a_hashed_site_within_budget() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().and_then(Path::parent).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // A target directory of its own: the outer `cargo test` holds the lock of the default one.
+    let target = root.join("target").join("spa-build-test");
+    let opts = BuildOptions {
+        target_dir: Some(target),
+        ..BuildOptions::new(root, out.path())
+    };
+    let started = std::time::Instant::now();
+    let site = spa_build::build(&opts).unwrap();
+    eprintln!("spa build took {:.1?}", started.elapsed());
+
+    let assets: Vec<_> = site.files.iter().filter(|f| f.path.starts_with("assets/")).collect();
+    assert_eq!(assets.len(), 4, "{:?}", site.files);
+    for f in &assets {
+        assert_eq!(f.cache, CachePolicy::Immutable);
+        let bytes = std::fs::read(site.disk_path(f)).unwrap();
+        let (stem, ext) = f.path.rsplit_once('.').unwrap();
+        assert!(stem.ends_with(&format!("-{}", content_hash(&bytes))), "{} is not named by its hash", f.path);
+        assert!(["wasm", "js", "css"].contains(&ext));
+    }
+    let index = site.file("index.html").unwrap();
+    assert_eq!(index.cache, CachePolicy::Revalidate);
+    let html = std::fs::read_to_string(site.disk_path(index)).unwrap();
+
+    // index.html names every asset except the glue's own import target chain, and nothing else.
+    let mut expected: Vec<String> = assets.iter().map(|f| format!("/{}", f.path)).collect();
+    expected.sort();
+    assert_eq!(references(&html), expected);
+
+    // No inline script: every <script> has a src and an empty body; no inline handlers.
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert_eq!(scripts.len(), 1);
+    for s in scripts {
+        let (open, body) = s.split_once('>').unwrap();
+        assert!(open.contains("src=\"/assets/boot-"), "{open}");
+        assert!(body.starts_with("</script>"), "inline script body: {body}");
+    }
+    assert!(!html.contains(" on"), "inline event handler attribute");
+
+    let mut total = 0;
+    for f in &assets {
+        let bytes = std::fs::read(site.disk_path(f)).unwrap();
+        let gz = gzip_len(&bytes);
+        eprintln!("{}: {} bytes, {} gzipped", f.path, bytes.len(), gz);
+        total += gz;
+    }
+    total += gzip_len(html.as_bytes());
+    eprintln!("first load: {total} bytes gzipped");
+    assert!(total <= BUDGET, "first load is {total} bytes gzipped, over {BUDGET}");
+}
