@@ -129,7 +129,11 @@ pub fn list_photos(cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
 
 /// `GET /albums/{id}/photos?limit=..&cursor=..`; `None` once the listing is over.
 pub fn list_album_photos(album_id: &str, cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
-    paged(format!("/albums/{}/photos", encode(album_id)), cursor, limit)
+    paged(
+        format!("/albums/{}/photos", encode(album_id)),
+        cursor,
+        limit,
+    )
 }
 
 fn paged(path: String, cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
@@ -375,13 +379,18 @@ mod tests {
     use super::*;
 
     fn check(req: Option<ApiRequest>, expected: Option<(&str, &str, Option<&str>)>) {
-        let got = req.as_ref().map(|r| (r.method, r.path.as_str(), r.body.as_deref()));
+        let got = req
+            .as_ref()
+            .map(|r| (r.method, r.path.as_str(), r.body.as_deref()));
         assert_eq!(got, expected);
     }
 
     #[test]
     fn builds_requests() {
-        check(list_photos(&Cursor::Start, 30), Some(("GET", "/photos?limit=30", None)));
+        check(
+            list_photos(&Cursor::Start, 30),
+            Some(("GET", "/photos?limit=30", None)),
+        );
         check(
             list_photos(&Cursor::Next("a+b/c=".into()), 30),
             Some(("GET", "/photos?limit=30&cursor=a%2Bb%2Fc%3D", None)),
@@ -392,14 +401,29 @@ mod tests {
             Some(("GET", "/albums/al%201/photos?limit=5", None)),
         );
         check(
-            Some(update_photo("p1", &PhotoPatch { title: Some("Sea".into()), favourite: None })),
+            Some(update_photo(
+                "p1",
+                &PhotoPatch {
+                    title: Some("Sea".into()),
+                    favourite: None,
+                },
+            )),
             Some(("PATCH", "/photos/p1", Some(r#"{"title":"Sea"}"#))),
         );
         check(
-            Some(update_photo("p1", &PhotoPatch { title: None, favourite: Some(true) })),
+            Some(update_photo(
+                "p1",
+                &PhotoPatch {
+                    title: None,
+                    favourite: Some(true),
+                },
+            )),
             Some(("PATCH", "/photos/p1", Some(r#"{"favourite":true}"#))),
         );
-        check(Some(delete_photo("p/1")), Some(("DELETE", "/photos/p%2F1", None)));
+        check(
+            Some(delete_photo("p/1")),
+            Some(("DELETE", "/photos/p%2F1", None)),
+        );
         check(
             Some(create_upload(&UploadIntent {
                 file_name: "a.jpg".into(),
@@ -413,10 +437,22 @@ mod tests {
                 Some(r#"{"file_name":"a.jpg","content_type":"image/jpeg","size":3,"sha256":"ab"}"#),
             )),
         );
-        check(Some(create_album("  Trip ")), Some(("POST", "/albums", Some(r#"{"name":"Trip"}"#))));
-        check(Some(rename_album("a", "B")), Some(("PATCH", "/albums/a", Some(r#"{"name":"B"}"#))));
-        check(Some(add_to_album("a", "p")), Some(("PUT", "/albums/a/photos/p", None)));
-        check(Some(remove_from_album("a", "p")), Some(("DELETE", "/albums/a/photos/p", None)));
+        check(
+            Some(create_album("  Trip ")),
+            Some(("POST", "/albums", Some(r#"{"name":"Trip"}"#))),
+        );
+        check(
+            Some(rename_album("a", "B")),
+            Some(("PATCH", "/albums/a", Some(r#"{"name":"B"}"#))),
+        );
+        check(
+            Some(add_to_album("a", "p")),
+            Some(("PUT", "/albums/a/photos/p", None)),
+        );
+        check(
+            Some(remove_from_album("a", "p")),
+            Some(("DELETE", "/albums/a/photos/p", None)),
+        );
         check(
             Some(create_share(&NewShare {
                 kind: ShareKind::Album,
@@ -424,10 +460,17 @@ mod tests {
                 expires_in_days: 7,
                 password: None,
             })),
-            Some(("POST", "/shares", Some(r#"{"kind":"album","target_id":"a","expires_in_days":7}"#))),
+            Some((
+                "POST",
+                "/shares",
+                Some(r#"{"kind":"album","target_id":"a","expires_in_days":7}"#),
+            )),
         );
         check(Some(revoke_share("t")), Some(("DELETE", "/shares/t", None)));
-        check(Some(open_public_share("t", None)), Some(("GET", "/public/shares/t", None)));
+        check(
+            Some(open_public_share("t", None)),
+            Some(("GET", "/public/shares/t", None)),
+        );
         check(
             Some(open_public_share("t", Some("pw"))),
             Some(("POST", "/public/shares/t", Some(r#"{"password":"pw"}"#))),
@@ -454,20 +497,35 @@ mod tests {
                 "upload":{"url":"https://b.s3.eu-west-1.amazonaws.com","fields":[["key","originals/u/p1"],["policy","x"]]}}"#,
         )
         .unwrap();
-        assert_eq!(grant.upload.fields[0], ("key".into(), "originals/u/p1".into()));
+        assert_eq!(
+            grant.upload.fields[0],
+            ("key".into(), "originals/u/p1".into())
+        );
         assert_eq!(grant.photo.display_name(), "a.jpg");
     }
 
     #[test]
     fn parses_errors() {
-        let e = ApiError::parse(413, r#"{"error":{"code":"too_large","message":"max 20 MB"}}"#);
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("too_large", "max 20 MB"));
-        assert_eq!(ApiError::parse(502, "<html>Bad gateway</html>").code, "http_502");
+        let e = ApiError::parse(
+            413,
+            r#"{"error":{"code":"too_large","message":"max 20 MB"}}"#,
+        );
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("too_large", "max 20 MB")
+        );
+        assert_eq!(
+            ApiError::parse(502, "<html>Bad gateway</html>").code,
+            "http_502"
+        );
         assert_eq!(ApiError::parse(500, "").code, "http_500");
     }
 
     #[test]
     fn share_links_use_the_site_origin() {
-        assert_eq!(share_link("https://photos.example.com/", "t-1"), "https://photos.example.com/s/t-1");
+        assert_eq!(
+            share_link("https://photos.example.com/", "t-1"),
+            "https://photos.example.com/s/t-1"
+        );
     }
 }

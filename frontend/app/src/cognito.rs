@@ -193,7 +193,9 @@ impl CognitoError {
             "InvalidPasswordException" if !self.message.is_empty() => self.message.clone(),
             "InvalidPasswordException" => "This password is too weak.".into(),
             "InvalidParameterException" if !self.message.is_empty() => self.message.clone(),
-            "LimitExceededException" | "TooManyRequestsException" | "TooManyFailedAttemptsException" => {
+            "LimitExceededException"
+            | "TooManyRequestsException"
+            | "TooManyFailedAttemptsException" => {
                 "Too many attempts; wait a few minutes and try again.".into()
             }
             "MalformedResponse" => "The sign-in service sent an unexpected answer.".into(),
@@ -226,12 +228,21 @@ mod tests {
         let r = sign_up("client", "a@b.c", "pw");
         assert_eq!(r.action, "SignUp");
         assert_eq!(r.body["UserAttributes"][0]["Value"], "a@b.c");
-        assert_eq!(confirm_sign_up("c", "a@b.c", " 123456\n").body["ConfirmationCode"], "123456");
-        assert_eq!(resend_confirmation_code("c", "e").action, "ResendConfirmationCode");
+        assert_eq!(
+            confirm_sign_up("c", "a@b.c", " 123456\n").body["ConfirmationCode"],
+            "123456"
+        );
+        assert_eq!(
+            resend_confirmation_code("c", "e").action,
+            "ResendConfirmationCode"
+        );
         assert_eq!(global_sign_out("at").body, json!({"AccessToken": "at"}));
         assert_eq!(forgot_password("c", "e").action, "ForgotPassword");
         let r = confirm_forgot_password("c", "e", "1", "new");
-        assert_eq!((r.action, &r.body["Password"]), ("ConfirmForgotPassword", &json!("new")));
+        assert_eq!(
+            (r.action, &r.body["Password"]),
+            ("ConfirmForgotPassword", &json!("new"))
+        );
     }
 
     #[test]
@@ -240,9 +251,19 @@ mod tests {
         let AuthOutcome::Tokens(t) = parse_auth(ok).unwrap() else {
             panic!("expected tokens")
         };
-        assert_eq!((t.access_token.as_str(), t.refresh_token.as_deref()), ("a", Some("r")));
-        let refreshed = r#"{"AuthenticationResult":{"AccessToken":"a","IdToken":"i","ExpiresIn":3600}}"#;
-        assert!(matches!(parse_auth(refreshed), Ok(AuthOutcome::Tokens(Tokens { refresh_token: None, .. }))));
+        assert_eq!(
+            (t.access_token.as_str(), t.refresh_token.as_deref()),
+            ("a", Some("r"))
+        );
+        let refreshed =
+            r#"{"AuthenticationResult":{"AccessToken":"a","IdToken":"i","ExpiresIn":3600}}"#;
+        assert!(matches!(
+            parse_auth(refreshed),
+            Ok(AuthOutcome::Tokens(Tokens {
+                refresh_token: None,
+                ..
+            }))
+        ));
         assert_eq!(
             parse_auth(r#"{"ChallengeName":"NEW_PASSWORD_REQUIRED","Session":"s"}"#),
             Ok(AuthOutcome::Challenge("NEW_PASSWORD_REQUIRED".into()))
@@ -267,7 +288,10 @@ mod tests {
     fn errors_map_to_messages() {
         fn check(body: &str, kind: &str, message: &str) {
             let e = CognitoError::parse(body);
-            assert_eq!((e.kind.as_str(), e.user_message().as_str()), (kind, message));
+            assert_eq!(
+                (e.kind.as_str(), e.user_message().as_str()),
+                (kind, message)
+            );
         }
         check(
             r#"{"__type":"NotAuthorizedException","message":"Incorrect username or password."}"#,
@@ -284,7 +308,11 @@ mod tests {
             "InvalidPasswordException",
             "Password must have numeric characters",
         );
-        check("garbage", "UnknownError", "Something went wrong with the sign-in service; try again.");
+        check(
+            "garbage",
+            "UnknownError",
+            "Something went wrong with the sign-in service; try again.",
+        );
         assert!(CognitoError::parse(r#"{"__type":"NotAuthorizedException"}"#).is_session_over());
     }
 }

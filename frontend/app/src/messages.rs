@@ -15,7 +15,9 @@ pub fn api_error(error: &ApiError) -> String {
     };
     match error.code.as_str() {
         "too_large" => detail("This file is too large."),
-        "unsupported_type" => "This file type is not supported: upload JPEG, PNG, WebP, HEIC or GIF photos.".into(),
+        "unsupported_type" => {
+            "This file type is not supported: upload JPEG, PNG, WebP, HEIC or GIF photos.".into()
+        }
         "duplicate" => "You have already uploaded this photo.".into(),
         "quota_exceeded" => detail("Your storage is full; delete some photos to upload more."),
         "not_found" | "http_404" => "This item does not exist or was deleted.".into(),
@@ -92,14 +94,24 @@ mod tests {
 
     #[test]
     fn upload_refusals_have_messages() {
-        check("too_large", "max 25 MB", "This file is too large. (max 25 MB)", false);
+        check(
+            "too_large",
+            "max 25 MB",
+            "This file is too large. (max 25 MB)",
+            false,
+        );
         check(
             "unsupported_type",
             "x",
             "This file type is not supported: upload JPEG, PNG, WebP, HEIC or GIF photos.",
             false,
         );
-        check("duplicate", "", "You have already uploaded this photo.", false);
+        check(
+            "duplicate",
+            "",
+            "You have already uploaded this photo.",
+            false,
+        );
         check(
             "quota_exceeded",
             "",
@@ -110,11 +122,36 @@ mod tests {
 
     #[test]
     fn transport_failures_are_retryable() {
-        check("network", "", "Could not reach the server; check your connection and try again.", true);
-        check("http_503", "", "Something went wrong on our side; try again in a moment.", true);
-        check("http_404", "", "This item does not exist or was deleted.", false);
-        check("http_5000", "", "Something went wrong on our side; try again in a moment.", false);
-        check("internal", "", "Something went wrong on our side; try again in a moment.", true);
+        check(
+            "network",
+            "",
+            "Could not reach the server; check your connection and try again.",
+            true,
+        );
+        check(
+            "http_503",
+            "",
+            "Something went wrong on our side; try again in a moment.",
+            true,
+        );
+        check(
+            "http_404",
+            "",
+            "This item does not exist or was deleted.",
+            false,
+        );
+        check(
+            "http_5000",
+            "",
+            "Something went wrong on our side; try again in a moment.",
+            false,
+        );
+        check(
+            "internal",
+            "",
+            "Something went wrong on our side; try again in a moment.",
+            true,
+        );
     }
 
     #[test]

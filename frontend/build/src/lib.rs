@@ -52,8 +52,8 @@ pub enum Error {
     Cargo { status: std::process::ExitStatus },
     #[error("the wasm module `{0}` was not produced by cargo")]
     MissingWasm(PathBuf),
-    #[error("wasm-bindgen failed: {0:#}")]
-    Bindgen(anyhow_string::AnyhowString),
+    #[error("wasm-bindgen failed: {0}")]
+    Bindgen(String),
     #[error(
         "the app uses JS snippets or local modules (`{0}`), which the site does not ship; use web-sys instead"
     )]
@@ -72,18 +72,6 @@ pub enum Error {
     },
     #[error("serialising the runtime config")]
     Config(#[source] serde_json::Error),
-}
-
-/// wasm-bindgen reports errors as `anyhow::Error`; keep its text without depending on anyhow.
-mod anyhow_string {
-    //! A displayable wrapper for an error chain rendered to text.
-    #[derive(Debug)]
-    pub struct AnyhowString(pub String);
-    impl std::fmt::Display for AnyhowString {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
 }
 
 /// The cargo profile the app is compiled with.
@@ -330,7 +318,6 @@ fn compile_app(opts: &BuildOptions) -> Result<PathBuf, Error> {
 
 /// Runs wasm-bindgen for the web target and returns the JS glue and the final wasm bytes.
 fn bindgen(wasm: &Path) -> Result<(String, Vec<u8>), Error> {
-    let bindgen_err = |e: wasm_bindgen_cli_support::Error| Error::Bindgen(anyhow_string::AnyhowString(format!("{e:#}")));
     let mut output = wasm_bindgen_cli_support::Bindgen::new()
         .input_path(wasm)
         .out_name("app")
@@ -357,6 +344,11 @@ fn bindgen(wasm: &Path) -> Result<(String, Vec<u8>), Error> {
     let js = output.js().to_owned();
     let wasm_bytes = output.wasm_mut().emit_wasm();
     Ok((js, wasm_bytes))
+}
+
+/// wasm-bindgen reports `anyhow` errors; keep their whole chain as text.
+fn bindgen_err(e: impl std::fmt::Display) -> Error {
+    Error::Bindgen(format!("{e:#}"))
 }
 
 /// The first 16 hex digits (64 bits) of the SHA-256 of `bytes`: enough to never collide
@@ -467,12 +459,32 @@ mod tests {
             assert_eq!(content_type(path), ty, "{path}");
             assert_eq!(CachePolicy::for_path(path), cache, "{path}");
         }
-        check("index.html", "text/html; charset=utf-8", CachePolicy::Revalidate);
+        check(
+            "index.html",
+            "text/html; charset=utf-8",
+            CachePolicy::Revalidate,
+        );
         check("config.json", "application/json", CachePolicy::Revalidate);
-        check("assets/app-0123.wasm", "application/wasm", CachePolicy::Immutable);
-        check("assets/boot-0123.js", "text/javascript; charset=utf-8", CachePolicy::Immutable);
-        check("assets/app-0123.css", "text/css; charset=utf-8", CachePolicy::Immutable);
-        check("README", "application/octet-stream", CachePolicy::Revalidate);
+        check(
+            "assets/app-0123.wasm",
+            "application/wasm",
+            CachePolicy::Immutable,
+        );
+        check(
+            "assets/boot-0123.js",
+            "text/javascript; charset=utf-8",
+            CachePolicy::Immutable,
+        );
+        check(
+            "assets/app-0123.css",
+            "text/css; charset=utf-8",
+            CachePolicy::Immutable,
+        );
+        check(
+            "README",
+            "application/octet-stream",
+            CachePolicy::Revalidate,
+        );
     }
 
     #[test]
@@ -521,8 +533,17 @@ mod tests {
         write_config(&mut site, &config).unwrap();
         let file = site.file("config.json").unwrap();
         assert_eq!(file.cache, CachePolicy::Revalidate);
-        assert_eq!(site.files.iter().filter(|f| f.path == "config.json").count(), 1);
+        assert_eq!(
+            site.files
+                .iter()
+                .filter(|f| f.path == "config.json")
+                .count(),
+            1
+        );
         let text = fs::read_to_string(site.disk_path(file)).unwrap();
-        assert_eq!(photo_app::config::RuntimeConfig::parse(&text).unwrap(), config);
+        assert_eq!(
+            photo_app::config::RuntimeConfig::parse(&text).unwrap(),
+            config
+        );
     }
 }

@@ -33,7 +33,10 @@ fn references(html: &str) -> Vec<String> {
 
 #[test]
 fn builds_a_hashed_site_within_budget() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().and_then(Path::parent).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(Path::parent)
+        .unwrap();
     let out = tempfile::tempdir().unwrap();
     // A target directory of its own: the outer `cargo test` holds the lock of the default one.
     let target = root.join("target").join("spa-build-test");
@@ -45,13 +48,21 @@ fn builds_a_hashed_site_within_budget() {
     let site = spa_build::build(&opts).unwrap();
     eprintln!("spa build took {:.1?}", started.elapsed());
 
-    let assets: Vec<_> = site.files.iter().filter(|f| f.path.starts_with("assets/")).collect();
+    let assets: Vec<_> = site
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with("assets/"))
+        .collect();
     assert_eq!(assets.len(), 4, "{:?}", site.files);
     for f in &assets {
         assert_eq!(f.cache, CachePolicy::Immutable);
         let bytes = std::fs::read(site.disk_path(f)).unwrap();
         let (stem, ext) = f.path.rsplit_once('.').unwrap();
-        assert!(stem.ends_with(&format!("-{}", content_hash(&bytes))), "{} is not named by its hash", f.path);
+        assert!(
+            stem.ends_with(&format!("-{}", content_hash(&bytes))),
+            "{} is not named by its hash",
+            f.path
+        );
         assert!(["wasm", "js", "css"].contains(&ext));
     }
     let index = site.file("index.html").unwrap();
@@ -82,5 +93,8 @@ fn builds_a_hashed_site_within_budget() {
     }
     total += gzip_len(html.as_bytes());
     eprintln!("first load: {total} bytes gzipped");
-    assert!(total <= BUDGET, "first load is {total} bytes gzipped, over {BUDGET}");
+    assert!(
+        total <= BUDGET,
+        "first load is {total} bytes gzipped, over {BUDGET}"
+    );
 }

@@ -4,7 +4,10 @@
 use std::path::Path;
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().and_then(Path::parent).expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("workspace root")
 }
 
 fn locked_versions(lock: &toml::Value, name: &str) -> Vec<String> {
@@ -40,6 +43,9 @@ fn workspace_pins_are_exact_and_equal() {
             .to_owned()
     };
     let lib = version("wasm-bindgen");
-    assert!(lib.starts_with('='), "wasm-bindgen must be pinned with `=`: {lib}");
+    assert!(
+        lib.starts_with('='),
+        "wasm-bindgen must be pinned with `=`: {lib}"
+    );
     assert_eq!(lib, version("wasm-bindgen-cli-support"));
 }
