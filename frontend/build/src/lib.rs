@@ -332,14 +332,16 @@ fn bindgen(wasm: &Path) -> Result<(String, Vec<u8>), Error> {
         .omit_default_module_path(true)
         .generate_output()
         .map_err(bindgen_err)?;
-    let extra: Vec<&String> = output
+    // Every crate gets an entry in `snippets`, usually empty; only real snippets need files.
+    let extra: Vec<&str> = output
         .snippets()
-        .keys()
-        .chain(output.local_modules().keys())
+        .iter()
+        .filter(|(_, snippets)| !snippets.is_empty())
+        .map(|(name, _)| name.as_str())
+        .chain(output.local_modules().keys().map(String::as_str))
         .collect();
     if !extra.is_empty() {
-        let names: Vec<&str> = extra.iter().map(|s| s.as_str()).collect();
-        return Err(Error::Snippets(names.join("`, `")));
+        return Err(Error::Snippets(extra.join("`, `")));
     }
     let js = output.js().to_owned();
     let wasm_bytes = output.wasm_mut().emit_wasm();
@@ -488,6 +490,15 @@ mod tests {
     }
 
     #[test]
+    fn missing_rustup_names_the_command() {
+        assert_eq!(
+            Error::RustupMissing.to_string(),
+            "the `wasm32-unknown-unknown` target is not installed and rustup was not found; \
+             install it with `rustup target add wasm32-unknown-unknown`"
+        );
+    }
+
+    #[test]
     fn hash_changes_with_content() {
         assert_eq!(content_hash(b"abc"), "ba7816bf8f01cfea");
         assert_ne!(content_hash(b"abc"), content_hash(b"abd"));
@@ -541,9 +552,6 @@ mod tests {
             1
         );
         let text = fs::read_to_string(site.disk_path(file)).unwrap();
-        assert_eq!(
-            photo_app::config::RuntimeConfig::parse(&text).unwrap(),
-            config
-        );
+        assert_eq!(RuntimeConfig::parse(&text).unwrap(), config);
     }
 }

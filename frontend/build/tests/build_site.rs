@@ -39,7 +39,9 @@ fn builds_a_hashed_site_within_budget() {
         .unwrap();
     let out = tempfile::tempdir().unwrap();
     // A target directory of its own: the outer `cargo test` holds the lock of the default one.
-    let target = root.join("target").join("spa-build-test");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), std::path::PathBuf::from)
+        .join("spa-build-test");
     let opts = BuildOptions {
         target_dir: Some(target),
         ..BuildOptions::new(root, out.path())

@@ -93,6 +93,9 @@ pub async fn api_text(request: &ApiRequest) -> Result<String, ApiError> {
             if session::refresh().await {
                 continue;
             }
+            // The session cannot be renewed: sign in again rather than show a broken page.
+            session::forget();
+            super::go("/signin");
         }
         return if (200..300).contains(&status) {
             Ok(text)

@@ -423,9 +423,14 @@ fn gallery() -> El {
         .child(section)
 }
 
-/// Queues uploads; they run one after another, each with its own row and progress bar.
+/// How many files upload at the same time; the rest wait their turn in the list.
+const PARALLEL_UPLOADS: usize = 3;
+
+type UploadJob = (File, Element, Element, web_sys::HtmlElement, Element);
+
+/// Queues uploads, each with its own row and progress bar, and runs a few at a time.
 fn start_uploads(files: Vec<File>, list: &Element, grid: &Element) {
-    let jobs: Vec<(File, Element, Element, web_sys::HtmlElement, Element)> = files
+    let jobs: std::collections::VecDeque<UploadJob> = files
         .into_iter()
         .map(|file| {
             let line = el("span").text("Waiting…");
@@ -449,11 +454,19 @@ fn start_uploads(files: Vec<File>, list: &Element, grid: &Element) {
             )
         })
         .collect();
-    spawn_local(async move {
-        for (file, line, bar, retry, grid) in jobs {
-            upload_one(file, line, bar, retry, grid).await;
-        }
-    });
+    let queue = Rc::new(RefCell::new(jobs));
+    for _ in 0..PARALLEL_UPLOADS {
+        let queue = queue.clone();
+        spawn_local(async move {
+            loop {
+                let job = queue.borrow_mut().pop_front();
+                let Some((file, line, bar, retry, grid)) = job else {
+                    return;
+                };
+                upload_one(file, line, bar, retry, grid).await;
+            }
+        });
+    }
 }
 
 async fn upload_one(
@@ -475,8 +488,12 @@ async fn upload_one(
                 retry.clone(),
                 grid.clone(),
             );
-            let once =
-                Closure::once_into_js(move || spawn_local(upload_one(file, line, bar, r, grid)));
+            let once = Closure::once_into_js(move || {
+                // Hidden at once so a double click cannot call this one-shot closure twice.
+                let _ = r.set_attribute("hidden", "");
+                r.set_onclick(None);
+                spawn_local(upload_one(file, line, bar, r, grid));
+            });
             retry.set_onclick(Some(once.unchecked_ref()));
         }
     };
@@ -788,7 +805,7 @@ fn share_form(kind: ShareKind, target_id: String) -> El {
             [("1", "1 day"), ("7", "7 days"), ("30", "30 days")]
                 .map(|(v, t)| el("option").attr("value", v).text(t)),
         );
-    let _ = expiry
+    expiry
         .element()
         .unchecked_ref::<HtmlSelectElement>()
         .set_value("7");
