@@ -88,7 +88,9 @@ pub async fn api_text(request: &ApiRequest) -> Result<String, ApiError> {
         let (status, text) = fetch(request.method, &url, &headers, request.body.as_deref())
             .await
             .map_err(|_| network_error())?;
-        if status == 401 && token.is_some() && !refreshed {
+        // Public share pages answer 401 for a missing password: that is not about the session.
+        let public = request.path.starts_with("/public/");
+        if status == 401 && token.is_some() && !refreshed && !public {
             refreshed = true;
             if session::refresh().await {
                 continue;
