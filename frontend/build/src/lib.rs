@@ -412,11 +412,16 @@ fn file_name(path: &str) -> &str {
 }
 
 /// The boot module: imports the glue and starts the wasm from its hashed URL. Relative URLs
-/// resolve against the module itself, so they hold under any deep-link path.
+/// resolve against the module itself, so they hold under any deep-link path. When the wasm
+/// cannot start (old browser, failed download) it says so rather than leave "Loading…".
 fn boot_js(js_file: &str, wasm_file: &str) -> String {
     format!(
         "import init from \"./{js_file}\";\n\
-         init({{ module_or_path: new URL(\"./{wasm_file}\", import.meta.url) }});\n"
+         init({{ module_or_path: new URL(\"./{wasm_file}\", import.meta.url) }}).catch(() => {{\n\
+         \x20 const app = document.getElementById(\"app\");\n\
+         \x20 if (app) app.textContent = \"The app could not start. Check your connection and reload; \
+         it needs a browser with WebAssembly.\";\n\
+         }});\n"
     )
 }
 
@@ -527,6 +532,10 @@ mod tests {
         let boot = fs::read_to_string(site.disk_path(&site.files[4])).unwrap();
         assert!(boot.contains(&format!("./app-{}.js", content_hash(b"glue"))));
         assert!(boot.contains(&format!("./app-{}.wasm", content_hash(b"\0asm"))));
+        assert!(
+            boot.contains(".catch("),
+            "boot must report a failed start: {boot}"
+        );
     }
 
     #[test]

@@ -16,6 +16,11 @@ use crate::route::Route;
 /// Entry point, run by the boot module once the wasm is instantiated.
 #[wasm_bindgen(start)]
 pub fn start() {
+    // With `panic = "abort"` a panic would leave whatever was on screen; say so instead. The
+    // panic message is not shown or logged: it could quote user data.
+    std::panic::set_hook(Box::new(|_| {
+        fatal("Something went wrong and the app stopped. Reload the page to continue.")
+    }));
     wasm_bindgen_futures::spawn_local(async {
         let config = match load_config().await {
             Ok(config) => config,

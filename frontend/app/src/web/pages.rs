@@ -305,8 +305,10 @@ fn photo_grid(
         .child(sentinel.clone());
     BROWSED.with(|b| b.borrow_mut().clear());
     let state = Rc::new(RefCell::new((Cursor::Start, false)));
+    let observer_slot: Rc<RefCell<Option<IntersectionObserver>>> = Rc::default();
     let load: Rc<dyn Fn()> = {
         let (grid, more, line) = (grid.element(), more.element(), line.element());
+        let (slot, sentinel) = (observer_slot.clone(), sentinel.element());
         let decorate = Rc::new(decorate);
         Rc::new(move || {
             let Some(req) = ({
@@ -316,12 +318,14 @@ fn photo_grid(
                 return;
             };
             state.borrow_mut().1 = true;
-            let (state, grid, more, line, decorate) = (
+            let (state, grid, more, line, decorate, slot, sentinel) = (
                 state.clone(),
                 grid.clone(),
                 more.clone(),
                 line.clone(),
                 decorate.clone(),
+                slot.clone(),
+                sentinel.clone(),
             );
             spawn_local(async move {
                 match net::api::<PhotoPage>(&req).await {
@@ -338,10 +342,17 @@ fn photo_grid(
                                 .extend(page.photos.iter().map(|p| p.id.clone()))
                         });
                         let cursor = Cursor::after(page.next_cursor.as_deref());
-                        if cursor.is_end() {
+                        let end = cursor.is_end();
+                        if end {
                             let _ = more.set_attribute("hidden", "");
                         }
                         *state.borrow_mut() = (cursor, false);
+                        // Observing again reports the sentinel's current state, so a page too
+                        // short to scroll still loads the next one.
+                        if let (false, Some(o)) = (end, slot.borrow().as_ref()) {
+                            o.unobserve(&sentinel);
+                            o.observe(&sentinel);
+                        }
                     }
                     Err(e) => {
                         say(&line, &messages::api_error(&e), true);
@@ -371,6 +382,7 @@ fn photo_grid(
         IntersectionObserver::new_with_options(callback.as_ref().unchecked_ref(), &init)
     {
         observer.observe(&sentinel.element());
+        *observer_slot.borrow_mut() = Some(observer.clone());
         dom::keep_observer(observer, Box::new(callback));
     }
     load();
