@@ -15,6 +15,37 @@ fn gzip_len(bytes: &[u8]) -> usize {
     enc.finish().unwrap().len()
 }
 
+fn leb128(bytes: &[u8], at: &mut usize) -> usize {
+    let (mut value, mut shift) = (0usize, 0);
+    loop {
+        let b = bytes[*at];
+        *at += 1;
+        value |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return value;
+        }
+        shift += 7;
+    }
+}
+
+/// The names of a wasm module's custom sections.
+fn custom_sections(wasm: &[u8]) -> Vec<String> {
+    assert_eq!(&wasm[..4], b"\0asm");
+    let (mut at, mut names) = (8, Vec::new());
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let len = leb128(wasm, &mut at);
+        let end = at + len;
+        if id == 0 {
+            let name_len = leb128(wasm, &mut at);
+            names.push(String::from_utf8_lossy(&wasm[at..at + name_len]).into_owned());
+        }
+        at = end;
+    }
+    names
+}
+
 /// Every `src="..."` and `href="..."` value in the document.
 fn references(html: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -123,6 +154,15 @@ fn builds_a_hashed_site_within_budget() {
     assert!(
         !glue_js.contains("_bg.wasm"),
         "glue refers to an unhashed wasm file"
+    );
+
+    let wasm_bytes = std::fs::read(site.disk_path(wasm)).unwrap();
+    let sections = custom_sections(&wasm_bytes);
+    assert!(
+        !sections
+            .iter()
+            .any(|s| s == "name" || s.starts_with(".debug") || s == "producers"),
+        "name, debug or producers section left in the wasm: {sections:?}"
     );
 
     let mut total = 0;
