@@ -522,6 +522,18 @@ mod tests {
     }
 
     #[test]
+    fn photo_names_fall_back() {
+        let mut p: Photo = serde_json::from_str(r#"{"id":"p1"}"#).unwrap();
+        assert_eq!(p.display_name(), "p1");
+        p.file_name = "a.jpg".into();
+        assert_eq!(p.display_name(), "a.jpg");
+        p.title = "Sea".into();
+        assert_eq!(p.display_name(), "Sea");
+        p.title = "  ".into();
+        assert_eq!(p.display_name(), "a.jpg");
+    }
+
+    #[test]
     fn share_links_use_the_site_origin() {
         assert_eq!(
             share_link("https://photos.example.com/", "t-1"),

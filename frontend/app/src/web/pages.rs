@@ -653,19 +653,24 @@ fn viewer_body(photo: Photo) -> El {
     let (title_l, title) = field("Title", "text", "title");
     let _ = title.remove_attribute("required");
     title.set_value(&photo.title);
-    let (id1, line1) = (photo.id.clone(), line.element());
+    let heading = el("h1").text(photo.display_name());
+    let (id1, line1, h1) = (photo.id.clone(), line.element(), heading.element());
     let title_form = form(move || {
-        let (id, line, patch) = (
+        let (id, line, heading, patch) = (
             id1.clone(),
             line1.clone(),
+            h1.clone(),
             PhotoPatch {
                 title: Some(value(&title)),
                 favourite: None,
             },
         );
         spawn_local(async move {
-            match net::api_text(&api::update_photo(&id, &patch)).await {
-                Ok(_) => say(&line, "Saved.", false),
+            match net::api::<Photo>(&api::update_photo(&id, &patch)).await {
+                Ok(photo) => {
+                    heading.set_text_content(Some(photo.display_name()));
+                    say(&line, "Saved.", false);
+                }
                 Err(e) => say(&line, &messages::api_error(&e), true),
             }
         });
@@ -754,7 +759,7 @@ fn viewer_body(photo: Photo) -> El {
         None => el("span"),
     };
     let aside = el("aside")
-        .child(el("h1").text(photo.display_name()))
+        .child(heading)
         .child(title_form)
         .child(
             el("div")
