@@ -184,3 +184,174 @@ impl Remote {
         KeySet::from_jwks(&Jwks::from_json(&body)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::json;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::TokenUse;
+    use crate::issuer::Issuer;
+
+    const NOW: u64 = 1_800_000_000;
+    const ISS: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Test";
+
+    fn issuer(pem: &str) -> Issuer {
+        Issuer::from_pkcs8_pem(pem, ISS, "client").unwrap()
+    }
+
+    fn token(issuer: &Issuer, kid: Option<&str>) -> String {
+        let claims = json!({"sub": "u", "iss": ISS, "client_id": "client", "token_use": "access",
+            "iat": NOW, "exp": NOW + 60});
+        let token = issuer.sign_claims(&claims).unwrap();
+        match kid {
+            // Swap the header for one naming another kid; the signature no longer matters.
+            Some(kid) => {
+                use base64::Engine as _;
+                let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(json!({"alg": "RS256", "kid": kid}).to_string());
+                let rest = token.split_once('.').unwrap().1;
+                format!("{header}.{rest}")
+            }
+            None => token,
+        }
+    }
+
+    /// A JWKS endpoint on 127.0.0.1 serving `body` (swappable), counting requests.
+    struct JwksServer {
+        url: String,
+        body: Arc<Mutex<(u16, String)>>,
+        hits: Arc<AtomicUsize>,
+    }
+
+    impl JwksServer {
+        async fn start(body: String) -> JwksServer {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/pool/.well-known/jwks.json", listener.local_addr().unwrap());
+            let body = Arc::new(Mutex::new((200, body)));
+            let hits = Arc::new(AtomicUsize::new(0));
+            let (served, counted) = (Arc::clone(&body), Arc::clone(&hits));
+            // Ends with the test's runtime.
+            tokio::spawn(async move {
+                while let Ok((mut stream, _)) = listener.accept().await {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let mut request = vec![0u8; 4096];
+                    let _ = stream.read(&mut request).await;
+                    let (status, body) = served.lock().unwrap().clone();
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(response.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                }
+            });
+            JwksServer { url, body, hits }
+        }
+
+        fn hits(&self) -> usize {
+            self.hits.load(Ordering::SeqCst)
+        }
+
+        fn serve(&self, status: u16, body: String) {
+            *self.body.lock().unwrap() = (status, body);
+        }
+    }
+
+    fn remote_verifier(url: &str, interval: Duration) -> Verifier {
+        let config = VerifierConfig::new(ISS, "client", TokenUse::Access);
+        Verifier::remote(config, url)
+            .unwrap()
+            .with_min_refresh_interval(interval)
+    }
+
+    #[tokio::test]
+    async fn fetches_once_then_serves_from_cache() {
+        let a = issuer(include_str!("../testdata/key-a.pem"));
+        let server = JwksServer::start(a.jwks().to_json()).await;
+        let verifier = remote_verifier(&server.url, Duration::from_secs(3600));
+        assert_eq!(server.hits(), 0, "nothing is fetched before the first token");
+        for _ in 0..3 {
+            let claims = verifier.verify_at(&token(&a, None), NOW).await.unwrap();
+            assert_eq!(claims.sub, "u");
+        }
+        assert_eq!(server.hits(), 1);
+    }
+
+    #[tokio::test]
+    async fn unknown_kid_refetches_once_and_floods_are_rate_limited() {
+        let a = issuer(include_str!("../testdata/key-a.pem"));
+        let server = JwksServer::start(a.jwks().to_json()).await;
+        let verifier = remote_verifier(&server.url, Duration::from_secs(3600));
+        verifier.verify_at(&token(&a, None), NOW).await.unwrap();
+        // The first unknown kid after the rate-limit window would refetch; inside it, nothing does.
+        for i in 0..50 {
+            let error = verifier
+                .verify_at(&token(&a, Some(&format!("random-{i}"))), NOW)
+                .await
+                .unwrap_err();
+            assert_eq!(error.to_string(), format!("token signed with unknown key `random-{i}`"));
+        }
+        assert_eq!(server.hits(), 1, "a flood of unknown kids must not reach the endpoint");
+    }
+
+    #[tokio::test]
+    async fn rotated_key_is_picked_up_by_a_refetch() {
+        let a = issuer(include_str!("../testdata/key-a.pem"));
+        let b = issuer(include_str!("../testdata/key-b.pem"));
+        let server = JwksServer::start(a.jwks().to_json()).await;
+        let verifier = remote_verifier(&server.url, Duration::ZERO);
+        verifier.verify_at(&token(&a, None), NOW).await.unwrap();
+        // Unknown kid: refetch, still unknown.
+        let error = verifier.verify_at(&token(&b, None), NOW).await.unwrap_err();
+        assert!(matches!(error, AuthError::UnknownKey(_)), "{error}");
+        assert_eq!(server.hits(), 2);
+        // The pool publishes key B next to A: the next refetch finds it.
+        let both = Jwks { keys: [a.jwks().keys, b.jwks().keys].concat() };
+        server.serve(200, both.to_json());
+        assert_eq!(verifier.verify_at(&token(&b, None), NOW).await.unwrap().sub, "u");
+        assert_eq!(verifier.verify_at(&token(&a, None), NOW).await.unwrap().sub, "u");
+        assert_eq!(server.hits(), 3);
+    }
+
+    #[tokio::test]
+    async fn endpoint_failures_are_jwks_unavailable() {
+        let a = issuer(include_str!("../testdata/key-a.pem"));
+        let server = JwksServer::start(String::new()).await;
+        let verifier = remote_verifier(&server.url, Duration::ZERO);
+        for (status, body, expected) in [
+            (404, String::new(), "HTTP 404 Not Found"),
+            (200, "<html>".to_owned(), "JWKS is not valid JSON"),
+        ] {
+            server.serve(status, body);
+            let error = verifier.verify_at(&token(&a, None), NOW).await.unwrap_err();
+            assert!(matches!(error, AuthError::JwksUnavailable(_)), "{error}");
+            assert!(error.to_string().contains(expected), "{error}");
+            assert!(!error.is_client_error());
+        }
+        // Nothing listening at all.
+        let closed = format!("http://127.0.0.1:{}/jwks.json", testkit::free_port());
+        let error = verifier_for(&closed).verify_at(&token(&a, None), NOW).await.unwrap_err();
+        assert!(matches!(error, AuthError::JwksUnavailable(_)), "{error}");
+        // After a failure, a retry inside the window does not hit the endpoint again.
+        let limited = remote_verifier(&server.url, Duration::from_secs(3600));
+        let hits = server.hits();
+        let first = limited.verify_at(&token(&a, None), NOW).await.unwrap_err();
+        let second = limited.verify_at(&token(&a, None), NOW).await.unwrap_err();
+        assert!(matches!(first, AuthError::JwksUnavailable(_)), "{first}");
+        assert_eq!(
+            second.to_string(),
+            "user pool keys unavailable: the last fetch failed moments ago; not retrying yet"
+        );
+        assert_eq!(server.hits(), hits + 1);
+    }
+
+    fn verifier_for(url: &str) -> Verifier {
+        remote_verifier(url, Duration::ZERO)
+    }
+}
