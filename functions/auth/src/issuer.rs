@@ -159,10 +159,7 @@ impl Issuer {
         claims.insert("token_use".into(), json!(token_use.as_str()));
         claims.insert("auth_time".into(), json!(now));
         claims.insert("iat".into(), json!(now));
-        claims.insert(
-            "exp".into(),
-            json!(now.saturating_add(lifetime.as_secs())),
-        );
+        claims.insert("exp".into(), json!(now.saturating_add(lifetime.as_secs())));
         claims.insert("jti".into(), json!(random_jti()?));
         match token_use {
             TokenUse::Access => {
@@ -231,7 +228,8 @@ mod tests {
     #[test]
     fn pem_der_and_generated_keys_round_trip() {
         let a = Issuer::from_pkcs8_pem(include_str!("../testdata/key-a.pem"), ISS, "c").unwrap();
-        let der = Issuer::from_pkcs8_der(include_bytes!("../testdata/key-a.der"), ISS, "c").unwrap();
+        let der =
+            Issuer::from_pkcs8_der(include_bytes!("../testdata/key-a.der"), ISS, "c").unwrap();
         assert_eq!(a.kid(), der.kid(), "the kid is a function of the key");
         let again = Issuer::from_pkcs8_pem(&a.to_pkcs8_pem().unwrap(), ISS, "c").unwrap();
         assert_eq!(again.jwks(), a.jwks());
@@ -247,24 +245,50 @@ mod tests {
 
     #[test]
     fn bad_keys_are_refused() {
-        let error = Issuer::from_pkcs8_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", ISS, "c")
-            .unwrap_err();
-        assert!(error.to_string().starts_with("unusable key: reading a PKCS#8 PEM RSA key"), "{error}");
+        let error = Issuer::from_pkcs8_pem(
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+            ISS,
+            "c",
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("unusable key: reading a PKCS#8 PEM RSA key"),
+            "{error}"
+        );
         let error = Issuer::from_pkcs8_der(b"not der", ISS, "c").unwrap_err();
-        assert!(error.to_string().starts_with("unusable key: reading a PKCS#8 DER RSA key"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("unusable key: reading a PKCS#8 DER RSA key"),
+            "{error}"
+        );
     }
 
     #[test]
     fn tokens_have_cognito_claim_shape() {
-        let issuer = Issuer::from_pkcs8_pem(include_str!("../testdata/key-a.pem"), ISS, "c").unwrap();
-        let subject = Subject { sub: "s".into(), username: "u".into(), email: Some("e@x".into()) };
+        let issuer =
+            Issuer::from_pkcs8_pem(include_str!("../testdata/key-a.pem"), ISS, "c").unwrap();
+        let subject = Subject {
+            sub: "s".into(),
+            username: "u".into(),
+            email: Some("e@x".into()),
+        };
         let claims = |token_use| {
-            let token = issuer.issue(token_use, &subject, 1000, Duration::from_secs(60)).unwrap();
+            let token = issuer
+                .issue(token_use, &subject, 1000, Duration::from_secs(60))
+                .unwrap();
             let payload = token.split('.').nth(1).unwrap();
-            let json: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+            let json: Value =
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
             let header = token.split('.').next().unwrap();
-            let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
-            assert_eq!(header, json!({"alg": "RS256", "kid": issuer.kid(), "typ": "JWT"}));
+            let header: Value =
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+            assert_eq!(
+                header,
+                json!({"alg": "RS256", "kid": issuer.kid(), "typ": "JWT"})
+            );
             json
         };
         let mut access = claims(TokenUse::Access);
@@ -272,12 +296,18 @@ mod tests {
         let jti = jti.as_str().unwrap();
         assert_eq!(jti.len(), 36);
         assert_eq!(&jti[14..15], "4", "a UUID v4");
-        assert_eq!(access, json!({"sub": "s", "iss": ISS, "client_id": "c", "token_use": "access",
-            "auth_time": 1000, "iat": 1000, "exp": 1060, "username": "u"}));
+        assert_eq!(
+            access,
+            json!({"sub": "s", "iss": ISS, "client_id": "c", "token_use": "access",
+            "auth_time": 1000, "iat": 1000, "exp": 1060, "username": "u"})
+        );
         let mut id = claims(TokenUse::Id);
         let id_jti = id.as_object_mut().unwrap().remove("jti").unwrap();
         assert_ne!(id_jti.as_str().unwrap(), jti);
-        assert_eq!(id, json!({"sub": "s", "iss": ISS, "aud": "c", "token_use": "id",
-            "auth_time": 1000, "iat": 1000, "exp": 1060, "cognito:username": "u", "email": "e@x"}));
+        assert_eq!(
+            id,
+            json!({"sub": "s", "iss": ISS, "aud": "c", "token_use": "id",
+            "auth_time": 1000, "iat": 1000, "exp": 1060, "cognito:username": "u", "email": "e@x"})
+        );
     }
 }

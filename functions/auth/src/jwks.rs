@@ -158,7 +158,9 @@ mod tests {
     fn refuses_malformed_documents_and_keys() {
         check(
             "not json",
-            Err("user pool keys unavailable: JWKS is not valid JSON: expected ident at line 1 column 2"),
+            Err(
+                "user pool keys unavailable: JWKS is not valid JSON: expected ident at line 1 column 2",
+            ),
         );
         check(
             r#"{"keys":[{"kty":"RSA","kid":"k","n":"!!","e":"AQAB"}]}"#,

@@ -95,9 +95,9 @@ pub fn bearer_token(header_value: &str) -> Result<&str, AuthError> {
     if value.is_empty() || value.eq_ignore_ascii_case("bearer") {
         return Err(AuthError::Missing);
     }
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or(AuthError::Malformed("authorization header is not `Bearer <token>`"))?;
+    let (scheme, token) = value.split_once(' ').ok_or(AuthError::Malformed(
+        "authorization header is not `Bearer <token>`",
+    ))?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthError::Malformed("authorization scheme is not `Bearer`"));
     }
@@ -110,7 +110,7 @@ pub fn bearer_token(header_value: &str) -> Result<&str, AuthError> {
 
 /// Cuts attacker-controlled text short before it goes into an error message.
 pub(crate) fn clip(text: &str) -> String {
-    const MAX: usize = 64;
+    const MAX: usize = 128;
     match text.char_indices().nth(MAX) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_owned(),
@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn clip_keeps_short_text_and_cuts_long_text() {
         assert_eq!(clip("access"), "access");
-        let long = "x".repeat(100);
-        assert_eq!(clip(&long).chars().count(), 65);
+        let long = "x".repeat(200);
+        assert_eq!(clip(&long).chars().count(), 129);
     }
 }

@@ -59,7 +59,10 @@ impl Verifier {
     /// A verifier that fetches the JWKS from `jwks_url` (see
     /// [`VerifierConfig::cognito_jwks_url`]) on first use, with its own HTTPS client (rustls,
     /// 2 s connect and 5 s overall timeouts).
-    pub fn remote(config: VerifierConfig, jwks_url: impl Into<String>) -> Result<Verifier, AuthError> {
+    pub fn remote(
+        config: VerifierConfig,
+        jwks_url: impl Into<String>,
+    ) -> Result<Verifier, AuthError> {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
@@ -168,7 +171,10 @@ impl Remote {
             .map_err(|e| unavailable(format!("fetching `{}`: {e}", self.url)))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(unavailable(format!("fetching `{}`: HTTP {status}", self.url)));
+            return Err(unavailable(format!(
+                "fetching `{}`: HTTP {status}",
+                self.url
+            )));
         }
         let body = response
             .bytes()
@@ -232,7 +238,10 @@ mod tests {
     impl JwksServer {
         async fn start(body: String) -> JwksServer {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let url = format!("http://{}/pool/.well-known/jwks.json", listener.local_addr().unwrap());
+            let url = format!(
+                "http://{}/pool/.well-known/jwks.json",
+                listener.local_addr().unwrap()
+            );
             let body = Arc::new(Mutex::new((200, body)));
             let hits = Arc::new(AtomicUsize::new(0));
             let (served, counted) = (Arc::clone(&body), Arc::clone(&hits));
@@ -275,7 +284,11 @@ mod tests {
         let a = issuer(include_str!("../testdata/key-a.pem"));
         let server = JwksServer::start(a.jwks().to_json()).await;
         let verifier = remote_verifier(&server.url, Duration::from_secs(3600));
-        assert_eq!(server.hits(), 0, "nothing is fetched before the first token");
+        assert_eq!(
+            server.hits(),
+            0,
+            "nothing is fetched before the first token"
+        );
         for _ in 0..3 {
             let claims = verifier.verify_at(&token(&a, None), NOW).await.unwrap();
             assert_eq!(claims.sub, "u");
@@ -295,9 +308,16 @@ mod tests {
                 .verify_at(&token(&a, Some(&format!("random-{i}"))), NOW)
                 .await
                 .unwrap_err();
-            assert_eq!(error.to_string(), format!("token signed with unknown key `random-{i}`"));
+            assert_eq!(
+                error.to_string(),
+                format!("token signed with unknown key `random-{i}`")
+            );
         }
-        assert_eq!(server.hits(), 1, "a flood of unknown kids must not reach the endpoint");
+        assert_eq!(
+            server.hits(),
+            1,
+            "a flood of unknown kids must not reach the endpoint"
+        );
     }
 
     #[tokio::test]
@@ -312,10 +332,18 @@ mod tests {
         assert!(matches!(error, AuthError::UnknownKey(_)), "{error}");
         assert_eq!(server.hits(), 2);
         // The pool publishes key B next to A: the next refetch finds it.
-        let both = Jwks { keys: [a.jwks().keys, b.jwks().keys].concat() };
+        let both = Jwks {
+            keys: [a.jwks().keys, b.jwks().keys].concat(),
+        };
         server.serve(200, both.to_json());
-        assert_eq!(verifier.verify_at(&token(&b, None), NOW).await.unwrap().sub, "u");
-        assert_eq!(verifier.verify_at(&token(&a, None), NOW).await.unwrap().sub, "u");
+        assert_eq!(
+            verifier.verify_at(&token(&b, None), NOW).await.unwrap().sub,
+            "u"
+        );
+        assert_eq!(
+            verifier.verify_at(&token(&a, None), NOW).await.unwrap().sub,
+            "u"
+        );
         assert_eq!(server.hits(), 3);
     }
 
@@ -336,7 +364,10 @@ mod tests {
         }
         // Nothing listening at all.
         let closed = format!("http://127.0.0.1:{}/jwks.json", testkit::free_port());
-        let error = verifier_for(&closed).verify_at(&token(&a, None), NOW).await.unwrap_err();
+        let error = verifier_for(&closed)
+            .verify_at(&token(&a, None), NOW)
+            .await
+            .unwrap_err();
         assert!(matches!(error, AuthError::JwksUnavailable(_)), "{error}");
         // After a failure, a retry inside the window does not hit the endpoint again.
         let limited = remote_verifier(&server.url, Duration::from_secs(3600));

@@ -59,7 +59,10 @@ impl VerifierConfig {
     /// `base` is `https://cognito-idp.{region}.amazonaws.com` on AWS, or an emulator's endpoint
     /// such as moto's `http://127.0.0.1:5000`.
     pub fn cognito_jwks_url(base: &str, pool_id: &str) -> String {
-        format!("{}/{pool_id}/.well-known/jwks.json", base.trim_end_matches('/'))
+        format!(
+            "{}/{pool_id}/.well-known/jwks.json",
+            base.trim_end_matches('/')
+        )
     }
 
     /// The accepted issuer.
@@ -115,7 +118,9 @@ pub(crate) fn parse(token: &str) -> Result<Parsed<'_>, AuthError> {
     if fields.alg.as_deref() != Some("RS256") {
         return Err(AuthError::Algorithm);
     }
-    let kid = fields.kid.ok_or(AuthError::Malformed("header has no `kid`"))?;
+    let kid = fields
+        .kid
+        .ok_or(AuthError::Malformed("header has no `kid`"))?;
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| AuthError::Malformed("signature is not base64url"))?;
@@ -261,8 +266,11 @@ mod tests {
     /// `Ok(sub)` or `Err(message)`. Every refusal is also checked to leave the token out.
     fn check(token: &str, token_use: TokenUse, expected: Result<&str, &str>) {
         let issuer = issuer();
-        let verifier = Verifier::from_jwks(issuer.verifier_config(token_use), &issuer.jwks()).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let verifier =
+            Verifier::from_jwks(issuer.verifier_config(token_use), &issuer.jwks()).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let got = runtime.block_on(verifier.verify_at(token, NOW));
         if let Err(error) = &got {
             let message = error.to_string();
@@ -291,7 +299,12 @@ mod tests {
             let verifier =
                 Verifier::from_jwks(issuer.verifier_config(token_use), &issuer.jwks()).unwrap();
             let token = issuer
-                .issue(token_use, &subject, NOW, std::time::Duration::from_secs(3600))
+                .issue(
+                    token_use,
+                    &subject,
+                    NOW,
+                    std::time::Duration::from_secs(3600),
+                )
                 .unwrap();
             let claims = verifier.verify_at(&token, NOW + 10).await.unwrap();
             assert_eq!(claims.sub, "user-1");
@@ -305,13 +318,21 @@ mod tests {
 
     #[test]
     fn validity_window_with_leeway() {
-        check(&signed(json!({"exp": NOW - 30})), TokenUse::Access, Ok("user-1"));
+        check(
+            &signed(json!({"exp": NOW - 30})),
+            TokenUse::Access,
+            Ok("user-1"),
+        );
         check(
             &signed(json!({"exp": NOW - 31})),
             TokenUse::Access,
             Err("token expired at `1799999969`"),
         );
-        check(&signed(json!({"nbf": NOW + 30})), TokenUse::Access, Ok("user-1"));
+        check(
+            &signed(json!({"nbf": NOW + 30})),
+            TokenUse::Access,
+            Ok("user-1"),
+        );
         check(
             &signed(json!({"nbf": NOW + 31})),
             TokenUse::Access,
@@ -334,7 +355,9 @@ mod tests {
         check(
             &signed(json!({"iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"})),
             TokenUse::Access,
-            Err("token issuer `https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other` is not the configured user pool"),
+            Err(
+                "token issuer `https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other` is not the configured user pool",
+            ),
         );
         check(
             &signed(json!({"client_id": "someone-else"})),
@@ -389,7 +412,12 @@ mod tests {
         let mut signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
         signature[10] ^= 1;
         check(
-            &format!("{}.{}.{}", parts[0], parts[1], URL_SAFE_NO_PAD.encode(&signature)),
+            &format!(
+                "{}.{}.{}",
+                parts[0],
+                parts[1],
+                URL_SAFE_NO_PAD.encode(&signature)
+            ),
             TokenUse::Access,
             Err("token signature does not verify"),
         );
@@ -408,9 +436,17 @@ mod tests {
         let kid = issuer().kid().to_owned();
         let payload = b64(&claims(json!({})));
         let none = b64(&json!({"alg": "none", "kid": kid}));
-        check(&format!("{none}.{payload}."), TokenUse::Access, Err("token algorithm is not `RS256`"));
+        check(
+            &format!("{none}.{payload}."),
+            TokenUse::Access,
+            Err("token algorithm is not `RS256`"),
+        );
         let no_alg = b64(&json!({"kid": kid}));
-        check(&format!("{no_alg}.{payload}."), TokenUse::Access, Err("token algorithm is not `RS256`"));
+        check(
+            &format!("{no_alg}.{payload}."),
+            TokenUse::Access,
+            Err("token algorithm is not `RS256`"),
+        );
         // The classic confusion: HS256 keyed with the public key a verifier might hand to HMAC.
         let header = b64(&json!({"alg": "HS256", "kid": kid, "typ": "JWT"}));
         let public = issuer().jwks().to_json();
@@ -436,14 +472,38 @@ mod tests {
             Err(&format!("token signed with unknown key `{}`", other.kid())),
         );
         check("", TokenUse::Access, Err("missing bearer token"));
-        check("a.b", TokenUse::Access, Err("malformed token: not three dot-separated parts"));
-        check("a.b.c.d", TokenUse::Access, Err("malformed token: not three dot-separated parts"));
-        check("%%%.b.c", TokenUse::Access, Err("malformed token: header is not base64url"));
+        check(
+            "a.b",
+            TokenUse::Access,
+            Err("malformed token: not three dot-separated parts"),
+        );
+        check(
+            "a.b.c.d",
+            TokenUse::Access,
+            Err("malformed token: not three dot-separated parts"),
+        );
+        check(
+            "%%%.b.c",
+            TokenUse::Access,
+            Err("malformed token: header is not base64url"),
+        );
         let header = b64(&json!({"alg": "RS256"}));
-        check(&format!("{header}.e30.c2ln"), TokenUse::Access, Err("malformed token: header has no `kid`"));
+        check(
+            &format!("{header}.e30.c2ln"),
+            TokenUse::Access,
+            Err("malformed token: header has no `kid`"),
+        );
         let kid = issuer().kid().to_owned();
         let header = b64(&json!({"alg": "RS256", "kid": kid}));
-        check(&format!("{header}.e30.%%%"), TokenUse::Access, Err("malformed token: signature is not base64url"));
-        check(&format!("{}.e30.c2ln", b64(&json!([1]))), TokenUse::Access, Err("malformed token: header is not a JSON object"));
+        check(
+            &format!("{header}.e30.%%%"),
+            TokenUse::Access,
+            Err("malformed token: signature is not base64url"),
+        );
+        check(
+            &format!("{}.e30.c2ln", b64(&json!([1]))),
+            TokenUse::Access,
+            Err("malformed token: header is not a JSON object"),
+        );
     }
 }
