@@ -279,6 +279,16 @@ mod tests {
             .with_min_refresh_interval(interval)
     }
 
+    #[test]
+    fn verifier_can_be_shared_across_tasks() {
+        fn send_sync<T: Send + Sync>(_: &T) {}
+        fn send<T: Send>(_: T) {}
+        let verifier = remote_verifier("http://127.0.0.1:9/jwks.json", Duration::ZERO);
+        send_sync(&verifier);
+        // axum handlers need the verification future to be `Send`.
+        send(verifier.verify("token"));
+    }
+
     #[tokio::test]
     async fn fetches_once_then_serves_from_cache() {
         let a = issuer(include_str!("../testdata/key-a.pem"));

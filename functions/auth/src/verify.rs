@@ -86,6 +86,9 @@ impl VerifierConfig {
     }
 }
 
+/// Cognito tokens are 1 to 2 KiB; a much larger one is refused before any decoding work.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
 /// The JOSE header members we read.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Header {
@@ -108,13 +111,20 @@ pub(crate) fn parse(token: &str) -> Result<Parsed<'_>, AuthError> {
     if token.is_empty() {
         return Err(AuthError::Missing);
     }
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(AuthError::Malformed("token is too long"));
+    }
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(AuthError::Malformed("not three dot-separated parts"));
     };
-    let fields: Header = decode_json(header, "header")?;
+    let fields: Header = decode_json(
+        header,
+        "header is not base64url",
+        "header is not a JSON object",
+    )?;
     if fields.alg.as_deref() != Some("RS256") {
         return Err(AuthError::Algorithm);
     }
@@ -134,22 +144,16 @@ pub(crate) fn parse(token: &str) -> Result<Parsed<'_>, AuthError> {
     })
 }
 
+/// Decodes one base64url JSON part, with the error to give for each way it can be bad.
 fn decode_json<T: serde::de::DeserializeOwned>(
     part: &str,
-    what: &'static str,
+    not_base64: &'static str,
+    not_json: &'static str,
 ) -> Result<T, AuthError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| {
-        AuthError::Malformed(match what {
-            "header" => "header is not base64url",
-            _ => "payload is not base64url",
-        })
-    })?;
-    serde_json::from_slice(&bytes).map_err(|_| {
-        AuthError::Malformed(match what {
-            "header" => "header is not a JSON object",
-            _ => "payload is not a JSON object of the expected claims",
-        })
-    })
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| AuthError::Malformed(not_base64))?;
+    serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed(not_json))
 }
 
 /// Verifies `parsed` with the key set at Unix time `now`: signature first (nothing in an
@@ -166,7 +170,11 @@ pub(crate) fn verify_parsed(
     key.pkcs1v15_verify::<Sha256>(parsed.signing_input.as_bytes(), &parsed.signature)
         .map_err(|_| AuthError::BadSignature)?;
 
-    let payload: Payload = decode_json(parsed.payload, "payload")?;
+    let payload: Payload = decode_json(
+        parsed.payload,
+        "payload is not base64url",
+        "payload is not a JSON object of the expected claims",
+    )?;
     let iss = payload
         .iss
         .ok_or(AuthError::Malformed("payload has no `iss`"))?;
@@ -472,6 +480,11 @@ mod tests {
             Err(&format!("token signed with unknown key `{}`", other.kid())),
         );
         check("", TokenUse::Access, Err("missing bearer token"));
+        check(
+            &"a.".repeat(9000),
+            TokenUse::Access,
+            Err("malformed token: token is too long"),
+        );
         check(
             "a.b",
             TokenUse::Access,
