@@ -37,18 +37,18 @@ pub(crate) fn check_dimensions(
             format,
         });
     }
-    if width > settings.max_side || height > settings.max_side {
-        return Err(ImagingError::SideTooLong {
-            width,
-            height,
-            limit: settings.max_side,
-        });
-    }
     if u64::from(width) * u64::from(height) > settings.max_pixels {
         return Err(ImagingError::TooManyPixels {
             width,
             height,
             limit_megapixels: u32::try_from(settings.max_pixels / 1_000_000).unwrap_or(u32::MAX),
+        });
+    }
+    if width > settings.max_side || height > settings.max_side {
+        return Err(ImagingError::SideTooLong {
+            width,
+            height,
+            limit: settings.max_side,
         });
     }
     Ok(())
