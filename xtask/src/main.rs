@@ -5,6 +5,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod bench_thumbnail;
+mod fuzz;
 mod oracles;
 
 const USAGE: &str = "\
@@ -13,6 +15,8 @@ usage: cargo xtask <task>
 tasks:
   test      install what the tests need, then run the whole test suite (what CI runs)
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
+  bench-thumbnail  time our thumbnails against vipsthumbnail (--runs N, --input PATH, --check)
+  fuzz      fuzz the image decode-and-resize path for a bounded time (--seconds N)
 ";
 
 fn main() {
@@ -31,6 +35,8 @@ fn run() -> Result<()> {
     match task.as_str() {
         "test" => test(&args[1..]),
         "oracles" => oracles::install_all(&target_dir()),
+        "bench-thumbnail" => bench_thumbnail::run(&args[1..]),
+        "fuzz" => fuzz::run(&args[1..]),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

@@ -1,0 +1,4 @@
+//! placeholder
+pub fn run(_a: &[String]) -> anyhow::Result<()> {
+    Ok(())
+}
