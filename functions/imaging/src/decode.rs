@@ -96,9 +96,11 @@ fn decode_jpeg(
 
     // Progressive JPEGs keep every DCT coefficient (2 bytes each) of every component until the
     // last scan; count that against the budget as well as the output.
+    // (Baseline JPEGs are decoded one MCU row at a time and keep none.)
     let components = info.pixel_format.pixel_bytes().max(1) as u64;
     let coefficients = u64::from(width) * u64::from(height) * components * 2;
-    if coefficients > settings.max_alloc {
+    let progressive = info.coding_process == jpeg_decoder::CodingProcess::DctProgressive;
+    if progressive && coefficients > settings.max_alloc {
         return Err(ImagingError::TooMuchMemory {
             limit: settings.max_alloc,
         });
