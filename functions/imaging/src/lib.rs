@@ -7,6 +7,9 @@
 //! thumbnail and a larger preview as metadata-free JPEGs. [`PhotoMetadata`] carries the size,
 //! when and where the photo was taken, the camera, and the SHA-256 of the original bytes.
 //!
+//! Derivatives are JPEG rather than WebP because lossy WebP encoding exists only in libwebp (C);
+//! staying pure Rust keeps the Lambda build a plain cross-compile (see `derive.rs`).
+//!
 //! HEIC/HEIF is recognised and refused ([`ImagingError::Heic`]): decoding it needs an HEVC
 //! decoder, and none exists in pure Rust (the crates that decode HEIC bind libheif/libde265 in
 //! C, which would have to be cross-compiled for Lambda). The browser can convert before upload.
