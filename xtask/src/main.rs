@@ -6,6 +6,8 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod bench_thumbnail;
+mod fuzz;
 mod oracles;
 
 const USAGE: &str = "\
@@ -16,6 +18,10 @@ tasks:
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
   bench synth [RUNS]
             time `deployer synth --stage prod` as a process, against `cat` of the same template
+  bench thumbnail [--runs N] [--input PATH] [--check]
+            time our thumbnails against vipsthumbnail on the same photo and sizes
+  fuzz [--seconds N]
+            fuzz the image decode-and-resize path for a bounded time
 ";
 
 fn main() {
@@ -35,6 +41,7 @@ fn run() -> Result<()> {
         "test" => test(&args[1..]),
         "bench" => bench::run(&args[1..]),
         "oracles" => oracles::install_all(&target_dir()),
+        "fuzz" => fuzz::run(&args[1..]),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

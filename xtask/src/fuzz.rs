@@ -1,0 +1,132 @@
+//! `cargo xtask fuzz`: runs the imaging fuzz target (`functions/imaging/fuzz`, cargo-fuzz and
+//! libFuzzer) for a bounded time, seeded with the hostile inputs and the small test photos.
+//!
+//! cargo-fuzz passes nightly-only flags (`-Zsanitizer=address`, coverage instrumentation) to
+//! rustc; on the stable toolchain `RUSTC_BOOTSTRAP=1` unlocks them for this build only.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail, ensure};
+
+const HELP: &str = "\
+usage: cargo xtask fuzz [--seconds N] [--target NAME]
+
+  --seconds N    how long libFuzzer runs (-max_total_time, default 60)
+  --target NAME  fuzz target in functions/imaging/fuzz (default `process`)
+
+Crashes are written to functions/imaging/fuzz/artifacts/<target>/ and fail the task.
+";
+
+/// Shared photos small enough to be useful seeds (libFuzzer mutates every byte of a seed).
+const PHOTO_SEEDS: [&str; 3] = ["orientation-6.jpg", "texture.webp", "orientation-1.jpg"];
+
+/// Entry point: parses `args` (after the task name), installs cargo-fuzz if needed, fuzzes.
+pub fn run(args: &[String]) -> Result<()> {
+    let mut seconds = 60u64;
+    let mut target = "process".to_owned();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--seconds" => {
+                let value = it.next().context("--seconds needs a number")?;
+                seconds = value
+                    .parse()
+                    .with_context(|| format!("--seconds `{value}`"))?;
+                ensure!(seconds > 0, "--seconds must be at least 1");
+            }
+            "--target" => target = it.next().context("--target needs a name")?.clone(),
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return Ok(());
+            }
+            other => bail!("unknown argument `{other}`\n\n{HELP}"),
+        }
+    }
+    ensure_cargo_fuzz()?;
+    let root = crate::workspace_root();
+    let fuzz_dir = root.join("functions/imaging/fuzz");
+    // The corpus grows as libFuzzer finds new paths; keep it in the target dir, out of git.
+    let corpus = crate::target_dir().join("fuzz-corpus").join(&target);
+    seed_corpus(&corpus, &root)?;
+
+    let mut cmd = Command::new(crate::cargo());
+    cmd.current_dir(&root)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args(["fuzz", "run", "--fuzz-dir"])
+        .arg(&fuzz_dir)
+        .arg(&target)
+        .arg(&corpus)
+        .arg("--")
+        .arg(format!("-max_total_time={seconds}"))
+        // Seeds are photos of ~130 KB; allow mutations of that size.
+        .arg("-max_len=262144")
+        .arg("-rss_limit_mb=1024")
+        .arg("-print_final_stats=1");
+    let shown = format!("{cmd:?}");
+    let output = cmd.output().with_context(|| format!("starting {shown}"))?;
+    let log = String::from_utf8_lossy(&output.stderr);
+    let log_path = crate::target_dir().join(format!("fuzz-{target}.log"));
+    std::fs::write(&log_path, log.as_bytes())
+        .with_context(|| format!("writing `{}`", log_path.display()))?;
+    if !output.status.success() {
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        bail!(
+            "fuzzing `{target}` failed ({}); full log in `{}`:\n{}",
+            output.status,
+            log_path.display(),
+            tail.join("\n")
+        );
+    }
+    // libFuzzer ends with `Done N runs in S second(s)` and `stat::number_of_executed_units: N`.
+    let summary = log
+        .lines()
+        .filter(|l| {
+            l.starts_with("Done ")
+                || l.starts_with("stat::number_of_executed_units")
+                || l.starts_with("stat::peak_rss_mb")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    println!("fuzz target `{target}`: no crash in {seconds} s\n{summary}");
+    Ok(())
+}
+
+/// Installs cargo-fuzz from crates.io when `cargo fuzz` is not available.
+fn ensure_cargo_fuzz() -> Result<()> {
+    let present = Command::new(crate::cargo())
+        .args(["fuzz", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if present {
+        return Ok(());
+    }
+    eprintln!("installing cargo-fuzz");
+    crate::run_checked(Command::new(crate::cargo()).args(["install", "cargo-fuzz", "--locked"]))
+}
+
+/// Copies the hostile inputs and a few small photos into the corpus directory.
+fn seed_corpus(corpus: &Path, root: &Path) -> Result<()> {
+    std::fs::create_dir_all(corpus).with_context(|| format!("creating `{}`", corpus.display()))?;
+    let hostile = root.join("functions/imaging/tests/hostile");
+    let mut seeds: Vec<PathBuf> = std::fs::read_dir(&hostile)
+        .with_context(|| format!("listing `{}`", hostile.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x != "md"))
+        .collect();
+    let photos = root.join("../shared/fixtures/photos");
+    seeds.extend(
+        PHOTO_SEEDS
+            .iter()
+            .map(|name| photos.join(name))
+            .filter(|p| p.is_file()),
+    );
+    for seed in seeds {
+        let name = seed.file_name().context("seed without a file name")?;
+        std::fs::copy(&seed, corpus.join(name))
+            .with_context(|| format!("copying seed `{}`", seed.display()))?;
+    }
+    Ok(())
+}
