@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod elf;
 pub mod exit;
+pub mod local;
 pub mod package;
 pub mod synth;
 
