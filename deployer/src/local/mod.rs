@@ -2,3 +2,4 @@
 
 pub mod datadir;
 pub mod store;
+pub mod users;
