@@ -18,6 +18,7 @@ use exit::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Synth(args) => synth::run(&cli.config, &args, &mut std::io::stdout().lock()),
+        Command::Up(args) => local::run(&args),
     }
 }
 
