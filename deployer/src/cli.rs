@@ -46,6 +46,11 @@ pub struct UpArgs {
     #[arg(long, value_name = "DIR", default_value = ".deployer/local")]
     pub data_dir: PathBuf,
 
+    /// Serve only the API, the user pool and the bucket: skip building the SPA (which needs the
+    /// repository's sources and the wasm32 target).
+    #[arg(long)]
+    pub no_site: bool,
+
     /// For tests: cap the lifetime of upload forms, in seconds.
     #[arg(long, hide = true, env = "DEPLOYER_LOCAL_UPLOAD_POLICY_SECS")]
     pub upload_policy_secs: Option<u64>,

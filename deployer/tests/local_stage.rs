@@ -29,6 +29,8 @@ fn up_command(port: u16, data_dir: &Path, extra: &[&str]) -> Command {
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--fast-password-hashing")
+        // Building the SPA takes minutes; its serving has unit tests.
+        .arg("--no-site")
         .args(extra)
         .env_remove("DEPLOYER_STAGE")
         .env_remove("DEPLOYER_LOCAL_UPLOAD_POLICY_SECS")

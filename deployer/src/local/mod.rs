@@ -6,6 +6,7 @@ pub mod objects;
 pub mod queue;
 pub mod s3;
 pub mod server;
+pub mod site;
 pub mod store;
 pub mod users;
 
@@ -37,6 +38,17 @@ pub fn run(args: &UpArgs) -> anyhow::Result<()> {
             PasswordCost::Standard
         },
         limits: defaults.limits,
+        site_workspace: if args.no_site {
+            None
+        } else {
+            let here = std::env::current_dir().context("reading the current directory")?;
+            Some(site::find_workspace(&here).with_context(|| {
+                format!(
+                    "no SPA sources above `{}`: run from the repository, or pass --no-site",
+                    here.display()
+                )
+            })?)
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

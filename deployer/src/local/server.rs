@@ -28,6 +28,7 @@ use super::datadir::DataDir;
 use super::objects::{FileObjectStore, Secrets};
 use super::queue::{Processor, Queue};
 use super::s3::{self, BucketState, OnUpload};
+use super::site;
 use super::store::{SqliteRepository, open_database};
 use super::users::UserPool;
 
@@ -50,6 +51,8 @@ pub struct UpOptions {
     /// Password hashing cost (tests use the minimal one to stay fast).
     pub password_cost: PasswordCost,
     pub limits: stack::config::AppLimits,
+    /// The workspace to build the SPA from; `None` serves no SPA (`--no-site`).
+    pub site_workspace: Option<PathBuf>,
 }
 
 /// The photo-auth verifier as the API's identity port.
@@ -261,10 +264,24 @@ pub async fn up(
         )
         .route("/_media/{bucket}/{*key}", get(s3::media).with_state(bucket));
 
+    let site_dir = dir.join("site");
+    if let Some(workspace) = &options.site_workspace {
+        println!("building the SPA (the first build takes a few minutes)");
+        let (workspace, site_dir, base_url) =
+            (workspace.clone(), site_dir.clone(), base_url.clone());
+        tokio::task::spawn_blocking(move || {
+            site::build(&workspace, &site_dir, &base_url, POOL_ID, CLIENT_ID)
+        })
+        .await
+        .context("building the SPA")??;
+    }
+    let app = app.fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }));
+
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = processor.map(|p| tokio::spawn(queue.clone().work(p, stop_rx)));
 
     println!("local stage listening on {base_url}");
+    println!("  app:     {base_url}/");
     println!("  api:     {base_url}/api");
     println!("  cognito: {base_url}/_cognito/ (user pool {POOL_ID}, client {CLIENT_ID})");
     println!("  data:    {}", dir.root().display());
