@@ -502,24 +502,8 @@ async fn data_survives_a_restart_and_the_data_dir_and_port_are_exclusive() {
     );
 
     // Ctrl-C stops it cleanly; everything is there after a restart.
-    let pid = stage.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
     let mut stage = stage;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = stage.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "no graceful stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status}");
+    stop_with(&mut stage, "-INT");
     drop(stage);
 
     let stage = Stage::start(&data, &[]).await;
@@ -533,4 +517,24 @@ async fn data_survives_a_restart_and_the_data_dir_and_port_are_exclusive() {
         .map(|p| p["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, vec![id.as_str()]);
+
+    // SIGTERM, as a service manager sends it, stops it cleanly too.
+    let mut stage = stage;
+    stop_with(&mut stage, "-TERM");
+}
+
+/// Sends a signal and waits (bounded) for a clean exit.
+fn stop_with(stage: &mut Stage, signal: &str) {
+    let pid = stage.child.id().to_string();
+    let sent = Command::new("kill").args([signal, &pid]).status().unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = stage.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no graceful stop on {signal}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{signal}: {status}");
 }

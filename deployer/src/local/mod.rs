@@ -55,10 +55,32 @@ pub fn run(args: &UpArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(server::up(options, None, async {
-        // If the signal handler cannot be installed the stage still runs; it stops with the process.
+        stop_signal().await;
+        println!("stopping: finishing requests in flight");
+    }))
+}
+
+/// Ctrl-C, or SIGTERM as a service manager or `kill` sends. If a handler cannot be installed
+/// the stage still runs; it then stops with the process.
+async fn stop_signal() {
+    let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-        println!("stopping: finishing requests in flight");
-    }))
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
