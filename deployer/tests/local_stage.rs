@@ -437,6 +437,84 @@ async fn sign_up_upload_and_every_refusal() {
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "NotAuthorizedException");
+    let (status, body) = stage
+        .cognito(
+            "ForgotPassword",
+            json!({"ClientId": "someone-else", "Username": "alice@example.com"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("ResourceNotFoundException"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_sign_out_and_password_reset_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let stage = Stage::start(&dir.path().join("data"), &[]).await;
+    let email = "carol@example.com";
+    stage.account(email).await;
+    let (status, body) = stage
+        .cognito(
+            "InitiateAuth",
+            json!({"ClientId": CLIENT, "AuthFlow": "USER_PASSWORD_AUTH",
+                   "AuthParameters": {"USERNAME": email, "PASSWORD": "correct horse"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let refresh = body["AuthenticationResult"]["RefreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let access = body["AuthenticationResult"]["AccessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let renew = json!({"ClientId": CLIENT, "AuthFlow": "REFRESH_TOKEN_AUTH",
+                       "AuthParameters": {"REFRESH_TOKEN": refresh}});
+    let (status, body) = stage.cognito("InitiateAuth", renew.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let renewed = body["AuthenticationResult"]["AccessToken"]
+        .as_str()
+        .unwrap();
+    assert_eq!(stage.api("GET", "/me", renewed, None).await.0, 200);
+    assert!(body["AuthenticationResult"].get("RefreshToken").is_none());
+
+    let (status, body) = stage
+        .cognito("GlobalSignOut", json!({"AccessToken": access}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = stage.cognito("InitiateAuth", renew).await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("NotAuthorizedException"))
+    );
+
+    let (status, body) = stage
+        .cognito(
+            "ForgotPassword",
+            json!({"ClientId": CLIENT, "Username": email}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let code = stage.code_for(email);
+    let (status, body) = stage
+        .cognito(
+            "ConfirmForgotPassword",
+            json!({"ClientId": CLIENT, "Username": email, "ConfirmationCode": code,
+                   "Password": "battery staple"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = stage
+        .cognito(
+            "InitiateAuth",
+            json!({"ClientId": CLIENT, "AuthFlow": "USER_PASSWORD_AUTH",
+                   "AuthParameters": {"USERNAME": email, "PASSWORD": "battery staple"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
 }
 
 /// Runs `deployer up` expecting it to fail at once.

@@ -278,6 +278,11 @@ pub async fn up(
     let app = app.fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    if processor.is_none() {
+        println!(
+            "note: uploaded photos are queued but stay PENDING: this build has no thumbnail step"
+        );
+    }
     let worker = processor.map(|p| tokio::spawn(queue.clone().work(p, stop_rx)));
 
     println!("local stage listening on {base_url}");
