@@ -50,6 +50,11 @@ pub fn run(args: &UpArgs) -> anyhow::Result<()> {
             })?)
         },
     };
+    // One line per request on the console (route template, status, request id; never tokens).
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
