@@ -256,6 +256,22 @@ impl Stage {
 /// One hostile form: what it is, its fields, its file, and S3's expected status and code.
 type HostileCase<'a> = (&'a str, Vec<(String, String)>, Vec<u8>, u16, &'a str);
 
+/// Signs a media URL with the stage's secret, as its object store does.
+fn media_signature(data_dir: &Path, key: &str, expires: u64) -> String {
+    use hmac::{KeyInit as _, Mac as _};
+    let secrets: Value =
+        serde_json::from_str(&std::fs::read_to_string(data_dir.join("secrets.json")).unwrap())
+            .unwrap();
+    let media = secrets["media"].as_str().unwrap();
+    let secret: Vec<u8> = (0..media.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&media[i..i + 2], 16).unwrap())
+        .collect();
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&secret).unwrap();
+    mac.update(format!("GET\nphotos-local\n{key}\n{expires}").as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -318,6 +334,37 @@ async fn sign_up_upload_and_every_refusal() {
             .0,
         404
     );
+
+    // Media: a signed URL serves the object until it expires; a forged or stale one is refused.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let media = |key: &str, expires: u64, sig: &str| {
+        format!(
+            "{}/_media/photos-local/{key}?expires={expires}&signature={sig}",
+            stage.base
+        )
+    };
+    let good = media_signature(&data, &key, now + 60);
+    let r = stage
+        .http
+        .get(media(&key, now + 60, &good))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), photo.as_slice());
+    let stale = media_signature(&data, &key, now - 1);
+    for url in [
+        media(&key, now - 1, &stale),
+        media(&key, now + 61, &good),
+        media(&format!("originals/{alice_sub}/other"), now + 60, &good),
+    ] {
+        let r = stage.http.get(url).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+    }
 
     // Each hostile form is refused as S3 refuses it, and nothing is stored.
     let other = b"\xff\xd8\xff\xe0 another photo".to_vec();
