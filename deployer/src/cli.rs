@@ -25,6 +25,39 @@ pub struct Cli {
 pub enum Command {
     /// Print the CloudFormation template of a stage (nothing is deployed, no AWS call is made).
     Synth(SynthArgs),
+    /// Run a stage. This build runs only `--stage local`: the whole app in one process on
+    /// 127.0.0.1, with no AWS account, keeping its data in `--data-dir`. Ctrl-C stops it.
+    Up(UpArgs),
+}
+
+/// Arguments of `deployer up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The stage; only `local` is supported by this build.
+    #[arg(long, short, env = "DEPLOYER_STAGE")]
+    pub stage: String,
+
+    /// The port on 127.0.0.1 to serve the app on.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// Where the local stage keeps its database, photos, keys and outgoing mail. Created when
+    /// missing; one `deployer up` at a time may use it.
+    #[arg(long, value_name = "DIR", default_value = ".deployer/local")]
+    pub data_dir: PathBuf,
+
+    /// Serve only the API, the user pool and the bucket: skip building the SPA (which needs the
+    /// repository's sources and the wasm32 target).
+    #[arg(long)]
+    pub no_site: bool,
+
+    /// For tests: cap the lifetime of upload forms, in seconds.
+    #[arg(long, hide = true, env = "DEPLOYER_LOCAL_UPLOAD_POLICY_SECS")]
+    pub upload_policy_secs: Option<u64>,
+
+    /// For tests: hash passwords with minimal argon2 cost. Never for real accounts.
+    #[arg(long, hide = true)]
+    pub fast_password_hashing: bool,
 }
 
 /// Arguments of `deployer synth`.

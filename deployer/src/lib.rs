@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod elf;
 pub mod exit;
+pub mod local;
 pub mod package;
 pub mod synth;
 
@@ -17,6 +18,7 @@ use exit::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Synth(args) => synth::run(&cli.config, &args, &mut std::io::stdout().lock()),
+        Command::Up(args) => local::run(&args),
     }
 }
 

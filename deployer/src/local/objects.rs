@@ -1,0 +1,349 @@
+//! The local stage's photo bucket: objects as files, uploads by SigV4 POST forms, media by signed URLs.
+//!
+//! Upload forms are real S3 POST forms ([`s3post::presign_post`]) aimed at the stage's own
+//! `/_s3/{bucket}` endpoint, which checks them with [`s3post::verify_post`]. Download URLs are
+//! HMAC-signed and expire, like S3's pre-signed GETs. Object bytes live under `objects/data/{key}`
+//! and their content type under `objects/meta/{key}`, written through a temporary file and a
+//! rename so a crash never leaves half an object.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use hmac::{Hmac, Mac};
+use photo_domain::{Error, ObjectKey, ObjectStore, PresignedPost, Result, Timestamp, UploadPolicy};
+use s3post::{Credentials, Endpoint, PolicyLifetime, PostUpload};
+
+type HmacSha256 = Hmac<sha2::Sha256>;
+
+/// The region the local endpoint claims; credential scopes must name it.
+pub const LOCAL_REGION: &str = "us-east-1";
+/// The access key id of the local signing secret.
+pub const LOCAL_ACCESS_KEY_ID: &str = "LOCALSTAGE";
+
+/// The signing secrets, generated once per data directory.
+#[derive(Clone)]
+pub struct Secrets {
+    pub upload: String,
+    pub media: [u8; 32],
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(..)")
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn mac(secret: &[u8], data: &[u8]) -> HmacSha256 {
+    let mut m = <HmacSha256 as hmac::digest::KeyInit>::new_from_slice(secret)
+        .expect("hmac takes any key length");
+    m.update(data);
+    m
+}
+
+fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Backend(format!("{what} `{}`: {e}", path.display()))
+}
+
+/// The photo bucket on disk.
+#[derive(Debug)]
+pub struct FileObjectStore {
+    root: PathBuf,
+    bucket: String,
+    /// `http://127.0.0.1:{port}`, without a trailing slash.
+    base_url: String,
+    secrets: Secrets,
+    /// Shortens upload policies for tests of expiry; `None` keeps the API's lifetime.
+    max_policy_secs: Option<u64>,
+}
+
+/// A stored object read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+}
+
+impl FileObjectStore {
+    pub fn new(
+        root: PathBuf,
+        bucket: impl Into<String>,
+        base_url: impl Into<String>,
+        secrets: Secrets,
+        max_policy_secs: Option<u64>,
+    ) -> Self {
+        FileObjectStore {
+            root,
+            bucket: bucket.into(),
+            base_url: base_url.into(),
+            secrets,
+            max_policy_secs,
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The file of a key, refusing anything that could step outside the bucket.
+    fn path(&self, area: &str, key: &str) -> Option<PathBuf> {
+        let ok = !key.is_empty()
+            && key.split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            });
+        ok.then(|| self.root.join(area).join(key))
+    }
+
+    fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| io("creating", dir, e))?;
+        let tmp = path.with_extension("partial");
+        std::fs::write(&tmp, bytes).map_err(|e| io("writing", &tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| io("renaming", &tmp, e))
+    }
+
+    /// Stores an object (an accepted upload, or a derivative the thumbnail step writes).
+    pub fn put(&self, key: &str, bytes: &[u8], content_type: &str) -> Result<()> {
+        let (Some(data), Some(meta)) = (self.path("data", key), self.path("meta", key)) else {
+            return Err(Error::Backend(format!("`{key}` is not a bucket key")));
+        };
+        // Metadata first: an object is visible once its bytes are in place.
+        Self::write_atomically(&meta, content_type.as_bytes())?;
+        Self::write_atomically(&data, bytes)
+    }
+
+    /// Reads an object; `None` if there is none (or the key is not a bucket key).
+    pub fn get(&self, key: &str) -> Result<Option<StoredObject>> {
+        let (Some(data), Some(meta)) = (self.path("data", key), self.path("meta", key)) else {
+            return Ok(None);
+        };
+        let bytes = match std::fs::read(&data) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io("reading", &data, e)),
+        };
+        let content_type = std::fs::read_to_string(&meta)
+            .unwrap_or_else(|_| "application/octet-stream".to_owned());
+        Ok(Some(StoredObject {
+            bytes,
+            content_type,
+        }))
+    }
+
+    /// The secret for an access key id, for [`s3post::verify_post`].
+    pub fn secret_for(&self, access_key_id: &str) -> Option<String> {
+        (access_key_id == LOCAL_ACCESS_KEY_ID).then(|| self.secrets.upload.clone())
+    }
+
+    fn media_signature(&self, key: &str, expires: i64) -> HmacSha256 {
+        mac(
+            &self.secrets.media,
+            format!("GET\n{}\n{key}\n{expires}", self.bucket).as_bytes(),
+        )
+    }
+
+    /// Whether a `/_media/{key}?expires=..&signature=..` request is genuine and unexpired.
+    pub fn verify_media(&self, key: &str, expires: i64, signature: &str, now: Timestamp) -> bool {
+        let Some(sig) = (0..signature.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(signature.get(i..i + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()
+        else {
+            return false;
+        };
+        now.secs() < expires
+            && self
+                .media_signature(key, expires)
+                .verify_slice(&sig)
+                .is_ok()
+    }
+}
+
+#[async_trait]
+impl ObjectStore for FileObjectStore {
+    async fn presign_upload(&self, policy: &UploadPolicy, now: Timestamp) -> Result<PresignedPost> {
+        let mut secs = (policy.expires_at.secs() - now.secs()).clamp(1, 900) as u64;
+        if let Some(max) = self.max_policy_secs {
+            secs = secs.min(max.max(1));
+        }
+        let lifetime = PolicyLifetime::new(Duration::from_secs(secs))
+            .map_err(|e| Error::Backend(e.to_string()))?;
+        let upload = PostUpload {
+            bucket: self.bucket.clone(),
+            key: policy.key.as_str().to_owned(),
+            content_type: policy.content_type.as_str().to_owned(),
+            // The photo was declared with its exact size; nothing larger may arrive.
+            max_bytes: policy.size,
+            lifetime,
+        };
+        let endpoint = Endpoint::path_style(&format!("{}/_s3", self.base_url))
+            .map_err(|e| Error::Backend(e.to_string()))?;
+        let credentials = Credentials::new(LOCAL_ACCESS_KEY_ID, self.secrets.upload.clone(), None);
+        let signed_at = UNIX_EPOCH + Duration::from_millis(now.millis().max(0) as u64);
+        let post = s3post::presign_post(&upload, LOCAL_REGION, &endpoint, &credentials, signed_at)
+            .map_err(|e| Error::Backend(e.to_string()))?;
+        Ok(PresignedPost {
+            url: post.url,
+            fields: post.fields.into_iter().collect::<BTreeMap<_, _>>(),
+            expires_at: Timestamp::from_secs(post.expires_at as i64),
+        })
+    }
+
+    async fn presign_download(
+        &self,
+        key: &ObjectKey,
+        _now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<String> {
+        let expires = expires_at.secs();
+        let sig = hex(&self
+            .media_signature(key.as_str(), expires)
+            .finalize()
+            .into_bytes());
+        Ok(format!(
+            "{}/_media/{}/{key}?expires={expires}&signature={sig}",
+            self.base_url, self.bucket
+        ))
+    }
+
+    async fn delete_objects(&self, keys: &[ObjectKey]) -> Result<()> {
+        for key in keys {
+            for area in ["data", "meta"] {
+                let Some(path) = self.path(area, key.as_str()) else {
+                    continue;
+                };
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io("deleting", &path, e)),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The current time as the verifier wants it.
+pub fn system_time(now: Timestamp) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(now.millis().max(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use photo_domain::{ContentType, PhotoId, Sha256, UserId};
+
+    fn store(root: &Path) -> FileObjectStore {
+        FileObjectStore::new(
+            root.to_owned(),
+            "photos-local",
+            "http://127.0.0.1:9",
+            Secrets {
+                upload: "upload-secret".into(),
+                media: [7; 32],
+            },
+            None,
+        )
+    }
+
+    fn key() -> ObjectKey {
+        ObjectKey::original(
+            &UserId::parse("alice").unwrap(),
+            &PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_signed_form_verifies_for_its_key_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let now = Timestamp::from_secs(1_700_000_000);
+        let policy = UploadPolicy {
+            key: key(),
+            content_type: ContentType::Jpeg,
+            size: 5,
+            sha256: Sha256::from_bytes([1; 32]),
+            expires_at: now.plus_secs(300),
+        };
+        let post = store.presign_upload(&policy, now).await.unwrap();
+        assert_eq!(post.url, "http://127.0.0.1:9/_s3/photos-local");
+        let fields: Vec<(String, String)> = post.fields.clone().into_iter().collect();
+        let submit = |fields: &[(String, String)], len: u64, at: Timestamp| {
+            s3post::verify_post(
+                &s3post::PostSubmission {
+                    bucket: "photos-local",
+                    region: LOCAL_REGION,
+                    fields,
+                    file_len: len,
+                    now: system_time(at),
+                },
+                |id| store.secret_for(id),
+            )
+        };
+        assert_eq!(submit(&fields, 5, now).unwrap().key, key().as_str());
+        assert_eq!(
+            submit(&fields, 6, now).unwrap_err().s3_code(),
+            "EntityTooLarge"
+        );
+        assert_eq!(
+            submit(&fields, 5, now.plus_secs(301))
+                .unwrap_err()
+                .s3_code(),
+            "AccessDenied"
+        );
+        let other: Vec<_> = fields
+            .iter()
+            .map(|(k, v)| match k.as_str() {
+                "key" => (k.clone(), "originals/bob/x".to_owned()),
+                _ => (k.clone(), v.clone()),
+            })
+            .collect();
+        assert_eq!(
+            submit(&other, 5, now).unwrap_err().s3_code(),
+            "AccessDenied"
+        );
+    }
+
+    #[tokio::test]
+    async fn objects_round_trip_and_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        store.put(key().as_str(), b"bytes", "image/jpeg").unwrap();
+        let got = store.get(key().as_str()).unwrap().unwrap();
+        assert_eq!(got.bytes, b"bytes");
+        assert_eq!(got.content_type, "image/jpeg");
+        assert!(store.put("../escape", b"x", "text/plain").is_err());
+        assert!(store.put("a//b", b"x", "text/plain").is_err());
+        assert_eq!(store.get("../../etc/passwd").unwrap(), None);
+        store.delete_objects(&[key(), key()]).await.unwrap();
+        assert_eq!(store.get(key().as_str()).unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn media_urls_expire_and_name_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let now = Timestamp::from_secs(1000);
+        let url = store
+            .presign_download(&key(), now, now.plus_secs(60))
+            .await
+            .unwrap();
+        let query = url.split_once('?').unwrap().1;
+        let sig = query.split_once("signature=").unwrap().1;
+        assert!(store.verify_media(key().as_str(), 1060, sig, now));
+        assert!(!store.verify_media(key().as_str(), 1060, sig, now.plus_secs(60)));
+        assert!(!store.verify_media("originals/bob/x", 1060, sig, now));
+        assert!(!store.verify_media(key().as_str(), 1061, sig, now));
+        assert!(!store.verify_media(key().as_str(), 1060, "zz", now));
+    }
+}

@@ -1,0 +1,268 @@
+//! The local stage's processing queue: uploaded originals waiting for the thumbnail step, in SQLite.
+//!
+//! It stands in for the bucket notification and Lambda's retries: a job is written in the same
+//! request that stores the upload, survives restarts, and is retried with a growing delay until
+//! it succeeds or runs out of attempts. A job a crash interrupted is picked up again at start.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use photo_domain::{Clock, ObjectKey};
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    key        TEXT PRIMARY KEY,
+    state      TEXT NOT NULL,
+    attempts   INTEGER NOT NULL,
+    next_at_ms INTEGER NOT NULL,
+    last_error TEXT
+);
+";
+
+/// Lambda retries an asynchronous invocation twice; the local stage tries a little harder.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Processes one uploaded original.
+#[async_trait]
+pub trait Processor: Send + Sync + std::fmt::Debug {
+    async fn process(&self, key: &ObjectKey) -> Result<(), String>;
+}
+
+/// The queue's table.
+#[derive(Debug)]
+pub struct Queue {
+    conn: Mutex<Connection>,
+    clock: Arc<dyn Clock>,
+    wake: tokio::sync::Notify,
+}
+
+/// A job as stored, for tests and the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub key: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+impl Queue {
+    /// Opens the queue; jobs left `running` by a stopped process become `pending` again.
+    pub fn open(conn: Connection, clock: Arc<dyn Clock>) -> rusqlite::Result<Self> {
+        conn.execute_batch(SCHEMA)?;
+        conn.execute(
+            "UPDATE jobs SET state = 'pending' WHERE state = 'running'",
+            [],
+        )?;
+        Ok(Queue {
+            conn: Mutex::new(conn),
+            clock,
+            wake: tokio::sync::Notify::new(),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a job (an upload of the same key again restarts its attempts).
+    pub fn enqueue(&self, key: &ObjectKey) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO jobs (key, state, attempts, next_at_ms, last_error) \
+             VALUES (?1, 'pending', 0, ?2, NULL)",
+            params![key.as_str(), self.clock.now().millis()],
+        )?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Every job, by key.
+    pub fn jobs(&self) -> rusqlite::Result<Vec<Job>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT key, state, attempts, last_error FROM jobs ORDER BY key")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Job {
+                key: r.get(0)?,
+                state: r.get(1)?,
+                attempts: r.get(2)?,
+                last_error: r.get(3)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Takes the next due job, marking it running.
+    fn claim(&self) -> rusqlite::Result<Option<String>> {
+        let conn = self.conn();
+        let key: Option<String> = conn
+            .query_row(
+                "SELECT key FROM jobs WHERE state = 'pending' AND next_at_ms <= ?1 \
+                 ORDER BY next_at_ms LIMIT 1",
+                params![self.clock.now().millis()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(key) = &key {
+            conn.execute(
+                "UPDATE jobs SET state = 'running' WHERE key = ?1",
+                params![key],
+            )?;
+        }
+        Ok(key)
+    }
+
+    fn finish(&self, key: &str, outcome: Result<(), String>) -> rusqlite::Result<()> {
+        let conn = self.conn();
+        match outcome {
+            Ok(()) => {
+                conn.execute("DELETE FROM jobs WHERE key = ?1", params![key])?;
+            }
+            Err(error) => {
+                let attempts = conn.query_row(
+                    "SELECT attempts FROM jobs WHERE key = ?1",
+                    params![key],
+                    |r| r.get::<_, i64>(0),
+                )? + 1;
+                let state = if attempts >= MAX_ATTEMPTS {
+                    "failed"
+                } else {
+                    "pending"
+                };
+                // 1 s, 2 s, 4 s, ...: a transient failure clears, a permanent one stops soon.
+                let delay_ms = 1000i64 << (attempts - 1).min(10);
+                conn.execute(
+                    "UPDATE jobs SET state = ?2, attempts = ?3, next_at_ms = ?4, last_error = ?5 \
+                     WHERE key = ?1",
+                    params![
+                        key,
+                        state,
+                        attempts,
+                        self.clock.now().millis() + delay_ms,
+                        error
+                    ],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs due jobs one at a time; returns how many ran. One pass, for tests and the worker.
+    pub async fn run_due(&self, processor: &dyn Processor) -> rusqlite::Result<usize> {
+        let mut ran = 0;
+        while let Some(key) = self.claim()? {
+            let outcome = processor
+                .process(&ObjectKey::from_trusted(key.clone()))
+                .await;
+            if let Err(e) = &outcome {
+                tracing::warn!(key = %key, error = %e, "processing failed");
+            }
+            self.finish(&key, outcome)?;
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// The worker: runs due jobs until `stop` resolves. A job in progress when `stop` fires is
+    /// finished first, so a graceful shutdown never leaves one half done.
+    pub async fn work(
+        self: Arc<Self>,
+        processor: Arc<dyn Processor>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut stop = stop;
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            if let Err(e) = self.run_due(processor.as_ref()).await {
+                tracing::error!(error = %e, "processing queue");
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use photo_domain::Timestamp;
+    use photo_domain::memory::ManualClock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Debug, Default)]
+    struct Flaky {
+        fail_first: usize,
+        calls: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Processor for Flaky {
+        async fn process(&self, _key: &ObjectKey) -> Result<(), String> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            if n < self.fail_first {
+                Err(format!("attempt {n} failed"))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    fn key() -> ObjectKey {
+        ObjectKey::from_trusted("originals/alice/01ARZ3NDEKTSV4RRFFQ69G5FAV".into())
+    }
+
+    #[tokio::test]
+    async fn failures_are_retried_later_and_jobs_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.sqlite3");
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(100)));
+        let queue = Queue::open(Connection::open(&path).unwrap(), clock.clone()).unwrap();
+        queue.enqueue(&key()).unwrap();
+        let flaky = Flaky {
+            fail_first: 1,
+            ..Flaky::default()
+        };
+        assert_eq!(queue.run_due(&flaky).await.unwrap(), 1);
+        let jobs = queue.jobs().unwrap();
+        assert_eq!((jobs[0].state.as_str(), jobs[0].attempts), ("pending", 1));
+        assert_eq!(jobs[0].last_error.as_deref(), Some("attempt 0 failed"));
+        // Not due yet: the retry waits.
+        assert_eq!(queue.run_due(&flaky).await.unwrap(), 0);
+        drop(queue);
+        let queue = Queue::open(Connection::open(&path).unwrap(), clock.clone()).unwrap();
+        clock.advance_secs(1);
+        assert_eq!(queue.run_due(&flaky).await.unwrap(), 1);
+        assert!(queue.jobs().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_job_stops_after_its_last_attempt_and_running_jobs_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.sqlite3");
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(100)));
+        let queue = Queue::open(Connection::open(&path).unwrap(), clock.clone()).unwrap();
+        queue.enqueue(&key()).unwrap();
+        let broken = Flaky {
+            fail_first: usize::MAX,
+            ..Flaky::default()
+        };
+        for _ in 0..MAX_ATTEMPTS + 2 {
+            queue.run_due(&broken).await.unwrap();
+            clock.advance_secs(3600);
+        }
+        assert_eq!(broken.calls.load(Ordering::SeqCst), MAX_ATTEMPTS as usize);
+        assert_eq!(queue.jobs().unwrap()[0].state, "failed");
+        // A job claimed by a process that then died is pending again at the next start.
+        queue.enqueue(&key()).unwrap();
+        assert_eq!(queue.claim().unwrap().as_deref(), Some(key().as_str()));
+        drop(queue);
+        let queue = Queue::open(Connection::open(&path).unwrap(), clock).unwrap();
+        assert_eq!(queue.jobs().unwrap()[0].state, "pending");
+    }
+}

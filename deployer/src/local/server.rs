@@ -1,0 +1,304 @@
+//! `deployer up --stage local`: one process on 127.0.0.1 serving the API, Cognito and the bucket.
+//!
+//! Routes: `/api/...` (the photo-api router with local adapters), `/_cognito/` (the user pool),
+//! `/_s3/{bucket}` (uploads), `/_media/{bucket}/{key}` (signed downloads). Everything it keeps is
+//! in the data directory: `stage.sqlite3` (the photo table, the user pool, the processing
+//! queue), `objects/` (the bucket), `cognito-key.pem` (the token signing key), `secrets.json`
+//! (the bucket's signing secrets) and `outbox/` (mail).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use async_trait::async_trait;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use photo_auth::issuer::Issuer;
+use photo_auth::{AuthError, TokenUse, Verifier, VerifierConfig};
+use photo_domain::{
+    AuthFailure, Claims, Clock, Error as DomainError, IdentityVerifier, ObjectKey, PasswordCost,
+    PhotoService, SystemClock, Timestamp, UserId,
+};
+use serde::{Deserialize, Serialize};
+
+use super::cognito::{self, CognitoState, Outbox};
+use super::datadir::DataDir;
+use super::objects::{FileObjectStore, Secrets};
+use super::queue::{Processor, Queue};
+use super::s3::{self, BucketState, OnUpload};
+use super::site;
+use super::store::{SqliteRepository, open_database};
+use super::users::UserPool;
+
+/// The local stage's names: a user pool id in Cognito's `{region}_{id}` shape, its app client,
+/// and the bucket.
+pub const POOL_ID: &str = "us-east-1_local";
+pub const CLIENT_ID: &str = "localclient";
+pub const BUCKET: &str = "photos-local";
+
+/// Room for the form fields around the largest upload.
+const FORM_OVERHEAD_BYTES: u64 = 64 * 1024;
+
+/// How `up` runs.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    pub port: u16,
+    pub data_dir: PathBuf,
+    /// Caps upload policy lifetimes (tests of expiry); `None` keeps the API's.
+    pub upload_policy_secs: Option<u64>,
+    /// Password hashing cost (tests use the minimal one to stay fast).
+    pub password_cost: PasswordCost,
+    pub limits: stack::config::AppLimits,
+    /// The workspace to build the SPA from; `None` serves no SPA (`--no-site`).
+    pub site_workspace: Option<PathBuf>,
+}
+
+/// The photo-auth verifier as the API's identity port.
+#[derive(Debug)]
+pub struct CognitoIdentity(pub Arc<Verifier>);
+
+fn failure(e: &AuthError) -> AuthFailure {
+    match e {
+        AuthError::Missing => AuthFailure::Missing,
+        AuthError::Malformed(_) | AuthError::Algorithm => AuthFailure::Malformed,
+        AuthError::BadSignature => AuthFailure::BadSignature,
+        AuthError::Expired { .. } | AuthError::NotYetValid { .. } => AuthFailure::Expired,
+        AuthError::WrongIssuer(_) => AuthFailure::WrongIssuer,
+        AuthError::WrongClient => AuthFailure::WrongAudience,
+        AuthError::WrongTokenUse { .. } => AuthFailure::WrongTokenUse,
+        AuthError::UnknownKey(_) => AuthFailure::UnknownKey,
+        AuthError::JwksUnavailable(_) | AuthError::Key(_) => AuthFailure::KeysUnavailable,
+    }
+}
+
+#[async_trait]
+impl IdentityVerifier for CognitoIdentity {
+    async fn verify(&self, token: &str) -> photo_domain::Result<Claims> {
+        let claims = self
+            .0
+            .verify(token)
+            .await
+            .map_err(|e| DomainError::Unauthenticated(failure(&e)))?;
+        let user_id = UserId::parse(&claims.sub)
+            .map_err(|_| DomainError::Unauthenticated(AuthFailure::Malformed))?;
+        Ok(Claims {
+            user_id,
+            username: claims.username,
+            expires_at: Timestamp::from_secs(claims.exp.min(i64::MAX as u64) as i64),
+        })
+    }
+}
+
+/// Uploads go to the queue.
+#[derive(Debug)]
+struct Enqueue(Arc<Queue>);
+
+impl OnUpload for Enqueue {
+    fn uploaded(&self, key: &ObjectKey) -> Result<(), String> {
+        self.0.enqueue(key).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSecrets {
+    upload: String,
+    media: String,
+}
+
+fn random_hex(n: usize) -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+    let mut b = vec![0u8; n];
+    OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Writes a file only its owner can read: it holds a secret.
+fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating `{}`", path.display()))?;
+    file.write_all(contents)
+        .with_context(|| format!("writing `{}`", path.display()))
+}
+
+fn load_secrets(dir: &DataDir) -> anyhow::Result<Secrets> {
+    let path = dir.join("secrets.json");
+    if !path.exists() {
+        let fresh = StoredSecrets {
+            upload: random_hex(32),
+            media: random_hex(32),
+        };
+        write_private(&path, serde_json::to_string(&fresh)?.as_bytes())?;
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading `{}`", path.display()))?;
+    let stored: StoredSecrets = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a secrets file", path.display()))?;
+    let media: Vec<u8> = (0..stored.media.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(stored.media.get(i..i + 2)?, 16).ok())
+        .collect();
+    let media: [u8; 32] = media
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("`{}` holds a bad media secret", path.display()))?;
+    Ok(Secrets {
+        upload: stored.upload,
+        media,
+    })
+}
+
+fn load_issuer(dir: &DataDir, issuer_url: &str) -> anyhow::Result<Issuer> {
+    let path = dir.join("cognito-key.pem");
+    if !path.exists() {
+        let fresh = Issuer::generate(issuer_url, CLIENT_ID).context("generating the token key")?;
+        write_private(&path, fresh.to_pkcs8_pem()?.as_bytes())?;
+        return Ok(fresh);
+    }
+    let pem =
+        std::fs::read_to_string(&path).with_context(|| format!("reading `{}`", path.display()))?;
+    Issuer::from_pkcs8_pem(&pem, issuer_url, CLIENT_ID)
+        .with_context(|| format!("reading the token key `{}`", path.display()))
+}
+
+/// Binds the port, with a one-line error when it is taken.
+async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => Ok(l),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            bail!(
+                "port {port} on 127.0.0.1 is already in use (stop what uses it, or pass another --port)"
+            )
+        }
+        Err(e) => Err(e).with_context(|| format!("listening on {addr}")),
+    }
+}
+
+/// Runs the local stage until `shutdown` resolves.
+pub async fn up(
+    options: UpOptions,
+    processor: Option<Arc<dyn Processor>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let dir = DataDir::open(&options.data_dir)?;
+    let listener = bind(options.port).await?;
+    let port = listener.local_addr()?.port();
+    let base_url = format!("http://127.0.0.1:{port}");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+
+    let db = dir.join("stage.sqlite3");
+    let open = || open_database(&db).with_context(|| format!("opening `{}`", db.display()));
+    let repo = Arc::new(SqliteRepository::open(open()?).context("opening the photo table")?);
+    let pool =
+        Arc::new(UserPool::open(open()?, options.password_cost).context("opening the user pool")?);
+    let queue = Arc::new(Queue::open(open()?, clock.clone()).context("opening the queue")?);
+
+    let store = Arc::new(FileObjectStore::new(
+        dir.join("objects"),
+        BUCKET,
+        base_url.clone(),
+        load_secrets(&dir)?,
+        options.upload_policy_secs,
+    ));
+    let issuer_url = format!("{base_url}/_cognito/{POOL_ID}");
+    let issuer = Arc::new(load_issuer(&dir, &issuer_url)?);
+    // The API checks tokens exactly as on AWS: the same verifier, fetching the pool's JWKS.
+    let verifier = Arc::new(
+        Verifier::remote(
+            VerifierConfig::new(issuer_url.clone(), CLIENT_ID, TokenUse::Access),
+            format!("{issuer_url}/.well-known/jwks.json"),
+        )
+        .context("building the token verifier")?,
+    );
+
+    let limits = photo_api::ApiConfig {
+        max_upload_bytes: options.limits.max_upload_bytes,
+        quota_bytes: options.limits.quota_bytes,
+        max_share_days: options.limits.max_share_days,
+    }
+    .limits();
+    let limits = photo_domain::Limits {
+        password_cost: options.password_cost,
+        ..limits
+    };
+    let service = PhotoService::new(repo, store.clone(), clock.clone(), limits);
+    let api = photo_api::router(photo_api::AppState::new(
+        service,
+        Arc::new(CognitoIdentity(verifier.clone())),
+    ));
+    let cognito_state = CognitoState {
+        pool,
+        issuer,
+        verifier,
+        outbox: Outbox::new(dir.join("outbox")),
+        clock: clock.clone(),
+    };
+    let bucket = BucketState {
+        store,
+        clock: clock.clone(),
+        on_upload: Arc::new(Enqueue(queue.clone())),
+    };
+    let upload_limit = (options.limits.max_upload_bytes + FORM_OVERHEAD_BYTES) as usize;
+    let app = Router::new()
+        .nest("/api", api)
+        .route(
+            "/_cognito/",
+            post(cognito::handle).with_state(cognito_state.clone()),
+        )
+        .route(
+            "/_cognito/{pool}/.well-known/jwks.json",
+            get(cognito::jwks).with_state(cognito_state),
+        )
+        .route(
+            "/_s3/{bucket}",
+            post(s3::upload)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .with_state(bucket.clone()),
+        )
+        .route("/_media/{bucket}/{*key}", get(s3::media).with_state(bucket));
+
+    let site_dir = dir.join("site");
+    if let Some(workspace) = &options.site_workspace {
+        println!("building the SPA (the first build takes a few minutes)");
+        let (workspace, site_dir, base_url) =
+            (workspace.clone(), site_dir.clone(), base_url.clone());
+        tokio::task::spawn_blocking(move || {
+            site::build(&workspace, &site_dir, &base_url, POOL_ID, CLIENT_ID)
+        })
+        .await
+        .context("building the SPA")??;
+    }
+    let app = app.fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }));
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    if processor.is_none() {
+        println!(
+            "note: uploaded photos are queued but stay PENDING: this build has no thumbnail step"
+        );
+    }
+    let worker = processor.map(|p| tokio::spawn(queue.clone().work(p, stop_rx)));
+
+    println!("local stage listening on {base_url}");
+    println!("  app:     {base_url}/");
+    println!("  api:     {base_url}/api");
+    println!("  cognito: {base_url}/_cognito/ (user pool {POOL_ID}, client {CLIENT_ID})");
+    println!("  data:    {}", dir.root().display());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving the local stage")?;
+    let _ = stop_tx.send(true);
+    if let Some(worker) = worker {
+        // The worker finishes the job in hand; anything not started stays queued for next time.
+        let _ = worker.await;
+    }
+    println!("local stage stopped");
+    Ok(())
+}

@@ -1,0 +1,587 @@
+//! The local user pool: accounts, one-time codes and refresh tokens in SQLite, with Cognito's rules.
+//!
+//! Passwords are stored as argon2id hashes (photo-domain's hashing), refresh tokens as SHA-256
+//! digests, so the database file holds no credential that works as is. Every refusal is a
+//! [`UserError`] carrying the Cognito exception name the browser's client already understands.
+
+use std::sync::{Mutex, MutexGuard};
+
+use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+use photo_domain::password::{self, Password};
+use photo_domain::{PasswordCost, PasswordHash};
+use rusqlite::{Connection, OptionalExtension as _, params};
+use sha2::{Digest as _, Sha256};
+use thiserror::Error;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    username      TEXT PRIMARY KEY,
+    sub           TEXT NOT NULL UNIQUE,
+    email         TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    confirmed     INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS codes (
+    username   TEXT NOT NULL,
+    purpose    TEXT NOT NULL,
+    code       TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (username, purpose)
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    digest     TEXT PRIMARY KEY,
+    username   TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+";
+
+/// How long a mailed code works: Cognito's 24 hours for sign-up, one hour for a reset.
+const CONFIRM_CODE_SECS: i64 = 24 * 3600;
+const RESET_CODE_SECS: i64 = 3600;
+/// Cognito's default refresh-token lifetime: 30 days.
+pub const REFRESH_TOKEN_SECS: i64 = 30 * 24 * 3600;
+
+/// A refusal, named as Cognito names it.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum UserError {
+    #[error("User already exists")]
+    UsernameExists,
+    #[error("{0}")]
+    InvalidPassword(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("Username/client id combination not found.")]
+    UserNotFound,
+    #[error("Invalid verification code provided, please try again.")]
+    CodeMismatch,
+    #[error("Invalid code provided, please request a code again.")]
+    ExpiredCode,
+    #[error("{0}")]
+    NotAuthorized(String),
+    #[error("User is not confirmed.")]
+    UserNotConfirmed,
+    #[error("local user pool storage: {0}")]
+    Storage(String),
+}
+
+impl UserError {
+    /// The `__type` of Cognito's JSON error body.
+    pub fn cognito_type(&self) -> &'static str {
+        match self {
+            UserError::UsernameExists => "UsernameExistsException",
+            UserError::InvalidPassword(_) => "InvalidPasswordException",
+            UserError::InvalidParameter(_) => "InvalidParameterException",
+            UserError::UserNotFound => "UserNotFoundException",
+            UserError::CodeMismatch => "CodeMismatchException",
+            UserError::ExpiredCode => "ExpiredCodeException",
+            UserError::NotAuthorized(_) => "NotAuthorizedException",
+            UserError::UserNotConfirmed => "UserNotConfirmedException",
+            UserError::Storage(_) => "InternalErrorException",
+        }
+    }
+}
+
+impl From<rusqlite::Error> for UserError {
+    fn from(e: rusqlite::Error) -> Self {
+        UserError::Storage(e.to_string())
+    }
+}
+
+/// What a one-time code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    ConfirmSignUp,
+    ResetPassword,
+}
+
+impl CodePurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            CodePurpose::ConfirmSignUp => "confirm",
+            CodePurpose::ResetPassword => "reset",
+        }
+    }
+    fn lifetime_secs(self) -> i64 {
+        match self {
+            CodePurpose::ConfirmSignUp => CONFIRM_CODE_SECS,
+            CodePurpose::ResetPassword => RESET_CODE_SECS,
+        }
+    }
+}
+
+/// A code to mail to a user: the caller delivers it (the local stage writes it to its outbox).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub username: String,
+    pub email: String,
+    pub purpose: CodePurpose,
+    pub code: String,
+}
+
+/// A signed-in user, for the token issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub username: String,
+    pub sub: String,
+    pub email: String,
+}
+
+fn random_u64() -> u64 {
+    OsRng.next_u64()
+}
+
+fn new_code() -> String {
+    format!("{:06}", random_u64() % 1_000_000)
+}
+
+/// A random UUID v4, the shape of Cognito's `sub`.
+fn new_sub() -> String {
+    let mut b = [0u8; 16];
+    OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+fn digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Cognito's default policy in short: at least 8 characters (the local pool does not ask for
+/// character classes, so a test password stays simple; say so when comparing with AWS).
+fn check_password(password: &str) -> Result<Password, UserError> {
+    if password.chars().count() < 8 {
+        return Err(UserError::InvalidPassword(
+            "Password did not conform with policy: Password not long enough".into(),
+        ));
+    }
+    Password::parse(password).map_err(|e| UserError::InvalidPassword(e.to_string()))
+}
+
+fn check_username(username: &str) -> Result<(), UserError> {
+    let ok = !username.is_empty()
+        && username.chars().count() <= 128
+        && !username.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(UserError::InvalidParameter(
+            "1 validation error detected: Value at 'username' failed to satisfy constraint".into(),
+        ))
+    }
+}
+
+/// The user pool's tables.
+#[derive(Debug)]
+pub struct UserPool {
+    conn: Mutex<Connection>,
+    cost: PasswordCost,
+}
+
+impl UserPool {
+    /// Opens the pool's tables in `conn`, creating them when missing.
+    pub fn open(conn: Connection, cost: PasswordCost) -> Result<Self, UserError> {
+        conn.execute_batch(SCHEMA)?;
+        Ok(UserPool {
+            conn: Mutex::new(conn),
+            cost,
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn hash(&self, password: &Password) -> Result<PasswordHash, UserError> {
+        password::hash(password, self.cost).map_err(|e| UserError::Storage(e.to_string()))
+    }
+
+    fn issue_code(
+        conn: &Connection,
+        username: &str,
+        email: &str,
+        purpose: CodePurpose,
+        now: i64,
+    ) -> Result<Mail, UserError> {
+        let code = new_code();
+        conn.execute(
+            "INSERT OR REPLACE INTO codes (username, purpose, code, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![username, purpose.as_str(), code, now + purpose.lifetime_secs()],
+        )?;
+        Ok(Mail {
+            username: username.to_owned(),
+            email: email.to_owned(),
+            purpose,
+            code,
+        })
+    }
+
+    /// Checks and consumes a code; a wrong code leaves it in place, as Cognito does.
+    fn take_code(
+        conn: &Connection,
+        username: &str,
+        purpose: CodePurpose,
+        code: &str,
+        now: i64,
+    ) -> Result<(), UserError> {
+        let stored: Option<(String, i64)> = conn
+            .query_row(
+                "SELECT code, expires_at FROM codes WHERE username = ?1 AND purpose = ?2",
+                params![username, purpose.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((stored, expires_at)) = stored else {
+            return Err(UserError::ExpiredCode);
+        };
+        if now >= expires_at {
+            return Err(UserError::ExpiredCode);
+        }
+        let same: bool = stored.len() == code.len()
+            && stored
+                .bytes()
+                .zip(code.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return Err(UserError::CodeMismatch);
+        }
+        conn.execute(
+            "DELETE FROM codes WHERE username = ?1 AND purpose = ?2",
+            params![username, purpose.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn user(conn: &Connection, username: &str) -> Result<Option<(User, String, bool)>, UserError> {
+        Ok(conn
+            .query_row(
+                "SELECT username, sub, email, password_hash, confirmed FROM users WHERE username = ?1",
+                params![username],
+                |r| {
+                    Ok((
+                        User {
+                            username: r.get(0)?,
+                            sub: r.get(1)?,
+                            email: r.get(2)?,
+                        },
+                        r.get(3)?,
+                        r.get::<_, i64>(4)? != 0,
+                    ))
+                },
+            )
+            .optional()?)
+    }
+
+    /// `SignUp`: a new unconfirmed user, and the confirmation code to mail.
+    pub fn sign_up(
+        &self,
+        username: &str,
+        password: &str,
+        email: &str,
+        now: i64,
+    ) -> Result<(User, Mail), UserError> {
+        check_username(username)?;
+        let password = check_password(password)?;
+        if !email.contains('@') || email.chars().any(char::is_whitespace) {
+            return Err(UserError::InvalidParameter(
+                "Invalid email address format.".into(),
+            ));
+        }
+        let hash = self.hash(&password)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if Self::user(&tx, username)?.is_some() {
+            return Err(UserError::UsernameExists);
+        }
+        let user = User {
+            username: username.to_owned(),
+            sub: new_sub(),
+            email: email.to_owned(),
+        };
+        tx.execute(
+            "INSERT INTO users (username, sub, email, password_hash, confirmed, created_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+            params![user.username, user.sub, user.email, hash.as_str(), now],
+        )?;
+        let mail = Self::issue_code(&tx, username, email, CodePurpose::ConfirmSignUp, now)?;
+        tx.commit()?;
+        Ok((user, mail))
+    }
+
+    /// `ConfirmSignUp`.
+    pub fn confirm_sign_up(&self, username: &str, code: &str, now: i64) -> Result<(), UserError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let Some((_, _, confirmed)) = Self::user(&tx, username)? else {
+            return Err(UserError::UserNotFound);
+        };
+        if confirmed {
+            return Err(UserError::NotAuthorized(
+                "User cannot be confirmed. Current status is CONFIRMED".into(),
+            ));
+        }
+        Self::take_code(&tx, username, CodePurpose::ConfirmSignUp, code, now)?;
+        tx.execute(
+            "UPDATE users SET confirmed = 1 WHERE username = ?1",
+            params![username],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `ResendConfirmationCode`: a new code replaces the old one.
+    pub fn resend_confirmation_code(&self, username: &str, now: i64) -> Result<Mail, UserError> {
+        let conn = self.conn();
+        let Some((user, _, confirmed)) = Self::user(&conn, username)? else {
+            return Err(UserError::UserNotFound);
+        };
+        if confirmed {
+            return Err(UserError::InvalidParameter(
+                "User is already confirmed.".into(),
+            ));
+        }
+        Self::issue_code(
+            &conn,
+            username,
+            &user.email,
+            CodePurpose::ConfirmSignUp,
+            now,
+        )
+    }
+
+    /// `InitiateAuth` with `USER_PASSWORD_AUTH`: the user, and a new refresh token for them.
+    /// A wrong password and an unknown user get the same answer, so names cannot be probed.
+    pub fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        now: i64,
+    ) -> Result<(User, String), UserError> {
+        let wrong = || UserError::NotAuthorized("Incorrect username or password.".into());
+        let conn = self.conn();
+        let Some((user, hash, confirmed)) = Self::user(&conn, username)? else {
+            return Err(wrong());
+        };
+        if !password::verify(&PasswordHash::from_stored(hash), password) {
+            return Err(wrong());
+        }
+        if !confirmed {
+            return Err(UserError::UserNotConfirmed);
+        }
+        let mut raw = [0u8; 32];
+        OsRng.fill_bytes(&mut raw);
+        let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        conn.execute(
+            "INSERT INTO refresh_tokens (digest, username, expires_at) VALUES (?1, ?2, ?3)",
+            params![digest(&token), username, now + REFRESH_TOKEN_SECS],
+        )?;
+        Ok((user, token))
+    }
+
+    /// `InitiateAuth` with `REFRESH_TOKEN_AUTH`: the user a live refresh token belongs to.
+    pub fn refresh(&self, refresh_token: &str, now: i64) -> Result<User, UserError> {
+        let invalid = || UserError::NotAuthorized("Invalid Refresh Token".into());
+        let conn = self.conn();
+        let row: Option<(String, i64)> = conn
+            .query_row(
+                "SELECT username, expires_at FROM refresh_tokens WHERE digest = ?1",
+                params![digest(refresh_token)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match row {
+            Some((username, expires_at)) if now < expires_at => Self::user(&conn, &username)?
+                .map(|(u, _, _)| u)
+                .ok_or_else(invalid),
+            Some(_) => Err(UserError::NotAuthorized("Refresh Token has expired".into())),
+            None => Err(invalid()),
+        }
+    }
+
+    /// `GlobalSignOut`: every refresh token of the user stops working.
+    pub fn sign_out_everywhere(&self, username: &str) -> Result<(), UserError> {
+        self.conn().execute(
+            "DELETE FROM refresh_tokens WHERE username = ?1",
+            params![username],
+        )?;
+        Ok(())
+    }
+
+    /// `ForgotPassword`: a reset code to mail.
+    pub fn forgot_password(&self, username: &str, now: i64) -> Result<Mail, UserError> {
+        let conn = self.conn();
+        let Some((user, _, _)) = Self::user(&conn, username)? else {
+            return Err(UserError::UserNotFound);
+        };
+        Self::issue_code(
+            &conn,
+            username,
+            &user.email,
+            CodePurpose::ResetPassword,
+            now,
+        )
+    }
+
+    /// `ConfirmForgotPassword`: sets the new password and signs the user out everywhere.
+    pub fn confirm_forgot_password(
+        &self,
+        username: &str,
+        code: &str,
+        new_password: &str,
+        now: i64,
+    ) -> Result<(), UserError> {
+        let password = check_password(new_password)?;
+        let hash = self.hash(&password)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if Self::user(&tx, username)?.is_none() {
+            return Err(UserError::UserNotFound);
+        }
+        Self::take_code(&tx, username, CodePurpose::ResetPassword, code, now)?;
+        tx.execute(
+            "UPDATE users SET password_hash = ?2 WHERE username = ?1",
+            params![username, hash.as_str()],
+        )?;
+        tx.execute(
+            "DELETE FROM refresh_tokens WHERE username = ?1",
+            params![username],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool() -> UserPool {
+        UserPool::open(Connection::open_in_memory().unwrap(), PasswordCost::Minimal).unwrap()
+    }
+
+    fn check<T: std::fmt::Debug>(got: Result<T, UserError>, expected: &str) {
+        match got {
+            Err(e) => assert_eq!(e.cognito_type(), expected, "{e}"),
+            Ok(v) => panic!("expected {expected}, got {v:?}"),
+        }
+    }
+
+    #[test]
+    fn sign_up_confirm_and_sign_in() {
+        let pool = pool();
+        let (user, mail) = pool
+            .sign_up("alice", "correct horse", "a@example.com", 0)
+            .unwrap();
+        assert_eq!(mail.code.len(), 6);
+        assert_eq!(user.sub.len(), 36);
+        photo_domain::UserId::parse(&user.sub).unwrap();
+        check(
+            pool.sign_up("alice", "correct horse", "a@example.com", 0),
+            "UsernameExistsException",
+        );
+        check(
+            pool.sign_up("bob", "short", "b@example.com", 0),
+            "InvalidPasswordException",
+        );
+        check(
+            pool.sign_in("alice", "correct horse", 1),
+            "UserNotConfirmedException",
+        );
+        let wrong = if mail.code == "000000" {
+            "000001"
+        } else {
+            "000000"
+        };
+        check(
+            pool.confirm_sign_up("alice", wrong, 1),
+            "CodeMismatchException",
+        );
+        check(
+            pool.confirm_sign_up("alice", &mail.code, CONFIRM_CODE_SECS),
+            "ExpiredCodeException",
+        );
+        pool.confirm_sign_up("alice", &mail.code, 1).unwrap();
+        check(
+            pool.confirm_sign_up("alice", &mail.code, 1),
+            "NotAuthorizedException",
+        );
+        check(
+            pool.sign_in("alice", "wrong horse", 2),
+            "NotAuthorizedException",
+        );
+        check(
+            pool.sign_in("nobody", "correct horse", 2),
+            "NotAuthorizedException",
+        );
+        let (signed_in, refresh) = pool.sign_in("alice", "correct horse", 2).unwrap();
+        assert_eq!(signed_in, user);
+        assert_eq!(pool.refresh(&refresh, 3).unwrap(), user);
+        check(
+            pool.refresh(&refresh, 2 + REFRESH_TOKEN_SECS),
+            "NotAuthorizedException",
+        );
+        check(pool.refresh("forged", 3), "NotAuthorizedException");
+        pool.sign_out_everywhere("alice").unwrap();
+        check(pool.refresh(&refresh, 3), "NotAuthorizedException");
+    }
+
+    #[test]
+    fn a_reset_code_sets_a_new_password_and_ends_sessions() {
+        let pool = pool();
+        let (_, mail) = pool
+            .sign_up("alice", "correct horse", "a@example.com", 0)
+            .unwrap();
+        pool.confirm_sign_up("alice", &mail.code, 0).unwrap();
+        let (_, refresh) = pool.sign_in("alice", "correct horse", 0).unwrap();
+        check(pool.forgot_password("nobody", 0), "UserNotFoundException");
+        let reset = pool.forgot_password("alice", 0).unwrap();
+        assert_eq!(reset.purpose, CodePurpose::ResetPassword);
+        check(
+            pool.confirm_forgot_password("alice", &reset.code, "tiny", 1),
+            "InvalidPasswordException",
+        );
+        pool.confirm_forgot_password("alice", &reset.code, "battery staple", 1)
+            .unwrap();
+        check(
+            pool.confirm_forgot_password("alice", &reset.code, "battery staple", 1),
+            "ExpiredCodeException",
+        );
+        check(pool.refresh(&refresh, 2), "NotAuthorizedException");
+        check(
+            pool.sign_in("alice", "correct horse", 2),
+            "NotAuthorizedException",
+        );
+        pool.sign_in("alice", "battery staple", 2).unwrap();
+    }
+
+    #[test]
+    fn the_database_holds_no_usable_credential() {
+        let pool = pool();
+        let (_, mail) = pool
+            .sign_up("alice", "correct horse", "a@example.com", 0)
+            .unwrap();
+        pool.confirm_sign_up("alice", &mail.code, 0).unwrap();
+        let (_, refresh) = pool.sign_in("alice", "correct horse", 0).unwrap();
+        let conn = pool.conn();
+        let hash: String = conn
+            .query_row("SELECT password_hash FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$") && !hash.contains("correct horse"));
+        let stored: String = conn
+            .query_row("SELECT digest FROM refresh_tokens", [], |r| r.get(0))
+            .unwrap();
+        assert_ne!(stored, refresh);
+    }
+}
