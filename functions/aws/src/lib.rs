@@ -1,0 +1,10 @@
+//! AWS adapters for the photo domain: the DynamoDB single-table repository, the S3 photo
+//! bucket and the Cognito token verifier, each behind the domain's port trait.
+//!
+//! Every adapter takes an [`aws_config::SdkConfig`] (or a client built from one), so Lambda
+//! passes the default chain and tests pass an endpoint override pointing at moto.
+
+pub mod dynamo;
+mod item;
+
+pub use dynamo::DynamoDbRepository;
