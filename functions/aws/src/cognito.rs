@@ -17,7 +17,12 @@ impl CognitoVerifier {
     /// The issuer is always the AWS one, `https://cognito-idp.{region}.amazonaws.com/{pool}`
     /// (moto signs with it too). `endpoint` replaces only where the key set is fetched from:
     /// `None` on AWS, an emulator's base URL such as `http://127.0.0.1:5000` in tests.
-    pub fn new(region: &str, pool_id: &str, client_id: &str, endpoint: Option<&str>) -> Result<Self> {
+    pub fn new(
+        region: &str,
+        pool_id: &str,
+        client_id: &str,
+        endpoint: Option<&str>,
+    ) -> Result<Self> {
         let config = VerifierConfig::new(
             VerifierConfig::cognito_issuer(region, pool_id),
             client_id,
@@ -60,8 +65,8 @@ impl IdentityVerifier for CognitoVerifier {
             tracing::info!(reason = %e, "token refused");
             Error::Unauthenticated(failure(&e))
         })?;
-        let user_id =
-            UserId::parse(&claims.sub).map_err(|_| Error::Unauthenticated(AuthFailure::Malformed))?;
+        let user_id = UserId::parse(&claims.sub)
+            .map_err(|_| Error::Unauthenticated(AuthFailure::Malformed))?;
         Ok(Claims {
             user_id,
             username: claims.username,
@@ -96,7 +101,10 @@ mod tests {
             AuthFailure::WrongTokenUse,
         );
         check(AuthError::UnknownKey("k".into()), AuthFailure::UnknownKey);
-        check(AuthError::JwksUnavailable("down".into()), AuthFailure::KeysUnavailable);
+        check(
+            AuthError::JwksUnavailable("down".into()),
+            AuthFailure::KeysUnavailable,
+        );
         check(AuthError::Key("bad".into()), AuthFailure::KeysUnavailable);
     }
 }

@@ -75,14 +75,17 @@ impl S3ObjectStore {
 #[async_trait]
 impl ObjectStore for S3ObjectStore {
     async fn presign_upload(&self, policy: &UploadPolicy, now: Timestamp) -> Result<PresignedPost> {
-        let seconds = (policy.expires_at.secs() - now.secs()).max(0).unsigned_abs();
+        let seconds = (policy.expires_at.secs() - now.secs())
+            .max(0)
+            .unsigned_abs();
         let lifetime = s3post::PolicyLifetime::new(Duration::from_secs(seconds))
             .map_err(|e| Error::Backend(format!("upload form: {e}")))?;
-        let credentials = self
-            .credentials
-            .provide_credentials()
-            .await
-            .map_err(|e| Error::Backend(format!("loading AWS credentials: {}", DisplayErrorContext(e))))?;
+        let credentials = self.credentials.provide_credentials().await.map_err(|e| {
+            Error::Backend(format!(
+                "loading AWS credentials: {}",
+                DisplayErrorContext(e)
+            ))
+        })?;
         let credentials = s3post::Credentials::new(
             credentials.access_key_id(),
             credentials.secret_access_key(),
@@ -97,12 +100,15 @@ impl ObjectStore for S3ObjectStore {
             max_bytes: policy.size,
             lifetime,
         };
-        let post = s3post::presign_post(&upload, &self.region, &self.endpoint, &credentials, at(now))
-            .map_err(|e| Error::Backend(format!("signing an upload form: {e}")))?;
+        let post =
+            s3post::presign_post(&upload, &self.region, &self.endpoint, &credentials, at(now))
+                .map_err(|e| Error::Backend(format!("signing an upload form: {e}")))?;
         Ok(PresignedPost {
             url: post.url,
             fields: post.fields.into_iter().collect(),
-            expires_at: Timestamp::from_secs(i64::try_from(post.expires_at).unwrap_or(i64::MAX / 1000)),
+            expires_at: Timestamp::from_secs(
+                i64::try_from(post.expires_at).unwrap_or(i64::MAX / 1000),
+            ),
         })
     }
 
@@ -125,7 +131,12 @@ impl ObjectStore for S3ObjectStore {
             .key(key.as_str())
             .presigned(presigning)
             .await
-            .map_err(|e| Error::Backend(format!("signing a download link: {}", DisplayErrorContext(e))))?;
+            .map_err(|e| {
+                Error::Backend(format!(
+                    "signing a download link: {}",
+                    DisplayErrorContext(e)
+                ))
+            })?;
         Ok(request.uri().to_owned())
     }
 
@@ -148,7 +159,9 @@ impl ObjectStore for S3ObjectStore {
                 .delete(delete)
                 .send()
                 .await
-                .map_err(|e| Error::Backend(format!("deleting objects: {}", DisplayErrorContext(e))))?;
+                .map_err(|e| {
+                    Error::Backend(format!("deleting objects: {}", DisplayErrorContext(e)))
+                })?;
             // Keys that do not exist are not errors in S3; anything reported here is.
             if let Some(first) = out.errors().first() {
                 return Err(Error::Backend(format!(

@@ -33,7 +33,8 @@ type HmacSha256 = Hmac<sha2::Sha256>;
 
 fn mac(secret: &[u8], data: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut m = <HmacSha256 as Mac>::new_from_slice(secret).expect("hmac takes any key length");
+    let mut m =
+        <HmacSha256 as hmac::KeyInit>::new_from_slice(secret).expect("hmac takes any key length");
     m.update(data);
     m
 }
