@@ -6,6 +6,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod bench_api;
 mod oracles;
 
 const USAGE: &str = "\
@@ -16,6 +17,8 @@ tasks:
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
   bench synth [RUNS]
             time `deployer synth --stage prod` as a process, against `cat` of the same template
+  bench api [RUNS]
+            the API function's zip size and its start-to-first-poll time on a loopback Runtime API
 ";
 
 fn main() {

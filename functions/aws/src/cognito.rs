@@ -62,7 +62,7 @@ impl IdentityVerifier for CognitoVerifier {
     async fn verify(&self, token: &str) -> Result<Claims> {
         let claims = self.inner.verify(token).await.map_err(|e| {
             // The error never carries the token; say which check failed, for the logs.
-            tracing::info!(reason = %e, "token refused");
+            tracing::debug!(reason = %e, "token refused by the verifier");
             Error::Unauthenticated(failure(&e))
         })?;
         let user_id = UserId::parse(&claims.sub)
