@@ -300,16 +300,23 @@ impl StageReader<'_> {
         }
     }
 
+    /// Reads a function's table: its settings, and its reserved concurrency when set.
     fn function(
         &self,
         table: &Table,
         key: &str,
         base: FunctionSettings,
-    ) -> Result<FunctionSettings, ConfigError> {
+    ) -> Result<(FunctionSettings, Option<u32>), ConfigError> {
         let Some(t) = self.table(table, "", key)? else {
-            return Ok(base);
+            return Ok((base, None));
         };
-        self.only_keys(t, key, &["memory_mb", "timeout_seconds"])?;
+        self.only_keys(
+            t,
+            key,
+            &["memory_mb", "timeout_seconds", "reserved_concurrency"],
+        )?;
+        // Lambda keeps 100 of an account's concurrency unreserved; 1000 is a generous ceiling.
+        let reserved = self.bounded(t, key, "reserved_concurrency", 1_000)?;
         let memory = match self.u32(t, key, "memory_mb")? {
             Some(mb) => MemoryMb::new(mb)
                 .map_err(|e| self.error(&join_key(key, "memory_mb"), e.to_string()))?,
@@ -320,7 +327,7 @@ impl StageReader<'_> {
                 .map_err(|e| self.error(&join_key(key, "timeout_seconds"), e.to_string()))?,
             None => base.timeout,
         };
-        Ok(FunctionSettings { memory, timeout })
+        Ok((FunctionSettings { memory, timeout }, reserved))
     }
 }
 
@@ -384,8 +391,16 @@ fn parse_stage(file: &Path, name: &str, value: &Value) -> Result<StageConfig, Co
     if let Some(keep) = r.bool(t, "", "retain_data")? {
         c.retain_data = keep;
     }
-    c.api = r.function(t, "api", c.api)?;
-    c.thumbnail = r.function(t, "thumbnail", c.thumbnail)?;
+    let (api, api_reserved) = r.function(t, "api", c.api)?;
+    let (thumbnail, thumbnail_reserved) = r.function(t, "thumbnail", c.thumbnail)?;
+    c.api = api;
+    c.thumbnail = thumbnail;
+    if let Some(n) = api_reserved {
+        c.reserved_concurrency.api = n;
+    }
+    if let Some(n) = thumbnail_reserved {
+        c.reserved_concurrency.thumbnail = n;
+    }
 
     if let Some(d) = r.table(t, "", "domain")? {
         r.only_keys(d, "domain", &["name", "certificate_arn"])?;
@@ -456,7 +471,7 @@ mod tests {
             alarm_email = "ops@example.com"
             log_retention_days = 365
             retain_data = true
-            api = { memory_mb = 256, timeout_seconds = 5 }
+            api = { memory_mb = 256, timeout_seconds = 5, reserved_concurrency = 7 }
             thumbnail = { memory_mb = 2048 }
             domain = { name = "photos.example.com", certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc" }
             limits = { max_upload_mb = 20, quota_gb = 2, max_share_days = 14 }
@@ -468,6 +483,7 @@ mod tests {
         assert_eq!(prod.architecture, Architecture::X86_64);
         assert_eq!(prod.api.memory.get(), 256);
         assert_eq!(prod.api.timeout.get(), 5);
+        assert_eq!(prod.reserved_concurrency.api, 7);
         assert_eq!(prod.thumbnail.memory.get(), 2048);
         assert_eq!(prod.thumbnail.timeout.get(), 60, "default kept");
         assert_eq!(prod.log_retention.get(), 365);

@@ -381,17 +381,11 @@ fn deny_insecure_transport(bucket_arn: &Expr) -> Statement {
 
 /// Checkov skips common to both buckets.
 fn bucket_skips() -> Options {
-    Options::new()
-        .checkov_skip(
-            "CKV_AWS_18",
-            "server access logs would need a log bucket of their own; API and function logs \
+    Options::new().checkov_skip(
+        "CKV_AWS_18",
+        "server access logs would need a log bucket of their own; API and function logs \
              record who asked for which object",
-        )
-        .checkov_skip(
-            "CKV_AWS_144",
-            "a second region is not worth its cost here; versioning and retention cover \
-             accidental deletes",
-        )
+    )
 }
 
 fn site_bucket(t: &mut Template, names: &Names) -> Result<Res<Bucket>, StackError> {
@@ -420,11 +414,9 @@ fn site_bucket(t: &mut Template, names: &Names) -> Result<Res<Bucket>, StackErro
             }),
             ..Bucket::default()
         },
-        bucket_skips().checkov_skip(
-            "CKV_AWS_145",
-            "CloudFront's origin access control cannot decrypt objects under the AWS-managed \
-             aws/s3 KMS key; the site holds only public web assets, encrypted with SSE-S3",
-        ),
+        // SSE-S3, not KMS: CloudFront's origin access control cannot decrypt objects under
+        // the AWS-managed aws/s3 key, and the site holds only public web assets.
+        bucket_skips(),
     )
 }
 
@@ -696,10 +688,6 @@ fn distribution(
             "CKV_AWS_86",
             "standard logging needs a bucket with ACLs enabled; CloudFront metrics cover the \
              static site",
-        )
-        .checkov_skip(
-            "CKV_AWS_310",
-            "there is a single origin bucket; a failover origin would need replication",
         );
     if config.domain.is_none() {
         options = options.checkov_skip(
@@ -831,25 +819,16 @@ fn function_log_group(
             log_group_name: None,
             retention_in_days: config.log_retention.get(),
         },
-        log_group_skips(config),
+        log_group_skips(),
     )
 }
 
-fn log_group_skips(config: &StageConfig) -> Options {
-    let options = Options::new().checkov_skip(
+fn log_group_skips() -> Options {
+    Options::new().checkov_skip(
         "CKV_AWS_158",
         "log groups are encrypted by CloudWatch Logs; a customer-managed key adds cost and a \
          key policy without protecting anything the functions log",
-    );
-    if config.log_retention.get() < 365 {
-        options.checkov_skip(
-            "CKV_AWS_338",
-            "retention is chosen per stage in deployer.toml; short-lived stages keep logs for \
-             less than a year on purpose",
-        )
-    } else {
-        options
-    }
+    )
 }
 
 /// A role the Lambda service assumes for one function, with its inline policy.
@@ -927,16 +906,14 @@ fn api_statements(names: &Names, table: &Res<Table>) -> Vec<Statement> {
             &["s3:GetObject", "s3:DeleteObject"],
             vec![originals, derivatives],
         ),
-        // Lets HEAD on a missing key answer 404 instead of 403, within the two prefixes only.
+        // S3 answers HEAD on a missing key with 404 only to a caller that may list the bucket
+        // (403 otherwise), and the API tells "not uploaded yet" from "forbidden" that way. A
+        // `s3:prefix` condition would not help: HEAD carries no prefix, so it would never match.
         Statement::allow(
-            "ListPhotoPrefixes",
+            "ListPhotoBucket",
             &["s3:ListBucket"],
             vec![names.photo_bucket_arn.clone()],
-        )
-        .when(json!({ "StringLike": { "s3:prefix": [
-            format!("{ORIGINALS_PREFIX}*"),
-            format!("{DERIVATIVES_PREFIX}*"),
-        ] } })),
+        ),
     ]
 }
 
@@ -1163,16 +1140,7 @@ fn api_routes(
             authorization_type: if *protected { "JWT" } else { "NONE" },
             authorizer_id: protected.then(|| authorizer.reference()),
         };
-        let options = if *protected {
-            Options::new()
-        } else {
-            Options::new().checkov_skip(
-                "CKV_AWS_309",
-                "a public route by design: share links and the API description are for \
-                 visitors without an account; the function checks the share token",
-            )
-        };
-        t.add_with(&route_logical_id(route_key), route, options)?;
+        t.add(&route_logical_id(route_key), route)?;
     }
     let access_logs = t.add_with(
         "HttpApiAccessLogGroup",
@@ -1180,7 +1148,7 @@ fn api_routes(
             log_group_name: None,
             retention_in_days: config.log_retention.get(),
         },
-        log_group_skips(config),
+        log_group_skips(),
     )?;
     let format = json!({
         "requestId": "$context.requestId",
@@ -1420,6 +1388,49 @@ mod tests {
         for id in ["PhotoBucket", "PhotoTable", "UserPool"] {
             assert_eq!(v["Resources"][id]["DeletionPolicy"], "Delete", "{id}");
         }
+    }
+
+    #[test]
+    fn site_origin_and_csp_follow_the_domain() {
+        let v = photo_app(&dev()).unwrap().to_value();
+        let r = &v["Resources"];
+        let origin = json!({"Fn::Sub": ["https://${Domain}", {"Domain": {"Fn::GetAtt": ["SiteDistribution", "DomainName"]}}]});
+        assert_eq!(
+            r["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"],
+            json!([origin])
+        );
+        assert_eq!(
+            r["ApiFunction"]["Properties"]["Environment"]["Variables"]["SITE_ORIGIN"],
+            origin
+        );
+        let csp = r["SiteDocumentHeadersPolicy"].to_string();
+        assert!(csp.contains("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}"));
+        assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+
+        let mut config = dev();
+        config.domain = Some(crate::config::CustomDomain {
+            name: "photos.example.com".parse().unwrap(),
+            certificate_arn:
+                "arn:aws:acm:us-east-1:123456789012:certificate/0b1f2a3c-aaaa-bbbb-cccc-111122223333"
+                    .parse()
+                    .unwrap(),
+        });
+        let v = photo_app(&config).unwrap().to_value();
+        let r = &v["Resources"];
+        assert_eq!(
+            r["PhotoBucket"]["Properties"]["CorsConfiguration"]["CorsRules"][0]["AllowedOrigins"],
+            json!(["https://photos.example.com"])
+        );
+        let dist = &r["SiteDistribution"]["Properties"]["DistributionConfig"];
+        assert_eq!(dist["Aliases"], json!(["photos.example.com"]));
+        assert_eq!(
+            dist["ViewerCertificate"]["MinimumProtocolVersion"],
+            "TLSv1.2_2021"
+        );
+        // With a fixed origin the CSP names this API exactly, not any API in the region.
+        let csp = r["SiteDocumentHeadersPolicy"].to_string();
+        assert!(!csp.contains("*.execute-api"));
+        assert!(csp.contains("HttpApi"));
     }
 
     #[test]

@@ -317,8 +317,9 @@ pub struct Throttling {
 }
 
 /// Lambda concurrency reserved for each function: a guaranteed share of the account's pool and
-/// a cap that bounds cost and the load on DynamoDB. The account's unreserved concurrency must
-/// stay at 100 or more (Lambda's rule), so the sum must fit the account's limit minus 100.
+/// a cap that bounds cost and the load on DynamoDB. Lambda keeps at least 100 of the account's
+/// concurrency unreserved, so the sum must fit the account's limit minus 100 (a new account
+/// whose limit is still 10 cannot reserve any: raise the quota first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReservedConcurrency {
     /// The HTTP API function.

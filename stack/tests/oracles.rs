@@ -19,20 +19,27 @@ fn cfn_lint_finds_no_errors_or_warnings() {
     let cfn_lint = testkit::oracle_bin("cfn-lint", "cfn-lint");
     let dir = tempfile::tempdir().unwrap();
     for (stage, config) in common::stages() {
-        let path = write_template(dir.path(), stage, &config);
-        let out = Command::new(&cfn_lint)
-            // Informational findings are fine; warnings and errors fail.
-            .args(["--non-zero-exit-code", "warning", "--"])
-            .arg(&path)
-            .output()
-            .expect("running cfn-lint");
-        assert!(
-            out.status.success(),
-            "cfn-lint on `{stage}` exited with {}:\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        // Both forms: the YAML must survive CloudFormation's YAML reading too.
+        let json = write_template(dir.path(), stage, &config);
+        let yaml = dir.path().join(format!("{stage}.yaml"));
+        let template = stack::app::photo_app(&config).unwrap();
+        std::fs::write(&yaml, template.to_yaml()).unwrap();
+        for path in [json, yaml] {
+            let out = Command::new(&cfn_lint)
+                // Informational findings are fine; warnings and errors fail.
+                .args(["--non-zero-exit-code", "warning", "--"])
+                .arg(&path)
+                .output()
+                .expect("running cfn-lint");
+            assert!(
+                out.status.success(),
+                "cfn-lint on `{}` exited with {}:\n{}{}",
+                path.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }
 
@@ -91,5 +98,32 @@ fn checkov_finds_no_failed_checks() {
             "{stage}: {summary}"
         );
         assert_eq!(summary["parsing_errors"], 0, "{stage}: {summary}");
+        // Every skip in the template is used: a skip for a check that passes anyway (or does
+        // not exist) is noise that hides what really is waived.
+        let declared = declared_skips(&common::synth(&config));
+        assert_eq!(
+            summary["skipped"].as_u64(),
+            Some(declared),
+            "{stage}: the template declares {declared} checkov skips but checkov used {}",
+            summary["skipped"]
+        );
     }
+}
+
+/// How many `Metadata.checkov.skip` entries the template declares.
+fn declared_skips(template: &str) -> u64 {
+    let v: Value = serde_json::from_str(template).unwrap();
+    v["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|r| r["Metadata"]["checkov"]["skip"].as_array())
+        .map(|skips| {
+            for skip in skips {
+                let comment = skip["comment"].as_str().unwrap_or_default();
+                assert!(comment.len() > 20, "a skip without a reason: {skip}");
+            }
+            skips.len() as u64
+        })
+        .sum()
 }

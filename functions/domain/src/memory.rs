@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
@@ -33,8 +33,7 @@ type HmacSha256 = Hmac<sha2::Sha256>;
 
 fn mac(secret: &[u8], data: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut m =
-        <HmacSha256 as hmac::KeyInit>::new_from_slice(secret).expect("hmac takes any key length");
+    let mut m = <HmacSha256 as KeyInit>::new_from_slice(secret).expect("hmac takes any key length");
     m.update(data);
     m
 }

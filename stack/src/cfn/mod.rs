@@ -68,6 +68,7 @@ pub mod logs;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
+mod yaml;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -493,10 +494,10 @@ impl Template {
         out
     }
 
-    /// The same template as YAML, with the long form (`Fn::GetAtt:`) of intrinsics.
+    /// The same template as YAML, with the long form (`Fn::GetAtt:`) of intrinsics and every
+    /// string quoted, so YAML 1.1 readers (CloudFormation's) never take `OFF` for a boolean.
     pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(&self.to_value())
-            .unwrap_or_else(|e| unreachable!("a JSON value always serializes to YAML: {e}"))
+        yaml::to_yaml(&self.to_value())
     }
 }
 

@@ -1,0 +1,543 @@
+//! The photo API as the SPA sees it: request paths and bodies, and the JSON it answers.
+//!
+//! These shapes are the contract with the API function; they are kept in this one module so
+//! a change on that side is one edit here. Unknown fields are ignored and optional ones
+//! default, so the API can grow without breaking deployed clients.
+
+use serde::{Deserialize, Serialize};
+
+/// An HTTP request to the API, before it is sent: method, path (with query) and JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiRequest {
+    pub method: &'static str,
+    pub path: String,
+    pub body: Option<String>,
+}
+
+impl ApiRequest {
+    fn new(method: &'static str, path: String) -> Self {
+        ApiRequest {
+            method,
+            path,
+            body: None,
+        }
+    }
+
+    fn json(method: &'static str, path: String, body: &impl Serialize) -> Self {
+        ApiRequest {
+            method,
+            path,
+            // Serialising our own plain structs cannot fail.
+            body: Some(serde_json::to_string(body).unwrap_or_default()),
+        }
+    }
+}
+
+/// The life of a photo: uploaded but not yet processed, ready, or not processable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PhotoStatus {
+    #[default]
+    Pending,
+    Ready,
+    Failed,
+}
+
+/// A photo as the API returns it. Image URLs are short-lived pre-signed S3 GET URLs and are
+/// absent while the photo is pending.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Photo {
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub file_name: String,
+    #[serde(default)]
+    pub content_type: String,
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default)]
+    pub status: PhotoStatus,
+    #[serde(default)]
+    pub favourite: bool,
+    /// RFC 3339 upload time.
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    #[serde(default)]
+    pub taken_at: Option<String>,
+    #[serde(default)]
+    pub thumb_url: Option<String>,
+    #[serde(default)]
+    pub preview_url: Option<String>,
+    #[serde(default)]
+    pub original_url: Option<String>,
+}
+
+impl Photo {
+    /// The name to show: the title, else the file name, else the id.
+    pub fn display_name(&self) -> &str {
+        [&self.title, &self.file_name, &self.id]
+            .into_iter()
+            .find(|s| !s.trim().is_empty())
+            .map_or("", |s| s.as_str())
+    }
+}
+
+/// One page of photos, newest first; `next_cursor` is opaque and absent on the last page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PhotoPage {
+    pub photos: Vec<Photo>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// Where a paginated listing is: not started, more to load from a cursor, or done.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Cursor {
+    #[default]
+    Start,
+    Next(String),
+    End,
+}
+
+impl Cursor {
+    /// The cursor after receiving a page that carried `next_cursor`. An empty cursor string
+    /// means the end, so a sloppy server cannot make the client loop on the first page.
+    pub fn after(next_cursor: Option<&str>) -> Cursor {
+        match next_cursor {
+            Some(c) if !c.is_empty() => Cursor::Next(c.to_owned()),
+            _ => Cursor::End,
+        }
+    }
+
+    pub fn is_end(&self) -> bool {
+        *self == Cursor::End
+    }
+}
+
+/// The page size the gallery asks for.
+pub const PAGE_SIZE: u32 = 30;
+
+/// `GET /photos?limit=..&cursor=..`; `None` once the listing is over.
+pub fn list_photos(cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
+    paged("/photos".into(), cursor, limit)
+}
+
+/// `GET /albums/{id}/photos?limit=..&cursor=..`; `None` once the listing is over.
+pub fn list_album_photos(album_id: &str, cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
+    paged(
+        format!("/albums/{}/photos", encode(album_id)),
+        cursor,
+        limit,
+    )
+}
+
+fn paged(path: String, cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
+    let query = match cursor {
+        Cursor::Start => format!("?limit={limit}"),
+        Cursor::Next(c) => format!("?limit={limit}&cursor={}", encode(c)),
+        Cursor::End => return None,
+    };
+    Some(ApiRequest::new("GET", path + &query))
+}
+
+pub fn get_photo(id: &str) -> ApiRequest {
+    ApiRequest::new("GET", format!("/photos/{}", encode(id)))
+}
+
+/// `PATCH /photos/{id}`: only the fields given change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PhotoPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub favourite: Option<bool>,
+}
+
+pub fn update_photo(id: &str, patch: &PhotoPatch) -> ApiRequest {
+    ApiRequest::json("PATCH", format!("/photos/{}", encode(id)), patch)
+}
+
+pub fn delete_photo(id: &str) -> ApiRequest {
+    ApiRequest::new("DELETE", format!("/photos/{}", encode(id)))
+}
+
+/// The body of `POST /photos/uploads`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UploadIntent {
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the file, for duplicate detection and the S3 checksum.
+    pub sha256: String,
+}
+
+pub fn create_upload(intent: &UploadIntent) -> ApiRequest {
+    ApiRequest::json("POST", "/photos/uploads".into(), intent)
+}
+
+/// The answer to `POST /photos/uploads`: the new (pending) photo and the pre-signed POST.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UploadGrant {
+    pub photo: Photo,
+    pub upload: PresignedPost,
+}
+
+/// An S3 pre-signed POST: send `fields` in order as form fields, then the file as `file`, last
+/// (S3 ignores every field after the file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PresignedPost {
+    pub url: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// An album of the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Album {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub photo_count: u32,
+    #[serde(default)]
+    pub cover_url: Option<String>,
+    #[serde(default)]
+    pub created_at: String,
+}
+
+/// `GET /albums` answers `{albums: [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AlbumList {
+    pub albums: Vec<Album>,
+}
+
+#[derive(Serialize)]
+struct AlbumName<'a> {
+    name: &'a str,
+}
+
+pub fn list_albums() -> ApiRequest {
+    ApiRequest::new("GET", "/albums".into())
+}
+
+pub fn get_album(id: &str) -> ApiRequest {
+    ApiRequest::new("GET", format!("/albums/{}", encode(id)))
+}
+
+pub fn create_album(name: &str) -> ApiRequest {
+    ApiRequest::json("POST", "/albums".into(), &AlbumName { name: name.trim() })
+}
+
+pub fn rename_album(id: &str, name: &str) -> ApiRequest {
+    ApiRequest::json(
+        "PATCH",
+        format!("/albums/{}", encode(id)),
+        &AlbumName { name: name.trim() },
+    )
+}
+
+pub fn delete_album(id: &str) -> ApiRequest {
+    ApiRequest::new("DELETE", format!("/albums/{}", encode(id)))
+}
+
+pub fn add_to_album(album_id: &str, photo_id: &str) -> ApiRequest {
+    ApiRequest::new(
+        "PUT",
+        format!("/albums/{}/photos/{}", encode(album_id), encode(photo_id)),
+    )
+}
+
+pub fn remove_from_album(album_id: &str, photo_id: &str) -> ApiRequest {
+    ApiRequest::new(
+        "DELETE",
+        format!("/albums/{}/photos/{}", encode(album_id), encode(photo_id)),
+    )
+}
+
+/// What a share link points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareKind {
+    Photo,
+    Album,
+}
+
+/// The body of `POST /shares`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewShare {
+    pub kind: ShareKind,
+    pub target_id: String,
+    pub expires_in_days: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+pub fn create_share(share: &NewShare) -> ApiRequest {
+    ApiRequest::json("POST", "/shares".into(), share)
+}
+
+/// A share link of the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Share {
+    pub token: String,
+    pub kind: ShareKind,
+    pub target_id: String,
+    /// RFC 3339 expiry.
+    pub expires_at: String,
+    #[serde(default)]
+    pub has_password: bool,
+    #[serde(default)]
+    pub created_at: String,
+}
+
+/// `GET /shares` answers `{shares: [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ShareList {
+    pub shares: Vec<Share>,
+}
+
+pub fn list_shares() -> ApiRequest {
+    ApiRequest::new("GET", "/shares".into())
+}
+
+pub fn revoke_share(token: &str) -> ApiRequest {
+    ApiRequest::new("DELETE", format!("/shares/{}", encode(token)))
+}
+
+/// `GET /public/shares/{token}`, or `POST` with `{password}` for a protected link.
+pub fn open_public_share(token: &str, password: Option<&str>) -> ApiRequest {
+    #[derive(Serialize)]
+    struct Password<'a> {
+        password: &'a str,
+    }
+    let path = format!("/public/shares/{}", encode(token));
+    match password {
+        None => ApiRequest::new("GET", path),
+        Some(password) => ApiRequest::json("POST", path, &Password { password }),
+    }
+}
+
+/// What a public share link shows: one photo, or an album's photos.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PublicShare {
+    pub kind: ShareKind,
+    #[serde(default)]
+    pub title: String,
+    pub photos: Vec<Photo>,
+    #[serde(default)]
+    pub expires_at: String,
+}
+
+/// The link to give out for a share token, on this site's origin.
+pub fn share_link(origin: &str, token: &str) -> String {
+    format!("{}/s/{}", origin.trim_end_matches('/'), encode(token))
+}
+
+/// The API's error body: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+impl ApiError {
+    /// Reads an error body; when it is not the API's shape (a gateway error page, a 502 from a
+    /// proxy), the HTTP status stands in as the code.
+    pub fn parse(status: u16, body: &str) -> ApiError {
+        #[derive(Deserialize)]
+        struct Envelope {
+            error: ApiError,
+        }
+        serde_json::from_str::<Envelope>(body)
+            .map(|e| e.error)
+            .unwrap_or_else(|_| ApiError {
+                code: format!("http_{status}"),
+                message: String::new(),
+            })
+    }
+}
+
+/// Percent-encodes a path segment or query value (everything but unreserved characters).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(req: Option<ApiRequest>, expected: Option<(&str, &str, Option<&str>)>) {
+        let got = req
+            .as_ref()
+            .map(|r| (r.method, r.path.as_str(), r.body.as_deref()));
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn builds_requests() {
+        check(
+            list_photos(&Cursor::Start, 30),
+            Some(("GET", "/photos?limit=30", None)),
+        );
+        check(
+            list_photos(&Cursor::Next("a+b/c=".into()), 30),
+            Some(("GET", "/photos?limit=30&cursor=a%2Bb%2Fc%3D", None)),
+        );
+        check(list_photos(&Cursor::End, 30), None);
+        check(
+            list_album_photos("al 1", &Cursor::Start, 5),
+            Some(("GET", "/albums/al%201/photos?limit=5", None)),
+        );
+        check(
+            Some(update_photo(
+                "p1",
+                &PhotoPatch {
+                    title: Some("Sea".into()),
+                    favourite: None,
+                },
+            )),
+            Some(("PATCH", "/photos/p1", Some(r#"{"title":"Sea"}"#))),
+        );
+        check(
+            Some(update_photo(
+                "p1",
+                &PhotoPatch {
+                    title: None,
+                    favourite: Some(true),
+                },
+            )),
+            Some(("PATCH", "/photos/p1", Some(r#"{"favourite":true}"#))),
+        );
+        check(
+            Some(delete_photo("p/1")),
+            Some(("DELETE", "/photos/p%2F1", None)),
+        );
+        check(
+            Some(create_upload(&UploadIntent {
+                file_name: "a.jpg".into(),
+                content_type: "image/jpeg".into(),
+                size: 3,
+                sha256: "ab".into(),
+            })),
+            Some((
+                "POST",
+                "/photos/uploads",
+                Some(r#"{"file_name":"a.jpg","content_type":"image/jpeg","size":3,"sha256":"ab"}"#),
+            )),
+        );
+        check(
+            Some(create_album("  Trip ")),
+            Some(("POST", "/albums", Some(r#"{"name":"Trip"}"#))),
+        );
+        check(
+            Some(rename_album("a", "B")),
+            Some(("PATCH", "/albums/a", Some(r#"{"name":"B"}"#))),
+        );
+        check(
+            Some(add_to_album("a", "p")),
+            Some(("PUT", "/albums/a/photos/p", None)),
+        );
+        check(
+            Some(remove_from_album("a", "p")),
+            Some(("DELETE", "/albums/a/photos/p", None)),
+        );
+        check(
+            Some(create_share(&NewShare {
+                kind: ShareKind::Album,
+                target_id: "a".into(),
+                expires_in_days: 7,
+                password: None,
+            })),
+            Some((
+                "POST",
+                "/shares",
+                Some(r#"{"kind":"album","target_id":"a","expires_in_days":7}"#),
+            )),
+        );
+        check(Some(revoke_share("t")), Some(("DELETE", "/shares/t", None)));
+        check(
+            Some(open_public_share("t", None)),
+            Some(("GET", "/public/shares/t", None)),
+        );
+        check(
+            Some(open_public_share("t", Some("pw"))),
+            Some(("POST", "/public/shares/t", Some(r#"{"password":"pw"}"#))),
+        );
+    }
+
+    #[test]
+    fn cursor_follows_pages() {
+        assert_eq!(Cursor::after(Some("c2")), Cursor::Next("c2".into()));
+        assert_eq!(Cursor::after(None), Cursor::End);
+        assert_eq!(Cursor::after(Some("")), Cursor::End);
+        let page: PhotoPage = serde_json::from_str(
+            r#"{"photos":[{"id":"p1","status":"PENDING","created_at":"2026-01-01T00:00:00Z","extra":1}],"next_cursor":null}"#,
+        )
+        .unwrap();
+        assert_eq!(page.photos[0].status, PhotoStatus::Pending);
+        assert_eq!(Cursor::after(page.next_cursor.as_deref()), Cursor::End);
+    }
+
+    #[test]
+    fn parses_upload_grant() {
+        let grant: UploadGrant = serde_json::from_str(
+            r#"{"photo":{"id":"p1","file_name":"a.jpg","status":"PENDING"},
+                "upload":{"url":"https://b.s3.eu-west-1.amazonaws.com","fields":[["key","originals/u/p1"],["policy","x"]]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            grant.upload.fields[0],
+            ("key".into(), "originals/u/p1".into())
+        );
+        assert_eq!(grant.photo.display_name(), "a.jpg");
+    }
+
+    #[test]
+    fn parses_errors() {
+        let e = ApiError::parse(
+            413,
+            r#"{"error":{"code":"too_large","message":"max 20 MB"}}"#,
+        );
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("too_large", "max 20 MB")
+        );
+        assert_eq!(
+            ApiError::parse(502, "<html>Bad gateway</html>").code,
+            "http_502"
+        );
+        assert_eq!(ApiError::parse(500, "").code, "http_500");
+    }
+
+    #[test]
+    fn photo_names_fall_back() {
+        let mut p: Photo = serde_json::from_str(r#"{"id":"p1"}"#).unwrap();
+        assert_eq!(p.display_name(), "p1");
+        p.file_name = "a.jpg".into();
+        assert_eq!(p.display_name(), "a.jpg");
+        p.title = "Sea".into();
+        assert_eq!(p.display_name(), "Sea");
+        p.title = "  ".into();
+        assert_eq!(p.display_name(), "a.jpg");
+    }
+
+    #[test]
+    fn share_links_use_the_site_origin() {
+        assert_eq!(
+            share_link("https://photos.example.com/", "t-1"),
+            "https://photos.example.com/s/t-1"
+        );
+    }
+}

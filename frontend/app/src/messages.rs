@@ -1,0 +1,174 @@
+//! Sentences shown to the user, from API error codes and upload states. Kept apart from the
+//! UI so every code has a tested message.
+
+use crate::api::ApiError;
+
+/// The sentence for an API error. Known codes get a sentence of ours; the API's own message
+/// is appended for limits, where it carries the numbers (maximum size, remaining quota).
+pub fn api_error(error: &ApiError) -> String {
+    let detail = |base: &str| {
+        if error.message.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base} ({})", error.message)
+        }
+    };
+    match error.code.as_str() {
+        "too_large" => detail("This file is too large."),
+        "unsupported_type" => {
+            "This file type is not supported: upload JPEG, PNG, WebP, HEIC or GIF photos.".into()
+        }
+        "duplicate" => "You have already uploaded this photo.".into(),
+        "quota_exceeded" => detail("Your storage is full; delete some photos to upload more."),
+        "not_found" | "http_404" => "This item does not exist or was deleted.".into(),
+        "password_required" => "This link is protected: enter its password.".into(),
+        "wrong_password" => "That password is not right.".into(),
+        "expired" | "http_410" => "This link has expired.".into(),
+        "unauthorized" | "http_401" => "Your session has ended; please sign in again.".into(),
+        "forbidden" | "http_403" => "You are not allowed to do that.".into(),
+        "invalid_request" | "http_400" | "http_422" => detail("The request was refused."),
+        "network" => "Could not reach the server; check your connection and try again.".into(),
+        "http_429" => "Too many requests; wait a moment and try again.".into(),
+        _ => "Something went wrong on our side; try again in a moment.".into(),
+    }
+}
+
+/// Whether retrying the same request can succeed (network trouble, server errors), as opposed
+/// to a refusal that will happen again.
+pub fn is_retryable(error: &ApiError) -> bool {
+    matches!(error.code.as_str(), "network" | "http_429")
+        || error
+            .code
+            .strip_prefix("http_5")
+            .is_some_and(|rest| rest.len() == 2)
+        || !error.code.starts_with("http_")
+            && !matches!(
+                error.code.as_str(),
+                "too_large"
+                    | "unsupported_type"
+                    | "duplicate"
+                    | "quota_exceeded"
+                    | "not_found"
+                    | "forbidden"
+                    | "invalid_request"
+                    | "password_required"
+                    | "wrong_password"
+                    | "expired"
+            )
+}
+
+/// A byte count for people: `512 B`, `1.5 MB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// Delays in milliseconds between polls of a pending photo: doubling from one second, capped
+/// at 30 seconds, and over after about five minutes so a photo that never finishes stops
+/// costing requests.
+pub fn poll_delays() -> impl Iterator<Item = u32> {
+    std::iter::successors(Some(1_000u32), |d| Some((d * 2).min(30_000))).take(14)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(code: &str, message: &str, expected: &str, retry: bool) {
+        let e = ApiError {
+            code: code.into(),
+            message: message.into(),
+        };
+        assert_eq!(api_error(&e), expected, "{code}");
+        assert_eq!(is_retryable(&e), retry, "{code}");
+    }
+
+    #[test]
+    fn upload_refusals_have_messages() {
+        check(
+            "too_large",
+            "max 25 MB",
+            "This file is too large. (max 25 MB)",
+            false,
+        );
+        check(
+            "unsupported_type",
+            "x",
+            "This file type is not supported: upload JPEG, PNG, WebP, HEIC or GIF photos.",
+            false,
+        );
+        check(
+            "duplicate",
+            "",
+            "You have already uploaded this photo.",
+            false,
+        );
+        check(
+            "quota_exceeded",
+            "",
+            "Your storage is full; delete some photos to upload more.",
+            false,
+        );
+    }
+
+    #[test]
+    fn transport_failures_are_retryable() {
+        check(
+            "network",
+            "",
+            "Could not reach the server; check your connection and try again.",
+            true,
+        );
+        check(
+            "http_503",
+            "",
+            "Something went wrong on our side; try again in a moment.",
+            true,
+        );
+        check(
+            "http_404",
+            "",
+            "This item does not exist or was deleted.",
+            false,
+        );
+        check(
+            "http_5000",
+            "",
+            "Something went wrong on our side; try again in a moment.",
+            false,
+        );
+        check(
+            "internal",
+            "",
+            "Something went wrong on our side; try again in a moment.",
+            true,
+        );
+    }
+
+    #[test]
+    fn formats_bytes() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KB");
+        assert_eq!(bytes(25 * 1024 * 1024), "25.0 MB");
+        assert_eq!(bytes(u64::MAX), "16777216.0 TB");
+    }
+
+    #[test]
+    fn polling_backs_off_and_stops() {
+        let delays: Vec<u32> = poll_delays().collect();
+        assert_eq!(&delays[..6], [1_000, 2_000, 4_000, 8_000, 16_000, 30_000]);
+        assert!(delays.iter().all(|d| *d <= 30_000));
+        let total: u32 = delays.iter().sum();
+        assert!((240_000..=400_000).contains(&total), "{total}");
+    }
+}
