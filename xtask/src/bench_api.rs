@@ -18,7 +18,13 @@ const TARGET: &str = "x86_64-unknown-linux-musl";
 /// and times `RUNS` (default 20) starts.
 pub fn run(args: &[String]) -> Result<()> {
     let runs = parse_runs(args.first(), 20)?;
-    run_checked(Command::new(cargo()).current_dir(workspace_root()).args([
+    // aws-lc-sys (the TLS stack's crypto) compiles C: the musl target needs `musl-gcc`
+    // (Debian: `musl-tools`); cc-rs would otherwise look for `x86_64-linux-musl-gcc`.
+    let mut build = Command::new(cargo());
+    if std::env::var_os("CC_x86_64_unknown_linux_musl").is_none() {
+        build.env("CC_x86_64_unknown_linux_musl", "musl-gcc");
+    }
+    run_checked(build.current_dir(workspace_root()).args([
         "build",
         "--quiet",
         "--release",
