@@ -504,3 +504,31 @@ async fn bootstrap_serves_the_api_over_moto() {
     assert!(!logs.contains(token), "logs never carry the token");
     assert!(!logs.contains(head), "nor any part of it");
 }
+
+#[test]
+fn a_missing_setting_is_reported_to_lambda_as_an_init_error() {
+    let runtime = RuntimeApi::start();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
+        .env("AWS_REGION", REGION)
+        .env("PHOTO_BUCKET", BUCKET)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting bootstrap");
+    let status = child.wait().expect("bootstrap exits");
+    assert!(
+        !status.success(),
+        "a function that cannot start exits non-zero"
+    );
+    let report: Value = serde_json::from_str(&runtime.init_error().expect("an init error report"))
+        .expect("the report is JSON");
+    assert_eq!(report["errorType"], "ConfigError");
+    assert_eq!(
+        report["errorMessage"],
+        "environment variable `PHOTO_TABLE` is not set"
+    );
+    assert!(runtime.first_poll_at().is_none(), "it never asked for work");
+}
