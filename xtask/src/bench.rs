@@ -7,13 +7,14 @@ use anyhow::{Result, bail};
 
 use crate::{cargo, run_checked, target_dir, workspace_root};
 
-const USAGE: &str = "usage: cargo xtask bench synth [RUNS] | cargo xtask bench thumbnail [--runs N] [--input PATH] [--check]";
+const USAGE: &str = "usage: cargo xtask bench synth [RUNS] | cargo xtask bench thumbnail [--runs N] [--input PATH] [--check] | cargo xtask bench api [RUNS]";
 
 /// Dispatches `cargo xtask bench ...`.
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("synth") => synth(parse_runs(args.get(1), 50)?),
         Some("thumbnail") => crate::bench_thumbnail::run(&args[1..]),
+        Some("api") => crate::bench_api::run(&args[1..]),
         Some(other) => bail!("unknown benchmark `{other}`\n{USAGE}"),
         None => bail!("{USAGE}"),
     }

@@ -6,6 +6,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod bench_api;
 mod bench_thumbnail;
 mod fuzz;
 mod oracles;
@@ -22,6 +23,8 @@ tasks:
             time our thumbnails against vipsthumbnail on the same photo and sizes
   fuzz [--seconds N]
             fuzz the image decode-and-resize path for a bounded time
+  bench api [RUNS]
+            the API function's zip size and its start-to-first-poll time on a loopback Runtime API
 ";
 
 fn main() {

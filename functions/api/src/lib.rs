@@ -116,7 +116,7 @@ fn incoming_request_id(req: &Request) -> Option<String> {
             let ok = !v.is_empty()
                 && v.len() <= 128
                 && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'='));
             ok.then(|| v.to_owned())
         })
 }

@@ -3,6 +3,8 @@
 //! Storage, the object store, identity and time are the traits in [`ports`]; AWS and the local
 //! stage implement them, [`memory`] implements them in memory. [`PhotoService`] holds the rules.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 pub mod cursor;
 pub mod error;
 pub mod keys;

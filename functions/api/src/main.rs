@@ -1,0 +1,159 @@
+//! The API Lambda's `bootstrap`: starts JSON tracing, builds the AWS clients once, and serves the
+//! photo API's axum router to API Gateway (HTTP API, payload v2) through `lambda_http`.
+//!
+//! Environment (set by the stack):
+//! - `PHOTO_TABLE`, `PHOTO_BUCKET`: the stage's table and photo bucket;
+//! - `USER_POOL_ID`, `USER_POOL_CLIENT_ID`: whose access tokens are accepted;
+//! - `MAX_UPLOAD_BYTES`, `QUOTA_BYTES`, `MAX_SHARE_DAYS`: the API's limits;
+//! - `AWS_REGION` (set by Lambda) and the execution role's credentials (from the environment).
+//!
+//! For tests and emulators only:
+//! - `AWS_ENDPOINT_URL` points every SDK client at an emulator such as moto (S3 is then
+//!   addressed path-style, upload forms included);
+//! - `COGNITO_ENDPOINT` replaces `https://cognito-idp.{region}.amazonaws.com` as the base the
+//!   user pool's JWKS is fetched from. The accepted issuer stays the AWS one, which moto also
+//!   signs with.
+//!
+//! API Gateway's JWT authorizer has already checked the token, but the function checks it
+//! again itself: it trusts no claim it did not verify.
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use aws_config::BehaviorVersion;
+use axum::http::HeaderValue;
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt as _};
+use tower::ServiceExt as _;
+
+use photo_api::{ApiConfig, AppState, router};
+use photo_aws::{CognitoVerifier, DynamoDbRepository, S3ObjectStore};
+use photo_domain::{PhotoService, SystemClock};
+
+/// The environment the function reads, gathered before any client is built.
+struct Env {
+    table: String,
+    bucket: String,
+    region: String,
+    user_pool_id: String,
+    client_id: String,
+    cognito_endpoint: Option<String>,
+    api: ApiConfig,
+}
+
+fn var(name: &str) -> Result<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+        _ => anyhow::bail!("environment variable `{name}` is not set"),
+    }
+}
+
+impl Env {
+    fn read() -> Result<Env> {
+        Ok(Env {
+            table: var("PHOTO_TABLE")?,
+            bucket: var("PHOTO_BUCKET")?,
+            region: var("AWS_REGION")?,
+            user_pool_id: var("USER_POOL_ID")?,
+            client_id: var("USER_POOL_CLIENT_ID")?,
+            cognito_endpoint: var("COGNITO_ENDPOINT").ok(),
+            api: ApiConfig::from_env().context("reading the API limits")?,
+        })
+    }
+}
+
+/// Logs as JSON lines for CloudWatch; Lambda stamps the time itself. The router's span carries
+/// the request id and, once verified, the user id; no header or path is ever logged.
+fn init_tracing() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::INFO)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .with_writer(std::io::stdout)
+        .init();
+}
+
+/// Builds the router over the AWS adapters; clients are built once, per cold start.
+async fn build(env: Env) -> Result<axum::Router> {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new(env.region.clone()))
+        .load()
+        .await;
+    let repo = Arc::new(DynamoDbRepository::new(&sdk, env.table));
+    let store = Arc::new(S3ObjectStore::new(&sdk, env.bucket).context("configuring S3")?);
+    let identity = Arc::new(
+        CognitoVerifier::new(
+            &env.region,
+            &env.user_pool_id,
+            &env.client_id,
+            env.cognito_endpoint.as_deref(),
+        )
+        .context("configuring the token verifier")?,
+    );
+    let service = PhotoService::new(repo, store, Arc::new(SystemClock), env.api.limits());
+    Ok(router(AppState::new(service, identity)))
+}
+
+/// Hands API Gateway's request id to the router, whose span and `x-request-id` answer use it,
+/// so a log line can be found from the id API Gateway logs and returns.
+fn with_request_id(mut req: Request) -> Request {
+    let id = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    };
+    // Only the platform's id counts; a client cannot choose what our logs call its request.
+    req.headers_mut().remove("x-amzn-requestid");
+    req.headers_mut().remove("x-request-id");
+    if let Some(v) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        req.headers_mut().insert("x-request-id", v);
+    }
+    req
+}
+
+/// Tells Lambda why the function could not start (`/runtime/init/error`), so the console and
+/// the invoke response show `Runtime.ConfigError` and the message instead of a bare exit code.
+/// Plain HTTP/1.1 to the Runtime API; best effort, since the process exits next.
+fn report_init_error(message: &str) {
+    use std::io::{Read as _, Write as _};
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return;
+    };
+    let body =
+        serde_json::json!({ "errorMessage": message, "errorType": "ConfigError" }).to_string();
+    let request = format!(
+        "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: {api}\r\n\
+         Lambda-Runtime-Function-Error-Type: Runtime.ConfigError\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let timeout = Some(std::time::Duration::from_secs(2));
+    if let Ok(mut stream) = std::net::TcpStream::connect(&api) {
+        let _ = stream.set_write_timeout(timeout);
+        let _ = stream.set_read_timeout(timeout);
+        if stream.write_all(request.as_bytes()).is_ok() {
+            let _ = stream.read(&mut [0u8; 256]);
+        }
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let app = match Env::read() {
+        Ok(env) => build(env).await,
+        Err(e) => Err(e),
+    };
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            let message = format!("{e:#}");
+            tracing::error!(error = %message, "the API function cannot start");
+            report_init_error(&message);
+            return Err(message.into());
+        }
+    };
+    lambda_http::run(app.map_request(with_request_id)).await
+}

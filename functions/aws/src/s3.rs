@@ -1,0 +1,176 @@
+//! The photo bucket on S3: browser uploads by pre-signed POST, downloads by pre-signed GET.
+//!
+//! Upload forms are signed by [`s3post::presign_post`] with credentials taken from the SDK's
+//! credentials provider at signing time (on Lambda these are session credentials that rotate,
+//! so they are never cached here). The form goes to the bucket's regional virtual-hosted
+//! endpoint on AWS, or path-style to an endpoint override such as moto or the local stage.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::ProvideCredentials as _;
+use aws_sdk_s3::config::SharedCredentialsProvider;
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+
+use photo_domain::{Error, ObjectKey, ObjectStore, PresignedPost, Result, Timestamp, UploadPolicy};
+
+/// S3's limit on the keys of one `DeleteObjects`.
+const MAX_DELETE_KEYS: usize = 1000;
+
+/// The stage's photo bucket (`PHOTO_BUCKET`).
+#[derive(Debug, Clone)]
+pub struct S3ObjectStore {
+    client: Client,
+    credentials: SharedCredentialsProvider,
+    region: String,
+    bucket: String,
+    endpoint: s3post::Endpoint,
+}
+
+fn at(t: Timestamp) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(t.millis().max(0).unsigned_abs())
+}
+
+impl S3ObjectStore {
+    /// A store for `bucket`, with the region, credentials and endpoint of `config`. With an
+    /// endpoint override (`AWS_ENDPOINT_URL`), requests and upload forms are path-style.
+    pub fn new(config: &SdkConfig, bucket: impl Into<String>) -> Result<Self> {
+        let region = config
+            .region()
+            .ok_or_else(|| Error::Backend("no AWS region is configured".into()))?
+            .to_string();
+        let credentials = config
+            .credentials_provider()
+            .ok_or_else(|| Error::Backend("no AWS credentials provider is configured".into()))?;
+        let endpoint = match config.endpoint_url() {
+            Some(url) => s3post::Endpoint::path_style(url)
+                .map_err(|e| Error::Backend(format!("S3 endpoint: {e}")))?,
+            None => s3post::Endpoint::Aws,
+        };
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build();
+        Ok(S3ObjectStore {
+            client: Client::from_conf(s3_config),
+            credentials,
+            region,
+            bucket: bucket.into(),
+            endpoint,
+        })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+}
+
+#[async_trait]
+impl ObjectStore for S3ObjectStore {
+    async fn presign_upload(&self, policy: &UploadPolicy, now: Timestamp) -> Result<PresignedPost> {
+        let seconds = (policy.expires_at.secs() - now.secs())
+            .max(0)
+            .unsigned_abs();
+        let lifetime = s3post::PolicyLifetime::new(Duration::from_secs(seconds))
+            .map_err(|e| Error::Backend(format!("upload form: {e}")))?;
+        let credentials = self.credentials.provide_credentials().await.map_err(|e| {
+            Error::Backend(format!(
+                "loading AWS credentials: {}",
+                DisplayErrorContext(e)
+            ))
+        })?;
+        let credentials = s3post::Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            credentials.session_token().map(str::to_owned),
+        );
+        // The policy pins the key, the content type and the size; s3post's
+        // `content-length-range` starts at 1 byte, so the declared size is the maximum.
+        let upload = s3post::PostUpload {
+            bucket: self.bucket.clone(),
+            key: policy.key.as_str().to_owned(),
+            content_type: policy.content_type.as_str().to_owned(),
+            max_bytes: policy.size,
+            lifetime,
+        };
+        let post =
+            s3post::presign_post(&upload, &self.region, &self.endpoint, &credentials, at(now))
+                .map_err(|e| Error::Backend(format!("signing an upload form: {e}")))?;
+        Ok(PresignedPost {
+            url: post.url,
+            fields: post.fields.into_iter().collect(),
+            expires_at: Timestamp::from_secs(
+                i64::try_from(post.expires_at).unwrap_or(i64::MAX / 1000),
+            ),
+        })
+    }
+
+    async fn presign_download(
+        &self,
+        key: &ObjectKey,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<String> {
+        let seconds = (expires_at.secs() - now.secs()).max(1).unsigned_abs();
+        let presigning = PresigningConfig::builder()
+            .start_time(at(now))
+            .expires_in(Duration::from_secs(seconds))
+            .build()
+            .map_err(|e| Error::Backend(format!("download link: {e}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .presigned(presigning)
+            .await
+            .map_err(|e| {
+                Error::Backend(format!(
+                    "signing a download link: {}",
+                    DisplayErrorContext(e)
+                ))
+            })?;
+        Ok(request.uri().to_owned())
+    }
+
+    async fn delete_objects(&self, keys: &[ObjectKey]) -> Result<()> {
+        for chunk in keys.chunks(MAX_DELETE_KEYS) {
+            let objects = chunk
+                .iter()
+                .map(|k| ObjectIdentifier::builder().key(k.as_str()).build())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| Error::Backend(format!("building a delete: {e}")))?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| Error::Backend(format!("building a delete: {e}")))?;
+            let out = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| {
+                    Error::Backend(format!("deleting objects: {}", DisplayErrorContext(e)))
+                })?;
+            // Keys that do not exist are not errors in S3; anything reported here is.
+            if let Some(first) = out.errors().first() {
+                return Err(Error::Backend(format!(
+                    "deleting `{}` failed: {}",
+                    first.key().unwrap_or("?"),
+                    first.code().unwrap_or("unknown error")
+                )));
+            }
+        }
+        Ok(())
+    }
+}
