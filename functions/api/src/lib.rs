@@ -121,7 +121,19 @@ fn incoming_request_id(req: &Request) -> Option<String> {
         })
 }
 
-/// Wraps each request in a span with its request id and, once verified, the user id.
+/// The X-Ray trace root (`1-5759e988-bd862e3fe1be46a994272793`) from an `x-amzn-trace-id`
+/// header, so log lines can be matched to the trace Lambda's active tracing records.
+fn incoming_trace_root(req: &Request) -> Option<String> {
+    let header = req.headers().get("x-amzn-trace-id")?.to_str().ok()?;
+    let root = header
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("Root="))?;
+    let ok = root.len() <= 64 && root.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    ok.then(|| root.to_owned())
+}
+
+/// Wraps each request in a span with its request id, its X-Ray trace root when the platform
+/// gave one, and, once verified, the user id.
 ///
 /// Only the route template is recorded, never the concrete path or query: share tokens travel in
 /// paths, and headers carry bearer tokens, so neither is logged.
@@ -142,8 +154,12 @@ async fn trace_request(
         request_id = %request_id,
         method = %req.method(),
         route = %route,
+        trace_id = tracing::field::Empty,
         user_id = tracing::field::Empty,
     );
+    if let Some(root) = incoming_trace_root(&req) {
+        span.record("trace_id", root.as_str());
+    }
     let mut response = next.run(req).instrument(span.clone()).await;
     span.in_scope(|| tracing::info!(status = response.status().as_u16(), "request finished"));
     if let Ok(v) = HeaderValue::from_str(&request_id) {

@@ -98,8 +98,12 @@ async fn build(env: Env) -> Result<axum::Router> {
 }
 
 /// Hands API Gateway's request id to the router, whose span and `x-request-id` answer use it,
-/// so a log line can be found from the id API Gateway logs and returns.
+/// so a log line can be found from the id API Gateway logs and returns; and hands it the X-Ray
+/// trace id of this invocation (active tracing), which the span records as `trace_id`.
 fn with_request_id(mut req: Request) -> Request {
+    let trace = req
+        .lambda_context_ref()
+        .and_then(|c| c.xray_trace_id.clone());
     let id = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
         _ => None,
@@ -107,8 +111,12 @@ fn with_request_id(mut req: Request) -> Request {
     // Only the platform's id counts; a client cannot choose what our logs call its request.
     req.headers_mut().remove("x-amzn-requestid");
     req.headers_mut().remove("x-request-id");
+    req.headers_mut().remove("x-amzn-trace-id");
     if let Some(v) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         req.headers_mut().insert("x-request-id", v);
+    }
+    if let Some(v) = trace.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        req.headers_mut().insert("x-amzn-trace-id", v);
     }
     req
 }

@@ -501,6 +501,11 @@ async fn bootstrap_serves_the_api_over_moto() {
         logs.contains("BtGEHjZ-IAMEPaA="),
         "logs carry the request id: {logs}"
     );
+    // The harness's Runtime API hands every invocation this X-Ray trace id, as Lambda does.
+    assert!(
+        logs.contains("\"trace_id\":\"1-5759e988-bd862e3fe1be46a994272793\""),
+        "logs carry the X-Ray trace root: {logs}"
+    );
     assert!(!logs.contains(token), "logs never carry the token");
     assert!(!logs.contains(head), "nor any part of it");
 }

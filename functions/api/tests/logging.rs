@@ -85,6 +85,10 @@ async fn logs_name_request_and_user_but_no_secrets() {
     let req = Request::builder()
         .uri("/me")
         .header("x-amzn-requestid", "req-from-gateway-42")
+        .header(
+            "x-amzn-trace-id",
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        )
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::empty())
         .unwrap();
@@ -105,6 +109,10 @@ async fn logs_name_request_and_user_but_no_secrets() {
         .find(|l| l["span"]["request_id"] == "req-from-gateway-42")
         .expect("gateway id used");
     assert_eq!(me["span"]["user_id"], "alice");
+    assert_eq!(
+        me["span"]["trace_id"], "1-5759e988-bd862e3fe1be46a994272793",
+        "the X-Ray trace root is logged"
+    );
     assert_eq!(me["span"]["route"], "/me");
     assert!(finished.iter().all(|l| {
         l["span"]["request_id"]
