@@ -18,6 +18,8 @@ const TARGET: &str = "x86_64-unknown-linux-musl";
 /// and times `RUNS` (default 20) starts.
 pub fn run(args: &[String]) -> Result<()> {
     let runs = parse_runs(args.first(), 20)?;
+    crate::apt::ensure(&[("musl-gcc", "musl-tools")])?;
+    run_checked(Command::new("rustup").args(["target", "add", TARGET]))?;
     // aws-lc-sys (the TLS stack's crypto) compiles C: the musl target needs `musl-gcc`
     // (Debian: `musl-tools`); cc-rs would otherwise look for `x86_64-linux-musl-gcc`.
     let mut build = Command::new(cargo());

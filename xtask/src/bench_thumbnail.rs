@@ -129,35 +129,10 @@ pub fn run(args: &[String]) -> Result<()> {
 
 /// Installs `vipsthumbnail` (libvips-tools) and GNU time with apt-get when missing.
 fn ensure_tools() -> Result<()> {
-    let missing: Vec<&str> = [
+    crate::apt::ensure(&[
         ("vipsthumbnail", "libvips-tools"),
         ("/usr/bin/time", "time"),
-    ]
-    .into_iter()
-    .filter(|(bin, _)| !found(bin))
-    .map(|(_, package)| package)
-    .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    eprintln!("installing {} with apt-get", missing.join(", "));
-    crate::run_checked(Command::new("apt-get").args(["update", "-qq"]))?;
-    crate::run_checked(
-        Command::new("apt-get")
-            .args(["install", "-y", "-qq", "--no-install-recommends"])
-            .args(&missing)
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
-    .context("installing the benchmark tools (needs root)")
-}
-
-fn found(bin: &str) -> bool {
-    if bin.contains('/') {
-        return Path::new(bin).is_file();
-    }
-    std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(bin).is_file()))
-        .unwrap_or(false)
+    ])
 }
 
 /// Builds the release example and returns its path.

@@ -5,6 +5,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod apt;
 mod bench;
 mod bench_api;
 mod bench_thumbnail;
