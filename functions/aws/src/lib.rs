@@ -8,6 +8,7 @@ pub mod cognito;
 pub mod dynamo;
 mod item;
 pub mod s3;
+pub mod table;
 
 pub use cognito::CognitoVerifier;
 pub use dynamo::DynamoDbRepository;

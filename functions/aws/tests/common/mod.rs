@@ -3,10 +3,6 @@
 #![allow(dead_code)]
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
 use testkit::MotoServer;
 
 pub const REGION: &str = "eu-west-1";
@@ -29,50 +25,9 @@ pub async fn sdk_config(moto: &MotoServer) -> SdkConfig {
         .await
 }
 
-fn attribute(name: &str) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
-        .build()
-        .unwrap()
-}
-
-fn key(name: &str, kind: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kind)
-        .build()
-        .unwrap()
-}
-
-/// The table exactly as the stack declares it: `pk`/`sk` strings, `gsi1` on `gsi1pk`/`gsi1sk`
-/// with every attribute projected, on-demand billing.
+/// The table exactly as the stack declares it.
 pub async fn create_table(config: &SdkConfig) {
-    let client = aws_sdk_dynamodb::Client::new(config);
-    client
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("pk"))
-        .attribute_definitions(attribute("sk"))
-        .attribute_definitions(attribute("gsi1pk"))
-        .attribute_definitions(attribute("gsi1sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name("gsi1")
-                .key_schema(key("gsi1pk", KeyType::Hash))
-                .key_schema(key("gsi1sk", KeyType::Range))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
+    photo_aws::table::create_table(&aws_sdk_dynamodb::Client::new(config), TABLE)
         .await
         .expect("creating the table");
 }
