@@ -83,7 +83,7 @@ pub struct StageArgs {
     pub stage: String,
 }
 
-/// Where the function zips come from.
+/// Where the function zips and the template come from.
 #[derive(Debug, Clone, Args)]
 pub struct ArtifactArgs {
     /// Deploy the zips `deployer package --out DIR` wrote (`api.zip`, `thumbnail.zip`) instead of
@@ -91,6 +91,11 @@ pub struct ArtifactArgs {
     /// re-checked, so they must be for the stage's architecture.
     #[arg(long, env = "DEPLOYER_ARTIFACTS_DIR", value_name = "DIR")]
     pub artifacts_dir: Option<PathBuf>,
+
+    /// Deploy this template (as `deployer synth --out` wrote it, after review) instead of
+    /// synthesizing one from the configuration file. It must be the same stage's template.
+    #[arg(long, env = "DEPLOYER_TEMPLATE", value_name = "FILE")]
+    pub template: Option<PathBuf>,
 }
 
 /// Arguments of `deployer diff`.

@@ -66,6 +66,9 @@ pub struct ArtifactBucket {
     /// The bucket's name.
     pub name: String,
     region: String,
+    /// Whether to deny requests without TLS. Only an emulator on plain `http://` is spared: it
+    /// would lock the deployer out of its own bucket.
+    tls_only: bool,
 }
 
 /// What [`ArtifactBucket::put_if_missing`] did.
@@ -78,9 +81,14 @@ pub enum Put {
 }
 
 impl ArtifactBucket {
-    /// The bucket `name` in `region`, through `s3`.
-    pub fn new(s3: Client, name: String, region: String) -> Self {
-        ArtifactBucket { s3, name, region }
+    /// The bucket `name` in `region`, through `s3`; `tls_only` unless the endpoint is plain HTTP.
+    pub fn new(s3: Client, name: String, region: String, tls_only: bool) -> Self {
+        ArtifactBucket {
+            s3,
+            name,
+            region,
+            tls_only,
+        }
     }
 
     /// Makes sure the bucket exists and is configured. The lifecycle rule is set last, so a
@@ -187,13 +195,15 @@ impl ArtifactBucket {
             .send()
             .await
             .with_context(|| format!("turning on encryption of `{name}`"))?;
-        self.s3
-            .put_bucket_policy()
-            .bucket(name)
-            .policy(tls_only_policy(name))
-            .send()
-            .await
-            .with_context(|| format!("setting the TLS-only policy of `{name}`"))?;
+        if self.tls_only {
+            self.s3
+                .put_bucket_policy()
+                .bucket(name)
+                .policy(tls_only_policy(name))
+                .send()
+                .await
+                .with_context(|| format!("setting the TLS-only policy of `{name}`"))?;
+        }
         let rule = |id: &str, prefix: &str, days: i32| {
             LifecycleRule::builder()
                 .id(id)
@@ -252,8 +262,14 @@ impl ArtifactBucket {
             Ok(_) => return Ok(Put::Present),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {}
             Err(err) => {
-                return Err(anyhow::Error::new(err))
-                    .with_context(|| format!("looking for `s3://{}/{key}`", self.name));
+                let status = err.raw_response().map(|r| r.status().as_u16());
+                return Err(anyhow::Error::new(err)).with_context(|| {
+                    format!(
+                        "looking for `s3://{}/{key}` (HTTP status {})",
+                        self.name,
+                        status.map_or("none".to_owned(), |s| s.to_string())
+                    )
+                });
             }
         }
         let progress = ui.upload(key, bytes.len() as u64);

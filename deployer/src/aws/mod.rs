@@ -125,6 +125,7 @@ pub fn package(config_file: &Path, args: &PackageArgs, aws: &AwsArgs) -> Result<
         &stage,
         &ArtifactArgs {
             artifacts_dir: None,
+            template: None,
         },
     )?;
     std::fs::create_dir_all(&args.out)
@@ -160,13 +161,18 @@ async fn prepare(
     ui: &Ui,
 ) -> Result<Prepared> {
     let packages = function_packages(stage, artifacts)?;
-    let template = stack::app::photo_app(stage)
-        .with_context(|| format!("building the template of stage `{}`", stage.name))?
-        .to_json();
+    let template = match &artifacts.template {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the template `{}`", path.display()))?,
+        None => stack::app::photo_app(stage)
+            .with_context(|| format!("building the template of stage `{}`", stage.name))?
+            .to_json(),
+    };
     let bucket = ArtifactBucket::new(
         session.s3(),
         artifacts::bucket_name(&session.account_id, &session.region),
         session.region.clone(),
+        !session.is_plain_http(),
     );
     bucket.ensure(ui).await?;
     let (mut uploaded, mut present) = (0, 0);

@@ -111,6 +111,14 @@ impl Session {
         Ok(self)
     }
 
+    /// Whether requests go to an emulator over plain HTTP, where a TLS-only bucket policy would
+    /// refuse every request.
+    pub fn is_plain_http(&self) -> bool {
+        self.endpoint_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("http://"))
+    }
+
     /// A CloudFormation client.
     pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
         aws_sdk_cloudformation::Client::new(&self.sdk)
