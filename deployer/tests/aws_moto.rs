@@ -430,7 +430,8 @@ fn up_uploads_what_is_missing_and_changes_only_what_changed() {
     assert_eq!(look.keys(), keys);
 
     // One function's code changed: only its zip is uploaded, and the stack is updated to it.
-    let api_v2 = scratch.function("api", b"api v2");
+    // This one is larger than a part (incompressible bytes), so it goes up in parts.
+    let api_v2 = scratch.function("api", &noise(12 * 1024 * 1024));
     let (stdout, stderr) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
     assert!(
         stderr.contains("artifacts: 1 uploaded, 2 already in the bucket"),
@@ -441,6 +442,21 @@ fn up_uploads_what_is_missing_and_changes_only_what_changed() {
         "{stderr}"
     );
     assert_eq!(stderr.matches("uploading ").count(), 1, "{stderr}");
+    let zip_len = std::fs::metadata(scratch.artifacts().join("api.zip"))
+        .unwrap()
+        .len();
+    let head = look
+        .rt
+        .block_on(
+            look.s3
+                .head_object()
+                .bucket(BUCKET)
+                .key(format!("functions/api/{api_v2}.zip"))
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(head.content_length(), Some(zip_len as i64));
+    assert!(zip_len > deployer::aws::artifacts::PART_BYTES as u64);
     assert!(
         stdout.contains("stack `photo-app-dev` is UPDATE_COMPLETE"),
         "{stdout}"
@@ -542,6 +558,80 @@ fn diff_outputs_and_down() {
     assert!(stdout.contains("does not exist"), "{stdout}");
     let (stdout, _) = ok(&deployer(&moto, &scratch, &["down", "--stage", "dev"]));
     assert!(stdout.contains("nothing to delete"), "{stdout}");
+}
+
+/// Deterministic incompressible bytes (xorshift), so a zip of them is as large as they are.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+#[test]
+fn down_with_delete_data_removes_the_data_too() {
+    let moto = MotoServer::start();
+    moto.reset();
+    let scratch = Scratch::new(CONFIG);
+    let look = Look::new(&moto);
+    ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    let photos = look
+        .rt
+        .block_on(
+            look.cfn
+                .describe_stack_resource()
+                .stack_name(STACK)
+                .logical_resource_id("PhotoBucket")
+                .send(),
+        )
+        .unwrap()
+        .stack_resource_detail()
+        .and_then(|r| r.physical_resource_id())
+        .unwrap()
+        .to_owned();
+    look.rt
+        .block_on(
+            look.s3
+                .put_object()
+                .bucket(&photos)
+                .key("originals/user-1/photo-1")
+                .body(b"jpeg".to_vec().into())
+                .send(),
+        )
+        .unwrap();
+
+    // Without a terminal, deleting data needs `--yes`.
+    let out = deployer(
+        &moto,
+        &scratch,
+        &["down", "--stage", "dev", "--delete-data"],
+    );
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+    assert!(look.stack().is_some());
+
+    let (stdout, _) = ok(&deployer(
+        &moto,
+        &scratch,
+        &["down", "--stage", "dev", "--delete-data", "--yes"],
+    ));
+    assert!(stdout.contains("stack `photo-app-dev` deleted"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("deleted AWS::S3::Bucket `{photos}`")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("deleted AWS::DynamoDB::Table"), "{stdout}");
+    assert!(!stdout.contains("kept"), "{stdout}");
+    assert_eq!(look.stack(), None);
+    assert!(
+        look.rt
+            .block_on(look.s3.head_bucket().bucket(&photos).send())
+            .is_err()
+    );
 }
 
 #[test]
