@@ -13,7 +13,6 @@ use std::time::Duration;
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
-use deployer::aws::AwsError;
 use deployer::aws::deploy::{Deployer, Outcome, TemplateSource};
 use deployer::aws::plan::{Desired, Pairs};
 use deployer::aws::ui::Ui;
@@ -210,17 +209,9 @@ fn bodies(http: &StaticReplayClient) -> Vec<String> {
         .collect()
 }
 
-fn never_confirm(_: &[deployer::aws::report::Change]) -> Result<(), AwsError> {
-    Ok(())
-}
-
 async fn deploy(d: &Deployer) -> anyhow::Result<Outcome> {
-    d.deploy(
-        &desired(),
-        &TemplateSource::Body(TEMPLATE.to_owned()),
-        &never_confirm,
-    )
-    .await
+    d.deploy(&desired(), &TemplateSource::Body(TEMPLATE.to_owned()), None)
+        .await
 }
 
 #[tokio::test]
@@ -504,4 +495,27 @@ async fn a_rollback_complete_stack_is_deleted_and_created_again() {
         !lines.iter().any(|l| l.contains("CREATE_FAILED")),
         "{lines:?}"
     );
+}
+
+#[tokio::test]
+async fn diff_never_deletes_a_rollback_complete_stack() {
+    let (d, http, _) = deployer(vec![describe_stacks(
+        "ROLLBACK_COMPLETE",
+        "functions/api/old.zip",
+    )]);
+    let err = d
+        .prepare(
+            &desired(),
+            &TemplateSource::Body(TEMPLATE.to_owned()),
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::StackBlocked);
+    assert!(
+        err.to_string()
+            .contains("`deployer up --stage dev` deletes it and creates it again"),
+        "{err}"
+    );
+    assert_eq!(actions(&http), ["DescribeStacks"]);
 }

@@ -72,6 +72,15 @@ pub enum Outcome {
     },
 }
 
+/// A question a protected stage must have answered yes before its change set runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The stage.
+    pub stage: String,
+    /// The question.
+    pub question: String,
+}
+
 /// Deploys one stack through a CloudFormation client.
 #[derive(Debug, Clone)]
 pub struct Deployer {
@@ -142,21 +151,29 @@ impl Deployer {
     }
 
     /// Deploys `desired`: nothing when the stack already matches; otherwise a change set that is
-    /// shown, confirmed through `confirm` (protected stages), executed and watched to the end.
+    /// shown, confirmed when `confirm` asks to (protected stages), executed and watched to the
+    /// end.
     pub async fn deploy(
         &self,
         desired: &Desired,
         source: &TemplateSource,
-        confirm: &dyn Fn(&[Change]) -> Result<(), AwsError>,
+        confirm: Option<Confirmation>,
     ) -> Result<Outcome> {
-        let Some(plan) = self.prepare(desired, source).await? else {
+        let Some(plan) = self.prepare(desired, source, true).await? else {
             return Ok(Outcome::NoChanges);
         };
         self.ui
             .line(report::render_changes(&plan.changes).trim_end());
-        if let Err(refused) = confirm(&plan.changes) {
-            self.discard(&plan).await;
-            return Err(refused.into());
+        if let Some(ask) = confirm {
+            // Read the answer off the runtime's threads, so Ctrl-C is still noticed meanwhile.
+            let ui = self.ui.clone();
+            let answer = tokio::task::spawn_blocking(move || ui.confirm(&ask.stage, &ask.question))
+                .await
+                .context("asking for confirmation")?;
+            if let Err(refused) = answer {
+                self.discard(&plan).await;
+                return Err(refused.into());
+            }
         }
         let since = self.latest_event_id(&self.stack).await?;
         self.cfn
@@ -174,11 +191,13 @@ impl Deployer {
     }
 
     /// Brings the stack to a state a change set can start from and creates one for `desired`;
-    /// `None` when nothing would change.
+    /// `None` when nothing would change. A `ROLLBACK_COMPLETE` stack is deleted first when
+    /// `recreate` allows it (`up`), and refused otherwise (`diff` changes nothing).
     pub async fn prepare(
         &self,
         desired: &Desired,
         source: &TemplateSource,
+        recreate: bool,
     ) -> Result<Option<Plan>> {
         let current = self.describe(&self.stack).await?;
         let start = plan::start_from(
@@ -204,6 +223,17 @@ impl Deployer {
                     return Ok(None);
                 }
                 ChangeSetType::Update
+            }
+            Start::Recreate if !recreate => {
+                return Err(AwsError::Blocked {
+                    stack: self.stack.clone(),
+                    status: "ROLLBACK_COMPLETE".to_owned(),
+                    next_step: format!(
+                        "its first creation failed and it can only be deleted; `deployer up --stage {}` deletes it and creates it again",
+                        self.stage
+                    ),
+                }
+                .into());
             }
             Start::Recreate => {
                 let info = current

@@ -65,7 +65,10 @@ fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(work)
+    let result = runtime.block_on(work);
+    // A prompt left waiting for input after Ctrl-C must not keep the process alive.
+    runtime.shutdown_background();
+    result
 }
 
 /// Runs `work`; on Ctrl-C stops it and reports where the stack is.
@@ -241,25 +244,17 @@ pub fn up(config_file: &Path, args: &UpArgs, aws: &AwsArgs) -> Result<()> {
         let session = Session::connect(&stage, aws).await?;
         let deployer = deployer_for(&session, &stage, aws);
         interruptible(&deployer, async {
-            let ui = deployer.ui.clone();
-            let prepared = prepare(&session, &stage, &args.artifacts, &ui).await?;
+            let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
             eprintln!(
                 "artifacts: {} uploaded, {} already in the bucket",
                 prepared.uploaded, prepared.present
             );
-            let protected = stage.protected && !args.yes;
-            let confirm = |_: &[report::Change]| {
-                if protected {
-                    ui.confirm(
-                        stage.name.as_str(),
-                        &format!("apply these changes to stage `{}`?", stage.name),
-                    )
-                } else {
-                    Ok(())
-                }
-            };
+            let confirm = (stage.protected && !args.yes).then(|| deploy::Confirmation {
+                stage: stage.name.to_string(),
+                question: format!("apply these changes to stage `{}`?", stage.name),
+            });
             match deployer
-                .deploy(&prepared.desired, &prepared.source, &confirm)
+                .deploy(&prepared.desired, &prepared.source, confirm)
                 .await?
             {
                 Outcome::NoChanges => {
@@ -288,7 +283,7 @@ pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
         interruptible(&deployer, async {
             let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
             let plan = deployer
-                .prepare(&prepared.desired, &prepared.source)
+                .prepare(&prepared.desired, &prepared.source, false)
                 .await?;
             let changes = match &plan {
                 Some(plan) => {
