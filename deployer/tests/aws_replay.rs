@@ -519,3 +519,44 @@ async fn diff_never_deletes_a_rollback_complete_stack() {
     );
     assert_eq!(actions(&http), ["DescribeStacks"]);
 }
+
+#[tokio::test]
+async fn a_wait_past_the_timeout_stops_and_says_where_the_stack_is() {
+    const ST: &str = "AWS::CloudFormation::Stack";
+    let (mut d, http, _) = deployer(vec![
+        describe_events(&[(
+            "e1",
+            STACK,
+            ST,
+            "UPDATE_IN_PROGRESS",
+            Some("User Initiated"),
+        )]),
+        describe_stacks("UPDATE_IN_PROGRESS", "functions/api/new.zip"),
+        describe_stacks("UPDATE_IN_PROGRESS", "functions/api/new.zip"),
+    ]);
+    d.timeout = Duration::ZERO;
+    let err = d.watch(STACK, Some("e0".to_owned())).await.unwrap_err();
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::Timeout);
+    assert_eq!(
+        err.to_string(),
+        "stopped waiting after 0 s: stack `photo-app-dev` is `UPDATE_IN_PROGRESS` and CloudFormation carries on; `deployer status --stage dev` shows where it is"
+    );
+    assert_eq!(
+        actions(&http),
+        ["DescribeStackEvents", "DescribeStacks", "DescribeStacks"]
+    );
+}
+
+#[tokio::test]
+async fn ctrl_c_reports_the_state_the_next_run_picks_up() {
+    let (d, _, _) = deployer(vec![describe_stacks(
+        "UPDATE_IN_PROGRESS",
+        "functions/api/new.zip",
+    )]);
+    let err = anyhow::Error::from(d.interrupted().await);
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::Interrupted);
+    assert_eq!(
+        err.to_string(),
+        "interrupted: stack `photo-app-dev` is `UPDATE_IN_PROGRESS` and CloudFormation carries on without us; `deployer status --stage dev` shows where it is; once it has settled, `deployer up --stage dev` carries on from there"
+    );
+}

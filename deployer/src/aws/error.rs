@@ -75,7 +75,7 @@ pub enum AwsError {
     },
     /// Ctrl-C while waiting.
     #[error(
-        "interrupted: stack `{stack}` is `{status}` and CloudFormation carries on without us; `deployer status --stage {stage}` shows where it is, and the next `deployer up --stage {stage}` continues from there"
+        "interrupted: stack `{stack}` is `{status}` and CloudFormation carries on without us; `deployer status --stage {stage}` shows where it is; once it has settled, `deployer up --stage {stage}` carries on from there"
     )]
     Interrupted {
         /// The stack.
