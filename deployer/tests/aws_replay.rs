@@ -326,7 +326,7 @@ async fn a_failed_update_streams_its_events_and_reports_the_root_cause() {
     assert_eq!(deployer::exit_code_for(&err), ExitCode::DeployFailed);
     assert_eq!(
         err.to_string(),
-        "deploying stack `photo-app-dev` failed, it is now `UPDATE_ROLLBACK_COMPLETE`: `ApiFunction` (AWS::Lambda::Function) UPDATE_FAILED: Resource handler returned message: \"Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.\" (RequestToken: 1a2b, HandlerErrorCode: InvalidRequest)"
+        "stack `photo-app-dev` failed and is now `UPDATE_ROLLBACK_COMPLETE`: `ApiFunction` (AWS::Lambda::Function) UPDATE_FAILED: Resource handler returned message: \"Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.\" (RequestToken: 1a2b, HandlerErrorCode: InvalidRequest)"
     );
     assert_eq!(
         actions(&http),

@@ -165,11 +165,7 @@ impl Deployer {
         self.ui
             .line(report::render_changes(&plan.changes).trim_end());
         if let Some(ask) = confirm {
-            // Read the answer off the runtime's threads, so Ctrl-C is still noticed meanwhile.
-            let ui = self.ui.clone();
-            let answer = tokio::task::spawn_blocking(move || ui.confirm(&ask.stage, &ask.question))
-                .await
-                .context("asking for confirmation")?;
+            let answer = self.ui.ask(&ask.stage, &ask.question).await;
             if let Err(refused) = answer {
                 self.discard(&plan).await;
                 return Err(refused.into());

@@ -74,22 +74,24 @@ pub async fn run(
     }
     let ui = &deployer.ui;
     if stage.protected && !args.yes {
-        ui.confirm(
+        ui.ask(
             stage.name.as_str(),
             &format!(
                 "delete stack `{}` of stage `{}`?",
                 deployer.stack, stage.name
             ),
-        )?;
+        )
+        .await?;
     }
     if args.delete_data && !args.yes {
-        ui.confirm(
+        ui.ask(
             stage.name.as_str(),
             &format!(
                 "delete every photo, album, share and user of stage `{}` for good?",
                 stage.name
             ),
-        )?;
+        )
+        .await?;
     }
     let deployed = deployer.deployed(&info).await?;
     let retained = retained_ids(&deployed.template);

@@ -31,8 +31,8 @@ pub enum AwsError {
         /// The account STS reports.
         actual: String,
     },
-    /// The deploy failed and was rolled back.
-    #[error("deploying stack `{stack}` failed, it is now `{status}`: {root_cause}")]
+    /// A deploy (or a deletion) failed; a deploy was rolled back.
+    #[error("stack `{stack}` failed and is now `{status}`: {root_cause}")]
     DeployFailed {
         /// The stack.
         stack: String,

@@ -245,10 +245,10 @@ pub fn up(config_file: &Path, args: &UpArgs, aws: &AwsArgs) -> Result<()> {
         let deployer = deployer_for(&session, &stage, aws);
         interruptible(&deployer, async {
             let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
-            eprintln!(
+            deployer.ui.line(&format!(
                 "artifacts: {} uploaded, {} already in the bucket",
                 prepared.uploaded, prepared.present
-            );
+            ));
             let confirm = (stage.protected && !args.yes).then(|| deploy::Confirmation {
                 stage: stage.name.to_string(),
                 question: format!("apply these changes to stage `{}`?", stage.name),

@@ -117,6 +117,19 @@ impl Ui {
         }
     }
 
+    /// [`Ui::confirm`] on a blocking thread, so that the runtime still notices Ctrl-C while the
+    /// question waits for an answer.
+    pub async fn ask(&self, stage: &str, question: &str) -> Result<(), AwsError> {
+        let (ui, stage, question) = (self.clone(), stage.to_owned(), question.to_owned());
+        match tokio::task::spawn_blocking(move || ui.confirm(&stage, &question)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(AwsError::NotConfirmed {
+                stage: String::new(),
+                why: "the question was abandoned".into(),
+            }),
+        }
+    }
+
     /// Asks "yes/no" on the terminal; refuses without asking when there is none.
     pub fn confirm(&self, stage: &str, question: &str) -> Result<(), AwsError> {
         if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
