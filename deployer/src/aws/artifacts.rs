@@ -15,13 +15,30 @@ use sha2::{Digest, Sha256};
 
 use super::ui::Ui;
 
-/// Function zips are kept this long after upload. Lambda copies the code when a function is
-/// created or updated, so an old zip is only needed by a rollback to it; a year covers any
-/// stage that is deployed more often than that.
+/// Function zips are kept this long after their upload (or renewal). Lambda copies the code
+/// when a function is created or updated, so an old zip is only needed by a rollback to it; the
+/// zips a stage runs are renewed by `up` (see [`REFRESH_AFTER_DAYS`]).
 pub const FUNCTION_EXPIRY_DAYS: i32 = 365;
 
 /// Templates are only read while a change set is created.
 pub const TEMPLATE_EXPIRY_DAYS: i32 = 30;
+
+/// An artifact still in use is renewed once it is this old, long before the lifecycle rule
+/// would expire it: every `up` looks at the artifacts it deploys, so a stage deployed at least
+/// once in this many days never loses the zips a rollback needs.
+pub const REFRESH_AFTER_DAYS: i64 = 180;
+
+/// Whether an object `age_secs` old is due for renewal.
+pub fn needs_refresh(age_secs: i64) -> bool {
+    age_secs > REFRESH_AFTER_DAYS * 86_400
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
 
 /// Uploads larger than this go in parts of this size, so progress moves while they run.
 pub const PART_BYTES: usize = 8 * 1024 * 1024;
@@ -259,7 +276,13 @@ impl ArtifactBucket {
             .send()
             .await
         {
-            Ok(_) => return Ok(Put::Present),
+            Ok(head) => {
+                let age = head.last_modified().map(|t| now_secs() - t.secs());
+                if age.is_some_and(needs_refresh) {
+                    self.refresh(key, content_type).await?;
+                }
+                return Ok(Put::Present);
+            }
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {}
             Err(err) => {
                 let status = err.raw_response().map(|r| r.status().as_u16());
@@ -291,6 +314,22 @@ impl ArtifactBucket {
         }
         progress.finish();
         Ok(Put::Uploaded)
+    }
+
+    /// Copies an object onto itself so that its age starts again: an artifact in use must not
+    /// expire, because a rollback to it reads it again.
+    async fn refresh(&self, key: &str, content_type: &str) -> Result<()> {
+        self.s3
+            .copy_object()
+            .bucket(&self.name)
+            .key(key)
+            .copy_source(format!("{}/{key}", self.name))
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .content_type(content_type)
+            .send()
+            .await
+            .with_context(|| format!("renewing `s3://{}/{key}`", self.name))?;
+        Ok(())
     }
 
     async fn put_in_parts(
@@ -378,6 +417,15 @@ mod tests {
         assert!(a.starts_with("templates/photo-app-dev/"));
         assert_eq!(a, template_key("photo-app-dev", "{}"));
         assert_ne!(a, template_key("photo-app-dev", "{ }"));
+    }
+
+    #[test]
+    fn artifacts_in_use_are_renewed_well_before_they_expire() {
+        let day = 86_400;
+        assert!(!needs_refresh(0));
+        assert!(!needs_refresh(REFRESH_AFTER_DAYS * day));
+        assert!(needs_refresh(REFRESH_AFTER_DAYS * day + 1));
+        assert!(REFRESH_AFTER_DAYS * 2 <= i64::from(FUNCTION_EXPIRY_DAYS));
     }
 
     #[test]
