@@ -502,11 +502,12 @@ impl Deployer {
 
     /// The error for a Ctrl-C: where the stack is now (asked in at most ten seconds).
     pub async fn interrupted(&self) -> AwsError {
-        let status = tokio::time::timeout(Duration::from_secs(10), self.status_of(&self.stack))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_else(|| "unknown".to_owned());
+        let status =
+            match tokio::time::timeout(Duration::from_secs(10), self.describe(&self.stack)).await {
+                Ok(Ok(Some(info))) => info.status,
+                Ok(Ok(None)) => "not created yet".to_owned(),
+                _ => "unknown".to_owned(),
+            };
         AwsError::Interrupted {
             stack: self.stack.clone(),
             stage: self.stage.clone(),
