@@ -38,6 +38,7 @@ pub fn run(args: &UpArgs) -> anyhow::Result<()> {
             PasswordCost::Standard
         },
         limits: defaults.limits,
+        processing_delay: std::time::Duration::from_millis(args.processing_delay_ms),
         site_workspace: if args.no_site {
             None
         } else {

@@ -62,6 +62,17 @@ pub struct FileObjectStore {
     max_policy_secs: Option<u64>,
 }
 
+/// An object read with a size bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bounded {
+    Missing,
+    /// Larger than the bound: not read.
+    TooLarge {
+        size: u64,
+    },
+    Found(StoredObject),
+}
+
 /// A stored object read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
@@ -138,6 +149,27 @@ impl FileObjectStore {
             bytes,
             content_type,
         }))
+    }
+
+    /// Reads an object no larger than `max_bytes`, checking the size before reading a byte.
+    pub fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Bounded> {
+        let Some(data) = self.path("data", key) else {
+            return Ok(Bounded::Missing);
+        };
+        match std::fs::metadata(&data) {
+            Ok(m) if m.len() > max_bytes => return Ok(Bounded::TooLarge { size: m.len() }),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Bounded::Missing),
+            Err(e) => return Err(io("reading", &data, e)),
+        }
+        Ok(match self.get(key)? {
+            // It may have grown since: a rename put a new object in place.
+            Some(o) if o.bytes.len() as u64 > max_bytes => Bounded::TooLarge {
+                size: o.bytes.len() as u64,
+            },
+            Some(o) => Bounded::Found(o),
+            None => Bounded::Missing,
+        })
     }
 
     /// The secret for an access key id, for [`s3post::verify_post`].
@@ -325,6 +357,19 @@ mod tests {
         assert!(store.put("../escape", b"x", "text/plain").is_err());
         assert!(store.put("a//b", b"x", "text/plain").is_err());
         assert_eq!(store.get("../../etc/passwd").unwrap(), None);
+        assert_eq!(
+            store.get_bounded(key().as_str(), 5).unwrap(),
+            Bounded::Found(got.clone())
+        );
+        assert_eq!(
+            store.get_bounded(key().as_str(), 4).unwrap(),
+            Bounded::TooLarge { size: 5 }
+        );
+        assert_eq!(
+            store.get_bounded("originals/x/y", 4).unwrap(),
+            Bounded::Missing
+        );
+        assert_eq!(store.get_bounded("../x", 4).unwrap(), Bounded::Missing);
         store.delete_objects(&[key(), key()]).await.unwrap();
         assert_eq!(store.get(key().as_str()).unwrap(), None);
     }

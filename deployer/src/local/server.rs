@@ -9,6 +9,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use async_trait::async_trait;
@@ -19,7 +20,7 @@ use photo_auth::issuer::Issuer;
 use photo_auth::{AuthError, TokenUse, Verifier, VerifierConfig};
 use photo_domain::{
     AuthFailure, Claims, Clock, Error as DomainError, IdentityVerifier, ObjectKey, PasswordCost,
-    PhotoService, SystemClock, Timestamp, UserId,
+    PhotoService, PhotoStatus, Repository, SystemClock, Timestamp, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +39,9 @@ pub const POOL_ID: &str = "us-east-1_local";
 pub const CLIENT_ID: &str = "localclient";
 pub const BUCKET: &str = "photos-local";
 
+/// How long a stop waits for the photo being processed.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// Room for the form fields around the largest upload.
 const FORM_OVERHEAD_BYTES: u64 = 64 * 1024;
 
@@ -53,6 +57,8 @@ pub struct UpOptions {
     pub limits: stack::config::AppLimits,
     /// The workspace to build the SPA from; `None` serves no SPA (`--no-site`).
     pub site_workspace: Option<PathBuf>,
+    /// A pause before each upload is processed (tests of a stop in the middle of processing).
+    pub processing_delay: Duration,
 }
 
 /// The photo-auth verifier as the API's identity port.
@@ -167,6 +173,45 @@ fn load_issuer(dir: &DataDir, issuer_url: &str) -> anyhow::Result<Issuer> {
         .with_context(|| format!("reading the token key `{}`", path.display()))
 }
 
+/// Queues every stored original whose photo is still PENDING and that has no job: an upload a
+/// crash interrupted between storing the file and writing its job. Returns how many it queued.
+async fn recover_uploads(
+    originals: &Path,
+    repo: &dyn Repository,
+    queue: &Queue,
+) -> anyhow::Result<usize> {
+    let mut queued = 0;
+    let Ok(users) = std::fs::read_dir(originals) else {
+        return Ok(0);
+    };
+    for user in users {
+        let user = user.with_context(|| format!("listing `{}`", originals.display()))?;
+        let Ok(photos) = std::fs::read_dir(user.path()) else {
+            continue;
+        };
+        for photo in photos {
+            let photo = photo.with_context(|| format!("listing `{}`", user.path().display()))?;
+            let key = format!(
+                "originals/{}/{}",
+                user.file_name().to_string_lossy(),
+                photo.file_name().to_string_lossy()
+            );
+            // Anything else (a `.partial` file) is not a finished upload.
+            let Some((owner, id)) = ObjectKey::parse_original(&key) else {
+                continue;
+            };
+            let pending = matches!(
+                repo.get_photo(&owner, &id).await,
+                Ok(Some(p)) if p.status == PhotoStatus::Pending
+            );
+            if pending && queue.enqueue_missing(&ObjectKey::original(&owner, &id))? {
+                queued += 1;
+            }
+        }
+    }
+    Ok(queued)
+}
+
 /// Binds the port, with a one-line error when it is taken.
 async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
@@ -199,6 +244,13 @@ pub async fn up(
     let pool =
         Arc::new(UserPool::open(open()?, options.password_cost).context("opening the user pool")?);
     let queue = Arc::new(Queue::open(open()?, clock.clone()).context("opening the queue")?);
+
+    let recovered = recover_uploads(&dir.join("objects/data/originals"), repo.as_ref(), &queue)
+        .await
+        .context("looking for uploads left unqueued")?;
+    if recovered > 0 {
+        println!("queued {recovered} upload(s) a previous run stored but did not queue");
+    }
 
     let store = Arc::new(FileObjectStore::new(
         dir.join("objects"),
@@ -297,7 +349,11 @@ pub async fn up(
     let _ = stop_tx.send(true);
     if let Some(worker) = worker {
         // The worker finishes the job in hand; anything not started stays queued for next time.
-        let _ = worker.await;
+        // A job still unfinished after the grace period is recorded as running, so the next
+        // start takes it up again.
+        if tokio::time::timeout(SHUTDOWN_GRACE, worker).await.is_err() {
+            println!("a photo was still being processed: it is processed at the next start");
+        }
     }
     println!("local stage stopped");
     Ok(())
