@@ -398,7 +398,7 @@ async fn sign_up_upload_and_every_refusal() {
     let (bob, _) = stage.account("bob@example.com").await;
 
     // The happy path: the form from the API stores the file under alice's original key.
-    let photo = b"\xff\xd8\xff\xe0 a small photo".to_vec();
+    let photo = fixture("orientation-1.jpg");
     let (id, form) = stage.start_upload(&alice, &photo).await;
     let key = format!("originals/{alice_sub}/{id}");
     assert_eq!(form["fields"]["key"], key.as_str());

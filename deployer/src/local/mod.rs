@@ -8,6 +8,7 @@ pub mod s3;
 pub mod server;
 pub mod site;
 pub mod store;
+pub mod thumbnail;
 pub mod users;
 
 use anyhow::{Context as _, bail};
@@ -60,7 +61,7 @@ pub fn run(args: &UpArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(server::up(options, None, async {
+    runtime.block_on(server::up(options, async {
         stop_signal().await;
         println!("stopping: finishing requests in flight");
     }))

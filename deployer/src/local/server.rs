@@ -31,6 +31,7 @@ use super::queue::{Processor, Queue};
 use super::s3::{self, BucketState, OnUpload};
 use super::site;
 use super::store::{SqliteRepository, open_database};
+use super::thumbnail::ThumbnailStep;
 use super::users::UserPool;
 
 /// The local stage's names: a user pool id in Cognito's `{region}_{id}` shape, its app client,
@@ -229,7 +230,6 @@ async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
 /// Runs the local stage until `shutdown` resolves.
 pub async fn up(
     options: UpOptions,
-    processor: Option<Arc<dyn Processor>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let dir = DataDir::open(&options.data_dir)?;
@@ -281,6 +281,15 @@ pub async fn up(
         ..limits
     };
     let service = PhotoService::new(repo, store.clone(), clock.clone(), limits);
+    let processor: Arc<dyn Processor> = Arc::new(ThumbnailStep::new(
+        service.clone(),
+        store.clone(),
+        imaging::Settings {
+            max_file_bytes: options.limits.max_upload_bytes,
+            ..imaging::Settings::default()
+        },
+        options.processing_delay,
+    ));
     let api = photo_api::router(photo_api::AppState::new(
         service,
         Arc::new(CognitoIdentity(verifier.clone())),
@@ -330,12 +339,9 @@ pub async fn up(
     let app = app.fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    if processor.is_none() {
-        println!(
-            "note: uploaded photos are queued but stay PENDING: this build has no thumbnail step"
-        );
-    }
-    let worker = processor.map(|p| tokio::spawn(queue.clone().work(p, stop_rx)));
+    // One job at a time: the thumbnailer decodes on the blocking pool, so requests keep their
+    // threads, and a single decode at a time keeps memory and CPU for them.
+    let worker = tokio::spawn(queue.clone().work(processor, stop_rx));
 
     println!("local stage listening on {base_url}");
     println!("  app:     {base_url}/");
@@ -347,13 +353,11 @@ pub async fn up(
         .await
         .context("serving the local stage")?;
     let _ = stop_tx.send(true);
-    if let Some(worker) = worker {
-        // The worker finishes the job in hand; anything not started stays queued for next time.
-        // A job still unfinished after the grace period is recorded as running, so the next
-        // start takes it up again.
-        if tokio::time::timeout(SHUTDOWN_GRACE, worker).await.is_err() {
-            println!("a photo was still being processed: it is processed at the next start");
-        }
+    // The worker finishes the job in hand; anything not started stays queued for next time.
+    // A job still unfinished after the grace period stays recorded as running, and the next
+    // start takes it up again.
+    if tokio::time::timeout(SHUTDOWN_GRACE, worker).await.is_err() {
+        println!("a photo was still being processed: it is finished at the next start");
     }
     println!("local stage stopped");
     Ok(())
