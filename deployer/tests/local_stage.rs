@@ -939,6 +939,10 @@ async fn a_stage_killed_while_processing_finishes_the_photo_after_a_restart() {
         .upload(&alice, "landscape-8mp.jpg", &fixture("landscape-8mp.jpg"))
         .await;
     let key = format!("originals/{alice_sub}/{id}");
+    let bytes = fixture("orientation-6.jpg");
+    let (orphan, _) = stage
+        .start_named_upload(&alice, "orientation-6.jpg", &bytes)
+        .await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while jobs(&data) != vec![(key.clone(), "running".to_owned())] {
         assert!(
@@ -960,15 +964,27 @@ async fn a_stage_killed_while_processing_finishes_the_photo_after_a_restart() {
     assert!(!status.success(), "{status}");
     drop(stage);
     assert_eq!(jobs(&data), vec![(key.clone(), "running".to_owned())]);
+    // The crash also cut the second upload between storing the file and queueing it: its file
+    // is in the bucket, but no job names it.
+    for (area, contents) in [("data", bytes.as_slice()), ("meta", b"image/jpeg")] {
+        let path = data
+            .join("objects")
+            .join(area)
+            .join(format!("originals/{alice_sub}/{orphan}"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
 
     let stage = Stage::start(&data, &[]).await;
     let alice = stage.sign_in("alice@example.com").await;
-    let photo = stage.settled(&alice, &id, Duration::from_secs(120)).await;
-    assert_eq!(photo["status"], "READY", "{photo}");
-    assert!(
-        stage
-            .stored(&format!("derivatives/{alice_sub}/{id}/thumb.jpg"))
-            .is_some()
-    );
+    for id in [&id, &orphan] {
+        let photo = stage.settled(&alice, id, Duration::from_secs(120)).await;
+        assert_eq!(photo["status"], "READY", "{photo}");
+        assert!(
+            stage
+                .stored(&format!("derivatives/{alice_sub}/{id}/thumb.jpg"))
+                .is_some()
+        );
+    }
     assert!(jobs(&data).is_empty(), "{:?}", jobs(&data));
 }
