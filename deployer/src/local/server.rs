@@ -62,9 +62,35 @@ pub struct UpOptions {
     pub processing_delay: Duration,
 }
 
-/// The photo-auth verifier as the API's identity port.
+/// Verified tokens kept at most; the cache is emptied when it is full.
+const TOKEN_CACHE_ENTRIES: usize = 4096;
+
+/// The photo-auth verifier as the API's identity port, remembering the tokens it verified.
+///
+/// The RS256 check is the most expensive step of a request, and a browser sends the same access
+/// token for an hour. A token seen before is accepted again without the check only if it is the
+/// very same string and has not expired by the stage's clock: what API Gateway's JWT authorizer
+/// does too (neither consults the pool about sign-outs before a token expires).
 #[derive(Debug)]
-pub struct CognitoIdentity(pub Arc<Verifier>);
+pub struct CognitoIdentity {
+    verifier: Arc<Verifier>,
+    clock: Arc<dyn Clock>,
+    verified: std::sync::Mutex<std::collections::HashMap<String, Claims>>,
+}
+
+impl CognitoIdentity {
+    pub fn new(verifier: Arc<Verifier>, clock: Arc<dyn Clock>) -> Self {
+        CognitoIdentity {
+            verifier,
+            clock,
+            verified: std::sync::Mutex::default(),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Claims>> {
+        self.verified.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 fn failure(e: &AuthError) -> AuthFailure {
     match e {
@@ -83,18 +109,30 @@ fn failure(e: &AuthError) -> AuthFailure {
 #[async_trait]
 impl IdentityVerifier for CognitoIdentity {
     async fn verify(&self, token: &str) -> photo_domain::Result<Claims> {
-        let claims = self
-            .0
-            .verify(token)
+        let now = self.clock.now();
+        if let Some(claims) = self.cache().get(token)
+            && now.secs() < claims.expires_at.secs()
+        {
+            return Ok(claims.clone());
+        }
+        let verified = self
+            .verifier
+            .verify_at(token, now.secs().max(0) as u64)
             .await
             .map_err(|e| DomainError::Unauthenticated(failure(&e)))?;
-        let user_id = UserId::parse(&claims.sub)
+        let user_id = UserId::parse(&verified.sub)
             .map_err(|_| DomainError::Unauthenticated(AuthFailure::Malformed))?;
-        Ok(Claims {
+        let claims = Claims {
             user_id,
-            username: claims.username,
-            expires_at: Timestamp::from_secs(claims.exp.min(i64::MAX as u64) as i64),
-        })
+            username: verified.username,
+            expires_at: Timestamp::from_secs(verified.exp.min(i64::MAX as u64) as i64),
+        };
+        let mut cache = self.cache();
+        if cache.len() >= TOKEN_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(token.to_owned(), claims.clone());
+        Ok(claims)
     }
 }
 
@@ -292,7 +330,7 @@ pub async fn up(
     ));
     let api = photo_api::router(photo_api::AppState::new(
         service,
-        Arc::new(CognitoIdentity(verifier.clone())),
+        Arc::new(CognitoIdentity::new(verifier.clone(), clock.clone())),
     ));
     let cognito_state = CognitoState {
         pool,
@@ -361,4 +399,57 @@ pub async fn up(
     }
     println!("local stage stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use photo_auth::issuer::Subject;
+    use photo_domain::memory::ManualClock;
+
+    const ISSUER: &str = "http://127.0.0.1:9/_cognito/us-east-1_local";
+
+    fn identity(issuer: &Issuer, clock: Arc<ManualClock>) -> CognitoIdentity {
+        let config = VerifierConfig::new(ISSUER, CLIENT_ID, TokenUse::Access);
+        let verifier = Verifier::from_jwks(config, &issuer.jwks()).unwrap();
+        CognitoIdentity::new(Arc::new(verifier), clock)
+    }
+
+    fn token(issuer: &Issuer, sub: &str, at: u64) -> String {
+        let subject = Subject {
+            sub: sub.into(),
+            username: sub.into(),
+            email: None,
+        };
+        issuer
+            .issue(TokenUse::Access, &subject, at, Duration::from_secs(600))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_still_expires_and_a_changed_one_is_checked_again() {
+        let issuer = Issuer::generate(ISSUER, CLIENT_ID).unwrap();
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(1_700_000_000)));
+        let identity = identity(&issuer, clock.clone());
+        let alice = token(&issuer, "alice", 1_700_000_000);
+        for _ in 0..2 {
+            let claims = identity.verify(&alice).await.unwrap();
+            assert_eq!(claims.user_id.as_str(), "alice");
+        }
+        // One changed character: not the remembered string, so verified, and refused.
+        let mut forged = alice.clone().into_bytes();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert!(matches!(
+            identity.verify(&forged).await,
+            Err(DomainError::Unauthenticated(_))
+        ));
+        // Past its expiry (and the verifier's leeway for clock skew).
+        clock.advance_secs(3600);
+        assert!(matches!(
+            identity.verify(&alice).await,
+            Err(DomainError::Unauthenticated(AuthFailure::Expired))
+        ));
+    }
 }
