@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 mod apt;
 mod bench;
 mod bench_api;
+mod bench_local;
 mod bench_thumbnail;
 mod fuzz;
 mod oracles;
@@ -27,6 +28,8 @@ tasks:
             fuzz the image decode-and-resize path for a bounded time
   bench api [RUNS]
             the API function's zip size and its start-to-first-poll time on a loopback Runtime API
+  bench local [SECONDS]
+            the local stage listing 50 photos for 50 clients, against nginx serving the same JSON
 ";
 
 fn main() {
