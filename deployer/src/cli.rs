@@ -28,6 +28,68 @@ pub enum Command {
     /// Run a stage. This build runs only `--stage local`: the whole app in one process on
     /// 127.0.0.1, with no AWS account, keeping its data in `--data-dir`. Ctrl-C stops it.
     Up(UpArgs),
+    /// Print a function's log events from CloudWatch Logs, oldest first; `--follow` keeps
+    /// printing new ones until Ctrl-C.
+    Logs(LogsArgs),
+    /// Check a deployed stage end to end: a temporary user signs in, uploads a photo, waits for
+    /// its thumbnail, lists, shares, opens the share without signing in, and deletes it. The
+    /// user is removed whatever happens. Exits non-zero naming the step that failed.
+    Smoke(SmokeArgs),
+}
+
+/// Where and as whom to call AWS, for `logs` and `smoke`.
+#[derive(Debug, Clone, Args)]
+pub struct OpsAwsArgs {
+    /// The named profile to take credentials from (else the standard chain: environment, SSO
+    /// cache, instance role...).
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+
+    /// The region, overriding the stage's.
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// Send every AWS call to this URL instead (an emulator); `AWS_ENDPOINT_URL` also works.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// Arguments of `deployer logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The function whose logs to read.
+    #[arg(value_enum)]
+    pub function: crate::aws::logs::Function,
+
+    /// The stage, as named in the configuration file.
+    #[arg(long, short, env = "DEPLOYER_STAGE")]
+    pub stage: String,
+
+    /// How far back to start: a number and `s`, `m`, `h` or `d` (at most 30 days).
+    #[arg(long, default_value = "10m", value_name = "AGE")]
+    pub since: crate::aws::logs::Since,
+
+    /// Keep polling for new events (every 2 s) until Ctrl-C.
+    #[arg(long, short)]
+    pub follow: bool,
+
+    #[command(flatten)]
+    pub aws: OpsAwsArgs,
+}
+
+/// Arguments of `deployer smoke`.
+#[derive(Debug, Args)]
+pub struct SmokeArgs {
+    /// The deployed stage to check, as named in the configuration file.
+    #[arg(long, short, env = "DEPLOYER_STAGE")]
+    pub stage: String,
+
+    /// How long to wait for the photo's thumbnail, in seconds.
+    #[arg(long, default_value_t = 90, value_name = "SECS")]
+    pub ready_timeout: u64,
+
+    #[command(flatten)]
+    pub aws: OpsAwsArgs,
 }
 
 /// Arguments of `deployer up`.

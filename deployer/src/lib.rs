@@ -2,6 +2,7 @@
 //!
 //! `main.rs` only parses arguments, calls [`run`] and maps the error to an exit code.
 
+pub mod aws;
 pub mod build;
 pub mod cli;
 pub mod config;
@@ -19,6 +20,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Synth(args) => synth::run(&cli.config, &args, &mut std::io::stdout().lock()),
         Command::Up(args) => local::run(&args),
+        Command::Logs(args) => aws::logs::run(&cli.config, &args),
+        Command::Smoke(args) => aws::smoke::run_command(&cli.config, &args),
     }
 }
 

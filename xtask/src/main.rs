@@ -9,8 +9,10 @@ mod apt;
 mod bench;
 mod bench_api;
 mod bench_thumbnail;
+mod bench_up;
 mod fuzz;
 mod oracles;
+mod toolchain;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -18,6 +20,8 @@ usage: cargo xtask <task>
 tasks:
   test      install what the tests need, then run the whole test suite (what CI runs)
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
+  toolchain install what building the functions for Lambda needs: the musl Rust targets
+            (rustup) and their C compilers (apt-get: musl-tools, gcc-aarch64-linux-gnu)
   bench synth [RUNS]
             time `deployer synth --stage prod` as a process, against `cat` of the same template
   bench thumbnail [--runs N] [--input PATH] [--check]
@@ -26,6 +30,9 @@ tasks:
             fuzz the image decode-and-resize path for a bounded time
   bench api [RUNS]
             the API function's zip size and its start-to-first-poll time on a loopback Runtime API
+  bench up [RUNS]
+            `deployer up --stage dev` with nothing changed against moto: median time, uploads
+            and change sets per run
 ";
 
 fn main() {
@@ -45,6 +52,7 @@ fn run() -> Result<()> {
         "test" => test(&args[1..]),
         "bench" => bench::run(&args[1..]),
         "oracles" => oracles::install_all(&target_dir()),
+        "toolchain" => toolchain::install(),
         "fuzz" => fuzz::run(&args[1..]),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
@@ -58,6 +66,8 @@ fn run() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     let target = target_dir();
     oracles::install_all(&target)?;
+    // The deployer's build tests compile small static binaries for both Lambda architectures.
+    toolchain::rust_targets()?;
     let mut cmd = Command::new(cargo());
     cmd.current_dir(workspace_root())
         .args(["test", "--workspace", "--locked"])
