@@ -464,7 +464,7 @@ mod tests {
 
     #[test]
     fn index_is_uploaded_last_and_assets_first() {
-        let mut files = vec![
+        let mut files = [
             file("index.html"),
             file("config.json"),
             file("assets/a-1.js"),
