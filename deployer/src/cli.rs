@@ -40,8 +40,8 @@ pub enum Command {
 /// Where and as whom to call AWS, for `logs` and `smoke`.
 #[derive(Debug, Clone, Args)]
 pub struct OpsAwsArgs {
-    /// The named profile to take credentials from (else the standard chain: environment, SSO
-    /// cache, instance role...).
+    /// The named profile (shared config and credentials files) to take credentials from; else
+    /// the standard chain: environment, profile, web identity, container or instance role.
     #[arg(long, env = "AWS_PROFILE")]
     pub profile: Option<String>,
 
@@ -52,6 +52,17 @@ pub struct OpsAwsArgs {
     /// Send every AWS call to this URL instead (an emulator); `AWS_ENDPOINT_URL` also works.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+}
+
+impl OpsAwsArgs {
+    /// The SDK target these flags describe.
+    pub fn sdk_target(&self) -> crate::aws::ops_sdk::SdkTarget {
+        crate::aws::ops_sdk::SdkTarget {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
 }
 
 /// Arguments of `deployer logs`.

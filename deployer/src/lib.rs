@@ -20,8 +20,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Synth(args) => synth::run(&cli.config, &args, &mut std::io::stdout().lock()),
         Command::Up(args) => local::run(&args),
-        Command::Logs(args) => aws::logs::run(&cli.config, &args),
-        Command::Smoke(args) => aws::smoke::run_command(&cli.config, &args),
+        Command::Logs(args) => aws::logs::run(&cli.config, &args, &args.aws.sdk_target()),
+        Command::Smoke(args) => aws::smoke::run_command(&cli.config, &args, &args.aws.sdk_target()),
     }
 }
 

@@ -252,21 +252,16 @@ pub async fn print_events(
     }
 }
 
-/// Runs `deployer logs`.
-pub fn run(config_file: &Path, args: &LogsArgs) -> anyhow::Result<()> {
+/// Runs `deployer logs`, reaching AWS as `sdk_target` says.
+pub fn run(config_file: &Path, args: &LogsArgs, sdk_target: &SdkTarget) -> anyhow::Result<()> {
     if args.stage == LOCAL_STAGE {
         bail!("the local stage logs to the terminal running `deployer up --stage local`");
     }
     let config = DeployerConfig::load(config_file)?;
     let stage = config.stage(&args.stage)?;
-    let target = SdkTarget {
-        profile: args.aws.profile.clone(),
-        region: args.aws.region.clone(),
-        endpoint_url: args.aws.endpoint_url.clone(),
-    };
     let runtime = ops_sdk::runtime().context("starting the async runtime")?;
     runtime.block_on(async {
-        let sdk = ops_sdk::load(&target, stage.region.as_str()).await;
+        let sdk = ops_sdk::load(sdk_target, stage.region.as_str()).await;
         let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
         let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
         let group =

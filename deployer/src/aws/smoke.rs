@@ -637,25 +637,24 @@ pub async fn run(
     }
 }
 
-/// Runs `deployer smoke`.
-pub fn run_command(config_file: &Path, args: &SmokeArgs) -> anyhow::Result<()> {
+/// Runs `deployer smoke`, reaching AWS as `sdk_target` says.
+pub fn run_command(
+    config_file: &Path,
+    args: &SmokeArgs,
+    sdk_target: &SdkTarget,
+) -> anyhow::Result<()> {
     if args.stage == LOCAL_STAGE {
         bail!("the local stage has no Cognito admin API: `smoke` checks stages deployed to AWS");
     }
     let config = DeployerConfig::load(config_file)?;
     let stage = config.stage(&args.stage)?;
-    let sdk_target = SdkTarget {
-        profile: args.aws.profile.clone(),
-        region: args.aws.region.clone(),
-        endpoint_url: args.aws.endpoint_url.clone(),
-    };
     let wait = ReadyWait {
         limit: Duration::from_secs(args.ready_timeout),
         ..ReadyWait::default()
     };
     let runtime = ops_sdk::runtime().context("starting the async runtime")?;
     runtime.block_on(async {
-        let sdk = ops_sdk::load(&sdk_target, stage.region.as_str()).await;
+        let sdk = ops_sdk::load(sdk_target, stage.region.as_str()).await;
         let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
         let outputs = ops_sdk::stack_outputs(&cloudformation, &stack_name(&args.stage)).await?;
         let get = |key: &str| {
