@@ -22,6 +22,7 @@ use aws_sdk_cloudfront::types::{
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_s3::config::Credentials;
 use deployer::aws::logs::{self, Function, LogsError};
+use deployer::aws::ops_sdk;
 use deployer::aws::publish::{PublishError, PublishOptions, SiteTarget, publish_site};
 use deployer::aws::smoke::{self, ReadyWait, SmokeError};
 use serde_json::{Value, json};
@@ -336,7 +337,8 @@ async fn logs_find_the_group_in_the_stack_read_and_follow() {
     let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
     let cw = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     let template = json!({"Resources": {"ApiFunctionLogGroup": {
-        "Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}}}});
+        "Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}}},
+        "Outputs": {"Group": {"Value": {"Ref": "ApiFunctionLogGroup"}}}});
     cloudformation
         .create_stack()
         .stack_name("photo-app-test")
@@ -357,6 +359,19 @@ async fn logs_find_the_group_in_the_stack_read_and_follow() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("photo-app-gone"), "{err}");
+
+    // The stack's outputs, as `smoke` reads them.
+    let outputs = ops_sdk::stack_outputs(&cloudformation, "photo-app-test")
+        .await
+        .unwrap();
+    assert_eq!(outputs.get("Group"), Some(&group));
+    let err = ops_sdk::stack_outputs(&cloudformation, "photo-app-gone")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ops_sdk::OutputsError::Describe { .. }),
+        "{err}"
+    );
 
     cw.create_log_stream()
         .log_group_name(&group)

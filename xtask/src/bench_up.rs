@@ -4,7 +4,7 @@
 //!
 //! The counts come from moto, not from the deployer's own report, so a deployer that
 //! miscounts cannot pass: uploads are the object writes in moto's request log (`PUT` of a key,
-//! or the start of a multipart upload), change sets are the `FakeChangeSet` instances moto's
+//! or the start of a multipart upload), change sets are the `ChangeSet` instances moto's
 //! model dump (`/moto-api/data.json`) has seen, which includes change sets deleted again.
 //!
 //! Runs the deployer as an operator would: `deployer up --stage dev --endpoint-url URL --yes`
@@ -87,7 +87,7 @@ impl LoggedMoto {
             .context("moto's model dump has no body")?;
         let data: serde_json::Value =
             serde_json::from_str(body).context("parsing moto's model dump")?;
-        Ok(data["cloudformation"]["FakeChangeSet"]
+        Ok(data["cloudformation"]["ChangeSet"]
             .as_array()
             .map_or(0, Vec::len))
     }
