@@ -190,6 +190,33 @@ pub struct PublishReport {
     pub invalidation: Option<InvalidationReport>,
 }
 
+impl PublishReport {
+    /// One line for the operator: what was uploaded, kept, deleted and invalidated.
+    pub fn summary(&self) -> String {
+        let mut line = format!(
+            "site: {} uploaded ({} bytes), {} unchanged, {} deleted",
+            self.uploaded.len(),
+            self.uploaded_bytes,
+            self.unchanged.len(),
+            self.deleted.len()
+        );
+        match &self.invalidation {
+            None => line.push_str(", no invalidation needed"),
+            Some(i) => line.push_str(&format!(
+                ", invalidation `{}` of {} {}",
+                i.id,
+                i.paths.join(" "),
+                if i.completed {
+                    "completed"
+                } else {
+                    "in progress"
+                }
+            )),
+        }
+        line
+    }
+}
+
 /// One file to publish, read from disk.
 #[derive(Debug)]
 struct Local {
@@ -362,6 +389,29 @@ fn is_completed(status: &str) -> bool {
     status.eq_ignore_ascii_case("completed")
 }
 
+/// Asks `done` every `poll` until it says yes (`Ok(true)`) or `limit` has passed (`Ok(false)`).
+async fn poll_until<F, Fut>(
+    limit: Duration,
+    poll: Duration,
+    mut done: F,
+) -> Result<bool, PublishError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool, PublishError>>,
+{
+    let start = Instant::now();
+    loop {
+        if done().await? {
+            return Ok(true);
+        }
+        let left = limit.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Ok(false);
+        }
+        tokio::time::sleep(poll.min(left)).await;
+    }
+}
+
 /// Creates an invalidation and, when asked, waits for it within the bound.
 async fn invalidate(
     cloudfront: &aws_sdk_cloudfront::Client,
@@ -402,31 +452,27 @@ async fn invalidate(
         .ok_or_else(|| fail("CloudFront returned no invalidation".to_owned()))?;
     let id = invalidation.id().to_owned();
     let mut completed = is_completed(invalidation.status());
-    if let Some(limit) = options.wait {
-        let start = Instant::now();
-        while !completed {
-            if start.elapsed() >= limit {
-                return Err(PublishError::InvalidationTimeout {
-                    distribution: distribution.to_owned(),
-                    id,
-                    waited_secs: limit.as_secs(),
-                });
-            }
-            tokio::time::sleep(
-                options
-                    .poll_interval
-                    .min(limit.saturating_sub(start.elapsed())),
-            )
-            .await;
+    if let (Some(limit), false) = (options.wait, completed) {
+        let (id_ref, fail_ref) = (&id, &fail);
+        let polled = poll_until(limit, options.poll_interval, || async move {
             let got = cloudfront
                 .get_invalidation()
                 .distribution_id(distribution)
-                .id(&id)
+                .id(id_ref)
                 .send()
                 .await
-                .map_err(|e| fail(DisplayErrorContext(&e).to_string()))?;
-            completed = got.invalidation().is_some_and(|i| is_completed(i.status()));
+                .map_err(|e| fail_ref(DisplayErrorContext(&e).to_string()))?;
+            Ok(got.invalidation().is_some_and(|i| is_completed(i.status())))
+        })
+        .await?;
+        if !polled {
+            return Err(PublishError::InvalidationTimeout {
+                distribution: distribution.to_owned(),
+                id,
+                waited_secs: limit.as_secs(),
+            });
         }
+        completed = true;
     }
     Ok(InvalidationReport {
         id,
@@ -472,6 +518,62 @@ mod tests {
         files.sort_by_key(upload_rank);
         let order: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(order, ["assets/a-1.js", "config.json", "index.html"]);
+    }
+
+    #[test]
+    fn the_summary_says_what_happened() {
+        let mut report = PublishReport {
+            uploaded: vec!["config.json".into()],
+            uploaded_bytes: 120,
+            unchanged: vec!["index.html".into(), "assets/a-1.js".into()],
+            deleted: vec![],
+            invalidation: None,
+        };
+        assert_eq!(
+            report.summary(),
+            "site: 1 uploaded (120 bytes), 2 unchanged, 0 deleted, no invalidation needed"
+        );
+        report.invalidation = Some(InvalidationReport {
+            id: "I2J".into(),
+            paths: vec!["/config.json".into()],
+            completed: false,
+        });
+        assert_eq!(
+            report.summary(),
+            "site: 1 uploaded (120 bytes), 2 unchanged, 0 deleted, invalidation `I2J` of /config.json in progress"
+        );
+    }
+
+    #[tokio::test]
+    async fn waiting_polls_until_done_or_the_limit() {
+        let mut asked = 0;
+        let done = poll_until(Duration::from_secs(5), Duration::from_millis(1), || {
+            asked += 1;
+            let now = asked;
+            async move { Ok(now == 3) }
+        })
+        .await
+        .unwrap();
+        assert!(done);
+        assert_eq!(asked, 3);
+
+        let start = Instant::now();
+        let done = poll_until(
+            Duration::from_millis(50),
+            Duration::from_millis(10),
+            || async { Ok(false) },
+        )
+        .await
+        .unwrap();
+        assert!(!done);
+        assert!(start.elapsed() < Duration::from_secs(2));
+
+        let err = poll_until(Duration::from_secs(5), Duration::from_millis(1), || async {
+            Err(PublishError::MissingOutput("X"))
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(err, PublishError::MissingOutput("X")));
     }
 
     #[test]
