@@ -2,10 +2,10 @@
 //! yields a static ELF `bootstrap` that the ELF check accepts.
 //!
 //! Building the real `photo-api` for x86_64 musl in release from cold takes far longer than a
-//! test should (fat LTO over the AWS SDK and aws-lc; see the report in the operations guide), so
-//! this drives the same code path (`build_bootstrap`: musl target, rust-lld for arm64, release,
-//! `--locked`, the ELF check) on a crate that builds in seconds. `cargo xtask bench api` builds
-//! the real one.
+//! test should: 16.5 minutes wall (400 s of CPU) on a shared 2-core machine, for fat LTO over
+//! the AWS SDK and aws-lc. So this drives the same code path (`build_bootstrap`: musl target,
+//! rust-lld for arm64, release, `--locked`, the ELF check) on a crate that builds in seconds.
+//! `cargo xtask bench api` and `deployer package` build the real one.
 
 use std::path::Path;
 
