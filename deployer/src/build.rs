@@ -47,7 +47,7 @@ pub enum BuildError {
     /// The C compiler for the target is not installed.
     #[error(
         "the C compiler `{}` for `{target}` is not installed (aws-lc-sys, under the AWS SDK's TLS, compiles C): run `apt-get install {}` (or `cargo xtask toolchain` for everything the build needs)",
-        .compiler.program, .compiler.apt_package
+        .compiler.program, .compiler.apt_packages
     )]
     MissingCCompiler {
         /// The target triple.
@@ -97,32 +97,41 @@ pub fn rust_target(arch: Architecture) -> &'static str {
     }
 }
 
-/// A C compiler for a musl target and the Debian package that provides it.
+/// A C compiler for a musl target and the Debian packages that provide it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CCompiler {
     /// The program on `PATH`.
     pub program: &'static str,
-    /// The Debian package.
-    pub apt_package: &'static str,
+    /// A C header it needs besides, when that comes in another package.
+    pub header: Option<&'static str>,
+    /// The Debian packages, space-separated as `apt-get install` takes them.
+    pub apt_packages: &'static str,
 }
 
 /// The C compiler for `arch`'s musl target.
 ///
 /// x86_64: `musl-gcc`, gcc wrapped to use musl's headers and libc. arm64: Debian has no musl
-/// cross gcc, but aws-lc builds freestanding-enough C that the glibc-targeting aarch64 gcc
-/// compiles objects musl links (checked by building `photo-api` for arm64 with it).
+/// cross gcc, but aws-lc's C needs little of libc, so the glibc-targeting aarch64 cross gcc with
+/// its headers compiles objects that link statically against musl (checked by building
+/// `photo-api` for `aarch64-unknown-linux-musl` with it). The headers are a separate package
+/// that `--no-install-recommends` leaves out, hence the explicit check.
 pub fn c_compiler(arch: Architecture) -> CCompiler {
     match arch {
         Architecture::X86_64 => CCompiler {
             program: "musl-gcc",
-            apt_package: "musl-tools",
+            header: None,
+            apt_packages: "musl-tools",
         },
         Architecture::Arm64 => CCompiler {
             program: "aarch64-linux-gnu-gcc",
-            apt_package: "gcc-aarch64-linux-gnu",
+            header: Some(AARCH64_LIBC_HEADER),
+            apt_packages: "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
         },
     }
 }
+
+/// A header of Debian's aarch64 cross libc (`libc6-dev-arm64-cross`).
+pub const AARCH64_LIBC_HEADER: &str = "/usr/aarch64-linux-gnu/include/bits/libc-header-start.h";
 
 /// The variable cc-rs reads for a target's C compiler, e.g. `CC_x86_64_unknown_linux_musl`.
 pub fn cc_variable(target: &str) -> String {
@@ -142,7 +151,8 @@ pub fn ensure_c_compiler(arch: Architecture) -> Result<String, BuildError> {
         return Ok(cc.to_string_lossy().into_owned());
     }
     let compiler = c_compiler(arch);
-    if on_path(compiler.program, std::env::var_os("PATH").as_deref()) {
+    let headers = compiler.header.is_none_or(|h| Path::new(h).is_file());
+    if headers && on_path(compiler.program, std::env::var_os("PATH").as_deref()) {
         Ok(compiler.program.to_owned())
     } else {
         Err(BuildError::MissingCCompiler { target, compiler })
@@ -267,7 +277,7 @@ mod tests {
         };
         assert_eq!(
             err.to_string(),
-            "the C compiler `aarch64-linux-gnu-gcc` for `aarch64-unknown-linux-musl` is not installed (aws-lc-sys, under the AWS SDK's TLS, compiles C): run `apt-get install gcc-aarch64-linux-gnu` (or `cargo xtask toolchain` for everything the build needs)"
+            "the C compiler `aarch64-linux-gnu-gcc` for `aarch64-unknown-linux-musl` is not installed (aws-lc-sys, under the AWS SDK's TLS, compiles C): run `apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross` (or `cargo xtask toolchain` for everything the build needs)"
         );
         assert_eq!(
             cc_variable("x86_64-unknown-linux-musl"),
