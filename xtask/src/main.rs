@@ -18,7 +18,8 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  test      install what the tests need, then run the whole test suite (what CI runs)
+  test      install what the tests need, run the whole test suite, then fuzz the image
+            pipeline for 60 s (what CI runs)
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
   toolchain install what building the functions for Lambda needs: the musl Rust targets
             (rustup) and their C compilers (apt-get: musl-tools, gcc-aarch64-linux-gnu)
@@ -77,7 +78,10 @@ fn test(extra: &[String]) -> Result<()> {
         // A CI run builds once from cold: incremental state would only cost disk and time.
         cmd.env("CARGO_INCREMENTAL", "0");
     }
-    run_checked(&mut cmd)
+    run_checked(&mut cmd)?;
+    // The fuzz target is part of the suite: a bounded run, failing on any crash; cargo-fuzz is
+    // installed first if missing, so the run is never silently skipped.
+    fuzz::run(&["--seconds".to_owned(), fuzz::CI_SECONDS.to_string()])
 }
 
 /// The workspace root: xtask lives one level below it.

@@ -16,9 +16,9 @@ use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
 use clap::ValueEnum;
 
-use super::ops_sdk::{self, SdkTarget};
-use crate::cli::LogsArgs;
-use crate::config::{DeployerConfig, LOCAL_STAGE};
+use super::ops_sdk;
+use crate::cli::{AwsArgs, LogsArgs};
+use crate::config::LOCAL_STAGE;
 use crate::synth::stack_name;
 
 /// The longest `--follow` waits between two polls: FilterLogEvents is rate-limited per
@@ -252,13 +252,13 @@ pub async fn print_events(
     }
 }
 
-/// Runs `deployer logs`, reaching AWS as `sdk_target` says.
-pub fn run(config_file: &Path, args: &LogsArgs, sdk_target: &SdkTarget) -> anyhow::Result<()> {
+/// Runs `deployer logs`, reaching AWS as the global flags say.
+pub fn run(config_file: &Path, args: &LogsArgs, aws: &AwsArgs) -> anyhow::Result<()> {
     if args.stage == LOCAL_STAGE {
         bail!("the local stage logs to the terminal running `deployer up --stage local`");
     }
-    let config = DeployerConfig::load(config_file)?;
-    let stage = config.stage(&args.stage)?;
+    let stage = super::load_stage(config_file, &args.stage, aws)?;
+    let sdk_target = &aws.sdk_target();
     let runtime = ops_sdk::runtime().context("starting the async runtime")?;
     runtime.block_on(async {
         let sdk = ops_sdk::load(sdk_target, stage.region.as_str()).await;

@@ -16,9 +16,9 @@ use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, Messag
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::ops_sdk::{self, SdkTarget};
-use crate::cli::SmokeArgs;
-use crate::config::{DeployerConfig, LOCAL_STAGE};
+use super::ops_sdk;
+use crate::cli::{AwsArgs, SmokeArgs};
+use crate::config::LOCAL_STAGE;
 use crate::synth::stack_name;
 
 /// The photo the smoke test uploads: a small, real JPEG (480×300), so the thumbnail function
@@ -637,17 +637,13 @@ pub async fn run(
     }
 }
 
-/// Runs `deployer smoke`, reaching AWS as `sdk_target` says.
-pub fn run_command(
-    config_file: &Path,
-    args: &SmokeArgs,
-    sdk_target: &SdkTarget,
-) -> anyhow::Result<()> {
+/// Runs `deployer smoke`, reaching AWS as the global flags say.
+pub fn run_command(config_file: &Path, args: &SmokeArgs, aws: &AwsArgs) -> anyhow::Result<()> {
     if args.stage == LOCAL_STAGE {
         bail!("the local stage has no Cognito admin API: `smoke` checks stages deployed to AWS");
     }
-    let config = DeployerConfig::load(config_file)?;
-    let stage = config.stage(&args.stage)?;
+    let stage = super::load_stage(config_file, &args.stage, aws)?;
+    let sdk_target = &aws.sdk_target();
     let wait = ReadyWait {
         limit: Duration::from_secs(args.ready_timeout),
         ..ReadyWait::default()
