@@ -232,7 +232,7 @@ pub struct UpArgs {
 
     /// Skip building and publishing the SPA (which needs the repository's sources and the
     /// wasm32 target). Locally only the API, the user pool and the bucket are served.
-    #[arg(long)]
+    #[arg(long, env = "DEPLOYER_NO_SITE")]
     pub no_site: bool,
 
     /// For tests: cap the lifetime of upload forms, in seconds.

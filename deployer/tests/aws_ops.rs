@@ -23,7 +23,9 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_s3::config::Credentials;
 use deployer::aws::logs::{self, Function, LogsError};
 use deployer::aws::ops_sdk;
-use deployer::aws::publish::{PublishError, PublishOptions, SiteTarget, publish_site};
+use deployer::aws::publish::{
+    PublishError, PublishOptions, SiteTarget, publish_site, publish_stage_site,
+};
 use deployer::aws::smoke::{self, ReadyWait, SmokeError};
 use serde_json::{Value, json};
 use spa_build::{BuiltSite, CachePolicy, SiteFile};
@@ -301,6 +303,31 @@ async fn publish_uploads_changes_only_deletes_leftovers_and_invalidates() {
         .await
         .unwrap_err();
     assert!(matches!(err, PublishError::Read { .. }), "{err}");
+
+    // `up`'s entry point: outputs first, then the sources; neither missing builds anything.
+    let err = publish_stage_site(&s3, &cloudfront, &HashMap::new(), dir.path(), &options)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PublishError::MissingOutput(_)), "{err}");
+    let outputs: HashMap<String, String> = [
+        ("SiteBucketName", "site-bucket"),
+        ("DistributionId", target.distribution_id.as_str()),
+        ("ApiUrl", "https://api.example.com"),
+        ("UserPoolId", "us-east-1_pool"),
+        ("UserPoolClientId", "client"),
+        ("Region", "us-east-1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let err = publish_stage_site(&s3, &cloudfront, &outputs, dir.path(), &options)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the SPA's sources (`frontend/app`) are not in"),
+        "{err}"
+    );
 }
 
 fn now_ms() -> i64 {

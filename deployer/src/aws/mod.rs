@@ -271,8 +271,26 @@ pub fn up(config_file: &Path, args: &UpArgs, aws: &AwsArgs) -> Result<()> {
                     changes.len()
                 ),
             }
-            // PUBLISH CALL SITE: the SPA is published here, once the stack (and so its outputs)
-            // is up, unless `--no-site`; the `aws::publish` step plugs in at this point.
+            // The SPA goes out once the stack (and so its outputs) is up.
+            if args.no_site {
+                deployer.ui.line("site: not published (--no-site)");
+                return Ok(());
+            }
+            let info = deployer.describe(&deployer.stack).await?.with_context(|| {
+                format!("stack `{}` is gone after deploying it", deployer.stack)
+            })?;
+            let outputs = info.outputs.into_iter().collect();
+            let cwd = std::env::current_dir().context("reading the working directory")?;
+            let report = publish::publish_stage_site(
+                &session.s3(),
+                &aws_sdk_cloudfront::Client::new(&session.sdk),
+                &outputs,
+                &cwd,
+                &publish::PublishOptions::default(),
+            )
+            .await
+            .context("publishing the SPA (the stack itself is deployed)")?;
+            deployer.ui.line(&report.summary());
             Ok(())
         })
         .await

@@ -46,6 +46,12 @@ pub enum PublishError {
     /// The stack lacks an output publishing needs (an older or foreign stack).
     #[error("the stack has no output `{0}`: deploy the stack with this deployer first")]
     MissingOutput(&'static str),
+    /// The SPA's sources are not under the working directory.
+    #[error(
+        "the SPA's sources (`{app}`) are not in `{}` or above: run `deployer up` from the repository, or pass `--no-site`",
+        .0.display(), app = spa_build::APP_DIR
+    )]
+    NoSources(PathBuf),
     /// Building the SPA or writing its config failed.
     #[error("building the SPA: {0}")]
     Build(#[from] spa_build::Error),
@@ -143,6 +149,26 @@ pub fn build_site(
     let mut site = spa_build::build(&BuildOptions::new(workspace, out_dir))?;
     spa_build::write_config(&mut site, config)?;
     Ok(site)
+}
+
+/// What `up` does after deploying the stack: builds the SPA from the repository around
+/// `cwd` into `target/site`, writes its config from the stack `outputs`, and publishes it.
+///
+/// The build (cargo and wasm-bindgen, seconds to minutes) runs on the current thread with the
+/// runtime told so, which needs the multi-threaded runtime the commands use.
+pub async fn publish_stage_site(
+    s3: &aws_sdk_s3::Client,
+    cloudfront: &aws_sdk_cloudfront::Client,
+    outputs: &HashMap<String, String>,
+    cwd: &Path,
+    options: &PublishOptions,
+) -> Result<PublishReport, PublishError> {
+    let (target, config) = from_outputs(outputs)?;
+    let workspace = crate::local::site::find_workspace(cwd)
+        .ok_or_else(|| PublishError::NoSources(cwd.to_owned()))?;
+    let out_dir = workspace.join("target").join("site");
+    let built = tokio::task::block_in_place(|| build_site(&workspace, &out_dir, &config))?;
+    publish_site(s3, cloudfront, &target, &built, options).await
 }
 
 /// How to publish.
