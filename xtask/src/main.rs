@@ -10,8 +10,10 @@ mod bench;
 mod bench_api;
 mod bench_local;
 mod bench_thumbnail;
+mod bench_up;
 mod fuzz;
 mod oracles;
+mod toolchain;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -20,6 +22,8 @@ tasks:
   test      install what the tests need, run the whole test suite, then fuzz the image
             pipeline for 60 s (what CI runs)
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
+  toolchain install what building the functions for Lambda needs: the musl Rust targets
+            (rustup) and their C compilers (apt-get: musl-tools, gcc-aarch64-linux-gnu)
   bench synth [RUNS]
             time `deployer synth --stage prod` as a process, against `cat` of the same template
   bench thumbnail [--runs N] [--input PATH] [--check]
@@ -30,6 +34,9 @@ tasks:
             the API function's zip size and its start-to-first-poll time on a loopback Runtime API
   bench local [SECONDS]
             the local stage listing 50 photos for 50 clients, against nginx serving the same JSON
+  bench up [RUNS]
+            `deployer up --stage dev` with nothing changed against moto: median time, uploads
+            and change sets per run
 ";
 
 fn main() {
@@ -49,6 +56,7 @@ fn run() -> Result<()> {
         "test" => test(&args[1..]),
         "bench" => bench::run(&args[1..]),
         "oracles" => oracles::install_all(&target_dir()),
+        "toolchain" => toolchain::install(),
         "fuzz" => fuzz::run(&args[1..]),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
@@ -62,6 +70,8 @@ fn run() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     let target = target_dir();
     oracles::install_all(&target)?;
+    // The deployer's build tests compile small static binaries for both Lambda architectures.
+    toolchain::rust_targets()?;
     let mut cmd = Command::new(cargo());
     cmd.current_dir(workspace_root())
         .args(["test", "--workspace", "--locked"])
