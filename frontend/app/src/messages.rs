@@ -16,17 +16,22 @@ pub fn api_error(error: &ApiError) -> String {
     match error.code.as_str() {
         "too_large" => detail("This file is too large."),
         "unsupported_type" => {
-            "This file type is not supported: upload JPEG, PNG, WebP, HEIC or GIF photos.".into()
+            "This file type is not supported: upload JPEG, PNG or WebP photos.".into()
         }
         "duplicate" => "You have already uploaded this photo.".into(),
         "quota_exceeded" => detail("Your storage is full; delete some photos to upload more."),
         "not_found" | "http_404" => "This item does not exist or was deleted.".into(),
         "password_required" => "This link is protected: enter its password.".into(),
         "wrong_password" => "That password is not right.".into(),
-        "expired" | "http_410" => "This link has expired.".into(),
+        "share_gone" | "http_410" => "This link has expired or was revoked.".into(),
         "unauthorized" | "http_401" => "Your session has ended; please sign in again.".into(),
         "forbidden" | "http_403" => "You are not allowed to do that.".into(),
-        "invalid_request" | "http_400" | "http_422" => detail("The request was refused."),
+        "invalid_input" | "http_400" | "http_422" => detail("The request was refused."),
+        "conflict" | "http_409" => {
+            "Someone changed this at the same time; reload and try again.".into()
+        }
+        "invalid_cursor" => "The list changed while loading; reload the page.".into(),
+        "auth_unavailable" => "Sign-in is unavailable for a moment; try again shortly.".into(),
         "network" => "Could not reach the server; check your connection and try again.".into(),
         "http_429" => "Too many requests; wait a moment and try again.".into(),
         _ => "Something went wrong on our side; try again in a moment.".into(),
@@ -50,10 +55,13 @@ pub fn is_retryable(error: &ApiError) -> bool {
                     | "quota_exceeded"
                     | "not_found"
                     | "forbidden"
-                    | "invalid_request"
+                    | "invalid_input"
+                    | "invalid_cursor"
+                    | "conflict"
                     | "password_required"
                     | "wrong_password"
-                    | "expired"
+                    | "share_gone"
+                    | "bad_response"
             )
 }
 
@@ -103,7 +111,7 @@ mod tests {
         check(
             "unsupported_type",
             "x",
-            "This file type is not supported: upload JPEG, PNG, WebP, HEIC or GIF photos.",
+            "This file type is not supported: upload JPEG, PNG or WebP photos.",
             false,
         );
         check(
@@ -118,6 +126,23 @@ mod tests {
             "Your storage is full; delete some photos to upload more.",
             false,
         );
+    }
+
+    #[test]
+    fn api_refusals_are_final() {
+        check(
+            "share_gone",
+            "revoked",
+            "This link has expired or was revoked.",
+            false,
+        );
+        check(
+            "invalid_input",
+            "`name`: expected 1 to 200 characters, got 0",
+            "The request was refused. (`name`: expected 1 to 200 characters, got 0)",
+            false,
+        );
+        check("wrong_password", "", "That password is not right.", false);
     }
 
     #[test]

@@ -22,6 +22,9 @@ use crate::cognito::{self, AuthOutcome, CognitoError};
 use crate::messages;
 use crate::route::Route;
 
+/// How many albums or share links a list page asks for (the API's maximum page).
+const LIST_LIMIT: u32 = 100;
+
 thread_local! {
     /// Photo ids of the last gallery or album shown, in order: the viewer's previous and next.
     static BROWSED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
@@ -241,7 +244,7 @@ fn tile(photo: &Photo) -> El {
     let a = link(&Route::Photo(photo.id.clone()).path(), "")
         .class("tile")
         .attr("aria-label", photo.display_name());
-    let a = match (photo.status, &photo.thumb_url) {
+    let a = match (photo.status, &photo.thumbnail_url) {
         (PhotoStatus::Ready, Some(url)) => a.child(
             el("img")
                 .attr("src", url)
@@ -279,11 +282,11 @@ fn poll_until_ready(id: String, tile_el: Element) {
             if !tile_el.is_connected() {
                 return;
             }
-            if let Ok(photo) = net::api::<Photo>(&api::get_photo(&id)).await {
-                if photo.status != PhotoStatus::Pending {
-                    let _ = tile_el.replace_with_with_node_1(&tile(&photo).0);
-                    return;
-                }
+            if let Ok(photo) = net::api::<Photo>(&api::get_photo(&id)).await
+                && photo.status != PhotoStatus::Pending
+            {
+                let _ = tile_el.replace_with_with_node_1(&tile(&photo).0);
+                return;
             }
         }
     });
@@ -576,7 +579,7 @@ fn neighbours(id: &str) -> (Option<String>, Option<String>) {
 
 fn viewer_body(photo: Photo) -> El {
     let (prev, next) = neighbours(&photo.id);
-    let image = match photo.preview_url.as_ref().or(photo.thumb_url.as_ref()) {
+    let image = match photo.preview_url.as_ref().or(photo.thumbnail_url.as_ref()) {
         Some(url) => el("img").attr("src", url).attr("alt", photo.display_name()),
         None => el("p")
             .class("notice")
@@ -660,10 +663,7 @@ fn viewer_body(photo: Photo) -> El {
             id1.clone(),
             line1.clone(),
             h1.clone(),
-            PhotoPatch {
-                title: Some(value(&title)),
-                favourite: None,
-            },
+            PhotoPatch::title(&title.value()),
         );
         spawn_local(async move {
             match net::api::<Photo>(&api::update_photo(&id, &patch)).await {
@@ -694,15 +694,7 @@ fn viewer_body(photo: Photo) -> El {
         let want = !*fav.borrow();
         let (fb, id, line, fav) = (fb.clone(), id2.clone(), line2.clone(), fav.clone());
         spawn_local(async move {
-            match net::api_text(&api::update_photo(
-                &id,
-                &PhotoPatch {
-                    title: None,
-                    favourite: Some(want),
-                },
-            ))
-            .await
-            {
+            match net::api_text(&api::update_photo(&id, &PhotoPatch::favourite(want))).await {
                 Ok(_) => {
                     *fav.borrow_mut() = want;
                     fb.set_text_content(Some(if want {
@@ -740,11 +732,17 @@ fn viewer_body(photo: Photo) -> El {
         ("Size", messages::bytes(photo.size)),
         ("Uploaded", photo.created_at.clone()),
     ];
-    if let (Some(w), Some(h)) = (photo.width, photo.height) {
-        meta.push(("Dimensions", format!("{w} × {h}")));
+    if let Some(d) = photo.dimensions {
+        meta.push(("Dimensions", format!("{} × {}", d.width, d.height)));
     }
     if let Some(t) = &photo.taken_at {
         meta.push(("Taken", t.clone()));
+    }
+    if let Some(c) = &photo.camera {
+        meta.push(("Camera", c.clone()));
+    }
+    if let Some(reason) = &photo.failure_reason {
+        meta.push(("Problem", reason.clone()));
     }
     let dl = el("dl").children(
         meta.into_iter()
@@ -783,7 +781,10 @@ fn add_to_album(photo_id: String) -> El {
     let line = status();
     let (s, line_a) = (select.element(), line.element());
     spawn_local(async move {
-        match net::api::<AlbumList>(&api::list_albums()).await {
+        let Some(req) = api::list_albums(&Cursor::Start, LIST_LIMIT) else {
+            return;
+        };
+        match net::api::<AlbumList>(&req).await {
             Ok(list) => {
                 for a in list.albums {
                     let _ = s.append_child(&el("option").attr("value", &a.id).text(&a.name).0);
@@ -835,12 +836,12 @@ fn share_form(kind: ShareKind, target_id: String) -> El {
     let line = status();
     let line_el = line.element();
     form(move || {
-        let share = NewShare {
+        let share = NewShare::new(
             kind,
-            target_id: target_id.clone(),
-            expires_in_days: expiry_el.value().parse().unwrap_or(7),
-            password: Some(pw.value()).filter(|p| !p.is_empty()),
-        };
+            &target_id,
+            expiry_el.value().parse().unwrap_or(7),
+            &pw.value(),
+        );
         let (result, line) = (result_el.clone(), line_el.clone());
         spawn_local(async move {
             match net::api::<Share>(&api::create_share(&share)).await {
@@ -892,10 +893,16 @@ fn shares() -> El {
     let line = status();
     let (b, l) = (body.element(), line.element());
     spawn_local(async move {
-        match net::api::<ShareList>(&api::list_shares()).await {
-            Ok(list) if list.shares.is_empty() => say(&l, "You have no shared links.", false),
+        let Some(req) = api::list_shares(&Cursor::Start, LIST_LIMIT) else {
+            return;
+        };
+        match net::api::<ShareList>(&req).await {
+            Ok(list) if list.shares.iter().all(|s| s.revoked) => {
+                say(&l, "You have no shared links.", false)
+            }
             Ok(list) => {
-                for s in list.shares {
+                // A revoked link can never work again: there is nothing left to do with it.
+                for s in list.shares.into_iter().filter(|s| !s.revoked) {
                     let _ = b.append_child(&share_row(s, l.clone()).0);
                 }
             }
@@ -994,13 +1001,13 @@ fn open_share(token: String, password: Option<String>, target: Element) {
 }
 
 fn public_body(share: &PublicShare) -> El {
-    let title = if share.title.is_empty() {
+    let title = if share.album_name.is_empty() {
         "Shared photos"
     } else {
-        &share.title
+        &share.album_name
     };
     let figures = share.photos.iter().map(|p| {
-        let img = match p.preview_url.as_ref().or(p.thumb_url.as_ref()) {
+        let img = match p.preview_url.as_ref().or(p.thumbnail_url.as_ref()) {
             Some(url) => el("img")
                 .attr("src", url)
                 .attr("loading", "lazy")
@@ -1049,13 +1056,15 @@ fn albums() -> El {
     .child(name_l)
     .child(el("button").attr("type", "submit").text("Create"));
     spawn_local(async move {
-        match net::api::<AlbumList>(&api::list_albums()).await {
+        let Some(req) = api::list_albums(&Cursor::Start, LIST_LIMIT) else {
+            return;
+        };
+        match net::api::<AlbumList>(&req).await {
             Ok(list) if list.albums.is_empty() => say(&l2, "No albums yet.", false),
             Ok(list) => {
                 for a in list.albums {
-                    let label = format!("{} ({} photos)", a.name, a.photo_count);
                     let _ = ul
-                        .append_child(&el("li").child(link(&Route::Album(a.id).path(), &label)).0);
+                        .append_child(&el("li").child(link(&Route::Album(a.id).path(), &a.name)).0);
                 }
             }
             Err(e) => say(&l2, &messages::api_error(&e), true),
