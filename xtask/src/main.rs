@@ -9,6 +9,7 @@ mod apt;
 mod bench;
 mod bench_api;
 mod bench_thumbnail;
+mod bench_web;
 mod fuzz;
 mod oracles;
 
@@ -26,6 +27,8 @@ tasks:
             fuzz the image decode-and-resize path for a bounded time
   bench api [RUNS]
             the API function's zip size and its start-to-first-poll time on a loopback Runtime API
+  bench web [--photos N] [--runs N]
+            the SPA's first-load size, and the first screen of thumbnails with 1,000 photos in Chromium
 ";
 
 fn main() {
@@ -58,6 +61,11 @@ fn run() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     let target = target_dir();
     oracles::install_all(&target)?;
+    // The web app's end-to-end tests (`web-e2e`) drive a real headless Chromium.
+    apt::ensure(&[
+        ("chromium", "chromium"),
+        ("chromedriver", "chromium-driver"),
+    ])?;
     let mut cmd = Command::new(cargo());
     cmd.current_dir(workspace_root())
         .args(["test", "--workspace", "--locked"])

@@ -939,7 +939,13 @@ fn share_row(share: Share, line: Element) -> El {
         let (token, row, line) = (token.clone(), row_el.clone(), line.clone());
         spawn_local(async move {
             match net::api_text(&api::revoke_share(&token)).await {
-                Ok(_) => row.remove(),
+                Ok(_) => {
+                    let body = row.parent_element();
+                    row.remove();
+                    if body.is_some_and(|b| b.child_element_count() == 0) {
+                        say(&line, "You have no shared links.", false);
+                    }
+                }
                 Err(e) => say(&line, &messages::api_error(&e), true),
             }
         });
@@ -1030,9 +1036,17 @@ fn public_body(share: &PublicShare) -> El {
     } else {
         format!("This link expires {}.", share.expires_at)
     };
+    let empty = if share.photos.is_empty() {
+        el("p")
+            .class("notice")
+            .text("There are no photos to show here yet.")
+    } else {
+        el("span")
+    };
     el("section")
         .child(el("h1").text(title))
         .child(el("p").class("notice").text(&expires))
+        .child(empty)
         .child(el("div").class("public").children(figures))
 }
 
