@@ -11,7 +11,7 @@ use crate::{cargo, run_checked, workspace_root};
 
 /// `[--photos N] [--runs N]`, passed on to `bench-web`.
 pub fn run(args: &[String]) -> Result<()> {
-    if args.len() % 2 != 0
+    if !args.len().is_multiple_of(2)
         || args
             .chunks(2)
             .any(|p| !matches!(p[0].as_str(), "--photos" | "--runs"))
