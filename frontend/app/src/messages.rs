@@ -80,6 +80,23 @@ pub fn bytes(n: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+/// The day of an RFC 3339 time for people, `1 Dec 2026` (UTC); anything else is shown as given.
+pub fn day(rfc3339: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts = rfc3339.get(..10).map(|d| {
+        let mut it = d.split('-').map(str::parse::<u32>);
+        (it.next(), it.next(), it.next())
+    });
+    match parts {
+        Some((Some(Ok(y)), Some(Ok(m @ 1..=12)), Some(Ok(d @ 1..=31)))) => {
+            format!("{d} {} {y}", MONTHS[m as usize - 1])
+        }
+        _ => rfc3339.to_owned(),
+    }
+}
+
 /// Delays in milliseconds between polls of a pending photo: doubling from one second, capped
 /// at 30 seconds, and over after about five minutes so a photo that never finishes stops
 /// costing requests.
@@ -186,6 +203,15 @@ mod tests {
         assert_eq!(bytes(1536), "1.5 KB");
         assert_eq!(bytes(25 * 1024 * 1024), "25.0 MB");
         assert_eq!(bytes(u64::MAX), "16777216.0 TB");
+    }
+
+    #[test]
+    fn formats_days() {
+        assert_eq!(day("2026-12-01T23:09:22.768Z"), "1 Dec 2026");
+        assert_eq!(day("2024-05-31T10:00:00+02:00"), "31 May 2024");
+        assert_eq!(day("2024-13-01T00:00:00Z"), "2024-13-01T00:00:00Z");
+        assert_eq!(day("soon"), "soon");
+        assert_eq!(day(""), "");
     }
 
     #[test]

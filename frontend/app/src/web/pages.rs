@@ -429,8 +429,17 @@ fn gallery() -> El {
                 .and_then(|t| t.files());
             start_uploads(files_of(files), &uploads_b, &grid_b);
         })
-        .child(el("p").text("Drop photos here, or"))
-        .child(el("label").text("choose photos to upload ").child(picker));
+        .child(
+            el("label")
+                .class("upload")
+                .text("Upload photos")
+                .child(picker),
+        )
+        .child(
+            el("p")
+                .class("notice")
+                .text("or drop them here: JPEG, PNG or WebP"),
+        );
     el("section")
         .child(el("h1").text("Your photos"))
         .child(drop)
@@ -730,13 +739,13 @@ fn viewer_body(photo: Photo) -> El {
         ("File", photo.file_name.clone()),
         ("Type", photo.content_type.clone()),
         ("Size", messages::bytes(photo.size)),
-        ("Uploaded", photo.created_at.clone()),
+        ("Uploaded", messages::day(&photo.created_at)),
     ];
     if let Some(d) = photo.dimensions {
         meta.push(("Dimensions", format!("{} × {}", d.width, d.height)));
     }
     if let Some(t) = &photo.taken_at {
-        meta.push(("Taken", t.clone()));
+        meta.push(("Taken", messages::day(t)));
     }
     if let Some(c) = &photo.camera {
         meta.push(("Camera", c.clone()));
@@ -951,7 +960,7 @@ fn share_row(share: Share, line: Element) -> El {
         });
     });
     row.child(el("td").child(what))
-        .child(el("td").text(&share.expires_at))
+        .child(el("td").text(&messages::day(&share.expires_at)))
         .child(el("td").text(if share.has_password { "yes" } else { "no" }))
         .child(el("td").child(link_box(&share.token)))
         .child(el("td").child(revoke))
@@ -1034,7 +1043,10 @@ fn public_body(share: &PublicShare) -> El {
     let expires = if share.expires_at.is_empty() {
         String::new()
     } else {
-        format!("This link expires {}.", share.expires_at)
+        format!(
+            "This link works until {}.",
+            messages::day(&share.expires_at)
+        )
     };
     let empty = if share.photos.is_empty() {
         el("p")
