@@ -1,0 +1,49 @@
+//! The object storage the thumbnailer needs: read an original, write derivatives, delete.
+//!
+//! A port of its own rather than the domain's `ObjectStore`, which only signs URLs: the API never
+//! touches object bytes, the thumbnailer does nothing else. S3 implements it in [`crate::s3`], the
+//! local stage over files.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use photo_domain::ObjectKey;
+
+/// Why the object store could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlobError {
+    /// The object is bigger than the caller is willing to read; nothing was buffered beyond it.
+    #[error("object is larger than `{limit}` bytes: at least `{size}` bytes")]
+    TooLarge {
+        /// The object's size, or how much was read before giving up.
+        size: u64,
+        /// The caller's limit.
+        limit: u64,
+    },
+    /// The store failed (network, permissions, throttling); worth retrying.
+    #[error("object store failure: {0}")]
+    Backend(String),
+}
+
+impl BlobError {
+    /// A backend failure, described for the logs.
+    pub fn new(message: impl Into<String>) -> Self {
+        BlobError::Backend(message.into())
+    }
+}
+
+/// The photo bucket, as far as the thumbnailer uses it.
+#[async_trait]
+pub trait BlobStore: Send + Sync + fmt::Debug {
+    /// The object's bytes, `Ok(None)` when it does not exist; more than `max_bytes` is an error.
+    async fn get(&self, key: &ObjectKey, max_bytes: u64) -> Result<Option<Vec<u8>>, BlobError>;
+    /// Writes the object, replacing any previous one.
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), BlobError>;
+    /// Missing keys are not an error.
+    async fn delete(&self, keys: &[ObjectKey]) -> Result<(), BlobError>;
+}
