@@ -1,7 +1,7 @@
 //! Sentences shown to the user, from API error codes and upload states. Kept apart from the
 //! UI so every code has a tested message.
 
-use crate::api::ApiError;
+use crate::api::{ApiError, Usage};
 
 /// The sentence for an API error. Known codes get a sentence of ours; the API's own message
 /// is appended for limits, where it carries the numbers (maximum size, remaining quota).
@@ -78,6 +78,19 @@ pub fn bytes(n: u64) -> String {
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
+}
+
+/// The storage line under the gallery's title: `3 photos · 1.2 MB of 5.0 GB used`.
+pub fn usage(u: &Usage) -> String {
+    let photos = match u.photo_count {
+        1 => "1 photo".to_owned(),
+        n => format!("{n} photos"),
+    };
+    format!(
+        "{photos} · {} of {} used",
+        bytes(u.used_bytes),
+        bytes(u.quota_bytes)
+    )
 }
 
 /// The day of an RFC 3339 time for people, `1 Dec 2026` (UTC); anything else is shown as given.
@@ -203,6 +216,20 @@ mod tests {
         assert_eq!(bytes(1536), "1.5 KB");
         assert_eq!(bytes(25 * 1024 * 1024), "25.0 MB");
         assert_eq!(bytes(u64::MAX), "16777216.0 TB");
+    }
+
+    #[test]
+    fn formats_usage() {
+        let mut u = Usage {
+            used_bytes: 1536,
+            photo_count: 1,
+            quota_bytes: 5 * 1024 * 1024 * 1024,
+            max_upload_bytes: 50 * 1024 * 1024,
+        };
+        assert_eq!(usage(&u), "1 photo · 1.5 KB of 5.0 GB used");
+        u.photo_count = 0;
+        u.used_bytes = 0;
+        assert_eq!(usage(&u), "0 photos · 0 B of 5.0 GB used");
     }
 
     #[test]

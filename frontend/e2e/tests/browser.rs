@@ -58,6 +58,8 @@ async fn flow() {
     // A visitor is sent to sign in; from there, to create an account.
     b.goto(&format!("{base}/")).await;
     b.at("/signin").await;
+    b.find("input[name=\"email\"]").await;
+    b.screenshot("sign-in").await;
     b.click("a[href=\"/signup\"]").await;
     b.at("/signup").await;
     b.fill("email", EMAIL).await;
@@ -150,6 +152,7 @@ async fn flow() {
     let photo_path = b.path().await;
     b.find(".viewer aside dl").await;
     b.see("Size").await;
+    b.screenshot("viewer").await;
 
     // An album, with that photo in it.
     b.click("a[href=\"/albums\"]").await;

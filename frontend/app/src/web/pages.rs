@@ -403,7 +403,7 @@ fn gallery() -> El {
     let picker = el("input")
         .attr("type", "file")
         .attr("multiple", "")
-        .attr("accept", "image/*");
+        .attr("accept", "image/jpeg,image/png,image/webp");
     let (uploads_a, grid_a, picker_el) = (uploads.element(), grid.element(), picker.input());
     let picker = picker.on("change", move |_| {
         start_uploads(files_of(picker_el.files()), &uploads_a, &grid_a);
@@ -440,8 +440,20 @@ fn gallery() -> El {
                 .class("notice")
                 .text("or drop them here: JPEG, PNG or WebP"),
         );
+    let usage = el("p").class("notice usage");
+    let usage_el = usage.element();
+    spawn_local(async move {
+        if let Ok(u) = net::api::<api::Usage>(&api::me()).await {
+            usage_el.set_text_content(Some(&messages::usage(&u)));
+        }
+    });
     el("section")
-        .child(el("h1").text("Your photos"))
+        .child(
+            el("div")
+                .class("title")
+                .child(el("h1").text("Your photos"))
+                .child(usage),
+        )
         .child(drop)
         .child(uploads)
         .child(section)
