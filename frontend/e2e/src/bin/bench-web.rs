@@ -58,8 +58,14 @@ async fn first_load(stage: &Stage) {
     let client = http();
     let mut total = (0usize, 0usize);
     println!("first load (each file as the stage serves it; gzip level 9):");
-    for file in &site.files {
-        let url = format!("{}/{}", stage.base, file.path);
+    let paths = site
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| *p != "config.json")
+        .chain(["config.json"]);
+    for path in paths {
+        let url = format!("{}/{path}", stage.base);
         let body = client
             .get(&url)
             .send()
@@ -70,7 +76,7 @@ async fn first_load(stage: &Stage) {
             .await
             .unwrap_or_else(|e| panic!("reading {url}: {e}"));
         let gz = gzip_len(&body);
-        println!("  {:<40} {:>9} B  {:>8} B gzip", file.path, body.len(), gz);
+        println!("  {path:<40} {:>9} B  {:>8} B gzip", body.len(), gz);
         total.0 += body.len();
         total.1 += gz;
     }
