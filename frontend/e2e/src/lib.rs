@@ -292,7 +292,12 @@ impl Driver {
         let chromedriver =
             which("chromedriver").unwrap_or_else(|| panic!("no `chromedriver` on PATH: {install}"));
         let port = free_port();
-        let child = Command::new(&chromedriver)
+        let mut command = Command::new(&chromedriver);
+        // A process group of its own, so that dropping the driver also ends every Chromium it
+        // started, even when a failed test never closed its session.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -362,6 +367,11 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
