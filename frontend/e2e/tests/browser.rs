@@ -9,6 +9,7 @@ use web_e2e::{Browser, Driver, Stage, bounded, poll, site};
 
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "another horse, another staple";
 
 /// The fixtures uploaded: one of each accepted type.
 const PHOTOS: [&str; 3] = ["landscape-8mp.jpg", "orientation-6.jpg", "texture.webp"];
@@ -251,6 +252,40 @@ async fn flow() {
         }
     })
     .await;
+
+    // On a phone-sized screen the grid keeps three columns.
+    b.step("a phone-sized window", |c| async move {
+        c.set_window_size(390, 844).await
+    })
+    .await;
+    b.screenshot("gallery-phone").await;
+    b.step("a laptop-sized window", |c| async move {
+        c.set_window_size(1280, 900).await
+    })
+    .await;
+
+    // Sign out: the session is gone, also after a reload.
+    b.click_button("Sign out").await;
+    b.at("/signin").await;
+    b.goto(&format!("{base}/albums")).await;
+    b.at("/signin").await;
+
+    // A forgotten password, reset with a mailed code; the new one signs in.
+    b.click("a[href=\"/reset\"]").await;
+    b.at("/reset").await;
+    b.fill("email", EMAIL).await;
+    b.click("button[type=submit]").await;
+    b.see("We e-mailed you a code").await;
+    let code = stage.mailed_code(EMAIL, "reset").await;
+    b.fill("code", &code).await;
+    b.fill("password", NEW_PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.at("/signin").await;
+    b.fill("email", EMAIL).await;
+    b.fill("password", NEW_PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.at("/").await;
+    b.see("Your photos").await;
     b.close().await;
     let _ = wait_for_thumbnails;
 }

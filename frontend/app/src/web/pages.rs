@@ -187,6 +187,10 @@ fn reset() -> El {
     let (code_l, code) = field("Code from the e-mail", "text", "code");
     let (pw_l, pw) = field("New password", "password", "password");
     let _ = pw.set_attribute("autocomplete", "new-password");
+    // Required only once shown: a hidden required field would block the first step's submit.
+    let _ = code.remove_attribute("required");
+    let _ = pw.remove_attribute("required");
+    let (code_r, pw_r) = (code.clone(), pw.clone());
     let step2 = el("div").attr("hidden", "").child(code_l).child(pw_l);
     let step2_el = step2.element();
     let line = status();
@@ -194,6 +198,7 @@ fn reset() -> El {
     let asked = Rc::new(RefCell::new(false));
     form(move || {
         let (email_v, line, step2) = (value(&email), line_el.clone(), step2_el.clone());
+        let (code_r, pw_r) = (code_r.clone(), pw_r.clone());
         let asked = asked.clone();
         if !*asked.borrow() {
             spawn_local(async move {
@@ -201,6 +206,8 @@ fn reset() -> El {
                     Ok(_) => {
                         *asked.borrow_mut() = true;
                         let _ = step2.remove_attribute("hidden");
+                        let _ = code_r.set_attribute("required", "");
+                        let _ = pw_r.set_attribute("required", "");
                         say(
                             &line,
                             "We e-mailed you a code: enter it with your new password.",
