@@ -93,8 +93,9 @@ async fn flow() {
         })
         .collect();
     let picker = b.find("input[type=file]").await;
+    let all = paths.join("\n");
     b.step("choosing three photos", |_| async move {
-        picker.send_keys(&paths.join("\n")).await
+        picker.send_keys(&all).await
     })
     .await;
     poll(
@@ -123,6 +124,27 @@ async fn flow() {
     .await;
     b.find_at_least(".grid .tile", 3, Duration::from_secs(10))
         .await;
+
+    // The same photo again is refused with its own message, and no retry is offered.
+    let again = paths[0].clone();
+    let picker = b.find("input[type=file]").await;
+    b.step("choosing a photo again", |_| async move {
+        picker.send_keys(&again).await
+    })
+    .await;
+    poll("the duplicate refused", Duration::from_secs(30), || async {
+        let row = b
+            .js("const r = document.querySelectorAll('.uploads li')[3];\
+                 return r ? [r.textContent, r.querySelector('button').hidden] : null;")
+            .await;
+        match (row[0].as_str(), row[1].as_bool()) {
+            (Some(text), Some(true)) if text.contains("You have already uploaded this photo.") => {
+                Ok(())
+            }
+            _ => Err(format!("fourth upload row: {row}")),
+        }
+    })
+    .await;
     // Photos stay PENDING until the stage's processor runs; the grid shows placeholders.
     let (loaded, pending) = tiles(&b).await;
     assert_eq!(loaded + pending, 3, "every upload has a tile");
