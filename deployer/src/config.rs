@@ -23,7 +23,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "deployer.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read `{file}`: {source}")]
+    #[error("cannot read `{file}`")]
     Read {
         /// The file.
         file: PathBuf,

@@ -2,6 +2,7 @@
 //!
 //! `main.rs` only parses arguments, calls [`run`] and maps the error to an exit code.
 
+pub mod aws;
 pub mod build;
 pub mod cli;
 pub mod config;
@@ -18,15 +19,36 @@ use exit::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Synth(args) => synth::run(&cli.config, &args, &mut std::io::stdout().lock()),
-        Command::Up(args) => local::run(&args),
+        Command::Up(args) if args.stage == config::LOCAL_STAGE => local::run(&args),
+        Command::Up(args) => aws::up(&cli.config, &args, &cli.aws),
+        Command::Diff(args) => aws::diff(&cli.config, &args, &cli.aws),
+        Command::Outputs(args) => aws::outputs(&cli.config, &args, &cli.aws),
+        Command::Status(args) => aws::status(&cli.config, &args, &cli.aws),
+        Command::Down(args) => aws::down(&cli.config, &args, &cli.aws),
+        Command::Package(args) => aws::package(&cli.config, &args, &cli.aws),
     }
 }
 
 /// The exit code for an error: the most specific cause in its chain decides.
 pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain() {
-        if cause.is::<config::ConfigError>() {
-            return ExitCode::Config;
+        if let Some(config) = cause.downcast_ref::<config::ConfigError>() {
+            return match config {
+                config::ConfigError::UnknownStage { .. } => ExitCode::UnknownStage,
+                _ => ExitCode::Config,
+            };
+        }
+        if let Some(aws) = cause.downcast_ref::<aws::AwsError>() {
+            return match aws {
+                aws::AwsError::Credentials { .. } => ExitCode::Credentials,
+                aws::AwsError::Unreachable { .. } => ExitCode::Unreachable,
+                aws::AwsError::WrongAccount { .. } => ExitCode::WrongAccount,
+                aws::AwsError::DeployFailed { .. } => ExitCode::DeployFailed,
+                aws::AwsError::Blocked { .. } => ExitCode::StackBlocked,
+                aws::AwsError::NotConfirmed { .. } => ExitCode::NotConfirmed,
+                aws::AwsError::Timeout { .. } => ExitCode::Timeout,
+                aws::AwsError::Interrupted { .. } => ExitCode::Interrupted,
+            };
         }
     }
     ExitCode::Failure

@@ -83,10 +83,10 @@ fn synth_out_writes_a_file() {
 }
 
 #[test]
-fn unknown_stage_is_a_config_error() {
+fn unknown_stage_has_its_own_exit_code() {
     check_failure(
         &["synth", "--stage", "staging"],
-        3,
+        4,
         "error: unknown stage `staging`: `deployer.toml` defines the stages `dev`, `prod`\n",
     );
 }

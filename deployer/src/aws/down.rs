@@ -1,0 +1,284 @@
+//! `deployer down`: deletes a stage's stack. Data resources (photo bucket, table, user pool) are
+//! retained by their `DeletionPolicy` unless `--delete-data` is confirmed; what remains is
+//! printed with the commands that remove it.
+
+use anyhow::{Context, Result};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use stack::config::StageConfig;
+
+use super::deploy::Deployer;
+use super::error::AwsError;
+use super::session::Session;
+use crate::cli::DownArgs;
+
+/// A resource of the stack: logical id, type, physical id.
+pub type Resource = (String, String, String);
+
+/// The logical ids whose `DeletionPolicy` is `Retain` in a template.
+pub fn retained_ids(template: &str) -> Vec<String> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(template) else {
+        return Vec::new();
+    };
+    value["Resources"]
+        .as_object()
+        .map(|resources| {
+            resources
+                .iter()
+                .filter(|(_, r)| r["DeletionPolicy"] == "Retain")
+                .map(|(id, _)| id.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The command that removes a retained resource by hand.
+pub fn removal_command(resource_type: &str, physical_id: &str, region: &str) -> String {
+    match resource_type {
+        "AWS::S3::Bucket" => format!(
+            "aws s3api delete-bucket --bucket {physical_id} --region {region} (after emptying every object version, e.g. in the S3 console: Empty)"
+        ),
+        "AWS::DynamoDB::Table" => format!(
+            "aws dynamodb update-table --table-name {physical_id} --no-deletion-protection-enabled --region {region} && aws dynamodb delete-table --table-name {physical_id} --region {region}"
+        ),
+        "AWS::Cognito::UserPool" => format!(
+            "aws cognito-idp update-user-pool --user-pool-id {physical_id} --deletion-protection INACTIVE --region {region} && aws cognito-idp delete-user-pool --user-pool-id {physical_id} --region {region}"
+        ),
+        other => format!("delete the {other} `{physical_id}` in the console ({region})"),
+    }
+}
+
+/// Deletes the stack of `stage` as `args` say.
+pub async fn run(
+    session: &Session,
+    deployer: &Deployer,
+    stage: &StageConfig,
+    args: &DownArgs,
+) -> Result<()> {
+    let Some(info) = deployer.describe(&deployer.stack).await? else {
+        println!(
+            "stack `{}` does not exist: nothing to delete",
+            deployer.stack
+        );
+        return Ok(());
+    };
+    if info.status.ends_with("_IN_PROGRESS") && info.status != "REVIEW_IN_PROGRESS" {
+        return Err(AwsError::Blocked {
+            stack: deployer.stack.clone(),
+            status: info.status,
+            next_step: format!(
+                "another operation on the stack is running; wait until `deployer status --stage {}` shows it finished, then run `deployer down` again",
+                stage.name
+            ),
+        }
+        .into());
+    }
+    let ui = &deployer.ui;
+    if stage.protected && !args.yes {
+        ui.ask(
+            stage.name.as_str(),
+            &format!(
+                "delete stack `{}` of stage `{}`?",
+                deployer.stack, stage.name
+            ),
+        )
+        .await?;
+    }
+    if args.delete_data && !args.yes {
+        ui.ask(
+            stage.name.as_str(),
+            &format!(
+                "delete every photo, album, share and user of stage `{}` for good?",
+                stage.name
+            ),
+        )
+        .await?;
+    }
+    let deployed = deployer.deployed(&info).await?;
+    let retained = retained_ids(&deployed.template);
+    let resources = deployer.resources().await?;
+    let (kept, gone): (Vec<Resource>, Vec<Resource>) = resources
+        .into_iter()
+        .partition(|(id, _, _)| retained.contains(id));
+    // CloudFormation cannot delete a bucket that holds objects: empty the ones it deletes.
+    let s3 = session.s3();
+    for (_, kind, bucket) in gone
+        .iter()
+        .chain(if args.delete_data { &kept[..] } else { &[] })
+    {
+        if kind == "AWS::S3::Bucket" && !bucket.is_empty() {
+            ui.line(&format!("emptying bucket `{bucket}`"));
+            empty_bucket(&s3, bucket).await?;
+        }
+    }
+    deployer.delete(&info.id).await?;
+    println!("stack `{}` deleted", deployer.stack);
+    if args.delete_data {
+        for (_, kind, id) in &kept {
+            delete_retained(session, kind, id).await?;
+            println!("deleted {kind} `{id}`");
+        }
+    } else if !kept.is_empty() {
+        println!(
+            "kept (data outlives the stack; remove by hand, or next time use `--delete-data`):"
+        );
+        for (_, kind, id) in &kept {
+            println!(
+                "  {kind} `{id}`: {}",
+                removal_command(kind, id, &session.region)
+            );
+        }
+    }
+    println!(
+        "the artifact bucket `{}` is shared by every stage of this account and region and stays; its lifecycle rule expires old artifacts",
+        super::artifacts::bucket_name(&session.account_id, &session.region)
+    );
+    Ok(())
+}
+
+/// Deletes every object version and delete marker in `bucket` (a missing bucket is empty).
+pub async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
+    let mut key_marker = None;
+    let mut version_marker = None;
+    // Bounded: 10,000 pages of 1,000 versions.
+    for _ in 0..10_000 {
+        let page = match s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(key_marker.take())
+            .set_version_id_marker(version_marker.take())
+            .send()
+            .await
+        {
+            Ok(page) => page,
+            Err(err)
+                if err
+                    .as_service_error()
+                    .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+                    == Some("NoSuchBucket") =>
+            {
+                return Ok(());
+            }
+            Err(err) => {
+                return Err(anyhow::Error::new(err))
+                    .with_context(|| format!("listing the objects of `{bucket}`"));
+            }
+        };
+        let mut objects = Vec::new();
+        for v in page.versions() {
+            objects.push((v.key(), v.version_id()));
+        }
+        for m in page.delete_markers() {
+            objects.push((m.key(), m.version_id()));
+        }
+        let identifiers: Vec<ObjectIdentifier> = objects
+            .into_iter()
+            .filter_map(|(key, version)| {
+                ObjectIdentifier::builder()
+                    .key(key?)
+                    .set_version_id(version.map(ToOwned::to_owned))
+                    .build()
+                    .ok()
+            })
+            .collect();
+        if !identifiers.is_empty() {
+            s3.delete_objects()
+                .bucket(bucket)
+                .delete(
+                    Delete::builder()
+                        .set_objects(Some(identifiers))
+                        .quiet(true)
+                        .build()
+                        .context("describing the objects to delete")?,
+                )
+                .send()
+                .await
+                .with_context(|| format!("deleting the objects of `{bucket}`"))?;
+        }
+        if page.is_truncated() != Some(true) {
+            return Ok(());
+        }
+        key_marker = page.next_key_marker().map(ToOwned::to_owned);
+        version_marker = page.next_version_id_marker().map(ToOwned::to_owned);
+    }
+    anyhow::bail!("bucket `{bucket}` still holds objects after 10,000 pages")
+}
+
+/// Deletes a resource the stack retained (`--delete-data`), turning off its deletion protection
+/// first.
+async fn delete_retained(session: &Session, kind: &str, id: &str) -> Result<()> {
+    match kind {
+        "AWS::S3::Bucket" => {
+            let s3 = session.s3();
+            empty_bucket(&s3, id).await?;
+            s3.delete_bucket()
+                .bucket(id)
+                .send()
+                .await
+                .with_context(|| format!("deleting bucket `{id}`"))?;
+        }
+        "AWS::DynamoDB::Table" => {
+            let db = aws_sdk_dynamodb::Client::new(&session.sdk);
+            db.update_table()
+                .table_name(id)
+                .deletion_protection_enabled(false)
+                .send()
+                .await
+                .with_context(|| format!("turning off deletion protection of table `{id}`"))?;
+            db.delete_table()
+                .table_name(id)
+                .send()
+                .await
+                .with_context(|| format!("deleting table `{id}`"))?;
+        }
+        "AWS::Cognito::UserPool" => {
+            let idp = aws_sdk_cognitoidentityprovider::Client::new(&session.sdk);
+            // The pool is deleted right after, so the settings this update resets do not matter.
+            idp.update_user_pool()
+                .user_pool_id(id)
+                .deletion_protection(
+                    aws_sdk_cognitoidentityprovider::types::DeletionProtectionType::Inactive,
+                )
+                .send()
+                .await
+                .with_context(|| format!("turning off deletion protection of user pool `{id}`"))?;
+            idp.delete_user_pool()
+                .user_pool_id(id)
+                .send()
+                .await
+                .with_context(|| format!("deleting user pool `{id}`"))?;
+        }
+        other => anyhow::bail!(
+            "the deployer does not delete retained {other} `{id}`: {}",
+            removal_command(other, id, &session.region)
+        ),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retained_resources_come_from_the_deletion_policy() {
+        let template = r#"{"Resources": {
+            "PhotoTable": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain"},
+            "SiteBucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Delete"},
+            "Queue": {"Type": "AWS::SQS::Queue"}
+        }}"#;
+        assert_eq!(retained_ids(template), ["PhotoTable"]);
+        assert!(retained_ids("not json").is_empty());
+    }
+
+    #[test]
+    fn each_kept_resource_has_a_command() {
+        assert_eq!(
+            removal_command("AWS::DynamoDB::Table", "t", "eu-west-1"),
+            "aws dynamodb update-table --table-name t --no-deletion-protection-enabled --region eu-west-1 && aws dynamodb delete-table --table-name t --region eu-west-1"
+        );
+        assert!(
+            removal_command("AWS::S3::Bucket", "b", "eu-west-1")
+                .starts_with("aws s3api delete-bucket --bucket b")
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! The AWS failures an operator must tell apart, each with its own exit code.
+
+/// A failure talking to AWS or deploying a stack, worded as one line an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    /// The credential chain found nothing, or AWS refused what it found.
+    #[error(
+        "no usable AWS credentials ({detail}): pass `--profile NAME` (or set `AWS_PROFILE`), or export `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`"
+    )]
+    Credentials {
+        /// What the chain or AWS said.
+        detail: String,
+    },
+    /// Nothing answered at the endpoint.
+    #[error("cannot reach AWS at `{endpoint}`: {detail}")]
+    Unreachable {
+        /// The endpoint tried (the `--endpoint-url`, or the regional STS endpoint).
+        endpoint: String,
+        /// The connection error.
+        detail: String,
+    },
+    /// The credentials are for another account than the stage's.
+    #[error(
+        "stage `{stage}` deploys to account `{expected}` but the credentials are for account `{actual}`: use credentials for `{expected}` (`--profile`)"
+    )]
+    WrongAccount {
+        /// The stage.
+        stage: String,
+        /// The stage's `account_id`.
+        expected: String,
+        /// The account STS reports.
+        actual: String,
+    },
+    /// A deploy (or a deletion) failed; a deploy was rolled back.
+    #[error("stack `{stack}` failed and is now `{status}`: {root_cause}")]
+    DeployFailed {
+        /// The stack.
+        stack: String,
+        /// Its final status.
+        status: String,
+        /// The first failed resource and its reason.
+        root_cause: String,
+    },
+    /// The stack is in a state no deploy can start from.
+    #[error("stack `{stack}` is `{status}`: {next_step}")]
+    Blocked {
+        /// The stack.
+        stack: String,
+        /// Its status.
+        status: String,
+        /// Exactly what to do.
+        next_step: String,
+    },
+    /// A protected stage was not confirmed.
+    #[error("stage `{stage}` is protected: {why}")]
+    NotConfirmed {
+        /// The stage.
+        stage: String,
+        /// Refused, or no terminal to ask on.
+        why: String,
+    },
+    /// CloudFormation did not finish in time.
+    #[error(
+        "stopped waiting after {seconds} s: stack `{stack}` is `{status}` and CloudFormation carries on; `deployer status --stage {stage}` shows where it is"
+    )]
+    Timeout {
+        /// The stack.
+        stack: String,
+        /// The stage.
+        stage: String,
+        /// Its status when we stopped.
+        status: String,
+        /// The `--timeout`.
+        seconds: u64,
+    },
+    /// Ctrl-C while waiting.
+    #[error(
+        "interrupted: stack `{stack}` is `{status}` and CloudFormation carries on without us; `deployer status --stage {stage}` shows where it is; once it has settled, `deployer up --stage {stage}` carries on from there"
+    )]
+    Interrupted {
+        /// The stack.
+        stack: String,
+        /// The stage.
+        stage: String,
+        /// Its status when interrupted.
+        status: String,
+    },
+}

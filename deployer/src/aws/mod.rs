@@ -1,0 +1,387 @@
+//! The AWS stages: `up`, `diff`, `outputs`, `status`, `down` and `package` against a real
+//! account (or an emulator through `--endpoint-url`).
+//!
+//! [`Session`] is the checked connection every command starts from; [`deploy::Deployer`] drives
+//! CloudFormation; [`artifacts`] keeps the per-account artifact bucket; [`plan`] and [`report`]
+//! are the pure decisions and renderings, unit-tested without AWS.
+
+pub mod artifacts;
+pub mod deploy;
+pub mod down;
+pub mod error;
+pub mod plan;
+pub mod report;
+pub mod session;
+pub mod ui;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use stack::config::StageConfig;
+
+pub use error::AwsError;
+pub use session::Session;
+
+use crate::build::{FUNCTIONS, FunctionSpec, build_function};
+use crate::cli::{ArtifactArgs, AwsArgs, DiffArgs, OutputsArgs, PackageArgs, StageArgs, UpArgs};
+use crate::config::DeployerConfig;
+use crate::package::{Package, package_bootstrap};
+use crate::synth::stack_name;
+use artifacts::{ArtifactBucket, Put};
+use deploy::{Deployer, Outcome, TemplateSource};
+use plan::{Desired, Pairs};
+use ui::Ui;
+
+/// The tag every stack the deployer makes carries, naming its stage.
+pub const STAGE_TAG: &str = "photo-app:stage";
+
+/// The tag saying which tool manages the stack.
+pub const MANAGED_BY_TAG: &str = "managed-by";
+
+/// Reads stage `name` from the configuration file, with `--region` applied.
+pub fn load_stage(config_file: &Path, name: &str, aws: &AwsArgs) -> Result<StageConfig> {
+    if name == crate::config::LOCAL_STAGE {
+        anyhow::bail!(
+            "the local stage runs on this machine, not on AWS: `deployer up --stage local` starts it"
+        );
+    }
+    let config = DeployerConfig::load(config_file)?;
+    let mut stage = config.stage(name)?.clone();
+    if let Some(region) = &aws.region {
+        stage.region = region
+            .parse()
+            .with_context(|| format!("`--region {region}`"))?;
+    }
+    Ok(stage)
+}
+
+/// Runs an AWS command on a fresh runtime, turning Ctrl-C into [`AwsError::Interrupted`] with
+/// the stack's state (via `interrupted`), instead of a silent kill mid-operation.
+fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(work);
+    // A prompt left waiting for input after Ctrl-C must not keep the process alive.
+    runtime.shutdown_background();
+    result
+}
+
+/// Runs `work`; on Ctrl-C stops it and reports where the stack is.
+async fn interruptible<T>(deployer: &Deployer, work: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        result = work => result,
+        _ = tokio::signal::ctrl_c() => Err(deployer.interrupted().await.into()),
+    }
+}
+
+/// The function zips to deploy: read from `--artifacts-dir`, or built and zipped now.
+pub fn function_packages(
+    stage: &StageConfig,
+    args: &ArtifactArgs,
+) -> Result<Vec<(FunctionSpec, Package)>> {
+    if let Some(dir) = &args.artifacts_dir {
+        return FUNCTIONS
+            .iter()
+            .map(|f| {
+                let path = dir.join(format!("{}.zip", f.name));
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("reading `{}`", path.display()))?;
+                let sha256 = Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                Ok((*f, Package { bytes, sha256 }))
+            })
+            .collect();
+    }
+    let here = std::env::current_dir().context("reading the current directory")?;
+    let workspace = crate::local::site::find_workspace(&here).with_context(|| {
+        format!(
+            "no function sources above `{}`: run from the repository, or pass `--artifacts-dir` with zips from `deployer package`",
+            here.display()
+        )
+    })?;
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
+    FUNCTIONS
+        .iter()
+        .map(|f| {
+            let binary = build_function(&workspace, &target_dir, *f, stage.architecture)
+                .with_context(|| format!("building function `{}`", f.name))?;
+            let package = package_bootstrap(&binary)
+                .with_context(|| format!("zipping function `{}`", f.name))?;
+            Ok((*f, package))
+        })
+        .collect()
+}
+
+/// `deployer package`: builds and zips every function, writes `NAME.zip` into `--out`.
+pub fn package(config_file: &Path, args: &PackageArgs, aws: &AwsArgs) -> Result<()> {
+    let stage = load_stage(config_file, &args.stage, aws)?;
+    let packages = function_packages(
+        &stage,
+        &ArtifactArgs {
+            artifacts_dir: None,
+            template: None,
+        },
+    )?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating `{}`", args.out.display()))?;
+    for (f, p) in packages {
+        let path = args.out.join(format!("{}.zip", f.name));
+        std::fs::write(&path, &p.bytes).with_context(|| format!("writing `{}`", path.display()))?;
+        println!(
+            "{}  {} bytes  sha256 {}",
+            path.display(),
+            p.bytes.len(),
+            p.sha256
+        );
+    }
+    Ok(())
+}
+
+/// Everything a deploy of one stage needs, prepared: session, uploaded artifacts, the template
+/// and where CloudFormation reads it.
+struct Prepared {
+    desired: Desired,
+    source: TemplateSource,
+    uploaded: usize,
+    present: usize,
+}
+
+/// Builds (or reads) the functions, makes sure the artifact bucket holds them and the
+/// template, and returns what the stack should be.
+async fn prepare(
+    session: &Session,
+    stage: &StageConfig,
+    artifacts: &ArtifactArgs,
+    ui: &Ui,
+) -> Result<Prepared> {
+    let packages = function_packages(stage, artifacts)?;
+    let template = match &artifacts.template {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the template `{}`", path.display()))?,
+        None => stack::app::photo_app(stage)
+            .with_context(|| format!("building the template of stage `{}`", stage.name))?
+            .to_json(),
+    };
+    let bucket = ArtifactBucket::new(
+        session.s3(),
+        artifacts::bucket_name(&session.account_id, &session.region),
+        session.region.clone(),
+        !session.is_plain_http(),
+    );
+    bucket.ensure(ui).await?;
+    let (mut uploaded, mut present) = (0, 0);
+    let mut count = |put: Put| match put {
+        Put::Uploaded => uploaded += 1,
+        Put::Present => present += 1,
+    };
+    let mut parameters = Pairs::new();
+    parameters.insert("ArtifactBucket".into(), bucket.name.clone());
+    for (f, p) in &packages {
+        let key = artifacts::function_key(f.name, &p.sha256);
+        count(
+            bucket
+                .put_if_missing(ui, &key, &p.bytes, "application/zip")
+                .await?,
+        );
+        let parameter = match f.name {
+            "api" => "ApiCodeKey",
+            "thumbnail" => "ThumbnailCodeKey",
+            other => anyhow::bail!("no template parameter for function `{other}`"),
+        };
+        parameters.insert(parameter.into(), key);
+    }
+    let stack = stack_name(stage.name.as_str());
+    let source = if template.len() > deploy::INLINE_TEMPLATE_LIMIT {
+        let key = artifacts::template_key(&stack, &template);
+        count(
+            bucket
+                .put_if_missing(ui, &key, template.as_bytes(), "application/json")
+                .await?,
+        );
+        TemplateSource::Url(session.object_url(&bucket.name, &key))
+    } else {
+        TemplateSource::Body(template.clone())
+    };
+    let tags = Pairs::from([
+        (STAGE_TAG.to_owned(), stage.name.to_string()),
+        (MANAGED_BY_TAG.to_owned(), "deployer".to_owned()),
+    ]);
+    Ok(Prepared {
+        desired: Desired {
+            template,
+            parameters,
+            tags,
+        },
+        source,
+        uploaded,
+        present,
+    })
+}
+
+fn deployer_for(session: &Session, stage: &StageConfig, aws: &AwsArgs) -> Deployer {
+    Deployer::new(
+        session.cloudformation(),
+        &stack_name(stage.name.as_str()),
+        stage.name.as_str(),
+        &session.region,
+        Duration::from_secs(aws.timeout),
+    )
+}
+
+/// `deployer up --stage NAME` for an AWS stage.
+pub fn up(config_file: &Path, args: &UpArgs, aws: &AwsArgs) -> Result<()> {
+    let stage = load_stage(config_file, &args.stage, aws)?;
+    block_on(async {
+        let session = Session::connect(&stage, aws).await?;
+        let deployer = deployer_for(&session, &stage, aws);
+        interruptible(&deployer, async {
+            let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
+            deployer.ui.line(&format!(
+                "artifacts: {} uploaded, {} already in the bucket",
+                prepared.uploaded, prepared.present
+            ));
+            let confirm = (stage.protected && !args.yes).then(|| deploy::Confirmation {
+                stage: stage.name.to_string(),
+                question: format!("apply these changes to stage `{}`?", stage.name),
+            });
+            match deployer
+                .deploy(&prepared.desired, &prepared.source, confirm)
+                .await?
+            {
+                Outcome::NoChanges => {
+                    println!("no changes: stack `{}` is up to date", deployer.stack)
+                }
+                Outcome::Deployed { status, changes } => println!(
+                    "stack `{}` is {status} ({} resource changes)",
+                    deployer.stack,
+                    changes.len()
+                ),
+            }
+            // PUBLISH CALL SITE: the SPA is published here, once the stack (and so its outputs)
+            // is up, unless `--no-site`; the `aws::publish` step plugs in at this point.
+            Ok(())
+        })
+        .await
+    })
+}
+
+/// `deployer diff`: the change set `up` would execute, shown and then deleted.
+pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
+    let stage = load_stage(config_file, &args.stage, aws)?;
+    block_on(async {
+        let session = Session::connect(&stage, aws).await?;
+        let deployer = deployer_for(&session, &stage, aws);
+        interruptible(&deployer, async {
+            let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
+            let plan = deployer
+                .prepare(&prepared.desired, &prepared.source, false)
+                .await?;
+            let changes = match &plan {
+                Some(plan) => {
+                    deployer.discard(plan).await;
+                    plan.changes.clone()
+                }
+                None => Vec::new(),
+            };
+            if args.json {
+                println!("{}", report::changes_json(&deployer.stack, &changes));
+            } else {
+                print!("{}", report::render_changes(&changes));
+            }
+            Ok(())
+        })
+        .await
+    })
+}
+
+/// `deployer outputs`: the stack's outputs as `KEY  VALUE` lines or one JSON object.
+pub fn outputs(config_file: &Path, args: &OutputsArgs, aws: &AwsArgs) -> Result<()> {
+    let stage = load_stage(config_file, &args.stage, aws)?;
+    block_on(async {
+        let session = Session::connect(&stage, aws).await?;
+        let deployer = deployer_for(&session, &stage, aws);
+        let info = deployer.describe(&deployer.stack).await?.with_context(|| {
+            format!(
+                "stack `{}` does not exist: `deployer up --stage {}` creates it",
+                deployer.stack, stage.name
+            )
+        })?;
+        if args.json {
+            let map: serde_json::Map<String, serde_json::Value> = info
+                .outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&map).context("writing the outputs as JSON")?
+            );
+        } else {
+            let width = info.outputs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            for (k, v) in &info.outputs {
+                println!("{k:<width$}  {v}");
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `deployer status`: the stack's state, its latest events and, when blocked, the next step.
+pub fn status(config_file: &Path, args: &StageArgs, aws: &AwsArgs) -> Result<()> {
+    let stage = load_stage(config_file, &args.stage, aws)?;
+    block_on(async {
+        let session = Session::connect(&stage, aws).await?;
+        let deployer = deployer_for(&session, &stage, aws);
+        let Some(info) = deployer.describe(&deployer.stack).await? else {
+            println!(
+                "stack `{}` does not exist in {} (account {}): `deployer up --stage {}` creates it",
+                deployer.stack, session.region, session.account_id, stage.name
+            );
+            return Ok(());
+        };
+        println!("stack    {}", deployer.stack);
+        println!("status   {}", info.status);
+        if let Some(reason) = &info.reason {
+            println!("reason   {reason}");
+        }
+        if let Some(updated) = &info.updated {
+            println!("updated  {updated}");
+        }
+        println!("account  {}  region {}", session.account_id, session.region);
+        let events = deployer.recent_events(10).await?;
+        if !events.is_empty() {
+            println!("latest events:");
+            for e in &events {
+                println!("  {}", e.line());
+            }
+        }
+        if let plan::Start::Blocked(next_step) = plan::start_from(
+            Some(&info.status),
+            stage.name.as_str(),
+            &deployer.stack,
+            &session.region,
+        ) {
+            println!("next step: {next_step}");
+        }
+        Ok(())
+    })
+}
+
+/// `deployer down`: see [`down::run`].
+pub fn down(config_file: &Path, args: &crate::cli::DownArgs, aws: &AwsArgs) -> Result<()> {
+    let stage = load_stage(config_file, &args.stage, aws)?;
+    block_on(async {
+        let session = Session::connect(&stage, aws).await?;
+        let deployer = deployer_for(&session, &stage, aws);
+        interruptible(&deployer, down::run(&session, &deployer, &stage, args)).await
+    })
+}

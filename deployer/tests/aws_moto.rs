@@ -1,0 +1,748 @@
+//! `deployer up`, `diff`, `outputs` and `down` end to end: the real binary against a moto server
+//! on 127.0.0.1, the way an operator runs them against AWS.
+//!
+//! The function zips come from `--artifacts-dir` (made here with the deployer's own packager
+//! from stand-in binaries): cross-building the real musl binaries in every test run would take
+//! minutes, and what is under test is the deploy, not the build (`build.rs` and `elf.rs` have
+//! their own tests).
+//!
+//! moto cannot create every resource type of the stack, and refuses a template that refers to
+//! one it skipped. So the tests give `up` the stage's real synthesized template through
+//! `--template`, minus the types moto lacks (listed in [`MOTO_CANNOT_CREATE`]), with references
+//! to them replaced by placeholder strings; it stays over CloudFormation's inline limit, so it
+//! goes through the artifact bucket as a real one does.
+//!
+//! What moto does not cover, and where it is covered instead:
+//! - moto emits no per-resource stack events (only the stack's own), never fails a resource and
+//!   never rolls back: the event stream, the failure's root cause, `ROLLBACK_COMPLETE` recovery
+//!   and the refusal of `*_IN_PROGRESS` / `UPDATE_ROLLBACK_FAILED` stacks are replayed from
+//!   AWS-shaped responses in `aws_replay.rs`;
+//! - moto creates only some resource types (not CloudFront, Cognito, the HTTP API, alarms or
+//!   bucket policies; see above), so a green stack here says nothing about those resources: the
+//!   template is checked by cfn-lint and checkov in `stack`;
+//! - moto builds a stack's outputs when the stack is created, and a stack created through a
+//!   change set starts empty, so `outputs` of a moto stack is empty: the test checks that
+//!   `outputs --json` prints exactly what `DescribeStacks` holds;
+//! - moto's change sets list resources whose template changed, never those changed only by a
+//!   parameter (a new function zip), so `diff` is tested with a template change;
+//! - moto enforces the artifact bucket's TLS-only policy but speaks plain HTTP, so against a
+//!   plain-HTTP endpoint the deployer does not set that policy (its text is unit-tested);
+//!   encryption and public access blocks are stored, not enforced.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use deployer::cli::Format;
+use deployer::package::package_bootstrap;
+use serde_json::Value;
+use testkit::MotoServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_deployer");
+const BUCKET: &str = "deployer-artifacts-123456789012-eu-west-1";
+const STACK: &str = "photo-app-dev";
+
+const CONFIG: &str =
+    "[stages.dev]\nregion = \"eu-west-1\"\narchitecture = \"arm64\"\nlog_retention_days = 30\n";
+
+/// The resource types of the stack moto 5 has no CloudFormation model for.
+const MOTO_CANNOT_CREATE: [&str; 13] = [
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Authorizer",
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::CloudFront::CachePolicy",
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+    "AWS::CloudWatch::Alarm",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::S3::BucketPolicy",
+];
+
+/// The stage's template without the resources moto cannot create; references to them become
+/// placeholder strings. Padded to stay over the inline limit (51,200 bytes).
+fn for_moto(template: &str) -> String {
+    let mut value: Value = serde_json::from_str(template).unwrap();
+    let resources = value["Resources"].as_object_mut().unwrap();
+    let removed: HashSet<String> = resources
+        .iter()
+        .filter(|(_, r)| MOTO_CANNOT_CREATE.contains(&r["Type"].as_str().unwrap()))
+        .map(|(id, _)| id.clone())
+        .collect();
+    resources.retain(|id, _| !removed.contains(id));
+    assert!(resources.contains_key("ApiFunction") && resources.contains_key("PhotoTable"));
+    replace_references(&mut value, &removed);
+    let text = serde_json::to_string_pretty(&value).unwrap();
+    value["Metadata"] =
+        serde_json::json!({ "Padding": "x".repeat(52_000usize.saturating_sub(text.len())) });
+    serde_json::to_string_pretty(&value).unwrap()
+}
+
+fn placeholder(id: &str) -> Value {
+    Value::String(format!("{id}-not-in-moto"))
+}
+
+fn replace_references(value: &mut Value, removed: &HashSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(id)) = map.get("Ref")
+                && removed.contains(id)
+            {
+                *value = placeholder(id);
+                return;
+            }
+            if let Some(Value::Array(att)) = map.get("Fn::GetAtt")
+                && let Some(Value::String(id)) = att.first()
+                && removed.contains(id)
+            {
+                *value = placeholder(id);
+                return;
+            }
+            if let Some(Value::Array(deps)) = map.get_mut("DependsOn") {
+                deps.retain(|d| !d.as_str().is_some_and(|d| removed.contains(d)));
+            }
+            if let Some(Value::String(d)) = map.get("DependsOn")
+                && removed.contains(d)
+            {
+                map.remove("DependsOn");
+            }
+            match map.get_mut("Fn::Sub") {
+                Some(Value::String(text)) => *text = substitute(text, removed),
+                Some(Value::Array(parts)) => {
+                    if let Some(Value::String(text)) = parts.first_mut() {
+                        *text = substitute(text, removed);
+                    }
+                }
+                _ => {}
+            }
+            for v in map.values_mut() {
+                replace_references(v, removed);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                replace_references(v, removed);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Replaces `${Id}` and `${Id.Attr}` of removed resources in a `Fn::Sub` string.
+fn substitute(text: &str, removed: &HashSet<String>) -> String {
+    let mut out = text.to_owned();
+    for id in removed {
+        while let Some(start) = out.find(&format!("${{{id}")) {
+            let end = start + out[start..].find('}').unwrap();
+            let name = &out[start + 2..end];
+            if name != id.as_str() && !name.starts_with(&format!("{id}.")) {
+                break;
+            }
+            out.replace_range(start..=end, &format!("{id}-not-in-moto"));
+        }
+    }
+    out
+}
+
+/// A scratch directory with a configuration file, its template for moto, and function zips.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new(config: &str) -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("artifacts")).unwrap();
+        let s = Scratch { dir };
+        s.configure(config);
+        s.function("api", b"api v1");
+        s.function("thumbnail", b"thumbnail v1");
+        s
+    }
+
+    /// Writes the configuration file and the moto-sized template of its `dev` stage.
+    fn configure(&self, config: &str) {
+        std::fs::write(self.config(), config).unwrap();
+        let template = deployer::synth::render(&self.config(), "dev", Format::Json).unwrap();
+        std::fs::write(self.template(), for_moto(&template)).unwrap();
+    }
+
+    fn template(&self) -> PathBuf {
+        self.dir.path().join("template.json")
+    }
+
+    /// Writes `NAME.zip` as `deployer package` would, from a stand-in binary; returns its sha.
+    fn function(&self, name: &str, binary: &[u8]) -> String {
+        let package = package_bootstrap(binary).unwrap();
+        std::fs::write(self.artifacts().join(format!("{name}.zip")), &package.bytes).unwrap();
+        package.sha256
+    }
+
+    fn artifacts(&self) -> PathBuf {
+        self.dir.path().join("artifacts")
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("deployer.toml")
+    }
+}
+
+/// Runs the deployer with moto's endpoint and moto's fake credentials, no terminal.
+fn deployer(moto: &MotoServer, scratch: &Scratch, args: &[&str]) -> Output {
+    command(scratch.dir.path(), &scratch.config())
+        .env("AWS_ENDPOINT_URL", moto.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("DEPLOYER_ARTIFACTS_DIR", scratch.artifacts())
+        .env("DEPLOYER_TEMPLATE", scratch.template())
+        .args(args)
+        .output()
+        .expect("running deployer")
+}
+
+/// The deployer with a clean AWS environment: nothing from the machine running the tests.
+fn command(cwd: &Path, config: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(cwd).arg("--config").arg(config);
+    for var in [
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "DEPLOYER_CONFIG",
+        "DEPLOYER_STAGE",
+        "DEPLOYER_REGION",
+        "DEPLOYER_ARTIFACTS_DIR",
+        "DEPLOYER_TEMPLATE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_CONFIG_FILE", cwd.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            cwd.join("no-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("HOME", cwd);
+    cmd
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn ok(out: &Output) -> (String, String) {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "deployer failed ({:?})\nstdout: {stdout}\nstderr: {stderr}",
+        out.status.code()
+    );
+    (stdout, stderr)
+}
+
+/// SDK clients on moto, for looking behind the deployer's back.
+struct Look {
+    rt: tokio::runtime::Runtime,
+    s3: aws_sdk_s3::Client,
+    cfn: aws_sdk_cloudformation::Client,
+}
+
+impl Look {
+    fn new(moto: &MotoServer) -> Look {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let sdk = rt.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("eu-west-1"))
+                .endpoint_url(moto.endpoint_url())
+                .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                    "testing", "testing", None, None, "test",
+                ))
+                .load(),
+        );
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        );
+        Look {
+            rt,
+            s3,
+            cfn: aws_sdk_cloudformation::Client::new(&sdk),
+        }
+    }
+
+    fn keys(&self) -> Vec<String> {
+        let out = self
+            .rt
+            .block_on(self.s3.list_objects_v2().bucket(BUCKET).send())
+            .unwrap();
+        let mut keys: Vec<String> = out
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(ToOwned::to_owned))
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// The stack's status and parameters, or `None` when it does not exist.
+    fn stack(&self) -> Option<(String, Vec<(String, String)>)> {
+        let out = self
+            .rt
+            .block_on(self.cfn.describe_stacks().stack_name(STACK).send())
+            .ok()?;
+        let s = out.stacks().first()?;
+        let mut params: Vec<(String, String)> = s
+            .parameters()
+            .iter()
+            .map(|p| {
+                (
+                    p.parameter_key().unwrap_or_default().to_owned(),
+                    p.parameter_value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        params.sort();
+        Some((s.stack_status()?.as_str().to_owned(), params))
+    }
+
+    fn param(&self, key: &str) -> String {
+        let (_, params) = self.stack().expect("the stack exists");
+        params
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    }
+
+    fn change_sets(&self) -> usize {
+        self.rt
+            .block_on(self.cfn.list_change_sets().stack_name(STACK).send())
+            .map(|o| o.summaries().len())
+            .unwrap_or(0)
+    }
+}
+
+#[test]
+fn up_uploads_what_is_missing_and_changes_only_what_changed() {
+    let moto = MotoServer::start();
+    moto.reset();
+    let scratch = Scratch::new(CONFIG);
+    let look = Look::new(&moto);
+    let api_v1 = package_bootstrap(b"api v1").unwrap().sha256;
+    let thumb_v1 = package_bootstrap(b"thumbnail v1").unwrap().sha256;
+
+    // First deploy: creates the artifact bucket, uploads both zips and the template (which is
+    // over the inline limit), creates the stack.
+    let (stdout, stderr) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    assert!(
+        stderr.contains(&format!("created the artifact bucket `{BUCKET}`")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("artifacts: 3 uploaded, 0 already in the bucket"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("stack `photo-app-dev` is CREATE_COMPLETE"),
+        "{stdout}"
+    );
+    let keys = look.keys();
+    assert!(
+        keys.contains(&format!("functions/api/{api_v1}.zip")),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&format!("functions/thumbnail/{thumb_v1}.zip")),
+        "{keys:?}"
+    );
+    assert_eq!(
+        keys.iter()
+            .filter(|k| k.starts_with("templates/photo-app-dev/"))
+            .count(),
+        1
+    );
+    let (status, _) = look.stack().unwrap();
+    assert_eq!(status, "CREATE_COMPLETE");
+    assert_eq!(
+        look.param("ApiCodeKey"),
+        format!("functions/api/{api_v1}.zip")
+    );
+    assert_eq!(look.param("ArtifactBucket"), BUCKET);
+
+    // The bucket is private, encrypted, TLS-only and expires old artifacts.
+    look.rt.block_on(async {
+        let pab = look
+            .s3
+            .get_public_access_block()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .unwrap();
+        let pab = pab.public_access_block_configuration().unwrap();
+        assert_eq!(pab.block_public_acls(), Some(true));
+        assert_eq!(pab.restrict_public_buckets(), Some(true));
+        let sse = look
+            .s3
+            .get_bucket_encryption()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .unwrap();
+        assert!(sse.server_side_encryption_configuration().is_some());
+        // moto enforces the TLS-only policy, and it speaks plain HTTP: against a plain-HTTP
+        // endpoint the deployer leaves the policy out (its text is unit-tested).
+        let policy = look.s3.get_bucket_policy().bucket(BUCKET).send().await;
+        assert!(policy.is_err(), "{policy:?}");
+        let life = look
+            .s3
+            .get_bucket_lifecycle_configuration()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(life.rules().len(), 2);
+    });
+    let change_sets = look.change_sets();
+
+    // Nothing changed: nothing uploaded, no change set.
+    let (stdout, stderr) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    assert!(
+        stderr.contains("artifacts: 0 uploaded, 3 already in the bucket"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("uploading"), "{stderr}");
+    assert!(stdout.starts_with("no changes"), "{stdout}");
+    assert_eq!(look.change_sets(), change_sets);
+    assert_eq!(look.keys(), keys);
+
+    // One function's code changed: only its zip is uploaded, and the stack is updated to it.
+    // This one is larger than a part (incompressible bytes), so it goes up in parts.
+    let api_v2 = scratch.function("api", &noise(12 * 1024 * 1024));
+    let (stdout, stderr) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    assert!(
+        stderr.contains("artifacts: 1 uploaded, 2 already in the bucket"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("uploading functions/api/{api_v2}.zip")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("uploading ").count(), 1, "{stderr}");
+    let zip_len = std::fs::metadata(scratch.artifacts().join("api.zip"))
+        .unwrap()
+        .len();
+    let head = look
+        .rt
+        .block_on(
+            look.s3
+                .head_object()
+                .bucket(BUCKET)
+                .key(format!("functions/api/{api_v2}.zip"))
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(head.content_length(), Some(zip_len as i64));
+    assert!(zip_len > deployer::aws::artifacts::PART_BYTES as u64);
+    assert!(
+        stdout.contains("stack `photo-app-dev` is UPDATE_COMPLETE"),
+        "{stdout}"
+    );
+    assert_eq!(
+        look.param("ApiCodeKey"),
+        format!("functions/api/{api_v2}.zip")
+    );
+    assert_eq!(
+        look.param("ThumbnailCodeKey"),
+        format!("functions/thumbnail/{thumb_v1}.zip")
+    );
+    assert_eq!(look.keys().len(), keys.len() + 1);
+
+    // And once more: settled again.
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    assert!(stdout.starts_with("no changes"), "{stdout}");
+}
+
+#[test]
+fn diff_outputs_and_down() {
+    let moto = MotoServer::start();
+    moto.reset();
+    let scratch = Scratch::new(CONFIG);
+    let look = Look::new(&moto);
+
+    // `diff` before anything exists: every resource is added, and nothing is left behind.
+    let (stdout, _) = ok(&deployer(
+        &moto,
+        &scratch,
+        &["diff", "--stage", "dev", "--json"],
+    ));
+    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(plan["stack"], STACK);
+    let changes = plan["changes"].as_array().unwrap();
+    assert!(changes.iter().all(|c| c["action"] == "Add"), "{stdout}");
+    assert!(
+        changes.iter().any(
+            |c| c["logical_id"] == "PhotoTable" && c["resource_type"] == "AWS::DynamoDB::Table"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(look.stack(), None, "diff left a stack behind");
+
+    ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["diff", "--stage", "dev"]));
+    assert_eq!(stdout, "no changes\n");
+
+    // A configuration change shows up in `diff`, which changes nothing.
+    scratch.configure(&CONFIG.replace("= 30", "= 60"));
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["diff", "--stage", "dev"]));
+    assert!(stdout.starts_with("ACTION"), "{stdout}");
+    assert!(stdout.contains("Modify"), "{stdout}");
+    assert!(stdout.contains("AWS::Logs::LogGroup"), "{stdout}");
+    let (status, _) = look.stack().unwrap();
+    assert_eq!(status, "CREATE_COMPLETE", "diff executed its change set");
+    scratch.configure(CONFIG);
+
+    // `outputs --json` prints what CloudFormation holds, as one JSON object.
+    let (stdout, _) = ok(&deployer(
+        &moto,
+        &scratch,
+        &["outputs", "--stage", "dev", "--json"],
+    ));
+    let printed: Value = serde_json::from_str(&stdout).unwrap();
+    let held = look
+        .rt
+        .block_on(look.cfn.describe_stacks().stack_name(STACK).send())
+        .unwrap();
+    let held: serde_json::Map<String, Value> = held.stacks()[0]
+        .outputs()
+        .iter()
+        .map(|o| {
+            (
+                o.output_key().unwrap().to_owned(),
+                o.output_value().unwrap_or_default().into(),
+            )
+        })
+        .collect();
+    assert_eq!(printed, Value::Object(held));
+
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["status", "--stage", "dev"]));
+    assert!(stdout.contains("status   CREATE_COMPLETE"), "{stdout}");
+
+    // `down` deletes the stack; the data resources stay, each with the command removing it.
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["down", "--stage", "dev"]));
+    assert!(stdout.contains("stack `photo-app-dev` deleted"), "{stdout}");
+    assert!(stdout.contains("AWS::DynamoDB::Table"), "{stdout}");
+    assert!(
+        stdout.contains("aws dynamodb update-table --table-name"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("AWS::S3::Bucket `photo-app-dev-photos-"),
+        "{stdout}"
+    );
+    assert_eq!(look.stack(), None);
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["status", "--stage", "dev"]));
+    assert!(stdout.contains("does not exist"), "{stdout}");
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["down", "--stage", "dev"]));
+    assert!(stdout.contains("nothing to delete"), "{stdout}");
+}
+
+/// Deterministic incompressible bytes (xorshift), so a zip of them is as large as they are.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+#[test]
+fn down_with_delete_data_removes_the_data_too() {
+    let moto = MotoServer::start();
+    moto.reset();
+    let scratch = Scratch::new(CONFIG);
+    let look = Look::new(&moto);
+    ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    let photos = look
+        .rt
+        .block_on(
+            look.cfn
+                .describe_stack_resource()
+                .stack_name(STACK)
+                .logical_resource_id("PhotoBucket")
+                .send(),
+        )
+        .unwrap()
+        .stack_resource_detail()
+        .and_then(|r| r.physical_resource_id())
+        .unwrap()
+        .to_owned();
+    look.rt
+        .block_on(
+            look.s3
+                .put_object()
+                .bucket(&photos)
+                .key("originals/user-1/photo-1")
+                .body(b"jpeg".to_vec().into())
+                .send(),
+        )
+        .unwrap();
+
+    // Without a terminal, deleting data needs `--yes`.
+    let out = deployer(
+        &moto,
+        &scratch,
+        &["down", "--stage", "dev", "--delete-data"],
+    );
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+    assert!(look.stack().is_some());
+
+    let (stdout, _) = ok(&deployer(
+        &moto,
+        &scratch,
+        &["down", "--stage", "dev", "--delete-data", "--yes"],
+    ));
+    assert!(stdout.contains("stack `photo-app-dev` deleted"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("deleted AWS::S3::Bucket `{photos}`")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("deleted AWS::DynamoDB::Table"), "{stdout}");
+    assert!(!stdout.contains("kept"), "{stdout}");
+    assert_eq!(look.stack(), None);
+    assert!(
+        look.rt
+            .block_on(look.s3.head_bucket().bucket(&photos).send())
+            .is_err()
+    );
+}
+
+#[test]
+fn a_protected_stage_is_never_changed_without_a_terminal_or_yes() {
+    let moto = MotoServer::start();
+    moto.reset();
+    let scratch =
+        Scratch::new(&CONFIG.replace("[stages.dev]\n", "[stages.dev]\nprotected = true\n"));
+    let look = Look::new(&moto);
+    let out = deployer(&moto, &scratch, &["up", "--stage", "dev"]);
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("error: stage `dev` is protected: apply these changes to stage `dev`?: there is no terminal to ask on, pass `--yes`"),
+        "{stderr}"
+    );
+    // The refused change set and the empty stack it made are gone.
+    assert_eq!(look.stack(), None);
+    let (stdout, _) = ok(&deployer(
+        &moto,
+        &scratch,
+        &["up", "--stage", "dev", "--yes"],
+    ));
+    assert!(stdout.contains("CREATE_COMPLETE"), "{stdout}");
+    let out = deployer(&moto, &scratch, &["down", "--stage", "dev"]);
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+    assert!(look.stack().is_some());
+}
+
+/// Runs a failing command and checks its exit code and its single line on stderr.
+fn check_error(out: &Output, code: i32, message: &str) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+    assert!(
+        stderr.contains(message),
+        "expected {message:?} in {stderr:?}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn wrong_account_is_refused_before_anything_changes() {
+    let moto = MotoServer::start();
+    moto.reset();
+    let scratch = Scratch::new(&CONFIG.replace(
+        "[stages.dev]\n",
+        "[stages.dev]\naccount_id = \"111122223333\"\n",
+    ));
+    let out = deployer(&moto, &scratch, &["up", "--stage", "dev"]);
+    check_error(
+        &out,
+        7,
+        "error: stage `dev` deploys to account `111122223333` but the credentials are for account `123456789012`",
+    );
+    // Nothing was created: not even the artifact bucket.
+    let look = Look::new(&moto);
+    assert!(
+        look.rt
+            .block_on(look.s3.head_bucket().bucket(BUCKET).send())
+            .is_err()
+    );
+}
+
+#[test]
+fn missing_credentials_is_one_line_with_what_to_do() {
+    let scratch = Scratch::new(CONFIG);
+    let out = command(scratch.dir.path(), &scratch.config())
+        .args(["status", "--stage", "dev"])
+        .output()
+        .unwrap();
+    check_error(&out, 5, "error: no usable AWS credentials (");
+    assert!(text(&out.stderr).contains("pass `--profile NAME`"));
+}
+
+#[test]
+fn an_unreachable_endpoint_is_one_line_naming_it() {
+    let scratch = Scratch::new(CONFIG);
+    let port = testkit::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = command(scratch.dir.path(), &scratch.config())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args(["outputs", "--stage", "dev", "--endpoint-url", &url])
+        .output()
+        .unwrap();
+    check_error(&out, 6, &format!("error: cannot reach AWS at `{url}`: "));
+}
+
+#[test]
+fn an_unknown_stage_is_one_line_listing_the_stages() {
+    let scratch = Scratch::new(CONFIG);
+    let out = command(scratch.dir.path(), &scratch.config())
+        .args(["up", "--stage", "staging"])
+        .output()
+        .unwrap();
+    check_error(&out, 4, "error: unknown stage `staging`: ");
+    assert!(text(&out.stderr).contains("defines the stages `dev`"));
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let help = text(&out.stdout);
+    for line in [
+        "4    unknown stage",
+        "5    no AWS credentials",
+        "6    AWS or --endpoint-url unreachable",
+        "7    credentials for another account",
+        "8    deploy failed",
+    ] {
+        assert!(help.contains(line), "{line:?} missing from --help");
+    }
+}

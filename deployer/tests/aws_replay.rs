@@ -1,0 +1,562 @@
+//! The deploy paths no emulator can produce, replayed: these tests feed the real CloudFormation
+//! SDK client AWS-shaped query-protocol XML through the SDK's own `StaticReplayClient`, because
+//! moto emits no per-resource events, never fails a resource and never rolls back.
+//!
+//! Covered here: the live event stream (each event once, oldest first, nothing from before the
+//! deploy), the root cause of a failed update, a `ROLLBACK_COMPLETE` stack deleted and created
+//! again, and the refusal of a stack that is `*_IN_PROGRESS` or `UPDATE_ROLLBACK_FAILED`. The
+//! bodies follow the shapes of CloudFormation's API reference (`DescribeStacks`,
+//! `DescribeStackEvents`, `DescribeChangeSet`, ...), with the values a real deploy shows.
+
+use std::time::Duration;
+
+use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
+use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+use aws_smithy_types::body::SdkBody;
+use deployer::aws::deploy::{Deployer, Outcome, TemplateSource};
+use deployer::aws::plan::{Desired, Pairs};
+use deployer::aws::ui::Ui;
+use deployer::exit::ExitCode;
+
+const STACK: &str = "photo-app-dev";
+const STACK_ID: &str = "arn:aws:cloudformation:eu-west-1:123456789012:stack/photo-app-dev/5f1c8c30-aa11-11ef-9d3e-0a1b2c3d4e5f";
+const NS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
+const TEMPLATE: &str = r#"{"Resources":{"ApiFunction":{"Type":"AWS::Lambda::Function"}}}"#;
+
+fn desired() -> Desired {
+    Desired {
+        template: TEMPLATE.to_owned(),
+        parameters: Pairs::from([
+            ("ApiCodeKey".to_owned(), "functions/api/new.zip".to_owned()),
+            (
+                "ArtifactBucket".to_owned(),
+                "deployer-artifacts-123456789012-eu-west-1".to_owned(),
+            ),
+        ]),
+        tags: Pairs::from([("photo-app:stage".to_owned(), "dev".to_owned())]),
+    }
+}
+
+fn ok(body: String) -> ReplayEvent {
+    ReplayEvent::new(
+        http::Request::builder()
+            .uri("https://cloudformation.eu-west-1.amazonaws.com/")
+            .body(SdkBody::empty())
+            .unwrap(),
+        http::Response::builder()
+            .status(200)
+            .header("content-type", "text/xml")
+            .body(SdkBody::from(body))
+            .unwrap(),
+    )
+}
+
+fn wrap(action: &str, result: &str) -> String {
+    format!(
+        "<{action}Response xmlns=\"{NS}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>7e8c2a4e-1f2b-4c3d-9e8f-0123456789ab</RequestId></ResponseMetadata></{action}Response>"
+    )
+}
+
+fn describe_stacks(status: &str, api_key: &str) -> ReplayEvent {
+    ok(wrap(
+        "DescribeStacks",
+        &format!(
+            "<Stacks><member><StackId>{STACK_ID}</StackId><StackName>{STACK}</StackName>\
+             <CreationTime>2026-11-20T10:00:00.000Z</CreationTime>\
+             <LastUpdatedTime>2026-11-24T21:58:12.123Z</LastUpdatedTime>\
+             <StackStatus>{status}</StackStatus>\
+             <Parameters>\
+             <member><ParameterKey>ApiCodeKey</ParameterKey><ParameterValue>{api_key}</ParameterValue></member>\
+             <member><ParameterKey>ArtifactBucket</ParameterKey><ParameterValue>deployer-artifacts-123456789012-eu-west-1</ParameterValue></member>\
+             </Parameters>\
+             <Tags><member><Key>photo-app:stage</Key><Value>dev</Value></member></Tags>\
+             <Capabilities><member>CAPABILITY_NAMED_IAM</member></Capabilities>\
+             <DisableRollback>false</DisableRollback>\
+             </member></Stacks>"
+        ),
+    ))
+}
+
+fn get_template(body: &str) -> ReplayEvent {
+    let escaped = body
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;");
+    ok(wrap(
+        "GetTemplate",
+        &format!(
+            "<TemplateBody>{escaped}</TemplateBody><StagesAvailable><member>Original</member><member>Processed</member></StagesAvailable>"
+        ),
+    ))
+}
+
+fn create_change_set() -> ReplayEvent {
+    ok(wrap(
+        "CreateChangeSet",
+        &format!(
+            "<Id>arn:aws:cloudformation:eu-west-1:123456789012:changeSet/deployer-1/0c4d5e6f-aa11-11ef-8f00-0a1b2c3d4e5f</Id><StackId>{STACK_ID}</StackId>"
+        ),
+    ))
+}
+
+fn describe_change_set(changes: &[(&str, &str, &str, Option<&str>)]) -> ReplayEvent {
+    let members: String = changes
+        .iter()
+        .map(|(action, id, kind, replacement)| {
+            format!(
+                "<member><Type>Resource</Type><ResourceChange><Action>{action}</Action>\
+                 <LogicalResourceId>{id}</LogicalResourceId><ResourceType>{kind}</ResourceType>{}\
+                 <Scope><member>Properties</member></Scope></ResourceChange></member>",
+                replacement
+                    .map(|r| format!("<Replacement>{r}</Replacement>"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    ok(wrap(
+        "DescribeChangeSet",
+        &format!(
+            "<ChangeSetName>deployer-1</ChangeSetName><StackId>{STACK_ID}</StackId><StackName>{STACK}</StackName>\
+             <Status>CREATE_COMPLETE</Status><ExecutionStatus>AVAILABLE</ExecutionStatus>\
+             <Changes>{members}</Changes>"
+        ),
+    ))
+}
+
+/// One stack event: id, logical id, type, status, reason.
+type Ev<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>);
+
+/// `DescribeStackEvents`, newest first as AWS lists them.
+fn describe_events(newest_first: &[Ev<'_>]) -> ReplayEvent {
+    let members: String = newest_first
+        .iter()
+        .map(|(id, logical, kind, status, reason)| {
+            // Ids end in their order of occurrence: make the time follow it.
+            let n: u32 = id[1..].parse().unwrap();
+            format!(
+                "<member><StackId>{STACK_ID}</StackId><EventId>{id}</EventId><StackName>{STACK}</StackName>\
+                 <LogicalResourceId>{logical}</LogicalResourceId><PhysicalResourceId>{logical}-phys</PhysicalResourceId>\
+                 <ResourceType>{kind}</ResourceType><Timestamp>2026-11-24T22:{:02}:00.000Z</Timestamp>\
+                 <ResourceStatus>{status}</ResourceStatus>{}</member>",
+                n,
+                reason
+                    .map(|r| format!("<ResourceStatusReason>{r}</ResourceStatusReason>"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    ok(wrap(
+        "DescribeStackEvents",
+        &format!("<StackEvents>{members}</StackEvents>"),
+    ))
+}
+
+fn empty(action: &str) -> ReplayEvent {
+    ok(format!(
+        "<{action}Response xmlns=\"{NS}\"><ResponseMetadata><RequestId>7e8c2a4e-1f2b-4c3d-9e8f-0123456789ab</RequestId></ResponseMetadata></{action}Response>"
+    ))
+}
+
+fn execute_change_set() -> ReplayEvent {
+    ok(wrap("ExecuteChangeSet", ""))
+}
+
+fn deployer(
+    events: Vec<ReplayEvent>,
+) -> (
+    Deployer,
+    StaticReplayClient,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    let http = StaticReplayClient::new(events);
+    let config = aws_sdk_cloudformation::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "replay",
+        ))
+        .http_client(http.clone())
+        .build();
+    let client = aws_sdk_cloudformation::Client::from_conf(config);
+    let mut d = Deployer::new(client, STACK, "dev", "eu-west-1", Duration::from_secs(60));
+    d.poll = Duration::from_millis(1);
+    let (ui, lines) = Ui::recording();
+    d.ui = ui;
+    (d, http, lines)
+}
+
+/// The `Action=` of every request the client sent, in order.
+fn actions(http: &StaticReplayClient) -> Vec<String> {
+    http.actual_requests()
+        .map(|r| {
+            let body =
+                std::str::from_utf8(r.body().bytes().unwrap_or_default()).unwrap_or_default();
+            body.split('&')
+                .find_map(|p| p.strip_prefix("Action="))
+                .unwrap_or("?")
+                .to_owned()
+        })
+        .collect()
+}
+
+fn bodies(http: &StaticReplayClient) -> Vec<String> {
+    http.actual_requests()
+        .map(|r| String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).into_owned())
+        .collect()
+}
+
+async fn deploy(d: &Deployer) -> anyhow::Result<Outcome> {
+    d.deploy(&desired(), &TemplateSource::Body(TEMPLATE.to_owned()), None)
+        .await
+}
+
+#[tokio::test]
+async fn a_stack_in_progress_is_refused_with_the_next_step() {
+    let (d, http, _) = deployer(vec![describe_stacks(
+        "UPDATE_IN_PROGRESS",
+        "functions/api/old.zip",
+    )]);
+    let err = deploy(&d).await.unwrap_err();
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::StackBlocked);
+    assert_eq!(
+        err.to_string(),
+        "stack `photo-app-dev` is `UPDATE_IN_PROGRESS`: another operation on the stack is running (another deploy, or one that was interrupted); wait until `deployer status --stage dev` shows it finished, then run `deployer up --stage dev` again"
+    );
+    // Nothing was attempted beyond looking.
+    assert_eq!(actions(&http), ["DescribeStacks"]);
+}
+
+#[tokio::test]
+async fn a_failed_rollback_names_the_command_that_continues_it() {
+    let (d, http, _) = deployer(vec![describe_stacks(
+        "UPDATE_ROLLBACK_FAILED",
+        "functions/api/old.zip",
+    )]);
+    let err = deploy(&d).await.unwrap_err();
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::StackBlocked);
+    assert!(
+        err.to_string().contains(
+            "run `aws cloudformation continue-update-rollback --stack-name photo-app-dev --region eu-west-1`"
+        ),
+        "{err}"
+    );
+    assert_eq!(actions(&http), ["DescribeStacks"]);
+}
+
+#[tokio::test]
+async fn an_unchanged_stack_gets_no_change_set() {
+    let d = desired();
+    let (dep, http, _) = deployer(vec![
+        describe_stacks("UPDATE_COMPLETE", &d.parameters["ApiCodeKey"]),
+        // Formatted differently from ours: still the same template.
+        get_template(
+            "{\n  \"Resources\": {\n    \"ApiFunction\": {\"Type\": \"AWS::Lambda::Function\"}\n  }\n}",
+        ),
+    ]);
+    assert_eq!(deploy(&dep).await.unwrap(), Outcome::NoChanges);
+    assert_eq!(actions(&http), ["DescribeStacks", "GetTemplate"]);
+}
+
+#[tokio::test]
+async fn a_failed_update_streams_its_events_and_reports_the_root_cause() {
+    const FN: &str = "AWS::Lambda::Function";
+    const ST: &str = "AWS::CloudFormation::Stack";
+    let first_page: Vec<Ev<'_>> = vec![
+        (
+            "e3",
+            "ApiFunction",
+            FN,
+            "UPDATE_FAILED",
+            Some(
+                "Resource handler returned message: &quot;Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.&quot; (RequestToken: 1a2b, HandlerErrorCode: InvalidRequest)",
+            ),
+        ),
+        ("e2", "ThumbnailFunction", FN, "UPDATE_IN_PROGRESS", None),
+        (
+            "e1",
+            STACK,
+            ST,
+            "UPDATE_IN_PROGRESS",
+            Some("User Initiated"),
+        ),
+        ("e0", STACK, ST, "UPDATE_COMPLETE", None),
+    ];
+    let mut second_page: Vec<Ev<'_>> = vec![
+        ("e7", STACK, ST, "UPDATE_ROLLBACK_COMPLETE", None),
+        ("e6", "ThumbnailFunction", FN, "UPDATE_COMPLETE", None),
+        (
+            "e5",
+            STACK,
+            ST,
+            "UPDATE_ROLLBACK_IN_PROGRESS",
+            Some("The following resource(s) failed to update: [ApiFunction]."),
+        ),
+        (
+            "e4",
+            "ThumbnailFunction",
+            FN,
+            "UPDATE_FAILED",
+            Some("Resource update cancelled"),
+        ),
+    ];
+    second_page.extend(first_page.iter().copied());
+    let (d, http, lines) = deployer(vec![
+        describe_stacks("UPDATE_COMPLETE", "functions/api/old.zip"),
+        get_template(TEMPLATE),
+        create_change_set(),
+        describe_change_set(&[
+            ("Modify", "ApiFunction", FN, Some("False")),
+            ("Modify", "ThumbnailFunction", FN, Some("False")),
+        ]),
+        // The newest event before executing: nothing up to it belongs to this deploy.
+        describe_events(&first_page[3..]),
+        execute_change_set(),
+        describe_events(&first_page),
+        describe_stacks("UPDATE_ROLLBACK_IN_PROGRESS", "functions/api/new.zip"),
+        describe_events(&second_page),
+        describe_stacks("UPDATE_ROLLBACK_COMPLETE", "functions/api/old.zip"),
+        describe_events(&second_page),
+        describe_stacks("UPDATE_ROLLBACK_COMPLETE", "functions/api/old.zip"),
+    ]);
+    let err = deploy(&d).await.unwrap_err();
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::DeployFailed);
+    assert_eq!(
+        err.to_string(),
+        "stack `photo-app-dev` failed and is now `UPDATE_ROLLBACK_COMPLETE`: `ApiFunction` (AWS::Lambda::Function) UPDATE_FAILED: Resource handler returned message: \"Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.\" (RequestToken: 1a2b, HandlerErrorCode: InvalidRequest)"
+    );
+    assert_eq!(
+        actions(&http),
+        [
+            "DescribeStacks",
+            "GetTemplate",
+            "CreateChangeSet",
+            "DescribeChangeSet",
+            "DescribeStackEvents",
+            "ExecuteChangeSet",
+            "DescribeStackEvents",
+            "DescribeStacks",
+            "DescribeStackEvents",
+            "DescribeStacks",
+            "DescribeStackEvents",
+            "DescribeStacks",
+        ]
+    );
+    let create = &bodies(&http)[2];
+    assert!(create.contains("ChangeSetType=UPDATE"), "{create}");
+    assert!(create.contains("CAPABILITY_NAMED_IAM"), "{create}");
+    // What the operator saw: the change set, then every event of this deploy exactly once,
+    // oldest first, and nothing from before it.
+    let lines = lines.lock().unwrap().clone();
+    let statuses: Vec<String> = lines
+        .iter()
+        .filter(|l| l.starts_with("2026-"))
+        .map(|l| {
+            let parts: Vec<&str> = l.split("  ").collect();
+            format!("{} {}", parts[1], parts[3].split(':').next().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "photo-app-dev UPDATE_IN_PROGRESS",
+            "ThumbnailFunction UPDATE_IN_PROGRESS",
+            "ApiFunction UPDATE_FAILED",
+            "ThumbnailFunction UPDATE_FAILED",
+            "photo-app-dev UPDATE_ROLLBACK_IN_PROGRESS",
+            "ThumbnailFunction UPDATE_COMPLETE",
+            "photo-app-dev UPDATE_ROLLBACK_COMPLETE",
+        ]
+    );
+    assert!(lines[0].starts_with("ACTION"), "{lines:?}");
+    assert!(lines[0].contains("\nModify  ApiFunction "), "{lines:?}");
+}
+
+#[tokio::test]
+async fn a_rollback_complete_stack_is_deleted_and_created_again() {
+    const FN: &str = "AWS::Lambda::Function";
+    const ST: &str = "AWS::CloudFormation::Stack";
+    let old: Vec<Ev<'_>> = vec![
+        ("r9", STACK, ST, "ROLLBACK_COMPLETE", None),
+        ("r8", "ApiFunction", FN, "DELETE_COMPLETE", None),
+        (
+            "r7",
+            "ApiFunction",
+            FN,
+            "CREATE_FAILED",
+            Some(
+                "Resource handler returned message: &quot;The role defined for the function cannot be assumed by Lambda.&quot;",
+            ),
+        ),
+    ];
+    let mut deleted: Vec<Ev<'_>> = vec![
+        ("d2", STACK, ST, "DELETE_COMPLETE", None),
+        (
+            "d1",
+            STACK,
+            ST,
+            "DELETE_IN_PROGRESS",
+            Some("User Initiated"),
+        ),
+    ];
+    deleted.extend(old.iter().copied());
+    let review: Vec<Ev<'_>> = vec![(
+        "n1",
+        STACK,
+        ST,
+        "REVIEW_IN_PROGRESS",
+        Some("User Initiated"),
+    )];
+    let mut created: Vec<Ev<'_>> = vec![
+        ("n4", STACK, ST, "CREATE_COMPLETE", None),
+        ("n3", "ApiFunction", FN, "CREATE_COMPLETE", None),
+        (
+            "n2",
+            STACK,
+            ST,
+            "CREATE_IN_PROGRESS",
+            Some("User Initiated"),
+        ),
+    ];
+    created.extend(review.iter().copied());
+    let (d, http, lines) = deployer(vec![
+        describe_stacks("ROLLBACK_COMPLETE", "functions/api/old.zip"),
+        describe_events(&old),
+        empty("DeleteStack"),
+        describe_events(&deleted),
+        describe_stacks("DELETE_COMPLETE", "functions/api/old.zip"),
+        describe_events(&deleted),
+        describe_stacks("DELETE_COMPLETE", "functions/api/old.zip"),
+        create_change_set(),
+        describe_change_set(&[("Add", "ApiFunction", FN, None)]),
+        describe_events(&review),
+        execute_change_set(),
+        describe_events(&created),
+        describe_stacks("CREATE_COMPLETE", "functions/api/new.zip"),
+        describe_events(&created),
+        describe_stacks("CREATE_COMPLETE", "functions/api/new.zip"),
+    ]);
+    let outcome = deploy(&d).await.unwrap();
+    let Outcome::Deployed { status, changes } = outcome else {
+        panic!("expected a deploy, got {outcome:?}");
+    };
+    assert_eq!(status, "CREATE_COMPLETE");
+    assert_eq!(changes.len(), 1);
+    let actions = actions(&http);
+    assert_eq!(
+        actions,
+        [
+            "DescribeStacks",
+            "DescribeStackEvents",
+            "DeleteStack",
+            "DescribeStackEvents",
+            "DescribeStacks",
+            "DescribeStackEvents",
+            "DescribeStacks",
+            "CreateChangeSet",
+            "DescribeChangeSet",
+            "DescribeStackEvents",
+            "ExecuteChangeSet",
+            "DescribeStackEvents",
+            "DescribeStacks",
+            "DescribeStackEvents",
+            "DescribeStacks",
+        ]
+    );
+    let bodies = bodies(&http);
+    // The old stack is deleted by its id, so a new stack of the same name is never confused
+    // with it, and the new one is a creation.
+    assert!(
+        bodies[2].contains("StackName=arn%3Aaws%3Acloudformation"),
+        "{}",
+        bodies[2]
+    );
+    assert!(bodies[7].contains("ChangeSetType=CREATE"), "{}", bodies[7]);
+    let lines = lines.lock().unwrap().clone();
+    assert!(
+        lines[0].contains("ROLLBACK_COMPLETE (its first creation failed): deleting it"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("photo-app-dev  AWS::CloudFormation::Stack  DELETE_COMPLETE"))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("ApiFunction  AWS::Lambda::Function  CREATE_COMPLETE"))
+    );
+    // The failure of the old stack is history: not shown again.
+    assert!(
+        !lines.iter().any(|l| l.contains("CREATE_FAILED")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn diff_never_deletes_a_rollback_complete_stack() {
+    let (d, http, _) = deployer(vec![describe_stacks(
+        "ROLLBACK_COMPLETE",
+        "functions/api/old.zip",
+    )]);
+    let err = d
+        .prepare(
+            &desired(),
+            &TemplateSource::Body(TEMPLATE.to_owned()),
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::StackBlocked);
+    assert!(
+        err.to_string()
+            .contains("`deployer up --stage dev` deletes it and creates it again"),
+        "{err}"
+    );
+    assert_eq!(actions(&http), ["DescribeStacks"]);
+}
+
+#[tokio::test]
+async fn a_wait_past_the_timeout_stops_and_says_where_the_stack_is() {
+    const ST: &str = "AWS::CloudFormation::Stack";
+    let (mut d, http, _) = deployer(vec![
+        describe_events(&[(
+            "e1",
+            STACK,
+            ST,
+            "UPDATE_IN_PROGRESS",
+            Some("User Initiated"),
+        )]),
+        describe_stacks("UPDATE_IN_PROGRESS", "functions/api/new.zip"),
+        describe_stacks("UPDATE_IN_PROGRESS", "functions/api/new.zip"),
+    ]);
+    d.timeout = Duration::ZERO;
+    let err = d.watch(STACK, Some("e0".to_owned())).await.unwrap_err();
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::Timeout);
+    assert_eq!(
+        err.to_string(),
+        "stopped waiting after 0 s: stack `photo-app-dev` is `UPDATE_IN_PROGRESS` and CloudFormation carries on; `deployer status --stage dev` shows where it is"
+    );
+    assert_eq!(
+        actions(&http),
+        ["DescribeStackEvents", "DescribeStacks", "DescribeStacks"]
+    );
+}
+
+#[tokio::test]
+async fn ctrl_c_reports_the_state_the_next_run_picks_up() {
+    let (d, _, _) = deployer(vec![describe_stacks(
+        "UPDATE_IN_PROGRESS",
+        "functions/api/new.zip",
+    )]);
+    let err = anyhow::Error::from(d.interrupted().await);
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::Interrupted);
+    assert_eq!(
+        err.to_string(),
+        "interrupted: stack `photo-app-dev` is `UPDATE_IN_PROGRESS` and CloudFormation carries on without us; `deployer status --stage dev` shows where it is; once it has settled, `deployer up --stage dev` carries on from there"
+    );
+}
