@@ -934,6 +934,16 @@ fn thumbnail_statements(names: &Names, table: &Res<Table>, dlq: &Res<Queue>) -> 
             &["s3:PutObject"],
             vec![names.photo_objects(DERIVATIVES_PREFIX)],
         ),
+        // A refused upload keeps no objects: the original (and any derivative written before a
+        // checksum mismatch or a concurrent delete showed up) is removed.
+        Statement::allow(
+            "DeleteRefusedObjects",
+            &["s3:DeleteObject"],
+            vec![
+                names.photo_objects(ORIGINALS_PREFIX),
+                names.photo_objects(DERIVATIVES_PREFIX),
+            ],
+        ),
         Statement::allow("DeadLetters", &["sqs:SendMessage"], vec![dlq.arn()]),
     ]
 }
@@ -1486,5 +1496,17 @@ mod tests {
         assert_eq!(writes.len(), 1);
         assert!(writes[0].contains("/derivatives/*"), "{}", writes[0]);
         assert!(!writes[0].contains("originals"), "{}", writes[0]);
+        // It deletes the objects of a refused upload, and nothing outside the two prefixes.
+        let deletes: Vec<String> = statements
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Action"].to_string().contains("s3:DeleteObject"))
+            .flat_map(|s| s["Resource"].as_array().unwrap().clone())
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(deletes.len(), 2, "{deletes:?}");
+        assert!(deletes[0].contains("/originals/*"), "{}", deletes[0]);
+        assert!(deletes[1].contains("/derivatives/*"), "{}", deletes[1]);
     }
 }

@@ -18,6 +18,10 @@ usage: cargo xtask fuzz [--seconds N] [--target NAME]
 Crashes are written to functions/imaging/fuzz/artifacts/<target>/ and fail the task.
 ";
 
+/// How long `cargo xtask test` fuzzes: long enough to run every seed through the mutators many
+/// times (thousands of executions a second), short enough for the CI budget.
+pub const CI_SECONDS: u64 = 60;
+
 /// Shared photos small enough to be useful seeds (libFuzzer mutates every byte of a seed).
 const PHOTO_SEEDS: [&str; 3] = ["orientation-6.jpg", "texture.webp", "orientation-1.jpg"];
 
@@ -55,6 +59,9 @@ pub fn run(args: &[String]) -> Result<()> {
         .env("RUSTC_BOOTSTRAP", "1")
         .args(["fuzz", "run", "--fuzz-dir"])
         .arg(&fuzz_dir)
+        // Instrumented builds live beside the others, not in the source tree.
+        .arg("--target-dir")
+        .arg(crate::target_dir().join("fuzz"))
         .arg(&target)
         .arg(&corpus)
         .arg("--")

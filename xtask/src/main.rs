@@ -17,7 +17,8 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  test      install what the tests need, then run the whole test suite (what CI runs)
+  test      install what the tests need, run the whole test suite, then fuzz the image
+            pipeline for 60 s (what CI runs)
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
   bench synth [RUNS]
             time `deployer synth --stage prod` as a process, against `cat` of the same template
@@ -75,7 +76,10 @@ fn test(extra: &[String]) -> Result<()> {
         // A CI run builds once from cold: incremental state would only cost disk and time.
         cmd.env("CARGO_INCREMENTAL", "0");
     }
-    run_checked(&mut cmd)
+    run_checked(&mut cmd)?;
+    // The fuzz target is part of the suite: a bounded run, failing on any crash; cargo-fuzz is
+    // installed first if missing, so the run is never silently skipped.
+    fuzz::run(&["--seconds".to_owned(), fuzz::CI_SECONDS.to_string()])
 }
 
 /// The workspace root: xtask lives one level below it.

@@ -9,7 +9,11 @@
 //! [`PhotoService`]: photo_domain::PhotoService
 
 mod blob;
+pub mod event;
+pub mod s3;
 mod thumbnailer;
 
 pub use blob::{BlobError, BlobStore};
+pub use event::{Report, decode_key};
+pub use s3::S3BlobStore;
 pub use thumbnailer::{Outcome, ThumbnailError, Thumbnailer};

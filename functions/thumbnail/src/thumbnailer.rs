@@ -50,6 +50,14 @@ pub enum ThumbnailError {
     /// The blocking task that decodes the image was cancelled or panicked outside the decoder.
     #[error("the imaging task did not finish: {0}")]
     Task(String),
+    /// Some records of an event failed transiently (the others were processed).
+    #[error("`{failed}` of `{total}` records failed; the first, `{key}`: {first}")]
+    Records {
+        failed: usize,
+        total: usize,
+        key: String,
+        first: Box<ThumbnailError>,
+    },
 }
 
 fn skipped(reason: impl Into<String>) -> Outcome {
@@ -800,6 +808,74 @@ mod tests {
             Outcome::Skipped { .. }
         ));
         assert_eq!(f.blobs.keys(), Vec::<String>::new());
+    }
+
+    /// An S3 notification from the checked-in fixture with one record per `(event, raw key)`.
+    fn s3_event(records: &[(&str, &str)]) -> aws_lambda_events::s3::S3Event {
+        let mut event: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/fixtures/s3-object-created.json")).unwrap();
+        let template = event["Records"][0].clone();
+        event["Records"] = records
+            .iter()
+            .map(|(name, key)| {
+                let mut record = template.clone();
+                record["eventName"] = serde_json::json!(name);
+                record["s3"]["object"]["key"] = serde_json::json!(key);
+                record
+            })
+            .collect();
+        serde_json::from_value(event).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_event_fails_when_one_record_fails_transiently_after_trying_all() {
+        let f = fixture();
+        let first = upload(&f, photo_fixture("orientation-7.jpg")).await;
+        let second = upload(&f, photo_fixture("orientation-8.jpg")).await;
+        let event = s3_event(&[
+            ("ObjectCreated:Post", &key(&first)),
+            ("ObjectCreated:Post", &key(&second)),
+            ("ObjectRemoved:Delete", &key(&second)),
+            ("ObjectCreated:Put", "originals/my+photo%281%29.jpg"),
+        ]);
+        f.blobs.fail_next(Flake::Get);
+        let err = f.thumbnailer.process_event(&event).await.unwrap_err();
+        let ThumbnailError::Records {
+            failed,
+            total,
+            key: failed_key,
+            ..
+        } = &err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!((*failed, *total), (1, 4));
+        assert_eq!(failed_key, &key(&first));
+        assert!(err.to_string().contains("injected Get failure"), "{err}");
+        assert_eq!(stored(&f, &second).await.status, PhotoStatus::Ready);
+        assert_eq!(stored(&f, &first).await.status, PhotoStatus::Pending);
+
+        // Lambda's retry delivers the same event: the first record is done now.
+        let reports = f.thumbnailer.process_event(&event).await.unwrap();
+        let outcomes: Vec<_> = reports
+            .iter()
+            .map(|r| (r.key.as_str(), r.outcome.clone()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                (key(&first).as_str(), Outcome::Ready),
+                (key(&second).as_str(), skipped("the photo is already READY")),
+                (
+                    key(&second).as_str(),
+                    skipped("`ObjectRemoved:Delete` is not an upload")
+                ),
+                (
+                    "originals/my photo(1).jpg",
+                    skipped("`originals/my photo(1).jpg` is not the key of an original")
+                ),
+            ]
+        );
     }
 
     fn check_taken_at(t: TakenAt, expected: Option<&str>) {

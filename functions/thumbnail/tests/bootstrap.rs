@@ -1,0 +1,435 @@
+//! Runs the real `bootstrap` binary as Lambda would: a Runtime API on loopback feeds it S3 event
+//! notifications built from a JSON fixture, while DynamoDB and S3 are moto. Originals are put in
+//! moto's S3 and PENDING photos in moto's DynamoDB, as the API and the browser would leave them.
+
+use std::io::Read as _;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::AttributeValue;
+use photo_aws::DynamoDbRepository;
+use photo_domain::{
+    ContentType, FileName, Photo, PhotoId, PhotoStatus, Repository as _, Sha256, Timestamp, UserId,
+};
+use serde_json::{Value, json};
+use testkit::MotoServer;
+use testkit::runtime_api::{Outcome, RuntimeApi};
+
+const REGION: &str = "eu-west-1";
+const TABLE: &str = "photo-app-test";
+const BUCKET: &str = "photo-app-test-photos";
+const EVENT: &str = include_str!("fixtures/s3-object-created.json");
+const OWNER: &str = "0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
+
+async fn sdk(moto: &MotoServer) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .endpoint_url(moto.endpoint_url())
+        .load()
+        .await
+}
+
+fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+async fn create_bucket(config: &SdkConfig) {
+    s3(config)
+        .create_bucket()
+        .bucket(BUCKET)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("creating the bucket");
+}
+
+fn owner() -> UserId {
+    UserId::parse(OWNER).unwrap()
+}
+
+/// What the API and the browser leave behind: a PENDING photo declaring `bytes`, and `bytes`
+/// at its original's key.
+async fn uploaded(config: &SdkConfig, id: &str, bytes: Vec<u8>) -> PhotoId {
+    let id = PhotoId::parse(id).unwrap();
+    let photo = Photo {
+        id,
+        owner: owner(),
+        status: PhotoStatus::Pending,
+        file_name: FileName::parse("IMG_0001.jpg").unwrap(),
+        content_type: ContentType::Jpeg,
+        size: bytes.len() as u64,
+        sha256_declared: Sha256::from_bytes(imaging::Sha256Digest::of(&bytes).0),
+        sha256_actual: None,
+        dimensions: None,
+        taken_at: None,
+        camera: None,
+        gps: None,
+        title: None,
+        favourite: false,
+        created_at: Timestamp::from_secs(1_795_000_000),
+    };
+    DynamoDbRepository::new(config, TABLE)
+        .insert_photo(&photo, 1 << 30)
+        .await
+        .expect("recording the upload");
+    s3(config)
+        .put_object()
+        .bucket(BUCKET)
+        .key(original(&id))
+        .content_type("image/jpeg")
+        .body(bytes.into())
+        .send()
+        .await
+        .expect("uploading the original");
+    id
+}
+
+fn original(id: &PhotoId) -> String {
+    format!("originals/{OWNER}/{id}")
+}
+
+async fn object(config: &SdkConfig, key: &str) -> Option<(Vec<u8>, String)> {
+    match s3(config).get_object().bucket(BUCKET).key(key).send().await {
+        Ok(out) => {
+            let content_type = out.content_type().unwrap_or_default().to_owned();
+            let bytes = out.body.collect().await.unwrap().into_bytes().to_vec();
+            Some((bytes, content_type))
+        }
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => None,
+        Err(e) => panic!("reading `{key}`: {e:?}"),
+    }
+}
+
+async fn keys(config: &SdkConfig) -> Vec<String> {
+    let out = s3(config)
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    out.contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
+}
+
+async fn stored(config: &SdkConfig, id: &PhotoId) -> Photo {
+    DynamoDbRepository::new(config, TABLE)
+        .get_photo(&owner(), id)
+        .await
+        .unwrap()
+        .expect("the photo record")
+}
+
+/// An S3 notification from the fixture with one record per `(event name, raw key)`.
+fn event(records: &[(&str, &str)]) -> String {
+    let mut event: Value = serde_json::from_str(EVENT).unwrap();
+    let template = event["Records"][0].clone();
+    event["Records"] = records
+        .iter()
+        .map(|(name, key)| {
+            let mut record = template.clone();
+            record["eventName"] = json!(name);
+            record["s3"]["object"]["key"] = json!(key);
+            record
+        })
+        .collect();
+    event.to_string()
+}
+
+/// The bootstrap process; killed on drop, its output kept for the log checks.
+struct Function {
+    child: Child,
+    logs: Arc<Mutex<String>>,
+}
+
+impl Function {
+    fn start(runtime: &RuntimeApi, moto: &MotoServer) -> Function {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "photo-app-test-thumbnail")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                "/aws/lambda/photo-app-test-thumbnail",
+            )
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/11/24/[$LATEST]0123456789abcdef",
+            )
+            .env("AWS_REGION", REGION)
+            .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_SESSION_TOKEN", "testing-session")
+            .env("AWS_ENDPOINT_URL", moto.endpoint_url())
+            .env("PHOTO_TABLE", TABLE)
+            .env("PHOTO_BUCKET", BUCKET)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting bootstrap");
+        let logs = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let logs = Arc::clone(&logs);
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    logs.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+        Function { child, logs }
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn invoke(runtime: &RuntimeApi, function: &Function, event: &str) -> Outcome {
+    runtime
+        .invoke(event, Duration::from_secs(120))
+        .unwrap_or_else(|| {
+            panic!(
+                "no answer; init error {:?}; logs: {}",
+                runtime.init_error(),
+                function.logs.lock().unwrap()
+            )
+        })
+}
+
+fn response(outcome: Outcome) -> Value {
+    match outcome {
+        Outcome::Response(text) => serde_json::from_str(&text).unwrap(),
+        Outcome::Error(e) => panic!("the invocation failed: {e}"),
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(testkit::shared_fixtures().join(name)).unwrap()
+}
+
+fn hostile(name: &str) -> Vec<u8> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../imaging/tests/hostile");
+    std::fs::read(dir.join(name)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_processes_s3_events_over_moto() {
+    let moto = MotoServer::start();
+    let config = sdk(&moto).await;
+    photo_aws::table::create_table(&aws_sdk_dynamodb::Client::new(&config), TABLE)
+        .await
+        .expect("creating the table");
+    create_bucket(&config).await;
+    let good = uploaded(
+        &config,
+        "01JDQ4Z1XK8V7R3M5N2P6W9Y0A",
+        fixture("landscape-8mp.jpg"),
+    )
+    .await;
+    let bad = uploaded(
+        &config,
+        "01JDQ4Z1XK8V7R3M5N2P6W9Y0B",
+        hostile("truncated.jpg"),
+    )
+    .await;
+
+    let runtime = RuntimeApi::start();
+    let function = Function::start(&runtime, &moto);
+    assert!(
+        runtime.wait_first_poll(Duration::from_secs(30)).is_some(),
+        "bootstrap never polled; init error: {:?}; logs: {}",
+        runtime.init_error(),
+        function.logs.lock().unwrap()
+    );
+
+    // One notification with both uploads and a key S3 had to encode (`+` is a space).
+    let upload = event(&[
+        ("ObjectCreated:Post", &original(&good)),
+        ("ObjectCreated:Post", &original(&bad)),
+        ("ObjectCreated:Put", "originals/holiday+photo%281%29.jpg"),
+    ]);
+    let answer = response(invoke(&runtime, &function, &upload));
+    let truncated = imaging::process(&hostile("truncated.jpg"), &imaging::Settings::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        answer,
+        json!({"records": [
+            {"key": original(&good), "outcome": "READY"},
+            {"key": original(&bad), "outcome": "FAILED", "reason": truncated},
+            {"key": "originals/holiday photo(1).jpg", "outcome": "SKIPPED",
+             "reason": "`originals/holiday photo(1).jpg` is not the key of an original"},
+        ]})
+    );
+
+    // The good photo: READY with its metadata, both derivatives in S3, metadata-free.
+    let done = stored(&config, &good).await;
+    assert_eq!(done.status, PhotoStatus::Ready);
+    assert_eq!(done.sha256_actual, Some(done.sha256_declared));
+    let dims = done.dimensions.expect("dimensions");
+    assert_eq!((dims.width, dims.height), (3640, 2400));
+    assert!(done.camera.is_some() && done.gps.is_some() && done.taken_at.is_some());
+    let mut derivatives = Vec::new();
+    for name in ["thumb.jpg", "preview.jpg"] {
+        let key = format!("derivatives/{OWNER}/{good}/{name}");
+        let (bytes, content_type) = object(&config, &key).await.expect(&key);
+        assert_eq!(content_type, "image/jpeg", "{key}");
+        assert!(bytes.starts_with(&[0xFF, 0xD8, 0xFF]), "{key} is a JPEG");
+        assert!(
+            !bytes.windows(6).any(|w| w == b"Exif\0\0"),
+            "{key} carries no EXIF (and so no GPS)"
+        );
+        derivatives.push(bytes);
+    }
+    assert!(object(&config, &original(&good)).await.is_some(), "kept");
+
+    // The hostile file: FAILED with the reason, and its original deleted.
+    assert_eq!(
+        stored(&config, &bad).await.status,
+        PhotoStatus::Failed {
+            reason: truncated.clone()
+        }
+    );
+    let mut all = keys(&config).await;
+    all.sort();
+    let mut expected = vec![
+        original(&good),
+        format!("derivatives/{OWNER}/{good}/preview.jpg"),
+        format!("derivatives/{OWNER}/{good}/thumb.jpg"),
+    ];
+    expected.sort();
+    assert_eq!(all, expected, "only the good photo's objects remain");
+
+    // S3 delivers the same notification again: nothing changes.
+    let again = response(invoke(&runtime, &function, &upload));
+    assert_eq!(again["records"][0]["outcome"], "SKIPPED");
+    assert_eq!(again["records"][1]["outcome"], "SKIPPED");
+    assert_eq!(stored(&config, &good).await, done);
+    let mut now = keys(&config).await;
+    now.sort();
+    assert_eq!(now, expected);
+    for (name, before) in ["thumb.jpg", "preview.jpg"].iter().zip(&derivatives) {
+        let key = format!("derivatives/{OWNER}/{good}/{name}");
+        assert_eq!(&object(&config, &key).await.unwrap().0, before, "{key}");
+    }
+
+    // A record that fails for a reason a retry may fix (here a photo item the repository cannot
+    // read) fails the invocation, so Lambda retries and then hands the event to the on-failure
+    // destination; the good record of the same event is still processed.
+    let broken = PhotoId::parse("01JDQ4Z1XK8V7R3M5N2P6W9Y0C").unwrap();
+    aws_sdk_dynamodb::Client::new(&config)
+        .put_item()
+        .table_name(TABLE)
+        .item(
+            "pk",
+            AttributeValue::S(photo_domain::keys::user_pk(&owner())),
+        )
+        .item(
+            "sk",
+            AttributeValue::S(photo_domain::keys::photo_sk(&broken)),
+        )
+        .item("status", AttributeValue::S("PENDING".into()))
+        .send()
+        .await
+        .unwrap();
+    let fresh = uploaded(
+        &config,
+        "01JDQ4Z1XK8V7R3M5N2P6W9Y0D",
+        fixture("orientation-6.jpg"),
+    )
+    .await;
+    let outcome = invoke(
+        &runtime,
+        &function,
+        &event(&[
+            ("ObjectCreated:Post", &original(&broken)),
+            ("ObjectCreated:Post", &original(&fresh)),
+        ]),
+    );
+    let Outcome::Error(error) = outcome else {
+        panic!("a transient failure must fail the invocation: {outcome:?}");
+    };
+    let error: Value = serde_json::from_str(&error).unwrap();
+    let message = error["errorMessage"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "`1` of `2` records failed; the first, `{}`",
+            original(&broken)
+        )),
+        "{message}"
+    );
+    assert_eq!(stored(&config, &fresh).await.status, PhotoStatus::Ready);
+
+    let logs = function.logs.lock().unwrap().clone();
+    // The harness's Runtime API hands every invocation this X-Ray trace id, as Lambda does.
+    assert!(
+        logs.contains("\"trace_id\":\"1-5759e988-bd862e3fe1be46a994272793\""),
+        "logs carry the X-Ray trace root: {logs}"
+    );
+    assert!(
+        logs.contains("\"request_id\":\"req-"),
+        "and the request id: {logs}"
+    );
+    assert!(logs.contains("photo refused"), "{logs}");
+    for line in logs.lines().filter(|l| l.starts_with('{')) {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+}
+
+#[test]
+fn a_missing_setting_is_reported_to_lambda_as_an_init_error() {
+    let runtime = RuntimeApi::start();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
+        .env("AWS_REGION", REGION)
+        .env("PHOTO_TABLE", TABLE)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting bootstrap");
+    let status = child.wait().expect("bootstrap exits");
+    assert!(
+        !status.success(),
+        "a function that cannot start exits non-zero"
+    );
+    let report: Value = serde_json::from_str(&runtime.init_error().expect("an init error report"))
+        .expect("the report is JSON");
+    assert_eq!(report["errorType"], "ConfigError");
+    assert_eq!(
+        report["errorMessage"],
+        "environment variable `PHOTO_BUCKET` is not set"
+    );
+    assert!(runtime.first_poll_at().is_none(), "it never asked for work");
+}

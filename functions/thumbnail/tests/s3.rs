@@ -1,0 +1,91 @@
+//! The S3 [`BlobStore`] against moto's S3: what the thumbnailer relies on, missing keys and the
+//! size limit included.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use photo_domain::ObjectKey;
+use photo_thumbnail::{BlobError, BlobStore as _, S3BlobStore};
+use testkit::MotoServer;
+
+const BUCKET: &str = "photo-app-test-photos";
+
+async fn sdk(moto: &MotoServer) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .endpoint_url(moto.endpoint_url())
+        .load()
+        .await
+}
+
+fn key(name: &str) -> ObjectKey {
+    ObjectKey::from_trusted(format!(
+        "derivatives/alice/01JDQ4Z1XK8V7R3M5N2P6W9Y0A/{name}"
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_blob_store_reads_writes_and_deletes_within_limits() {
+    let moto = MotoServer::start();
+    let config = sdk(&moto).await;
+    let client = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    client
+        .create_bucket()
+        .bucket(BUCKET)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let store = S3BlobStore::new(&config, BUCKET);
+    let thumb = key("thumb.jpg");
+
+    assert_eq!(
+        store.get(&thumb, 100).await,
+        Ok(None),
+        "missing is not an error"
+    );
+    store
+        .put(&thumb, b"0123456789".to_vec(), "image/jpeg")
+        .await
+        .unwrap();
+    let head = client
+        .head_object()
+        .bucket(BUCKET)
+        .key(thumb.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("image/jpeg"));
+    assert_eq!(
+        store.get(&thumb, 10).await,
+        Ok(Some(b"0123456789".to_vec())),
+        "exactly the limit is fine"
+    );
+    assert_eq!(
+        store.get(&thumb, 9).await,
+        Err(BlobError::TooLarge { size: 10, limit: 9 })
+    );
+
+    // Deleting a missing key alongside a present one is fine; both are gone after.
+    store
+        .delete(&[thumb.clone(), key("preview.jpg")])
+        .await
+        .unwrap();
+    assert_eq!(store.get(&thumb, 100).await, Ok(None));
+    store.delete(&[]).await.unwrap();
+
+    // A bucket that does not exist is a backend failure, never "not found".
+    let elsewhere = S3BlobStore::new(&config, "no-such-bucket");
+    let err = elsewhere.get(&thumb, 100).await.unwrap_err();
+    assert!(matches!(err, BlobError::Backend(_)), "{err}");
+    assert!(err.to_string().contains(thumb.as_str()), "{err}");
+}
