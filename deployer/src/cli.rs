@@ -192,6 +192,11 @@ pub struct UpArgs {
     /// For tests: hash passwords with minimal argon2 cost. Never for real accounts.
     #[arg(long, hide = true)]
     pub fast_password_hashing: bool,
+
+    /// For tests: wait this long before processing each upload, so a test can stop the stage
+    /// while a job is in hand.
+    #[arg(long, hide = true, default_value_t = 0)]
+    pub processing_delay_ms: u64,
 }
 
 /// Arguments of `deployer synth`.

@@ -195,16 +195,18 @@ impl Stage {
 
     /// Starts an upload of `bytes`: the photo id and the form.
     async fn start_upload(&self, token: &str, bytes: &[u8]) -> (String, Value) {
+        self.start_named_upload(token, "beach.jpg", bytes).await
+    }
+
+    async fn start_named_upload(&self, token: &str, name: &str, bytes: &[u8]) -> (String, Value) {
         let sha = hex(&Sha256::digest(bytes));
         let (status, body) = self
             .api(
                 "POST",
                 "/photos/uploads",
                 token,
-                Some(
-                    json!({"file_name": "beach.jpg", "content_type": "image/jpeg",
-                            "size": bytes.len(), "sha256": sha}),
-                ),
+                Some(json!({"file_name": name, "content_type": "image/jpeg",
+                            "size": bytes.len(), "sha256": sha})),
             )
             .await;
         assert_eq!(status, 201, "{body}");
@@ -251,6 +253,87 @@ impl Stage {
     fn stored(&self, key: &str) -> Option<Vec<u8>> {
         std::fs::read(self.data_dir.join("objects/data").join(key)).ok()
     }
+
+    /// Uploads `bytes` through the API's form: the photo id.
+    async fn upload(&self, token: &str, name: &str, bytes: &[u8]) -> String {
+        let (id, form) = self.start_named_upload(token, name, bytes).await;
+        let (status, body) = self.post_form(&form, &fields_of(&form), bytes).await;
+        assert_eq!(status, 204, "{name}: {body}");
+        id
+    }
+
+    /// Polls a photo until it leaves PENDING (bounded): the photo as the API shows it.
+    async fn settled(&self, token: &str, id: &str, limit: Duration) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let (status, photo) = self.api("GET", &format!("/photos/{id}"), token, None).await;
+            assert_eq!(status, 200, "{photo}");
+            if photo["status"] != "PENDING" {
+                return photo;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "photo {id} still PENDING after {limit:?}; queue: {:?}",
+                jobs(&self.data_dir)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The processing queue's jobs as `(key, state)`, read from the stage's database.
+fn jobs(data_dir: &Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(data_dir.join("stage.sqlite3")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT key, state FROM jobs ORDER BY key")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Rows of the stage's database that mention `needle` anywhere (the photo table and the queue).
+fn rows_mentioning(data_dir: &Path, needle: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(data_dir.join("stage.sqlite3")).unwrap();
+    let pattern = format!("%{needle}%");
+    let mut stmt = conn
+        .prepare(
+            "SELECT pk || ' ' || sk FROM items \
+               WHERE pk LIKE ?1 OR sk LIKE ?1 OR gsi1pk LIKE ?1 OR gsi1sk LIKE ?1 OR body LIKE ?1 \
+             UNION ALL SELECT key FROM jobs WHERE key LIKE ?1",
+        )
+        .unwrap();
+    stmt.query_map([&pattern], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Every file under `dir` whose path mentions `needle`.
+fn files_mentioning(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().contains(needle) {
+                found.push(path.clone());
+            }
+            if path.is_dir() {
+                todo.push(path);
+            }
+        }
+    }
+    found
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = testkit::shared_fixtures().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading `{}`: {e}", path.display()))
 }
 
 /// One hostile form: what it is, its fields, its file, and S3's expected status and code.
@@ -315,7 +398,7 @@ async fn sign_up_upload_and_every_refusal() {
     let (bob, _) = stage.account("bob@example.com").await;
 
     // The happy path: the form from the API stores the file under alice's original key.
-    let photo = b"\xff\xd8\xff\xe0 a small photo".to_vec();
+    let photo = fixture("orientation-1.jpg");
     let (id, form) = stage.start_upload(&alice, &photo).await;
     let key = format!("originals/{alice_sub}/{id}");
     assert_eq!(form["fields"]["key"], key.as_str());
@@ -415,6 +498,7 @@ async fn sign_up_upload_and_every_refusal() {
         let (got, body) = stage.post_form(&form2, &fields, &file).await;
         assert_eq!((got, s3_code(&body)), (status, code), "{what}: {body}");
         assert_eq!(stage.stored(&key2), None, "{what}");
+        assert!(!jobs(&data).iter().any(|(k, _)| *k == key2), "{what}");
     }
 
     // Bob's valid form cannot be pointed at alice's key.
@@ -660,4 +744,245 @@ fn stop_with(stage: &mut Stage, signal: &str) {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{signal}: {status}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_real_photos_from_sign_up_to_deletion() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let stage = Stage::start(&data, &[]).await;
+    let (alice, alice_sub) = stage.account("alice@example.com").await;
+    let (bob, _) = stage.account("bob@example.com").await;
+
+    let names = ["landscape-8mp.jpg", "no-exif-9mp.jpg", "orientation-6.jpg"];
+    let mut ids = Vec::new();
+    for name in names {
+        ids.push(stage.upload(&alice, name, &fixture(name)).await);
+    }
+    for (id, name) in ids.iter().zip(names) {
+        let photo = stage.settled(&alice, id, Duration::from_secs(120)).await;
+        assert_eq!(photo["status"], "READY", "{name}: {photo}");
+        assert!(
+            photo["dimensions"]["width"].as_u64().unwrap() > 0,
+            "{photo}"
+        );
+        for derivative in ["thumb.jpg", "preview.jpg"] {
+            let bytes = stage
+                .stored(&format!("derivatives/{alice_sub}/{id}/{derivative}"))
+                .unwrap_or_else(|| panic!("{name}: no {derivative}"));
+            assert_eq!(&bytes[..2], b"\xff\xd8", "{name}: {derivative} is a JPEG");
+        }
+        let thumb = stage
+            .http
+            .get(photo["thumbnail_url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(thumb.status(), 200);
+        assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    }
+    assert!(jobs(&data).is_empty(), "{:?}", jobs(&data));
+
+    // Pagination: two, then the third with no further cursor.
+    let (status, first) = stage.api("GET", "/photos?limit=2", &alice, None).await;
+    assert_eq!(status, 200, "{first}");
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let (status, second) = stage
+        .api(
+            "GET",
+            &format!("/photos?limit=2&cursor={cursor}"),
+            &alice,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{second}");
+    assert!(second["next_cursor"].is_null(), "{second}");
+    let mut listed: Vec<String> = [&first, &second]
+        .iter()
+        .flat_map(|page| page["items"].as_array().unwrap())
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed.len(), 3);
+    listed.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    // Bob sees none of it and cannot use alice's cursor.
+    let (status, page) = stage.api("GET", "/photos", &bob, None).await;
+    assert_eq!((status, page["items"].as_array().unwrap().len()), (200, 0));
+    let (status, _) = stage
+        .api(
+            "GET",
+            &format!("/photos?limit=2&cursor={cursor}"),
+            &bob,
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // An album holding the first photo.
+    let (status, album) = stage
+        .api("POST", "/albums", &alice, Some(json!({"name": "Holidays"})))
+        .await;
+    assert_eq!(status, 201, "{album}");
+    let album_id = album["id"].as_str().unwrap();
+    let member = format!("/albums/{album_id}/photos/{}", ids[0]);
+    assert_eq!(stage.api("PUT", &member, &alice, None).await.0, 204);
+    assert_eq!(stage.api("PUT", &member, &bob, None).await.0, 404);
+    let (status, members) = stage
+        .api("GET", &format!("/albums/{album_id}/photos"), &alice, None)
+        .await;
+    assert_eq!(status, 200, "{members}");
+    assert_eq!(members["items"][0]["id"], ids[0].as_str(), "{members}");
+
+    // A share link of the album works without a token, until it is revoked.
+    let (status, share) = stage
+        .api(
+            "POST",
+            "/shares",
+            &alice,
+            Some(json!({"album_id": album_id})),
+        )
+        .await;
+    assert_eq!(status, 201, "{share}");
+    let token = share["token"].as_str().unwrap();
+    let public = format!("{}/api/public/shares/{token}", stage.base);
+    let r = stage.http.get(&public).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let shared: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(shared["album_name"], "Holidays", "{shared}");
+    assert_eq!(shared["photos"][0]["id"], ids[0].as_str(), "{shared}");
+    let thumb = stage
+        .http
+        .get(shared["photos"][0]["thumbnail_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumb.status(), 200);
+    assert_eq!(
+        stage
+            .api("DELETE", &format!("/shares/{token}"), &bob, None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        stage
+            .api("DELETE", &format!("/shares/{token}"), &alice, None)
+            .await
+            .0,
+        204
+    );
+    let r = stage.http.get(&public).send().await.unwrap();
+    assert_eq!(r.status(), 410);
+
+    // A photo share too, then the photo is deleted: nothing of it is left anywhere.
+    let gone = &ids[0];
+    let (status, share) = stage
+        .api("POST", "/shares", &alice, Some(json!({"photo_id": gone})))
+        .await;
+    assert_eq!(status, 201, "{share}");
+    assert_eq!(
+        stage
+            .api("DELETE", &format!("/photos/{gone}"), &bob, None)
+            .await
+            .0,
+        404
+    );
+    assert!(!files_mentioning(&data.join("objects"), gone).is_empty());
+    assert!(!rows_mentioning(&data, gone).is_empty());
+    assert_eq!(
+        stage
+            .api("DELETE", &format!("/photos/{gone}"), &alice, None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        files_mentioning(&data.join("objects"), gone),
+        Vec::<PathBuf>::new()
+    );
+    assert_eq!(rows_mentioning(&data, gone), Vec::<String>::new());
+    assert_eq!(
+        stage
+            .api("GET", &format!("/photos/{gone}"), &alice, None)
+            .await
+            .0,
+        404
+    );
+    let (_, page) = stage.api("GET", "/photos", &alice, None).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2, "{page}");
+    let (_, members) = stage
+        .api("GET", &format!("/albums/{album_id}/photos"), &alice, None)
+        .await;
+    assert_eq!(members["items"].as_array().unwrap().len(), 0, "{members}");
+    // The other photos are untouched.
+    for id in &ids[1..] {
+        assert!(
+            stage
+                .stored(&format!("originals/{alice_sub}/{id}"))
+                .is_some()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stage_killed_while_processing_finishes_the_photo_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Processing waits 60 s before it starts: the kill lands while the job is in hand.
+    let mut stage = Stage::start(&data, &["--processing-delay-ms", "60000"]).await;
+    let (alice, alice_sub) = stage.account("alice@example.com").await;
+    let id = stage
+        .upload(&alice, "landscape-8mp.jpg", &fixture("landscape-8mp.jpg"))
+        .await;
+    let key = format!("originals/{alice_sub}/{id}");
+    let bytes = fixture("orientation-6.jpg");
+    let (orphan, _) = stage
+        .start_named_upload(&alice, "orientation-6.jpg", &bytes)
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while jobs(&data) != vec![(key.clone(), "running".to_owned())] {
+        assert!(
+            Instant::now() < deadline,
+            "never running: {:?}",
+            jobs(&data)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = stage.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = stage.child.wait().unwrap();
+    assert!(!status.success(), "{status}");
+    drop(stage);
+    assert_eq!(jobs(&data), vec![(key.clone(), "running".to_owned())]);
+    // The crash also cut the second upload between storing the file and queueing it: its file
+    // is in the bucket, but no job names it.
+    for (area, contents) in [("data", bytes.as_slice()), ("meta", b"image/jpeg")] {
+        let path = data
+            .join("objects")
+            .join(area)
+            .join(format!("originals/{alice_sub}/{orphan}"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+
+    let stage = Stage::start(&data, &[]).await;
+    let alice = stage.sign_in("alice@example.com").await;
+    for id in [&id, &orphan] {
+        let photo = stage.settled(&alice, id, Duration::from_secs(120)).await;
+        assert_eq!(photo["status"], "READY", "{photo}");
+        assert!(
+            stage
+                .stored(&format!("derivatives/{alice_sub}/{id}/thumb.jpg"))
+                .is_some()
+        );
+    }
+    assert!(jobs(&data).is_empty(), "{:?}", jobs(&data));
 }

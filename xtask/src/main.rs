@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 mod apt;
 mod bench;
 mod bench_api;
+mod bench_local;
 mod bench_thumbnail;
 mod bench_web;
 mod fuzz;
@@ -30,6 +31,8 @@ tasks:
             the API function's zip size and its start-to-first-poll time on a loopback Runtime API
   bench web [--photos N] [--runs N]
             the SPA's first-load size, and the first screen of thumbnails with 1,000 photos in Chromium
+  bench local [SECONDS]
+            the local stage listing 50 photos for 50 clients, against nginx serving the same JSON
 ";
 
 fn main() {

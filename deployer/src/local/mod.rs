@@ -8,6 +8,7 @@ pub mod s3;
 pub mod server;
 pub mod site;
 pub mod store;
+pub mod thumbnail;
 pub mod users;
 
 use anyhow::{Context as _, bail};
@@ -38,6 +39,7 @@ pub fn run(args: &UpArgs) -> anyhow::Result<()> {
             PasswordCost::Standard
         },
         limits: defaults.limits,
+        processing_delay: std::time::Duration::from_millis(args.processing_delay_ms),
         site_workspace: if args.no_site {
             None
         } else {
@@ -59,7 +61,7 @@ pub fn run(args: &UpArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(server::up(options, None, async {
+    runtime.block_on(server::up(options, async {
         stop_signal().await;
         println!("stopping: finishing requests in flight");
     }))

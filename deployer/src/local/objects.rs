@@ -62,6 +62,17 @@ pub struct FileObjectStore {
     max_policy_secs: Option<u64>,
 }
 
+/// An object read with a size bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bounded {
+    Missing,
+    /// Larger than the bound: not read.
+    TooLarge {
+        size: u64,
+    },
+    Found(StoredObject),
+}
+
 /// A stored object read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
@@ -106,10 +117,32 @@ impl FileObjectStore {
 
     fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| io("creating", dir, e))?;
         let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, bytes).map_err(|e| io("writing", &tmp, e))?;
+        let mut written = Ok(());
+        // A deletion tidying up empty directories may remove `dir` between its creation and
+        // the write: create it again once.
+        for _ in 0..2 {
+            std::fs::create_dir_all(dir).map_err(|e| io("creating", dir, e))?;
+            written = std::fs::write(&tmp, bytes);
+            if !matches!(&written, Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
+                break;
+            }
+        }
+        written.map_err(|e| io("writing", &tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| io("renaming", &tmp, e))
+    }
+
+    /// Removes the directories above a deleted object that are now empty, up to the area's
+    /// root, so nothing named after a deleted photo is left. A directory still in use is kept.
+    fn remove_empty_parents(&self, area: &str, file: &Path) {
+        let top = self.root.join(area);
+        let mut dir = file.parent();
+        while let Some(d) = dir {
+            if d == top || !d.starts_with(&top) || std::fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
     }
 
     /// Stores an object (an accepted upload, or a derivative the thumbnail step writes).
@@ -138,6 +171,27 @@ impl FileObjectStore {
             bytes,
             content_type,
         }))
+    }
+
+    /// Reads an object no larger than `max_bytes`, checking the size before reading a byte.
+    pub fn get_bounded(&self, key: &str, max_bytes: u64) -> Result<Bounded> {
+        let Some(data) = self.path("data", key) else {
+            return Ok(Bounded::Missing);
+        };
+        match std::fs::metadata(&data) {
+            Ok(m) if m.len() > max_bytes => return Ok(Bounded::TooLarge { size: m.len() }),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Bounded::Missing),
+            Err(e) => return Err(io("reading", &data, e)),
+        }
+        Ok(match self.get(key)? {
+            // It may have grown since: a rename put a new object in place.
+            Some(o) if o.bytes.len() as u64 > max_bytes => Bounded::TooLarge {
+                size: o.bytes.len() as u64,
+            },
+            Some(o) => Bounded::Found(o),
+            None => Bounded::Missing,
+        })
     }
 
     /// The secret for an access key id, for [`s3post::verify_post`].
@@ -227,6 +281,7 @@ impl ObjectStore for FileObjectStore {
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(io("deleting", &path, e)),
                 }
+                self.remove_empty_parents(area, &path);
             }
         }
         Ok(())
@@ -325,8 +380,39 @@ mod tests {
         assert!(store.put("../escape", b"x", "text/plain").is_err());
         assert!(store.put("a//b", b"x", "text/plain").is_err());
         assert_eq!(store.get("../../etc/passwd").unwrap(), None);
-        store.delete_objects(&[key(), key()]).await.unwrap();
+        assert_eq!(
+            store.get_bounded(key().as_str(), 5).unwrap(),
+            Bounded::Found(got.clone())
+        );
+        assert_eq!(
+            store.get_bounded(key().as_str(), 4).unwrap(),
+            Bounded::TooLarge { size: 5 }
+        );
+        assert_eq!(
+            store.get_bounded("originals/x/y", 4).unwrap(),
+            Bounded::Missing
+        );
+        assert_eq!(store.get_bounded("../x", 4).unwrap(), Bounded::Missing);
+        let user = UserId::parse("alice").unwrap();
+        let photo = PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap();
+        let other = PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAW").unwrap();
+        let [_, thumb, _] = ObjectKey::all_for(&user, &photo);
+        store.put(thumb.as_str(), b"t", "image/jpeg").unwrap();
+        let kept = ObjectKey::original(&user, &other);
+        store.put(kept.as_str(), b"k", "image/jpeg").unwrap();
+        store
+            .delete_objects(&ObjectKey::all_for(&user, &photo))
+            .await
+            .unwrap();
+        store.delete_objects(&[key()]).await.unwrap();
         assert_eq!(store.get(key().as_str()).unwrap(), None);
+        // No directory named after the photo is left; the other photo's are untouched.
+        for area in ["data", "meta"] {
+            assert!(!dir.path().join(area).join("derivatives/alice").exists());
+            assert!(dir.path().join(area).join("originals/alice").is_dir());
+            assert!(dir.path().join(area).is_dir());
+        }
+        assert_eq!(store.get(kept.as_str()).unwrap().unwrap().bytes, b"k");
     }
 
     #[tokio::test]

@@ -27,7 +27,14 @@ pub const MAX_ATTEMPTS: i64 = 5;
 /// Processes one uploaded original.
 #[async_trait]
 pub trait Processor: Send + Sync + std::fmt::Debug {
+    /// `Err` is transient: the job is tried again later.
     async fn process(&self, key: &ObjectKey) -> Result<(), String>;
+
+    /// Called once when a job has failed its last attempt, so the upload does not stay
+    /// unprocessed without a word (the thumbnail step marks the photo FAILED).
+    async fn gave_up(&self, key: &ObjectKey, error: &str) {
+        let _ = (key, error);
+    }
 }
 
 /// The queue's table.
@@ -77,6 +84,20 @@ impl Queue {
         Ok(())
     }
 
+    /// Adds a job unless the key already has one (finished jobs have none): for uploads found
+    /// at start whose job was never written. Returns whether a job was added.
+    pub fn enqueue_missing(&self, key: &ObjectKey) -> rusqlite::Result<bool> {
+        let added = self.conn().execute(
+            "INSERT OR IGNORE INTO jobs (key, state, attempts, next_at_ms, last_error) \
+             VALUES (?1, 'pending', 0, ?2, NULL)",
+            params![key.as_str(), self.clock.now().millis()],
+        )? > 0;
+        if added {
+            self.wake.notify_one();
+        }
+        Ok(added)
+    }
+
     /// Every job, by key.
     pub fn jobs(&self) -> rusqlite::Result<Vec<Job>> {
         let conn = self.conn();
@@ -113,11 +134,13 @@ impl Queue {
         Ok(key)
     }
 
-    fn finish(&self, key: &str, outcome: Result<(), String>) -> rusqlite::Result<()> {
+    /// Records a job's outcome; `true` when that was its last attempt.
+    fn finish(&self, key: &str, outcome: &Result<(), String>) -> rusqlite::Result<bool> {
         let conn = self.conn();
         match outcome {
             Ok(()) => {
                 conn.execute("DELETE FROM jobs WHERE key = ?1", params![key])?;
+                Ok(false)
             }
             Err(error) => {
                 let attempts = conn.query_row(
@@ -143,9 +166,9 @@ impl Queue {
                         error
                     ],
                 )?;
+                Ok(state == "failed")
             }
         }
-        Ok(())
     }
 
     /// Runs due jobs one at a time; returns how many ran. One pass, for tests and the worker.
@@ -158,7 +181,14 @@ impl Queue {
             if let Err(e) = &outcome {
                 tracing::warn!(key = %key, error = %e, "processing failed");
             }
-            self.finish(&key, outcome)?;
+            if self.finish(&key, &outcome)?
+                && let Err(e) = &outcome
+            {
+                tracing::error!(key = %key, error = %e, "processing gave up after its last attempt");
+                processor
+                    .gave_up(&ObjectKey::from_trusted(key.clone()), e)
+                    .await;
+            }
             ran += 1;
         }
         Ok(ran)
@@ -199,6 +229,7 @@ mod tests {
     struct Flaky {
         fail_first: usize,
         calls: AtomicUsize,
+        gave_up: Mutex<Vec<(String, String)>>,
     }
 
     #[async_trait]
@@ -210,6 +241,13 @@ mod tests {
             } else {
                 Ok(())
             }
+        }
+
+        async fn gave_up(&self, key: &ObjectKey, error: &str) {
+            self.gave_up
+                .lock()
+                .unwrap()
+                .push((key.as_str().to_owned(), error.to_owned()));
         }
     }
 
@@ -258,11 +296,29 @@ mod tests {
         }
         assert_eq!(broken.calls.load(Ordering::SeqCst), MAX_ATTEMPTS as usize);
         assert_eq!(queue.jobs().unwrap()[0].state, "failed");
+        assert_eq!(
+            *broken.gave_up.lock().unwrap(),
+            vec![(key().as_str().to_owned(), "attempt 4 failed".to_owned())]
+        );
+        // A failed job is not brought back by the scan for unqueued uploads.
+        assert!(!queue.enqueue_missing(&key()).unwrap());
+        assert_eq!(queue.jobs().unwrap()[0].state, "failed");
         // A job claimed by a process that then died is pending again at the next start.
         queue.enqueue(&key()).unwrap();
         assert_eq!(queue.claim().unwrap().as_deref(), Some(key().as_str()));
         drop(queue);
         let queue = Queue::open(Connection::open(&path).unwrap(), clock).unwrap();
         assert_eq!(queue.jobs().unwrap()[0].state, "pending");
+    }
+
+    #[tokio::test]
+    async fn an_unqueued_upload_is_queued_once() {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(100)));
+        let queue = Queue::open(Connection::open_in_memory().unwrap(), clock).unwrap();
+        assert!(queue.enqueue_missing(&key()).unwrap());
+        assert!(!queue.enqueue_missing(&key()).unwrap());
+        assert_eq!(queue.jobs().unwrap().len(), 1);
+        assert_eq!(queue.run_due(&Flaky::default()).await.unwrap(), 1);
+        assert!(queue.jobs().unwrap().is_empty());
     }
 }

@@ -134,7 +134,12 @@ pub async fn upload(
         .content_type
         .clone()
         .unwrap_or_else(|| "binary/octet-stream".to_owned());
-    if let Err(e) = state.store.put(&verified.key, &file, &content_type) {
+    // File work goes to the blocking pool: a 50 MB write must not hold up other requests.
+    let (store, key) = (state.store.clone(), verified.key.clone());
+    let stored = tokio::task::spawn_blocking(move || store.put(&key, &file, &content_type))
+        .await
+        .unwrap_or_else(|e| Err(photo_domain::Error::Backend(e.to_string())));
+    if let Err(e) = stored {
         tracing::error!(error = %e, "storing an upload");
         return s3_error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -180,7 +185,11 @@ pub async fn media(
     {
         return denied();
     }
-    match state.store.get(&key) {
+    let store = state.store.clone();
+    let object = tokio::task::spawn_blocking(move || store.get(&key))
+        .await
+        .unwrap_or_else(|e| Err(photo_domain::Error::Backend(e.to_string())));
+    match object {
         Ok(Some(object)) => {
             let mut response = object.bytes.into_response();
             let headers = response.headers_mut();

@@ -9,6 +9,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use async_trait::async_trait;
@@ -19,7 +20,7 @@ use photo_auth::issuer::Issuer;
 use photo_auth::{AuthError, TokenUse, Verifier, VerifierConfig};
 use photo_domain::{
     AuthFailure, Claims, Clock, Error as DomainError, IdentityVerifier, ObjectKey, PasswordCost,
-    PhotoService, SystemClock, Timestamp, UserId,
+    PhotoService, PhotoStatus, Repository, SystemClock, Timestamp, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,7 @@ use super::queue::{Processor, Queue};
 use super::s3::{self, BucketState, OnUpload};
 use super::site;
 use super::store::{SqliteRepository, open_database};
+use super::thumbnail::ThumbnailStep;
 use super::users::UserPool;
 
 /// The local stage's names: a user pool id in Cognito's `{region}_{id}` shape, its app client,
@@ -37,6 +39,9 @@ use super::users::UserPool;
 pub const POOL_ID: &str = "us-east-1_local";
 pub const CLIENT_ID: &str = "localclient";
 pub const BUCKET: &str = "photos-local";
+
+/// How long a stop waits for the photo being processed.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Room for the form fields around the largest upload.
 const FORM_OVERHEAD_BYTES: u64 = 64 * 1024;
@@ -53,11 +58,39 @@ pub struct UpOptions {
     pub limits: stack::config::AppLimits,
     /// The workspace to build the SPA from; `None` serves no SPA (`--no-site`).
     pub site_workspace: Option<PathBuf>,
+    /// A pause before each upload is processed (tests of a stop in the middle of processing).
+    pub processing_delay: Duration,
 }
 
-/// The photo-auth verifier as the API's identity port.
+/// Verified tokens kept at most; the cache is emptied when it is full.
+const TOKEN_CACHE_ENTRIES: usize = 4096;
+
+/// The photo-auth verifier as the API's identity port, remembering the tokens it verified.
+///
+/// The RS256 check is the most expensive step of a request, and a browser sends the same access
+/// token for an hour. A token seen before is accepted again without the check only if it is the
+/// very same string and has not expired by the stage's clock: what API Gateway's JWT authorizer
+/// does too (neither consults the pool about sign-outs before a token expires).
 #[derive(Debug)]
-pub struct CognitoIdentity(pub Arc<Verifier>);
+pub struct CognitoIdentity {
+    verifier: Arc<Verifier>,
+    clock: Arc<dyn Clock>,
+    verified: std::sync::Mutex<std::collections::HashMap<String, Claims>>,
+}
+
+impl CognitoIdentity {
+    pub fn new(verifier: Arc<Verifier>, clock: Arc<dyn Clock>) -> Self {
+        CognitoIdentity {
+            verifier,
+            clock,
+            verified: std::sync::Mutex::default(),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Claims>> {
+        self.verified.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 fn failure(e: &AuthError) -> AuthFailure {
     match e {
@@ -76,18 +109,30 @@ fn failure(e: &AuthError) -> AuthFailure {
 #[async_trait]
 impl IdentityVerifier for CognitoIdentity {
     async fn verify(&self, token: &str) -> photo_domain::Result<Claims> {
-        let claims = self
-            .0
-            .verify(token)
+        let now = self.clock.now();
+        if let Some(claims) = self.cache().get(token)
+            && now.secs() < claims.expires_at.secs()
+        {
+            return Ok(claims.clone());
+        }
+        let verified = self
+            .verifier
+            .verify_at(token, now.secs().max(0) as u64)
             .await
             .map_err(|e| DomainError::Unauthenticated(failure(&e)))?;
-        let user_id = UserId::parse(&claims.sub)
+        let user_id = UserId::parse(&verified.sub)
             .map_err(|_| DomainError::Unauthenticated(AuthFailure::Malformed))?;
-        Ok(Claims {
+        let claims = Claims {
             user_id,
-            username: claims.username,
-            expires_at: Timestamp::from_secs(claims.exp.min(i64::MAX as u64) as i64),
-        })
+            username: verified.username,
+            expires_at: Timestamp::from_secs(verified.exp.min(i64::MAX as u64) as i64),
+        };
+        let mut cache = self.cache();
+        if cache.len() >= TOKEN_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(token.to_owned(), claims.clone());
+        Ok(claims)
     }
 }
 
@@ -167,6 +212,45 @@ fn load_issuer(dir: &DataDir, issuer_url: &str) -> anyhow::Result<Issuer> {
         .with_context(|| format!("reading the token key `{}`", path.display()))
 }
 
+/// Queues every stored original whose photo is still PENDING and that has no job: an upload a
+/// crash interrupted between storing the file and writing its job. Returns how many it queued.
+async fn recover_uploads(
+    originals: &Path,
+    repo: &dyn Repository,
+    queue: &Queue,
+) -> anyhow::Result<usize> {
+    let mut queued = 0;
+    let Ok(users) = std::fs::read_dir(originals) else {
+        return Ok(0);
+    };
+    for user in users {
+        let user = user.with_context(|| format!("listing `{}`", originals.display()))?;
+        let Ok(photos) = std::fs::read_dir(user.path()) else {
+            continue;
+        };
+        for photo in photos {
+            let photo = photo.with_context(|| format!("listing `{}`", user.path().display()))?;
+            let key = format!(
+                "originals/{}/{}",
+                user.file_name().to_string_lossy(),
+                photo.file_name().to_string_lossy()
+            );
+            // Anything else (a `.partial` file) is not a finished upload.
+            let Some((owner, id)) = ObjectKey::parse_original(&key) else {
+                continue;
+            };
+            let pending = matches!(
+                repo.get_photo(&owner, &id).await,
+                Ok(Some(p)) if p.status == PhotoStatus::Pending
+            );
+            if pending && queue.enqueue_missing(&ObjectKey::original(&owner, &id))? {
+                queued += 1;
+            }
+        }
+    }
+    Ok(queued)
+}
+
 /// Binds the port, with a one-line error when it is taken.
 async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
@@ -184,7 +268,6 @@ async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
 /// Runs the local stage until `shutdown` resolves.
 pub async fn up(
     options: UpOptions,
-    processor: Option<Arc<dyn Processor>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let dir = DataDir::open(&options.data_dir)?;
@@ -199,6 +282,13 @@ pub async fn up(
     let pool =
         Arc::new(UserPool::open(open()?, options.password_cost).context("opening the user pool")?);
     let queue = Arc::new(Queue::open(open()?, clock.clone()).context("opening the queue")?);
+
+    let recovered = recover_uploads(&dir.join("objects/data/originals"), repo.as_ref(), &queue)
+        .await
+        .context("looking for uploads left unqueued")?;
+    if recovered > 0 {
+        println!("queued {recovered} upload(s) a previous run stored but did not queue");
+    }
 
     let store = Arc::new(FileObjectStore::new(
         dir.join("objects"),
@@ -229,9 +319,18 @@ pub async fn up(
         ..limits
     };
     let service = PhotoService::new(repo, store.clone(), clock.clone(), limits);
+    let processor: Arc<dyn Processor> = Arc::new(ThumbnailStep::new(
+        service.clone(),
+        store.clone(),
+        imaging::Settings {
+            max_file_bytes: options.limits.max_upload_bytes,
+            ..imaging::Settings::default()
+        },
+        options.processing_delay,
+    ));
     let api = photo_api::router(photo_api::AppState::new(
         service,
-        Arc::new(CognitoIdentity(verifier.clone())),
+        Arc::new(CognitoIdentity::new(verifier.clone(), clock.clone())),
     ));
     let cognito_state = CognitoState {
         pool,
@@ -278,12 +377,9 @@ pub async fn up(
     let app = app.fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    if processor.is_none() {
-        println!(
-            "note: uploaded photos are queued but stay PENDING: this build has no thumbnail step"
-        );
-    }
-    let worker = processor.map(|p| tokio::spawn(queue.clone().work(p, stop_rx)));
+    // One job at a time: the thumbnailer decodes on the blocking pool, so requests keep their
+    // threads, and a single decode at a time keeps memory and CPU for them.
+    let worker = tokio::spawn(queue.clone().work(processor, stop_rx));
 
     println!("local stage listening on {base_url}");
     println!("  app:     {base_url}/");
@@ -295,10 +391,65 @@ pub async fn up(
         .await
         .context("serving the local stage")?;
     let _ = stop_tx.send(true);
-    if let Some(worker) = worker {
-        // The worker finishes the job in hand; anything not started stays queued for next time.
-        let _ = worker.await;
+    // The worker finishes the job in hand; anything not started stays queued for next time.
+    // A job still unfinished after the grace period stays recorded as running, and the next
+    // start takes it up again.
+    if tokio::time::timeout(SHUTDOWN_GRACE, worker).await.is_err() {
+        println!("a photo was still being processed: it is finished at the next start");
     }
     println!("local stage stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use photo_auth::issuer::Subject;
+    use photo_domain::memory::ManualClock;
+
+    const ISSUER: &str = "http://127.0.0.1:9/_cognito/us-east-1_local";
+
+    fn identity(issuer: &Issuer, clock: Arc<ManualClock>) -> CognitoIdentity {
+        let config = VerifierConfig::new(ISSUER, CLIENT_ID, TokenUse::Access);
+        let verifier = Verifier::from_jwks(config, &issuer.jwks()).unwrap();
+        CognitoIdentity::new(Arc::new(verifier), clock)
+    }
+
+    fn token(issuer: &Issuer, sub: &str, at: u64) -> String {
+        let subject = Subject {
+            sub: sub.into(),
+            username: sub.into(),
+            email: None,
+        };
+        issuer
+            .issue(TokenUse::Access, &subject, at, Duration::from_secs(600))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_still_expires_and_a_changed_one_is_checked_again() {
+        let issuer = Issuer::generate(ISSUER, CLIENT_ID).unwrap();
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(1_700_000_000)));
+        let identity = identity(&issuer, clock.clone());
+        let alice = token(&issuer, "alice", 1_700_000_000);
+        for _ in 0..2 {
+            let claims = identity.verify(&alice).await.unwrap();
+            assert_eq!(claims.user_id.as_str(), "alice");
+        }
+        // One changed character: not the remembered string, so verified, and refused.
+        let mut forged = alice.clone().into_bytes();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert!(matches!(
+            identity.verify(&forged).await,
+            Err(DomainError::Unauthenticated(_))
+        ));
+        // Past its expiry (and the verifier's leeway for clock skew).
+        clock.advance_secs(3600);
+        assert!(matches!(
+            identity.verify(&alice).await,
+            Err(DomainError::Unauthenticated(AuthFailure::Expired))
+        ));
+    }
 }

@@ -1,0 +1,478 @@
+//! `cargo xtask bench local`: the local stage listing 50 photos for 50 concurrent clients, against
+//! nginx serving the same JSON body as a static file, measured with `wrk` in the same run.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use crate::{cargo, run_checked, target_dir, workspace_root};
+
+const PHOTOS: usize = 50;
+const CLIENTS: usize = 50;
+const EMAIL: &str = "bench@example.com";
+const PASSWORD: &str = "correct horse battery";
+
+/// Builds the release `deployer`, fills a fresh local stage with one user and 50 photos, and
+/// loads `GET /api/photos?limit=50` and nginx for `SECONDS` (default 10) each.
+pub fn run(args: &[String]) -> Result<()> {
+    let seconds = match args.first() {
+        None => 10,
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) if (1..=600).contains(&n) => n,
+            _ => bail!("SECONDS must be a whole number from 1 to 600, not `{s}`"),
+        },
+    };
+    crate::apt::ensure(&[("wrk", "wrk"), ("nginx", "nginx")])?;
+    run_checked(Command::new(cargo()).current_dir(workspace_root()).args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "deployer",
+    ]))?;
+
+    let scratch = Scratch::new()?;
+    let port = testkit::free_port();
+    let stage = Guard::spawn(
+        Command::new(target_dir().join("release/deployer"))
+            .args(["up", "--stage", "local", "--no-site"])
+            .args(["--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(scratch.0.join("stage"))
+            // The one account is created with cheap hashing: signing in is not what is measured.
+            .arg("--fast-password-hashing")
+            .env_remove("DEPLOYER_STAGE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    )?;
+    let http = Http { port };
+    wait_until(Duration::from_secs(60), "the local stage to start", || {
+        http.call(
+            "GET",
+            "/_cognito/us-east-1_local/.well-known/jwks.json",
+            None,
+            None,
+        )
+        .is_ok_and(|(status, _)| status == 200)
+    })?;
+    let token = account(&http, &scratch.0.join("stage/outbox"))?;
+    for i in 0..PHOTOS {
+        // Distinct declared checksums: the API refuses a second upload of the same bytes.
+        let body = json!({"file_name": format!("photo-{i:02}.jpg"), "content_type": "image/jpeg",
+                          "size": 1_000_000 + i, "sha256": format!("{:064x}", i + 1)});
+        let (status, answer) =
+            http.call("POST", "/api/photos/uploads", Some(&token), Some(&body))?;
+        if status != 201 {
+            bail!("creating photo {i}: {status} {answer}");
+        }
+    }
+    let path = format!("/api/photos?limit={PHOTOS}");
+    let (status, listing) = http.call("GET", &path, Some(&token), None)?;
+    let items = serde_json::from_str::<Value>(&listing)
+        .ok()
+        .and_then(|v| v["items"].as_array().map(Vec::len));
+    if status != 200 || items != Some(PHOTOS) {
+        bail!("listing the photos: {status} {listing}");
+    }
+
+    let www = scratch.0.join("www");
+    std::fs::create_dir_all(&www)?;
+    std::fs::write(www.join("photos.json"), &listing)?;
+    let nginx_port = testkit::free_port();
+    let conf = nginx_config(&scratch.0, nginx_port);
+    std::fs::write(scratch.0.join("nginx.conf"), conf)?;
+    open_to_workers(&scratch.0)?;
+    let nginx = Guard::spawn(
+        Command::new("nginx")
+            .arg("-p")
+            .arg(&scratch.0)
+            .arg("-c")
+            .arg(scratch.0.join("nginx.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    )?;
+    let nginx_http = Http { port: nginx_port };
+    wait_until(Duration::from_secs(10), "nginx to start", || {
+        nginx_http
+            .call("GET", "/photos.json", None, None)
+            .is_ok_and(|(status, body)| status == 200 && body == listing)
+    })?;
+
+    let auth = format!("Authorization: Bearer {token}");
+    let ours_url = format!("http://127.0.0.1:{port}{path}");
+    let peer_url = format!("http://127.0.0.1:{nginx_port}/photos.json");
+    // A short warm-up of each, then the measured runs, one after the other.
+    wrk(&ours_url, &auth, 1)?;
+    wrk(&peer_url, &auth, 1)?;
+    let ours = wrk(&ours_url, &auth, seconds)?;
+    let peer = wrk(&peer_url, &auth, seconds)?;
+    drop(nginx);
+    drop(stage);
+
+    println!(
+        "GET /api/photos?limit={PHOTOS} ({} byte JSON body), {CLIENTS} connections, {seconds} s each, wrk -t2",
+        listing.len()
+    );
+    ours.print("local stage");
+    peer.print("nginx static (peer)");
+    let ratio = ours.requests_per_sec / peer.requests_per_sec;
+    println!("throughput ratio: {ratio:.2}x nginx   goal >= 0.30x");
+    println!(
+        "goals: throughput {}, p99 {} (<= 20 ms), errors {}",
+        verdict(ratio >= 0.3),
+        verdict(ours.p99_ms <= 20.0),
+        verdict(ours.errors == 0)
+    );
+    Ok(())
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+/// A scratch directory under the system temp dir, removed when done. It is world-readable:
+/// nginx's workers run as an unprivileged user when the bench runs as root.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-local-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating `{}`", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(unix)]
+fn open_to_workers(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    for (path, mode) in [
+        (dir.to_owned(), 0o755),
+        (dir.join("www"), 0o755),
+        (dir.join("www/photos.json"), 0o644),
+    ] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("opening `{}` to nginx", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn open_to_workers(_dir: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// nginx in the foreground, one worker per core, keep-alive, no access log: the static-file floor.
+fn nginx_config(prefix: &Path, port: u16) -> String {
+    let p = prefix.display();
+    format!(
+        "daemon off;
+worker_processes auto;
+pid {p}/nginx.pid;
+error_log {p}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {p}/client_body;
+    proxy_temp_path {p}/proxy;
+    fastcgi_temp_path {p}/fastcgi;
+    uwsgi_temp_path {p}/uwsgi;
+    scgi_temp_path {p}/scgi;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {p}/www;
+        default_type application/json;
+    }}
+}}
+"
+    )
+}
+
+/// A child process stopped with SIGTERM (graceful for both nginx and the stage) when dropped.
+struct Guard(Child);
+
+impl Guard {
+    fn spawn(cmd: &mut Command) -> Result<Self> {
+        let shown = format!("{cmd:?}");
+        Ok(Guard(
+            cmd.spawn().with_context(|| format!("starting {shown}"))?,
+        ))
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    while !ready() {
+        if Instant::now() > deadline {
+            bail!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+/// Just enough HTTP/1.1 for setting the bench up: one request per connection.
+struct Http {
+    port: u16,
+}
+
+impl Http {
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<(u16, String)> {
+        let json = [("Content-Type", "application/json")];
+        let headers: &[(&str, &str)] = if body.is_some() { &json } else { &[] };
+        self.raw(method, path, token, headers, body.map(Value::to_string))
+    }
+
+    fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Result<(u16, String)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let body = body.unwrap_or_default();
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
+        if let Some(token) = token {
+            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(&body);
+        stream.write_all(request.as_bytes())?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer)?;
+        let answer = String::from_utf8(answer).context("a response that is not UTF-8")?;
+        let (head, body) = answer
+            .split_once("\r\n\r\n")
+            .context("a response without a header end")?;
+        if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            bail!("a chunked response to {method} {path}");
+        }
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .context("a response without a status")?;
+        Ok((status, body.to_owned()))
+    }
+
+    fn cognito(&self, action: &str, body: &Value) -> Result<Value> {
+        let target = format!("AWSCognitoIdentityProviderService.{action}");
+        let (status, answer) = self.raw(
+            "POST",
+            "/_cognito/",
+            None,
+            &[
+                ("X-Amz-Target", &target),
+                ("Content-Type", "application/x-amz-json-1.1"),
+            ],
+            Some(body.to_string()),
+        )?;
+        if status != 200 {
+            bail!("{action}: {status} {answer}");
+        }
+        serde_json::from_str(&answer).with_context(|| format!("{action}: {answer}"))
+    }
+}
+
+/// Signs up, confirms with the code from the outbox and signs in, all over HTTP: an access token.
+fn account(http: &Http, outbox: &Path) -> Result<String> {
+    http.cognito(
+        "SignUp",
+        &json!({"ClientId": "localclient", "Username": EMAIL, "Password": PASSWORD,
+                "UserAttributes": [{"Name": "email", "Value": EMAIL}]}),
+    )?;
+    let mail = std::fs::read_dir(outbox)
+        .with_context(|| format!("reading `{}`", outbox.display()))?
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .find(|text| text.starts_with(&format!("To: {EMAIL}\n")))
+        .context("no confirmation mail in the outbox")?;
+    let code = mail.trim_end().rsplit(' ').next().unwrap_or_default();
+    http.cognito(
+        "ConfirmSignUp",
+        &json!({"ClientId": "localclient", "Username": EMAIL, "ConfirmationCode": code}),
+    )?;
+    let signed_in = http.cognito(
+        "InitiateAuth",
+        &json!({"ClientId": "localclient", "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": EMAIL, "PASSWORD": PASSWORD}}),
+    )?;
+    signed_in["AuthenticationResult"]["AccessToken"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no access token in the sign-in answer")
+}
+
+/// What `wrk --latency` measured.
+#[derive(Debug, Clone, PartialEq)]
+struct WrkResult {
+    requests_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+impl WrkResult {
+    fn print(&self, name: &str) {
+        println!(
+            "  {name:<22} {:>10.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   errors {}",
+            self.requests_per_sec, self.p50_ms, self.p99_ms, self.errors
+        );
+    }
+}
+
+fn wrk(url: &str, header: &str, seconds: u64) -> Result<WrkResult> {
+    let out = Command::new("wrk")
+        .args(["-t2", &format!("-c{CLIENTS}"), &format!("-d{seconds}s")])
+        .args(["--latency", "--timeout", "5s", "-H", header, url])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!("wrk failed with {}: {text}", out.status);
+    }
+    parse_wrk(&text).with_context(|| format!("reading wrk's report:\n{text}"))
+}
+
+/// `620.00us`, `1.23ms`, `1.01s` in milliseconds.
+fn duration_ms(text: &str) -> Option<f64> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return None;
+    };
+    number.parse::<f64>().ok().map(|n| n * scale)
+}
+
+fn parse_wrk(text: &str) -> Option<WrkResult> {
+    let mut result = WrkResult {
+        requests_per_sec: f64::NAN,
+        p50_ms: f64::NAN,
+        p99_ms: f64::NAN,
+        errors: 0,
+    };
+    for line in text.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", n] => result.requests_per_sec = n.parse().ok()?,
+            ["50%", d] => result.p50_ms = duration_ms(d)?,
+            ["99%", d] => result.p99_ms = duration_ms(d)?,
+            ["Non-2xx", "or", "3xx", "responses:", n] => result.errors += n.parse::<u64>().ok()?,
+            ["Socket", "errors:", rest @ ..] => {
+                // `connect 0, read 0, write 0, timeout 0`
+                for count in rest.iter().skip(1).step_by(2) {
+                    result.errors += count.trim_end_matches(',').parse::<u64>().ok()?;
+                }
+            }
+            _ => {}
+        }
+    }
+    let complete =
+        !result.requests_per_sec.is_nan() && !result.p50_ms.is_nan() && !result.p99_ms.is_nan();
+    complete.then_some(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(report: &str, expected: Option<WrkResult>) {
+        assert_eq!(parse_wrk(report), expected);
+    }
+
+    const REPORT: &str = "Running 10s test @ http://127.0.0.1:8080/api/photos?limit=50
+  2 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     3.12ms    1.02ms  20.11ms   80.00%
+    Req/Sec     8.01k   500.00     9.00k    70.00%
+  Latency Distribution
+     50%  620.00us
+     75%    3.50ms
+     90%    4.10ms
+     99%    1.20s
+  160000 requests in 10.00s, 4.00GB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:  16000.50
+Transfer/sec:    400.00MB
+";
+
+    #[test]
+    fn reads_throughput_latency_and_every_kind_of_error() {
+        check(
+            REPORT,
+            Some(WrkResult {
+                requests_per_sec: 16000.5,
+                p50_ms: 0.62,
+                p99_ms: 1200.0,
+                errors: 7,
+            }),
+        );
+        let clean = REPORT
+            .lines()
+            .filter(|l| !l.contains("errors") && !l.contains("Non-2xx"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(parse_wrk(&clean).map(|r| r.errors), Some(0));
+    }
+
+    #[test]
+    fn a_report_without_latency_is_refused() {
+        check("Requests/sec:  16000.50\n", None);
+        check("", None);
+    }
+}
