@@ -137,6 +137,7 @@ impl Stage {
             limits: defaults.limits,
             // Served from the copy made above; building is `site()`'s job.
             site_workspace: None,
+            processing_delay: Duration::ZERO,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (done_tx, done) = std::sync::mpsc::channel();
@@ -147,7 +148,7 @@ impl Stage {
                 .build()
                 .map_err(anyhow_free)
                 .and_then(|rt| {
-                    rt.block_on(deployer::local::server::up(options, None, async {
+                    rt.block_on(deployer::local::server::up(options, async {
                         let _ = stopped.await;
                     }))
                     .map_err(|e| format!("{e:#}"))
