@@ -1055,9 +1055,20 @@ fn public_body(share: &PublicShare) -> El {
                 .text("Download"),
             None => el("span"),
         };
+        // A shared photo has no file name; its id means nothing to a visitor, so the caption
+        // is the title and the day it was taken, when known.
+        let mut caption = p.title.trim().to_owned();
+        if let Some(t) = &p.taken_at {
+            let taken = messages::day(t);
+            caption = if caption.is_empty() {
+                taken
+            } else {
+                format!("{caption} · {taken}")
+            };
+        }
         el("figure")
             .child(img)
-            .child(el("figcaption").text(p.display_name()).text(" ").child(dl))
+            .child(el("figcaption").child(el("span").text(&caption)).child(dl))
     });
     let expires = if share.expires_at.is_empty() {
         String::new()
