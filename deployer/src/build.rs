@@ -3,7 +3,10 @@
 //! The build host's glibc (2.36 here) is newer than AL2023's (2.34), so a binary linked against
 //! it could fail to start on Lambda. Building for the `-musl` targets gives static binaries that
 //! need no libc at all; [`crate::elf::check_lambda_binary`] proves it for every build.
-//! Cross-linking for arm64 uses `rust-lld`, which ships with the toolchain.
+//! Cross-linking for arm64 uses `rust-lld`, which ships with the toolchain. Crates with C code
+//! (`aws-lc-sys`, the AWS SDK's TLS crypto) also need a C compiler for the target: `musl-gcc`
+//! for x86_64, a Debian aarch64 cross gcc for arm64. `cargo xtask toolchain` installs all of it;
+//! whatever is missing is reported with the exact command that installs it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,8 +40,21 @@ pub const FUNCTIONS: [FunctionSpec; 2] = [
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// The Rust standard library for the target is not installed.
-    #[error("the Rust target `{0}` is not installed: run `rustup target add {0}`")]
+    #[error(
+        "the Rust target `{0}` is not installed: run `rustup target add {0}` (or `cargo xtask toolchain` for everything the build needs)"
+    )]
     MissingTarget(&'static str),
+    /// The C compiler for the target is not installed.
+    #[error(
+        "the C compiler `{}` for `{target}` is not installed (aws-lc-sys, under the AWS SDK's TLS, compiles C): run `apt-get install {}` (or `cargo xtask toolchain` for everything the build needs)",
+        .compiler.program, .compiler.apt_packages
+    )]
+    MissingCCompiler {
+        /// The target triple.
+        target: &'static str,
+        /// The compiler and its package.
+        compiler: CCompiler,
+    },
     /// A tool could not be started.
     #[error("cannot run `{tool}`: {source}")]
     Spawn {
@@ -81,6 +97,68 @@ pub fn rust_target(arch: Architecture) -> &'static str {
     }
 }
 
+/// A C compiler for a musl target and the Debian packages that provide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CCompiler {
+    /// The program on `PATH`.
+    pub program: &'static str,
+    /// A C header it needs besides, when that comes in another package.
+    pub header: Option<&'static str>,
+    /// The Debian packages, space-separated as `apt-get install` takes them.
+    pub apt_packages: &'static str,
+}
+
+/// The C compiler for `arch`'s musl target.
+///
+/// x86_64: `musl-gcc`, gcc wrapped to use musl's headers and libc. arm64: Debian has no musl
+/// cross gcc, but aws-lc's C needs little of libc, so the glibc-targeting aarch64 cross gcc with
+/// its headers compiles objects that link statically against musl (checked by building
+/// `photo-api` for `aarch64-unknown-linux-musl` with it). The headers are a separate package
+/// that `--no-install-recommends` leaves out, hence the explicit check.
+pub fn c_compiler(arch: Architecture) -> CCompiler {
+    match arch {
+        Architecture::X86_64 => CCompiler {
+            program: "musl-gcc",
+            header: None,
+            apt_packages: "musl-tools",
+        },
+        Architecture::Arm64 => CCompiler {
+            program: "aarch64-linux-gnu-gcc",
+            header: Some(AARCH64_LIBC_HEADER),
+            apt_packages: "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+        },
+    }
+}
+
+/// A header of Debian's aarch64 cross libc (`libc6-dev-arm64-cross`).
+pub const AARCH64_LIBC_HEADER: &str = "/usr/aarch64-linux-gnu/include/bits/libc-header-start.h";
+
+/// The variable cc-rs reads for a target's C compiler, e.g. `CC_x86_64_unknown_linux_musl`.
+pub fn cc_variable(target: &str) -> String {
+    format!("CC_{}", target.replace('-', "_"))
+}
+
+/// Whether `program` is an executable file in one of the `PATH`-style `dirs`.
+pub fn on_path(program: &str, dirs: Option<&std::ffi::OsStr>) -> bool {
+    dirs.is_some_and(|dirs| std::env::split_paths(dirs).any(|dir| dir.join(program).is_file()))
+}
+
+/// The C compiler to build `arch` with: the operator's `CC_<target>` when set, else the
+/// Debian one, which must be installed.
+pub fn ensure_c_compiler(arch: Architecture) -> Result<String, BuildError> {
+    let target = rust_target(arch);
+    if let Some(cc) = std::env::var_os(cc_variable(target)) {
+        return Ok(cc.to_string_lossy().into_owned());
+    }
+    let compiler = c_compiler(arch);
+    let headers = compiler.header.is_none_or(|h| Path::new(h).is_file());
+    if headers && on_path(compiler.program, std::env::var_os("PATH").as_deref()) {
+        Ok(compiler.program.to_owned())
+    } else {
+        Err(BuildError::MissingCCompiler { target, compiler })
+    }
+}
+
 /// Whether `target` is in the output of `rustup target list --installed`.
 pub fn is_listed(installed: &str, target: &str) -> bool {
     installed.lines().any(|l| l.trim() == target)
@@ -110,32 +188,42 @@ pub fn build_function(
     function: FunctionSpec,
     arch: Architecture,
 ) -> Result<Vec<u8>, BuildError> {
+    let cc = ensure_c_compiler(arch)?;
+    build_bootstrap(workspace, target_dir, function.package, arch, Some(&cc))
+}
+
+/// Builds the `bootstrap` binary of `package` in `workspace` for `arch` (release, locked),
+/// with `cc` as the target's C compiler when given, and checks that Lambda can run it.
+pub fn build_bootstrap(
+    workspace: &Path,
+    target_dir: &Path,
+    package: &str,
+    arch: Architecture,
+    cc: Option<&str>,
+) -> Result<Vec<u8>, BuildError> {
     let target = rust_target(arch);
     ensure_target(target)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    command
         .current_dir(workspace)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--package",
-            function.package,
-        ])
+        .args(["build", "--release", "--locked", "--package", package])
         .args(["--bin", "bootstrap", "--target", target])
         .arg("--target-dir")
         .arg(target_dir)
         // rust-lld links the self-contained musl objects for either architecture, so no cross
-        // toolchain is needed for pure-Rust crates.
-        .env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "rust-lld")
-        .status()
-        .map_err(|source| BuildError::Spawn {
-            tool: cargo.clone(),
-            source,
-        })?;
+        // linker is needed.
+        .env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "rust-lld");
+    if let Some(cc) = cc {
+        command.env(cc_variable(target), cc);
+    }
+    let status = command.status().map_err(|source| BuildError::Spawn {
+        tool: cargo.clone(),
+        source,
+    })?;
     if !status.success() {
         return Err(BuildError::Cargo {
-            package: function.package.to_owned(),
+            package: package.to_owned(),
             target,
         });
     }
@@ -177,7 +265,33 @@ mod tests {
     fn a_missing_target_says_the_exact_command() {
         assert_eq!(
             BuildError::MissingTarget("aarch64-unknown-linux-musl").to_string(),
-            "the Rust target `aarch64-unknown-linux-musl` is not installed: run `rustup target add aarch64-unknown-linux-musl`"
+            "the Rust target `aarch64-unknown-linux-musl` is not installed: run `rustup target add aarch64-unknown-linux-musl` (or `cargo xtask toolchain` for everything the build needs)"
         );
+    }
+
+    #[test]
+    fn a_missing_c_compiler_says_the_exact_command() {
+        let err = BuildError::MissingCCompiler {
+            target: rust_target(Architecture::Arm64),
+            compiler: c_compiler(Architecture::Arm64),
+        };
+        assert_eq!(
+            err.to_string(),
+            "the C compiler `aarch64-linux-gnu-gcc` for `aarch64-unknown-linux-musl` is not installed (aws-lc-sys, under the AWS SDK's TLS, compiles C): run `apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross` (or `cargo xtask toolchain` for everything the build needs)"
+        );
+        assert_eq!(
+            cc_variable("x86_64-unknown-linux-musl"),
+            "CC_x86_64_unknown_linux_musl"
+        );
+    }
+
+    #[test]
+    fn compilers_are_looked_up_on_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("musl-gcc"), "").unwrap();
+        let path = std::env::join_paths([dir.path()]).unwrap();
+        assert!(on_path("musl-gcc", Some(&path)));
+        assert!(!on_path("aarch64-linux-gnu-gcc", Some(&path)));
+        assert!(!on_path("musl-gcc", None));
     }
 }

@@ -46,6 +46,13 @@ pub enum Command {
     /// Build the functions for the stage's architecture and zip them (`bootstrap` at the root,
     /// byte-identical for identical input); print each zip's path, size and SHA-256.
     Package(PackageArgs),
+    /// Print a function's log events from CloudWatch Logs, oldest first; `--follow` keeps
+    /// printing new ones until Ctrl-C.
+    Logs(LogsArgs),
+    /// Check a deployed stage end to end: a temporary user signs in, uploads a photo, waits for
+    /// its thumbnail, lists, shares, opens the share without signing in, and deletes it. The
+    /// user is removed whatever happens. Exits non-zero naming the step that failed.
+    Smoke(SmokeArgs),
 }
 
 /// How the deployer reaches AWS: the standard credential chain, narrowed by these flags.
@@ -73,6 +80,49 @@ pub struct AwsArgs {
         value_name = "SECONDS"
     )]
     pub timeout: u64,
+}
+
+impl AwsArgs {
+    /// The SDK target these flags describe (for `logs` and `smoke`).
+    pub fn sdk_target(&self) -> crate::aws::ops_sdk::SdkTarget {
+        crate::aws::ops_sdk::SdkTarget {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
+}
+
+/// Arguments of `deployer logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The function whose logs to read.
+    #[arg(value_enum)]
+    pub function: crate::aws::logs::Function,
+
+    /// The stage, as named in the configuration file.
+    #[arg(long, short, env = "DEPLOYER_STAGE")]
+    pub stage: String,
+
+    /// How far back to start: a number and `s`, `m`, `h` or `d` (at most 30 days).
+    #[arg(long, default_value = "10m", value_name = "AGE")]
+    pub since: crate::aws::logs::Since,
+
+    /// Keep polling for new events (every 2 s) until Ctrl-C.
+    #[arg(long, short)]
+    pub follow: bool,
+}
+
+/// Arguments of `deployer smoke`.
+#[derive(Debug, Args)]
+pub struct SmokeArgs {
+    /// The deployed stage to check, as named in the configuration file.
+    #[arg(long, short, env = "DEPLOYER_STAGE")]
+    pub stage: String,
+
+    /// How long to wait for the photo's thumbnail, in seconds.
+    #[arg(long, default_value_t = 90, value_name = "SECS")]
+    pub ready_timeout: u64,
 }
 
 /// The stage a command acts on.
@@ -182,7 +232,7 @@ pub struct UpArgs {
 
     /// Skip building and publishing the SPA (which needs the repository's sources and the
     /// wasm32 target). Locally only the API, the user pool and the bucket are served.
-    #[arg(long)]
+    #[arg(long, env = "DEPLOYER_NO_SITE")]
     pub no_site: bool,
 
     /// For tests: cap the lifetime of upload forms, in seconds.

@@ -26,6 +26,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => aws::status(&cli.config, &args, &cli.aws),
         Command::Down(args) => aws::down(&cli.config, &args, &cli.aws),
         Command::Package(args) => aws::package(&cli.config, &args, &cli.aws),
+        Command::Logs(args) => aws::logs::run(&cli.config, &args, &cli.aws),
+        Command::Smoke(args) => aws::smoke::run_command(&cli.config, &args, &cli.aws),
     }
 }
 

@@ -10,9 +10,11 @@ mod bench;
 mod bench_api;
 mod bench_local;
 mod bench_thumbnail;
+mod bench_up;
 mod bench_web;
 mod fuzz;
 mod oracles;
+mod toolchain;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -21,6 +23,8 @@ tasks:
   test      install what the tests need, run the whole test suite, then fuzz the image
             pipeline for 60 s (what CI runs)
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
+  toolchain install what building the functions for Lambda needs: the musl Rust targets
+            (rustup) and their C compilers (apt-get: musl-tools, gcc-aarch64-linux-gnu)
   bench synth [RUNS]
             time `deployer synth --stage prod` as a process, against `cat` of the same template
   bench thumbnail [--runs N] [--input PATH] [--check]
@@ -33,6 +37,9 @@ tasks:
             the SPA's first-load size, and the first screen of thumbnails with 1,000 photos in Chromium
   bench local [SECONDS]
             the local stage listing 50 photos for 50 clients, against nginx serving the same JSON
+  bench up [RUNS]
+            `deployer up --stage dev` with nothing changed against moto: median time, uploads
+            and change sets per run
 ";
 
 fn main() {
@@ -52,6 +59,7 @@ fn run() -> Result<()> {
         "test" => test(&args[1..]),
         "bench" => bench::run(&args[1..]),
         "oracles" => oracles::install_all(&target_dir()),
+        "toolchain" => toolchain::install(),
         "fuzz" => fuzz::run(&args[1..]),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
@@ -70,6 +78,8 @@ fn test(extra: &[String]) -> Result<()> {
         ("chromium", "chromium"),
         ("chromedriver", "chromium-driver"),
     ])?;
+    // The deployer's build tests compile small static binaries for both Lambda architectures.
+    toolchain::rust_targets()?;
     let mut cmd = Command::new(cargo());
     cmd.current_dir(workspace_root())
         .args(["test", "--workspace", "--locked"])

@@ -3,15 +3,20 @@
 //!
 //! [`Session`] is the checked connection every command starts from; [`deploy::Deployer`] drives
 //! CloudFormation; [`artifacts`] keeps the per-account artifact bucket; [`plan`] and [`report`]
-//! are the pure decisions and renderings, unit-tested without AWS.
+//! are the pure decisions and renderings, unit-tested without AWS. [`publish`] puts the SPA on
+//! the site bucket; [`logs`] and [`smoke`] read and check a deployed stage.
 
 pub mod artifacts;
 pub mod deploy;
 pub mod down;
 pub mod error;
+pub mod logs;
+pub mod ops_sdk;
 pub mod plan;
+pub mod publish;
 pub mod report;
 pub mod session;
+pub mod smoke;
 pub mod ui;
 
 use std::future::Future;
@@ -266,8 +271,26 @@ pub fn up(config_file: &Path, args: &UpArgs, aws: &AwsArgs) -> Result<()> {
                     changes.len()
                 ),
             }
-            // PUBLISH CALL SITE: the SPA is published here, once the stack (and so its outputs)
-            // is up, unless `--no-site`; the `aws::publish` step plugs in at this point.
+            // The SPA goes out once the stack (and so its outputs) is up.
+            if args.no_site {
+                deployer.ui.line("site: not published (--no-site)");
+                return Ok(());
+            }
+            let info = deployer.describe(&deployer.stack).await?.with_context(|| {
+                format!("stack `{}` is gone after deploying it", deployer.stack)
+            })?;
+            let outputs = info.outputs.into_iter().collect();
+            let cwd = std::env::current_dir().context("reading the working directory")?;
+            let report = publish::publish_stage_site(
+                &session.s3(),
+                &aws_sdk_cloudfront::Client::new(&session.sdk),
+                &outputs,
+                &cwd,
+                &publish::PublishOptions::default(),
+            )
+            .await
+            .context("publishing the SPA (the stack itself is deployed)")?;
+            deployer.ui.line(&report.summary());
             Ok(())
         })
         .await
