@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 
 use crate::{cargo, run_checked, target_dir, workspace_root};
 
-const USAGE: &str = "usage: cargo xtask bench synth [RUNS] | cargo xtask bench thumbnail [--runs N] [--input PATH] [--check] | cargo xtask bench api [RUNS] | cargo xtask bench local [SECONDS] | cargo xtask bench up [RUNS]";
+const USAGE: &str = "usage: cargo xtask bench synth [RUNS] | cargo xtask bench thumbnail [--runs N] [--input PATH] [--check] | cargo xtask bench api [RUNS] | cargo xtask bench local [SECONDS] | cargo xtask bench up [RUNS] | cargo xtask bench web [--photos N] [--runs N]";
 
 /// Dispatches `cargo xtask bench ...`.
 pub fn run(args: &[String]) -> Result<()> {
@@ -15,6 +15,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("synth") => synth(parse_runs(args.get(1), 50)?),
         Some("thumbnail") => crate::bench_thumbnail::run(&args[1..]),
         Some("api") => crate::bench_api::run(&args[1..]),
+        Some("web") => crate::bench_web::run(&args[1..]),
         Some("local") => crate::bench_local::run(&args[1..]),
         Some("up") => crate::bench_up::run(&args[1..]),
         Some(other) => bail!("unknown benchmark `{other}`\n{USAGE}"),

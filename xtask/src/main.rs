@@ -11,6 +11,7 @@ mod bench_api;
 mod bench_local;
 mod bench_thumbnail;
 mod bench_up;
+mod bench_web;
 mod fuzz;
 mod oracles;
 mod toolchain;
@@ -32,6 +33,8 @@ tasks:
             fuzz the image decode-and-resize path for a bounded time
   bench api [RUNS]
             the API function's zip size and its start-to-first-poll time on a loopback Runtime API
+  bench web [--photos N] [--runs N]
+            the SPA's first-load size, and the first screen of thumbnails with 1,000 photos in Chromium
   bench local [SECONDS]
             the local stage listing 50 photos for 50 clients, against nginx serving the same JSON
   bench up [RUNS]
@@ -70,6 +73,11 @@ fn run() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     let target = target_dir();
     oracles::install_all(&target)?;
+    // The web app's end-to-end tests (`web-e2e`) drive a real headless Chromium.
+    apt::ensure(&[
+        ("chromium", "chromium"),
+        ("chromedriver", "chromium-driver"),
+    ])?;
     // The deployer's build tests compile small static binaries for both Lambda architectures.
     toolchain::rust_targets()?;
     let mut cmd = Command::new(cargo());

@@ -1,10 +1,13 @@
 //! The photo API as the SPA sees it: request paths and bodies, and the JSON it answers.
 //!
-//! These shapes are the contract with the API function; they are kept in this one module so
-//! a change on that side is one edit here. Unknown fields are ignored and optional ones
-//! default, so the API can grow without breaking deployed clients.
+//! These shapes are the contract with the API function (`functions/api/src/dto.rs`, published
+//! as `docs/openapi.json`); they are kept in this one module so a change on that side is one
+//! edit here. Unknown fields are ignored and optional ones default, so the API can grow without
+//! breaking deployed clients. The tests decode answers the API really produces.
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// An HTTP request to the API, before it is sent: method, path (with query) and JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,13 @@ impl ApiRequest {
     }
 }
 
+/// A JSON `null` read as the type's default (the API sends `"title": null` for no title).
+fn null_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// The life of a photo: uploaded but not yet processed, ready, or not processable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -43,12 +53,20 @@ pub enum PhotoStatus {
     Failed,
 }
 
-/// A photo as the API returns it. Image URLs are short-lived pre-signed S3 GET URLs and are
-/// absent while the photo is pending.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+/// Pixel size of a processed photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Dimensions {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A photo as the API returns it, to its owner (`PhotoDto`) or on a share page
+/// (`PublicPhotoDto`, which has no file name, original or status). Image URLs are short-lived
+/// pre-signed GET URLs and are absent while the photo is pending.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Photo {
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub title: String,
     #[serde(default)]
     pub file_name: String,
@@ -56,25 +74,32 @@ pub struct Photo {
     pub content_type: String,
     #[serde(default)]
     pub size: u64,
-    #[serde(default)]
+    /// Share pages only list processed photos, so a photo without a status is ready.
+    #[serde(default = "ready")]
     pub status: PhotoStatus,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
     #[serde(default)]
     pub favourite: bool,
     /// RFC 3339 upload time.
     #[serde(default)]
     pub created_at: String,
     #[serde(default)]
-    pub width: Option<u32>,
-    #[serde(default)]
-    pub height: Option<u32>,
+    pub dimensions: Option<Dimensions>,
     #[serde(default)]
     pub taken_at: Option<String>,
     #[serde(default)]
-    pub thumb_url: Option<String>,
+    pub camera: Option<String>,
+    #[serde(default)]
+    pub thumbnail_url: Option<String>,
     #[serde(default)]
     pub preview_url: Option<String>,
     #[serde(default)]
     pub original_url: Option<String>,
+}
+
+fn ready() -> PhotoStatus {
+    PhotoStatus::Ready
 }
 
 impl Photo {
@@ -88,8 +113,9 @@ impl Photo {
 }
 
 /// One page of photos, newest first; `next_cursor` is opaque and absent on the last page.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PhotoPage {
+    #[serde(rename = "items")]
     pub photos: Vec<Photo>,
     #[serde(default)]
     pub next_cursor: Option<String>,
@@ -119,8 +145,9 @@ impl Cursor {
     }
 }
 
-/// The page size the gallery asks for.
-pub const PAGE_SIZE: u32 = 30;
+/// The page size the gallery asks for: enough tiles to fill a large screen in one request, so
+/// the first screen of thumbnails never waits for a second listing.
+pub const PAGE_SIZE: u32 = 60;
 
 /// `GET /photos?limit=..&cursor=..`; `None` once the listing is over.
 pub fn list_photos(cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
@@ -152,10 +179,29 @@ pub fn get_photo(id: &str) -> ApiRequest {
 /// `PATCH /photos/{id}`: only the fields given change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PhotoPatch {
+    /// `Some(None)` (sent as `null`) clears the title: the API refuses an empty one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub title: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub favourite: Option<bool>,
+}
+
+impl PhotoPatch {
+    /// A new title as typed; blank means no title.
+    pub fn title(typed: &str) -> Self {
+        let t = typed.trim();
+        PhotoPatch {
+            title: Some((!t.is_empty()).then(|| t.to_owned())),
+            favourite: None,
+        }
+    }
+
+    pub fn favourite(on: bool) -> Self {
+        PhotoPatch {
+            title: None,
+            favourite: Some(on),
+        }
+    }
 }
 
 pub fn update_photo(id: &str, patch: &PhotoPatch) -> ApiRequest {
@@ -181,18 +227,18 @@ pub fn create_upload(intent: &UploadIntent) -> ApiRequest {
 }
 
 /// The answer to `POST /photos/uploads`: the new (pending) photo and the pre-signed POST.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct UploadGrant {
     pub photo: Photo,
     pub upload: PresignedPost,
 }
 
-/// An S3 pre-signed POST: send `fields` in order as form fields, then the file as `file`, last
-/// (S3 ignores every field after the file).
+/// An S3 pre-signed POST: send `fields` as form fields, then the file as `file`, last (S3
+/// ignores every field after the file; the order of the others does not matter).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PresignedPost {
     pub url: String,
-    pub fields: Vec<(String, String)>,
+    pub fields: BTreeMap<String, String>,
 }
 
 /// An album of the signed-in user.
@@ -201,17 +247,16 @@ pub struct Album {
     pub id: String,
     pub name: String,
     #[serde(default)]
-    pub photo_count: u32,
-    #[serde(default)]
-    pub cover_url: Option<String>,
-    #[serde(default)]
     pub created_at: String,
 }
 
-/// `GET /albums` answers `{albums: [...]}`.
+/// `GET /albums` answers a page `{items: [...], next_cursor}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AlbumList {
+    #[serde(rename = "items")]
     pub albums: Vec<Album>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -219,8 +264,9 @@ struct AlbumName<'a> {
     name: &'a str,
 }
 
-pub fn list_albums() -> ApiRequest {
-    ApiRequest::new("GET", "/albums".into())
+/// `GET /albums?limit=..&cursor=..`; `None` once the listing is over.
+pub fn list_albums(cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
+    paged("/albums".into(), cursor, limit)
 }
 
 pub fn get_album(id: &str) -> ApiRequest {
@@ -265,14 +311,32 @@ pub enum ShareKind {
     Album,
 }
 
-/// The body of `POST /shares`.
+/// The body of `POST /shares`: exactly one of `photo_id` and `album_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewShare {
-    pub kind: ShareKind,
-    pub target_id: String,
-    pub expires_in_days: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    photo_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    album_id: Option<String>,
+    expires_in_days: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+}
+
+impl NewShare {
+    /// A link to a photo or an album; an empty password means none.
+    pub fn new(kind: ShareKind, target_id: &str, expires_in_days: u32, password: &str) -> Self {
+        let (photo_id, album_id) = match kind {
+            ShareKind::Photo => (Some(target_id.to_owned()), None),
+            ShareKind::Album => (None, Some(target_id.to_owned())),
+        };
+        NewShare {
+            photo_id,
+            album_id,
+            expires_in_days,
+            password: (!password.is_empty()).then(|| password.to_owned()),
+        }
+    }
 }
 
 pub fn create_share(share: &NewShare) -> ApiRequest {
@@ -283,24 +347,31 @@ pub fn create_share(share: &NewShare) -> ApiRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Share {
     pub token: String,
+    #[serde(rename = "target_kind")]
     pub kind: ShareKind,
     pub target_id: String,
     /// RFC 3339 expiry.
     pub expires_at: String,
-    #[serde(default)]
+    #[serde(default, rename = "password_protected")]
     pub has_password: bool,
+    #[serde(default)]
+    pub revoked: bool,
     #[serde(default)]
     pub created_at: String,
 }
 
-/// `GET /shares` answers `{shares: [...]}`.
+/// `GET /shares` answers a page `{items: [...], next_cursor}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ShareList {
+    #[serde(rename = "items")]
     pub shares: Vec<Share>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
-pub fn list_shares() -> ApiRequest {
-    ApiRequest::new("GET", "/shares".into())
+/// `GET /shares?limit=..&cursor=..`; `None` once the listing is over.
+pub fn list_shares(cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
+    paged("/shares".into(), cursor, limit)
 }
 
 pub fn revoke_share(token: &str) -> ApiRequest {
@@ -321,14 +392,28 @@ pub fn open_public_share(token: &str, password: Option<&str>) -> ApiRequest {
 }
 
 /// What a public share link shows: one photo, or an album's photos.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PublicShare {
     pub kind: ShareKind,
-    #[serde(default)]
-    pub title: String,
+    /// The album's name; absent for a photo link.
+    #[serde(default, deserialize_with = "null_default")]
+    pub album_name: String,
     pub photos: Vec<Photo>,
     #[serde(default)]
     pub expires_at: String,
+}
+
+/// The caller's storage use, from `GET /me`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Usage {
+    pub used_bytes: u64,
+    pub photo_count: u64,
+    pub quota_bytes: u64,
+    pub max_upload_bytes: u64,
+}
+
+pub fn me() -> ApiRequest {
+    ApiRequest::new("GET", "/me".into())
 }
 
 /// The link to give out for a share token, on this site's origin.
@@ -377,12 +462,45 @@ pub fn encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use photo_api::dto;
 
     fn check(req: Option<ApiRequest>, expected: Option<(&str, &str, Option<&str>)>) {
         let got = req
             .as_ref()
             .map(|r| (r.method, r.path.as_str(), r.body.as_deref()));
         assert_eq!(got, expected);
+    }
+
+    /// Serialises a value with the API's own DTO type, as the API function does, and decodes
+    /// it with ours: the contract test between the two sides.
+    fn via_api<T: for<'de> Deserialize<'de>>(api_value: &impl Serialize) -> T {
+        let json = serde_json::to_string(api_value).unwrap();
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+    }
+
+    fn api_photo(id: &str, status: &str, title: Option<&str>) -> dto::PhotoDto {
+        dto::PhotoDto {
+            id: id.into(),
+            status: status.into(),
+            failure_reason: None,
+            file_name: "sea.jpg".into(),
+            content_type: "image/jpeg".into(),
+            size: 1234,
+            sha256: "ab".repeat(32),
+            dimensions: Some(dto::DimensionsDto {
+                width: 640,
+                height: 480,
+            }),
+            taken_at: Some("2024-05-01T10:00:00Z".into()),
+            camera: Some("Canon".into()),
+            gps: None,
+            title: title.map(Into::into),
+            favourite: true,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            thumbnail_url: Some("http://h/_media/t".into()),
+            preview_url: Some("http://h/_media/p".into()),
+            original_url: Some("http://h/_media/o".into()),
+        }
     }
 
     #[test]
@@ -401,23 +519,23 @@ mod tests {
             Some(("GET", "/albums/al%201/photos?limit=5", None)),
         );
         check(
-            Some(update_photo(
-                "p1",
-                &PhotoPatch {
-                    title: Some("Sea".into()),
-                    favourite: None,
-                },
-            )),
+            list_albums(&Cursor::Start, 100),
+            Some(("GET", "/albums?limit=100", None)),
+        );
+        check(
+            list_shares(&Cursor::Start, 100),
+            Some(("GET", "/shares?limit=100", None)),
+        );
+        check(
+            Some(update_photo("p1", &PhotoPatch::title(" Sea "))),
             Some(("PATCH", "/photos/p1", Some(r#"{"title":"Sea"}"#))),
         );
         check(
-            Some(update_photo(
-                "p1",
-                &PhotoPatch {
-                    title: None,
-                    favourite: Some(true),
-                },
-            )),
+            Some(update_photo("p1", &PhotoPatch::title("  "))),
+            Some(("PATCH", "/photos/p1", Some(r#"{"title":null}"#))),
+        );
+        check(
+            Some(update_photo("p1", &PhotoPatch::favourite(true))),
             Some(("PATCH", "/photos/p1", Some(r#"{"favourite":true}"#))),
         );
         check(
@@ -454,16 +572,19 @@ mod tests {
             Some(("DELETE", "/albums/a/photos/p", None)),
         );
         check(
-            Some(create_share(&NewShare {
-                kind: ShareKind::Album,
-                target_id: "a".into(),
-                expires_in_days: 7,
-                password: None,
-            })),
+            Some(create_share(&NewShare::new(ShareKind::Album, "a", 7, ""))),
             Some((
                 "POST",
                 "/shares",
-                Some(r#"{"kind":"album","target_id":"a","expires_in_days":7}"#),
+                Some(r#"{"album_id":"a","expires_in_days":7}"#),
+            )),
+        );
+        check(
+            Some(create_share(&NewShare::new(ShareKind::Photo, "p", 1, "pw"))),
+            Some((
+                "POST",
+                "/shares",
+                Some(r#"{"photo_id":"p","expires_in_days":1,"password":"pw"}"#),
             )),
         );
         check(Some(revoke_share("t")), Some(("DELETE", "/shares/t", None)));
@@ -475,6 +596,7 @@ mod tests {
             Some(open_public_share("t", Some("pw"))),
             Some(("POST", "/public/shares/t", Some(r#"{"password":"pw"}"#))),
         );
+        check(Some(me()), Some(("GET", "/me", None)));
     }
 
     #[test]
@@ -482,33 +604,116 @@ mod tests {
         assert_eq!(Cursor::after(Some("c2")), Cursor::Next("c2".into()));
         assert_eq!(Cursor::after(None), Cursor::End);
         assert_eq!(Cursor::after(Some("")), Cursor::End);
-        let page: PhotoPage = serde_json::from_str(
-            r#"{"photos":[{"id":"p1","status":"PENDING","created_at":"2026-01-01T00:00:00Z","extra":1}],"next_cursor":null}"#,
-        )
-        .unwrap();
+        let page: PhotoPage = via_api(&dto::PhotoPage {
+            items: vec![api_photo("p1", "PENDING", None)],
+            next_cursor: Some("c2".into()),
+        });
         assert_eq!(page.photos[0].status, PhotoStatus::Pending);
-        assert_eq!(Cursor::after(page.next_cursor.as_deref()), Cursor::End);
+        assert_eq!(
+            Cursor::after(page.next_cursor.as_deref()),
+            Cursor::Next("c2".into())
+        );
+    }
+
+    #[test]
+    fn decodes_the_api_photo() {
+        let photo: Photo = via_api(&api_photo("p1", "READY", None));
+        assert_eq!(photo.status, PhotoStatus::Ready);
+        assert_eq!(photo.title, "");
+        assert_eq!(photo.display_name(), "sea.jpg");
+        assert_eq!(
+            photo.dimensions,
+            Some(Dimensions {
+                width: 640,
+                height: 480
+            })
+        );
+        assert_eq!(photo.thumbnail_url.as_deref(), Some("http://h/_media/t"));
+        assert_eq!(photo.camera.as_deref(), Some("Canon"));
+        let failed: Photo = via_api(&dto::PhotoDto {
+            failure_reason: Some("not an image".into()),
+            ..api_photo("p2", "FAILED", Some("Sea"))
+        });
+        assert_eq!(failed.status, PhotoStatus::Failed);
+        assert_eq!(failed.display_name(), "Sea");
     }
 
     #[test]
     fn parses_upload_grant() {
-        let grant: UploadGrant = serde_json::from_str(
-            r#"{"photo":{"id":"p1","file_name":"a.jpg","status":"PENDING"},
-                "upload":{"url":"https://b.s3.eu-west-1.amazonaws.com","fields":[["key","originals/u/p1"],["policy","x"]]}}"#,
-        )
-        .unwrap();
+        let grant: UploadGrant = via_api(&dto::UploadResponse {
+            photo: api_photo("p1", "PENDING", None),
+            upload: dto::UploadTarget {
+                url: "https://b.s3.eu-west-1.amazonaws.com".into(),
+                fields: [("key", "originals/u/p1"), ("policy", "x")]
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .into(),
+                expires_at: "2026-01-01T00:15:00Z".into(),
+            },
+        });
+        assert_eq!(grant.upload.fields["key"], "originals/u/p1");
+        assert_eq!(grant.photo.id, "p1");
+    }
+
+    #[test]
+    fn decodes_albums_and_shares() {
+        let albums: AlbumList = via_api(&dto::AlbumPage {
+            items: vec![dto::AlbumDto {
+                id: "a1".into(),
+                name: "Trip".into(),
+                created_at: "2026-01-01T00:00:00Z".into(),
+            }],
+            next_cursor: None,
+        });
+        assert_eq!(albums.albums[0].name, "Trip");
+        let shares: ShareList = via_api(&dto::SharePage {
+            items: vec![dto::ShareDto {
+                token: "t1".into(),
+                target_kind: "album".into(),
+                target_id: "a1".into(),
+                created_at: "2026-01-01T00:00:00Z".into(),
+                expires_at: "2026-01-08T00:00:00Z".into(),
+                password_protected: true,
+                revoked: false,
+            }],
+            next_cursor: None,
+        });
+        let s = &shares.shares[0];
         assert_eq!(
-            grant.upload.fields[0],
-            ("key".into(), "originals/u/p1".into())
+            (s.kind, s.target_id.as_str(), s.has_password, s.revoked),
+            (ShareKind::Album, "a1", true, false)
         );
-        assert_eq!(grant.photo.display_name(), "a.jpg");
+        let public: PublicShare = via_api(&dto::PublicShareDto {
+            kind: "album".into(),
+            album_name: Some("Trip".into()),
+            expires_at: "2026-01-08T00:00:00Z".into(),
+            photos: vec![dto::PublicPhotoDto {
+                id: "p1".into(),
+                title: None,
+                dimensions: None,
+                taken_at: None,
+                camera: None,
+                thumbnail_url: Some("t".into()),
+                preview_url: Some("p".into()),
+            }],
+        });
+        assert_eq!(public.album_name, "Trip");
+        assert_eq!(public.photos[0].status, PhotoStatus::Ready);
+        assert_eq!(public.photos[0].display_name(), "p1");
+        let usage: Usage = via_api(&dto::MeDto {
+            user_id: "u".into(),
+            used_bytes: 10,
+            photo_count: 1,
+            quota_bytes: 100,
+            max_upload_bytes: 50,
+        });
+        assert_eq!(usage.photo_count, 1);
     }
 
     #[test]
     fn parses_errors() {
         let e = ApiError::parse(
             413,
-            r#"{"error":{"code":"too_large","message":"max 20 MB"}}"#,
+            r#"{"error":{"code":"too_large","message":"max 20 MB","existing_photo_id":"p"}}"#,
         );
         assert_eq!(
             (e.code.as_str(), e.message.as_str()),
@@ -523,7 +728,7 @@ mod tests {
 
     #[test]
     fn photo_names_fall_back() {
-        let mut p: Photo = serde_json::from_str(r#"{"id":"p1"}"#).unwrap();
+        let mut p: Photo = serde_json::from_str(r#"{"id":"p1","title":null}"#).unwrap();
         assert_eq!(p.display_name(), "p1");
         p.file_name = "a.jpg".into();
         assert_eq!(p.display_name(), "a.jpg");

@@ -1,7 +1,7 @@
 //! Sentences shown to the user, from API error codes and upload states. Kept apart from the
 //! UI so every code has a tested message.
 
-use crate::api::ApiError;
+use crate::api::{ApiError, Usage};
 
 /// The sentence for an API error. Known codes get a sentence of ours; the API's own message
 /// is appended for limits, where it carries the numbers (maximum size, remaining quota).
@@ -16,17 +16,22 @@ pub fn api_error(error: &ApiError) -> String {
     match error.code.as_str() {
         "too_large" => detail("This file is too large."),
         "unsupported_type" => {
-            "This file type is not supported: upload JPEG, PNG, WebP, HEIC or GIF photos.".into()
+            "This file type is not supported: upload JPEG, PNG or WebP photos.".into()
         }
         "duplicate" => "You have already uploaded this photo.".into(),
         "quota_exceeded" => detail("Your storage is full; delete some photos to upload more."),
         "not_found" | "http_404" => "This item does not exist or was deleted.".into(),
         "password_required" => "This link is protected: enter its password.".into(),
         "wrong_password" => "That password is not right.".into(),
-        "expired" | "http_410" => "This link has expired.".into(),
+        "share_gone" | "http_410" => "This link has expired or was revoked.".into(),
         "unauthorized" | "http_401" => "Your session has ended; please sign in again.".into(),
         "forbidden" | "http_403" => "You are not allowed to do that.".into(),
-        "invalid_request" | "http_400" | "http_422" => detail("The request was refused."),
+        "invalid_input" | "http_400" | "http_422" => detail("The request was refused."),
+        "conflict" | "http_409" => {
+            "Someone changed this at the same time; reload and try again.".into()
+        }
+        "invalid_cursor" => "The list changed while loading; reload the page.".into(),
+        "auth_unavailable" => "Sign-in is unavailable for a moment; try again shortly.".into(),
         "network" => "Could not reach the server; check your connection and try again.".into(),
         "http_429" => "Too many requests; wait a moment and try again.".into(),
         _ => "Something went wrong on our side; try again in a moment.".into(),
@@ -50,10 +55,13 @@ pub fn is_retryable(error: &ApiError) -> bool {
                     | "quota_exceeded"
                     | "not_found"
                     | "forbidden"
-                    | "invalid_request"
+                    | "invalid_input"
+                    | "invalid_cursor"
+                    | "conflict"
                     | "password_required"
                     | "wrong_password"
-                    | "expired"
+                    | "share_gone"
+                    | "bad_response"
             )
 }
 
@@ -70,6 +78,36 @@ pub fn bytes(n: u64) -> String {
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
+}
+
+/// The storage line under the gallery's title: `3 photos · 1.2 MB of 5.0 GB used`.
+pub fn usage(u: &Usage) -> String {
+    let photos = match u.photo_count {
+        1 => "1 photo".to_owned(),
+        n => format!("{n} photos"),
+    };
+    format!(
+        "{photos} · {} of {} used",
+        bytes(u.used_bytes),
+        bytes(u.quota_bytes)
+    )
+}
+
+/// The day of an RFC 3339 time for people, `1 Dec 2026` (UTC); anything else is shown as given.
+pub fn day(rfc3339: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts = rfc3339.get(..10).map(|d| {
+        let mut it = d.split('-').map(str::parse::<u32>);
+        (it.next(), it.next(), it.next())
+    });
+    match parts {
+        Some((Some(Ok(y)), Some(Ok(m @ 1..=12)), Some(Ok(d @ 1..=31)))) => {
+            format!("{d} {} {y}", MONTHS[m as usize - 1])
+        }
+        _ => rfc3339.to_owned(),
+    }
 }
 
 /// Delays in milliseconds between polls of a pending photo: doubling from one second, capped
@@ -103,7 +141,7 @@ mod tests {
         check(
             "unsupported_type",
             "x",
-            "This file type is not supported: upload JPEG, PNG, WebP, HEIC or GIF photos.",
+            "This file type is not supported: upload JPEG, PNG or WebP photos.",
             false,
         );
         check(
@@ -118,6 +156,23 @@ mod tests {
             "Your storage is full; delete some photos to upload more.",
             false,
         );
+    }
+
+    #[test]
+    fn api_refusals_are_final() {
+        check(
+            "share_gone",
+            "revoked",
+            "This link has expired or was revoked.",
+            false,
+        );
+        check(
+            "invalid_input",
+            "`name`: expected 1 to 200 characters, got 0",
+            "The request was refused. (`name`: expected 1 to 200 characters, got 0)",
+            false,
+        );
+        check("wrong_password", "", "That password is not right.", false);
     }
 
     #[test]
@@ -161,6 +216,29 @@ mod tests {
         assert_eq!(bytes(1536), "1.5 KB");
         assert_eq!(bytes(25 * 1024 * 1024), "25.0 MB");
         assert_eq!(bytes(u64::MAX), "16777216.0 TB");
+    }
+
+    #[test]
+    fn formats_usage() {
+        let mut u = Usage {
+            used_bytes: 1536,
+            photo_count: 1,
+            quota_bytes: 5 * 1024 * 1024 * 1024,
+            max_upload_bytes: 50 * 1024 * 1024,
+        };
+        assert_eq!(usage(&u), "1 photo · 1.5 KB of 5.0 GB used");
+        u.photo_count = 0;
+        u.used_bytes = 0;
+        assert_eq!(usage(&u), "0 photos · 0 B of 5.0 GB used");
+    }
+
+    #[test]
+    fn formats_days() {
+        assert_eq!(day("2026-12-01T23:09:22.768Z"), "1 Dec 2026");
+        assert_eq!(day("2024-05-31T10:00:00+02:00"), "31 May 2024");
+        assert_eq!(day("2024-13-01T00:00:00Z"), "2024-13-01T00:00:00Z");
+        assert_eq!(day("soon"), "soon");
+        assert_eq!(day(""), "");
     }
 
     #[test]

@@ -158,7 +158,7 @@ fn header(route: &Route) -> dom::El {
             .child(link(&Route::SignUp.path(), "Create account"))
     };
     let header = el("header")
-        .child(el("strong").text("Photos"))
+        .child(link(&Route::Gallery.path(), "Photos").class("brand"))
         .child(nav)
         .child(el("span").class("spacer"));
     if session::signed_in() {

@@ -22,6 +22,9 @@ use crate::cognito::{self, AuthOutcome, CognitoError};
 use crate::messages;
 use crate::route::Route;
 
+/// How many albums or share links a list page asks for (the API's maximum page).
+const LIST_LIMIT: u32 = 100;
+
 thread_local! {
     /// Photo ids of the last gallery or album shown, in order: the viewer's previous and next.
     static BROWSED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
@@ -184,6 +187,10 @@ fn reset() -> El {
     let (code_l, code) = field("Code from the e-mail", "text", "code");
     let (pw_l, pw) = field("New password", "password", "password");
     let _ = pw.set_attribute("autocomplete", "new-password");
+    // Required only once shown: a hidden required field would block the first step's submit.
+    let _ = code.remove_attribute("required");
+    let _ = pw.remove_attribute("required");
+    let (code_r, pw_r) = (code.clone(), pw.clone());
     let step2 = el("div").attr("hidden", "").child(code_l).child(pw_l);
     let step2_el = step2.element();
     let line = status();
@@ -191,6 +198,7 @@ fn reset() -> El {
     let asked = Rc::new(RefCell::new(false));
     form(move || {
         let (email_v, line, step2) = (value(&email), line_el.clone(), step2_el.clone());
+        let (code_r, pw_r) = (code_r.clone(), pw_r.clone());
         let asked = asked.clone();
         if !*asked.borrow() {
             spawn_local(async move {
@@ -198,6 +206,8 @@ fn reset() -> El {
                     Ok(_) => {
                         *asked.borrow_mut() = true;
                         let _ = step2.remove_attribute("hidden");
+                        let _ = code_r.set_attribute("required", "");
+                        let _ = pw_r.set_attribute("required", "");
                         say(
                             &line,
                             "We e-mailed you a code: enter it with your new password.",
@@ -241,7 +251,7 @@ fn tile(photo: &Photo) -> El {
     let a = link(&Route::Photo(photo.id.clone()).path(), "")
         .class("tile")
         .attr("aria-label", photo.display_name());
-    let a = match (photo.status, &photo.thumb_url) {
+    let a = match (photo.status, &photo.thumbnail_url) {
         (PhotoStatus::Ready, Some(url)) => a.child(
             el("img")
                 .attr("src", url)
@@ -279,11 +289,11 @@ fn poll_until_ready(id: String, tile_el: Element) {
             if !tile_el.is_connected() {
                 return;
             }
-            if let Ok(photo) = net::api::<Photo>(&api::get_photo(&id)).await {
-                if photo.status != PhotoStatus::Pending {
-                    let _ = tile_el.replace_with_with_node_1(&tile(&photo).0);
-                    return;
-                }
+            if let Ok(photo) = net::api::<Photo>(&api::get_photo(&id)).await
+                && photo.status != PhotoStatus::Pending
+            {
+                let _ = tile_el.replace_with_with_node_1(&tile(&photo).0);
+                return;
             }
         }
     });
@@ -400,7 +410,7 @@ fn gallery() -> El {
     let picker = el("input")
         .attr("type", "file")
         .attr("multiple", "")
-        .attr("accept", "image/*");
+        .attr("accept", "image/jpeg,image/png,image/webp");
     let (uploads_a, grid_a, picker_el) = (uploads.element(), grid.element(), picker.input());
     let picker = picker.on("change", move |_| {
         start_uploads(files_of(picker_el.files()), &uploads_a, &grid_a);
@@ -426,10 +436,31 @@ fn gallery() -> El {
                 .and_then(|t| t.files());
             start_uploads(files_of(files), &uploads_b, &grid_b);
         })
-        .child(el("p").text("Drop photos here, or"))
-        .child(el("label").text("choose photos to upload ").child(picker));
+        .child(
+            el("label")
+                .class("upload")
+                .text("Upload photos")
+                .child(picker),
+        )
+        .child(
+            el("p")
+                .class("notice")
+                .text("or drop them here: JPEG, PNG or WebP"),
+        );
+    let usage = el("p").class("notice usage");
+    let usage_el = usage.element();
+    spawn_local(async move {
+        if let Ok(u) = net::api::<api::Usage>(&api::me()).await {
+            usage_el.set_text_content(Some(&messages::usage(&u)));
+        }
+    });
     el("section")
-        .child(el("h1").text("Your photos"))
+        .child(
+            el("div")
+                .class("title")
+                .child(el("h1").text("Your photos"))
+                .child(usage),
+        )
         .child(drop)
         .child(uploads)
         .child(section)
@@ -576,7 +607,7 @@ fn neighbours(id: &str) -> (Option<String>, Option<String>) {
 
 fn viewer_body(photo: Photo) -> El {
     let (prev, next) = neighbours(&photo.id);
-    let image = match photo.preview_url.as_ref().or(photo.thumb_url.as_ref()) {
+    let image = match photo.preview_url.as_ref().or(photo.thumbnail_url.as_ref()) {
         Some(url) => el("img").attr("src", url).attr("alt", photo.display_name()),
         None => el("p")
             .class("notice")
@@ -660,10 +691,7 @@ fn viewer_body(photo: Photo) -> El {
             id1.clone(),
             line1.clone(),
             h1.clone(),
-            PhotoPatch {
-                title: Some(value(&title)),
-                favourite: None,
-            },
+            PhotoPatch::title(&title.value()),
         );
         spawn_local(async move {
             match net::api::<Photo>(&api::update_photo(&id, &patch)).await {
@@ -694,15 +722,7 @@ fn viewer_body(photo: Photo) -> El {
         let want = !*fav.borrow();
         let (fb, id, line, fav) = (fb.clone(), id2.clone(), line2.clone(), fav.clone());
         spawn_local(async move {
-            match net::api_text(&api::update_photo(
-                &id,
-                &PhotoPatch {
-                    title: None,
-                    favourite: Some(want),
-                },
-            ))
-            .await
-            {
+            match net::api_text(&api::update_photo(&id, &PhotoPatch::favourite(want))).await {
                 Ok(_) => {
                     *fav.borrow_mut() = want;
                     fb.set_text_content(Some(if want {
@@ -738,13 +758,19 @@ fn viewer_body(photo: Photo) -> El {
         ("File", photo.file_name.clone()),
         ("Type", photo.content_type.clone()),
         ("Size", messages::bytes(photo.size)),
-        ("Uploaded", photo.created_at.clone()),
+        ("Uploaded", messages::day(&photo.created_at)),
     ];
-    if let (Some(w), Some(h)) = (photo.width, photo.height) {
-        meta.push(("Dimensions", format!("{w} × {h}")));
+    if let Some(d) = photo.dimensions {
+        meta.push(("Dimensions", format!("{} × {}", d.width, d.height)));
     }
     if let Some(t) = &photo.taken_at {
-        meta.push(("Taken", t.clone()));
+        meta.push(("Taken", messages::day(t)));
+    }
+    if let Some(c) = &photo.camera {
+        meta.push(("Camera", c.clone()));
+    }
+    if let Some(reason) = &photo.failure_reason {
+        meta.push(("Problem", reason.clone()));
     }
     let dl = el("dl").children(
         meta.into_iter()
@@ -783,7 +809,10 @@ fn add_to_album(photo_id: String) -> El {
     let line = status();
     let (s, line_a) = (select.element(), line.element());
     spawn_local(async move {
-        match net::api::<AlbumList>(&api::list_albums()).await {
+        let Some(req) = api::list_albums(&Cursor::Start, LIST_LIMIT) else {
+            return;
+        };
+        match net::api::<AlbumList>(&req).await {
             Ok(list) => {
                 for a in list.albums {
                     let _ = s.append_child(&el("option").attr("value", &a.id).text(&a.name).0);
@@ -835,12 +864,12 @@ fn share_form(kind: ShareKind, target_id: String) -> El {
     let line = status();
     let line_el = line.element();
     form(move || {
-        let share = NewShare {
+        let share = NewShare::new(
             kind,
-            target_id: target_id.clone(),
-            expires_in_days: expiry_el.value().parse().unwrap_or(7),
-            password: Some(pw.value()).filter(|p| !p.is_empty()),
-        };
+            &target_id,
+            expiry_el.value().parse().unwrap_or(7),
+            &pw.value(),
+        );
         let (result, line) = (result_el.clone(), line_el.clone());
         spawn_local(async move {
             match net::api::<Share>(&api::create_share(&share)).await {
@@ -892,10 +921,16 @@ fn shares() -> El {
     let line = status();
     let (b, l) = (body.element(), line.element());
     spawn_local(async move {
-        match net::api::<ShareList>(&api::list_shares()).await {
-            Ok(list) if list.shares.is_empty() => say(&l, "You have no shared links.", false),
+        let Some(req) = api::list_shares(&Cursor::Start, LIST_LIMIT) else {
+            return;
+        };
+        match net::api::<ShareList>(&req).await {
+            Ok(list) if list.shares.iter().all(|s| s.revoked) => {
+                say(&l, "You have no shared links.", false)
+            }
             Ok(list) => {
-                for s in list.shares {
+                // A revoked link can never work again: there is nothing left to do with it.
+                for s in list.shares.into_iter().filter(|s| !s.revoked) {
                     let _ = b.append_child(&share_row(s, l.clone()).0);
                 }
             }
@@ -932,13 +967,19 @@ fn share_row(share: Share, line: Element) -> El {
         let (token, row, line) = (token.clone(), row_el.clone(), line.clone());
         spawn_local(async move {
             match net::api_text(&api::revoke_share(&token)).await {
-                Ok(_) => row.remove(),
+                Ok(_) => {
+                    let body = row.parent_element();
+                    row.remove();
+                    if body.is_some_and(|b| b.child_element_count() == 0) {
+                        say(&line, "You have no shared links.", false);
+                    }
+                }
                 Err(e) => say(&line, &messages::api_error(&e), true),
             }
         });
     });
     row.child(el("td").child(what))
-        .child(el("td").text(&share.expires_at))
+        .child(el("td").text(&messages::day(&share.expires_at)))
         .child(el("td").text(if share.has_password { "yes" } else { "no" }))
         .child(el("td").child(link_box(&share.token)))
         .child(el("td").child(revoke))
@@ -994,13 +1035,13 @@ fn open_share(token: String, password: Option<String>, target: Element) {
 }
 
 fn public_body(share: &PublicShare) -> El {
-    let title = if share.title.is_empty() {
+    let title = if share.album_name.is_empty() {
         "Shared photos"
     } else {
-        &share.title
+        &share.album_name
     };
     let figures = share.photos.iter().map(|p| {
-        let img = match p.preview_url.as_ref().or(p.thumb_url.as_ref()) {
+        let img = match p.preview_url.as_ref().or(p.thumbnail_url.as_ref()) {
             Some(url) => el("img")
                 .attr("src", url)
                 .attr("loading", "lazy")
@@ -1014,18 +1055,40 @@ fn public_body(share: &PublicShare) -> El {
                 .text("Download"),
             None => el("span"),
         };
+        // A shared photo has no file name; its id means nothing to a visitor, so the caption
+        // is the title and the day it was taken, when known.
+        let mut caption = p.title.trim().to_owned();
+        if let Some(t) = &p.taken_at {
+            let taken = messages::day(t);
+            caption = if caption.is_empty() {
+                taken
+            } else {
+                format!("{caption} · {taken}")
+            };
+        }
         el("figure")
             .child(img)
-            .child(el("figcaption").text(p.display_name()).text(" ").child(dl))
+            .child(el("figcaption").child(el("span").text(&caption)).child(dl))
     });
     let expires = if share.expires_at.is_empty() {
         String::new()
     } else {
-        format!("This link expires {}.", share.expires_at)
+        format!(
+            "This link works until {}.",
+            messages::day(&share.expires_at)
+        )
+    };
+    let empty = if share.photos.is_empty() {
+        el("p")
+            .class("notice")
+            .text("There are no photos to show here yet.")
+    } else {
+        el("span")
     };
     el("section")
         .child(el("h1").text(title))
         .child(el("p").class("notice").text(&expires))
+        .child(empty)
         .child(el("div").class("public").children(figures))
 }
 
@@ -1049,13 +1112,15 @@ fn albums() -> El {
     .child(name_l)
     .child(el("button").attr("type", "submit").text("Create"));
     spawn_local(async move {
-        match net::api::<AlbumList>(&api::list_albums()).await {
+        let Some(req) = api::list_albums(&Cursor::Start, LIST_LIMIT) else {
+            return;
+        };
+        match net::api::<AlbumList>(&req).await {
             Ok(list) if list.albums.is_empty() => say(&l2, "No albums yet.", false),
             Ok(list) => {
                 for a in list.albums {
-                    let label = format!("{} ({} photos)", a.name, a.photo_count);
                     let _ = ul
-                        .append_child(&el("li").child(link(&Route::Album(a.id).path(), &label)).0);
+                        .append_child(&el("li").child(link(&Route::Album(a.id).path(), &a.name)).0);
                 }
             }
             Err(e) => say(&l2, &messages::api_error(&e), true),
