@@ -192,7 +192,8 @@ pub fn build_function(
     build_bootstrap(workspace, target_dir, function.package, arch, Some(&cc))
 }
 
-/// Builds the `bootstrap` binary of `package` in `workspace` for `arch` (release, locked),
+/// Builds the binary named after `package` in `workspace` (the function's `bootstrap`) for `arch`
+/// (release, locked),
 /// with `cc` as the target's C compiler when given, and checks that Lambda can run it.
 pub fn build_bootstrap(
     workspace: &Path,
@@ -208,7 +209,7 @@ pub fn build_bootstrap(
     command
         .current_dir(workspace)
         .args(["build", "--release", "--locked", "--package", package])
-        .args(["--bin", "bootstrap", "--target", target])
+        .args(["--bin", package, "--target", target])
         .arg("--target-dir")
         .arg(target_dir)
         // rust-lld links the self-contained musl objects for either architecture, so no cross
@@ -227,7 +228,7 @@ pub fn build_bootstrap(
             target,
         });
     }
-    let path = target_dir.join(target).join("release/bootstrap");
+    let path = target_dir.join(target).join("release").join(package);
     let binary = std::fs::read(&path).map_err(|source| BuildError::Read {
         path: path.clone(),
         source,

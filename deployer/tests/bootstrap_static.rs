@@ -12,7 +12,8 @@ use std::path::Path;
 use deployer::build::build_bootstrap;
 use stack::config::Architecture;
 
-/// A crate with one `bootstrap` binary and a lock file, so `--locked` holds.
+/// A crate with one binary named after it, as the function crates have, and a lock file, so
+/// `--locked` holds.
 fn tiny_crate(dir: &Path) {
     std::fs::create_dir_all(dir.join("src/bin")).unwrap();
     std::fs::write(
@@ -28,7 +29,7 @@ fn tiny_crate(dir: &Path) {
     // Enough of the standard library (threads, the environment, I/O) that a dynamic libc
     // would show up if the target were wrong.
     std::fs::write(
-        dir.join("src/bin/bootstrap.rs"),
+        dir.join("src/bin/tiny-fn.rs"),
         "fn main() {\n    let api = std::env::var(\"AWS_LAMBDA_RUNTIME_API\").unwrap_or_default();\n    \
          let t = std::thread::spawn(move || api.len());\n    println!(\"{}\", t.join().unwrap());\n}\n",
     )
@@ -56,13 +57,13 @@ fn bootstraps_are_static_for_both_architectures() {
     // The host build of the same crate needs glibc's loader and is refused.
     let status = std::process::Command::new(env!("CARGO"))
         .current_dir(&src)
-        .args(["build", "--release", "--locked", "--bin", "bootstrap"])
+        .args(["build", "--release", "--locked", "--bin", "tiny-fn"])
         .arg("--target-dir")
         .arg(&target)
         .status()
         .unwrap();
     assert!(status.success());
-    let host = std::fs::read(target.join("release/bootstrap")).unwrap();
+    let host = std::fs::read(target.join("release/tiny-fn")).unwrap();
     let arch = if cfg!(target_arch = "aarch64") {
         Architecture::Arm64
     } else {

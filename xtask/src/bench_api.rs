@@ -35,9 +35,9 @@ pub fn run(args: &[String]) -> Result<()> {
         "-p",
         "photo-api",
         "--bin",
-        "bootstrap",
+        "photo-api",
     ]))?;
-    let binary = target_dir().join(TARGET).join("release/bootstrap");
+    let binary = target_dir().join(TARGET).join("release/photo-api");
     let binary_size = std::fs::metadata(&binary)
         .with_context(|| format!("reading `{}`", binary.display()))?
         .len();

@@ -142,7 +142,7 @@ struct Function {
 
 impl Function {
     fn start(runtime: &RuntimeApi, moto: &MotoServer, pool: &Pool) -> Function {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_photo-api"))
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
             .env("AWS_LAMBDA_FUNCTION_NAME", "photo-app-test-api")
@@ -473,7 +473,7 @@ async fn bootstrap_serves_the_api_over_moto() {
 #[test]
 fn a_missing_setting_is_reported_to_lambda_as_an_init_error() {
     let runtime = RuntimeApi::start();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_photo-api"))
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
         .env("AWS_REGION", REGION)

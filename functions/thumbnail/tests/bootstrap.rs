@@ -158,7 +158,7 @@ struct Function {
 
 impl Function {
     fn start(runtime: &RuntimeApi, moto: &MotoServer) -> Function {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_photo-thumbnail"))
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
             .env("AWS_LAMBDA_FUNCTION_NAME", "photo-app-test-thumbnail")
@@ -409,7 +409,7 @@ async fn bootstrap_processes_s3_events_over_moto() {
 #[test]
 fn a_missing_setting_is_reported_to_lambda_as_an_init_error() {
     let runtime = RuntimeApi::start();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_photo-thumbnail"))
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
         .env("AWS_REGION", REGION)
