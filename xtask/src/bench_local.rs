@@ -17,7 +17,8 @@ const CLIENTS: usize = 50;
 const EMAIL: &str = "bench@example.com";
 const PASSWORD: &str = "correct horse battery";
 
-/// Builds the release `deployer`, fills a fresh local stage with one user and 50 photos, and
+/// Builds the `deployer` with the speed-optimised `local-release` profile (the release profile
+/// is tuned for Lambda's package size), fills a fresh local stage with one user and 50 photos, and
 /// loads `GET /api/photos?limit=50` and nginx for `SECONDS` (default 10) each.
 pub fn run(args: &[String]) -> Result<()> {
     let seconds = match args.first() {
@@ -31,7 +32,8 @@ pub fn run(args: &[String]) -> Result<()> {
     run_checked(Command::new(cargo()).current_dir(workspace_root()).args([
         "build",
         "--quiet",
-        "--release",
+        "--profile",
+        "local-release",
         "-p",
         "deployer",
     ]))?;
@@ -39,7 +41,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let scratch = Scratch::new()?;
     let port = testkit::free_port();
     let stage = Guard::spawn(
-        Command::new(target_dir().join("release/deployer"))
+        Command::new(target_dir().join("local-release/deployer"))
             .args(["up", "--stage", "local", "--no-site"])
             .args(["--port", &port.to_string()])
             .arg("--data-dir")
