@@ -7,6 +7,7 @@
 pub mod cognito;
 pub mod dynamo;
 mod item;
+pub mod lambda;
 pub mod s3;
 pub mod table;
 
