@@ -27,7 +27,7 @@ const HELP: &str = "\
 usage: cargo xtask bench thumbnail [--runs N] [--input PATH] [--check]
 
   --runs N      measured runs of each side (default 15)
-  --input PATH  photo to thumbnail (default: the shared 24-megapixel camera JPEG)
+  --input PATH  photo to thumbnail (default: the 24-megapixel camera JPEG in testdata/photos)
   --check       exit non-zero when a goal (time ratio <= 1.0, peak RSS <= 128 MB) is missed
 ";
 
@@ -41,7 +41,7 @@ struct Sample {
 /// Entry point: parses `args` (after the task name), installs missing tools, builds, measures.
 pub fn run(args: &[String]) -> Result<()> {
     let mut runs = 15usize;
-    let mut input = crate::workspace_root().join("../shared/fixtures/photos/camera-24mp.jpg");
+    let mut input = crate::workspace_root().join("testdata/photos/camera-24mp.jpg");
     let mut check = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {

@@ -123,7 +123,7 @@ fn seed_corpus(corpus: &Path, root: &Path) -> Result<()> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x != "md"))
         .collect();
-    let photos = root.join("../shared/fixtures/photos");
+    let photos = root.join("testdata/photos");
     seeds.extend(
         PHOTO_SEEDS
             .iter()

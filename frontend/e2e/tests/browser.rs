@@ -99,7 +99,7 @@ async fn flow() {
     b.see("Your photos").await;
 
     // Three photos through the file picker, each with its own progress row.
-    let fixtures = testkit::shared_fixtures();
+    let fixtures = testkit::test_photos();
     let paths: Vec<String> = PHOTOS
         .iter()
         .map(|p| {

@@ -1,4 +1,4 @@
-//! Acceptance tests on the shared test photos: orientation, alpha, WebP, metadata, stripping.
+//! Acceptance tests on the test photos in `testdata/photos`: orientation, alpha, WebP, metadata, stripping.
 
 mod common;
 
@@ -152,7 +152,7 @@ fn composite(rgba: &image::RgbaImage, background: u8) -> image::RgbImage {
 
 #[test]
 fn png_alpha_is_composited_on_white() {
-    // The shared alpha.png has an alpha channel but is opaque everywhere, so give it a real
+    // The test set's alpha.png has an alpha channel but is opaque everywhere, so give it a real
     // transparency ramp (opaque at the left edge, fully transparent at the right).
     let mut rgba = image::load_from_memory(&photo("alpha.png"))
         .expect("decodes")

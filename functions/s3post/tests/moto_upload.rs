@@ -68,7 +68,7 @@ async fn browser_style_upload_lands_in_moto() {
         .build()
         .unwrap();
 
-    let photo = std::fs::read(testkit::shared_fixtures().join("orientation-2.jpg")).unwrap();
+    let photo = std::fs::read(testkit::test_photos().join("orientation-2.jpg")).unwrap();
     let upload = PostUpload {
         bucket: "photos-dev".into(),
         key: "originals/user-1/photo-1".into(),

@@ -447,7 +447,7 @@ mod tests {
     }
 
     fn photo_fixture(name: &str) -> Vec<u8> {
-        let path = testkit::shared_fixtures().join(name);
+        let path = testkit::test_photos().join(name);
         std::fs::read(&path).unwrap_or_else(|e| panic!("reading `{}`: {e}", path.display()))
     }
 

@@ -234,7 +234,7 @@ fn response(outcome: Outcome) -> Value {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(testkit::shared_fixtures().join(name)).unwrap()
+    std::fs::read(testkit::test_photos().join(name)).unwrap()
 }
 
 fn hostile(name: &str) -> Vec<u8> {

@@ -33,9 +33,9 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The shared test photos, kept beside the repository.
-pub fn shared_fixtures() -> PathBuf {
-    workspace_root().join("../shared/fixtures/photos")
+/// The test photos checked into the repository (`testdata/photos`).
+pub fn test_photos() -> PathBuf {
+    workspace_root().join("testdata/photos")
 }
 
 /// The path of `tool` in the oracle virtualenv `venv`, or a panic that says how to install it.

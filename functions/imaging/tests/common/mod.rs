@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-/// A photo from the shared fixture set.
+/// A photo from the test photos in `testdata/photos`.
 pub fn photo(name: &str) -> Vec<u8> {
-    let path: PathBuf = testkit::shared_fixtures().join(name);
+    let path: PathBuf = testkit::test_photos().join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading fixture `{}`: {e}", path.display()))
 }
 
