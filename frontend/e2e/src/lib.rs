@@ -18,8 +18,8 @@ use spa_build::{BuildOptions, BuiltSite, RuntimeConfig};
 
 pub use fantoccini;
 
-/// The local stage's user pool and app client (see `deployer::local::server`).
-pub use deployer::local::server::{CLIENT_ID, POOL_ID};
+/// The local stage's user pool and app client (see `local_stage::server`).
+pub use local_stage::server::{CLIENT_ID, POOL_ID};
 
 /// Chromium's flags: headless, and nothing that reaches for the network on its own (without
 /// these it tries to reach Google's services and stalls).
@@ -129,7 +129,7 @@ impl Stage {
             "local".parse().expect("`local` is a stage name"),
             "us-east-1".parse().expect("`us-east-1` is a region"),
         );
-        let options = deployer::local::server::UpOptions {
+        let options = local_stage::server::UpOptions {
             port,
             data_dir: data.path().to_owned(),
             upload_policy_secs: None,
@@ -148,7 +148,7 @@ impl Stage {
                 .build()
                 .map_err(anyhow_free)
                 .and_then(|rt| {
-                    rt.block_on(deployer::local::server::up(options, async {
+                    rt.block_on(local_stage::server::up(options, async {
                         let _ = stopped.await;
                     }))
                     .map_err(|e| format!("{e:#}"))

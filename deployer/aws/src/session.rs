@@ -10,7 +10,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use stack::config::StageConfig;
 
 use super::error::AwsError;
-use crate::cli::AwsArgs;
+use crate::args::AwsArgs;
 
 /// The loaded SDK configuration of a stage, with the account its credentials belong to.
 ///

@@ -17,13 +17,13 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use super::ops_sdk;
-use crate::cli::{AwsArgs, SmokeArgs};
+use crate::args::{AwsArgs, SmokeArgs};
 use crate::config::LOCAL_STAGE;
 use crate::synth::stack_name;
 
 /// The photo the smoke test uploads: a small, real JPEG (480×300), so the thumbnail function
 /// has something to decode.
-pub const SMOKE_PHOTO: &[u8] = include_bytes!("../../assets/smoke-photo.jpg");
+pub const SMOKE_PHOTO: &[u8] = include_bytes!("../assets/smoke-photo.jpg");
 
 /// What a smoke run can fail on. Every message names the step.
 #[derive(Debug, thiserror::Error)]

@@ -1,10 +1,10 @@
 //! `deployer synth` as an operator runs it: the real binary, real files, real exit codes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    testkit::workspace_root()
 }
 
 /// Runs the deployer from the workspace root with `args`.

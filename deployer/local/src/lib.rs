@@ -11,20 +11,43 @@ pub mod store;
 pub mod thumbnail;
 pub mod users;
 
-use anyhow::{Context as _, bail};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use deployer_build::LOCAL_STAGE;
+use deployer_build::workspace::find_workspace;
 use photo_domain::PasswordCost;
 
-use crate::cli::UpArgs;
-use crate::config::LOCAL_STAGE;
+/// The local stage's flags of `deployer up --stage local`: every doc comment is `--help` text.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LocalArgs {
+    /// Local stage: the port on 127.0.0.1 to serve the app on.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
 
-/// `deployer up`: runs the local stage until Ctrl-C.
-pub fn run(args: &UpArgs) -> anyhow::Result<()> {
-    if args.stage != LOCAL_STAGE {
-        bail!(
-            "deploying stage `{}` to AWS is not supported by this build yet (`deployer up --stage local` runs the app locally)",
-            args.stage
-        );
-    }
+    /// Local stage: where it keeps its database, photos, keys and outgoing mail. Created when
+    /// missing; one `deployer up` at a time may use it.
+    #[arg(long, value_name = "DIR", default_value = ".deployer/local")]
+    pub data_dir: PathBuf,
+
+    /// For tests: cap the lifetime of upload forms, in seconds.
+    #[arg(long, hide = true, env = "DEPLOYER_LOCAL_UPLOAD_POLICY_SECS")]
+    pub upload_policy_secs: Option<u64>,
+
+    /// For tests: hash passwords with minimal argon2 cost. Never for real accounts.
+    #[arg(long, hide = true)]
+    pub fast_password_hashing: bool,
+
+    /// For tests: wait this long before processing each upload, so a test can stop the stage
+    /// while a job is in hand.
+    #[arg(long, hide = true, default_value_t = 0)]
+    pub processing_delay_ms: u64,
+}
+
+
+/// `deployer up --stage local`: runs the local stage until Ctrl-C; `with_site` builds and
+/// serves the SPA too.
+pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
     let defaults = stack::config::StageConfig::with_defaults(
         LOCAL_STAGE.parse().context("naming the local stage")?,
         "us-east-1".parse().context("naming the local region")?,
@@ -40,11 +63,11 @@ pub fn run(args: &UpArgs) -> anyhow::Result<()> {
         },
         limits: defaults.limits,
         processing_delay: std::time::Duration::from_millis(args.processing_delay_ms),
-        site_workspace: if args.no_site {
+        site_workspace: if !with_site {
             None
         } else {
             let here = std::env::current_dir().context("reading the current directory")?;
-            Some(site::find_workspace(&here).with_context(|| {
+            Some(find_workspace(&here).with_context(|| {
                 format!(
                     "no SPA sources above `{}`: run from the repository, or pass --no-site",
                     here.display()

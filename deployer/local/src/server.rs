@@ -24,15 +24,15 @@ use photo_domain::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::cognito::{self, CognitoState, Outbox};
-use super::datadir::DataDir;
-use super::objects::{FileObjectStore, Secrets};
-use super::queue::{Processor, Queue};
-use super::s3::{self, BucketState, OnUpload};
-use super::site;
-use super::store::{SqliteRepository, open_database};
-use super::thumbnail::ThumbnailStep;
-use super::users::UserPool;
+use crate::cognito::{self, CognitoState, Outbox};
+use crate::datadir::DataDir;
+use crate::objects::{FileObjectStore, Secrets};
+use crate::queue::{Processor, Queue};
+use crate::s3::{self, BucketState, OnUpload};
+use crate::site;
+use crate::store::{SqliteRepository, open_database};
+use crate::thumbnail::ThumbnailStep;
+use crate::users::UserPool;
 
 /// The local stage's names: a user pool id in Cognito's `{region}_{id}` shape, its app client,
 /// and the bucket.

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use deployer::build::build_bootstrap;
+use deployer_build::function::build_bootstrap;
 use stack::config::Architecture;
 
 /// A crate with one binary named after it, as the function crates have, and a lock file, so
@@ -69,6 +69,6 @@ fn bootstraps_are_static_for_both_architectures() {
     } else {
         Architecture::X86_64
     };
-    let err = deployer::elf::check_lambda_binary(&host, arch).unwrap_err();
-    assert!(matches!(err, deployer::elf::ElfError::Dynamic(_)), "{err}");
+    let err = deployer_build::elf::check_lambda_binary(&host, arch).unwrap_err();
+    assert!(matches!(err, deployer_build::elf::ElfError::Dynamic(_)), "{err}");
 }

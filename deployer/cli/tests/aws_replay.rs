@@ -13,9 +13,9 @@ use std::time::Duration;
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
-use deployer::aws::deploy::{Deployer, Outcome, TemplateSource};
-use deployer::aws::plan::{Desired, Pairs};
-use deployer::aws::ui::Ui;
+use deployer_aws::deploy::{Deployer, Outcome, TemplateSource};
+use deployer_aws::plan::{Desired, Pairs};
+use deployer_aws::ui::Ui;
 use deployer::exit::ExitCode;
 
 const STACK: &str = "photo-app-dev";

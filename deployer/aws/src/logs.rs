@@ -17,7 +17,7 @@ use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
 use clap::ValueEnum;
 
 use super::ops_sdk;
-use crate::cli::{AwsArgs, LogsArgs};
+use crate::args::{AwsArgs, LogsArgs};
 use crate::config::LOCAL_STAGE;
 use crate::synth::stack_name;
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{Format, SynthArgs};
+use crate::args::{Format, SynthArgs};
 use crate::config::{DeployerConfig, LOCAL_STAGE};
 
 /// The CloudFormation stack name of a stage.

@@ -13,7 +13,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use photo_domain::{Clock, ObjectKey};
 
-use super::objects::{FileObjectStore, LOCAL_REGION, system_time};
+use crate::objects::{FileObjectStore, LOCAL_REGION, system_time};
 
 /// What happens to an accepted original: the processing queue.
 pub trait OnUpload: Send + Sync + std::fmt::Debug {

@@ -21,12 +21,12 @@ use aws_sdk_cloudfront::types::{
 };
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_s3::config::Credentials;
-use deployer::aws::logs::{self, Function, LogsError};
-use deployer::aws::ops_sdk;
-use deployer::aws::publish::{
+use deployer_aws::logs::{self, Function, LogsError};
+use deployer_aws::ops_sdk;
+use deployer_aws::publish::{
     PublishError, PublishOptions, SiteTarget, publish_site, publish_stage_site,
 };
-use deployer::aws::smoke::{self, ReadyWait, SmokeError};
+use deployer_aws::smoke::{self, ReadyWait, SmokeError};
 use serde_json::{Value, json};
 use spa_build::{BuiltSite, CachePolicy, SiteFile};
 use testkit::MotoServer;

@@ -1,26 +1,25 @@
-//! The `deployer` library: everything the CLI does, callable from tests.
+//! The `deployer` command line: parses arguments and hands each command to the AWS engine
+//! ([`deployer_aws`]) or the local stage ([`local_stage`]); [`exit_code_for`] maps an error to
+//! the documented exit code.
 //!
 //! `main.rs` only parses arguments, calls [`run`] and maps the error to an exit code.
 
-pub mod aws;
-pub mod build;
 pub mod cli;
-pub mod config;
-pub mod elf;
 pub mod exit;
-pub mod local;
-pub mod package;
-pub mod synth;
 
 pub use cli::{Cli, Command};
+use deployer_aws::{self as aws, config, synth};
+use deployer_build::LOCAL_STAGE;
 use exit::ExitCode;
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Synth(args) => synth::run(&cli.config, &args, &mut std::io::stdout().lock()),
-        Command::Up(args) if args.stage == config::LOCAL_STAGE => local::run(&args),
-        Command::Up(args) => aws::up(&cli.config, &args, &cli.aws),
+        Command::Up(args) if args.deploy.stage == LOCAL_STAGE => {
+            local_stage::run(&args.local, !args.no_site)
+        }
+        Command::Up(args) => aws::up(&cli.config, &args.deploy, !args.no_site, &cli.aws),
         Command::Diff(args) => aws::diff(&cli.config, &args, &cli.aws),
         Command::Outputs(args) => aws::outputs(&cli.config, &args, &cli.aws),
         Command::Status(args) => aws::status(&cli.config, &args, &cli.aws),

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use photo_domain::{ObjectKey, PhotoService};
 use photo_thumbnail::{BlobError, BlobStore, Outcome, Thumbnailer};
 
-use super::objects::{Bounded, FileObjectStore};
-use super::queue::Processor;
+use crate::objects::{Bounded, FileObjectStore};
+use crate::queue::Processor;
 
 /// The bucket's object files as the thumbnailer's blob store. File work runs on the blocking
 /// pool, so a large original never stalls the threads that answer requests.

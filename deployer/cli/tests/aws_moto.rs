@@ -33,8 +33,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use deployer::cli::Format;
-use deployer::package::package_bootstrap;
+use deployer_aws::args::Format;
+use deployer_build::package::package_bootstrap;
 use serde_json::Value;
 use testkit::MotoServer;
 
@@ -166,7 +166,7 @@ impl Scratch {
     /// Writes the configuration file and the moto-sized template of its `dev` stage.
     fn configure(&self, config: &str) {
         std::fs::write(self.config(), config).unwrap();
-        let template = deployer::synth::render(&self.config(), "dev", Format::Json).unwrap();
+        let template = deployer_aws::synth::render(&self.config(), "dev", Format::Json).unwrap();
         std::fs::write(self.template(), for_moto(&template)).unwrap();
     }
 
@@ -460,7 +460,7 @@ fn up_uploads_what_is_missing_and_changes_only_what_changed() {
         )
         .unwrap();
     assert_eq!(head.content_length(), Some(zip_len as i64));
-    assert!(zip_len > deployer::aws::artifacts::PART_BYTES as u64);
+    assert!(zip_len > deployer_aws::artifacts::PART_BYTES as u64);
     assert!(
         stdout.contains("stack `photo-app-dev` is UPDATE_COMPLETE"),
         "{stdout}"

@@ -18,14 +18,6 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; \
      object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-/// The workspace the deployer is run from: the nearest ancestor holding the SPA's crate.
-pub fn find_workspace(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| dir.join(spa_build::APP_DIR).join("Cargo.toml").is_file())
-        .map(Path::to_owned)
-}
-
 /// Builds the SPA into `out_dir` and writes its `config.json` for a stage at `base_url`.
 pub fn build(
     workspace: &Path,
@@ -38,7 +30,7 @@ pub fn build(
         .context("building the SPA (`--no-site` skips it)")?;
     let config = RuntimeConfig {
         api_url: format!("{base_url}/api"),
-        region: super::objects::LOCAL_REGION.to_owned(),
+        region: crate::objects::LOCAL_REGION.to_owned(),
         user_pool_id: pool_id.to_owned(),
         user_pool_client_id: client_id.to_owned(),
         cognito_endpoint: format!("{base_url}/_cognito/"),

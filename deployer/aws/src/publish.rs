@@ -164,7 +164,7 @@ pub async fn publish_stage_site(
     options: &PublishOptions,
 ) -> Result<PublishReport, PublishError> {
     let (target, config) = from_outputs(outputs)?;
-    let workspace = crate::local::site::find_workspace(cwd)
+    let workspace = deployer_build::workspace::find_workspace(cwd)
         .ok_or_else(|| PublishError::NoSources(cwd.to_owned()))?;
     let out_dir = workspace.join("target").join("site");
     let built = tokio::task::block_in_place(|| build_site(&workspace, &out_dir, &config))?;

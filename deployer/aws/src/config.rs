@@ -14,7 +14,7 @@ use stack::config::{
 use toml::{Table, Value};
 
 /// The stage name the local stage answers to; `deployer.toml` may not define it.
-pub const LOCAL_STAGE: &str = "local";
+pub use deployer_build::LOCAL_STAGE;
 
 /// The default configuration file, relative to the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "deployer.toml";
@@ -552,7 +552,7 @@ mod tests {
 
     #[test]
     fn the_shipped_file_parses() {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deployer.toml");
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deployer.toml");
         let config = DeployerConfig::load(&file).unwrap();
         assert!(config.stage("dev").is_ok());
         assert!(config.stage("prod").unwrap().protected);

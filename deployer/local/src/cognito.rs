@@ -20,7 +20,7 @@ use photo_auth::{TokenUse, Verifier};
 use photo_domain::Clock;
 use serde_json::{Value, json};
 
-use super::users::{CodePurpose, Mail, User, UserError, UserPool};
+use crate::users::{CodePurpose, Mail, User, UserError, UserPool};
 
 /// Access and id tokens live an hour, as Cognito's default.
 pub const TOKEN_SECS: u64 = 3600;

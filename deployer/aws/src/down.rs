@@ -9,7 +9,7 @@ use stack::config::StageConfig;
 use super::deploy::Deployer;
 use super::error::AwsError;
 use super::session::Session;
-use crate::cli::DownArgs;
+use crate::args::DownArgs;
 
 /// A resource of the stack: logical id, type, physical id.
 pub type Resource = (String, String, String);

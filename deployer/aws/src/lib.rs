@@ -6,7 +6,9 @@
 //! are the pure decisions and renderings, unit-tested without AWS. [`publish`] puts the SPA on
 //! the site bucket; [`logs`] and [`smoke`] read and check a deployed stage.
 
+pub mod args;
 pub mod artifacts;
+pub mod config;
 pub mod deploy;
 pub mod down;
 pub mod error;
@@ -17,10 +19,11 @@ pub mod publish;
 pub mod report;
 pub mod session;
 pub mod smoke;
+pub mod synth;
 pub mod ui;
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -30,10 +33,12 @@ use stack::config::StageConfig;
 pub use error::AwsError;
 pub use session::Session;
 
-use crate::build::{FUNCTIONS, FunctionSpec, build_function};
-use crate::cli::{ArtifactArgs, AwsArgs, DiffArgs, OutputsArgs, PackageArgs, StageArgs, UpArgs};
+use deployer_build::function::{FUNCTIONS, FunctionSpec, build_function};
+use crate::args::{
+    ArtifactArgs, AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, StageArgs,
+};
 use crate::config::DeployerConfig;
-use crate::package::{Package, package_bootstrap};
+use deployer_build::package::{Package, package_bootstrap};
 use crate::synth::stack_name;
 use artifacts::{ArtifactBucket, Put};
 use deploy::{Deployer, Outcome, TemplateSource};
@@ -48,7 +53,7 @@ pub const MANAGED_BY_TAG: &str = "managed-by";
 
 /// Reads stage `name` from the configuration file, with `--region` applied.
 pub fn load_stage(config_file: &Path, name: &str, aws: &AwsArgs) -> Result<StageConfig> {
-    if name == crate::config::LOCAL_STAGE {
+    if name == config::LOCAL_STAGE {
         anyhow::bail!(
             "the local stage runs on this machine, not on AWS: `deployer up --stage local` starts it"
         );
@@ -105,15 +110,13 @@ pub fn function_packages(
             .collect();
     }
     let here = std::env::current_dir().context("reading the current directory")?;
-    let workspace = crate::local::site::find_workspace(&here).with_context(|| {
+    let workspace = deployer_build::workspace::find_workspace(&here).with_context(|| {
         format!(
             "no function sources above `{}`: run from the repository, or pass `--artifacts-dir` with zips from `deployer package`",
             here.display()
         )
     })?;
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"));
+    let target_dir = deployer_build::workspace::target_dir(&workspace);
     FUNCTIONS
         .iter()
         .map(|f| {
@@ -242,8 +245,9 @@ fn deployer_for(session: &Session, stage: &StageConfig, aws: &AwsArgs) -> Deploy
     )
 }
 
-/// `deployer up --stage NAME` for an AWS stage.
-pub fn up(config_file: &Path, args: &UpArgs, aws: &AwsArgs) -> Result<()> {
+/// `deployer up --stage NAME` for an AWS stage; `publish_site` builds the SPA and publishes it
+/// once the stack is deployed (`--no-site` turns it off).
+pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsArgs) -> Result<()> {
     let stage = load_stage(config_file, &args.stage, aws)?;
     block_on(async {
         let session = Session::connect(&stage, aws).await?;
@@ -272,7 +276,7 @@ pub fn up(config_file: &Path, args: &UpArgs, aws: &AwsArgs) -> Result<()> {
                 ),
             }
             // The SPA goes out once the stack (and so its outputs) is up.
-            if args.no_site {
+            if !publish_site {
                 deployer.ui.line("site: not published (--no-site)");
                 return Ok(());
             }
@@ -400,7 +404,7 @@ pub fn status(config_file: &Path, args: &StageArgs, aws: &AwsArgs) -> Result<()>
 }
 
 /// `deployer down`: see [`down::run`].
-pub fn down(config_file: &Path, args: &crate::cli::DownArgs, aws: &AwsArgs) -> Result<()> {
+pub fn down(config_file: &Path, args: &DownArgs, aws: &AwsArgs) -> Result<()> {
     let stage = load_stage(config_file, &args.stage, aws)?;
     block_on(async {
         let session = Session::connect(&stage, aws).await?;
