@@ -1,0 +1,184 @@
+//! The HTTP API: its CORS, the routes with their JWT authorizer, the Lambda integration, and the
+//! stage with its access logs and throttling.
+
+use serde_json::json;
+
+use super::{Names, log_group_skips};
+use crate::StackError;
+use crate::cfn::apigw::{
+    AccessLogSettings, Api, Authorizer, Cors, Integration, JwtConfiguration, Route, RouteSettings,
+    Stage,
+};
+use crate::cfn::cognito::{UserPool, UserPoolClient};
+use crate::cfn::lambda::{Function, Permission};
+use crate::cfn::logs::LogGroup;
+use crate::cfn::{Expr, Res, Template};
+use crate::config::StageConfig;
+
+/// The HTTP API's routes and whether each needs a signed-in user.
+pub const ROUTES: &[(&str, bool)] = &[
+    ("POST /photos/uploads", true),
+    ("GET /photos", true),
+    ("GET /photos/{id}", true),
+    ("PATCH /photos/{id}", true),
+    ("DELETE /photos/{id}", true),
+    ("POST /albums", true),
+    ("GET /albums", true),
+    ("GET /albums/{id}", true),
+    ("PATCH /albums/{id}", true),
+    ("DELETE /albums/{id}", true),
+    ("GET /albums/{id}/photos", true),
+    ("PUT /albums/{id}/photos/{photo_id}", true),
+    ("DELETE /albums/{id}/photos/{photo_id}", true),
+    ("POST /shares", true),
+    ("GET /shares", true),
+    ("DELETE /shares/{token}", true),
+    ("GET /me", true),
+    ("GET /public/shares/{token}", false),
+    ("POST /public/shares/{token}", false),
+    ("GET /openapi.json", false),
+];
+
+pub(super) fn http_api(
+    t: &mut Template,
+    names: &Names,
+    site_origin: Expr,
+) -> Result<Res<Api>, StackError> {
+    t.add(
+        "HttpApi",
+        Api {
+            name: Expr::from(format!("{}-api", names.prefix)),
+            protocol_type: "HTTP",
+            description: Some("The photo API".to_owned()),
+            cors_configuration: Some(Cors {
+                allow_origins: vec![site_origin],
+                allow_methods: vec!["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers: vec!["authorization", "content-type"],
+                expose_headers: vec![],
+                max_age: 600,
+            }),
+        },
+    )
+}
+
+/// A logical id for a route key: `GET /albums/{id}/photos` gives `RouteGetAlbumsIdPhotos`.
+pub fn route_logical_id(route_key: &str) -> String {
+    let mut id = String::from("Route");
+    let mut upper = true;
+    for c in route_key.chars() {
+        if c.is_ascii_alphanumeric() {
+            if upper {
+                id.push(c.to_ascii_uppercase());
+            } else {
+                id.push(c.to_ascii_lowercase());
+            }
+            upper = false;
+        } else {
+            upper = true;
+        }
+    }
+    id
+}
+
+pub(super) fn api_routes(
+    t: &mut Template,
+    config: &StageConfig,
+    api: &Res<Api>,
+    pool: &Res<UserPool>,
+    client: &Res<UserPoolClient>,
+    api_fn: &Res<Function>,
+) -> Result<(), StackError> {
+    let authorizer = t.add(
+        "HttpApiAuthorizer",
+        Authorizer {
+            api_id: api.reference(),
+            authorizer_type: "JWT",
+            identity_source: vec!["$request.header.Authorization"],
+            name: "cognito".to_owned(),
+            jwt_configuration: JwtConfiguration {
+                audience: vec![client.reference()],
+                issuer: Expr::sub_with(
+                    "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${Pool}",
+                    [("Pool", pool.reference())],
+                ),
+            },
+        },
+    )?;
+    let integration = t.add(
+        "HttpApiIntegration",
+        Integration {
+            api_id: api.reference(),
+            integration_type: "AWS_PROXY",
+            integration_uri: api_fn.arn(),
+            payload_format_version: "2.0",
+            // HTTP APIs wait at most 30 s; the function's own timeout is usually shorter.
+            timeout_in_millis: Some((config.api.timeout.get() * 1000).min(30_000)),
+        },
+    )?;
+    t.add(
+        "ApiInvokePermission",
+        Permission {
+            action: "lambda:InvokeFunction",
+            function_name: api_fn.reference(),
+            principal: "apigateway.amazonaws.com",
+            source_account: None,
+            source_arn: Some(Expr::sub_with(
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*",
+                [("Api", api.reference())],
+            )),
+        },
+    )?;
+    let target = Expr::sub_with(
+        "integrations/${Integration}",
+        [("Integration", integration.reference())],
+    );
+    for (route_key, protected) in ROUTES {
+        let route = Route {
+            api_id: api.reference(),
+            route_key: (*route_key).to_owned(),
+            target: target.clone(),
+            authorization_type: if *protected { "JWT" } else { "NONE" },
+            authorizer_id: protected.then(|| authorizer.reference()),
+        };
+        t.add(&route_logical_id(route_key), route)?;
+    }
+    let access_logs = t.add_with(
+        "HttpApiAccessLogGroup",
+        LogGroup {
+            log_group_name: None,
+            retention_in_days: config.log_retention.get(),
+        },
+        log_group_skips(),
+    )?;
+    let format = json!({
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "latency": "$context.responseLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "authorizerError": "$context.authorizer.error"
+    })
+    .to_string();
+    t.add(
+        "HttpApiStage",
+        Stage {
+            api_id: api.reference(),
+            stage_name: "$default",
+            auto_deploy: true,
+            access_log_settings: AccessLogSettings {
+                destination_arn: access_logs.arn(),
+                format,
+            },
+            default_route_settings: RouteSettings {
+                detailed_metrics_enabled: true,
+                throttling_burst_limit: config.throttling.burst_limit,
+                throttling_rate_limit: f64::from(config.throttling.rate_limit),
+            },
+        },
+    )?;
+    Ok(())
+}

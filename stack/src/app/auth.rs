@@ -1,0 +1,93 @@
+//! Sign-in: the Cognito user pool and the SPA's app client, whose tokens the HTTP API's JWT
+//! authorizer checks.
+
+use super::Names;
+use super::data::data_policy;
+use crate::StackError;
+use crate::cfn::cognito::{
+    AccountRecoverySetting, AdminCreateUserConfig, PasswordPolicy, Policies, RecoveryOption,
+    TokenValidityUnits, UserAttributeUpdateSettings, UserPool, UserPoolClient,
+    UsernameConfiguration,
+};
+use crate::cfn::{Expr, Options, Res, Template};
+use crate::config::StageConfig;
+
+pub(super) fn user_pool(
+    t: &mut Template,
+    config: &StageConfig,
+    names: &Names,
+) -> Result<Res<UserPool>, StackError> {
+    t.add_with(
+        "UserPool",
+        UserPool {
+            user_pool_name: Some(Expr::from(format!("{}-users", names.prefix))),
+            username_attributes: vec!["email"],
+            auto_verified_attributes: vec!["email"],
+            username_configuration: UsernameConfiguration {
+                case_sensitive: false,
+            },
+            policies: Policies {
+                password_policy: PasswordPolicy {
+                    minimum_length: 12,
+                    require_lowercase: true,
+                    require_numbers: true,
+                    require_symbols: true,
+                    require_uppercase: true,
+                    temporary_password_validity_days: 3,
+                },
+            },
+            account_recovery_setting: AccountRecoverySetting {
+                recovery_mechanisms: vec![RecoveryOption {
+                    name: "verified_email",
+                    priority: 1,
+                }],
+            },
+            admin_create_user_config: AdminCreateUserConfig {
+                allow_admin_create_user_only: false,
+            },
+            // A changed e-mail address (the username) is used only once verified.
+            user_attribute_update_settings: Some(UserAttributeUpdateSettings {
+                attributes_require_verification_before_update: vec!["email"],
+            }),
+            mfa_configuration: Some("OFF"),
+            deletion_protection: Some(if config.retain_data {
+                "ACTIVE"
+            } else {
+                "INACTIVE"
+            }),
+        },
+        Options::new().policy(data_policy(config)),
+    )
+}
+
+/// The SPA's app client.
+pub(super) fn user_pool_client(
+    t: &mut Template,
+    names: &Names,
+    pool: &Res<UserPool>,
+) -> Result<Res<UserPoolClient>, StackError> {
+    t.add(
+        "UserPoolClient",
+        UserPoolClient {
+            user_pool_id: pool.reference(),
+            client_name: Expr::from(format!("{}-spa", names.prefix)),
+            // A browser cannot keep a secret.
+            generate_secret: false,
+            // The SPA signs in with InitiateAuth USER_PASSWORD_AUTH (over TLS, to Cognito only)
+            // and renews with REFRESH_TOKEN_AUTH; nothing else is allowed.
+            explicit_auth_flows: vec!["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            prevent_user_existence_errors: "ENABLED",
+            supported_identity_providers: vec!["COGNITO"],
+            access_token_validity: 60,
+            id_token_validity: 60,
+            refresh_token_validity: 30,
+            token_validity_units: TokenValidityUnits {
+                access_token: "minutes",
+                id_token: "minutes",
+                refresh_token: "days",
+            },
+            enable_token_revocation: true,
+            auth_session_validity: 3,
+        },
+    )
+}

@@ -1,0 +1,167 @@
+//! The data: the photo table, the photo bucket holding originals and derivatives (whose new
+//! originals trigger the thumbnail function), its bucket policy, and whether the stack keeps
+//! them when it is deleted.
+
+use super::{
+    Names, ORIGINALS_PREFIX, abort_incomplete_uploads, bucket_skips, deny_insecure_transport,
+};
+use crate::StackError;
+use crate::cfn::dynamodb::{
+    AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, PointInTimeRecovery, Projection,
+    SseSpecification, Table, TimeToLive,
+};
+use crate::cfn::iam::PolicyDocument;
+use crate::cfn::lambda::{Function, Permission};
+use crate::cfn::s3::{
+    Bucket, BucketEncryption, BucketPolicy, CorsConfiguration, CorsRule, LambdaConfiguration,
+    LifecycleConfiguration, LifecycleRule, NoncurrentVersionExpiration, NotificationConfiguration,
+    NotificationFilter, OwnershipControls, PublicAccessBlock, Transition, Versioning,
+};
+use crate::cfn::{Expr, Options, Policy, Res, Template};
+use crate::config::StageConfig;
+
+/// Keeps or deletes data with the stack, in every stage, as `retain_data` says.
+pub(super) fn data_policy(config: &StageConfig) -> Policy {
+    if config.retain_data {
+        Policy::Retain
+    } else {
+        Policy::Delete
+    }
+}
+
+pub(super) fn table(t: &mut Template, config: &StageConfig) -> Result<Res<Table>, StackError> {
+    let key = |name, kind| KeySchemaElement {
+        attribute_name: name,
+        key_type: kind,
+    };
+    let string_attr = |name| AttributeDefinition {
+        attribute_name: name,
+        attribute_type: "S",
+    };
+    t.add_with(
+        "PhotoTable",
+        Table {
+            billing_mode: "PAY_PER_REQUEST",
+            attribute_definitions: vec![
+                string_attr("pk"),
+                string_attr("sk"),
+                string_attr("gsi1pk"),
+                string_attr("gsi1sk"),
+            ],
+            key_schema: vec![key("pk", "HASH"), key("sk", "RANGE")],
+            global_secondary_indexes: vec![GlobalSecondaryIndex {
+                index_name: "gsi1",
+                key_schema: vec![key("gsi1pk", "HASH"), key("gsi1sk", "RANGE")],
+                projection: Projection {
+                    projection_type: "ALL",
+                },
+            }],
+            point_in_time_recovery_specification: Some(PointInTimeRecovery {
+                point_in_time_recovery_enabled: true,
+            }),
+            sse_specification: Some(SseSpecification {
+                sse_enabled: true,
+                sse_type: Some("KMS"),
+                kms_master_key_id: None,
+            }),
+            time_to_live_specification: Some(TimeToLive {
+                attribute_name: "ttl",
+                enabled: true,
+            }),
+            deletion_protection_enabled: Some(config.retain_data),
+        },
+        Options::new().policy(data_policy(config)).checkov_skip(
+            "CKV_AWS_119",
+            "encrypted with KMS under the AWS-managed aws/dynamodb key (SSEType KMS); a \
+             customer-managed key would add a monthly cost and a key policy to maintain without \
+             narrowing who can read the table, which IAM already does",
+        ),
+    )
+}
+
+pub(super) fn photo_bucket(
+    t: &mut Template,
+    config: &StageConfig,
+    names: &Names,
+    site_origin: Expr,
+    thumbnail: &Res<Function>,
+    invoke: &Res<Permission>,
+) -> Result<Res<Bucket>, StackError> {
+    t.add_with(
+        "PhotoBucket",
+        Bucket {
+            bucket_name: Some(names.photo_bucket.clone()),
+            bucket_encryption: Some(BucketEncryption::kms(None)),
+            public_access_block_configuration: Some(PublicAccessBlock::all()),
+            ownership_controls: Some(OwnershipControls::bucket_owner_enforced()),
+            versioning_configuration: Some(Versioning { status: "Enabled" }),
+            cors_configuration: Some(CorsConfiguration {
+                cors_rules: vec![CorsRule {
+                    // Pre-signed POST form uploads and pre-signed GETs; nothing else.
+                    allowed_headers: vec!["content-type".to_owned()],
+                    allowed_methods: vec!["GET", "HEAD", "POST"],
+                    allowed_origins: vec![site_origin],
+                    exposed_headers: vec!["ETag".to_owned()],
+                    max_age: Some(3000),
+                }],
+            }),
+            lifecycle_configuration: Some(LifecycleConfiguration {
+                rules: vec![
+                    abort_incomplete_uploads(),
+                    LifecycleRule {
+                        id: "OriginalsIntelligentTiering".to_owned(),
+                        status: "Enabled",
+                        prefix: Some(ORIGINALS_PREFIX.to_owned()),
+                        abort_incomplete_multipart_upload: None,
+                        transitions: vec![Transition {
+                            storage_class: "INTELLIGENT_TIERING",
+                            transition_in_days: 0,
+                        }],
+                        noncurrent_version_expiration: None,
+                    },
+                    // A deleted photo is really gone after a week: versioning only guards
+                    // against mistakes, not against the user's wish.
+                    LifecycleRule {
+                        id: "ExpireDeletedPhotos".to_owned(),
+                        status: "Enabled",
+                        prefix: None,
+                        abort_incomplete_multipart_upload: None,
+                        transitions: vec![],
+                        noncurrent_version_expiration: Some(NoncurrentVersionExpiration {
+                            noncurrent_days: 7,
+                        }),
+                    },
+                ],
+            }),
+            notification_configuration: Some(NotificationConfiguration {
+                lambda_configurations: vec![LambdaConfiguration {
+                    event: "s3:ObjectCreated:*",
+                    filter: Some(NotificationFilter::prefix(ORIGINALS_PREFIX)),
+                    function: thumbnail.arn(),
+                }],
+            }),
+        },
+        // S3 checks that it may invoke the function when the notification is created.
+        bucket_skips()
+            .depends_on(invoke)
+            .policy(data_policy(config)),
+    )
+}
+
+/// The photo bucket takes requests over TLS only.
+pub(super) fn photo_bucket_policy(
+    t: &mut Template,
+    names: &Names,
+    photo_bucket: &Res<Bucket>,
+) -> Result<(), StackError> {
+    t.add(
+        "PhotoBucketPolicy",
+        BucketPolicy {
+            bucket: photo_bucket.reference(),
+            policy_document: PolicyDocument::new(vec![deny_insecure_transport(
+                &names.photo_bucket_arn,
+            )]),
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! The functions: the HTTP API's and the thumbnail maker's Lambda functions, each with its own
+//! least-privilege role and log group, and the thumbnail function's dead-letter queue.
+
+use indexmap::IndexMap;
+use serde_json::json;
+
+use super::{DERIVATIVES_PREFIX, Names, ORIGINALS_PREFIX, log_group_skips};
+use crate::StackError;
+use crate::cfn::dynamodb::Table;
+use crate::cfn::iam::{InlinePolicy, PolicyDocument, Principal, Role, Statement};
+use crate::cfn::lambda::{
+    Code, DeadLetterConfig, Environment, Function, LoggingConfig, TracingConfig,
+};
+use crate::cfn::logs::LogGroup;
+use crate::cfn::sqs::Queue;
+use crate::cfn::{Expr, Options, Res, Template};
+use crate::config::{FunctionSettings, StageConfig};
+
+/// Where the thumbnail function's failed events end up after all retries.
+pub(super) fn dead_letter_queue(t: &mut Template) -> Result<Res<Queue>, StackError> {
+    t.add(
+        "ThumbnailDeadLetterQueue",
+        Queue {
+            // The AWS-managed key: no key policy to maintain, and the function's role may use
+            // it through SQS without a KMS grant of its own.
+            kms_master_key_id: Some(Expr::from("alias/aws/sqs")),
+            // The longest SQS allows: time to look at a failure after a long weekend.
+            message_retention_period: Some(1_209_600),
+            ..Queue::default()
+        },
+    )
+}
+
+pub(super) fn function_log_group(
+    t: &mut Template,
+    config: &StageConfig,
+    id: &str,
+) -> Result<Res<LogGroup>, StackError> {
+    t.add_with(
+        id,
+        LogGroup {
+            log_group_name: None,
+            retention_in_days: config.log_retention.get(),
+        },
+        log_group_skips(),
+    )
+}
+
+/// A role the Lambda service assumes for one function, with its inline policy.
+pub(super) fn function_role(
+    t: &mut Template,
+    id: &str,
+    description: &str,
+    logs: &Res<LogGroup>,
+    mut statements: Vec<Statement>,
+) -> Result<Res<Role>, StackError> {
+    statements.push(Statement::allow(
+        "WriteOwnLogs",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        vec![logs.arn()],
+    ));
+    t.add(
+        id,
+        Role {
+            assume_role_policy_document: PolicyDocument::new(vec![
+                Statement::allow("LambdaAssumesRole", &["sts:AssumeRole"], vec![])
+                    .principal(Principal::Service("lambda.amazonaws.com".to_owned()))
+                    .when(json!({ "StringEquals": { "aws:SourceAccount": Expr::account_id().to_value() } })),
+            ]),
+            description: Some(description.to_owned()),
+            // X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level
+            // permissions, so they need `Resource: *`; the AWS-managed policy grants exactly
+            // those and keeps the wildcard out of our own policies.
+            managed_policy_arns: vec![Expr::sub(
+                "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess",
+            )],
+            policies: vec![InlinePolicy {
+                policy_name: "least-privilege".to_owned(),
+                policy_document: PolicyDocument::new(statements),
+            }],
+        },
+    )
+}
+
+/// The table and its indexes.
+fn table_arns(table: &Res<Table>) -> Vec<Expr> {
+    vec![
+        table.arn(),
+        Expr::sub_with("${Table}/index/*", [("Table", table.arn())]),
+    ]
+}
+
+pub(super) fn api_statements(names: &Names, table: &Res<Table>) -> Vec<Statement> {
+    let originals = names.photo_objects(ORIGINALS_PREFIX);
+    let derivatives = names.photo_objects(DERIVATIVES_PREFIX);
+    vec![
+        Statement::allow(
+            "PhotoTable",
+            &[
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:Query",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+            ],
+            table_arns(table),
+        ),
+        // Pre-signed POSTs for uploads are signed with this role, so it needs PutObject on
+        // originals; it never writes derivatives.
+        Statement::allow(
+            "UploadOriginals",
+            &["s3:PutObject"],
+            vec![originals.clone()],
+        ),
+        // Pre-signed GETs, upload checks (HEAD) and deleting a photo's objects.
+        Statement::allow(
+            "ReadAndDeletePhotos",
+            &["s3:GetObject", "s3:DeleteObject"],
+            vec![originals, derivatives],
+        ),
+        // S3 answers HEAD on a missing key with 404 only to a caller that may list the bucket
+        // (403 otherwise), and the API tells "not uploaded yet" from "forbidden" that way. A
+        // `s3:prefix` condition would not help: HEAD carries no prefix, so it would never match.
+        Statement::allow(
+            "ListPhotoBucket",
+            &["s3:ListBucket"],
+            vec![names.photo_bucket_arn.clone()],
+        ),
+    ]
+}
+
+pub(super) fn thumbnail_statements(
+    names: &Names,
+    table: &Res<Table>,
+    dlq: &Res<Queue>,
+) -> Vec<Statement> {
+    vec![
+        Statement::allow(
+            "PhotoRecords",
+            &["dynamodb:GetItem", "dynamodb:UpdateItem"],
+            vec![table.arn()],
+        ),
+        Statement::allow(
+            "ReadOriginals",
+            &["s3:GetObject"],
+            vec![names.photo_objects(ORIGINALS_PREFIX)],
+        ),
+        Statement::allow(
+            "WriteDerivatives",
+            &["s3:PutObject"],
+            vec![names.photo_objects(DERIVATIVES_PREFIX)],
+        ),
+        // A refused upload keeps no objects: the original (and any derivative written before a
+        // checksum mismatch or a concurrent delete showed up) is removed.
+        Statement::allow(
+            "DeleteRefusedObjects",
+            &["s3:DeleteObject"],
+            vec![
+                names.photo_objects(ORIGINALS_PREFIX),
+                names.photo_objects(DERIVATIVES_PREFIX),
+            ],
+        ),
+        Statement::allow("DeadLetters", &["sqs:SendMessage"], vec![dlq.arn()]),
+    ]
+}
+
+/// Checkov skips that apply to both functions.
+pub(super) fn lambda_skips() -> Options {
+    Options::new()
+        .checkov_skip(
+            "CKV_AWS_117",
+            "the functions reach only AWS APIs over TLS with IAM auth; a VPC would add NAT \
+             gateways or endpoints and cold-start latency without narrowing access",
+        )
+        .checkov_skip(
+            "CKV_AWS_173",
+            "the environment holds resource names and limits, no secrets; Lambda encrypts it \
+             at rest with an AWS-managed key",
+        )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn function(
+    config: &StageConfig,
+    description: &str,
+    settings: FunctionSettings,
+    code: Code,
+    role: &Res<Role>,
+    logs: &Res<LogGroup>,
+    env: &[(&str, Expr)],
+    dlq: Option<&Res<Queue>>,
+    reserved_concurrency: u32,
+) -> Function {
+    Function {
+        description: Some(description.to_owned()),
+        code,
+        handler: "bootstrap",
+        runtime: "provided.al2023",
+        architectures: vec![config.architecture.lambda_name()],
+        memory_size: settings.memory.get(),
+        timeout: settings.timeout.get(),
+        role: role.arn(),
+        environment: Some(Environment {
+            variables: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect::<IndexMap<_, _>>(),
+        }),
+        tracing_config: Some(TracingConfig { mode: "Active" }),
+        logging_config: Some(LoggingConfig {
+            log_format: "JSON",
+            log_group: logs.reference(),
+        }),
+        dead_letter_config: dlq.map(|q| DeadLetterConfig {
+            target_arn: q.arn(),
+        }),
+        reserved_concurrent_executions: Some(reserved_concurrency),
+    }
+}

@@ -1,0 +1,476 @@
+//! The photo app's stack: builds the whole CloudFormation template for one stage.
+//!
+//! Resources are added in dependency order, because [`Template::add`] only accepts references
+//! to what is already there. Two choices keep CloudFormation free of cycles:
+//!
+//! - Bucket names are fixed from the stage, account and region, so IAM policies and Lambda
+//!   permissions spell out the photo bucket's ARN with `Fn::Sub` instead of asking the bucket
+//!   for it: bucket -> notification -> function -> role never points back at the bucket.
+//! - The site origin that CORS allows is the custom domain when there is one, otherwise the
+//!   distribution's domain; the distribution depends only on the site bucket and its policies.
+//!
+//! Each part of the architecture has a module of its own: `site` (bucket, CloudFront, security
+//! headers), `auth` (Cognito), `api` (HTTP API and routes), `functions` (Lambda functions, their
+//! roles and logs), `data` (table and photo bucket) and `operations` (alarms and dashboard). This
+//! one wires them together in that order and holds what more than one of them shares.
+
+mod api;
+mod auth;
+mod data;
+mod functions;
+mod operations;
+mod site;
+
+use serde_json::json;
+
+use crate::StackError;
+use crate::cfn::iam::{Principal, Statement};
+use crate::cfn::lambda::{Code, Permission};
+use crate::cfn::s3::{AbortIncompleteMultipartUpload, LifecycleRule};
+use crate::cfn::{Expr, Options, Param, Parameter, Template};
+use crate::config::StageConfig;
+
+pub use api::{ROUTES, route_logical_id};
+
+use api::{api_routes, http_api};
+use auth::{user_pool, user_pool_client};
+use data::{photo_bucket, photo_bucket_policy, table};
+use functions::{
+    api_statements, dead_letter_queue, function, function_log_group, function_role, lambda_skips,
+    thumbnail_statements,
+};
+use operations::operations;
+use site::{distribution, site_bucket, site_bucket_policy};
+
+/// The prefix the thumbnail function is triggered by; derivatives live elsewhere, so writing
+/// them can never trigger it again.
+pub const ORIGINALS_PREFIX: &str = "originals/";
+/// Where the thumbnail function writes.
+pub const DERIVATIVES_PREFIX: &str = "derivatives/";
+
+/// Builds the photo app's template for `config`'s stage.
+pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
+    let mut t = Template::new(format!(
+        "Photo sharing app, stage `{}`: site, auth, API, functions, data and alarms",
+        config.name
+    ));
+    let names = Names::new(config);
+
+    let code = CodeParams {
+        bucket: t.add_parameter(
+            "ArtifactBucket",
+            Parameter::string("S3 bucket holding the function zips (filled in by the deployer)"),
+        )?,
+        api_key: t.add_parameter(
+            "ApiCodeKey",
+            Parameter::string("S3 key of the HTTP API function's zip"),
+        )?,
+        thumbnail_key: t.add_parameter(
+            "ThumbnailCodeKey",
+            Parameter::string("S3 key of the thumbnail function's zip"),
+        )?,
+    };
+
+    let site_bucket = site_bucket(&mut t, &names)?;
+    let pool = user_pool(&mut t, config, &names)?;
+    let client = user_pool_client(&mut t, &names, &pool)?;
+
+    // With a custom domain the site origin is a constant, so the CSP may name the API exactly;
+    // without one, the API's CORS needs the distribution, which needs the CSP, so the CSP
+    // allows any API Gateway host in the region instead of this API's.
+    let (site_origin, api, distribution) = match &config.domain {
+        Some(domain) => {
+            let origin = Expr::from(format!("https://{}", domain.name));
+            let api = http_api(&mut t, &names, origin.clone())?;
+            let csp_api = Expr::sub_with("${Endpoint}", [("Endpoint", api.api_endpoint())]);
+            let dist = distribution(&mut t, config, &names, &site_bucket, csp_api)?;
+            (origin, api, dist)
+        }
+        None => {
+            let csp_api = Expr::sub("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}");
+            let dist = distribution(&mut t, config, &names, &site_bucket, csp_api)?;
+            let origin = Expr::sub_with("https://${Domain}", [("Domain", dist.domain_name())]);
+            let api = http_api(&mut t, &names, origin.clone())?;
+            (origin, api, dist)
+        }
+    };
+    site_bucket_policy(&mut t, &names, &site_bucket, &distribution)?;
+
+    let table = table(&mut t, config)?;
+    let dlq = dead_letter_queue(&mut t)?;
+
+    // The HTTP API function.
+    let api_logs = function_log_group(&mut t, config, "ApiFunctionLogGroup")?;
+    let api_role = function_role(
+        &mut t,
+        "ApiFunctionRole",
+        "Runs the photo HTTP API: photo metadata in the table, originals and derivatives in the bucket",
+        &api_logs,
+        api_statements(&names, &table),
+    )?;
+    let api_env = [
+        ("PHOTO_TABLE", table.reference()),
+        ("PHOTO_BUCKET", names.photo_bucket.clone()),
+        ("USER_POOL_ID", pool.reference()),
+        ("USER_POOL_CLIENT_ID", client.reference()),
+        (
+            "MAX_UPLOAD_BYTES",
+            Expr::from(config.limits.max_upload_bytes.to_string()),
+        ),
+        (
+            "QUOTA_BYTES",
+            Expr::from(config.limits.quota_bytes.to_string()),
+        ),
+        (
+            "MAX_SHARE_DAYS",
+            Expr::from(config.limits.max_share_days.to_string()),
+        ),
+        ("SITE_ORIGIN", site_origin.clone()),
+    ];
+    let api_fn = t.add_with(
+        "ApiFunction",
+        function(
+            config,
+            "The photo HTTP API",
+            config.api,
+            Code {
+                s3_bucket: code.bucket.reference(),
+                s3_key: code.api_key.reference(),
+            },
+            &api_role,
+            &api_logs,
+            &api_env,
+            None,
+            config.reserved_concurrency.api,
+        ),
+        lambda_skips().checkov_skip(
+            "CKV_AWS_116",
+            "API Gateway invokes this function synchronously and returns its errors to the \
+             caller; a dead-letter queue only applies to asynchronous invocations",
+        ),
+    )?;
+
+    // The thumbnail function.
+    let thumb_logs = function_log_group(&mut t, config, "ThumbnailFunctionLogGroup")?;
+    let thumb_role = function_role(
+        &mut t,
+        "ThumbnailFunctionRole",
+        "Makes thumbnails: reads originals, writes derivatives, updates photo records",
+        &thumb_logs,
+        thumbnail_statements(&names, &table, &dlq),
+    )?;
+    let thumb_fn = t.add_with(
+        "ThumbnailFunction",
+        function(
+            config,
+            "Makes the thumbnail and preview of each uploaded original",
+            config.thumbnail,
+            Code {
+                s3_bucket: code.bucket.reference(),
+                s3_key: code.thumbnail_key.reference(),
+            },
+            &thumb_role,
+            &thumb_logs,
+            &[
+                ("PHOTO_TABLE", table.reference()),
+                ("PHOTO_BUCKET", names.photo_bucket.clone()),
+            ],
+            Some(&dlq),
+            config.reserved_concurrency.thumbnail,
+        ),
+        lambda_skips(),
+    )?;
+    let s3_invoke = t.add(
+        "ThumbnailInvokePermission",
+        Permission {
+            action: "lambda:InvokeFunction",
+            function_name: thumb_fn.reference(),
+            principal: "s3.amazonaws.com",
+            // Both: the ARN alone does not pin the account (bucket names are global).
+            source_account: Some(Expr::account_id()),
+            source_arn: Some(names.photo_bucket_arn.clone()),
+        },
+    )?;
+
+    let photo_bucket = photo_bucket(&mut t, config, &names, site_origin, &thumb_fn, &s3_invoke)?;
+    photo_bucket_policy(&mut t, &names, &photo_bucket)?;
+
+    api_routes(&mut t, config, &api, &pool, &client, &api_fn)?;
+    operations(&mut t, config, &names, &api, &api_fn, &thumb_fn, &dlq)?;
+
+    // Outputs: what the deployer publishes the SPA with and writes into its runtime config.
+    let site_url = match &config.domain {
+        Some(domain) => Expr::from(format!("https://{}", domain.name)),
+        None => Expr::sub_with(
+            "https://${Domain}",
+            [("Domain", distribution.domain_name())],
+        ),
+    };
+    t.output("SiteUrl", "The site's URL", site_url)?;
+    t.output("ApiUrl", "The HTTP API's base URL", api.api_endpoint())?;
+    t.output("UserPoolId", "The Cognito user pool's id", pool.reference())?;
+    t.output(
+        "UserPoolClientId",
+        "The SPA's Cognito app client id",
+        client.reference(),
+    )?;
+    t.output("Region", "The stack's region", Expr::region())?;
+    t.output(
+        "PhotoBucketName",
+        "The bucket holding originals and derivatives",
+        photo_bucket.reference(),
+    )?;
+    t.output("TableName", "The photo table's name", table.reference())?;
+    t.output(
+        "SiteBucketName",
+        "The bucket the SPA is published to",
+        site_bucket.reference(),
+    )?;
+    t.output(
+        "DistributionId",
+        "The CloudFront distribution to invalidate after publishing",
+        distribution.reference(),
+    )?;
+    Ok(t)
+}
+
+/// Names and ARNs fixed from the stage, so nothing needs to ask a resource for them.
+struct Names {
+    /// `photo-app-{stage}`.
+    prefix: String,
+    photo_bucket: Expr,
+    photo_bucket_arn: Expr,
+    site_bucket: Expr,
+    site_bucket_arn: Expr,
+}
+
+impl Names {
+    fn new(config: &StageConfig) -> Self {
+        let prefix = format!("photo-app-{}", config.name);
+        // At most 10 + 16 + 8 + 12 + 15 characters: within S3's 63.
+        let photo = format!("{prefix}-photos-${{AWS::AccountId}}-${{AWS::Region}}");
+        let site = format!("{prefix}-site-${{AWS::AccountId}}-${{AWS::Region}}");
+        Names {
+            photo_bucket: Expr::sub(photo.clone()),
+            photo_bucket_arn: Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{photo}")),
+            site_bucket: Expr::sub(site.clone()),
+            site_bucket_arn: Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{site}")),
+            prefix,
+        }
+    }
+
+    /// The ARN of objects under `prefix` in the photo bucket.
+    fn photo_objects(&self, prefix: &str) -> Expr {
+        Expr::sub_with(
+            "${Bucket}/".to_owned() + prefix + "*",
+            [("Bucket", self.photo_bucket_arn.clone())],
+        )
+    }
+
+    /// A name unique in the account for global (CloudFront, CloudWatch) resources.
+    fn global(&self, suffix: &str) -> Expr {
+        Expr::sub(format!("{}-{suffix}-${{AWS::Region}}", self.prefix))
+    }
+}
+
+struct CodeParams {
+    bucket: Param,
+    api_key: Param,
+    thumbnail_key: Param,
+}
+
+// Shared by more than one part.
+
+/// Denies any request to the bucket that does not use TLS.
+fn deny_insecure_transport(bucket_arn: &Expr) -> Statement {
+    Statement::deny(
+        "DenyInsecureTransport",
+        &["s3:*"],
+        vec![
+            bucket_arn.clone(),
+            Expr::sub_with("${Bucket}/*", [("Bucket", bucket_arn.clone())]),
+        ],
+    )
+    .principal(Principal::Aws("*".to_owned()))
+    .when(json!({ "Bool": { "aws:SecureTransport": "false" } }))
+}
+
+/// Checkov skips common to both buckets.
+fn bucket_skips() -> Options {
+    Options::new().checkov_skip(
+        "CKV_AWS_18",
+        "server access logs would need a log bucket of their own; API and function logs \
+             record who asked for which object",
+    )
+}
+
+fn abort_incomplete_uploads() -> LifecycleRule {
+    LifecycleRule {
+        id: "AbortIncompleteUploads".to_owned(),
+        status: "Enabled",
+        prefix: None,
+        abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload {
+            days_after_initiation: 1,
+        }),
+        transitions: vec![],
+        noncurrent_version_expiration: None,
+    }
+}
+
+fn log_group_skips() -> Options {
+    Options::new().checkov_skip(
+        "CKV_AWS_158",
+        "log groups are encrypted by CloudWatch Logs; a customer-managed key adds cost and a \
+         key policy without protecting anything the functions log",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Region, StageName};
+
+    fn dev() -> StageConfig {
+        StageConfig::with_defaults(
+            "dev".parse::<StageName>().unwrap(),
+            "eu-west-1".parse::<Region>().unwrap(),
+        )
+    }
+
+    #[test]
+    fn route_ids() {
+        let check = |key: &str, expected: &str| assert_eq!(route_logical_id(key), expected);
+        check("GET /photos", "RouteGetPhotos");
+        check("GET /albums/{id}/photos", "RouteGetAlbumsIdPhotos");
+        check(
+            "DELETE /albums/{id}/photos/{photo_id}",
+            "RouteDeleteAlbumsIdPhotosPhotoId",
+        );
+        check("GET /openapi.json", "RouteGetOpenapiJson");
+    }
+
+    #[test]
+    fn retention_follows_retain_data() {
+        let mut config = dev();
+        let v = photo_app(&config).unwrap().to_value();
+        for id in ["PhotoBucket", "PhotoTable", "UserPool"] {
+            assert_eq!(v["Resources"][id]["DeletionPolicy"], "Retain", "{id}");
+            assert_eq!(v["Resources"][id]["UpdateReplacePolicy"], "Retain", "{id}");
+        }
+        config.retain_data = false;
+        let v = photo_app(&config).unwrap().to_value();
+        for id in ["PhotoBucket", "PhotoTable", "UserPool"] {
+            assert_eq!(v["Resources"][id]["DeletionPolicy"], "Delete", "{id}");
+        }
+    }
+
+    #[test]
+    fn site_origin_and_csp_follow_the_domain() {
+        let v = photo_app(&dev()).unwrap().to_value();
+        let r = &v["Resources"];
+        let origin = json!({"Fn::Sub": ["https://${Domain}", {"Domain": {"Fn::GetAtt": ["SiteDistribution", "DomainName"]}}]});
+        assert_eq!(
+            r["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"],
+            json!([origin])
+        );
+        assert_eq!(
+            r["ApiFunction"]["Properties"]["Environment"]["Variables"]["SITE_ORIGIN"],
+            origin
+        );
+        let csp = r["SiteDocumentHeadersPolicy"].to_string();
+        assert!(csp.contains("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}"));
+        assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+
+        let mut config = dev();
+        config.domain = Some(crate::config::CustomDomain {
+            name: "photos.example.com".parse().unwrap(),
+            certificate_arn:
+                "arn:aws:acm:us-east-1:123456789012:certificate/0b1f2a3c-aaaa-bbbb-cccc-111122223333"
+                    .parse()
+                    .unwrap(),
+        });
+        let v = photo_app(&config).unwrap().to_value();
+        let r = &v["Resources"];
+        assert_eq!(
+            r["PhotoBucket"]["Properties"]["CorsConfiguration"]["CorsRules"][0]["AllowedOrigins"],
+            json!(["https://photos.example.com"])
+        );
+        let dist = &r["SiteDistribution"]["Properties"]["DistributionConfig"];
+        assert_eq!(dist["Aliases"], json!(["photos.example.com"]));
+        assert_eq!(
+            dist["ViewerCertificate"]["MinimumProtocolVersion"],
+            "TLSv1.2_2021"
+        );
+        // With a fixed origin the CSP names this API exactly, not any API in the region.
+        let csp = r["SiteDocumentHeadersPolicy"].to_string();
+        assert!(!csp.contains("*.execute-api"));
+        assert!(csp.contains("HttpApi"));
+    }
+
+    #[test]
+    fn alarm_topic_only_with_an_email() {
+        let mut config = dev();
+        let v = photo_app(&config).unwrap().to_value();
+        assert!(v["Resources"].get("AlarmTopic").is_none());
+        assert!(
+            v["Resources"]["Api5xxAlarm"]["Properties"]
+                .get("AlarmActions")
+                .is_none()
+        );
+        config.alarm_email = Some("ops@example.com".parse().unwrap());
+        let v = photo_app(&config).unwrap().to_value();
+        assert_eq!(
+            v["Resources"]["AlarmEmailSubscription"]["Properties"]["Endpoint"],
+            "ops@example.com"
+        );
+        assert_eq!(
+            v["Resources"]["Api5xxAlarm"]["Properties"]["AlarmActions"],
+            json!([{"Ref": "AlarmTopic"}])
+        );
+    }
+
+    #[test]
+    fn notification_only_on_originals_and_routes_are_authorized() {
+        let v = photo_app(&dev()).unwrap().to_value();
+        let r = &v["Resources"];
+        let lambda =
+            &r["PhotoBucket"]["Properties"]["NotificationConfiguration"]["LambdaConfigurations"];
+        assert_eq!(
+            lambda[0]["Filter"]["S3Key"]["Rules"],
+            json!([{"Name": "prefix", "Value": "originals/"}])
+        );
+        for (key, protected) in ROUTES {
+            let route = &r[route_logical_id(key)]["Properties"];
+            assert_eq!(route["RouteKey"], *key);
+            assert_eq!(
+                route["AuthorizationType"],
+                if *protected { "JWT" } else { "NONE" }
+            );
+        }
+        // The thumbnail role may write only derivatives, so it cannot retrigger itself.
+        let statements =
+            &r["ThumbnailFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+        let writes: Vec<String> = statements
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Action"].to_string().contains("s3:PutObject"))
+            .map(|s| s["Resource"].to_string())
+            .collect();
+        assert_eq!(writes.len(), 1);
+        assert!(writes[0].contains("/derivatives/*"), "{}", writes[0]);
+        assert!(!writes[0].contains("originals"), "{}", writes[0]);
+        // It deletes the objects of a refused upload, and nothing outside the two prefixes.
+        let deletes: Vec<String> = statements
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Action"].to_string().contains("s3:DeleteObject"))
+            .flat_map(|s| s["Resource"].as_array().unwrap().clone())
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(deletes.len(), 2, "{deletes:?}");
+        assert!(deletes[0].contains("/originals/*"), "{}", deletes[0]);
+        assert!(deletes[1].contains("/derivatives/*"), "{}", deletes[1]);
+    }
+}
