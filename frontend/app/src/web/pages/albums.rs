@@ -1,0 +1,144 @@
+//! Albums: the list with a form to create one, an album's page (rename, delete, its photos
+//! with a remove button each, sharing), and the viewer's "Add to album".
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlSelectElement};
+
+use super::grid::photo_grid;
+use super::shares::share_form;
+use super::{LIST_LIMIT, confirmed, form, loaded, send, send_text, status, submit, value};
+use crate::api::{self, Album, AlbumList, Cursor, ShareKind};
+use crate::route::Route;
+use crate::web::dom::{El, button, el, field, link, say};
+use crate::web::go;
+
+/// Asks for the user's albums (one page, the most the API gives); a failure is said on `line`.
+fn with_albums(line: &Element, done: impl FnOnce(Vec<Album>) + 'static) {
+    if let Some(req) = api::list_albums(&Cursor::Start, LIST_LIMIT) {
+        send(line, req, move |list: AlbumList| done(list.albums));
+    }
+}
+
+pub(super) fn add_to_album(photo_id: String) -> El {
+    let select = el("select").attr("aria-label", "Album");
+    let select_el: HtmlSelectElement = select.element().unchecked_into();
+    let line = status();
+    let s = select.element();
+    with_albums(&line.element(), move |albums| {
+        for a in albums {
+            let _ = s.append_child(&el("option").attr("value", &a.id).text(&a.name).0);
+        }
+    });
+    let line_b = line.element();
+    let add = button("Add to album")
+        .class("secondary")
+        .on("click", move |_| {
+            let (album, line) = (select_el.value(), line_b.clone());
+            if album.is_empty() {
+                say(&line, "Create an album first, on the Albums page.", true);
+                return;
+            }
+            send_text(&line_b, api::add_to_album(&album, &photo_id), move || {
+                say(&line, "Added to the album.", false)
+            });
+        });
+    el("div")
+        .child(el("div").class("row").child(select).child(add))
+        .child(line)
+}
+
+pub(super) fn albums() -> El {
+    let (name_l, name) = field("New album", "text", "name");
+    let line = status();
+    let list = el("ul");
+    let (l1, l2, ul) = (line.element(), line.element(), list.element());
+    let create = form(move || {
+        send(&l1, api::create_album(&value(&name)), |a: Album| {
+            go(&Route::Album(a.id).path())
+        });
+    })
+    .class("row")
+    .child(name_l)
+    .child(submit("Create"));
+    let line_b = l2.clone();
+    with_albums(&l2, move |albums| {
+        if albums.is_empty() {
+            say(&line_b, "No albums yet.", false);
+        }
+        for a in albums {
+            let _ = ul.append_child(&el("li").child(link(&Route::Album(a.id).path(), &a.name)).0);
+        }
+    });
+    el("section")
+        .child(el("h1").text("Albums"))
+        .child(create)
+        .child(line)
+        .child(list)
+}
+
+pub(super) fn album(id: String) -> El {
+    loaded(api::get_album(&id), album_body)
+}
+
+fn album_body(album: Album) -> El {
+    let heading = el("h1").text(&album.name);
+    let line = status();
+    let (name_l, name) = field("Name", "text", "name");
+    name.set_value(&album.name);
+    let (id1, h, l1) = (album.id.clone(), heading.element(), line.element());
+    let rename = form(move || {
+        let (n, h, line) = (value(&name), h.clone(), l1.clone());
+        send_text(&l1, api::rename_album(&id1, &n), move || {
+            h.set_text_content(Some(&n));
+            say(&line, "Renamed.", false);
+        });
+    })
+    .class("row")
+    .child(name_l)
+    .child(submit("Rename"));
+    let (id2, l2) = (album.id.clone(), line.element());
+    let delete = button("Delete album")
+        .class("danger")
+        .on("click", move |_| {
+            if confirmed("Delete this album? Its photos are kept.") {
+                send_text(&l2, api::delete_album(&id2), || go("/albums"));
+            }
+        });
+    let album_id = album.id.clone();
+    let share_id = album.id.clone();
+    let l3 = line.element();
+    let (grid, _) = photo_grid(
+        move |c| api::list_album_photos(&album_id, c, api::PAGE_SIZE),
+        move |p, t| {
+            let wrapper = el("div").child(t);
+            let (aid, pid, w, line) = (
+                album.id.clone(),
+                p.id.clone(),
+                wrapper.element(),
+                l3.clone(),
+            );
+            wrapper.child(
+                button("Remove")
+                    .class("secondary")
+                    .attr(
+                        "aria-label",
+                        &format!("Remove {} from the album", p.display_name()),
+                    )
+                    .on("click", move |_| {
+                        let w = w.clone();
+                        send_text(&line, api::remove_from_album(&aid, &pid), move || {
+                            w.remove()
+                        });
+                    }),
+            )
+        },
+    );
+    el("section")
+        .child(heading)
+        .child(link("/albums", "← All albums"))
+        .child(rename)
+        .child(el("div").class("row").child(delete))
+        .child(line)
+        .child(grid)
+        .child(share_form(ShareKind::Album, share_id))
+}
