@@ -49,6 +49,38 @@ pub struct Photo {
     pub created_at: Timestamp,
 }
 
+impl Photo {
+    /// A photo announced for upload: PENDING, with nothing read from its bytes yet, no title and
+    /// not a favourite.
+    pub(crate) fn pending(
+        id: PhotoId,
+        owner: UserId,
+        file_name: FileName,
+        content_type: ContentType,
+        size: u64,
+        sha256_declared: Sha256,
+        created_at: Timestamp,
+    ) -> Self {
+        Photo {
+            id,
+            owner,
+            status: PhotoStatus::Pending,
+            file_name,
+            content_type,
+            size,
+            sha256_declared,
+            sha256_actual: None,
+            dimensions: None,
+            taken_at: None,
+            camera: None,
+            gps: None,
+            title: None,
+            favourite: false,
+            created_at,
+        }
+    }
+}
+
 /// What the thumbnail function learned from the uploaded bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessedInfo {

@@ -191,23 +191,15 @@ impl PhotoService {
             });
         }
         let now = self.clock.now();
-        let photo = Photo {
-            id: PhotoId::from_ulid(self.ids.next(now)),
-            owner: owner.clone(),
-            status: PhotoStatus::Pending,
-            file_name: upload.file_name,
-            content_type: upload.content_type,
-            size: upload.size,
-            sha256_declared: upload.sha256,
-            sha256_actual: None,
-            dimensions: None,
-            taken_at: None,
-            camera: None,
-            gps: None,
-            title: None,
-            favourite: false,
-            created_at: now,
-        };
+        let photo = Photo::pending(
+            PhotoId::from_ulid(self.ids.next(now)),
+            owner.clone(),
+            upload.file_name,
+            upload.content_type,
+            upload.size,
+            upload.sha256,
+            now,
+        );
         // The checks above are a fast path with friendly numbers; this write re-checks both
         // conditions atomically, so two racing uploads cannot both pass.
         self.repo

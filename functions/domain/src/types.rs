@@ -17,6 +17,38 @@ pub(crate) fn random_bytes(buf: &mut [u8]) {
     OsRng.fill_bytes(buf);
 }
 
+/// The serde form of a validated type: read back through `parse`, written as `$into`.
+macro_rules! string_form {
+    ($name:ident, |$v:ident| $into:expr) => {
+        impl TryFrom<String> for $name {
+            type Error = Error;
+            fn try_from(s: String) -> Result<Self> {
+                $name::parse(&s)
+            }
+        }
+        impl From<$name> for String {
+            fn from($v: $name) -> String {
+                $into
+            }
+        }
+    };
+}
+
+/// Whether `s` is made of `[A-Za-z0-9_-]` only, so it can sit in keys and URLs unescaped.
+fn url_safe(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `s`, owned, if it passed the checks (`ok`); otherwise `field` is invalid: `expected` says why.
+fn accept(ok: bool, s: &str, field: &'static str, expected: &'static str) -> Result<String> {
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(Error::invalid(field, expected))
+    }
+}
+
 /// A user, as identified by the verified token's `sub` claim.
 ///
 /// Restricted to `[A-Za-z0-9_-]` so it can sit inside S3 keys (`/`) and table keys (`#`) unescaped;
@@ -27,35 +59,21 @@ pub struct UserId(String);
 
 impl UserId {
     pub fn parse(s: &str) -> Result<Self> {
-        let ok = !s.is_empty()
-            && s.len() <= 128
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(UserId(s.to_owned()))
-        } else {
-            Err(Error::invalid(
-                "user_id",
-                "expected 1 to 128 characters of `A-Za-z0-9_-`",
-            ))
-        }
+        let ok = !s.is_empty() && s.len() <= 128 && url_safe(s);
+        accept(
+            ok,
+            s,
+            "user_id",
+            "expected 1 to 128 characters of `A-Za-z0-9_-`",
+        )
+        .map(UserId)
     }
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-impl TryFrom<String> for UserId {
-    type Error = Error;
-    fn try_from(s: String) -> Result<Self> {
-        UserId::parse(&s)
-    }
-}
-impl From<UserId> for String {
-    fn from(u: UserId) -> String {
-        u.0
-    }
-}
+string_form!(UserId, |u| u.0);
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -224,17 +242,7 @@ macro_rules! ulid_id {
                 self.0.created_at()
             }
         }
-        impl TryFrom<String> for $name {
-            type Error = Error;
-            fn try_from(s: String) -> Result<Self> {
-                $name::parse(&s)
-            }
-        }
-        impl From<$name> for String {
-            fn from(v: $name) -> String {
-                v.to_string()
-            }
-        }
+        string_form!($name, |v| v.to_string());
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 self.0.fmt(f)
@@ -266,18 +274,8 @@ impl ShareToken {
         ShareToken(URL_SAFE_NO_PAD.encode(bytes))
     }
     pub fn parse(s: &str) -> Result<Self> {
-        let ok = s.len() == 43
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            && URL_SAFE_NO_PAD.decode(s).is_ok();
-        if ok {
-            Ok(ShareToken(s.to_owned()))
-        } else {
-            Err(Error::invalid(
-                "token",
-                "expected a 43-character share token",
-            ))
-        }
+        let ok = s.len() == 43 && url_safe(s) && URL_SAFE_NO_PAD.decode(s).is_ok();
+        accept(ok, s, "token", "expected a 43-character share token").map(ShareToken)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -290,17 +288,7 @@ impl fmt::Debug for ShareToken {
         write!(f, "ShareToken({}…)", &self.0[..6])
     }
 }
-impl TryFrom<String> for ShareToken {
-    type Error = Error;
-    fn try_from(s: String) -> Result<Self> {
-        ShareToken::parse(&s)
-    }
-}
-impl From<ShareToken> for String {
-    fn from(t: ShareToken) -> String {
-        t.0
-    }
-}
+string_form!(ShareToken, |t| t.0);
 
 /// A SHA-256 digest; text form is 64 lowercase hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -345,17 +333,7 @@ impl fmt::Display for Sha256 {
         f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
 }
-impl TryFrom<String> for Sha256 {
-    type Error = Error;
-    fn try_from(s: String) -> Result<Self> {
-        Sha256::parse(&s)
-    }
-}
-impl From<Sha256> for String {
-    fn from(v: Sha256) -> String {
-        v.to_string()
-    }
-}
+string_form!(Sha256, |v| v.to_string());
 
 /// The image formats the thumbnail pipeline decodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -393,17 +371,7 @@ impl ContentType {
         }
     }
 }
-impl TryFrom<String> for ContentType {
-    type Error = Error;
-    fn try_from(s: String) -> Result<Self> {
-        ContentType::parse(&s)
-    }
-}
-impl From<ContentType> for String {
-    fn from(c: ContentType) -> String {
-        c.as_str().to_owned()
-    }
-}
+string_form!(ContentType, |c| c.as_str().to_owned());
 
 /// Checks a free-text field: trimmed length within bounds and no control characters.
 fn text(field: &'static str, s: &str, min: usize, max: usize) -> Result<String> {
@@ -437,17 +405,7 @@ macro_rules! text_type {
                 &self.0
             }
         }
-        impl TryFrom<String> for $name {
-            type Error = Error;
-            fn try_from(s: String) -> Result<Self> {
-                $name::parse(&s)
-            }
-        }
-        impl From<$name> for String {
-            fn from(v: $name) -> String {
-                v.0
-            }
-        }
+        string_form!($name, |v| v.0);
     };
 }
 

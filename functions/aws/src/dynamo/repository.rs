@@ -1,0 +1,548 @@
+//! The [`Repository`] on the table: every operation as the conditional writes and key-range
+//! reads laid out in [`photo_domain::keys`], failing with the errors the in-memory model returns.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use serde::de::DeserializeOwned;
+
+use photo_domain::keys;
+use photo_domain::{
+    Album, AlbumId, AlbumName, Error, Page, Photo, PhotoId, PhotoPatch, PhotoStatus,
+    ProcessingOutcome, Repository, Result, Sha256, Share, ShareTarget, ShareToken, SortKey, Usage,
+    UserId,
+};
+
+use super::DynamoDbRepository;
+use super::calls::{build, conditional};
+use super::encoding::{
+    ABSENT, EXISTS, check_exists, delete_item, key, n, put_item, s, share_keys, with_layout,
+};
+use crate::item::{Attributes, decode, encode, string, value_of};
+
+/// Share items are cleared by TTL this long after they expire; the API never relies on it.
+const SHARE_TTL_GRACE_SECS: i64 = 7 * 86_400;
+
+/// The records stored in `items`.
+fn decode_all<T: DeserializeOwned>(items: &[Attributes]) -> Result<Vec<T>> {
+    items.iter().map(decode).collect()
+}
+
+/// An update expression setting the `set` clauses and removing the `remove` attributes.
+fn set_and_remove(set: &[String], remove: &[String]) -> String {
+    let mut expression = String::new();
+    if !set.is_empty() {
+        expression.push_str(&format!("SET {}", set.join(", ")));
+    }
+    if !remove.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    }
+    expression
+}
+
+impl DynamoDbRepository {
+    /// One page of the owner's records whose `sk` starts with `prefix`, newest first.
+    async fn list_records<T: DeserializeOwned>(
+        &self,
+        owner: &UserId,
+        prefix: &str,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<T>> {
+        let (items, next) = self
+            .query_page(&keys::user_pk(owner), prefix, after, limit)
+            .await?;
+        let items = decode_all(&items)?;
+        Ok(Page { items, next })
+    }
+
+    /// One page of `pk`'s items whose `sk` starts with `prefix`, each naming another item
+    /// (`target` reads its key), as the records of those items, read in batches.
+    async fn list_targets<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        prefix: &str,
+        after: Option<&SortKey>,
+        limit: usize,
+        consistent: bool,
+        target: impl Fn(&Attributes) -> Result<Attributes>,
+    ) -> Result<Page<T>> {
+        let (links, next) = self.query_page(pk, prefix, after, limit).await?;
+        let keys = links.iter().map(target).collect::<Result<Vec<_>>>()?;
+        let items = decode_all(&self.batch_get(keys, consistent).await?)?;
+        Ok(Page { items, next })
+    }
+
+    /// The keys of every item pointing at `target` through `gsi1`: its memberships, and both
+    /// items of each share link.
+    async fn keys_pointing_at(
+        &self,
+        owner: &UserId,
+        target: &ShareTarget,
+    ) -> Result<Vec<Attributes>> {
+        let mut out = Vec::new();
+        for item in self.query_gsi1(&keys::target_gsi1pk(owner, target)).await? {
+            let sk = string(&item, "sk")?;
+            if sk == keys::SHARE_SK {
+                let share: Share = decode(&item)?;
+                out.extend(share_keys(&share));
+            } else {
+                out.push(key(string(&item, "pk")?.to_owned(), sk.to_owned()));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Repository for DynamoDbRepository {
+    async fn insert_photo(&self, photo: &Photo, quota_bytes: u64) -> Result<()> {
+        let pk = keys::user_pk(&photo.owner);
+        let photo_key = key(pk.clone(), keys::photo_sk(&photo.id));
+        let usage_key = key(pk.clone(), keys::USAGE_SK.into());
+        let quota_error = |used: u64| Error::QuotaExceeded {
+            used,
+            quota: quota_bytes,
+            requested: photo.size,
+        };
+        let Some(room) = quota_bytes.checked_sub(photo.size) else {
+            // It can never fit; no write is needed to say so, only the same error precedence.
+            if self.get(photo_key, true).await?.is_some() {
+                return Err(Error::AlreadyExists);
+            }
+            if let Some(existing) = self
+                .find_photo_by_sha256(&photo.owner, &photo.sha256_declared)
+                .await?
+            {
+                return Err(Error::Duplicate { existing });
+            }
+            return Err(quota_error(self.get_usage(&photo.owner).await?.used_bytes));
+        };
+
+        let photo_item = with_layout(
+            encode(photo)?,
+            pk.clone(),
+            keys::photo_sk(&photo.id),
+            "PHOTO",
+        );
+        let sha_item = with_layout(
+            HashMap::from([("photo".to_owned(), s(photo.id.to_string()))]),
+            pk.clone(),
+            keys::sha256_sk(&photo.sha256_declared),
+            "SHA256",
+        );
+        let usage = build(
+            "the usage update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(usage_key))
+                .update_expression(
+                    "SET used_bytes = if_not_exists(used_bytes, :zero) + :size, \
+                     photo_count = if_not_exists(photo_count, :zero) + :one, #type = :type",
+                )
+                .condition_expression("attribute_not_exists(used_bytes) OR used_bytes <= :room")
+                .expression_attribute_names("#type", "type")
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":size", n(photo.size))
+                .expression_attribute_values(":room", n(room))
+                .expression_attribute_values(":type", s("USAGE"))
+                .build(),
+        )?;
+        let items = vec![
+            put_item("a put", &self.table, photo_item, Some(ABSENT))?,
+            put_item("a put", &self.table, sha_item, Some(ABSENT))?,
+            TransactWriteItem::builder().update(usage).build(),
+        ];
+        let Err(failed) = self.transact("inserting a photo", items, Some).await? else {
+            return Ok(());
+        };
+        // Same precedence as the in-memory model: the id, then the checksum, then the quota.
+        if failed.first() == Some(&true) {
+            return Err(Error::AlreadyExists);
+        }
+        if failed.get(1) == Some(&true) {
+            return match self
+                .find_photo_by_sha256(&photo.owner, &photo.sha256_declared)
+                .await?
+            {
+                Some(existing) => Err(Error::Duplicate { existing }),
+                None => Err(Error::Conflict(
+                    "the checksum item changed during the upload; try again".into(),
+                )),
+            };
+        }
+        Err(quota_error(self.get_usage(&photo.owner).await?.used_bytes))
+    }
+
+    async fn get_photo(&self, owner: &UserId, id: &PhotoId) -> Result<Option<Photo>> {
+        self.get_record(key(keys::user_pk(owner), keys::photo_sk(id)), true)
+            .await
+    }
+
+    async fn find_photo_by_sha256(
+        &self,
+        owner: &UserId,
+        sha256: &Sha256,
+    ) -> Result<Option<PhotoId>> {
+        let item = self
+            .get(key(keys::user_pk(owner), keys::sha256_sk(sha256)), true)
+            .await?;
+        item.map(|i| PhotoId::parse(string(&i, "photo")?))
+            .transpose()
+    }
+
+    async fn list_photos(
+        &self,
+        owner: &UserId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Photo>> {
+        self.list_records(owner, keys::PHOTO_PREFIX, after, limit)
+            .await
+    }
+
+    async fn update_photo(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        patch: &PhotoPatch,
+    ) -> Result<Photo> {
+        let mut set = Vec::new();
+        let mut remove = Vec::new();
+        let mut update = self
+            .update(key(keys::user_pk(owner), keys::photo_sk(id)))
+            .condition_expression(EXISTS);
+        match &patch.title {
+            Some(Some(title)) => {
+                set.push("#title = :title".to_owned());
+                update = update
+                    .expression_attribute_names("#title", "title")
+                    .expression_attribute_values(":title", s(title.as_str()));
+            }
+            Some(None) => {
+                remove.push("#title".to_owned());
+                update = update.expression_attribute_names("#title", "title");
+            }
+            None => {}
+        }
+        if let Some(favourite) = patch.favourite {
+            set.push("#favourite = :favourite".to_owned());
+            update = update
+                .expression_attribute_names("#favourite", "favourite")
+                .expression_attribute_values(":favourite", AttributeValue::Bool(favourite));
+        }
+        if set.is_empty() && remove.is_empty() {
+            // Nothing to change: an update expression cannot be empty, so read instead.
+            return self.get_photo(owner, id).await?.ok_or(Error::NotFound);
+        }
+        self.update_returning(update.update_expression(set_and_remove(&set, &remove)))
+            .await?
+            .map_err(|()| Error::NotFound)
+    }
+
+    async fn finish_processing(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        outcome: &ProcessingOutcome,
+    ) -> Result<Photo> {
+        let mut names = HashMap::from([("#status".to_owned(), "status".to_owned())]);
+        let mut values = HashMap::from([(":pending".to_owned(), s(PhotoStatus::Pending.as_str()))]);
+        let mut set = vec!["#status = :status".to_owned()];
+        let mut remove = Vec::new();
+        // Each field is set when present and removed when absent, as the in-memory model
+        // overwrites it.
+        let mut field = |name: &str, value: Option<AttributeValue>| {
+            names.insert(format!("#{name}"), name.to_owned());
+            match value {
+                Some(v) => {
+                    set.push(format!("#{name} = :{name}"));
+                    values.insert(format!(":{name}"), v);
+                }
+                None => remove.push(format!("#{name}")),
+            }
+        };
+        let status = match outcome {
+            ProcessingOutcome::Ready(info) => {
+                field("reason", None);
+                field("sha256_actual", Some(value_of(&info.sha256_actual)?));
+                field("dimensions", Some(value_of(&info.dimensions)?));
+                field(
+                    "taken_at",
+                    info.taken_at.as_ref().map(value_of).transpose()?,
+                );
+                field("camera", info.camera.as_ref().map(value_of).transpose()?);
+                field("gps", info.gps.as_ref().map(value_of).transpose()?);
+                PhotoStatus::Ready
+            }
+            ProcessingOutcome::Failed { reason, actual } => {
+                field("reason", Some(s(reason.as_str())));
+                field("sha256_actual", actual.as_ref().map(value_of).transpose()?);
+                PhotoStatus::Failed {
+                    reason: reason.clone(),
+                }
+            }
+        };
+        values.insert(":status".to_owned(), s(status.as_str()));
+        let update = self
+            .update(key(keys::user_pk(owner), keys::photo_sk(id)))
+            .condition_expression("attribute_exists(pk) AND #status = :pending")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values));
+        match self
+            .update_returning(update.update_expression(set_and_remove(&set, &remove)))
+            .await?
+        {
+            Ok(photo) => Ok(photo),
+            Err(()) => match self.get_photo(owner, id).await? {
+                None => Err(Error::NotFound),
+                Some(_) => Err(Error::Conflict(format!("photo `{id}` is not PENDING"))),
+            },
+        }
+    }
+
+    async fn delete_photo(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {
+        let pk = keys::user_pk(owner);
+        let Some(photo) = self.get_photo(owner, id).await? else {
+            return Err(Error::NotFound);
+        };
+        let dependents = self
+            .keys_pointing_at(owner, &ShareTarget::Photo(*id))
+            .await?;
+        let photo_key = key(pk.clone(), keys::photo_sk(id));
+        // The checksum item always names this photo: inserting checks it is free, in the same
+        // transaction that writes the photo.
+        let sha_key = key(pk.clone(), keys::sha256_sk(&photo.sha256_declared));
+        let usage = build(
+            "the usage update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, keys::USAGE_SK.into())))
+                .update_expression("ADD used_bytes :bytes, photo_count :count")
+                .expression_attribute_values(":bytes", n(-i128::from(photo.size)))
+                .expression_attribute_values(":count", n(-1))
+                .build(),
+        )?;
+        let core = vec![
+            delete_item("the photo delete", &self.table, photo_key, Some(EXISTS))?,
+            delete_item("a delete", &self.table, sha_key, None)?,
+            TransactWriteItem::builder().update(usage).build(),
+        ];
+        self.delete_with_dependents(core, dependents).await?;
+        Ok(photo)
+    }
+
+    async fn get_usage(&self, owner: &UserId) -> Result<Usage> {
+        Ok(self
+            .get_record(key(keys::user_pk(owner), keys::USAGE_SK.into()), true)
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn insert_album(&self, album: &Album) -> Result<()> {
+        let item = with_layout(
+            encode(album)?,
+            keys::user_pk(&album.owner),
+            keys::album_sk(&album.id),
+            "ALBUM",
+        );
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(ABSENT)
+            .send()
+            .await;
+        conditional("inserting an album", sent, Error::AlreadyExists).map(drop)
+    }
+
+    async fn get_album(&self, owner: &UserId, id: &AlbumId) -> Result<Option<Album>> {
+        self.get_record(key(keys::user_pk(owner), keys::album_sk(id)), true)
+            .await
+    }
+
+    async fn list_albums(
+        &self,
+        owner: &UserId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Album>> {
+        self.list_records(owner, keys::ALBUM_PREFIX, after, limit)
+            .await
+    }
+
+    async fn rename_album(&self, owner: &UserId, id: &AlbumId, name: &AlbumName) -> Result<Album> {
+        let update = self
+            .update(key(keys::user_pk(owner), keys::album_sk(id)))
+            .condition_expression(EXISTS)
+            .update_expression("SET #name = :name")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_values(":name", s(name.as_str()));
+        self.update_returning(update)
+            .await?
+            .map_err(|()| Error::NotFound)
+    }
+
+    async fn delete_album(&self, owner: &UserId, id: &AlbumId) -> Result<()> {
+        let pk = keys::user_pk(owner);
+        let mut dependents: Vec<Attributes> = Vec::new();
+        for item in self.query_all(&pk, &keys::member_prefix(id)).await? {
+            dependents.push(key(pk.clone(), string(&item, "sk")?.to_owned()));
+        }
+        // Only share links point at an album.
+        dependents.extend(
+            self.keys_pointing_at(owner, &ShareTarget::Album(*id))
+                .await?,
+        );
+        let album_key = key(pk, keys::album_sk(id));
+        let core = vec![delete_item(
+            "the album delete",
+            &self.table,
+            album_key,
+            Some(EXISTS),
+        )?];
+        self.delete_with_dependents(core, dependents).await
+    }
+
+    async fn add_to_album(&self, owner: &UserId, album: &AlbumId, photo: &PhotoId) -> Result<()> {
+        let pk = keys::user_pk(owner);
+        let member = HashMap::from([
+            ("owner".to_owned(), s(owner.as_str())),
+            ("album".to_owned(), s(album.to_string())),
+            ("photo".to_owned(), s(photo.to_string())),
+            (
+                "gsi1pk".to_owned(),
+                s(keys::target_gsi1pk(owner, &ShareTarget::Photo(*photo))),
+            ),
+            ("gsi1sk".to_owned(), s(keys::member_gsi1sk(album))),
+        ]);
+        let member = with_layout(member, pk.clone(), keys::member_sk(album, photo), "MEMBER");
+        let items = vec![
+            check_exists(&self.table, key(pk.clone(), keys::album_sk(album)))?,
+            check_exists(&self.table, key(pk, keys::photo_sk(photo)))?,
+            put_item("the membership put", &self.table, member, None)?,
+        ];
+        self.transact("adding to an album", items, |_| Some(Error::NotFound))
+            .await?
+    }
+
+    async fn remove_from_album(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        photo: &PhotoId,
+    ) -> Result<()> {
+        let sent = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                keys::user_pk(owner),
+                keys::member_sk(album, photo),
+            )))
+            .condition_expression(EXISTS)
+            .send()
+            .await;
+        conditional("removing from an album", sent, Error::NotFound).map(drop)
+    }
+
+    async fn list_album_photos(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Photo>> {
+        if self.get_album(owner, album).await?.is_none() {
+            return Err(Error::NotFound);
+        }
+        let pk = keys::user_pk(owner);
+        let photo_key = |member: &Attributes| {
+            let photo = PhotoId::parse(string(member, "photo")?)?;
+            Ok(key(pk.clone(), keys::photo_sk(&photo)))
+        };
+        let prefix = keys::member_prefix(album);
+        self.list_targets(&pk, &prefix, after, limit, false, photo_key)
+            .await
+    }
+
+    async fn insert_share(&self, share: &Share) -> Result<()> {
+        let owner_pk = keys::user_pk(&share.owner);
+        let target_key = match &share.target {
+            ShareTarget::Photo(p) => key(owner_pk.clone(), keys::photo_sk(p)),
+            ShareTarget::Album(a) => key(owner_pk.clone(), keys::album_sk(a)),
+        };
+        let mut item = with_layout(
+            encode(share)?,
+            keys::share_pk(&share.token),
+            keys::SHARE_SK.into(),
+            "SHARE",
+        );
+        item.insert(
+            "gsi1pk".into(),
+            s(keys::target_gsi1pk(&share.owner, &share.target)),
+        );
+        item.insert("gsi1sk".into(), s(keys::share_gsi1sk(&share.token)));
+        item.insert(
+            "ttl".into(),
+            n(share.expires_at.secs().saturating_add(SHARE_TTL_GRACE_SECS)),
+        );
+        let link = with_layout(
+            HashMap::from([("token".to_owned(), s(share.token.as_str()))]),
+            owner_pk,
+            keys::share_link_sk(share.created_at, &share.token),
+            "SHARELINK",
+        );
+        let items = vec![
+            check_exists(&self.table, target_key)?,
+            put_item("a put", &self.table, item, Some(ABSENT))?,
+            put_item("a put", &self.table, link, Some(ABSENT))?,
+        ];
+        let refused = |failed: Vec<bool>| {
+            Some(if failed.first() == Some(&true) {
+                Error::NotFound
+            } else {
+                Error::AlreadyExists
+            })
+        };
+        self.transact("inserting a share link", items, refused)
+            .await?
+    }
+
+    async fn get_share(&self, token: &ShareToken) -> Result<Option<Share>> {
+        // Strongly consistent: a revocation must take effect at once.
+        self.get_record(key(keys::share_pk(token), keys::SHARE_SK.into()), true)
+            .await
+    }
+
+    async fn list_shares(
+        &self,
+        owner: &UserId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Share>> {
+        let share_key = |link: &Attributes| {
+            let token = ShareToken::parse(string(link, "token")?)?;
+            Ok(key(keys::share_pk(&token), keys::SHARE_SK.into()))
+        };
+        let pk = keys::user_pk(owner);
+        self.list_targets(&pk, keys::SHARE_LINK_PREFIX, after, limit, true, share_key)
+            .await
+    }
+
+    async fn revoke_share(&self, owner: &UserId, token: &ShareToken) -> Result<Share> {
+        let update = self
+            .update(key(keys::share_pk(token), keys::SHARE_SK.into()))
+            .condition_expression("attribute_exists(pk) AND #owner = :owner")
+            .update_expression("SET revoked = :revoked")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner.as_str()))
+            .expression_attribute_values(":revoked", AttributeValue::Bool(true));
+        self.update_returning(update)
+            .await?
+            .map_err(|()| Error::NotFound)
+    }
+}

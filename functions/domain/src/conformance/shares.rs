@@ -1,0 +1,81 @@
+//! Share links: conditional on their target, listed newest first, revoked at once.
+
+use super::{Suite, kind};
+use crate::model::ShareTarget;
+use crate::types::ShareToken;
+
+impl Suite<'_> {
+    pub(super) async fn share_links(&self) {
+        let alice = self.user("shr");
+        let bob = self.user("shr-bob");
+        let repo = &self.repo;
+        let photo = self.photo(&alice, 1, 1);
+        self.insert(&photo, 1000).await;
+        let album = self.album(&alice, "Trip");
+        repo.insert_album(&album).await.unwrap();
+
+        let missing = self.share(&alice, ShareTarget::Photo(self.photo_id()), 1_000);
+        assert_eq!(kind(&repo.insert_share(&missing).await), "NotFound");
+        let not_owner = self.share(&bob, ShareTarget::Album(album.id), 1_000);
+        assert_eq!(kind(&repo.insert_share(&not_owner).await), "NotFound");
+        assert_eq!(repo.get_share(&missing.token).await.unwrap(), None);
+
+        let mut shares = Vec::new();
+        for (i, target) in [
+            ShareTarget::Photo(photo.id),
+            ShareTarget::Album(album.id),
+            ShareTarget::Photo(photo.id),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut s = self.share(&alice, target, 1_790_000_000_000 + i as i64);
+            if i == 1 {
+                s.password_hash = Some(crate::model::PasswordHash::from_stored(
+                    "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),
+                ));
+            }
+            repo.insert_share(&s).await.unwrap();
+            shares.push(s);
+        }
+        let mut taken = self.share(&alice, ShareTarget::Photo(photo.id), 5);
+        taken.token = shares[0].token.clone();
+        assert_eq!(kind(&repo.insert_share(&taken).await), "AlreadyExists");
+        assert_eq!(
+            repo.get_share(&shares[1].token).await.unwrap(),
+            Some(shares[1].clone())
+        );
+
+        let page = repo.list_shares(&alice, None, 2).await.unwrap();
+        assert_eq!(page.items, vec![shares[2].clone(), shares[1].clone()]);
+        let rest = repo
+            .list_shares(&alice, page.next.as_ref(), 2)
+            .await
+            .unwrap();
+        assert_eq!(rest.items, vec![shares[0].clone()]);
+        assert_eq!(rest.next, None);
+        assert!(
+            repo.list_shares(&bob, None, 10)
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+
+        assert_eq!(
+            kind(&repo.revoke_share(&bob, &shares[0].token).await),
+            "NotFound"
+        );
+        assert_eq!(
+            kind(&repo.revoke_share(&alice, &ShareToken::generate()).await),
+            "NotFound"
+        );
+        let revoked = repo.revoke_share(&alice, &shares[0].token).await.unwrap();
+        assert!(revoked.revoked);
+        assert_eq!(
+            repo.get_share(&shares[0].token).await.unwrap(),
+            Some(revoked),
+            "revocation is visible at once"
+        );
+    }
+}
