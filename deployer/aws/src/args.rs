@@ -63,8 +63,8 @@ impl AwsArgs {
 /// Arguments of `deployer logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The function whose logs to read.
-    #[arg(value_enum)]
+    /// The function whose logs to read: `api` or `thumbnail`.
+    #[arg(value_name = "FUNCTION")]
     pub function: crate::logs::Function,
 
     /// The stage, as named in the configuration file.

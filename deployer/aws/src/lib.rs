@@ -33,15 +33,16 @@ use stack::config::StageConfig;
 pub use error::AwsError;
 pub use session::Session;
 
-use deployer_build::function::{FUNCTIONS, FunctionSpec, build_function};
 use crate::args::{
     ArtifactArgs, AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, StageArgs,
 };
 use crate::config::DeployerConfig;
-use deployer_build::package::{Package, package_bootstrap};
 use crate::synth::stack_name;
 use artifacts::{ArtifactBucket, Put};
 use deploy::{Deployer, Outcome, TemplateSource};
+use deployer_build::function::build_function;
+use deployer_build::package::{Package, package_bootstrap};
+use photo_contract::functions::{FUNCTIONS, Function};
 use plan::{Desired, Pairs};
 use ui::Ui;
 
@@ -93,7 +94,7 @@ async fn interruptible<T>(deployer: &Deployer, work: impl Future<Output = Result
 pub fn function_packages(
     stage: &StageConfig,
     args: &ArtifactArgs,
-) -> Result<Vec<(FunctionSpec, Package)>> {
+) -> Result<Vec<(Function, Package)>> {
     if let Some(dir) = &args.artifacts_dir {
         return FUNCTIONS
             .iter()
@@ -192,7 +193,10 @@ async fn prepare(
         Put::Present => present += 1,
     };
     let mut parameters = Pairs::new();
-    parameters.insert("ArtifactBucket".into(), bucket.name.clone());
+    parameters.insert(
+        photo_contract::stack::parameters::ARTIFACT_BUCKET.into(),
+        bucket.name.clone(),
+    );
     for (f, p) in &packages {
         let key = artifacts::function_key(f.name, &p.sha256);
         count(
@@ -200,12 +204,7 @@ async fn prepare(
                 .put_if_missing(ui, &key, &p.bytes, "application/zip")
                 .await?,
         );
-        let parameter = match f.name {
-            "api" => "ApiCodeKey",
-            "thumbnail" => "ThumbnailCodeKey",
-            other => anyhow::bail!("no template parameter for function `{other}`"),
-        };
-        parameters.insert(parameter.into(), key);
+        parameters.insert(f.code_parameter.into(), key);
     }
     let stack = stack_name(stage.name.as_str());
     let source = if template.len() > deploy::INLINE_TEMPLATE_LIMIT {

@@ -14,7 +14,6 @@ use anyhow::{Context as _, bail};
 use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
 // CloudWatch Logs has no timestamps of smithy type, so its crate does not re-export these.
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
-use clap::ValueEnum;
 
 use super::ops_sdk;
 use crate::args::{AwsArgs, LogsArgs};
@@ -27,31 +26,37 @@ pub const MAX_FOLLOW_INTERVAL: Duration = Duration::from_secs(10);
 /// The default pause between polls.
 pub const DEFAULT_FOLLOW_INTERVAL: Duration = Duration::from_secs(2);
 
-/// A function of the stack, by the name operators use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Function {
-    /// The HTTP API function.
-    Api,
-    /// The thumbnail function.
-    Thumbnail,
-}
+/// A function of the stack, by the name operators use (`api`, `thumbnail`: the contract's
+/// names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Function(pub photo_contract::functions::Function);
 
 impl Function {
-    /// The logical id of the function's log group in the stack (see `stack::app`).
+    /// The logical id of the function's log group in the stack.
     pub fn log_group_logical_id(self) -> &'static str {
-        match self {
-            Function::Api => "ApiFunctionLogGroup",
-            Function::Thumbnail => "ThumbnailFunctionLogGroup",
-        }
+        self.0.log_group
+    }
+}
+
+impl FromStr for Function {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        photo_contract::functions::by_name(s)
+            .map(Function)
+            .ok_or_else(|| {
+                let names: Vec<&str> = photo_contract::functions::FUNCTIONS
+                    .iter()
+                    .map(|f| f.name)
+                    .collect();
+                format!("no function `{s}`: expected one of {}", names.join(", "))
+            })
     }
 }
 
 impl fmt::Display for Function {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Function::Api => "api",
-            Function::Thumbnail => "thumbnail",
-        })
+        f.write_str(self.0.name)
     }
 }
 
@@ -325,7 +330,11 @@ mod tests {
         .unwrap()
         .to_json();
         let template: serde_json::Value = serde_json::from_str(&template).unwrap();
-        for f in [Function::Api, Function::Thumbnail] {
+        for f in photo_contract::functions::FUNCTIONS
+            .iter()
+            .copied()
+            .map(Function)
+        {
             assert_eq!(
                 template["Resources"][f.log_group_logical_id()]["Type"],
                 "AWS::Logs::LogGroup",

@@ -13,20 +13,8 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use md5::{Digest as _, Md5};
+use photo_contract::stack::outputs;
 use spa_build::{BuildOptions, BuiltSite, CachePolicy, RuntimeConfig, SiteFile};
-
-/// The stack outputs publishing reads.
-pub const OUTPUT_SITE_BUCKET: &str = "SiteBucketName";
-/// The distribution serving the site bucket.
-pub const OUTPUT_DISTRIBUTION: &str = "DistributionId";
-/// The HTTP API's base URL.
-pub const OUTPUT_API_URL: &str = "ApiUrl";
-/// The user pool.
-pub const OUTPUT_USER_POOL: &str = "UserPoolId";
-/// The SPA's app client.
-pub const OUTPUT_USER_POOL_CLIENT: &str = "UserPoolClientId";
-/// The stack's region.
-pub const OUTPUT_REGION: &str = "Region";
 
 /// S3's limit on keys per `DeleteObjects` call.
 const DELETE_BATCH: usize = 1000;
@@ -125,15 +113,15 @@ pub fn from_outputs(
             .cloned()
             .ok_or(PublishError::MissingOutput(name))
     };
-    let region = get(OUTPUT_REGION)?;
+    let region = get(outputs::REGION)?;
     let target = SiteTarget {
-        bucket: get(OUTPUT_SITE_BUCKET)?,
-        distribution_id: get(OUTPUT_DISTRIBUTION)?,
+        bucket: get(outputs::SITE_BUCKET)?,
+        distribution_id: get(outputs::DISTRIBUTION)?,
     };
     let config = RuntimeConfig {
-        api_url: get(OUTPUT_API_URL)?,
-        user_pool_id: get(OUTPUT_USER_POOL)?,
-        user_pool_client_id: get(OUTPUT_USER_POOL_CLIENT)?,
+        api_url: get(outputs::API_URL)?,
+        user_pool_id: get(outputs::USER_POOL_ID)?,
+        user_pool_client_id: get(outputs::USER_POOL_CLIENT_ID)?,
         cognito_endpoint: format!("https://cognito-idp.{region}.amazonaws.com/"),
         region,
     };
@@ -617,15 +605,15 @@ mod tests {
     #[test]
     fn config_comes_from_the_outputs() {
         let all = [
-            (OUTPUT_SITE_BUCKET, "site-bucket"),
-            (OUTPUT_DISTRIBUTION, "E2ABC"),
+            (outputs::SITE_BUCKET, "site-bucket"),
+            (outputs::DISTRIBUTION, "E2ABC"),
             (
-                OUTPUT_API_URL,
+                outputs::API_URL,
                 "https://abc.execute-api.eu-west-1.amazonaws.com",
             ),
-            (OUTPUT_USER_POOL, "eu-west-1_pool"),
-            (OUTPUT_USER_POOL_CLIENT, "client"),
-            (OUTPUT_REGION, "eu-west-1"),
+            (outputs::USER_POOL_ID, "eu-west-1_pool"),
+            (outputs::USER_POOL_CLIENT_ID, "client"),
+            (outputs::REGION, "eu-west-1"),
         ];
         let (target, config) = from_outputs(&outputs(&all)).unwrap();
         assert_eq!(

@@ -16,6 +16,8 @@ use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, Messag
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
+use photo_contract::stack::outputs;
+
 use super::ops_sdk;
 use crate::args::{AwsArgs, SmokeArgs};
 use crate::config::LOCAL_STAGE;
@@ -660,9 +662,9 @@ pub fn run_command(config_file: &Path, args: &SmokeArgs, aws: &AwsArgs) -> anyho
                 .with_context(|| format!("the stack has no output `{key}`"))
         };
         let target = SmokeTarget {
-            api_url: get("ApiUrl")?,
-            user_pool_id: get("UserPoolId")?,
-            client_id: get("UserPoolClientId")?,
+            api_url: get(outputs::API_URL)?,
+            user_pool_id: get(outputs::USER_POOL_ID)?,
+            client_id: get(outputs::USER_POOL_CLIENT_ID)?,
         };
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         let http = reqwest::Client::builder()

@@ -8,10 +8,8 @@ use anyhow::{Context, Result, bail};
 use crate::args::{Format, SynthArgs};
 use crate::config::{DeployerConfig, LOCAL_STAGE};
 
-/// The CloudFormation stack name of a stage.
-pub fn stack_name(stage: &str) -> String {
-    format!("photo-app-{stage}")
-}
+/// The CloudFormation stack name of a stage (the contract's).
+pub use photo_contract::stack::stack_name;
 
 /// Renders the template of `stage` in `format`.
 pub fn render(config_file: &Path, stage: &str, format: Format) -> Result<String> {

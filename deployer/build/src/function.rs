@@ -11,30 +11,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use photo_contract::functions::Function;
 use stack::config::Architecture;
 
 use crate::elf::{ElfError, check_lambda_binary};
-
-/// A function crate and the name the deployer knows it by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FunctionSpec {
-    /// The short name used in commands and artifact keys (`api`, `thumbnail`).
-    pub name: &'static str,
-    /// The cargo package that holds its `bootstrap` binary.
-    pub package: &'static str,
-}
-
-/// Every function the stack deploys.
-pub const FUNCTIONS: [FunctionSpec; 2] = [
-    FunctionSpec {
-        name: "api",
-        package: "photo-api",
-    },
-    FunctionSpec {
-        name: "thumbnail",
-        package: "photo-thumbnail",
-    },
-];
 
 /// What can go wrong building a function.
 #[derive(Debug, thiserror::Error)]
@@ -185,20 +165,27 @@ pub fn ensure_target(target: &'static str) -> Result<(), BuildError> {
 pub fn build_function(
     workspace: &Path,
     target_dir: &Path,
-    function: FunctionSpec,
+    function: Function,
     arch: Architecture,
 ) -> Result<Vec<u8>, BuildError> {
     let cc = ensure_c_compiler(arch)?;
-    build_bootstrap(workspace, target_dir, function.package, arch, Some(&cc))
+    build_bootstrap(
+        workspace,
+        target_dir,
+        function.package,
+        function.binary,
+        arch,
+        Some(&cc),
+    )
 }
 
-/// Builds the binary named after `package` in `workspace` (the function's `bootstrap`) for `arch`
-/// (release, locked),
-/// with `cc` as the target's C compiler when given, and checks that Lambda can run it.
+/// Builds `binary` of `package` in `workspace` (the function's `bootstrap`) for `arch` (release,
+/// locked), with `cc` as the target's C compiler when given, and checks that Lambda can run it.
 pub fn build_bootstrap(
     workspace: &Path,
     target_dir: &Path,
     package: &str,
+    binary: &str,
     arch: Architecture,
     cc: Option<&str>,
 ) -> Result<Vec<u8>, BuildError> {
@@ -209,7 +196,7 @@ pub fn build_bootstrap(
     command
         .current_dir(workspace)
         .args(["build", "--release", "--locked", "--package", package])
-        .args(["--bin", package, "--target", target])
+        .args(["--bin", binary, "--target", target])
         .arg("--target-dir")
         .arg(target_dir)
         // rust-lld links the self-contained musl objects for either architecture, so no cross
@@ -228,7 +215,7 @@ pub fn build_bootstrap(
             target,
         });
     }
-    let path = target_dir.join(target).join("release").join(package);
+    let path = target_dir.join(target).join("release").join(binary);
     let binary = std::fs::read(&path).map_err(|source| BuildError::Read {
         path: path.clone(),
         source,

@@ -49,7 +49,7 @@ fn bootstraps_are_static_for_both_architectures() {
         (Architecture::X86_64, EM_X86_64),
         (Architecture::Arm64, EM_AARCH64),
     ] {
-        let binary = build_bootstrap(&src, &target, "tiny-fn", arch, None)
+        let binary = build_bootstrap(&src, &target, "tiny-fn", "tiny-fn", arch, None)
             .unwrap_or_else(|e| panic!("{arch}: {e}"));
         assert_eq!(u16::from_le_bytes([binary[18], binary[19]]), machine);
     }
@@ -70,5 +70,8 @@ fn bootstraps_are_static_for_both_architectures() {
         Architecture::X86_64
     };
     let err = deployer_build::elf::check_lambda_binary(&host, arch).unwrap_err();
-    assert!(matches!(err, deployer_build::elf::ElfError::Dynamic(_)), "{err}");
+    assert!(
+        matches!(err, deployer_build::elf::ElfError::Dynamic(_)),
+        "{err}"
+    );
 }

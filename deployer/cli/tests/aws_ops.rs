@@ -374,17 +374,29 @@ async fn logs_find_the_group_in_the_stack_read_and_follow() {
         .await
         .unwrap();
 
-    let group = logs::log_group_name(&cloudformation, "photo-app-test", Function::Api)
-        .await
-        .unwrap();
+    let group = logs::log_group_name(
+        &cloudformation,
+        "photo-app-test",
+        Function(photo_contract::functions::API),
+    )
+    .await
+    .unwrap();
     assert!(!group.is_empty());
-    let err = logs::log_group_name(&cloudformation, "photo-app-test", Function::Thumbnail)
-        .await
-        .unwrap_err();
+    let err = logs::log_group_name(
+        &cloudformation,
+        "photo-app-test",
+        Function(photo_contract::functions::THUMBNAIL),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, LogsError::Lookup { .. }), "{err}");
-    let err = logs::log_group_name(&cloudformation, "photo-app-gone", Function::Api)
-        .await
-        .unwrap_err();
+    let err = logs::log_group_name(
+        &cloudformation,
+        "photo-app-gone",
+        Function(photo_contract::functions::API),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("photo-app-gone"), "{err}");
 
     // The stack's outputs, as `smoke` reads them.

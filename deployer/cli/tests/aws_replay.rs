@@ -13,10 +13,10 @@ use std::time::Duration;
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
+use deployer::exit::ExitCode;
 use deployer_aws::deploy::{Deployer, Outcome, TemplateSource};
 use deployer_aws::plan::{Desired, Pairs};
 use deployer_aws::ui::Ui;
-use deployer::exit::ExitCode;
 
 const STACK: &str = "photo-app-dev";
 const STACK_ID: &str = "arn:aws:cloudformation:eu-west-1:123456789012:stack/photo-app-dev/5f1c8c30-aa11-11ef-9d3e-0a1b2c3d4e5f";

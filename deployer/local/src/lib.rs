@@ -44,7 +44,6 @@ pub struct LocalArgs {
     pub processing_delay_ms: u64,
 }
 
-
 /// `deployer up --stage local`: runs the local stage until Ctrl-C; `with_site` builds and
 /// serves the SPA too.
 pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {

@@ -12,15 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use async_trait::async_trait;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use photo_auth::issuer::Issuer;
-use photo_auth::{AuthError, TokenUse, Verifier, VerifierConfig};
+use photo_auth::{CognitoIdentity, TokenUse, Verifier, VerifierConfig};
 use photo_domain::{
-    AuthFailure, Claims, Clock, Error as DomainError, IdentityVerifier, ObjectKey, PasswordCost,
-    PhotoService, PhotoStatus, Repository, SystemClock, Timestamp, UserId,
+    Clock, ObjectKey, PasswordCost, PhotoService, PhotoStatus, Repository, SystemClock,
 };
 use serde::{Deserialize, Serialize};
 
@@ -63,79 +61,6 @@ pub struct UpOptions {
 }
 
 /// Verified tokens kept at most; the cache is emptied when it is full.
-const TOKEN_CACHE_ENTRIES: usize = 4096;
-
-/// The photo-auth verifier as the API's identity port, remembering the tokens it verified.
-///
-/// The RS256 check is the most expensive step of a request, and a browser sends the same access
-/// token for an hour. A token seen before is accepted again without the check only if it is the
-/// very same string and has not expired by the stage's clock: what API Gateway's JWT authorizer
-/// does too (neither consults the pool about sign-outs before a token expires).
-#[derive(Debug)]
-pub struct CognitoIdentity {
-    verifier: Arc<Verifier>,
-    clock: Arc<dyn Clock>,
-    verified: std::sync::Mutex<std::collections::HashMap<String, Claims>>,
-}
-
-impl CognitoIdentity {
-    pub fn new(verifier: Arc<Verifier>, clock: Arc<dyn Clock>) -> Self {
-        CognitoIdentity {
-            verifier,
-            clock,
-            verified: std::sync::Mutex::default(),
-        }
-    }
-
-    fn cache(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Claims>> {
-        self.verified.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-fn failure(e: &AuthError) -> AuthFailure {
-    match e {
-        AuthError::Missing => AuthFailure::Missing,
-        AuthError::Malformed(_) | AuthError::Algorithm => AuthFailure::Malformed,
-        AuthError::BadSignature => AuthFailure::BadSignature,
-        AuthError::Expired { .. } | AuthError::NotYetValid { .. } => AuthFailure::Expired,
-        AuthError::WrongIssuer(_) => AuthFailure::WrongIssuer,
-        AuthError::WrongClient => AuthFailure::WrongAudience,
-        AuthError::WrongTokenUse { .. } => AuthFailure::WrongTokenUse,
-        AuthError::UnknownKey(_) => AuthFailure::UnknownKey,
-        AuthError::JwksUnavailable(_) | AuthError::Key(_) => AuthFailure::KeysUnavailable,
-    }
-}
-
-#[async_trait]
-impl IdentityVerifier for CognitoIdentity {
-    async fn verify(&self, token: &str) -> photo_domain::Result<Claims> {
-        let now = self.clock.now();
-        if let Some(claims) = self.cache().get(token)
-            && now.secs() < claims.expires_at.secs()
-        {
-            return Ok(claims.clone());
-        }
-        let verified = self
-            .verifier
-            .verify_at(token, now.secs().max(0) as u64)
-            .await
-            .map_err(|e| DomainError::Unauthenticated(failure(&e)))?;
-        let user_id = UserId::parse(&verified.sub)
-            .map_err(|_| DomainError::Unauthenticated(AuthFailure::Malformed))?;
-        let claims = Claims {
-            user_id,
-            username: verified.username,
-            expires_at: Timestamp::from_secs(verified.exp.min(i64::MAX as u64) as i64),
-        };
-        let mut cache = self.cache();
-        if cache.len() >= TOKEN_CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(token.to_owned(), claims.clone());
-        Ok(claims)
-    }
-}
-
 /// Uploads go to the queue.
 #[derive(Debug)]
 struct Enqueue(Arc<Queue>);
@@ -406,6 +331,7 @@ mod tests {
     use super::*;
     use photo_auth::issuer::Subject;
     use photo_domain::memory::ManualClock;
+    use photo_domain::{AuthFailure, Error as DomainError, IdentityVerifier, Timestamp};
 
     const ISSUER: &str = "http://127.0.0.1:9/_cognito/us-east-1_local";
 

@@ -84,7 +84,11 @@ impl ThumbnailStep {
         delay: Duration,
     ) -> Self {
         ThumbnailStep {
-            thumbnailer: Thumbnailer::new(service.clone(), Arc::new(LocalBlobs(store)), settings),
+            thumbnailer: Thumbnailer::new(
+                service.processing(),
+                Arc::new(LocalBlobs(store)),
+                settings,
+            ),
             service,
             delay,
         }

@@ -1,5 +1,7 @@
-//! The API's limits, read from the function environment named in the shared contract.
+//! The API's limits, read from the function environment the contract names
+//! ([`photo_contract::env`]).
 
+use photo_contract::env::{MAX_SHARE_DAYS, MAX_UPLOAD_BYTES, QUOTA_BYTES};
 use photo_domain::{Limits, PasswordCost};
 
 use crate::error::Error;
@@ -34,9 +36,9 @@ impl ApiConfig {
             })
         }
         let config = ApiConfig {
-            max_upload_bytes: number(&lookup, "MAX_UPLOAD_BYTES")?,
-            quota_bytes: number(&lookup, "QUOTA_BYTES")?,
-            max_share_days: number(&lookup, "MAX_SHARE_DAYS")?,
+            max_upload_bytes: number(&lookup, MAX_UPLOAD_BYTES)?,
+            quota_bytes: number(&lookup, QUOTA_BYTES)?,
+            max_share_days: number(&lookup, MAX_SHARE_DAYS)?,
         };
         let positive = |var: &'static str, v: u64| {
             if v == 0 {
@@ -48,9 +50,9 @@ impl ApiConfig {
                 Ok(())
             }
         };
-        positive("MAX_UPLOAD_BYTES", config.max_upload_bytes)?;
-        positive("QUOTA_BYTES", config.quota_bytes)?;
-        positive("MAX_SHARE_DAYS", u64::from(config.max_share_days))?;
+        positive(MAX_UPLOAD_BYTES, config.max_upload_bytes)?;
+        positive(QUOTA_BYTES, config.quota_bytes)?;
+        positive(MAX_SHARE_DAYS, u64::from(config.max_share_days))?;
         Ok(config)
     }
 

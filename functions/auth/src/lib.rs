@@ -9,18 +9,22 @@
 //!   issuer URL and [`VerifierConfig::cognito_jwks_url`] where its keys live.
 //! - [`Verifier`] verifies tokens against a key set that is either fetched over HTTP (cached,
 //!   refreshed on an unknown `kid`, rate limited) or given in memory ([`Verifier::from_jwks`]).
+//! - [`CognitoIdentity`] is the photo domain's identity port over a [`Verifier`], remembering
+//!   the tokens it verified until they expire; the API function and the local stage both use it.
 //! - [`issuer::Issuer`] signs tokens shaped like Cognito's for the local stage and publishes the
 //!   matching JWKS, so the local stage runs this very verifier.
 //!
 //! Errors never carry the token: a token is a bearer credential and error messages end up in logs.
 
 mod claims;
+pub mod identity;
 pub mod issuer;
 mod jwks;
 mod remote;
 mod verify;
 
 pub use claims::{Claims, TokenUse};
+pub use identity::CognitoIdentity;
 pub use jwks::{Jwk, Jwks};
 pub use remote::Verifier;
 pub use verify::VerifierConfig;

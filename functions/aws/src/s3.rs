@@ -1,4 +1,6 @@
-//! The photo bucket on S3: browser uploads by pre-signed POST, downloads by pre-signed GET.
+//! The photo bucket on S3, behind both of the domain's object ports: [`ObjectStore`] (browser
+//! uploads by pre-signed POST, downloads by pre-signed GET: the API function) and [`BlobStore`]
+//! (reading originals, writing derivatives, deleting: the thumbnail function).
 //!
 //! Upload forms are signed by [`s3post::presign_post`] with credentials taken from the SDK's
 //! credentials provider at signing time (on Lambda these are session credentials that rotate,
@@ -14,9 +16,13 @@ use aws_sdk_s3::config::ProvideCredentials as _;
 use aws_sdk_s3::config::SharedCredentialsProvider;
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
-use photo_domain::{Error, ObjectKey, ObjectStore, PresignedPost, Result, Timestamp, UploadPolicy};
+use photo_domain::{
+    BlobError, BlobStore, Error, ObjectKey, ObjectStore, PresignedPost, Result, Timestamp,
+    UploadPolicy,
+};
 
 /// S3's limit on the keys of one `DeleteObjects`.
 const MAX_DELETE_KEYS: usize = 1000;
@@ -141,17 +147,91 @@ impl ObjectStore for S3ObjectStore {
     }
 
     async fn delete_objects(&self, keys: &[ObjectKey]) -> Result<()> {
+        BlobStore::delete(self, keys)
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))
+    }
+}
+
+fn backend(what: &str, key: &str, e: impl std::error::Error) -> BlobError {
+    BlobError::new(format!("{what} `{key}`: {}", DisplayErrorContext(e)))
+}
+
+#[async_trait]
+impl BlobStore for S3ObjectStore {
+    async fn get(
+        &self,
+        key: &ObjectKey,
+        max_bytes: u64,
+    ) -> std::result::Result<Option<Vec<u8>>, BlobError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(backend("reading", key.as_str(), e)),
+        };
+        // S3 announces the size; refuse before buffering anything.
+        let announced = out.content_length().unwrap_or(0).max(0).unsigned_abs();
+        if announced > max_bytes {
+            return Err(BlobError::TooLarge {
+                size: announced,
+                limit: max_bytes,
+            });
+        }
+        // Still count while reading: the body is what matters, not what the header said.
+        let mut body = out.body;
+        let mut bytes = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| backend("reading", key.as_str(), e))?;
+            let size = bytes.len() as u64 + chunk.len() as u64;
+            if size > max_bytes {
+                return Err(BlobError::TooLarge {
+                    size,
+                    limit: max_bytes,
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Some(bytes))
+    }
+
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> std::result::Result<(), BlobError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| backend("writing", key.as_str(), e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, keys: &[ObjectKey]) -> std::result::Result<(), BlobError> {
         for chunk in keys.chunks(MAX_DELETE_KEYS) {
+            let first = chunk.first().map(ObjectKey::as_str).unwrap_or_default();
             let objects = chunk
                 .iter()
                 .map(|k| ObjectIdentifier::builder().key(k.as_str()).build())
                 .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| Error::Backend(format!("building a delete: {e}")))?;
+                .map_err(|e| backend("deleting", first, e))?;
             let delete = Delete::builder()
                 .set_objects(Some(objects))
                 .quiet(true)
                 .build()
-                .map_err(|e| Error::Backend(format!("building a delete: {e}")))?;
+                .map_err(|e| backend("deleting", first, e))?;
             let out = self
                 .client
                 .delete_objects()
@@ -159,15 +239,13 @@ impl ObjectStore for S3ObjectStore {
                 .delete(delete)
                 .send()
                 .await
-                .map_err(|e| {
-                    Error::Backend(format!("deleting objects: {}", DisplayErrorContext(e)))
-                })?;
+                .map_err(|e| backend("deleting", first, e))?;
             // Keys that do not exist are not errors in S3; anything reported here is.
-            if let Some(first) = out.errors().first() {
-                return Err(Error::Backend(format!(
-                    "deleting `{}` failed: {}",
-                    first.key().unwrap_or("?"),
-                    first.code().unwrap_or("unknown error")
+            if let Some(failed) = out.errors().first() {
+                return Err(BlobError::new(format!(
+                    "deleting `{}`: {}",
+                    failed.key().unwrap_or(first),
+                    failed.code().unwrap_or("unknown error")
                 )));
             }
         }

@@ -3,6 +3,7 @@
 //! Storage, the object store, identity and time are the traits in [`ports`]; AWS and the local
 //! stage implement them, [`memory`] implements them in memory. [`PhotoService`] holds the rules.
 
+pub mod blobs;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod cursor;
@@ -12,9 +13,11 @@ pub mod memory;
 pub mod model;
 pub mod password;
 pub mod ports;
+pub mod processing;
 pub mod service;
 pub mod types;
 
+pub use blobs::{BlobError, BlobStore};
 pub use error::{AuthFailure, Error, Result};
 pub use model::{
     Album, Page, PasswordHash, Photo, PhotoStatus, ProcessedInfo, ProcessingOutcome, Share,
@@ -25,6 +28,7 @@ pub use ports::{
     Claims, Clock, IdentityVerifier, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository,
     SystemClock, UploadPolicy,
 };
+pub use processing::Processing;
 pub use service::{
     Limits, Listing, NewUpload, PhotoService, PhotoUrls, PhotoView, SharedPhoto, SharedView,
     UsageReport,

@@ -5,13 +5,12 @@ use std::sync::Arc;
 use crate::cursor;
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::model::{
-    Album, Page, Photo, PhotoStatus, ProcessedInfo, ProcessingOutcome, Share, ShareTarget, Usage,
-};
+use crate::model::{Album, Page, Photo, PhotoStatus, ProcessedInfo, Share, ShareTarget, Usage};
 use crate::password::{self, Password, PasswordCost};
 use crate::ports::{
     Clock, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository, UploadPolicy,
 };
+use crate::processing::Processing;
 use crate::types::{
     AlbumId, AlbumName, Camera, ContentType, Dimensions, FileName, PhotoId, Sha256, ShareToken,
     Timestamp, Title, UlidGenerator, UserId,
@@ -308,96 +307,29 @@ impl PhotoService {
         Ok(())
     }
 
-    /// Records what the thumbnail function measured: READY if the checksum and size match the
-    /// declaration, FAILED otherwise. Calling it again with the same facts is a no-op.
+    /// The processing side of this service, for the thumbnail step (see [`Processing`]).
+    pub fn processing(&self) -> Processing {
+        Processing::new(self.repo.clone())
+    }
+
+    /// Records what the thumbnail function measured; see [`Processing::complete`].
     pub async fn complete_processing(
         &self,
         owner: &UserId,
         id: &PhotoId,
         info: ProcessedInfo,
     ) -> Result<Photo> {
-        let photo = self.photo(owner, id).await?;
-        let outcome = if info.sha256_actual != photo.sha256_declared {
-            ProcessingOutcome::Failed {
-                reason: "checksum mismatch".into(),
-                actual: Some(info.sha256_actual),
-            }
-        } else if info.size != photo.size {
-            ProcessingOutcome::Failed {
-                reason: "size mismatch".into(),
-                actual: Some(info.sha256_actual),
-            }
-        } else {
-            ProcessingOutcome::Ready(info)
-        };
-        self.finish(owner, photo, outcome).await
+        self.processing().complete(owner, id, info).await
     }
 
-    /// Marks the photo FAILED with `reason` (e.g. the bytes do not decode). Idempotent.
+    /// Marks the photo FAILED with `reason`; see [`Processing::fail`].
     pub async fn fail_processing(
         &self,
         owner: &UserId,
         id: &PhotoId,
         reason: &str,
     ) -> Result<Photo> {
-        let reason: String = reason
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(500)
-            .collect();
-        if reason.is_empty() {
-            return Err(Error::invalid("reason", "a failure needs a reason"));
-        }
-        let photo = self.photo(owner, id).await?;
-        self.finish(
-            owner,
-            photo,
-            ProcessingOutcome::Failed {
-                reason,
-                actual: None,
-            },
-        )
-        .await
-    }
-
-    async fn finish(
-        &self,
-        owner: &UserId,
-        photo: Photo,
-        outcome: ProcessingOutcome,
-    ) -> Result<Photo> {
-        let current = if photo.status == PhotoStatus::Pending {
-            match self
-                .repo
-                .finish_processing(owner, &photo.id, &outcome)
-                .await
-            {
-                Ok(done) => return Ok(done),
-                // Someone else finished it between our read and write: judge their result.
-                Err(Error::Conflict(_)) => self.photo(owner, &photo.id).await?,
-                Err(e) => return Err(e),
-            }
-        } else {
-            photo
-        };
-        let same = match (&current.status, &outcome) {
-            (PhotoStatus::Ready, ProcessingOutcome::Ready(info)) => {
-                current.sha256_actual == Some(info.sha256_actual)
-            }
-            (PhotoStatus::Failed { reason }, ProcessingOutcome::Failed { reason: wanted, .. }) => {
-                reason == wanted
-            }
-            _ => false,
-        };
-        if same {
-            Ok(current)
-        } else {
-            Err(Error::Conflict(format!(
-                "photo `{}` is already {}",
-                current.id,
-                current.status.as_str()
-            )))
-        }
+        self.processing().fail(owner, id, reason).await
     }
 
     pub async fn create_album(&self, owner: &UserId, name: AlbumName) -> Result<Album> {

@@ -1,9 +1,10 @@
 //! S3 event notifications: decoding the object keys S3 URL-encodes, and processing every record
 //! of one invocation so that a transient failure of any of them fails the invocation.
+//!
+//! The records are plain values ([`S3Record`]); the Lambda entry point takes them out of the
+//! runtime's event type, so this crate needs no Lambda runtime.
 
 use std::borrow::Cow;
-
-use aws_lambda_events::s3::{S3Event, S3EventRecord};
 
 use crate::thumbnailer::{Outcome, ThumbnailError, Thumbnailer};
 
@@ -29,8 +30,17 @@ pub struct Report {
     pub outcome: Outcome,
 }
 
+/// One record of an S3 event notification, as far as the thumbnailer reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Record {
+    /// `ObjectCreated:Post` and the like.
+    pub event_name: Option<String>,
+    /// The object key as S3 wrote it: form-URL-encoded ([`decode_key`]).
+    pub key: String,
+}
+
 /// Why a record is not for the thumbnailer, if it is not.
-fn not_for_us(record: &S3EventRecord) -> Option<String> {
+fn not_for_us(record: &S3Record) -> Option<String> {
     match record.event_name.as_deref() {
         Some(name) if !name.starts_with("ObjectCreated:") => {
             Some(format!("`{name}` is not an upload"))
@@ -47,11 +57,14 @@ impl Thumbnailer {
     /// back; then, if any failed transiently, the whole event is an error: Lambda retries it
     /// (the records already done are skipped as duplicates) and, once retries run out, hands it
     /// to the on-failure destination. A failure is never only logged.
-    pub async fn process_event(&self, event: &S3Event) -> Result<Vec<Report>, ThumbnailError> {
-        let mut reports = Vec::with_capacity(event.records.len());
+    pub async fn process_records(
+        &self,
+        records: &[S3Record],
+    ) -> Result<Vec<Report>, ThumbnailError> {
+        let mut reports = Vec::with_capacity(records.len());
         let mut failures = Vec::new();
-        for record in &event.records {
-            let raw = record.s3.object.key.as_deref().unwrap_or_default();
+        for record in records {
+            let raw = record.key.as_str();
             let Some(key) = decode_key(raw) else {
                 let outcome = Outcome::Skipped {
                     reason: format!("`{raw}` is not a UTF-8 key"),
@@ -86,7 +99,7 @@ impl Thumbnailer {
                 }
             }
         }
-        let total = event.records.len();
+        let total = records.len();
         match failures.into_iter().next() {
             None => Ok(reports),
             Some((key, first)) => Err(ThumbnailError::Records {

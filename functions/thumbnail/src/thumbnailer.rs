@@ -5,11 +5,9 @@ use std::sync::Arc;
 
 use imaging::{ImagingError, PhotoMetadata, Settings, TakenAt};
 use photo_domain::{
-    Camera, Dimensions, Error as DomainError, Gps, ObjectKey, Photo, PhotoId, PhotoService,
-    PhotoStatus, ProcessedInfo, Sha256, Timestamp, UserId,
+    BlobError, BlobStore, Camera, Dimensions, Error as DomainError, Gps, ObjectKey, Photo, PhotoId,
+    PhotoStatus, ProcessedInfo, Processing, Sha256, Timestamp, UserId,
 };
-
-use crate::blob::{BlobError, BlobStore};
 
 /// The content type of both derivatives.
 const JPEG: &str = "image/jpeg";
@@ -69,15 +67,17 @@ fn skipped(reason: impl Into<String>) -> Outcome {
 /// Processes originals; cheap to share, one per function instance.
 #[derive(Debug, Clone)]
 pub struct Thumbnailer {
-    service: PhotoService,
+    processing: Processing,
     blobs: Arc<dyn BlobStore>,
     settings: Arc<Settings>,
 }
 
 impl Thumbnailer {
-    pub fn new(service: PhotoService, blobs: Arc<dyn BlobStore>, settings: Settings) -> Self {
+    /// A thumbnailer recording outcomes through `processing` (which cannot sign links: this
+    /// step never needs media-signing keys) and reading and writing bytes through `blobs`.
+    pub fn new(processing: Processing, blobs: Arc<dyn BlobStore>, settings: Settings) -> Self {
         Thumbnailer {
-            service,
+            processing,
             blobs,
             settings: Arc::new(settings),
         }
@@ -137,7 +137,7 @@ impl Thumbnailer {
         self.put(&preview, processed.preview.bytes).await?;
 
         let info = processed_info(&processed.metadata);
-        match self.service.complete_processing(&owner, &id, info).await {
+        match self.processing.complete(&owner, &id, info).await {
             Ok(done) => match done.status {
                 PhotoStatus::Ready => Ok(Outcome::Ready),
                 // The checksum or size does not match the declaration.
@@ -165,9 +165,8 @@ impl Thumbnailer {
     }
 
     async fn photo(&self, owner: &UserId, id: &PhotoId) -> Result<Option<Photo>, ThumbnailError> {
-        match self.service.get_photo(owner, id).await {
-            Ok(view) => Ok(Some(view.photo)),
-            Err(DomainError::NotFound) => Ok(None),
+        match self.processing.photo(owner, id).await {
+            Ok(photo) => Ok(photo),
             Err(cause) => Err(ThumbnailError::Repository {
                 action: "reading",
                 photo: *id,
@@ -187,7 +186,7 @@ impl Thumbnailer {
         id: &PhotoId,
         reason: &str,
     ) -> Result<Outcome, ThumbnailError> {
-        let photo = match self.service.fail_processing(owner, id, reason).await {
+        let photo = match self.processing.fail(owner, id, reason).await {
             Ok(photo) => photo,
             Err(DomainError::NotFound) => return Ok(skipped("the photo was deleted")),
             Err(DomainError::Conflict(_)) => return self.settle(owner, id).await,
@@ -337,6 +336,9 @@ mod tests {
     use photo_domain::{ContentType, FileName, Limits, NewUpload};
 
     use super::*;
+    use photo_domain::PhotoService;
+
+    use crate::event::S3Record;
 
     /// Which operation of [`MemoryBlobs`] fails next, to play a flaky S3.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -430,7 +432,7 @@ mod tests {
             Limits::default(),
         );
         let blobs = Arc::new(MemoryBlobs::default());
-        let thumbnailer = Thumbnailer::new(service.clone(), blobs.clone(), settings);
+        let thumbnailer = Thumbnailer::new(service.processing(), blobs.clone(), settings);
         Fixture {
             service,
             blobs,
@@ -810,21 +812,15 @@ mod tests {
         assert_eq!(f.blobs.keys(), Vec::<String>::new());
     }
 
-    /// An S3 notification from the checked-in fixture with one record per `(event, raw key)`.
-    fn s3_event(records: &[(&str, &str)]) -> aws_lambda_events::s3::S3Event {
-        let mut event: serde_json::Value =
-            serde_json::from_str(include_str!("../tests/fixtures/s3-object-created.json")).unwrap();
-        let template = event["Records"][0].clone();
-        event["Records"] = records
+    /// The records of an S3 notification, one per `(event name, raw key)`.
+    fn s3_records(records: &[(&str, &str)]) -> Vec<S3Record> {
+        records
             .iter()
-            .map(|(name, key)| {
-                let mut record = template.clone();
-                record["eventName"] = serde_json::json!(name);
-                record["s3"]["object"]["key"] = serde_json::json!(key);
-                record
+            .map(|(name, key)| S3Record {
+                event_name: Some((*name).to_owned()),
+                key: (*key).to_owned(),
             })
-            .collect();
-        serde_json::from_value(event).unwrap()
+            .collect()
     }
 
     #[tokio::test]
@@ -832,14 +828,14 @@ mod tests {
         let f = fixture();
         let first = upload(&f, photo_fixture("orientation-7.jpg")).await;
         let second = upload(&f, photo_fixture("orientation-8.jpg")).await;
-        let event = s3_event(&[
+        let event = s3_records(&[
             ("ObjectCreated:Post", &key(&first)),
             ("ObjectCreated:Post", &key(&second)),
             ("ObjectRemoved:Delete", &key(&second)),
             ("ObjectCreated:Put", "originals/my+photo%281%29.jpg"),
         ]);
         f.blobs.fail_next(Flake::Get);
-        let err = f.thumbnailer.process_event(&event).await.unwrap_err();
+        let err = f.thumbnailer.process_records(&event).await.unwrap_err();
         let ThumbnailError::Records {
             failed,
             total,
@@ -856,7 +852,7 @@ mod tests {
         assert_eq!(stored(&f, &first).await.status, PhotoStatus::Pending);
 
         // Lambda's retry delivers the same event: the first record is done now.
-        let reports = f.thumbnailer.process_event(&event).await.unwrap();
+        let reports = f.thumbnailer.process_records(&event).await.unwrap();
         let outcomes: Vec<_> = reports
             .iter()
             .map(|r| (r.key.as_str(), r.outcome.clone()))

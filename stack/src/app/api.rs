@@ -1,6 +1,7 @@
 //! The HTTP API: its CORS, the routes with their JWT authorizer, the Lambda integration, and the
 //! stage with its access logs and throttling.
 
+use photo_contract::api::{Access, Endpoint};
 use serde_json::json;
 
 use super::{Names, log_group_skips};
@@ -14,30 +15,6 @@ use crate::cfn::lambda::{Function, Permission};
 use crate::cfn::logs::LogGroup;
 use crate::cfn::{Expr, Res, Template};
 use crate::config::StageConfig;
-
-/// The HTTP API's routes and whether each needs a signed-in user.
-pub const ROUTES: &[(&str, bool)] = &[
-    ("POST /photos/uploads", true),
-    ("GET /photos", true),
-    ("GET /photos/{id}", true),
-    ("PATCH /photos/{id}", true),
-    ("DELETE /photos/{id}", true),
-    ("POST /albums", true),
-    ("GET /albums", true),
-    ("GET /albums/{id}", true),
-    ("PATCH /albums/{id}", true),
-    ("DELETE /albums/{id}", true),
-    ("GET /albums/{id}/photos", true),
-    ("PUT /albums/{id}/photos/{photo_id}", true),
-    ("DELETE /albums/{id}/photos/{photo_id}", true),
-    ("POST /shares", true),
-    ("GET /shares", true),
-    ("DELETE /shares/{token}", true),
-    ("GET /me", true),
-    ("GET /public/shares/{token}", false),
-    ("POST /public/shares/{token}", false),
-    ("GET /openapi.json", false),
-];
 
 pub(super) fn http_api(
     t: &mut Template,
@@ -132,15 +109,18 @@ pub(super) fn api_routes(
         "integrations/${Integration}",
         [("Integration", integration.reference())],
     );
-    for (route_key, protected) in ROUTES {
+    // One route per endpoint of the contract, which the function's router is built from too.
+    for endpoint in Endpoint::ALL {
+        let route_key = endpoint.route().key();
+        let signed_in = endpoint.route().access == Access::SignedIn;
         let route = Route {
             api_id: api.reference(),
-            route_key: (*route_key).to_owned(),
+            route_key: route_key.clone(),
             target: target.clone(),
-            authorization_type: if *protected { "JWT" } else { "NONE" },
-            authorizer_id: protected.then(|| authorizer.reference()),
+            authorization_type: if signed_in { "JWT" } else { "NONE" },
+            authorizer_id: signed_in.then(|| authorizer.reference()),
         };
-        t.add(&route_logical_id(route_key), route)?;
+        t.add(&route_logical_id(&route_key), route)?;
     }
     let access_logs = t.add_with(
         "HttpApiAccessLogGroup",

@@ -30,7 +30,8 @@ use crate::cfn::s3::{AbortIncompleteMultipartUpload, LifecycleRule};
 use crate::cfn::{Expr, Options, Param, Parameter, Template};
 use crate::config::StageConfig;
 
-pub use api::{ROUTES, route_logical_id};
+pub use api::route_logical_id;
+pub use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX};
 
 use api::{api_routes, http_api};
 use auth::{user_pool, user_pool_client};
@@ -40,13 +41,9 @@ use functions::{
     thumbnail_statements,
 };
 use operations::operations;
+use photo_contract::stack::{outputs, parameters, stack_name};
+use photo_contract::{self as contract, env};
 use site::{distribution, site_bucket, site_bucket_policy};
-
-/// The prefix the thumbnail function is triggered by; derivatives live elsewhere, so writing
-/// them can never trigger it again.
-pub const ORIGINALS_PREFIX: &str = "originals/";
-/// Where the thumbnail function writes.
-pub const DERIVATIVES_PREFIX: &str = "derivatives/";
 
 /// Builds the photo app's template for `config`'s stage.
 pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
@@ -58,15 +55,15 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
 
     let code = CodeParams {
         bucket: t.add_parameter(
-            "ArtifactBucket",
+            parameters::ARTIFACT_BUCKET,
             Parameter::string("S3 bucket holding the function zips (filled in by the deployer)"),
         )?,
         api_key: t.add_parameter(
-            "ApiCodeKey",
+            contract::functions::API.code_parameter,
             Parameter::string("S3 key of the HTTP API function's zip"),
         )?,
         thumbnail_key: t.add_parameter(
-            "ThumbnailCodeKey",
+            contract::functions::THUMBNAIL.code_parameter,
             Parameter::string("S3 key of the thumbnail function's zip"),
         )?,
     };
@@ -100,35 +97,34 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
     let dlq = dead_letter_queue(&mut t)?;
 
     // The HTTP API function.
-    let api_logs = function_log_group(&mut t, config, "ApiFunctionLogGroup")?;
+    let api_logs = function_log_group(&mut t, config, contract::functions::API.log_group)?;
     let api_role = function_role(
         &mut t,
-        "ApiFunctionRole",
+        contract::functions::API.role,
         "Runs the photo HTTP API: photo metadata in the table, originals and derivatives in the bucket",
         &api_logs,
         api_statements(&names, &table),
     )?;
     let api_env = [
-        ("PHOTO_TABLE", table.reference()),
-        ("PHOTO_BUCKET", names.photo_bucket.clone()),
-        ("USER_POOL_ID", pool.reference()),
-        ("USER_POOL_CLIENT_ID", client.reference()),
+        (env::PHOTO_TABLE, table.reference()),
+        (env::PHOTO_BUCKET, names.photo_bucket.clone()),
+        (env::USER_POOL_ID, pool.reference()),
+        (env::USER_POOL_CLIENT_ID, client.reference()),
         (
-            "MAX_UPLOAD_BYTES",
+            env::MAX_UPLOAD_BYTES,
             Expr::from(config.limits.max_upload_bytes.to_string()),
         ),
         (
-            "QUOTA_BYTES",
+            env::QUOTA_BYTES,
             Expr::from(config.limits.quota_bytes.to_string()),
         ),
         (
-            "MAX_SHARE_DAYS",
+            env::MAX_SHARE_DAYS,
             Expr::from(config.limits.max_share_days.to_string()),
         ),
-        ("SITE_ORIGIN", site_origin.clone()),
     ];
     let api_fn = t.add_with(
-        "ApiFunction",
+        contract::functions::API.logical_id,
         function(
             config,
             "The photo HTTP API",
@@ -151,16 +147,16 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
     )?;
 
     // The thumbnail function.
-    let thumb_logs = function_log_group(&mut t, config, "ThumbnailFunctionLogGroup")?;
+    let thumb_logs = function_log_group(&mut t, config, contract::functions::THUMBNAIL.log_group)?;
     let thumb_role = function_role(
         &mut t,
-        "ThumbnailFunctionRole",
+        contract::functions::THUMBNAIL.role,
         "Makes thumbnails: reads originals, writes derivatives, updates photo records",
         &thumb_logs,
         thumbnail_statements(&names, &table, &dlq),
     )?;
     let thumb_fn = t.add_with(
-        "ThumbnailFunction",
+        contract::functions::THUMBNAIL.logical_id,
         function(
             config,
             "Makes the thumbnail and preview of each uploaded original",
@@ -172,8 +168,8 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
             &thumb_role,
             &thumb_logs,
             &[
-                ("PHOTO_TABLE", table.reference()),
-                ("PHOTO_BUCKET", names.photo_bucket.clone()),
+                (env::PHOTO_TABLE, table.reference()),
+                (env::PHOTO_BUCKET, names.photo_bucket.clone()),
             ],
             Some(&dlq),
             config.reserved_concurrency.thumbnail,
@@ -206,28 +202,36 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
             [("Domain", distribution.domain_name())],
         ),
     };
-    t.output("SiteUrl", "The site's URL", site_url)?;
-    t.output("ApiUrl", "The HTTP API's base URL", api.api_endpoint())?;
-    t.output("UserPoolId", "The Cognito user pool's id", pool.reference())?;
+    t.output(outputs::SITE_URL, "The site's URL", site_url)?;
     t.output(
-        "UserPoolClientId",
+        outputs::API_URL,
+        "The HTTP API's base URL",
+        api.api_endpoint(),
+    )?;
+    t.output(
+        outputs::USER_POOL_ID,
+        "The Cognito user pool's id",
+        pool.reference(),
+    )?;
+    t.output(
+        outputs::USER_POOL_CLIENT_ID,
         "The SPA's Cognito app client id",
         client.reference(),
     )?;
-    t.output("Region", "The stack's region", Expr::region())?;
+    t.output(outputs::REGION, "The stack's region", Expr::region())?;
     t.output(
-        "PhotoBucketName",
+        outputs::PHOTO_BUCKET,
         "The bucket holding originals and derivatives",
         photo_bucket.reference(),
     )?;
-    t.output("TableName", "The photo table's name", table.reference())?;
+    t.output(outputs::TABLE, "The photo table's name", table.reference())?;
     t.output(
-        "SiteBucketName",
+        outputs::SITE_BUCKET,
         "The bucket the SPA is published to",
         site_bucket.reference(),
     )?;
     t.output(
-        "DistributionId",
+        outputs::DISTRIBUTION,
         "The CloudFront distribution to invalidate after publishing",
         distribution.reference(),
     )?;
@@ -246,7 +250,7 @@ struct Names {
 
 impl Names {
     fn new(config: &StageConfig) -> Self {
-        let prefix = format!("photo-app-{}", config.name);
+        let prefix = stack_name(config.name.as_str());
         // At most 10 + 16 + 8 + 12 + 15 characters: within S3's 63.
         let photo = format!("{prefix}-photos-${{AWS::AccountId}}-${{AWS::Region}}");
         let site = format!("{prefix}-site-${{AWS::AccountId}}-${{AWS::Region}}");
@@ -373,10 +377,6 @@ mod tests {
             r["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"],
             json!([origin])
         );
-        assert_eq!(
-            r["ApiFunction"]["Properties"]["Environment"]["Variables"]["SITE_ORIGIN"],
-            origin
-        );
         let csp = r["SiteDocumentHeadersPolicy"].to_string();
         assert!(csp.contains("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}"));
         assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
@@ -439,13 +439,23 @@ mod tests {
             lambda[0]["Filter"]["S3Key"]["Rules"],
             json!([{"Name": "prefix", "Value": "originals/"}])
         );
-        for (key, protected) in ROUTES {
-            let route = &r[route_logical_id(key)]["Properties"];
-            assert_eq!(route["RouteKey"], *key);
+        for endpoint in photo_contract::api::Endpoint::ALL {
+            let key = endpoint.route().key();
+            let route = &r[route_logical_id(&key)]["Properties"];
+            assert_eq!(route["RouteKey"], key.as_str());
+            let signed_in = endpoint.route().access == photo_contract::api::Access::SignedIn;
             assert_eq!(
                 route["AuthorizationType"],
-                if *protected { "JWT" } else { "NONE" }
+                if signed_in { "JWT" } else { "NONE" }
             );
+        }
+        // Each function gets exactly the environment the contract gives it.
+        for f in contract::functions::FUNCTIONS {
+            let vars = r[f.logical_id]["Properties"]["Environment"]["Variables"]
+                .as_object()
+                .unwrap();
+            let names: Vec<&str> = vars.keys().map(String::as_str).collect();
+            assert_eq!(names, f.env, "{}", f.name);
         }
         // The thumbnail role may write only derivatives, so it cannot retrigger itself.
         let statements =

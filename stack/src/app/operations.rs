@@ -12,6 +12,7 @@ use crate::cfn::sns::{Subscription, Topic};
 use crate::cfn::sqs::Queue;
 use crate::cfn::{Expr, Options, Res, Template};
 use crate::config::StageConfig;
+use photo_contract as contract;
 
 pub(super) fn operations(
     t: &mut Template,
@@ -171,8 +172,11 @@ pub(super) fn operations(
                 body,
                 [
                     ("Api", api.reference()),
-                    ("ApiFunction", api_fn.reference()),
-                    ("ThumbnailFunction", thumb_fn.reference()),
+                    (contract::functions::API.logical_id, api_fn.reference()),
+                    (
+                        contract::functions::THUMBNAIL.logical_id,
+                        thumb_fn.reference(),
+                    ),
                     ("DeadLetterQueue", dlq.queue_name()),
                 ],
             ),

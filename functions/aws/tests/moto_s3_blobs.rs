@@ -1,9 +1,10 @@
-//! The S3 [`BlobStore`] against moto's S3: what the thumbnailer relies on, missing keys and the
-//! size limit included.
+//! The S3 photo bucket as a [`BlobStore`] against moto's S3: what the thumbnailer relies on,
+//! missing keys and the size limit included.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use photo_aws::S3ObjectStore;
 use photo_domain::ObjectKey;
-use photo_thumbnail::{BlobError, BlobStore as _, S3BlobStore};
+use photo_domain::{BlobError, BlobStore as _};
 use testkit::MotoServer;
 
 const BUCKET: &str = "photo-app-test-photos";
@@ -45,7 +46,7 @@ async fn s3_blob_store_reads_writes_and_deletes_within_limits() {
         .send()
         .await
         .unwrap();
-    let store = S3BlobStore::new(&config, BUCKET);
+    let store = S3ObjectStore::new(&config, BUCKET).unwrap();
     let thumb = key("thumb.jpg");
 
     assert_eq!(
@@ -84,7 +85,7 @@ async fn s3_blob_store_reads_writes_and_deletes_within_limits() {
     store.delete(&[]).await.unwrap();
 
     // A bucket that does not exist is a backend failure, never "not found".
-    let elsewhere = S3BlobStore::new(&config, "no-such-bucket");
+    let elsewhere = S3ObjectStore::new(&config, "no-such-bucket").unwrap();
     let err = elsewhere.get(&thumb, 100).await.unwrap_err();
     assert!(matches!(err, BlobError::Backend(_)), "{err}");
     assert!(err.to_string().contains(thumb.as_str()), "{err}");

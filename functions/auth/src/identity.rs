@@ -1,28 +1,55 @@
-//! Cognito access tokens as the domain's identity port, through photo-auth's verifier.
+//! Cognito access tokens as the photo domain's identity port: the one adapter both the API
+//! function and the local stage use.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use photo_auth::{AuthError, TokenUse, Verifier, VerifierConfig};
-use photo_domain::{AuthFailure, Claims, Error, IdentityVerifier, Result, Timestamp, UserId};
+use photo_domain::{
+    AuthFailure, Claims, Clock, Error, IdentityVerifier, Result, Timestamp, UserId,
+};
 
-/// Verifies the user pool's access tokens (RS256 against the pool's JWKS, fetched once and
-/// cached by photo-auth).
+use crate::{AuthError, TokenUse, Verifier, VerifierConfig};
+
+/// How many verified tokens are remembered; past that the memory starts over.
+const TOKEN_CACHE_ENTRIES: usize = 4096;
+
+/// The user pool's access tokens as the domain's [`IdentityVerifier`], remembering the tokens it
+/// verified.
+///
+/// The RS256 check is the most expensive step of a request, and a browser sends the same access
+/// token for an hour. A token seen before is accepted again without the check only if it is the
+/// very same string and has not expired by `clock`: what API Gateway's JWT authorizer does too
+/// (neither consults the pool about sign-outs before a token expires).
 #[derive(Debug)]
-pub struct CognitoVerifier {
-    inner: Verifier,
+pub struct CognitoIdentity {
+    verifier: Arc<Verifier>,
+    clock: Arc<dyn Clock>,
+    verified: Mutex<HashMap<String, Claims>>,
 }
 
-impl CognitoVerifier {
+impl CognitoIdentity {
+    /// Accepts access tokens that `verifier` accepts, judging expiry by `clock`.
+    pub fn new(verifier: Arc<Verifier>, clock: Arc<dyn Clock>) -> Self {
+        CognitoIdentity {
+            verifier,
+            clock,
+            verified: Mutex::default(),
+        }
+    }
+
     /// Accepts access tokens of `pool_id` in `region` issued to `client_id`.
     ///
     /// The issuer is always the AWS one, `https://cognito-idp.{region}.amazonaws.com/{pool}`
     /// (moto signs with it too). `endpoint` replaces only where the key set is fetched from:
     /// `None` on AWS, an emulator's base URL such as `http://127.0.0.1:5000` in tests.
-    pub fn new(
+    pub fn remote(
         region: &str,
         pool_id: &str,
         client_id: &str,
         endpoint: Option<&str>,
-    ) -> Result<Self> {
+        clock: Arc<dyn Clock>,
+    ) -> std::result::Result<Self, AuthError> {
         let config = VerifierConfig::new(
             VerifierConfig::cognito_issuer(region, pool_id),
             client_id,
@@ -31,14 +58,12 @@ impl CognitoVerifier {
         let base = endpoint
             .map(str::to_owned)
             .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com"));
-        let inner = Verifier::remote(config, VerifierConfig::cognito_jwks_url(&base, pool_id))
-            .map_err(|e| Error::Backend(format!("token verifier: {e}")))?;
-        Ok(CognitoVerifier { inner })
+        let verifier = Verifier::remote(config, VerifierConfig::cognito_jwks_url(&base, pool_id))?;
+        Ok(CognitoIdentity::new(Arc::new(verifier), clock))
     }
 
-    /// Wraps a verifier built elsewhere (such as the local stage's, over its own key set).
-    pub fn from_verifier(inner: Verifier) -> Self {
-        CognitoVerifier { inner }
+    fn cache(&self) -> MutexGuard<'_, HashMap<String, Claims>> {
+        self.verified.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -58,20 +83,35 @@ pub fn failure(error: &AuthError) -> AuthFailure {
 }
 
 #[async_trait]
-impl IdentityVerifier for CognitoVerifier {
+impl IdentityVerifier for CognitoIdentity {
     async fn verify(&self, token: &str) -> Result<Claims> {
-        let claims = self.inner.verify(token).await.map_err(|e| {
-            // The error never carries the token; say which check failed, for the logs.
-            tracing::debug!(reason = %e, "token refused by the verifier");
-            Error::Unauthenticated(failure(&e))
-        })?;
-        let user_id = UserId::parse(&claims.sub)
+        let now = self.clock.now();
+        if let Some(claims) = self.cache().get(token)
+            && now.secs() < claims.expires_at.secs()
+        {
+            return Ok(claims.clone());
+        }
+        // The error never carries the token; the failure says which check refused it.
+        let verified = self
+            .verifier
+            .verify_at(token, now.secs().max(0).unsigned_abs())
+            .await
+            .map_err(|e| Error::Unauthenticated(failure(&e)))?;
+        let user_id = UserId::parse(&verified.sub)
             .map_err(|_| Error::Unauthenticated(AuthFailure::Malformed))?;
-        Ok(Claims {
+        let claims = Claims {
             user_id,
-            username: claims.username,
-            expires_at: Timestamp::from_secs(i64::try_from(claims.exp).unwrap_or(i64::MAX / 1000)),
-        })
+            username: verified.username,
+            expires_at: Timestamp::from_secs(
+                i64::try_from(verified.exp).unwrap_or(i64::MAX / 1000),
+            ),
+        };
+        let mut cache = self.cache();
+        if cache.len() >= TOKEN_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(token.to_owned(), claims.clone());
+        Ok(claims)
     }
 }
 

@@ -1,13 +1,14 @@
-//! The object storage the thumbnailer needs: read an original, write derivatives, delete.
+//! The photo bucket's bytes, as the thumbnail step needs them: read an original, write
+//! derivatives, delete.
 //!
-//! A port of its own rather than the domain's `ObjectStore`, which only signs URLs: the API never
-//! touches object bytes, the thumbnailer does nothing else. S3 implements it in [`crate::s3`], the
-//! local stage over files.
+//! A port of its own beside [`ObjectStore`](crate::ObjectStore), which only signs links: the API
+//! never touches object bytes, the thumbnail step does nothing else. `photo-aws`'s S3 adapter
+//! implements both; the local stage implements both over files.
 
 use std::fmt;
 
+use crate::ports::ObjectKey;
 use async_trait::async_trait;
-use photo_domain::ObjectKey;
 
 /// Why the object store could not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

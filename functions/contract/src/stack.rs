@@ -1,0 +1,39 @@
+//! The stack itself: its name, the parameters the deployer fills in, and the outputs it reads.
+
+/// The CloudFormation stack of `stage`: `photo-app-{stage}`.
+pub fn stack_name(stage: &str) -> String {
+    format!("{STACK_PREFIX}{stage}")
+}
+
+/// What every stack name starts with; resource names derived from the stage share it.
+pub const STACK_PREFIX: &str = "photo-app-";
+
+/// The template parameters the deployer fills in (besides each function's
+/// [`code_parameter`](crate::functions::Function::code_parameter)).
+pub mod parameters {
+    /// The S3 bucket holding the function zips.
+    pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
+}
+
+/// The stack's outputs: what the deployer publishes the SPA with, writes into its runtime
+/// configuration, and what `smoke` and operators read.
+pub mod outputs {
+    /// The site's URL.
+    pub const SITE_URL: &str = "SiteUrl";
+    /// The HTTP API's base URL.
+    pub const API_URL: &str = "ApiUrl";
+    /// The Cognito user pool's id.
+    pub const USER_POOL_ID: &str = "UserPoolId";
+    /// The SPA's Cognito app client id.
+    pub const USER_POOL_CLIENT_ID: &str = "UserPoolClientId";
+    /// The stack's region.
+    pub const REGION: &str = "Region";
+    /// The bucket holding originals and derivatives.
+    pub const PHOTO_BUCKET: &str = "PhotoBucketName";
+    /// The photo table's name.
+    pub const TABLE: &str = "TableName";
+    /// The bucket the SPA is published to.
+    pub const SITE_BUCKET: &str = "SiteBucketName";
+    /// The CloudFront distribution to invalidate after publishing.
+    pub const DISTRIBUTION: &str = "DistributionId";
+}

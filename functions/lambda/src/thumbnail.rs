@@ -1,0 +1,104 @@
+//! The thumbnail function's wiring: each S3 ObjectCreated notification for `originals/` goes to
+//! the [`Thumbnailer`], over DynamoDB and the S3 photo bucket.
+//!
+//! Environment (set by the stack, named in [`photo_contract::env::THUMBNAIL`]): the stage's table
+//! and photo bucket.
+//!
+//! An invocation fails when any of its records failed transiently, so Lambda's retries and the
+//! on-failure destination see it; a photo that cannot be processed is not such a failure: it is
+//! recorded FAILED with its reason and the invocation succeeds.
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use aws_lambda_events::s3::S3Event;
+use lambda_runtime::LambdaEvent;
+use photo_aws::{DynamoDbRepository, S3ObjectStore};
+use photo_contract::env;
+use photo_domain::Processing;
+use photo_thumbnail::{Outcome, S3Record, Thumbnailer};
+use serde_json::{Value, json};
+use tracing::Instrument as _;
+
+use crate::startup::var;
+
+/// Builds the thumbnailer over the AWS adapters; clients are built once, per cold start. It
+/// records outcomes through [`Processing`], which cannot sign links.
+pub async fn build() -> Result<Thumbnailer> {
+    let table = var(env::PHOTO_TABLE)?;
+    let bucket = var(env::PHOTO_BUCKET)?;
+    let sdk = crate::startup::sdk_config().await?;
+    let repo = Arc::new(DynamoDbRepository::new(&sdk, table));
+    let blobs = Arc::new(S3ObjectStore::new(&sdk, bucket).context("configuring S3")?);
+    Ok(Thumbnailer::new(
+        Processing::new(repo),
+        blobs,
+        imaging::Settings::default(),
+    ))
+}
+
+/// The `Root=` part of an X-Ray trace header (`Root=1-…;Parent=…;Sampled=1`).
+fn trace_root(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("Root="))
+}
+
+/// One invocation: every record of the event; the answer lists what became of each.
+pub async fn handle(
+    thumbnailer: &Thumbnailer,
+    event: LambdaEvent<S3Event>,
+) -> Result<Value, lambda_runtime::Error> {
+    let (event, context) = event.into_parts();
+    let trace_id = context
+        .xray_trace_id
+        .as_deref()
+        .and_then(trace_root)
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "invocation",
+        request_id = %context.request_id,
+        trace_id,
+    );
+    let records: Vec<S3Record> = event
+        .records
+        .into_iter()
+        .map(|r| S3Record {
+            event_name: r.event_name,
+            key: r.s3.object.key.unwrap_or_default(),
+        })
+        .collect();
+    let reports = thumbnailer
+        .process_records(&records)
+        .instrument(span)
+        .await?;
+    let records: Vec<Value> = reports
+        .into_iter()
+        .map(|r| match r.outcome {
+            Outcome::Ready => json!({ "key": r.key, "outcome": "READY" }),
+            Outcome::Failed { reason } => {
+                json!({ "key": r.key, "outcome": "FAILED", "reason": reason })
+            }
+            Outcome::Skipped { reason } => {
+                json!({ "key": r.key, "outcome": "SKIPPED", "reason": reason })
+            }
+        })
+        .collect();
+    Ok(json!({ "records": records }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trace_root_is_taken_from_the_header() {
+        assert_eq!(
+            trace_root(
+                "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+            ),
+            Some("1-5759e988-bd862e3fe1be46a994272793")
+        );
+        assert_eq!(trace_root("Parent=1;Sampled=0"), None);
+    }
+}
