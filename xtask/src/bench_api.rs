@@ -33,7 +33,7 @@ pub fn run(args: &[String]) -> Result<()> {
         "--target",
         TARGET,
         "-p",
-        "photo-api",
+        "photo-lambda",
         "--bin",
         "photo-api",
     ]))?;

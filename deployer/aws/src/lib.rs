@@ -234,6 +234,37 @@ async fn prepare(
     })
 }
 
+/// What every command on a stage's stack starts from.
+struct Target {
+    /// The stage, as configured (with `--region` applied).
+    stage: StageConfig,
+    /// The checked connection to its account.
+    session: Session,
+    /// CloudFormation, for its stack.
+    deployer: Deployer,
+}
+
+/// Loads stage `name`, connects to its account (checking it), and runs `work` on its stack on a
+/// fresh runtime.
+fn on_stack<T>(
+    config_file: &Path,
+    name: &str,
+    aws: &AwsArgs,
+    work: impl AsyncFnOnce(&Target) -> Result<T>,
+) -> Result<T> {
+    let stage = load_stage(config_file, name, aws)?;
+    block_on(async {
+        let session = Session::connect(&stage, aws).await?;
+        let deployer = deployer_for(&session, &stage, aws);
+        let target = Target {
+            stage,
+            session,
+            deployer,
+        };
+        work(&target).await
+    })
+}
+
 fn deployer_for(session: &Session, stage: &StageConfig, aws: &AwsArgs) -> Deployer {
     Deployer::new(
         session.cloudformation(),
@@ -247,10 +278,12 @@ fn deployer_for(session: &Session, stage: &StageConfig, aws: &AwsArgs) -> Deploy
 /// `deployer up --stage NAME` for an AWS stage; `publish_site` builds the SPA and publishes it
 /// once the stack is deployed (`--no-site` turns it off).
 pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsArgs) -> Result<()> {
-    let stage = load_stage(config_file, &args.stage, aws)?;
-    block_on(async {
-        let session = Session::connect(&stage, aws).await?;
-        let deployer = deployer_for(&session, &stage, aws);
+    on_stack(config_file, &args.stage, aws, async |target| {
+        let Target {
+            stage,
+            session,
+            deployer,
+        } = target;
         interruptible(&deployer, async {
             let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
             deployer.ui.line(&format!(
@@ -302,10 +335,12 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
 
 /// `deployer diff`: the change set `up` would execute, shown and then deleted.
 pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
-    let stage = load_stage(config_file, &args.stage, aws)?;
-    block_on(async {
-        let session = Session::connect(&stage, aws).await?;
-        let deployer = deployer_for(&session, &stage, aws);
+    on_stack(config_file, &args.stage, aws, async |target| {
+        let Target {
+            stage,
+            session,
+            deployer,
+        } = target;
         interruptible(&deployer, async {
             let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
             let plan = deployer
@@ -331,10 +366,10 @@ pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
 
 /// `deployer outputs`: the stack's outputs as `KEY  VALUE` lines or one JSON object.
 pub fn outputs(config_file: &Path, args: &OutputsArgs, aws: &AwsArgs) -> Result<()> {
-    let stage = load_stage(config_file, &args.stage, aws)?;
-    block_on(async {
-        let session = Session::connect(&stage, aws).await?;
-        let deployer = deployer_for(&session, &stage, aws);
+    on_stack(config_file, &args.stage, aws, async |target| {
+        let Target {
+            stage, deployer, ..
+        } = target;
         let info = deployer.describe(&deployer.stack).await?.with_context(|| {
             format!(
                 "stack `{}` does not exist: `deployer up --stage {}` creates it",
@@ -363,10 +398,12 @@ pub fn outputs(config_file: &Path, args: &OutputsArgs, aws: &AwsArgs) -> Result<
 
 /// `deployer status`: the stack's state, its latest events and, when blocked, the next step.
 pub fn status(config_file: &Path, args: &StageArgs, aws: &AwsArgs) -> Result<()> {
-    let stage = load_stage(config_file, &args.stage, aws)?;
-    block_on(async {
-        let session = Session::connect(&stage, aws).await?;
-        let deployer = deployer_for(&session, &stage, aws);
+    on_stack(config_file, &args.stage, aws, async |target| {
+        let Target {
+            stage,
+            session,
+            deployer,
+        } = target;
         let Some(info) = deployer.describe(&deployer.stack).await? else {
             println!(
                 "stack `{}` does not exist in {} (account {}): `deployer up --stage {}` creates it",
@@ -404,10 +441,12 @@ pub fn status(config_file: &Path, args: &StageArgs, aws: &AwsArgs) -> Result<()>
 
 /// `deployer down`: see [`down::run`].
 pub fn down(config_file: &Path, args: &DownArgs, aws: &AwsArgs) -> Result<()> {
-    let stage = load_stage(config_file, &args.stage, aws)?;
-    block_on(async {
-        let session = Session::connect(&stage, aws).await?;
-        let deployer = deployer_for(&session, &stage, aws);
+    on_stack(config_file, &args.stage, aws, async |target| {
+        let Target {
+            stage,
+            session,
+            deployer,
+        } = target;
         interruptible(&deployer, down::run(&session, &deployer, &stage, args)).await
     })
 }

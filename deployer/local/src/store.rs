@@ -310,30 +310,22 @@ impl Repository for SqliteRepository {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use photo_domain::{ContentType, FileName, PhotoStatus, Timestamp};
+    use photo_domain::{ContentType, FileName, Timestamp};
 
     fn user(s: &str) -> UserId {
         UserId::parse(s).unwrap()
     }
 
     fn photo(owner: &UserId, id: &str, sha_byte: u8, size: u64) -> Photo {
-        Photo {
-            id: PhotoId::parse(id).unwrap(),
-            owner: owner.clone(),
-            status: PhotoStatus::Pending,
-            file_name: FileName::parse("beach.jpg").unwrap(),
-            content_type: ContentType::Jpeg,
+        Photo::pending(
+            PhotoId::parse(id).unwrap(),
+            owner.clone(),
+            FileName::parse("beach.jpg").unwrap(),
+            ContentType::Jpeg,
             size,
-            sha256_declared: Sha256::from_bytes([sha_byte; 32]),
-            sha256_actual: None,
-            dimensions: None,
-            taken_at: None,
-            camera: None,
-            gps: None,
-            title: None,
-            favourite: false,
-            created_at: Timestamp::from_secs(1),
-        }
+            Sha256::from_bytes([sha_byte; 32]),
+            Timestamp::from_secs(1),
+        )
     }
 
     fn open(dir: &Path) -> SqliteRepository {

@@ -471,6 +471,15 @@ mod tests {
         UserPool::open(Connection::open_in_memory().unwrap(), PasswordCost::Minimal).unwrap()
     }
 
+    /// Signs alice up, confirms her and signs her in; her refresh token.
+    fn signed_in_alice(pool: &UserPool) -> String {
+        let (_, mail) = pool
+            .sign_up("alice", "correct horse", "a@example.com", 0)
+            .unwrap();
+        pool.confirm_sign_up("alice", &mail.code, 0).unwrap();
+        pool.sign_in("alice", "correct horse", 0).unwrap().1
+    }
+
     fn check<T: std::fmt::Debug>(got: Result<T, UserError>, expected: &str) {
         match got {
             Err(e) => assert_eq!(e.cognito_type(), expected, "{e}"),
@@ -540,11 +549,7 @@ mod tests {
     #[test]
     fn a_reset_code_sets_a_new_password_and_ends_sessions() {
         let pool = pool();
-        let (_, mail) = pool
-            .sign_up("alice", "correct horse", "a@example.com", 0)
-            .unwrap();
-        pool.confirm_sign_up("alice", &mail.code, 0).unwrap();
-        let (_, refresh) = pool.sign_in("alice", "correct horse", 0).unwrap();
+        let refresh = signed_in_alice(&pool);
         check(pool.forgot_password("nobody", 0), "UserNotFoundException");
         let reset = pool.forgot_password("alice", 0).unwrap();
         assert_eq!(reset.purpose, CodePurpose::ResetPassword);
@@ -569,11 +574,7 @@ mod tests {
     #[test]
     fn the_database_holds_no_usable_credential() {
         let pool = pool();
-        let (_, mail) = pool
-            .sign_up("alice", "correct horse", "a@example.com", 0)
-            .unwrap();
-        pool.confirm_sign_up("alice", &mail.code, 0).unwrap();
-        let (_, refresh) = pool.sign_in("alice", "correct horse", 0).unwrap();
+        let refresh = signed_in_alice(&pool);
         let conn = pool.conn();
         let hash: String = conn
             .query_row("SELECT password_hash FROM users", [], |r| r.get(0))

@@ -52,7 +52,7 @@ pub struct Photo {
 impl Photo {
     /// A photo announced for upload: PENDING, with nothing read from its bytes yet, no title and
     /// not a favourite.
-    pub(crate) fn pending(
+    pub fn pending(
         id: PhotoId,
         owner: UserId,
         file_name: FileName,

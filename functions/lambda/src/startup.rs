@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 /// An environment variable the stack sets (see [`photo_contract::env`]), trimmed; missing or
@@ -46,10 +46,7 @@ pub async fn start<T>(
     function: &str,
     build: impl Future<Output = Result<T>>,
 ) -> Result<T, lambda_runtime::Error> {
-    match build
-        .await
-        .with_context(|| format!("starting the {function} function"))
-    {
+    match build.await {
         Ok(state) => Ok(state),
         Err(e) => {
             let message = format!("{e:#}");

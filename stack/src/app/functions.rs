@@ -31,6 +31,19 @@ pub(super) fn dead_letter_queue(t: &mut Template) -> Result<Res<Queue>, StackErr
     )
 }
 
+/// A function's log group and execution role, under the logical ids the contract gives it.
+pub(super) fn logs_and_role(
+    t: &mut Template,
+    config: &StageConfig,
+    function: photo_contract::functions::Function,
+    description: &str,
+    statements: Vec<Statement>,
+) -> Result<(Res<LogGroup>, Res<Role>), StackError> {
+    let logs = function_log_group(t, config, function.log_group)?;
+    let role = function_role(t, function.role, description, &logs, statements)?;
+    Ok((logs, role))
+}
+
 pub(super) fn function_log_group(
     t: &mut Template,
     config: &StageConfig,

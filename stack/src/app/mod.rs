@@ -37,8 +37,7 @@ use api::{api_routes, http_api};
 use auth::{user_pool, user_pool_client};
 use data::{photo_bucket, photo_bucket_policy, table};
 use functions::{
-    api_statements, dead_letter_queue, function, function_log_group, function_role, lambda_skips,
-    thumbnail_statements,
+    api_statements, dead_letter_queue, function, lambda_skips, logs_and_role, thumbnail_statements,
 };
 use operations::operations;
 use photo_contract::stack::{outputs, parameters, stack_name};
@@ -97,12 +96,11 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
     let dlq = dead_letter_queue(&mut t)?;
 
     // The HTTP API function.
-    let api_logs = function_log_group(&mut t, config, contract::functions::API.log_group)?;
-    let api_role = function_role(
+    let (api_logs, api_role) = logs_and_role(
         &mut t,
-        contract::functions::API.role,
+        config,
+        contract::functions::API,
         "Runs the photo HTTP API: photo metadata in the table, originals and derivatives in the bucket",
-        &api_logs,
         api_statements(&names, &table),
     )?;
     let api_env = [
@@ -147,12 +145,11 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
     )?;
 
     // The thumbnail function.
-    let thumb_logs = function_log_group(&mut t, config, contract::functions::THUMBNAIL.log_group)?;
-    let thumb_role = function_role(
+    let (thumb_logs, thumb_role) = logs_and_role(
         &mut t,
-        contract::functions::THUMBNAIL.role,
+        config,
+        contract::functions::THUMBNAIL,
         "Makes thumbnails: reads originals, writes derivatives, updates photo records",
-        &thumb_logs,
         thumbnail_statements(&names, &table, &dlq),
     )?;
     let thumb_fn = t.add_with(
