@@ -4,7 +4,7 @@
 //! its libc headers from `libc6-dev-arm64-cross`, which apt leaves out as a mere recommendation).
 //!
 //! `deployer` names the same commands when something is missing; keep the two lists in step
-//! (`deployer/src/build.rs`).
+//! (`deployer/build/src/function.rs`).
 
 use std::process::Command;
 

@@ -234,34 +234,19 @@ async fn prepare(
     })
 }
 
-/// What every command on a stage's stack starts from.
-struct Target {
-    /// The stage, as configured (with `--region` applied).
-    stage: StageConfig,
-    /// The checked connection to its account.
-    session: Session,
-    /// CloudFormation, for its stack.
-    deployer: Deployer,
-}
-
-/// Loads stage `name`, connects to its account (checking it), and runs `work` on its stack on a
-/// fresh runtime.
+/// Loads stage `name`, connects to its account (checking it), and runs `work` on the stage, the
+/// session and a deployer for its stack, on a fresh runtime.
 fn on_stack<T>(
     config_file: &Path,
     name: &str,
     aws: &AwsArgs,
-    work: impl AsyncFnOnce(&Target) -> Result<T>,
+    work: impl AsyncFnOnce(&StageConfig, &Session, &Deployer) -> Result<T>,
 ) -> Result<T> {
     let stage = load_stage(config_file, name, aws)?;
     block_on(async {
         let session = Session::connect(&stage, aws).await?;
         let deployer = deployer_for(&session, &stage, aws);
-        let target = Target {
-            stage,
-            session,
-            deployer,
-        };
-        work(&target).await
+        work(&stage, &session, &deployer).await
     })
 }
 
@@ -278,98 +263,95 @@ fn deployer_for(session: &Session, stage: &StageConfig, aws: &AwsArgs) -> Deploy
 /// `deployer up --stage NAME` for an AWS stage; `publish_site` builds the SPA and publishes it
 /// once the stack is deployed (`--no-site` turns it off).
 pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsArgs) -> Result<()> {
-    on_stack(config_file, &args.stage, aws, async |target| {
-        let Target {
-            stage,
-            session,
-            deployer,
-        } = target;
-        interruptible(&deployer, async {
-            let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
-            deployer.ui.line(&format!(
-                "artifacts: {} uploaded, {} already in the bucket",
-                prepared.uploaded, prepared.present
-            ));
-            let confirm = (stage.protected && !args.yes).then(|| deploy::Confirmation {
-                stage: stage.name.to_string(),
-                question: format!("apply these changes to stage `{}`?", stage.name),
-            });
-            match deployer
-                .deploy(&prepared.desired, &prepared.source, confirm)
-                .await?
-            {
-                Outcome::NoChanges => {
-                    println!("no changes: stack `{}` is up to date", deployer.stack)
+    on_stack(
+        config_file,
+        &args.stage,
+        aws,
+        async |stage, session, deployer| {
+            interruptible(&deployer, async {
+                let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
+                deployer.ui.line(&format!(
+                    "artifacts: {} uploaded, {} already in the bucket",
+                    prepared.uploaded, prepared.present
+                ));
+                let confirm = (stage.protected && !args.yes).then(|| deploy::Confirmation {
+                    stage: stage.name.to_string(),
+                    question: format!("apply these changes to stage `{}`?", stage.name),
+                });
+                match deployer
+                    .deploy(&prepared.desired, &prepared.source, confirm)
+                    .await?
+                {
+                    Outcome::NoChanges => {
+                        println!("no changes: stack `{}` is up to date", deployer.stack)
+                    }
+                    Outcome::Deployed { status, changes } => println!(
+                        "stack `{}` is {status} ({} resource changes)",
+                        deployer.stack,
+                        changes.len()
+                    ),
                 }
-                Outcome::Deployed { status, changes } => println!(
-                    "stack `{}` is {status} ({} resource changes)",
-                    deployer.stack,
-                    changes.len()
-                ),
-            }
-            // The SPA goes out once the stack (and so its outputs) is up.
-            if !publish_site {
-                deployer.ui.line("site: not published (--no-site)");
-                return Ok(());
-            }
-            let info = deployer.describe(&deployer.stack).await?.with_context(|| {
-                format!("stack `{}` is gone after deploying it", deployer.stack)
-            })?;
-            let outputs = info.outputs.into_iter().collect();
-            let cwd = std::env::current_dir().context("reading the working directory")?;
-            let report = publish::publish_stage_site(
-                &session.s3(),
-                &aws_sdk_cloudfront::Client::new(&session.sdk),
-                &outputs,
-                &cwd,
-                &publish::PublishOptions::default(),
-            )
+                // The SPA goes out once the stack (and so its outputs) is up.
+                if !publish_site {
+                    deployer.ui.line("site: not published (--no-site)");
+                    return Ok(());
+                }
+                let info = deployer.describe(&deployer.stack).await?.with_context(|| {
+                    format!("stack `{}` is gone after deploying it", deployer.stack)
+                })?;
+                let outputs = info.outputs.into_iter().collect();
+                let cwd = std::env::current_dir().context("reading the working directory")?;
+                let report = publish::publish_stage_site(
+                    &session.s3(),
+                    &aws_sdk_cloudfront::Client::new(&session.sdk),
+                    &outputs,
+                    &cwd,
+                    &publish::PublishOptions::default(),
+                )
+                .await
+                .context("publishing the SPA (the stack itself is deployed)")?;
+                deployer.ui.line(&report.summary());
+                Ok(())
+            })
             .await
-            .context("publishing the SPA (the stack itself is deployed)")?;
-            deployer.ui.line(&report.summary());
-            Ok(())
-        })
-        .await
-    })
+        },
+    )
 }
 
 /// `deployer diff`: the change set `up` would execute, shown and then deleted.
 pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
-    on_stack(config_file, &args.stage, aws, async |target| {
-        let Target {
-            stage,
-            session,
-            deployer,
-        } = target;
-        interruptible(&deployer, async {
-            let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
-            let plan = deployer
-                .prepare(&prepared.desired, &prepared.source, false)
-                .await?;
-            let changes = match &plan {
-                Some(plan) => {
-                    deployer.discard(plan).await;
-                    plan.changes.clone()
+    on_stack(
+        config_file,
+        &args.stage,
+        aws,
+        async |stage, session, deployer| {
+            interruptible(&deployer, async {
+                let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
+                let plan = deployer
+                    .prepare(&prepared.desired, &prepared.source, false)
+                    .await?;
+                let changes = match &plan {
+                    Some(plan) => {
+                        deployer.discard(plan).await;
+                        plan.changes.clone()
+                    }
+                    None => Vec::new(),
+                };
+                if args.json {
+                    println!("{}", report::changes_json(&deployer.stack, &changes));
+                } else {
+                    print!("{}", report::render_changes(&changes));
                 }
-                None => Vec::new(),
-            };
-            if args.json {
-                println!("{}", report::changes_json(&deployer.stack, &changes));
-            } else {
-                print!("{}", report::render_changes(&changes));
-            }
-            Ok(())
-        })
-        .await
-    })
+                Ok(())
+            })
+            .await
+        },
+    )
 }
 
 /// `deployer outputs`: the stack's outputs as `KEY  VALUE` lines or one JSON object.
 pub fn outputs(config_file: &Path, args: &OutputsArgs, aws: &AwsArgs) -> Result<()> {
-    on_stack(config_file, &args.stage, aws, async |target| {
-        let Target {
-            stage, deployer, ..
-        } = target;
+    on_stack(config_file, &args.stage, aws, async |stage, _, deployer| {
         let info = deployer.describe(&deployer.stack).await?.with_context(|| {
             format!(
                 "stack `{}` does not exist: `deployer up --stage {}` creates it",
@@ -398,55 +380,55 @@ pub fn outputs(config_file: &Path, args: &OutputsArgs, aws: &AwsArgs) -> Result<
 
 /// `deployer status`: the stack's state, its latest events and, when blocked, the next step.
 pub fn status(config_file: &Path, args: &StageArgs, aws: &AwsArgs) -> Result<()> {
-    on_stack(config_file, &args.stage, aws, async |target| {
-        let Target {
-            stage,
-            session,
-            deployer,
-        } = target;
-        let Some(info) = deployer.describe(&deployer.stack).await? else {
-            println!(
-                "stack `{}` does not exist in {} (account {}): `deployer up --stage {}` creates it",
-                deployer.stack, session.region, session.account_id, stage.name
-            );
-            return Ok(());
-        };
-        println!("stack    {}", deployer.stack);
-        println!("status   {}", info.status);
-        if let Some(reason) = &info.reason {
-            println!("reason   {reason}");
-        }
-        if let Some(updated) = &info.updated {
-            println!("updated  {updated}");
-        }
-        println!("account  {}  region {}", session.account_id, session.region);
-        let events = deployer.recent_events(10).await?;
-        if !events.is_empty() {
-            println!("latest events:");
-            for e in &events {
-                println!("  {}", e.line());
+    on_stack(
+        config_file,
+        &args.stage,
+        aws,
+        async |stage, session, deployer| {
+            let Some(info) = deployer.describe(&deployer.stack).await? else {
+                println!(
+                    "stack `{}` does not exist in {} (account {}): `deployer up --stage {}` creates it",
+                    deployer.stack, session.region, session.account_id, stage.name
+                );
+                return Ok(());
+            };
+            println!("stack    {}", deployer.stack);
+            println!("status   {}", info.status);
+            if let Some(reason) = &info.reason {
+                println!("reason   {reason}");
             }
-        }
-        if let plan::Start::Blocked(next_step) = plan::start_from(
-            Some(&info.status),
-            stage.name.as_str(),
-            &deployer.stack,
-            &session.region,
-        ) {
-            println!("next step: {next_step}");
-        }
-        Ok(())
-    })
+            if let Some(updated) = &info.updated {
+                println!("updated  {updated}");
+            }
+            println!("account  {}  region {}", session.account_id, session.region);
+            let events = deployer.recent_events(10).await?;
+            if !events.is_empty() {
+                println!("latest events:");
+                for e in &events {
+                    println!("  {}", e.line());
+                }
+            }
+            if let plan::Start::Blocked(next_step) = plan::start_from(
+                Some(&info.status),
+                stage.name.as_str(),
+                &deployer.stack,
+                &session.region,
+            ) {
+                println!("next step: {next_step}");
+            }
+            Ok(())
+        },
+    )
 }
 
 /// `deployer down`: see [`down::run`].
 pub fn down(config_file: &Path, args: &DownArgs, aws: &AwsArgs) -> Result<()> {
-    on_stack(config_file, &args.stage, aws, async |target| {
-        let Target {
-            stage,
-            session,
-            deployer,
-        } = target;
-        interruptible(&deployer, down::run(&session, &deployer, &stage, args)).await
-    })
+    on_stack(
+        config_file,
+        &args.stage,
+        aws,
+        async |stage, session, deployer| {
+            interruptible(&deployer, down::run(&session, &deployer, &stage, args)).await
+        },
+    )
 }

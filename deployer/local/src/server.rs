@@ -17,6 +17,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use photo_auth::issuer::Issuer;
 use photo_auth::{CognitoIdentity, TokenUse, Verifier, VerifierConfig};
+use photo_contract::keys::ORIGINALS_PREFIX;
 use photo_domain::{
     Clock, ObjectKey, PasswordCost, PhotoService, PhotoStatus, Repository, SystemClock,
 };
@@ -156,7 +157,7 @@ async fn recover_uploads(
         for photo in photos {
             let photo = photo.with_context(|| format!("listing `{}`", user.path().display()))?;
             let key = format!(
-                "originals/{}/{}",
+                "{ORIGINALS_PREFIX}{}/{}",
                 user.file_name().to_string_lossy(),
                 photo.file_name().to_string_lossy()
             );

@@ -1,4 +1,4 @@
-//! The local stage's photo metadata: the single table of the shared contract, kept in SQLite.
+//! The local stage's photo metadata: the single table of the key layout (`photo_domain::keys`), kept in SQLite.
 //!
 //! The rows are the same items the DynamoDB adapter writes (`pk`, `sk`, `gsi1pk`, `gsi1sk`), with
 //! the item itself as JSON in `body`, encoded by photo-domain's [`Item`]. The conditions of each
@@ -20,7 +20,7 @@ use photo_domain::{
 };
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-/// The schema: the table of the shared contract, plus the index `gsi1` answers from.
+/// The schema: the single table (`photo_domain::keys`), plus the index `gsi1` answers from.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
     pk     TEXT NOT NULL,

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
+use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX};
 
 use crate::error::Result;
 use crate::model::{Album, Page, Photo, ProcessingOutcome, Share, SortKey, Usage};
@@ -141,27 +142,28 @@ pub trait Repository: Send + Sync + fmt::Debug {
     async fn revoke_share(&self, owner: &UserId, token: &ShareToken) -> Result<Share>;
 }
 
-/// A key in the photo bucket, built only from the layout in the shared contract.
+/// A key in the photo bucket, built only from the prefixes of the contract
+/// ([`photo_contract::keys`]): the bucket notifies the thumbnail function for originals only.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectKey(String);
 
 impl ObjectKey {
     /// `originals/{user}/{photo}`: where the browser uploads.
     pub fn original(owner: &UserId, photo: &PhotoId) -> Self {
-        ObjectKey(format!("originals/{owner}/{photo}"))
+        ObjectKey(format!("{ORIGINALS_PREFIX}{owner}/{photo}"))
     }
     /// `derivatives/{user}/{photo}/thumb.jpg`: the square grid thumbnail.
     pub fn thumbnail(owner: &UserId, photo: &PhotoId) -> Self {
-        ObjectKey(format!("derivatives/{owner}/{photo}/thumb.jpg"))
+        ObjectKey(format!("{DERIVATIVES_PREFIX}{owner}/{photo}/thumb.jpg"))
     }
     /// `derivatives/{user}/{photo}/preview.jpg`: the larger preview.
     pub fn preview(owner: &UserId, photo: &PhotoId) -> Self {
-        ObjectKey(format!("derivatives/{owner}/{photo}/preview.jpg"))
+        ObjectKey(format!("{DERIVATIVES_PREFIX}{owner}/{photo}/preview.jpg"))
     }
     /// The owner and photo of an `originals/{user}/{photo}` key, as in an S3 event notification;
     /// `None` for any other key, so the thumbnail function ignores what is not an original.
     pub fn parse_original(key: &str) -> Option<(UserId, PhotoId)> {
-        let rest = key.strip_prefix("originals/")?;
+        let rest = key.strip_prefix(ORIGINALS_PREFIX)?;
         let (user, photo) = rest.split_once('/')?;
         Some((UserId::parse(user).ok()?, PhotoId::parse(photo).ok()?))
     }

@@ -127,10 +127,7 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
             config,
             "The photo HTTP API",
             config.api,
-            Code {
-                s3_bucket: code.bucket.reference(),
-                s3_key: code.api_key.reference(),
-            },
+            code.zip(&code.api_key),
             &api_role,
             &api_logs,
             &api_env,
@@ -158,10 +155,7 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
             config,
             "Makes the thumbnail and preview of each uploaded original",
             config.thumbnail,
-            Code {
-                s3_bucket: code.bucket.reference(),
-                s3_key: code.thumbnail_key.reference(),
-            },
+            code.zip(&code.thumbnail_key),
             &thumb_role,
             &thumb_logs,
             &[
@@ -278,6 +272,16 @@ struct CodeParams {
     bucket: Param,
     api_key: Param,
     thumbnail_key: Param,
+}
+
+impl CodeParams {
+    /// A function's code: the zip at the key parameter `key`, in the artifact bucket.
+    fn zip(&self, key: &Param) -> Code {
+        Code {
+            s3_bucket: self.bucket.reference(),
+            s3_key: key.reference(),
+        }
+    }
 }
 
 // Shared by more than one part.
