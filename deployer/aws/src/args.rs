@@ -60,26 +60,6 @@ impl AwsArgs {
     }
 }
 
-/// Arguments of `deployer logs`.
-#[derive(Debug, Args)]
-pub struct LogsArgs {
-    /// The function whose logs to read: `api` or `thumbnail`.
-    #[arg(value_name = "FUNCTION")]
-    pub function: crate::logs::Function,
-
-    /// The stage, as named in the configuration file.
-    #[arg(long, short, env = "DEPLOYER_STAGE")]
-    pub stage: String,
-
-    /// How far back to start: a number and `s`, `m`, `h` or `d` (at most 30 days).
-    #[arg(long, default_value = "10m", value_name = "AGE")]
-    pub since: crate::logs::Since,
-
-    /// Keep polling for new events (every 2 s) until Ctrl-C.
-    #[arg(long, short)]
-    pub follow: bool,
-}
-
 /// Arguments of `deployer smoke`.
 #[derive(Debug, Args)]
 pub struct SmokeArgs {

@@ -268,8 +268,8 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
         &args.stage,
         aws,
         async |stage, session, deployer| {
-            interruptible(&deployer, async {
-                let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
+            interruptible(deployer, async {
+                let prepared = prepare(session, stage, &args.artifacts, &deployer.ui).await?;
                 deployer.ui.line(&format!(
                     "artifacts: {} uploaded, {} already in the bucket",
                     prepared.uploaded, prepared.present
@@ -325,8 +325,8 @@ pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
         &args.stage,
         aws,
         async |stage, session, deployer| {
-            interruptible(&deployer, async {
-                let prepared = prepare(&session, &stage, &args.artifacts, &deployer.ui).await?;
+            interruptible(deployer, async {
+                let prepared = prepare(session, stage, &args.artifacts, &deployer.ui).await?;
                 let plan = deployer
                     .prepare(&prepared.desired, &prepared.source, false)
                     .await?;
@@ -428,7 +428,7 @@ pub fn down(config_file: &Path, args: &DownArgs, aws: &AwsArgs) -> Result<()> {
         &args.stage,
         aws,
         async |stage, session, deployer| {
-            interruptible(&deployer, down::run(&session, &deployer, &stage, args)).await
+            interruptible(deployer, down::run(session, deployer, stage, args)).await
         },
     )
 }

@@ -16,7 +16,7 @@ use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
 
 use super::ops_sdk;
-use crate::args::{AwsArgs, LogsArgs};
+use crate::args::AwsArgs;
 use crate::config::LOCAL_STAGE;
 use crate::synth::stack_name;
 
@@ -58,6 +58,26 @@ impl fmt::Display for Function {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0.name)
     }
+}
+
+/// Arguments of `deployer logs`.
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    /// The function whose logs to read: `api` or `thumbnail`.
+    #[arg(value_name = "FUNCTION")]
+    pub function: Function,
+
+    /// The stage, as named in the configuration file.
+    #[arg(long, short, env = "DEPLOYER_STAGE")]
+    pub stage: String,
+
+    /// How far back to start: a number and `s`, `m`, `h` or `d` (at most 30 days).
+    #[arg(long, default_value = "10m", value_name = "AGE")]
+    pub since: Since,
+
+    /// Keep polling for new events (every 2 s) until Ctrl-C.
+    #[arg(long, short)]
+    pub follow: bool,
 }
 
 /// What reading logs can fail on.

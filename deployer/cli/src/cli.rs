@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use deployer_aws::args::{
-    AwsArgs, DeployArgs, DiffArgs, DownArgs, LogsArgs, OutputsArgs, PackageArgs, SmokeArgs,
-    StageArgs, SynthArgs,
+    AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, SmokeArgs, StageArgs,
+    SynthArgs,
 };
 use deployer_aws::config::DEFAULT_CONFIG_FILE;
+use deployer_aws::logs::LogsArgs;
 use local_stage::LocalArgs;
 
 use crate::exit::EXIT_CODES_HELP;
