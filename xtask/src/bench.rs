@@ -1,5 +1,6 @@
 //! `cargo xtask bench <what>`: benchmarks reported against a peer measured in the same run.
 
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -38,14 +39,7 @@ pub fn parse_runs(arg: Option<&String>, default: usize) -> Result<usize> {
 /// the floor of starting a process and writing those bytes.
 fn synth(runs: usize) -> Result<()> {
     let root = workspace_root();
-    run_checked(Command::new(cargo()).current_dir(&root).args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "deployer",
-    ]))?;
-    let deployer = target_dir().join("release/deployer");
+    let deployer = release_deployer()?;
     let golden = root.join("stack/tests/golden/prod.json");
 
     let ours = || {
@@ -67,6 +61,18 @@ fn synth(runs: usize) -> Result<()> {
         median(&ours).as_secs_f64() / median(&peer).as_secs_f64()
     );
     Ok(())
+}
+
+/// Builds the release `deployer` (what operators run) and returns its path.
+pub fn release_deployer() -> Result<PathBuf> {
+    run_checked(Command::new(cargo()).current_dir(workspace_root()).args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "deployer",
+    ]))?;
+    Ok(target_dir().join("release/deployer"))
 }
 
 /// Runs two commands `runs` times each, alternating so that machine noise hits both alike,

@@ -88,14 +88,8 @@ fn zip_size(binary: &Path) -> Result<u64> {
 fn start_once(binary: &Path) -> Result<Duration> {
     let runtime = RuntimeApi::start();
     let started = Instant::now();
-    let mut child = Command::new(binary)
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "bench-api")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench-api")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+    let mut child = runtime
+        .command(binary, "bench-api", 256)
         .env("AWS_REGION", "eu-west-1")
         .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
         .env("AWS_SECRET_ACCESS_KEY", "bench")
@@ -107,7 +101,6 @@ fn start_once(binary: &Path) -> Result<Duration> {
         .env("MAX_UPLOAD_BYTES", "52428800")
         .env("QUOTA_BYTES", "5368709120")
         .env("MAX_SHARE_DAYS", "30")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -1,11 +1,9 @@
 //! `cargo xtask bench local`: the local stage listing 50 photos for 50 concurrent clients, against
 //! nginx serving the same JSON body as a static file, measured with `wrk` in the same run.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -221,30 +219,25 @@ impl Drop for Guard {
         let _ = Command::new("kill")
             .args(["-TERM", &self.0.id().to_string()])
             .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let stopped = testkit::wait_until(Duration::from_secs(10), || {
+            matches!(self.0.try_wait(), Ok(Some(_)))
+        });
+        if stopped {
+            return;
         }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
 
-fn wait_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) -> Result<()> {
-    let deadline = Instant::now() + limit;
-    while !ready() {
-        if Instant::now() > deadline {
-            bail!("timed out waiting for {what}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
+fn wait_until(limit: Duration, what: &str, ready: impl FnMut() -> bool) -> Result<()> {
+    if !testkit::wait_until(limit, ready) {
+        bail!("timed out waiting for {what}");
     }
     Ok(())
 }
 
-/// Just enough HTTP/1.1 for setting the bench up: one request per connection.
+/// The stage's HTTP surface for setting the bench up, over testkit's one-shot HTTP client.
 struct Http {
     port: u16,
 }
@@ -270,41 +263,15 @@ impl Http {
         headers: &[(&str, &str)],
         body: Option<String>,
     ) -> Result<(u16, String)> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let body = body.unwrap_or_default();
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.port,
-            body.len()
-        );
-        if let Some(token) = token {
-            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
-        }
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(&body);
-        stream.write_all(request.as_bytes())?;
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer)?;
-        let answer = String::from_utf8(answer).context("a response that is not UTF-8")?;
-        let (head, body) = answer
-            .split_once("\r\n\r\n")
-            .context("a response without a header end")?;
-        if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            bail!("a chunked response to {method} {path}");
-        }
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .context("a response without a status")?;
-        Ok((status, body.to_owned()))
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut all = headers.to_vec();
+        all.extend(auth.as_deref().map(|a| ("Authorization", a)));
+        let url = format!("http://127.0.0.1:{}{path}", self.port);
+        let answer =
+            testkit::http::request(method, &url, &all, body.unwrap_or_default().as_bytes())
+                .with_context(|| format!("{method} {path}"))?;
+        let body = String::from_utf8(answer.body).context("a response that is not UTF-8")?;
+        Ok((answer.status, body))
     }
 
     fn cognito(&self, action: &str, body: &Value) -> Result<Value> {

@@ -14,102 +14,40 @@
 //! building the real ones is `cargo xtask bench api`'s business), and `--no-site` (a stack made
 //! through a change set has no outputs on moto, so there is nothing to publish the SPA with).
 
-use std::collections::HashSet;
 use std::fs::File;
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use testkit::MotoServer;
 
-use crate::bench::{median, parse_runs};
-use crate::{cargo, run_checked, target_dir, workspace_root};
+use crate::bench::{median, parse_runs, release_deployer};
+use crate::{target_dir, workspace_root};
 
-/// A moto server recording every request it serves (method, URL, body) to a file, killed when
-/// dropped.
-struct RecordedMoto {
-    child: Child,
-    addr: SocketAddr,
-    recording: std::path::PathBuf,
-}
-
-impl Drop for RecordedMoto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl RecordedMoto {
-    fn start(dir: &Path) -> Result<RecordedMoto> {
-        let bin = testkit::oracle_bin("moto", "moto_server");
-        let port = testkit::free_port();
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let recording = dir.join("moto-recording.jsonl");
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_RECORDER_FILEPATH", &recording)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting `{}`", bin.display()))?;
-        let moto = RecordedMoto {
-            child,
-            addr,
-            recording,
-        };
-        if !testkit::wait_for_port(addr, Duration::from_secs(30)) {
-            bail!("moto did not start on {addr}");
-        }
-        moto.post("/moto-api/recorder/start-recording")?;
-        Ok(moto)
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn post(&self, path: &str) -> Result<()> {
-        let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        write!(
-            stream,
-            "POST {path} HTTP/1.0\r\nHost: {}\r\nContent-Length: 0\r\n\r\n",
-            self.addr
-        )?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        if !response.starts_with("HTTP/1.1 200") && !response.starts_with("HTTP/1.0 200") {
-            bail!("moto answered `{path}` with {response}");
-        }
-        Ok(())
-    }
-
-    /// Every request recorded so far: method, URL and decoded body.
-    fn requests(&self) -> Result<Vec<(String, String, String)>> {
-        use base64::Engine as _;
-        let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|line| {
-                let entry: serde_json::Value =
-                    serde_json::from_str(line).context("parsing moto's recording")?;
-                let body = entry["body"].as_str().unwrap_or_default();
-                let body = base64::engine::general_purpose::STANDARD
-                    .decode(body)
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .unwrap_or_default();
-                Ok((
-                    entry["method"].as_str().unwrap_or_default().to_owned(),
-                    entry["url"].as_str().unwrap_or_default().to_owned(),
-                    body,
-                ))
-            })
-            .collect()
-    }
+/// Every request moto recorded so far: method, URL and decoded body.
+fn requests(moto: &MotoServer) -> Result<Vec<(String, String, String)>> {
+    use base64::Engine as _;
+    let recording = moto.recording().context("moto is not recording")?;
+    let text = std::fs::read_to_string(recording).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let entry: serde_json::Value =
+                serde_json::from_str(line).context("parsing moto's recording")?;
+            let body = entry["body"].as_str().unwrap_or_default();
+            let body = base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            Ok((
+                entry["method"].as_str().unwrap_or_default().to_owned(),
+                entry["url"].as_str().unwrap_or_default().to_owned(),
+                body,
+            ))
+        })
+        .collect()
 }
 
 /// Whether a CloudFormation query-protocol body is a `CreateChangeSet` call.
@@ -142,117 +80,13 @@ pub fn is_upload(method: &str, url: &str) -> bool {
     }
 }
 
-/// The resource types of the stack moto 5 has no CloudFormation model for.
-const MOTO_CANNOT_CREATE: [&str; 13] = [
-    "AWS::ApiGatewayV2::Api",
-    "AWS::ApiGatewayV2::Authorizer",
-    "AWS::ApiGatewayV2::Integration",
-    "AWS::ApiGatewayV2::Route",
-    "AWS::ApiGatewayV2::Stage",
-    "AWS::CloudFront::CachePolicy",
-    "AWS::CloudFront::Distribution",
-    "AWS::CloudFront::OriginAccessControl",
-    "AWS::CloudFront::ResponseHeadersPolicy",
-    "AWS::CloudWatch::Alarm",
-    "AWS::Cognito::UserPool",
-    "AWS::Cognito::UserPoolClient",
-    "AWS::S3::BucketPolicy",
-];
-
 /// The stage's template without the resources moto cannot create; references to them become
 /// placeholder strings.
 pub fn for_moto(template: &str) -> Result<String> {
-    let mut value: serde_json::Value =
-        serde_json::from_str(template).context("parsing the synthesized template")?;
-    let resources = value["Resources"]
-        .as_object_mut()
-        .context("the template has no `Resources`")?;
-    let removed: HashSet<String> = resources
-        .iter()
-        .filter(|(_, r)| {
-            r["Type"]
-                .as_str()
-                .is_some_and(|t| MOTO_CANNOT_CREATE.contains(&t))
-        })
-        .map(|(id, _)| id.clone())
-        .collect();
-    resources.retain(|id, _| !removed.contains(id));
-    replace_references(&mut value, &removed);
-    Ok(serde_json::to_string_pretty(&value)?)
-}
-
-fn placeholder(id: &str) -> serde_json::Value {
-    serde_json::Value::String(format!("{id}-not-in-moto"))
-}
-
-fn replace_references(value: &mut serde_json::Value, removed: &HashSet<String>) {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(id)) = map.get("Ref")
-                && removed.contains(id)
-            {
-                *value = placeholder(id);
-                return;
-            }
-            if let Some(Value::Array(att)) = map.get("Fn::GetAtt")
-                && let Some(Value::String(id)) = att.first()
-                && removed.contains(id)
-            {
-                *value = placeholder(id);
-                return;
-            }
-            if let Some(Value::Array(deps)) = map.get_mut("DependsOn") {
-                deps.retain(|d| !d.as_str().is_some_and(|d| removed.contains(d)));
-            }
-            if let Some(Value::String(d)) = map.get("DependsOn")
-                && removed.contains(d)
-            {
-                map.remove("DependsOn");
-            }
-            match map.get_mut("Fn::Sub") {
-                Some(Value::String(text)) => *text = substitute(text, removed),
-                Some(Value::Array(parts)) => {
-                    if let Some(Value::String(text)) = parts.first_mut() {
-                        *text = substitute(text, removed);
-                    }
-                }
-                _ => {}
-            }
-            for v in map.values_mut() {
-                replace_references(v, removed);
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                replace_references(v, removed);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Replaces `${Id}` and `${Id.Attr}` of removed resources in a `Fn::Sub` string.
-fn substitute(text: &str, removed: &HashSet<String>) -> String {
-    let mut out = text.to_owned();
-    for id in removed {
-        let pattern = format!("${{{id}");
-        let mut from = 0;
-        while let Some(found) = out[from..].find(&pattern) {
-            let start = from + found;
-            let Some(len) = out[start..].find('}') else {
-                break;
-            };
-            let end = start + len;
-            let name = &out[start + 2..end];
-            if name == id.as_str() || name.starts_with(&format!("{id}.")) {
-                out.replace_range(start..=end, &format!("{id}-not-in-moto"));
-            } else {
-                from = end;
-            }
-        }
-    }
-    out
+    let value = serde_json::from_str(template).context("parsing the synthesized template")?;
+    Ok(serde_json::to_string_pretty(&testkit::template::for_moto(
+        value,
+    ))?)
 }
 
 /// Writes a stand-in `NAME.zip` (one `bootstrap` entry) for each function.
@@ -288,8 +122,8 @@ struct Run {
     change_sets: usize,
 }
 
-fn up_once(setup: &Setup, moto: &RecordedMoto, out: &Path) -> Result<Run> {
-    let requests_before = moto.requests()?.len();
+fn up_once(setup: &Setup, moto: &MotoServer, out: &Path) -> Result<Run> {
+    let requests_before = requests(moto)?.len();
     let log = File::create(out).with_context(|| format!("creating `{}`", out.display()))?;
     let start = Instant::now();
     let status = Command::new(&setup.deployer)
@@ -301,7 +135,7 @@ fn up_once(setup: &Setup, moto: &RecordedMoto, out: &Path) -> Result<Run> {
             "--stage",
             "dev",
             "--endpoint-url",
-            &moto.url(),
+            &moto.endpoint_url(),
             "--yes",
         ])
         .arg("--template")
@@ -333,7 +167,7 @@ fn up_once(setup: &Setup, moto: &RecordedMoto, out: &Path) -> Result<Run> {
             out.display()
         );
     }
-    let requests = moto.requests()?;
+    let requests = requests(moto)?;
     let new = &requests[requests_before.min(requests.len())..];
     Ok(Run {
         took,
@@ -364,16 +198,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let runs = parse_runs(runs_arg, 10)?;
     let deployer = match deployer {
         Some(path) => path,
-        None => {
-            run_checked(Command::new(cargo()).current_dir(workspace_root()).args([
-                "build",
-                "--quiet",
-                "--release",
-                "-p",
-                "deployer",
-            ]))?;
-            target_dir().join("release/deployer")
-        }
+        None => release_deployer()?,
     };
     let dir = target_dir().join("bench-up");
     let _ = std::fs::remove_dir_all(&dir);
@@ -408,7 +233,7 @@ pub fn run(args: &[String]) -> Result<()> {
         template,
         artifacts,
     };
-    let moto = RecordedMoto::start(&dir)?;
+    let moto = MotoServer::start_recording(&dir.join("moto-recording.jsonl"));
 
     // The first `up` creates everything: not timed.
     let first = up_once(&setup, &moto, &dir.join("up-initial.log"))?;
@@ -477,21 +302,5 @@ mod tests {
         assert!(!is_create_change_set(
             "Action=DescribeChangeSet&ChangeSetName=Action%3DCreateChangeSet"
         ));
-    }
-
-    #[test]
-    fn moto_templates_lose_what_moto_cannot_create() {
-        let template = r#"{"Resources": {
-            "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {}},
-            "Fn": {"Type": "AWS::Lambda::Function", "DependsOn": ["Api"], "Properties": {
-                "A": {"Ref": "Api"}, "B": {"Fn::GetAtt": ["Api", "ApiEndpoint"]},
-                "C": {"Fn::Sub": "${Api}/x/${Api.ApiEndpoint}/${Fn}"}}}}}"#;
-        let out: serde_json::Value = serde_json::from_str(&for_moto(template).unwrap()).unwrap();
-        assert_eq!(
-            out,
-            serde_json::json!({"Resources": {"Fn": {"Type": "AWS::Lambda::Function",
-                "DependsOn": [], "Properties": {"A": "Api-not-in-moto", "B": "Api-not-in-moto",
-                "C": {"Fn::Sub": "Api-not-in-moto/x/Api-not-in-moto/${Fn}"}}}}})
-        );
     }
 }

@@ -1,6 +1,5 @@
 //! Developer automation: `cargo xtask <task>`. The product is `deployer`; this serves developers.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -95,20 +94,8 @@ fn test(extra: &[String]) -> Result<()> {
     fuzz::run(&["--seconds".to_owned(), fuzz::CI_SECONDS.to_string()])
 }
 
-/// The workspace root: xtask lives one level below it.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits below the workspace root")
-        .to_path_buf()
-}
-
-/// Cargo's target directory, honouring `CARGO_TARGET_DIR`.
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-}
+// Where the workspace and its target directory are: the same answer as every test's.
+pub use testkit::{target_dir, workspace_root};
 
 /// The cargo that runs this xtask.
 pub fn cargo() -> String {
@@ -123,4 +110,39 @@ pub fn run_checked(cmd: &mut Command) -> Result<()> {
         bail!("{shown} failed with {status}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The local stage runs the functions' libraries over SQLite and files, and the crates that
+    /// only start a local stage test it through testkit's `local` and `stage` features: none of
+    /// them may compile the AWS SDK (it would cost every such build minutes, for nothing).
+    #[test]
+    fn crates_that_only_start_a_local_stage_never_compile_the_aws_sdk() {
+        for (package, edges) in [("local-stage", "normal"), ("web-e2e", "normal,dev")] {
+            let out = Command::new(cargo())
+                .current_dir(workspace_root())
+                .args(["tree", "--offline", "--locked", "--prefix", "none"])
+                .args(["-p", package, "-e", edges])
+                .output()
+                .expect("running `cargo tree`");
+            let tree = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "cargo tree -p {package}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                tree.lines().any(|l| l.starts_with("photo-domain ")),
+                "{package}: not the tree expected:\n{tree}"
+            );
+            let aws: Vec<&str> = tree
+                .lines()
+                .filter(|l| l.starts_with("aws-sdk-"))
+                .collect();
+            assert!(aws.is_empty(), "{package} ({edges}) compiles {aws:?}");
+        }
+    }
 }

@@ -8,9 +8,9 @@
 //!
 //! moto cannot create every resource type of the stack, and refuses a template that refers to
 //! one it skipped. So the tests give `up` the stage's real synthesized template through
-//! `--template`, minus the types moto lacks (listed in [`MOTO_CANNOT_CREATE`]), with references
-//! to them replaced by placeholder strings; it stays over CloudFormation's inline limit, so it
-//! goes through the artifact bucket as a real one does.
+//! `--template`, minus the types moto lacks (`testkit::template::MOTO_CANNOT_CREATE`), with
+//! references to them replaced by placeholder strings; it is padded to stay over
+//! CloudFormation's inline limit, so it goes through the artifact bucket as a real one does.
 //!
 //! What moto does not cover, and where it is covered instead:
 //! - moto emits no per-resource stack events (only the stack's own), never fails a resource and
@@ -29,7 +29,6 @@
 //!   plain-HTTP endpoint the deployer does not set that policy (its text is unit-tested);
 //!   encryption and public access blocks are stored, not enforced.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -45,106 +44,16 @@ const STACK: &str = "photo-app-dev";
 const CONFIG: &str =
     "[stages.dev]\nregion = \"eu-west-1\"\narchitecture = \"arm64\"\nlog_retention_days = 30\n";
 
-/// The resource types of the stack moto 5 has no CloudFormation model for.
-const MOTO_CANNOT_CREATE: [&str; 13] = [
-    "AWS::ApiGatewayV2::Api",
-    "AWS::ApiGatewayV2::Authorizer",
-    "AWS::ApiGatewayV2::Integration",
-    "AWS::ApiGatewayV2::Route",
-    "AWS::ApiGatewayV2::Stage",
-    "AWS::CloudFront::CachePolicy",
-    "AWS::CloudFront::Distribution",
-    "AWS::CloudFront::OriginAccessControl",
-    "AWS::CloudFront::ResponseHeadersPolicy",
-    "AWS::CloudWatch::Alarm",
-    "AWS::Cognito::UserPool",
-    "AWS::Cognito::UserPoolClient",
-    "AWS::S3::BucketPolicy",
-];
-
-/// The stage's template without the resources moto cannot create; references to them become
-/// placeholder strings. Padded to stay over the inline limit (51,200 bytes).
+/// The stage's template as moto can deploy it, padded to stay over the inline limit (51,200
+/// bytes).
 fn for_moto(template: &str) -> String {
-    let mut value: Value = serde_json::from_str(template).unwrap();
-    let resources = value["Resources"].as_object_mut().unwrap();
-    let removed: HashSet<String> = resources
-        .iter()
-        .filter(|(_, r)| MOTO_CANNOT_CREATE.contains(&r["Type"].as_str().unwrap()))
-        .map(|(id, _)| id.clone())
-        .collect();
-    resources.retain(|id, _| !removed.contains(id));
+    let mut value = testkit::template::for_moto(serde_json::from_str(template).unwrap());
+    let resources = value["Resources"].as_object().unwrap();
     assert!(resources.contains_key("ApiFunction") && resources.contains_key("PhotoTable"));
-    replace_references(&mut value, &removed);
     let text = serde_json::to_string_pretty(&value).unwrap();
     value["Metadata"] =
         serde_json::json!({ "Padding": "x".repeat(52_000usize.saturating_sub(text.len())) });
     serde_json::to_string_pretty(&value).unwrap()
-}
-
-fn placeholder(id: &str) -> Value {
-    Value::String(format!("{id}-not-in-moto"))
-}
-
-fn replace_references(value: &mut Value, removed: &HashSet<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(id)) = map.get("Ref")
-                && removed.contains(id)
-            {
-                *value = placeholder(id);
-                return;
-            }
-            if let Some(Value::Array(att)) = map.get("Fn::GetAtt")
-                && let Some(Value::String(id)) = att.first()
-                && removed.contains(id)
-            {
-                *value = placeholder(id);
-                return;
-            }
-            if let Some(Value::Array(deps)) = map.get_mut("DependsOn") {
-                deps.retain(|d| !d.as_str().is_some_and(|d| removed.contains(d)));
-            }
-            if let Some(Value::String(d)) = map.get("DependsOn")
-                && removed.contains(d)
-            {
-                map.remove("DependsOn");
-            }
-            match map.get_mut("Fn::Sub") {
-                Some(Value::String(text)) => *text = substitute(text, removed),
-                Some(Value::Array(parts)) => {
-                    if let Some(Value::String(text)) = parts.first_mut() {
-                        *text = substitute(text, removed);
-                    }
-                }
-                _ => {}
-            }
-            for v in map.values_mut() {
-                replace_references(v, removed);
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                replace_references(v, removed);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Replaces `${Id}` and `${Id.Attr}` of removed resources in a `Fn::Sub` string.
-fn substitute(text: &str, removed: &HashSet<String>) -> String {
-    let mut out = text.to_owned();
-    for id in removed {
-        while let Some(start) = out.find(&format!("${{{id}")) {
-            let end = start + out[start..].find('}').unwrap();
-            let name = &out[start + 2..end];
-            if name != id.as_str() && !name.starts_with(&format!("{id}.")) {
-                break;
-            }
-            out.replace_range(start..=end, &format!("{id}-not-in-moto"));
-        }
-    }
-    out
 }
 
 /// A scratch directory with a configuration file, its template for moto, and function zips.
@@ -192,10 +101,9 @@ impl Scratch {
 
 /// Runs the deployer with moto's endpoint and moto's fake credentials, no terminal.
 fn deployer(moto: &MotoServer, scratch: &Scratch, args: &[&str]) -> Output {
-    command(scratch.dir.path(), &scratch.config())
-        .env("AWS_ENDPOINT_URL", moto.endpoint_url())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+    let mut command = command(scratch.dir.path(), &scratch.config());
+    testkit::aws::moto_env(&mut command, moto);
+    command
         .env("DEPLOYER_ARTIFACTS_DIR", scratch.artifacts())
         .env("DEPLOYER_TEMPLATE", scratch.template())
         // A stack made through a change set has no outputs on moto, so there is nothing to
@@ -267,23 +175,10 @@ impl Look {
             .enable_all()
             .build()
             .unwrap();
-        let sdk = rt.block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new("eu-west-1"))
-                .endpoint_url(moto.endpoint_url())
-                .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                    "testing", "testing", None, None, "test",
-                ))
-                .load(),
-        );
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk)
-                .force_path_style(true)
-                .build(),
-        );
+        let sdk = rt.block_on(testkit::aws::sdk_config(moto));
         Look {
             rt,
-            s3,
+            s3: testkit::aws::s3_client(&sdk),
             cfn: aws_sdk_cloudformation::Client::new(&sdk),
         }
     }
@@ -717,8 +612,8 @@ fn an_unreachable_endpoint_is_one_line_naming_it() {
     let port = testkit::free_port();
     let url = format!("http://127.0.0.1:{port}");
     let out = command(scratch.dir.path(), &scratch.config())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ACCESS_KEY_ID", testkit::aws::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", testkit::aws::SECRET_ACCESS_KEY)
         .args(["outputs", "--stage", "dev", "--endpoint-url", &url])
         .output()
         .unwrap();

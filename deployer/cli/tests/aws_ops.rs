@@ -9,44 +9,28 @@
 //! propagation delay.
 
 use std::collections::HashMap;
-use std::io::Read as _;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudfront::types::{
     DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
 };
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use aws_sdk_s3::config::Credentials;
 use deployer_aws::logs::{self, Function, LogsError};
 use deployer_aws::ops_sdk;
 use deployer_aws::publish::{
     PublishError, PublishOptions, SiteTarget, publish_site, publish_stage_site,
 };
-use deployer_aws::smoke::{self, ReadyWait, SmokeError};
-use serde_json::{Value, json};
+use deployer_aws::smoke::{self, ApiReport, ReadyWait, SmokeError};
+use serde_json::json;
 use spa_build::{BuiltSite, CachePolicy, SiteFile};
 use testkit::MotoServer;
+use testkit::aws::s3_client;
+use testkit::local::LocalClient;
+use testkit::stage::InProcessStage;
 
-async fn sdk(moto: &MotoServer) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(moto.endpoint_url())
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .load()
-        .await
-}
-
-fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build(),
-    )
-}
+/// CloudFront and its bucket live in `us-east-1`.
+const REGION: &str = "us-east-1";
 
 /// Writes `files` into `dir` as a built site.
 fn site(dir: &Path, files: &[(&str, &str)]) -> BuiltSite {
@@ -135,14 +119,10 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 #[tokio::test(flavor = "multi_thread")]
 async fn publish_uploads_changes_only_deletes_leftovers_and_invalidates() {
     let moto = MotoServer::start();
-    let sdk = sdk(&moto).await;
+    let sdk = testkit::aws::sdk_config_in(&moto, REGION).await;
     let s3 = s3_client(&sdk);
     let cloudfront = aws_sdk_cloudfront::Client::new(&sdk);
-    s3.create_bucket()
-        .bucket("site-bucket")
-        .send()
-        .await
-        .unwrap();
+    testkit::aws::create_bucket(&sdk, "site-bucket").await;
     let target = SiteTarget {
         bucket: "site-bucket".into(),
         distribution_id: distribution(&cloudfront).await,
@@ -360,7 +340,7 @@ async fn put(logs: &aws_sdk_cloudwatchlogs::Client, group: &str, events: &[(i64,
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_find_the_group_in_the_stack_read_and_follow() {
     let moto = MotoServer::start();
-    let sdk = sdk(&moto).await;
+    let sdk = testkit::aws::sdk_config_in(&moto, REGION).await;
     let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
     let cw = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     let template = json!({"Resources": {"ApiFunctionLogGroup": {
@@ -480,129 +460,27 @@ async fn logs_find_the_group_in_the_stack_read_and_follow() {
 
 // The smoke test's HTTP part against the local stage, which serves the same API.
 
-const BIN: &str = env!("CARGO_BIN_EXE_deployer");
-const CLIENT: &str = "localclient";
-
-struct LocalStage {
-    child: Child,
-    base: String,
-    data_dir: std::path::PathBuf,
-    http: reqwest::Client,
+/// One run of the smoke test's API checks against `stage` with the smoke photo.
+async fn smoke_run(
+    stage: &LocalClient,
+    token: &str,
+    wait: ReadyWait,
+    progress: &mut (dyn FnMut(&str, Duration) + Send),
+) -> Result<ApiReport, SmokeError> {
+    let api = format!("{}/api", stage.base);
+    smoke::api_checks(&stage.http, &api, token, smoke::SMOKE_PHOTO, wait, progress).await
 }
 
-impl Drop for LocalStage {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl LocalStage {
-    async fn start(data_dir: &Path) -> LocalStage {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(BIN)
-            .args(["up", "--stage", "local", "--port", &port.to_string()])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--fast-password-hashing", "--no-site"])
-            .env_remove("DEPLOYER_STAGE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stage = LocalStage {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            data_dir: data_dir.to_owned(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .build()
-                .unwrap(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let jwks = format!(
-            "{}/_cognito/us-east-1_local/.well-known/jwks.json",
-            stage.base
-        );
-        loop {
-            if let Some(status) = stage.child.try_wait().unwrap() {
-                let mut err = String::new();
-                let _ = stage.child.stderr.take().unwrap().read_to_string(&mut err);
-                panic!("the stage exited with {status}: {err}");
-            }
-            if let Ok(r) = stage.http.get(&jwks).send().await
-                && r.status() == 200
-            {
-                return stage;
-            }
-            assert!(Instant::now() < deadline, "the stage did not start in time");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn cognito(&self, action: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .post(format!("{}/_cognito/", self.base))
-            .header(
-                "x-amz-target",
-                format!("AWSCognitoIdentityProviderService.{action}"),
-            )
-            .header("content-type", "application/x-amz-json-1.1")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{action}");
-        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
-    }
-
-    /// Signs a user up through the local user pool: their access token.
-    async fn user(&self, email: &str) -> String {
-        let password = "correct horse";
-        self.cognito(
-            "SignUp",
-            json!({"ClientId": CLIENT, "Username": email, "Password": password,
-                   "UserAttributes": [{"Name": "email", "Value": email}]}),
-        )
-        .await;
-        let outbox = self.data_dir.join("outbox");
-        let mail = std::fs::read_dir(&outbox)
-            .unwrap()
-            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-            .find(|t| t.starts_with(&format!("To: {email}\n")))
-            .unwrap();
-        let code = mail.trim_end().rsplit(' ').next().unwrap();
-        self.cognito(
-            "ConfirmSignUp",
-            json!({"ClientId": CLIENT, "Username": email, "ConfirmationCode": code}),
-        )
-        .await;
-        let signed_in = self
-            .cognito(
-                "InitiateAuth",
-                json!({"ClientId": CLIENT, "AuthFlow": "USER_PASSWORD_AUTH",
-                       "AuthParameters": {"USERNAME": email, "PASSWORD": password}}),
-            )
-            .await;
-        signed_in["AuthenticationResult"]["AccessToken"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
+/// Checks that the account holds no photo: each smoke run deletes its own.
+async fn check_no_photos(stage: &LocalClient, token: &str) {
+    let (_, listed) = stage.api("GET", "/photos", token, None).await;
+    assert_eq!(listed["items"], json!([]), "{listed}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn smoke_checks_pass_against_the_local_stage_and_leave_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let stage = LocalStage::start(&dir.path().join("data")).await;
-    let token = stage.user("smoke@example.com").await;
-    let api = format!("{}/api", stage.base);
+    let stage = InProcessStage::start().await;
+    let (token, _) = stage.account("smoke@example.com", "correct horse").await;
     // The local stage may not make thumbnails (its processing step came later than this test):
     // the first run does not require READY, and says whether it came; on AWS `deployer smoke`
     // always requires it.
@@ -612,14 +490,9 @@ async fn smoke_checks_pass_against_the_local_stage_and_leave_nothing() {
         required: false,
     };
     let mut heard = Vec::new();
-    let report = smoke::api_checks(
-        &stage.http,
-        &api,
-        &token,
-        smoke::SMOKE_PHOTO,
-        wait,
-        &mut |step, _| heard.push(step.to_owned()),
-    )
+    let report = smoke_run(&stage, &token, wait, &mut |step, _| {
+        heard.push(step.to_owned())
+    })
     .await
     .unwrap();
     assert_eq!(
@@ -637,16 +510,7 @@ async fn smoke_checks_pass_against_the_local_stage_and_leave_nothing() {
     );
     assert_eq!(report.steps.len(), heard.len());
     // The photo is gone again, and the original with it.
-    let listed: Value = stage
-        .http
-        .get(format!("{api}/photos"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json_like()
-        .await;
-    assert_eq!(listed["items"], json!([]), "{listed}");
+    check_no_photos(&stage, &token).await;
     let originals = stage.data_dir.join("objects/data/originals");
     let left: Vec<_> = walk(&originals);
     assert!(left.is_empty(), "{left:?}");
@@ -658,15 +522,7 @@ async fn smoke_checks_pass_against_the_local_stage_and_leave_nothing() {
         limit: Duration::from_secs(if report.ready { 30 } else { 2 }),
         ..wait
     };
-    let result = smoke::api_checks(
-        &stage.http,
-        &api,
-        &token,
-        smoke::SMOKE_PHOTO,
-        strict,
-        &mut |_, _| {},
-    )
-    .await;
+    let result = smoke_run(&stage, &token, strict, &mut |_, _| {}).await;
     if report.ready {
         assert!(result.unwrap().ready);
     } else {
@@ -676,28 +532,12 @@ async fn smoke_checks_pass_against_the_local_stage_and_leave_nothing() {
             "{err}"
         );
     }
-    let listed: Value = stage
-        .http
-        .get(format!("{api}/photos"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json_like()
-        .await;
-    assert_eq!(listed["items"], json!([]), "{listed}");
+    check_no_photos(&stage, &token).await;
 
     // A bad token fails at the first step with the API's status.
-    let err = smoke::api_checks(
-        &stage.http,
-        &api,
-        "not-a-token",
-        smoke::SMOKE_PHOTO,
-        wait,
-        &mut |_, _| {},
-    )
-    .await
-    .unwrap_err();
+    let err = smoke_run(&stage, "not-a-token", wait, &mut |_, _| {})
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, SmokeError::Status { status: 401, .. }),
         "{err}"
@@ -718,15 +558,4 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
-}
-
-/// reqwest's `json` needs a feature the workspace does not enable.
-trait JsonLike {
-    async fn json_like(self) -> Value;
-}
-
-impl JsonLike for reqwest::Response {
-    async fn json_like(self) -> Value {
-        serde_json::from_slice(&self.bytes().await.unwrap()).unwrap()
-    }
 }

@@ -126,6 +126,24 @@ fn describe_change_set(changes: &[(&str, &str, &str, Option<&str>)]) -> ReplayEv
 /// One stack event: id, logical id, type, status, reason.
 type Ev<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>);
 
+const FN: &str = "AWS::Lambda::Function";
+const ST: &str = "AWS::CloudFormation::Stack";
+
+/// An event of the stack itself.
+fn stack_event<'a>(id: &'a str, status: &'a str, reason: Option<&'a str>) -> Ev<'a> {
+    (id, STACK, ST, status, reason)
+}
+
+/// An event of the function `logical`.
+fn function_event<'a>(
+    id: &'a str,
+    logical: &'a str,
+    status: &'a str,
+    reason: Option<&'a str>,
+) -> Ev<'a> {
+    (id, logical, FN, status, reason)
+}
+
 /// `DescribeStackEvents`, newest first as AWS lists them.
 fn describe_events(newest_first: &[Ev<'_>]) -> ReplayEvent {
     let members: String = newest_first
@@ -203,6 +221,20 @@ fn actions(http: &StaticReplayClient) -> Vec<String> {
         .collect()
 }
 
+/// The calls of a change: the change set created and described, the newest event noted (so
+/// that nothing older is shown), the change set executed.
+const CHANGE: [&str; 4] = [
+    "CreateChangeSet",
+    "DescribeChangeSet",
+    "DescribeStackEvents",
+    "ExecuteChangeSet",
+];
+
+/// The calls of watching a stack for `rounds` polls: its new events, then its status.
+fn watch(rounds: usize) -> Vec<&'static str> {
+    ["DescribeStackEvents", "DescribeStacks"].repeat(rounds)
+}
+
 fn bodies(http: &StaticReplayClient) -> Vec<String> {
     http.actual_requests()
         .map(|r| String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).into_owned())
@@ -214,37 +246,41 @@ async fn deploy(d: &Deployer) -> anyhow::Result<Outcome> {
         .await
 }
 
+/// A deployer whose first look finds the stack `status` with the old code, and nothing else.
+fn finding(status: &str) -> (Deployer, StaticReplayClient) {
+    let (d, http, _) = deployer(vec![describe_stacks(status, "functions/api/old.zip")]);
+    (d, http)
+}
+
+/// Checks that `err` refuses to touch the stack (`StackBlocked`) and that nothing was attempted
+/// beyond looking.
+fn check_blocked(err: &anyhow::Error, http: &StaticReplayClient) {
+    assert_eq!(deployer::exit_code_for(err), ExitCode::StackBlocked);
+    assert_eq!(actions(http), ["DescribeStacks"]);
+}
+
 #[tokio::test]
 async fn a_stack_in_progress_is_refused_with_the_next_step() {
-    let (d, http, _) = deployer(vec![describe_stacks(
-        "UPDATE_IN_PROGRESS",
-        "functions/api/old.zip",
-    )]);
+    let (d, http) = finding("UPDATE_IN_PROGRESS");
     let err = deploy(&d).await.unwrap_err();
-    assert_eq!(deployer::exit_code_for(&err), ExitCode::StackBlocked);
+    check_blocked(&err, &http);
     assert_eq!(
         err.to_string(),
         "stack `photo-app-dev` is `UPDATE_IN_PROGRESS`: another operation on the stack is running (another deploy, or one that was interrupted); wait until `deployer status --stage dev` shows it finished, then run `deployer up --stage dev` again"
     );
-    // Nothing was attempted beyond looking.
-    assert_eq!(actions(&http), ["DescribeStacks"]);
 }
 
 #[tokio::test]
 async fn a_failed_rollback_names_the_command_that_continues_it() {
-    let (d, http, _) = deployer(vec![describe_stacks(
-        "UPDATE_ROLLBACK_FAILED",
-        "functions/api/old.zip",
-    )]);
+    let (d, http) = finding("UPDATE_ROLLBACK_FAILED");
     let err = deploy(&d).await.unwrap_err();
-    assert_eq!(deployer::exit_code_for(&err), ExitCode::StackBlocked);
+    check_blocked(&err, &http);
     assert!(
         err.to_string().contains(
             "run `aws cloudformation continue-update-rollback --stack-name photo-app-dev --region eu-west-1`"
         ),
         "{err}"
     );
-    assert_eq!(actions(&http), ["DescribeStacks"]);
 }
 
 #[tokio::test]
@@ -263,42 +299,30 @@ async fn an_unchanged_stack_gets_no_change_set() {
 
 #[tokio::test]
 async fn a_failed_update_streams_its_events_and_reports_the_root_cause() {
-    const FN: &str = "AWS::Lambda::Function";
-    const ST: &str = "AWS::CloudFormation::Stack";
     let first_page: Vec<Ev<'_>> = vec![
-        (
+        function_event(
             "e3",
             "ApiFunction",
-            FN,
             "UPDATE_FAILED",
             Some(
                 "Resource handler returned message: &quot;Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.&quot; (RequestToken: 1a2b, HandlerErrorCode: InvalidRequest)",
             ),
         ),
-        ("e2", "ThumbnailFunction", FN, "UPDATE_IN_PROGRESS", None),
-        (
-            "e1",
-            STACK,
-            ST,
-            "UPDATE_IN_PROGRESS",
-            Some("User Initiated"),
-        ),
-        ("e0", STACK, ST, "UPDATE_COMPLETE", None),
+        function_event("e2", "ThumbnailFunction", "UPDATE_IN_PROGRESS", None),
+        stack_event("e1", "UPDATE_IN_PROGRESS", Some("User Initiated")),
+        stack_event("e0", "UPDATE_COMPLETE", None),
     ];
     let mut second_page: Vec<Ev<'_>> = vec![
-        ("e7", STACK, ST, "UPDATE_ROLLBACK_COMPLETE", None),
-        ("e6", "ThumbnailFunction", FN, "UPDATE_COMPLETE", None),
-        (
+        stack_event("e7", "UPDATE_ROLLBACK_COMPLETE", None),
+        function_event("e6", "ThumbnailFunction", "UPDATE_COMPLETE", None),
+        stack_event(
             "e5",
-            STACK,
-            ST,
             "UPDATE_ROLLBACK_IN_PROGRESS",
             Some("The following resource(s) failed to update: [ApiFunction]."),
         ),
-        (
+        function_event(
             "e4",
             "ThumbnailFunction",
-            FN,
             "UPDATE_FAILED",
             Some("Resource update cancelled"),
         ),
@@ -330,20 +354,7 @@ async fn a_failed_update_streams_its_events_and_reports_the_root_cause() {
     );
     assert_eq!(
         actions(&http),
-        [
-            "DescribeStacks",
-            "GetTemplate",
-            "CreateChangeSet",
-            "DescribeChangeSet",
-            "DescribeStackEvents",
-            "ExecuteChangeSet",
-            "DescribeStackEvents",
-            "DescribeStacks",
-            "DescribeStackEvents",
-            "DescribeStacks",
-            "DescribeStackEvents",
-            "DescribeStacks",
-        ]
+        [&["DescribeStacks", "GetTemplate"][..], &CHANGE, &watch(3)].concat()
     );
     let create = &bodies(&http)[2];
     assert!(create.contains("ChangeSetType=UPDATE"), "{create}");
@@ -377,15 +388,12 @@ async fn a_failed_update_streams_its_events_and_reports_the_root_cause() {
 
 #[tokio::test]
 async fn a_rollback_complete_stack_is_deleted_and_created_again() {
-    const FN: &str = "AWS::Lambda::Function";
-    const ST: &str = "AWS::CloudFormation::Stack";
     let old: Vec<Ev<'_>> = vec![
-        ("r9", STACK, ST, "ROLLBACK_COMPLETE", None),
-        ("r8", "ApiFunction", FN, "DELETE_COMPLETE", None),
-        (
+        stack_event("r9", "ROLLBACK_COMPLETE", None),
+        function_event("r8", "ApiFunction", "DELETE_COMPLETE", None),
+        function_event(
             "r7",
             "ApiFunction",
-            FN,
             "CREATE_FAILED",
             Some(
                 "Resource handler returned message: &quot;The role defined for the function cannot be assumed by Lambda.&quot;",
@@ -393,33 +401,19 @@ async fn a_rollback_complete_stack_is_deleted_and_created_again() {
         ),
     ];
     let mut deleted: Vec<Ev<'_>> = vec![
-        ("d2", STACK, ST, "DELETE_COMPLETE", None),
-        (
-            "d1",
-            STACK,
-            ST,
-            "DELETE_IN_PROGRESS",
-            Some("User Initiated"),
-        ),
+        stack_event("d2", "DELETE_COMPLETE", None),
+        stack_event("d1", "DELETE_IN_PROGRESS", Some("User Initiated")),
     ];
     deleted.extend(old.iter().copied());
-    let review: Vec<Ev<'_>> = vec![(
+    let review: Vec<Ev<'_>> = vec![stack_event(
         "n1",
-        STACK,
-        ST,
         "REVIEW_IN_PROGRESS",
         Some("User Initiated"),
     )];
     let mut created: Vec<Ev<'_>> = vec![
-        ("n4", STACK, ST, "CREATE_COMPLETE", None),
-        ("n3", "ApiFunction", FN, "CREATE_COMPLETE", None),
-        (
-            "n2",
-            STACK,
-            ST,
-            "CREATE_IN_PROGRESS",
-            Some("User Initiated"),
-        ),
+        stack_event("n4", "CREATE_COMPLETE", None),
+        function_event("n3", "ApiFunction", "CREATE_COMPLETE", None),
+        stack_event("n2", "CREATE_IN_PROGRESS", Some("User Initiated")),
     ];
     created.extend(review.iter().copied());
     let (d, http, lines) = deployer(vec![
@@ -445,26 +439,10 @@ async fn a_rollback_complete_stack_is_deleted_and_created_again() {
     };
     assert_eq!(status, "CREATE_COMPLETE");
     assert_eq!(changes.len(), 1);
-    let actions = actions(&http);
+    let delete = ["DescribeStacks", "DescribeStackEvents", "DeleteStack"];
     assert_eq!(
-        actions,
-        [
-            "DescribeStacks",
-            "DescribeStackEvents",
-            "DeleteStack",
-            "DescribeStackEvents",
-            "DescribeStacks",
-            "DescribeStackEvents",
-            "DescribeStacks",
-            "CreateChangeSet",
-            "DescribeChangeSet",
-            "DescribeStackEvents",
-            "ExecuteChangeSet",
-            "DescribeStackEvents",
-            "DescribeStacks",
-            "DescribeStackEvents",
-            "DescribeStacks",
-        ]
+        actions(&http),
+        [&delete[..], &watch(2), &CHANGE, &watch(2)].concat()
     );
     let bodies = bodies(&http);
     // The old stack is deleted by its id, so a new stack of the same name is never confused
@@ -499,10 +477,7 @@ async fn a_rollback_complete_stack_is_deleted_and_created_again() {
 
 #[tokio::test]
 async fn diff_never_deletes_a_rollback_complete_stack() {
-    let (d, http, _) = deployer(vec![describe_stacks(
-        "ROLLBACK_COMPLETE",
-        "functions/api/old.zip",
-    )]);
+    let (d, http) = finding("ROLLBACK_COMPLETE");
     let err = d
         .prepare(
             &desired(),
@@ -511,23 +486,19 @@ async fn diff_never_deletes_a_rollback_complete_stack() {
         )
         .await
         .unwrap_err();
-    assert_eq!(deployer::exit_code_for(&err), ExitCode::StackBlocked);
+    check_blocked(&err, &http);
     assert!(
         err.to_string()
             .contains("`deployer up --stage dev` deletes it and creates it again"),
         "{err}"
     );
-    assert_eq!(actions(&http), ["DescribeStacks"]);
 }
 
 #[tokio::test]
 async fn a_wait_past_the_timeout_stops_and_says_where_the_stack_is() {
-    const ST: &str = "AWS::CloudFormation::Stack";
     let (mut d, http, _) = deployer(vec![
-        describe_events(&[(
+        describe_events(&[stack_event(
             "e1",
-            STACK,
-            ST,
             "UPDATE_IN_PROGRESS",
             Some("User Initiated"),
         )]),

@@ -5,7 +5,7 @@
 //! says what to install or what did not answer, never a skipped test. Every wait is bounded.
 
 use std::future::Future;
-use std::net::TcpListener;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -15,8 +15,13 @@ use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use spa_build::{BuildOptions, BuiltSite, RuntimeConfig};
+use testkit::local::LocalClient;
+use testkit::stage::InProcessStage;
 
 pub use fantoccini;
+/// Waiting, bounded: the same helpers as every other test's.
+pub use testkit::local::{STEP, bounded, poll};
+pub use testkit::{free_port, target_dir, workspace_root};
 
 /// The local stage's user pool and app client (see `local_stage::server`).
 pub use local_stage::server::{CLIENT_ID, POOL_ID};
@@ -33,60 +38,6 @@ pub const CHROMIUM_FLAGS: [&str; 8] = [
     "--disable-component-update",
     "--disable-sync",
 ];
-
-/// The longest any single browser or HTTP step may take before the test fails.
-pub const STEP: Duration = Duration::from_secs(60);
-
-/// The workspace root: this crate sits at `frontend/e2e`.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("web-e2e sits two levels below the workspace root")
-        .to_path_buf()
-}
-
-/// Cargo's target directory, honouring `CARGO_TARGET_DIR`.
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
-}
-
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("binding an ephemeral port on 127.0.0.1")
-        .port()
-}
-
-/// Runs `f`, failing the test when it takes longer than `limit`.
-pub async fn bounded<T>(what: &str, limit: Duration, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(limit, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("{what}: no answer within {limit:?}"),
-    }
-}
-
-/// Polls `check` until it gives a value, failing after `limit` with `what` and the last state.
-pub async fn poll<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, String>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        let last = match tokio::time::timeout(STEP, check()).await {
-            Ok(Ok(v)) => return v,
-            Ok(Err(state)) => state,
-            Err(_) => format!("a check took longer than {STEP:?}"),
-        };
-        if Instant::now() >= deadline {
-            panic!("{what}: still not so after {limit:?} ({last})");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// The SPA, built once per process in its release profile. Its target directory is the one
 /// `spa-build`'s own test uses, so a full test run compiles the wasm once.
@@ -106,127 +57,31 @@ pub fn site() -> &'static BuiltSite {
     })
 }
 
-/// A local stage running in this process, stopped when dropped.
+/// A local stage running in this process and serving the built SPA, stopped when dropped; it
+/// derefs to the stage's HTTP client (`base`, `mailed_code`, ...).
 #[derive(Debug)]
-pub struct Stage {
-    pub base: String,
-    data: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    done: std::sync::mpsc::Receiver<String>,
-}
+pub struct Stage(InProcessStage);
 
 impl Stage {
     /// Starts a stage on a free port with a fresh data directory, serving the built SPA with a
     /// `config.json` for this stage, the same as `deployer up --stage local` writes.
     pub async fn start() -> Stage {
         let site = site();
-        let data = tempfile::tempdir().expect("creating the stage's data directory");
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        copy_site(site, &data.path().join("site"), &base);
-
-        let defaults = stack::config::StageConfig::with_defaults(
-            "local".parse().expect("`local` is a stage name"),
-            "us-east-1".parse().expect("`us-east-1` is a region"),
-        );
-        let options = local_stage::server::UpOptions {
-            port,
-            data_dir: data.path().to_owned(),
-            upload_policy_secs: None,
-            password_cost: photo_domain::PasswordCost::Minimal,
-            limits: defaults.limits,
-            // Served from the copy made above; building is `site()`'s job.
-            site_workspace: None,
-            processing_delay: Duration::ZERO,
-        };
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (done_tx, done) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let result = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .map_err(anyhow_free)
-                .and_then(|rt| {
-                    rt.block_on(local_stage::server::up(options, async {
-                        let _ = stopped.await;
-                    }))
-                    .map_err(|e| format!("{e:#}"))
-                });
-            let _ = done_tx.send(result.err().unwrap_or_default());
-        });
-        let stage = Stage {
-            base,
-            data,
-            stop: Some(stop),
-            done,
-        };
-        let http = http();
-        let url = format!("{}/config.json", stage.base);
-        poll("the local stage serving its config", STEP, || async {
-            if let Ok(error) = stage.done.try_recv() {
-                panic!("the local stage stopped: {error}");
-            }
-            match http.get(&url).send().await {
-                Ok(r) if r.status() == 200 => Ok(()),
-                Ok(r) => Err(format!("HTTP {}", r.status())),
-                Err(e) => Err(e.to_string()),
-            }
-        })
-        .await;
-        stage
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        self.data.path()
-    }
-
-    /// The newest code mailed to `email` for `purpose` (`confirm` or `reset`), waiting for it.
-    pub async fn mailed_code(&self, email: &str, purpose: &str) -> String {
-        let outbox = self.data_dir().join("outbox");
-        let safe: String = email
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        let suffix = format!("-{purpose}-{safe}.txt");
-        poll(&format!("a {purpose} mail to {email}"), STEP, || {
-            let (outbox, suffix) = (outbox.clone(), suffix.clone());
-            async move {
-                let mut names: Vec<PathBuf> = std::fs::read_dir(&outbox)
-                    .map_err(|e| e.to_string())?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.to_string_lossy().ends_with(&suffix))
-                    .collect();
-                names.sort();
-                let newest = names.pop().ok_or("no mail yet")?;
-                let text = std::fs::read_to_string(&newest).map_err(|e| e.to_string())?;
-                code_in(&text).ok_or_else(|| format!("no code in {text:?}"))
-            }
-        })
-        .await
+        Stage(
+            InProcessStage::start_with(|options, base| {
+                // Served from this copy; building is `site()`'s job.
+                copy_site(site, &options.data_dir.join("site"), base);
+            })
+            .await,
+        )
     }
 }
 
-/// A String error for the runtime builder, so the thread reports one type.
-fn anyhow_free(e: std::io::Error) -> String {
-    format!("starting the stage's runtime: {e}")
-}
+impl Deref for Stage {
+    type Target = LocalClient;
 
-/// The code in a mail body: the last word of its last line (`... is 123456`).
-fn code_in(mail: &str) -> Option<String> {
-    let word = mail.lines().rev().find(|l| !l.trim().is_empty())?;
-    let code = word.split_whitespace().last()?;
-    (!code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric())).then(|| code.to_owned())
-}
-
-impl Drop for Stage {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        // Graceful shutdown waits for open connections; a browser that keeps one alive must
-        // not hold the test up, so the wait is bounded and the thread is left to the process.
-        let _ = self.done.recv_timeout(Duration::from_secs(10));
+    fn deref(&self) -> &LocalClient {
+        &self.0
     }
 }
 
@@ -575,23 +430,5 @@ impl Browser {
     /// Ends the session and Chromium, bounded.
     pub async fn close(self) {
         let _ = tokio::time::timeout(Duration::from_secs(20), self.client.close()).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_codes_from_mails() {
-        fn check(mail: &str, expected: Option<&str>) {
-            assert_eq!(code_in(mail).as_deref(), expected, "{mail:?}");
-        }
-        check(
-            "To: a@b.c\nSubject: Your verification code\n\nYour verification code is 123456\n",
-            Some("123456"),
-        );
-        check("", None);
-        check("code is 12-34\n", None);
     }
 }

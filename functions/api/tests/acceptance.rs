@@ -80,62 +80,51 @@ async fn upload_refusals() {
     let app = App::new();
     let upload = |ct: &str, size: u64, sha: &str| json!({"file_name": "a.jpg", "content_type": ct, "size": size, "sha256": sha});
     let sha = sha256_hex(b"x");
+    // Grouped by the refusal: `(status, code, bodies)`.
     let cases = [
         (
-            upload("image/jpeg", 1001, &sha),
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
+            vec![upload("image/jpeg", 1001, &sha)],
         ),
         (
-            upload("image/gif", 10, &sha),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_type",
+            vec![
+                upload("image/gif", 10, &sha),
+                upload("image/heic", 10, &sha),
+            ],
         ),
         (
-            upload("image/heic", 10, &sha),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
-        ),
-        (
-            upload("image/jpeg", 0, &sha),
             StatusCode::BAD_REQUEST,
             "invalid_input",
+            vec![
+                upload("image/jpeg", 0, &sha),
+                upload("image/jpeg", 10, "abc"),
+                json!({"file_name": "", "content_type": "image/png", "size": 1, "sha256": sha}),
+            ],
         ),
         (
-            upload("image/jpeg", 10, "abc"),
-            StatusCode::BAD_REQUEST,
-            "invalid_input",
-        ),
-        (
-            json!({"file_name": "", "content_type": "image/png", "size": 1, "sha256": sha}),
-            StatusCode::BAD_REQUEST,
-            "invalid_input",
-        ),
-        (
-            json!({"file_name": "a", "content_type": "image/png", "size": -1, "sha256": sha}),
             StatusCode::BAD_REQUEST,
             "invalid_body",
-        ),
-        (
-            json!({"file_name": "a", "content_type": "image/png", "size": 1}),
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-        ),
-        (
-            json!({"file_name": "a", "content_type": "image/png", "size": 1, "sha256": sha, "owner": "bob"}),
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
+            vec![
+                json!({"file_name": "a", "content_type": "image/png", "size": -1, "sha256": sha}),
+                json!({"file_name": "a", "content_type": "image/png", "size": 1}),
+                json!({"file_name": "a", "content_type": "image/png", "size": 1, "sha256": sha, "owner": "bob"}),
+            ],
         ),
     ];
-    for (body, status, code) in cases {
-        let (got, resp) = app
-            .as_user("alice", "POST", "/photos/uploads", Some(body.clone()))
-            .await;
-        assert_eq!(
-            (got, resp["error"]["code"].as_str().unwrap()),
-            (status, code),
-            "{body} -> {resp}"
-        );
+    for (status, code, bodies) in cases {
+        for body in bodies {
+            let (got, resp) = app
+                .as_user("alice", "POST", "/photos/uploads", Some(body.clone()))
+                .await;
+            assert_eq!(
+                (got, resp["error"]["code"].as_str().unwrap()),
+                (status, code),
+                "{body} -> {resp}"
+            );
+        }
     }
     let (_, heic) = app
         .as_user(
@@ -178,12 +167,10 @@ async fn quota_is_refused_before_any_bytes_move() {
     // Deleting gives the space back.
     let (_, page) = app.as_user("alice", "GET", "/photos", None).await;
     let oldest = page["items"][2]["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.as_user("alice", "DELETE", &format!("/photos/{oldest}"), None)
-            .await
-            .0,
-        StatusCode::NO_CONTENT
-    );
+    let oldest = format!("/photos/{oldest}");
+    let alice = Some("alice");
+    app.check(alice, &[("DELETE", &oldest, StatusCode::NO_CONTENT)])
+        .await;
     let (status, _) = app.start_upload("alice", &bytes(5, 1000)).await;
     assert_eq!(status, StatusCode::CREATED);
 }
@@ -348,12 +335,9 @@ async fn delete_leaves_nothing_behind() {
     );
     assert_eq!(app.store.keys().len(), 3, "the other photo's objects stay");
     for t in &tokens {
-        assert_eq!(
-            app.call("GET", &format!("/public/shares/{t}"), None, None)
-                .await
-                .0,
-            StatusCode::NOT_FOUND
-        );
+        let public = format!("/public/shares/{t}");
+        app.check(None, &[("GET", &public, StatusCode::NOT_FOUND)])
+            .await;
     }
     let (_, me) = app.as_user("alice", "GET", "/me", None).await;
     assert_eq!(
@@ -372,12 +356,9 @@ async fn delete_leaves_nothing_behind() {
         (status, shared["photos"].as_array().unwrap().len()),
         (StatusCode::OK, 1)
     );
-    assert_eq!(
-        app.as_user("alice", "DELETE", &format!("/photos/{id}"), None)
-            .await
-            .0,
-        StatusCode::NOT_FOUND
-    );
+    let photo = format!("/photos/{id}");
+    app.check(Some("alice"), &[("DELETE", &photo, StatusCode::NOT_FOUND)])
+        .await;
     // The same bytes can be uploaded again: the checksum lookup went with the photo.
     assert_eq!(
         app.start_upload("alice", &bytes(2, 100)).await.0,
@@ -428,14 +409,18 @@ async fn albums_round_trip() {
         (status, renamed["name"].as_str()),
         (StatusCode::OK, Some("Été"))
     );
-    for p in [&p1, &p2, &p2] {
-        assert_eq!(
-            app.as_user("alice", "PUT", &format!("/albums/{a}/photos/{p}"), None)
-                .await
-                .0,
-            StatusCode::NO_CONTENT
-        );
-    }
+    let alice = Some("alice");
+    let (member1, member2) = (
+        format!("/albums/{a}/photos/{p1}"),
+        format!("/albums/{a}/photos/{p2}"),
+    );
+    let put = StatusCode::NO_CONTENT;
+    let members = [
+        ("PUT", &*member1, put),
+        ("PUT", &member2, put),
+        ("PUT", &member2, put),
+    ];
+    app.check(alice, &members).await;
     let (_, photos) = app
         .as_user("alice", "GET", &format!("/albums/{a}/photos?limit=1"), None)
         .await;
@@ -465,47 +450,33 @@ async fn albums_round_trip() {
         StatusCode::BAD_REQUEST,
         "a cursor of one album does not page another"
     );
-    assert_eq!(
-        app.as_user("alice", "DELETE", &format!("/albums/{a}/photos/{p1}"), None)
-            .await
-            .0,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        app.as_user("alice", "DELETE", &format!("/albums/{a}/photos/{p1}"), None)
-            .await
-            .0,
-        StatusCode::NOT_FOUND
-    );
+    app.check(
+        alice,
+        &[
+            ("DELETE", &member1, StatusCode::NO_CONTENT),
+            ("DELETE", &member1, StatusCode::NOT_FOUND),
+        ],
+    )
+    .await;
     let (_, share) = app
         .as_user("alice", "POST", "/shares", Some(json!({"album_id": a})))
         .await;
-    assert_eq!(
-        app.as_user("alice", "DELETE", &format!("/albums/{a}"), None)
-            .await
-            .0,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        app.as_user("alice", "GET", &format!("/albums/{a}"), None)
-            .await
-            .0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.as_user("alice", "GET", &format!("/photos/{p2}"), None)
-            .await
-            .0,
-        StatusCode::OK,
-        "photos stay"
-    );
+    let album = format!("/albums/{a}");
+    // The photos stay.
+    let photo = format!("/photos/{p2}");
+    app.check(
+        alice,
+        &[
+            ("DELETE", &album, StatusCode::NO_CONTENT),
+            ("GET", &album, StatusCode::NOT_FOUND),
+            ("GET", &photo, StatusCode::OK),
+        ],
+    )
+    .await;
     let t = share["token"].as_str().unwrap();
-    assert_eq!(
-        app.call("GET", &format!("/public/shares/{t}"), None, None)
-            .await
-            .0,
-        StatusCode::NOT_FOUND
-    );
+    let public = format!("/public/shares/{t}");
+    app.check(None, &[("GET", &public, StatusCode::NOT_FOUND)])
+        .await;
     assert!(!app.snapshot().contains(&a), "album left behind");
 }
 
@@ -601,80 +572,42 @@ async fn shares_expire_revoke_and_check_passwords() {
     );
 
     let public = |t: &str| format!("/public/shares/{t}");
-    assert_eq!(
-        app.call("GET", &public(&open), None, None).await.0,
-        StatusCode::OK
-    );
-    let (status, body) = app.call("GET", &public(&locked), None, None).await;
+    let (open_uri, locked_uri) = (public(&open), public(&locked));
+    let unlock = |body: Value| app.call("POST", &locked_uri, None, Some(body));
+    app.check(None, &[("GET", &open_uri, StatusCode::OK)]).await;
+    let (status, body) = app.call("GET", &locked_uri, None, None).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("password_required"))
     );
-    let (status, body) = app
-        .call(
-            "POST",
-            &public(&locked),
-            None,
-            Some(json!({"password": "open sesamE"})),
-        )
-        .await;
+    let (status, body) = unlock(json!({"password": "open sesamE"})).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("wrong_password"))
     );
-    let (status, body) = app
-        .call(
-            "POST",
-            &public(&locked),
-            None,
-            Some(json!({"password": "open sesame"})),
-        )
-        .await;
+    let (status, body) = unlock(json!({"password": "open sesame"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, _) = app
-        .call(
-            "POST",
-            &public(&locked),
-            None,
-            Some(json!({"pass": "open sesame"})),
-        )
-        .await;
+    let (status, _) = unlock(json!({"pass": "open sesame"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Revoked: gone at once, for the owner's other links nothing changes.
-    assert_eq!(
-        app.as_user("alice", "DELETE", &format!("/shares/{open}"), None)
-            .await
-            .0,
-        StatusCode::NO_CONTENT
-    );
-    let (status, body) = app.call("GET", &public(&open), None, None).await;
+    let revoke = format!("/shares/{open}");
+    app.check(
+        Some("alice"),
+        &[("DELETE", &revoke, StatusCode::NO_CONTENT)],
+    )
+    .await;
+    let (status, body) = app.call("GET", &open_uri, None, None).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::GONE, Some("share_gone"))
     );
     // Expired: the server checks the clock on every request.
     app.clock.advance_secs(30 * 86_400 - 1);
-    assert_eq!(
-        app.call(
-            "POST",
-            &public(&locked),
-            None,
-            Some(json!({"password": "open sesame"}))
-        )
-        .await
-        .0,
-        StatusCode::OK
-    );
+    let (status, _) = unlock(json!({"password": "open sesame"})).await;
+    assert_eq!(status, StatusCode::OK);
     app.clock.advance_secs(1);
-    let (status, _) = app
-        .call(
-            "POST",
-            &public(&locked),
-            None,
-            Some(json!({"password": "open sesame"})),
-        )
-        .await;
+    let (status, _) = unlock(json!({"password": "open sesame"})).await;
     assert_eq!(status, StatusCode::GONE);
     for unknown in ["x", photo_domain::ShareToken::generate().as_str()] {
         let (status, body) = app.call("GET", &public(unknown), None, None).await;
@@ -942,111 +875,66 @@ async fn bad_input_is_a_json_4xx() {
         }
         r.body(Body::from(body)).unwrap()
     };
+    let album = |content_type, body: &[u8]| raw("POST", "/albums", content_type, body.to_vec());
+    let json = Some("application/json");
+    let named = |n: usize| format!("{{\"name\": \"{}\"}}", "a".repeat(n)).into_bytes();
+    let get = |uri| raw("GET", uri, None, Vec::new());
+    // Grouped by the refusal: `(status, code, requests)`.
     let cases = [
         (
-            raw(
-                "POST",
-                "/albums",
-                Some("application/json"),
-                b"{\"name\": ".to_vec(),
-            ),
             StatusCode::BAD_REQUEST,
             "invalid_json",
+            vec![album(json, b"{\"name\": "), album(json, b"\xff\xfe")],
         ),
         (
-            raw(
-                "POST",
-                "/albums",
-                Some("application/json"),
-                b"\xff\xfe".to_vec(),
-            ),
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-        ),
-        (
-            raw(
-                "POST",
-                "/albums",
-                Some("application/json"),
-                b"{\"name\": 1}".to_vec(),
-            ),
             StatusCode::BAD_REQUEST,
             "invalid_body",
+            vec![album(json, b"{\"name\": 1}")],
         ),
         (
-            raw(
-                "POST",
-                "/albums",
-                Some("text/plain"),
-                b"{\"name\": \"a\"}".to_vec(),
-            ),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
+            vec![
+                album(Some("text/plain"), b"{\"name\": \"a\"}"),
+                album(None, b""),
+            ],
         ),
         (
-            raw("POST", "/albums", None, Vec::new()),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-        ),
-        (
-            raw(
-                "POST",
-                "/albums",
-                Some("application/json"),
-                format!("{{\"name\": \"{}\"}}", "a".repeat(100_000)).into_bytes(),
-            ),
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
+            vec![album(json, &named(100_000))],
         ),
         (
-            raw(
-                "POST",
-                "/albums",
-                Some("application/json"),
-                format!("{{\"name\": \"{}\"}}", "a".repeat(201)).into_bytes(),
-            ),
             StatusCode::BAD_REQUEST,
             "invalid_input",
+            vec![
+                album(json, &named(201)),
+                get("/photos/not-an-id"),
+                get("/photos/01ARZ3NDEKTSV4RRFFQ69G5FAV%00"),
+            ],
         ),
         (
-            raw("GET", "/photos/not-an-id", None, Vec::new()),
-            StatusCode::BAD_REQUEST,
-            "invalid_input",
-        ),
-        (
-            raw(
-                "GET",
-                "/photos/01ARZ3NDEKTSV4RRFFQ69G5FAV%00",
-                None,
-                Vec::new(),
-            ),
-            StatusCode::BAD_REQUEST,
-            "invalid_input",
-        ),
-        (
-            raw("GET", "/albums/%FF/photos", None, Vec::new()),
             StatusCode::BAD_REQUEST,
             "invalid_path",
+            vec![get("/albums/%FF/photos")],
         ),
+        (StatusCode::NOT_FOUND, "not_found", vec![get("/nope")]),
         (
-            raw("GET", "/nope", None, Vec::new()),
-            StatusCode::NOT_FOUND,
-            "not_found",
-        ),
-        (
-            raw("PUT", "/photos", None, Vec::new()),
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
+            vec![raw("PUT", "/photos", None, Vec::new())],
         ),
     ];
-    for (req, status, code) in cases {
-        let what = format!("{} {}", req.method(), req.uri());
-        let (got, _, body) = app.send(req).await;
-        assert_eq!(
-            (got, body["error"]["code"].as_str().unwrap_or_default()),
-            (status, code),
-            "{what}: {body}"
-        );
+    for (status, code, requests) in cases {
+        for req in requests {
+            let what = format!("{} {}", req.method(), req.uri());
+            let (got, _, body) = app.send(req).await;
+            assert_eq!(
+                (got, body["error"]["code"].as_str().unwrap_or_default()),
+                (status, code),
+                "{what}: {body}"
+            );
+        }
     }
     assert!(app.repo.export().is_empty());
 }

@@ -1,7 +1,5 @@
 //! The DynamoDB repository against moto, held to the same conformance suite as the in-memory one.
 
-mod common;
-
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -9,6 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use photo_aws::DynamoDbRepository;
 use photo_domain::conformance::{TableProbe, run_all};
 use testkit::MotoServer;
+use testkit::aws::TABLE;
 
 /// Raw reads of the table through Query, on the table and on `gsi1`.
 struct Probe(aws_sdk_dynamodb::Client);
@@ -23,7 +22,7 @@ impl TableProbe for Probe {
         let out = self
             .0
             .query()
-            .table_name(common::TABLE)
+            .table_name(TABLE)
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", AttributeValue::S(pk.into()))
             .consistent_read(true)
@@ -41,7 +40,7 @@ impl TableProbe for Probe {
         let out = self
             .0
             .query()
-            .table_name(common::TABLE)
+            .table_name(TABLE)
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :g")
             .expression_attribute_values(":g", AttributeValue::S(gsi1pk.into()))
@@ -58,9 +57,11 @@ impl TableProbe for Probe {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dynamodb_repository_conforms() {
     let moto = MotoServer::start();
-    let config = common::sdk_config(&moto).await;
-    common::create_table(&config).await;
-    let repo = Arc::new(DynamoDbRepository::new(&config, common::TABLE));
+    let config = testkit::aws::sdk_config(&moto).await;
+    photo_aws::table::create_table(&aws_sdk_dynamodb::Client::new(&config), TABLE)
+        .await
+        .expect("creating the table");
+    let repo = Arc::new(DynamoDbRepository::new(&config, TABLE));
     let probe = Probe(repo.client().clone());
     run_all(repo, &probe, "ddb").await;
 }

@@ -1,24 +1,11 @@
 //! The S3 photo bucket as a [`BlobStore`] against moto's S3: what the thumbnailer relies on,
 //! missing keys and the size limit included.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use photo_aws::S3ObjectStore;
 use photo_domain::ObjectKey;
 use photo_domain::{BlobError, BlobStore as _};
 use testkit::MotoServer;
-
-const BUCKET: &str = "photo-app-test-photos";
-
-async fn sdk(moto: &MotoServer) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .endpoint_url(moto.endpoint_url())
-        .load()
-        .await
-}
+use testkit::aws::BUCKET;
 
 fn key(name: &str) -> ObjectKey {
     ObjectKey::from_trusted(format!(
@@ -29,23 +16,9 @@ fn key(name: &str) -> ObjectKey {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_blob_store_reads_writes_and_deletes_within_limits() {
     let moto = MotoServer::start();
-    let config = sdk(&moto).await;
-    let client = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
-    client
-        .create_bucket()
-        .bucket(BUCKET)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let config = testkit::aws::sdk_config(&moto).await;
+    testkit::aws::create_bucket(&config, BUCKET).await;
+    let client = testkit::aws::s3_client(&config);
     let store = S3ObjectStore::new(&config, BUCKET).unwrap();
     let thumb = key("thumb.jpg");
 

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::hostile;
 use imaging::{Format, ImagingError, Settings, process};
+use testkit::hostile_file as hostile;
 
 fn check(name: &str, expected: impl Fn(&ImagingError) -> bool) {
     let err = process(&hostile(name), &Settings::default()).expect_err(name);
@@ -64,7 +64,7 @@ fn each_hostile_file_gets_its_error() {
 #[test]
 fn every_prefix_of_a_real_photo_is_refused_or_processed_without_panic() {
     // Truncation at every few hundred bytes walks through every marker segment and the scan.
-    let original = common::photo("orientation-1.jpg");
+    let original = testkit::test_photo("orientation-1.jpg");
     for len in (0..original.len()).step_by(997) {
         let _ = process(&original[..len], &Settings::default());
     }

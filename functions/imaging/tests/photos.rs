@@ -2,8 +2,9 @@
 
 mod common;
 
-use common::{assert_no_metadata, decode_jpeg, mean_abs_diff, photo, without_app1};
+use common::{assert_no_metadata, decode_jpeg, mean_abs_diff, without_app1};
 use imaging::{Format, Orientation, Settings, process};
+use testkit::test_photo as photo;
 
 /// Mean absolute difference (0–255) below which two thumbnails show the same picture: JPEG
 /// round trips and resampling of the same scene stay within a few levels.

@@ -2,99 +2,60 @@
 //! notifications built from a JSON fixture, while DynamoDB and S3 are moto. Originals are put in
 //! moto's S3 and PENDING photos in moto's DynamoDB, as the API and the browser would leave them.
 
-use std::io::Read as _;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::AttributeValue;
-use photo_aws::DynamoDbRepository;
+use photo_aws::{DynamoDbRepository, S3ObjectStore};
 use photo_domain::{
-    ContentType, FileName, Photo, PhotoId, PhotoStatus, Repository as _, Sha256, Timestamp, UserId,
+    ContentType, FileName, Limits, NewUpload, Photo, PhotoId, PhotoService, PhotoStatus,
+    Repository as _, Sha256, SystemClock, UserId,
 };
 use serde_json::{Value, json};
-use testkit::MotoServer;
-use testkit::runtime_api::{Outcome, RuntimeApi};
+use testkit::aws::{BUCKET, REGION, TABLE, s3_client as s3};
+use testkit::runtime_api::{Function, Outcome, RuntimeApi};
+use testkit::{hostile_file as hostile, test_photo as fixture};
 
-const REGION: &str = "eu-west-1";
-const TABLE: &str = "photo-app-test";
-const BUCKET: &str = "photo-app-test-photos";
+const BIN: &str = env!("CARGO_BIN_EXE_photo-thumbnail");
 const EVENT: &str = include_str!("fixtures/s3-object-created.json");
 const OWNER: &str = "0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
-
-async fn sdk(moto: &MotoServer) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .endpoint_url(moto.endpoint_url())
-        .load()
-        .await
-}
-
-fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
-            .build(),
-    )
-}
-
-async fn create_bucket(config: &SdkConfig) {
-    s3(config)
-        .create_bucket()
-        .bucket(BUCKET)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("creating the bucket");
-}
 
 fn owner() -> UserId {
     UserId::parse(OWNER).unwrap()
 }
 
-/// What the API and the browser leave behind: a PENDING photo declaring `bytes`, and `bytes`
-/// at its original's key.
-async fn uploaded(config: &SdkConfig, id: &str, bytes: Vec<u8>) -> PhotoId {
-    let id = PhotoId::parse(id).unwrap();
-    let photo = Photo {
-        id,
-        owner: owner(),
-        status: PhotoStatus::Pending,
+/// What the API and the browser leave behind: a PENDING photo declaring `bytes`, recorded by
+/// the domain service exactly as the API records it, and `bytes` at its original's key.
+async fn uploaded(config: &SdkConfig, bytes: Vec<u8>) -> PhotoId {
+    let service = PhotoService::new(
+        Arc::new(DynamoDbRepository::new(config, TABLE)),
+        Arc::new(S3ObjectStore::new(config, BUCKET).unwrap()),
+        Arc::new(SystemClock),
+        Limits::default(),
+    );
+    let upload = NewUpload {
         file_name: FileName::parse("IMG_0001.jpg").unwrap(),
         content_type: ContentType::Jpeg,
         size: bytes.len() as u64,
-        sha256_declared: Sha256::from_bytes(imaging::Sha256Digest::of(&bytes).0),
-        sha256_actual: None,
-        dimensions: None,
-        taken_at: None,
-        camera: None,
-        gps: None,
-        title: None,
-        favourite: false,
-        created_at: Timestamp::from_secs(1_795_000_000),
+        sha256: Sha256::from_bytes(imaging::Sha256Digest::of(&bytes).0),
     };
-    DynamoDbRepository::new(config, TABLE)
-        .insert_photo(&photo, 1 << 30)
+    let (photo, _) = service
+        .start_upload(&owner(), upload)
         .await
         .expect("recording the upload");
     s3(config)
         .put_object()
         .bucket(BUCKET)
-        .key(original(&id))
+        .key(original(&photo.id))
         .content_type("image/jpeg")
         .body(bytes.into())
         .send()
         .await
         .expect("uploading the original");
-    id
+    photo.id
 }
 
 fn original(id: &PhotoId) -> String {
@@ -150,80 +111,8 @@ fn event(records: &[(&str, &str)]) -> String {
     event.to_string()
 }
 
-/// The bootstrap process; killed on drop, its output kept for the log checks.
-struct Function {
-    child: Child,
-    logs: Arc<Mutex<String>>,
-}
-
-impl Function {
-    fn start(runtime: &RuntimeApi, moto: &MotoServer) -> Function {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_photo-thumbnail"))
-            .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "photo-app-test-thumbnail")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env(
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                "/aws/lambda/photo-app-test-thumbnail",
-            )
-            .env(
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                "2026/11/24/[$LATEST]0123456789abcdef",
-            )
-            .env("AWS_REGION", REGION)
-            .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_SESSION_TOKEN", "testing-session")
-            .env("AWS_ENDPOINT_URL", moto.endpoint_url())
-            .env("PHOTO_TABLE", TABLE)
-            .env("PHOTO_BUCKET", BUCKET)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting bootstrap");
-        let logs = Arc::new(Mutex::new(String::new()));
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let logs = Arc::clone(&logs);
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = stream.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    logs.lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            });
-        }
-        Function { child, logs }
-    }
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn invoke(runtime: &RuntimeApi, function: &Function, event: &str) -> Outcome {
-    runtime
-        .invoke(event, Duration::from_secs(120))
-        .unwrap_or_else(|| {
-            panic!(
-                "no answer; init error {:?}; logs: {}",
-                runtime.init_error(),
-                function.logs.lock().unwrap()
-            )
-        })
+fn invoke(function: &Function, event: &str) -> Outcome {
+    function.invoke(event, Duration::from_secs(120))
 }
 
 fn response(outcome: Outcome) -> Value {
@@ -233,43 +122,16 @@ fn response(outcome: Outcome) -> Value {
     }
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(testkit::test_photos().join(name)).unwrap()
-}
-
-fn hostile(name: &str) -> Vec<u8> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../imaging/tests/hostile");
-    std::fs::read(dir.join(name)).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_processes_s3_events_over_moto() {
-    let moto = MotoServer::start();
-    let config = sdk(&moto).await;
-    photo_aws::table::create_table(&aws_sdk_dynamodb::Client::new(&config), TABLE)
-        .await
-        .expect("creating the table");
-    create_bucket(&config).await;
-    let good = uploaded(
-        &config,
-        "01JDQ4Z1XK8V7R3M5N2P6W9Y0A",
-        fixture("landscape-8mp.jpg"),
-    )
-    .await;
-    let bad = uploaded(
-        &config,
-        "01JDQ4Z1XK8V7R3M5N2P6W9Y0B",
-        hostile("truncated.jpg"),
-    )
-    .await;
+    let (moto, config) = common::moto_stack().await;
+    let good = uploaded(&config, fixture("landscape-8mp.jpg")).await;
+    let bad = uploaded(&config, hostile("truncated.jpg")).await;
 
     let runtime = RuntimeApi::start();
-    let function = Function::start(&runtime, &moto);
-    assert!(
-        runtime.wait_first_poll(Duration::from_secs(30)).is_some(),
-        "bootstrap never polled; init error: {:?}; logs: {}",
-        runtime.init_error(),
-        function.logs.lock().unwrap()
+    let function = runtime.start_function(
+        &mut common::bootstrap(&runtime, &moto, BIN, "photo-app-test-thumbnail", 1024),
+        Duration::from_secs(30),
     );
 
     // One notification with both uploads and a key S3 had to encode (`+` is a space).
@@ -278,7 +140,7 @@ async fn bootstrap_processes_s3_events_over_moto() {
         ("ObjectCreated:Post", &original(&bad)),
         ("ObjectCreated:Put", "originals/holiday+photo%281%29.jpg"),
     ]);
-    let answer = response(invoke(&runtime, &function, &upload));
+    let answer = response(invoke(&function, &upload));
     let truncated = imaging::process(&hostile("truncated.jpg"), &imaging::Settings::default())
         .unwrap_err()
         .to_string();
@@ -331,7 +193,7 @@ async fn bootstrap_processes_s3_events_over_moto() {
     assert_eq!(all, expected, "only the good photo's objects remain");
 
     // S3 delivers the same notification again: nothing changes.
-    let again = response(invoke(&runtime, &function, &upload));
+    let again = response(invoke(&function, &upload));
     assert_eq!(again["records"][0]["outcome"], "SKIPPED");
     assert_eq!(again["records"][1]["outcome"], "SKIPPED");
     assert_eq!(stored(&config, &good).await, done);
@@ -362,14 +224,8 @@ async fn bootstrap_processes_s3_events_over_moto() {
         .send()
         .await
         .unwrap();
-    let fresh = uploaded(
-        &config,
-        "01JDQ4Z1XK8V7R3M5N2P6W9Y0D",
-        fixture("orientation-6.jpg"),
-    )
-    .await;
+    let fresh = uploaded(&config, fixture("orientation-6.jpg")).await;
     let outcome = invoke(
-        &runtime,
         &function,
         &event(&[
             ("ObjectCreated:Post", &original(&broken)),
@@ -390,7 +246,7 @@ async fn bootstrap_processes_s3_events_over_moto() {
     );
     assert_eq!(stored(&config, &fresh).await.status, PhotoStatus::Ready);
 
-    let logs = function.logs.lock().unwrap().clone();
+    let logs = function.logs();
     // The harness's Runtime API hands every invocation this X-Ray trace id, as Lambda does.
     assert!(
         logs.contains("\"trace_id\":\"1-5759e988-bd862e3fe1be46a994272793\""),
@@ -408,28 +264,9 @@ async fn bootstrap_processes_s3_events_over_moto() {
 
 #[test]
 fn a_missing_setting_is_reported_to_lambda_as_an_init_error() {
-    let runtime = RuntimeApi::start();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_photo-thumbnail"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
-        .env("AWS_REGION", REGION)
-        .env("PHOTO_TABLE", TABLE)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting bootstrap");
-    let status = child.wait().expect("bootstrap exits");
-    assert!(
-        !status.success(),
-        "a function that cannot start exits non-zero"
+    common::check_init_error(
+        BIN,
+        &[("AWS_REGION", REGION), ("PHOTO_TABLE", TABLE)],
+        "starting the thumbnail function: environment variable `PHOTO_BUCKET` is not set",
     );
-    let report: Value = serde_json::from_str(&runtime.init_error().expect("an init error report"))
-        .expect("the report is JSON");
-    assert_eq!(report["errorType"], "ConfigError");
-    assert_eq!(
-        report["errorMessage"],
-        "environment variable `PHOTO_BUCKET` is not set"
-    );
-    assert!(runtime.first_poll_at().is_none(), "it never asked for work");
 }

@@ -6,69 +6,23 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_config::BehaviorVersion;
-use aws_sdk_s3::config::{Credentials as SdkCredentials, Region};
 use s3post::{
     Credentials, Endpoint, PolicyLifetime, PostSubmission, PostUpload, presign_post, verify_post,
 };
 use testkit::MotoServer;
 
-const BOUNDARY: &str = "----photo-upload-boundary-7d3c2e";
-
-/// A `multipart/form-data` body: the fields in order, then the file.
-fn multipart(
-    fields: &[(String, String)],
-    file_name: &str,
-    content_type: &str,
-    file: &[u8],
-) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_style_upload_lands_in_moto() {
     let moto = MotoServer::start();
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SdkCredentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .endpoint_url(moto.endpoint_url())
-        .load()
-        .await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
-    s3.create_bucket()
-        .bucket("photos-dev")
-        .send()
-        .await
-        .expect("creating the bucket");
+    let config = testkit::aws::sdk_config_in(&moto, "us-east-1").await;
+    testkit::aws::create_bucket(&config, "photos-dev").await;
+    let s3 = testkit::aws::s3_client(&config);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
 
-    let photo = std::fs::read(testkit::test_photos().join("orientation-2.jpg")).unwrap();
+    let photo = testkit::test_photo("orientation-2.jpg");
     let upload = PostUpload {
         bucket: "photos-dev".into(),
         key: "originals/user-1/photo-1".into(),
@@ -95,12 +49,9 @@ async fn browser_style_upload_lands_in_moto() {
 
     let response = http
         .post(&post.url)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(multipart(
-            &post.fields,
+        .header("content-type", testkit::http::multipart_content_type())
+        .body(testkit::http::multipart(
+            post.fields.iter().map(|(k, v)| (k, v)),
             "IMG_0001.jpg",
             "image/jpeg",
             &photo,

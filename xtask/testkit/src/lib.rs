@@ -1,27 +1,39 @@
-//! Test harness shared by the workspace's tests: finds the test oracles and runs a moto server.
+//! Test harness shared by the workspace's tests and benchmarks: where things are, the test
+//! oracles, a moto server, a Lambda Runtime API, and (by feature) AWS and local-stage clients.
 //!
 //! The oracles (moto, cfn-lint, checkov) are Python tools that stand in for AWS or check our
 //! output. `cargo xtask oracles` installs each into its own virtualenv under
 //! `<target-dir>/oracles/<name>/`; nothing here ever uses a globally installed copy.
+//!
+//! Features, so that each crate compiles only what its tests drive:
+//! - default: the standard library only (paths, oracles, [`MotoServer`], [`free_port`], waits,
+//!   a one-shot HTTP client, [`runtime_api`]);
+//! - `aws`: SDK configuration for moto, buckets and user pools ([`aws`]);
+//! - `local`: a client of a running local stage ([`local`]);
+//! - `stage`: a local stage run in the test's own process ([`stage`]);
+//! - `template`: the synthesized template with what moto cannot create removed ([`template`]).
+//!
+//! Like every harness, a broken environment is a panic that says what is missing, never a
+//! skipped test, and every wait is bounded.
 
+pub mod http;
+mod moto;
 pub mod runtime_api;
 
-use std::io::{Read, Write};
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "local")]
+pub mod local;
+#[cfg(feature = "stage")]
+pub mod stage;
+#[cfg(feature = "template")]
+pub mod template;
+
+pub use moto::MotoServer;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The directory holding the oracle virtualenvs: `$ORACLES_DIR`, or `<target-dir>/oracles`.
-pub fn oracles_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("ORACLES_DIR") {
-        return PathBuf::from(dir);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    target.join("oracles")
-}
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
@@ -33,9 +45,39 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Cargo's target directory, honouring `CARGO_TARGET_DIR`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
+/// The directory holding the oracle virtualenvs: `$ORACLES_DIR`, or `<target-dir>/oracles`.
+pub fn oracles_dir() -> PathBuf {
+    std::env::var_os("ORACLES_DIR").map_or_else(|| target_dir().join("oracles"), PathBuf::from)
+}
+
 /// The test photos checked into the repository (`testdata/photos`).
 pub fn test_photos() -> PathBuf {
     workspace_root().join("testdata/photos")
+}
+
+/// The bytes of one test photo, such as `landscape-8mp.jpg`.
+pub fn test_photo(name: &str) -> Vec<u8> {
+    read(&test_photos().join(name))
+}
+
+/// The bytes of one hostile image (truncated, bombs, lies in headers), kept with the imaging
+/// crate's tests in `functions/imaging/tests/hostile`.
+pub fn hostile_file(name: &str) -> Vec<u8> {
+    read(
+        &workspace_root()
+            .join("functions/imaging/tests/hostile")
+            .join(name),
+    )
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading fixture `{}`: {e}", path.display()))
 }
 
 /// The path of `tool` in the oracle virtualenv `venv`, or a panic that says how to install it.
@@ -59,93 +101,25 @@ pub fn free_port() -> u16 {
         .expect("binding an ephemeral port on 127.0.0.1")
 }
 
-/// Waits until something accepts TCP connections on `addr`, for at most `limit`.
-pub fn wait_for_port(addr: SocketAddr, limit: Duration) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+/// Polls `ready` every 50 ms until it says yes (`true`) or `limit` has passed (`false`).
+pub fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if ready() {
             return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    false
 }
 
-/// A moto server on 127.0.0.1 and a free port, stopped when dropped.
-#[derive(Debug)]
-pub struct MotoServer {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl MotoServer {
-    /// Starts `moto_server` from the oracle virtualenv and waits until it answers.
-    pub fn start() -> MotoServer {
-        let bin = oracle_bin("moto", "moto_server");
-        // A port can be taken between probing and binding; try a few times.
-        for _ in 0..5 {
-            let port = free_port();
-            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            let mut child = Command::new(&bin)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("starting `{}`: {e}", bin.display()));
-            if wait_for_port(addr, Duration::from_secs(30)) {
-                let server = MotoServer { child, addr };
-                server.reset();
-                return server;
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("moto server did not start on 127.0.0.1 after 5 attempts");
-    }
-
-    /// The server's address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The endpoint URL to give an AWS SDK client, such as `http://127.0.0.1:5123`.
-    pub fn endpoint_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Forgets every resource the server holds (`POST /moto-api/reset`).
-    pub fn reset(&self) {
-        let status = http_post(self.addr, "/moto-api/reset");
-        assert_eq!(status, 200, "resetting moto");
-    }
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Sends a bodiless HTTP/1.1 POST and returns the status code.
-fn http_post(addr: SocketAddr, path: &str) -> u16 {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connecting");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("setting a read timeout");
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("writing the request");
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP status in moto's answer: {response:?}"))
+/// Waits until something accepts TCP connections on `addr`, for at most `limit`.
+pub fn wait_for_port(addr: SocketAddr, limit: Duration) -> bool {
+    wait_until(limit, || {
+        TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+    })
 }
 
 #[cfg(test)]
@@ -153,12 +127,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn moto_starts_answers_and_stops() {
-        let moto = MotoServer::start();
-        let addr = moto.addr();
-        moto.reset();
-        drop(moto);
-        // Once dropped, nothing listens there any more.
-        assert!(!wait_for_port(addr, Duration::from_millis(500)));
+    fn waits_are_bounded_and_end_when_ready() {
+        let start = Instant::now();
+        assert!(!wait_until(Duration::from_millis(120), || false));
+        assert!(start.elapsed() >= Duration::from_millis(120));
+        let mut calls = 0;
+        assert!(wait_until(Duration::from_secs(5), || {
+            calls += 1;
+            calls == 3
+        }));
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn fixtures_are_read_from_the_repository() {
+        let photo = test_photo("orientation-1.jpg");
+        assert!(photo.starts_with(&[0xFF, 0xD8]), "a JPEG");
+        assert!(!hostile_file("truncated.jpg").is_empty());
     }
 }

@@ -5,10 +5,15 @@
 //! `invocation/next`, which blocks until the test queues an event, then posts a response or an
 //! error for that request id. Only the standard library is used, so the harness adds nothing to
 //! the build of the code under test.
+//!
+//! [`RuntimeApi::command`] and [`RuntimeApi::start_function`] run a `bootstrap` the way Lambda
+//! does: a clean environment holding the runtime's variables, its output kept for log checks.
 
 use std::collections::{HashMap, VecDeque};
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -81,33 +86,31 @@ impl RuntimeApi {
             id
         };
         self.shared.changed.notify_all();
-        let deadline = Instant::now() + limit;
-        let mut state = self.shared.state.lock().unwrap();
-        loop {
-            if let Some(outcome) = state.outcomes.remove(&id) {
-                return Some(outcome);
-            }
-            let now = Instant::now();
-            if now >= deadline || state.init_error.is_some() {
-                return None;
-            }
-            state = self
-                .shared
-                .changed
-                .wait_timeout(state, deadline - now)
-                .unwrap()
-                .0;
-        }
+        self.wait_for(limit, |state| match state.outcomes.remove(&id) {
+            Some(outcome) => Some(Some(outcome)),
+            // A function that failed to start will never answer.
+            None => state.init_error.as_ref().map(|_| None),
+        })
+        .flatten()
     }
 
     /// Waits up to `limit` for the function's first poll of `invocation/next`, and returns how
     /// long after [`RuntimeApi::start`] it came.
     pub fn wait_first_poll(&self, limit: Duration) -> Option<Duration> {
+        self.wait_for(limit, |state| state.first_poll.map(|at| at - self.started))
+    }
+
+    /// Waits up to `limit` until `found` finds something in the state, woken at each change.
+    fn wait_for<T>(
+        &self,
+        limit: Duration,
+        mut found: impl FnMut(&mut State) -> Option<T>,
+    ) -> Option<T> {
         let deadline = Instant::now() + limit;
         let mut state = self.shared.state.lock().unwrap();
         loop {
-            if let Some(at) = state.first_poll {
-                return Some(at - self.started);
+            if let Some(value) = found(&mut state) {
+                return Some(value);
             }
             let now = Instant::now();
             if now >= deadline {
@@ -130,6 +133,126 @@ impl RuntimeApi {
     /// The body of an `init/error` report, if the function failed to start.
     pub fn init_error(&self) -> Option<String> {
         self.shared.state.lock().unwrap().init_error.clone()
+    }
+}
+
+impl RuntimeApi {
+    /// The command Lambda would start the function binary `bin` with: nothing of the test's
+    /// environment, only the runtime's variables for a function `name` of `memory_mb`. The
+    /// caller adds the function's own settings.
+    pub fn command(&self, bin: impl AsRef<OsStr>, name: &str, memory_mb: u32) -> Command {
+        let mut command = Command::new(bin);
+        command
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", self.endpoint())
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/11/24/[$LATEST]0123456789abcdef",
+            )
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Starts `command` (see [`RuntimeApi::command`]) keeping its output, and waits up to
+    /// `limit` for its first poll; a function that never polls fails the test with its init
+    /// error and its output.
+    pub fn start_function(&self, command: &mut Command, limit: Duration) -> Function<'_> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting bootstrap");
+        let logs = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            Box::new(child.stdout.take().expect("piped stdout")) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("piped stderr")),
+        ] {
+            let logs = Arc::clone(&logs);
+            thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    logs.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+        let function = Function {
+            runtime: self,
+            child,
+            logs,
+        };
+        assert!(
+            self.wait_first_poll(limit).is_some(),
+            "bootstrap never polled; init error: {:?}; logs: {}",
+            self.init_error(),
+            function.logs()
+        );
+        function
+    }
+
+    /// Runs the function binary `bin` with only the runtime's address and `env`, expecting it
+    /// to fail to start: it must exit non-zero without ever asking for work. Returns the body
+    /// it reported to `init/error`.
+    pub fn init_failure(bin: impl AsRef<OsStr>, env: &[(&str, &str)]) -> String {
+        let runtime = RuntimeApi::start();
+        let status = Command::new(bin)
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", runtime.endpoint())
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("starting bootstrap");
+        assert!(
+            !status.success(),
+            "a function that cannot start exits non-zero"
+        );
+        assert!(runtime.first_poll_at().is_none(), "it never asked for work");
+        runtime.init_error().expect("an init error report")
+    }
+}
+
+/// A function's `bootstrap` serving a [`RuntimeApi`]; killed when dropped.
+#[derive(Debug)]
+pub struct Function<'a> {
+    runtime: &'a RuntimeApi,
+    child: Child,
+    logs: Arc<Mutex<String>>,
+}
+
+impl Function<'_> {
+    /// Invokes the function with `event`; no answer within `limit` fails the test with the
+    /// function's init error and output.
+    pub fn invoke(&self, event: &str, limit: Duration) -> Outcome {
+        self.runtime.invoke(event, limit).unwrap_or_else(|| {
+            panic!(
+                "no answer; init error {:?}; logs: {}",
+                self.runtime.init_error(),
+                self.logs()
+            )
+        })
+    }
+
+    /// Everything the function wrote to stdout and stderr so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Function<'_> {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -9,9 +9,9 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
-use web_e2e::{Browser, CLIENT_ID, Driver, Stage, bounded, http, poll, site};
+use serde_json::Value;
+use testkit::local::LocalClient;
+use web_e2e::{Browser, Driver, Stage, bounded, http, poll, site};
 
 const EMAIL: &str = "bench@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -111,118 +111,19 @@ fn photo(i: usize) -> Vec<u8> {
     out
 }
 
-async fn cognito(client: &reqwest::Client, base: &str, action: &str, body: Value) -> Value {
-    let r = client
-        .post(format!("{base}/_cognito/"))
-        .header(
-            "x-amz-target",
-            format!("AWSCognitoIdentityProviderService.{action}"),
-        )
-        .header("content-type", "application/x-amz-json-1.1")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{action}: {e}"));
-    let status = r.status();
-    let v: Value = r.json().await.unwrap_or_default();
-    assert!(status.is_success(), "{action} answered {status}: {v}");
-    v
-}
-
-/// Creates the account and returns an access token.
-async fn account(stage: &Stage) -> String {
-    let client = http();
-    let base = &stage.base;
-    cognito(
-        &client,
-        base,
-        "SignUp",
-        json!({"ClientId": CLIENT_ID, "Username": EMAIL, "Password": PASSWORD,
-               "UserAttributes": [{"Name": "email", "Value": EMAIL}]}),
-    )
-    .await;
-    let code = stage.mailed_code(EMAIL, "confirm").await;
-    cognito(
-        &client,
-        base,
-        "ConfirmSignUp",
-        json!({"ClientId": CLIENT_ID, "Username": EMAIL, "ConfirmationCode": code}),
-    )
-    .await;
-    let auth = cognito(
-        &client,
-        base,
-        "InitiateAuth",
-        json!({"ClientId": CLIENT_ID, "AuthFlow": "USER_PASSWORD_AUTH",
-               "AuthParameters": {"USERNAME": EMAIL, "PASSWORD": PASSWORD}}),
-    )
-    .await;
-    auth["AuthenticationResult"]["AccessToken"]
-        .as_str()
-        .expect("an access token")
-        .to_owned()
-}
-
-/// Uploads one photo the way the SPA does: ask the API, then POST the form to the bucket.
-async fn upload(client: &reqwest::Client, base: &str, token: &str, i: usize) {
-    let bytes = photo(i);
-    let sha: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let grant: Value = client
-        .post(format!("{base}/api/photos/uploads"))
-        .bearer_auth(token)
-        .json(
-            &json!({"file_name": format!("photo-{i:04}.jpg"), "content_type": "image/jpeg",
-                      "size": bytes.len(), "sha256": sha}),
-        )
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .unwrap_or_else(|e| panic!("starting upload {i}: {e}"))
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("reading upload grant {i}: {e}"));
-    let mut form = reqwest::multipart::Form::new();
-    if let Some(fields) = grant["upload"]["fields"].as_object() {
-        for (k, v) in fields {
-            form = form.text(k.clone(), v.as_str().unwrap_or_default().to_owned());
-        }
-    }
-    let part = reqwest::multipart::Part::bytes(bytes)
-        .file_name(format!("photo-{i:04}.jpg"))
-        .mime_str("image/jpeg")
-        .expect("a MIME type");
-    form = form.part("file", part);
-    let url = grant["upload"]["url"].as_str().expect("an upload URL");
-    client
-        .post(url)
-        .multipart(form)
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .unwrap_or_else(|e| panic!("uploading photo {i}: {e}"));
-}
-
 /// How many of the account's photos are READY.
-async fn ready_count(client: &reqwest::Client, base: &str, token: &str) -> Result<usize, String> {
+async fn ready_count(client: &LocalClient, token: &str) -> Result<usize, String> {
     let (mut ready, mut cursor) = (0, None::<String>);
     loop {
-        let mut url = format!("{base}/api/photos?limit=100");
+        let mut path = "/photos?limit=100".to_owned();
         if let Some(c) = &cursor {
-            url.push_str("&cursor=");
-            url.push_str(&urlencode(c));
+            path.push_str("&cursor=");
+            path.push_str(&urlencode(c));
         }
-        let page: Value = client
-            .get(&url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let (status, page) = client.api("GET", &path, token, None).await;
+        if status != 200 {
+            return Err(format!("GET {path}: {status} {page}"));
+        }
         let items = page["items"].as_array().cloned().unwrap_or_default();
         ready += items.iter().filter(|p| p["status"] == "READY").count();
         match page["next_cursor"].as_str() {
@@ -244,26 +145,25 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// Creates the account and uploads `photos` photos over HTTP as the SPA does (ask the API, then
+/// POST the form to the bucket), eight at a time; then waits until all are processed.
 async fn seed(stage: &Stage, photos: usize) {
-    let token = account(stage).await;
-    let client = http();
+    let (token, _) = stage.account(EMAIL, PASSWORD).await;
+    let client: LocalClient = (**stage).clone();
     let started = Instant::now();
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..8 {
-        let (client, base, token, next) = (
-            client.clone(),
-            stage.base.clone(),
-            token.clone(),
-            next.clone(),
-        );
+        let (client, token, next) = (client.clone(), token.clone(), next.clone());
         workers.spawn(async move {
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if i >= photos {
                     return;
                 }
-                upload(&client, &base, &token, i).await;
+                client
+                    .upload(&token, &format!("photo-{i:04}.jpg"), &photo(i))
+                    .await;
             }
         });
     }
@@ -276,7 +176,7 @@ async fn seed(stage: &Stage, photos: usize) {
     );
     let limit = Duration::from_secs(60 + photos as u64 / 2);
     poll("every seeded photo processed", limit, || async {
-        match ready_count(&client, &stage.base, &token).await? {
+        match ready_count(&client, &token).await? {
             n if n >= photos => Ok(()),
             n => Err(format!("{n} of {photos} ready")),
         }

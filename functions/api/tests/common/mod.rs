@@ -158,6 +158,16 @@ impl App {
         self.call(method, uri, Some(&self.token(name)), body).await
     }
 
+    /// Checks that each bodiless call `(method, uri, status)` answers `status`, in order; made
+    /// as `name`, or without a token for `None`.
+    pub async fn check(&self, name: Option<&str>, calls: &[(&str, &str, StatusCode)]) {
+        for &(method, uri, expected) in calls {
+            let token = name.map(|n| self.token(n));
+            let (status, body) = self.call(method, uri, token.as_deref(), None).await;
+            assert_eq!(status, expected, "{method} {uri}: {body}");
+        }
+    }
+
     /// Starts an upload of `content` and returns the response body.
     pub async fn start_upload(&self, name: &str, content: &[u8]) -> (StatusCode, Value) {
         let body = json!({

@@ -1,22 +1,7 @@
-//! Helpers shared by the integration tests: fixture paths, decoding our JPEGs, comparing images.
+//! Helpers shared by the integration tests: decoding our JPEGs, comparing images. The fixtures
+//! themselves come from `testkit` (`test_photo`, `hostile_file`).
 
 #![allow(dead_code)]
-
-use std::path::PathBuf;
-
-/// A photo from the test photos in `testdata/photos`.
-pub fn photo(name: &str) -> Vec<u8> {
-    let path: PathBuf = testkit::test_photos().join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading fixture `{}`: {e}", path.display()))
-}
-
-/// A file from this crate's `tests/hostile/`.
-pub fn hostile(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/hostile")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading `{}`: {e}", path.display()))
-}
 
 /// Decodes one of our derivatives to `(width, height, rgb)`.
 pub fn decode_jpeg(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
