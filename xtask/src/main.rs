@@ -111,38 +111,3 @@ pub fn run_checked(cmd: &mut Command) -> Result<()> {
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The local stage runs the functions' libraries over SQLite and files, and the crates that
-    /// only start a local stage test it through testkit's `local` and `stage` features: none of
-    /// them may compile the AWS SDK (it would cost every such build minutes, for nothing).
-    #[test]
-    fn crates_that_only_start_a_local_stage_never_compile_the_aws_sdk() {
-        for (package, edges) in [("local-stage", "normal"), ("web-e2e", "normal,dev")] {
-            let out = Command::new(cargo())
-                .current_dir(workspace_root())
-                .args(["tree", "--offline", "--locked", "--prefix", "none"])
-                .args(["-p", package, "-e", edges])
-                .output()
-                .expect("running `cargo tree`");
-            let tree = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                out.status.success(),
-                "cargo tree -p {package}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(
-                tree.lines().any(|l| l.starts_with("photo-domain ")),
-                "{package}: not the tree expected:\n{tree}"
-            );
-            let aws: Vec<&str> = tree
-                .lines()
-                .filter(|l| l.starts_with("aws-sdk-"))
-                .collect();
-            assert!(aws.is_empty(), "{package} ({edges}) compiles {aws:?}");
-        }
-    }
-}

@@ -240,6 +240,6 @@ fn a_missing_setting_is_reported_to_lambda_as_an_init_error() {
     common::check_init_error(
         BIN,
         &[("AWS_REGION", REGION), ("PHOTO_BUCKET", BUCKET)],
-        "starting the API function: environment variable `PHOTO_TABLE` is not set",
+        "environment variable `PHOTO_TABLE` is not set",
     );
 }

@@ -267,6 +267,6 @@ fn a_missing_setting_is_reported_to_lambda_as_an_init_error() {
     common::check_init_error(
         BIN,
         &[("AWS_REGION", REGION), ("PHOTO_TABLE", TABLE)],
-        "starting the thumbnail function: environment variable `PHOTO_BUCKET` is not set",
+        "environment variable `PHOTO_BUCKET` is not set",
     );
 }
