@@ -163,8 +163,14 @@ mod tests {
         let id = stage.upload(&token, "a.jpg", b"\xff\xd8\xff\xe0 x").await;
         // The upload is known to the API; its bytes may already be judged (these are no photo),
         // so the stored original is not checked here.
-        let (status, photo) = stage.api("GET", &format!("/photos/{id}"), &token, None).await;
-        assert_eq!((status, photo["id"].as_str()), (200, Some(id.as_str())), "{photo}");
+        let (status, photo) = stage
+            .api("GET", &format!("/photos/{id}"), &token, None)
+            .await;
+        assert_eq!(
+            (status, photo["id"].as_str()),
+            (200, Some(id.as_str())),
+            "{photo}"
+        );
         let base = stage.base.clone();
         drop(stage);
         assert!(
