@@ -250,13 +250,6 @@ fn on_stack<T>(
     })
 }
 
-/// A stage's stack, its account and its configuration, as [`with_prepared`] hands them over.
-struct Target<'a> {
-    stage: &'a StageConfig,
-    session: &'a Session,
-    deployer: &'a Deployer,
-}
-
 /// [`on_stack`], then uploads the stage's artifacts and prepares the desired stack before `work`
 /// (what `up` and `diff` share); Ctrl-C stops it and reports where the stack is.
 fn with_prepared(
@@ -264,17 +257,12 @@ fn with_prepared(
     name: &str,
     artifacts: &ArtifactArgs,
     aws: &AwsArgs,
-    work: impl AsyncFnOnce(Target<'_>, Prepared) -> Result<()>,
+    work: impl AsyncFnOnce(&StageConfig, &Session, &Deployer, Prepared) -> Result<()>,
 ) -> Result<()> {
     on_stack(config_file, name, aws, async |stage, session, deployer| {
         interruptible(deployer, async {
             let prepared = prepare(session, stage, artifacts, &deployer.ui).await?;
-            let target = Target {
-                stage,
-                session,
-                deployer,
-            };
-            work(target, prepared).await
+            work(stage, session, deployer, prepared).await
         })
         .await
     })
@@ -293,63 +281,57 @@ fn deployer_for(session: &Session, stage: &StageConfig, aws: &AwsArgs) -> Deploy
 /// `deployer up --stage NAME` for an AWS stage; `publish_site` builds the SPA and publishes it
 /// once the stack is deployed (`--no-site` turns it off).
 pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsArgs) -> Result<()> {
-    let work = async |target: Target<'_>, prepared: Prepared| {
-        let Target {
-            stage,
-            session,
-            deployer,
-        } = target;
-        deployer.ui.line(&format!(
-            "artifacts: {} uploaded, {} already in the bucket",
-            prepared.uploaded, prepared.present
-        ));
-        let confirm = (stage.protected && !args.yes).then(|| deploy::Confirmation {
-            stage: stage.name.to_string(),
-            question: format!("apply these changes to stage `{}`?", stage.name),
-        });
-        match deployer
-            .deploy(&prepared.desired, &prepared.source, confirm)
-            .await?
-        {
-            Outcome::NoChanges => {
-                println!("no changes: stack `{}` is up to date", deployer.stack)
+    let work =
+        async |stage: &StageConfig, session: &Session, deployer: &Deployer, prepared: Prepared| {
+            deployer.ui.line(&format!(
+                "artifacts: {} uploaded, {} already in the bucket",
+                prepared.uploaded, prepared.present
+            ));
+            let confirm = (stage.protected && !args.yes).then(|| deploy::Confirmation {
+                stage: stage.name.to_string(),
+                question: format!("apply these changes to stage `{}`?", stage.name),
+            });
+            match deployer
+                .deploy(&prepared.desired, &prepared.source, confirm)
+                .await?
+            {
+                Outcome::NoChanges => {
+                    println!("no changes: stack `{}` is up to date", deployer.stack)
+                }
+                Outcome::Deployed { status, changes } => println!(
+                    "stack `{}` is {status} ({} resource changes)",
+                    deployer.stack,
+                    changes.len()
+                ),
             }
-            Outcome::Deployed { status, changes } => println!(
-                "stack `{}` is {status} ({} resource changes)",
-                deployer.stack,
-                changes.len()
-            ),
-        }
-        // The SPA goes out once the stack (and so its outputs) is up.
-        if !publish_site {
-            deployer.ui.line("site: not published (--no-site)");
-            return Ok(());
-        }
-        let info = deployer
-            .describe(&deployer.stack)
-            .await?
-            .with_context(|| format!("stack `{}` is gone after deploying it", deployer.stack))?;
-        let outputs = info.outputs.into_iter().collect();
-        let cwd = std::env::current_dir().context("reading the working directory")?;
-        let report = publish::publish_stage_site(
-            &session.s3(),
-            &aws_sdk_cloudfront::Client::new(&session.sdk),
-            &outputs,
-            &cwd,
-            &publish::PublishOptions::default(),
-        )
-        .await
-        .context("publishing the SPA (the stack itself is deployed)")?;
-        deployer.ui.line(&report.summary());
-        Ok(())
-    };
+            // The SPA goes out once the stack (and so its outputs) is up.
+            if !publish_site {
+                deployer.ui.line("site: not published (--no-site)");
+                return Ok(());
+            }
+            let info = deployer.describe(&deployer.stack).await?.with_context(|| {
+                format!("stack `{}` is gone after deploying it", deployer.stack)
+            })?;
+            let outputs = info.outputs.into_iter().collect();
+            let cwd = std::env::current_dir().context("reading the working directory")?;
+            let report = publish::publish_stage_site(
+                &session.s3(),
+                &aws_sdk_cloudfront::Client::new(&session.sdk),
+                &outputs,
+                &cwd,
+                &publish::PublishOptions::default(),
+            )
+            .await
+            .context("publishing the SPA (the stack itself is deployed)")?;
+            deployer.ui.line(&report.summary());
+            Ok(())
+        };
     with_prepared(config_file, &args.stage, &args.artifacts, aws, work)
 }
 
 /// `deployer diff`: the change set `up` would execute, shown and then deleted.
 pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
-    let work = async |target: Target<'_>, prepared: Prepared| {
-        let deployer = target.deployer;
+    let work = async |_: &StageConfig, _: &Session, deployer: &Deployer, prepared: Prepared| {
         let plan = deployer
             .prepare(&prepared.desired, &prepared.source, false)
             .await?;

@@ -117,7 +117,14 @@ impl IdentityVerifier for CognitoIdentity {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use photo_domain::memory::ManualClock;
+
     use super::*;
+    use crate::issuer::{Issuer, Subject};
+
+    const CLIENT_ID: &str = "localclient";
 
     fn check(error: AuthError, expected: AuthFailure) {
         assert_eq!(failure(&error), expected, "{error}");
@@ -146,5 +153,51 @@ mod tests {
             AuthFailure::KeysUnavailable,
         );
         check(AuthError::Key("bad".into()), AuthFailure::KeysUnavailable);
+    }
+
+    const ISSUER: &str = "http://127.0.0.1:9/_cognito/us-east-1_local";
+
+    fn identity(issuer: &Issuer, clock: Arc<ManualClock>) -> CognitoIdentity {
+        let config = VerifierConfig::new(ISSUER, CLIENT_ID, TokenUse::Access);
+        let verifier = Verifier::from_jwks(config, &issuer.jwks()).unwrap();
+        CognitoIdentity::new(Arc::new(verifier), clock)
+    }
+
+    fn token(issuer: &Issuer, sub: &str, at: u64) -> String {
+        let subject = Subject {
+            sub: sub.into(),
+            username: sub.into(),
+            email: None,
+        };
+        issuer
+            .issue(TokenUse::Access, &subject, at, Duration::from_secs(600))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_still_expires_and_a_changed_one_is_checked_again() {
+        let issuer = Issuer::generate(ISSUER, CLIENT_ID).unwrap();
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(1_700_000_000)));
+        let identity = identity(&issuer, clock.clone());
+        let alice = token(&issuer, "alice", 1_700_000_000);
+        for _ in 0..2 {
+            let claims = identity.verify(&alice).await.unwrap();
+            assert_eq!(claims.user_id.as_str(), "alice");
+        }
+        // One changed character: not the remembered string, so verified, and refused.
+        let mut forged = alice.clone().into_bytes();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert!(matches!(
+            identity.verify(&forged).await,
+            Err(Error::Unauthenticated(_))
+        ));
+        // Past its expiry (and the verifier's leeway for clock skew).
+        clock.advance_secs(3600);
+        assert!(matches!(
+            identity.verify(&alice).await,
+            Err(Error::Unauthenticated(AuthFailure::Expired))
+        ));
     }
 }

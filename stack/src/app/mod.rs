@@ -31,7 +31,7 @@ use crate::cfn::{Expr, Options, Param, Parameter, Template};
 use crate::config::StageConfig;
 
 pub use api::route_logical_id;
-pub use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX};
+use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX};
 
 use api::{api_routes, http_api};
 use auth::{user_pool, user_pool_client};
