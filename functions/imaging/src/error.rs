@@ -50,10 +50,16 @@ pub enum ImagingError {
         /// The configured maximum side.
         limit: u32,
     },
-    /// Decoding would allocate more than the configured memory budget.
-    #[error("image needs too much memory to decode: more than `{limit}` bytes")]
+    /// Processing would hold more memory at once than the configured budget allows.
+    #[error(
+        "image needs too much memory to process: about {} MB, over the {} MB limit",
+        .needed.div_ceil(1 << 20),
+        .limit / (1 << 20)
+    )]
     TooMuchMemory {
-        /// The configured allocation limit.
+        /// What processing this image would hold at once, estimated from its header, in bytes.
+        needed: u64,
+        /// The configured budget, in bytes.
         limit: u64,
     },
     /// The decoder gave up: missing data, bad markers, inconsistent header.

@@ -14,10 +14,12 @@
 //! decoder, and none exists in pure Rust (the crates that decode HEIC bind libheif/libde265 in
 //! C, which would have to be cross-compiled for Lambda). The browser can convert before upload.
 
+mod budget;
 mod decode;
 mod derive;
 mod error;
 mod metadata;
+mod shrink;
 mod sniff;
 
 use sha2::{Digest, Sha256};
@@ -35,7 +37,9 @@ pub struct Settings {
     pub max_pixels: u64,
     /// Longest accepted side, in pixels: real panoramas stay below it, crafted headers do not.
     pub max_side: u32,
-    /// Most bytes a decoder may allocate for one image.
+    /// The memory budget: most bytes that processing one image may hold at once (decoder,
+    /// decoded or shrunk image, conversions, resizing, derivatives, encoders), the original file
+    /// aside. A photo that would need more is refused from its header, before decoding.
     pub max_alloc: u64,
     /// Side of the square grid thumbnail (smaller when the photo is).
     pub thumbnail_side: u32,
@@ -53,12 +57,21 @@ impl Default for Settings {
             max_file_bytes: 50 * 1024 * 1024,
             max_pixels: 100_000_000,
             max_side: 40_000,
-            max_alloc: 512 * 1024 * 1024,
+            max_alloc: 256 * 1024 * 1024,
             thumbnail_side: 400,
             preview_long_edge: 1600,
             thumbnail_quality: 80,
             preview_quality: 82,
         }
+    }
+}
+
+impl Settings {
+    /// Largest WebP accepted, in pixels: WebP decodes only whole frames, at up to 16 bytes a
+    /// pixel (lossy with alpha, or an animation's canvas), so its limit follows from the budget:
+    /// 16.7 megapixels with the default 256 MiB.
+    pub fn max_webp_pixels(&self) -> u64 {
+        (self.max_alloc / 16).min(self.max_pixels)
     }
 }
 
@@ -177,29 +190,42 @@ fn check_file(bytes: &[u8], settings: &Settings) -> Result<(), ImagingError> {
     Ok(())
 }
 
+/// What processing `bytes` would hold in memory at once, in bytes, estimated from its headers
+/// without decoding: what [`process`] compares with [`Settings::max_alloc`]. A caller running
+/// several photos at a time can use it to keep their sum within what it has.
+pub fn memory_needed(bytes: &[u8], settings: &Settings) -> Result<u64, ImagingError> {
+    check_file(bytes, settings)?;
+    let format = sniff(bytes)?;
+    decode::memory_needed(bytes, format, settings, |w, h| needed(w, h, settings))
+}
+
+/// The side of the square thumbnail of a `w`×`h` photo (smaller when the photo is).
+fn thumb_side_for(w: u32, h: u32, settings: &Settings) -> u32 {
+    settings.thumbnail_side.max(1).min(w.min(h))
+}
+
+/// What the derivatives need from the stored image of a `w`×`h` photo: the preview box on both
+/// axes, and a short side at least as long as the thumbnail. Orientation does not change either.
+fn needed(w: u32, h: u32, settings: &Settings) -> (u32, u32) {
+    let (pw, ph) = derive::fit_long_edge(w, h, settings.preview_long_edge.max(1));
+    let thumb = thumb_side_for(w, h, settings);
+    (pw.max(thumb), ph.max(thumb))
+}
+
 fn process_checked(
     bytes: &[u8],
     format: Format,
     settings: &Settings,
 ) -> Result<Processed, ImagingError> {
     let exif = read_exif(bytes);
-    let thumb_side_for = |w: u32, h: u32| settings.thumbnail_side.max(1).min(w.min(h));
     let long_edge = settings.preview_long_edge.max(1);
-
-    // What the derivatives need from the stored image: the preview box on both axes, and a short
-    // side at least as long as the thumbnail. Orientation does not change either requirement.
-    let needed = |w: u32, h: u32| {
-        let (pw, ph) = derive::fit_long_edge(w, h, long_edge);
-        let thumb = thumb_side_for(w, h);
-        (pw.max(thumb), ph.max(thumb))
-    };
-    let decoded = decode::decode(bytes, format, settings, needed)?;
+    let decoded = decode::decode(bytes, format, settings, |w, h| needed(w, h, settings))?;
     let (full_w, full_h) = (decoded.full_width, decoded.full_height);
     let image = decoded.image;
 
     let (pw, ph) = derive::fit_long_edge(full_w, full_h, long_edge);
     let preview = derive::resize(&image, false, pw.min(image.width), ph.min(image.height))?;
-    let thumb_side = thumb_side_for(full_w, full_h);
+    let thumb_side = thumb_side_for(full_w, full_h, settings);
     // The preview is already a good-quality reduction; cropping the thumbnail from it is much
     // cheaper than from the decoded image, and just as sharp while it is at least as large.
     let thumb_source = if preview.width.min(preview.height) >= thumb_side {

@@ -1,0 +1,33 @@
+//! Writes the large fixtures of the memory-budget tests to a folder, to measure a whole process
+//! on them (`/usr/bin/time -v` of the `thumbnail` example):
+//! `cargo run --release -p imaging --example budget_fixtures -- DIR`.
+
+#[path = "../tests/common/large.rs"]
+mod large;
+
+use std::path::Path;
+
+fn main() -> std::io::Result<()> {
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "budget-fixtures".into());
+    let dir = Path::new(&dir);
+    std::fs::create_dir_all(dir)?;
+    let write = |name: &str, bytes: Vec<u8>| {
+        println!("{name}: {} bytes", bytes.len());
+        std::fs::write(dir.join(name), bytes)
+    };
+    write("rgba16-10000.png", large::rgba16_zeros(10_000))?;
+    write("rgb16-10000.png", large::rgb16_zeros(10_000))?;
+    write("palette-10000.png", large::palette(10_000))?;
+    write(
+        "progressive-444-24mp.jpg",
+        large::jpeg(6000, 4000, true, false),
+    )?;
+    write(
+        "baseline-444-24mp.jpg",
+        large::jpeg(6000, 4000, false, false),
+    )?;
+    write("lossless-16mp.webp", large::webp_lossless(4000, 4000, true))?;
+    Ok(())
+}
