@@ -2,7 +2,10 @@
 //!
 //! It stands in for the bucket notification and Lambda's retries: a job is written in the same
 //! request that stores the upload, survives restarts, and is retried with a growing delay until
-//! it succeeds or runs out of attempts. A job a crash interrupted is picked up again at start.
+//! it succeeds or runs out of attempts. An attempt is counted when it starts, so a job whose
+//! process died in its middle (a crash, a kill, running out of memory) has used that attempt:
+//! it is picked up again at the next start, and once its attempts are spent it is given up
+//! (the photo ends FAILED) instead of taking the stage down at every start.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -50,17 +53,30 @@ pub struct Queue {
 pub struct Job {
     pub key: String,
     pub state: String,
+    /// Attempts started, including one in progress or cut short by the process stopping.
     pub attempts: i64,
     pub last_error: Option<String>,
 }
 
+/// What `last_error` says of an attempt the process did not live to finish.
+pub const INTERRUPTED: &str = "the local stage stopped while processing it";
+
+/// A job taken by the worker.
+enum Claimed {
+    /// Run it (its attempt is already counted).
+    Run { key: String },
+    /// Its attempts were spent by runs that never finished: give up without running it again.
+    Spent { key: String, attempts: i64 },
+}
+
 impl Queue {
-    /// Opens the queue; jobs left `running` by a stopped process become `pending` again.
+    /// Opens the queue; jobs left `running` by a stopped process become `pending` again, their
+    /// interrupted attempt counted.
     pub fn open(conn: Connection, clock: Arc<dyn Clock>) -> rusqlite::Result<Self> {
         conn.execute_batch(SCHEMA)?;
         conn.execute(
-            "UPDATE jobs SET state = 'pending' WHERE state = 'running'",
-            [],
+            "UPDATE jobs SET state = 'pending', last_error = ?1 WHERE state = 'running'",
+            params![INTERRUPTED],
         )?;
         Ok(Queue {
             conn: Mutex::new(conn),
@@ -114,24 +130,38 @@ impl Queue {
         rows.collect()
     }
 
-    /// Takes the next due job, marking it running.
-    fn claim(&self) -> rusqlite::Result<Option<String>> {
-        let conn = self.conn();
-        let key: Option<String> = conn
+    /// Takes the next due job: marks it running and counts the attempt before it starts, or,
+    /// when interrupted runs have spent every attempt, marks it failed.
+    fn claim(&self) -> rusqlite::Result<Option<Claimed>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let due: Option<(String, i64)> = tx
             .query_row(
-                "SELECT key FROM jobs WHERE state = 'pending' AND next_at_ms <= ?1 \
+                "SELECT key, attempts FROM jobs WHERE state = 'pending' AND next_at_ms <= ?1 \
                  ORDER BY next_at_ms LIMIT 1",
                 params![self.clock.now().millis()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        if let Some(key) = &key {
-            conn.execute(
-                "UPDATE jobs SET state = 'running' WHERE key = ?1",
-                params![key],
-            )?;
-        }
-        Ok(key)
+        let claimed = match due {
+            None => None,
+            Some((key, attempts)) if attempts >= MAX_ATTEMPTS => {
+                tx.execute(
+                    "UPDATE jobs SET state = 'failed' WHERE key = ?1",
+                    params![key],
+                )?;
+                Some(Claimed::Spent { key, attempts })
+            }
+            Some((key, _)) => {
+                tx.execute(
+                    "UPDATE jobs SET state = 'running', attempts = attempts + 1 WHERE key = ?1",
+                    params![key],
+                )?;
+                Some(Claimed::Run { key })
+            }
+        };
+        tx.commit()?;
+        Ok(claimed)
     }
 
     /// Records a job's outcome; `true` when that was its last attempt.
@@ -143,11 +173,12 @@ impl Queue {
                 Ok(false)
             }
             Err(error) => {
+                // Counted when the attempt started.
                 let attempts = conn.query_row(
                     "SELECT attempts FROM jobs WHERE key = ?1",
                     params![key],
                     |r| r.get::<_, i64>(0),
-                )? + 1;
+                )?;
                 let state = if attempts >= MAX_ATTEMPTS {
                     "failed"
                 } else {
@@ -174,7 +205,19 @@ impl Queue {
     /// Runs due jobs one at a time; returns how many ran. One pass, for tests and the worker.
     pub async fn run_due(&self, processor: &dyn Processor) -> rusqlite::Result<usize> {
         let mut ran = 0;
-        while let Some(key) = self.claim()? {
+        while let Some(claimed) = self.claim()? {
+            let key = match claimed {
+                Claimed::Run { key } => key,
+                Claimed::Spent { key, attempts } => {
+                    let error = format!("{INTERRUPTED}, {attempts} times");
+                    tracing::error!(key = %key, error = %error, "processing gave up: every attempt was cut short");
+                    processor
+                        .gave_up(&ObjectKey::from_trusted(key.clone()), &error)
+                        .await;
+                    ran += 1;
+                    continue;
+                }
+            };
             let outcome = processor
                 .process(&ObjectKey::from_trusted(key.clone()))
                 .await;
@@ -305,10 +348,50 @@ mod tests {
         assert_eq!(queue.jobs().unwrap()[0].state, "failed");
         // A job claimed by a process that then died is pending again at the next start.
         queue.enqueue(&key()).unwrap();
-        assert_eq!(queue.claim().unwrap().as_deref(), Some(key().as_str()));
+        assert!(
+            matches!(queue.claim().unwrap(), Some(Claimed::Run { key: k }) if k == key().as_str())
+        );
         drop(queue);
         let queue = Queue::open(Connection::open(&path).unwrap(), clock).unwrap();
-        assert_eq!(queue.jobs().unwrap()[0].state, "pending");
+        let job = &queue.jobs().unwrap()[0];
+        assert_eq!((job.state.as_str(), job.attempts), ("pending", 1));
+        assert_eq!(job.last_error.as_deref(), Some(INTERRUPTED));
+    }
+
+    #[tokio::test]
+    async fn attempts_cut_short_by_the_process_dying_count_and_end_in_giving_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.sqlite3");
+        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(100)));
+        let queue = Queue::open(Connection::open(&path).unwrap(), clock.clone()).unwrap();
+        queue.enqueue(&key()).unwrap();
+        drop(queue);
+        // Every start claims the job and the process dies with it in hand.
+        for start in 1..=MAX_ATTEMPTS {
+            let queue = Queue::open(Connection::open(&path).unwrap(), clock.clone()).unwrap();
+            assert!(
+                matches!(queue.claim().unwrap(), Some(Claimed::Run { .. })),
+                "start {start}"
+            );
+            assert_eq!(queue.jobs().unwrap()[0].attempts, start);
+        }
+        // The next start does not run it again: it gives up, once, and the photo can be failed.
+        let queue = Queue::open(Connection::open(&path).unwrap(), clock.clone()).unwrap();
+        let never_runs = Flaky {
+            fail_first: usize::MAX,
+            ..Flaky::default()
+        };
+        assert_eq!(queue.run_due(&never_runs).await.unwrap(), 1);
+        assert_eq!(never_runs.calls.load(Ordering::SeqCst), 0);
+        assert_eq!(
+            *never_runs.gave_up.lock().unwrap(),
+            vec![(
+                key().as_str().to_owned(),
+                format!("{INTERRUPTED}, {MAX_ATTEMPTS} times")
+            )]
+        );
+        assert_eq!(queue.jobs().unwrap()[0].state, "failed");
+        assert_eq!(queue.run_due(&never_runs).await.unwrap(), 0);
     }
 
     #[tokio::test]

@@ -454,3 +454,43 @@ async fn three_real_photos_from_sign_up_to_deletion() {
         );
     }
 }
+
+/// Images built to exhaust memory go through the stage like any upload: a 10000×10000 RGBA16 PNG
+/// (800 MB decoded) ends READY, decoded row by row within the budget, and a progressive JPEG
+/// whose coefficients alone exceed the budget ends FAILED with a reason the owner can read;
+/// the stage answers throughout and after.
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_bombs_end_ready_or_failed_and_the_stage_stays_up() {
+    let stage = InProcessStage::start().await;
+    let (alice, _) = stage.account("alice@example.com", PASSWORD).await;
+
+    let png = testkit::images::rgba16_zeros(10_000);
+    let png_id = stage.upload(&alice, "bomb-16bit.png", &png).await;
+    let jpeg = testkit::images::jpeg(8000, 5600, true, false);
+    let jpeg_id = stage.upload(&alice, "progressive-45mp.jpg", &jpeg).await;
+
+    let photo = stage
+        .settled(&alice, &png_id, Duration::from_secs(120))
+        .await;
+    assert_eq!(photo["status"], "READY", "{photo}");
+    assert_eq!(photo["dimensions"]["width"], 10_000, "{photo}");
+
+    let photo = stage
+        .settled(&alice, &jpeg_id, Duration::from_secs(120))
+        .await;
+    assert_eq!(photo["status"], "FAILED", "{photo}");
+    let reason = photo["failure_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("image needs too much memory to process"),
+        "{photo}"
+    );
+
+    let (status, page) = stage.api("GET", "/photos", &alice, None).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
+    assert!(
+        jobs(&stage.data_dir).is_empty(),
+        "{:?}",
+        jobs(&stage.data_dir)
+    );
+}

@@ -2,8 +2,7 @@
 //! on them (`/usr/bin/time -v` of the `thumbnail` example):
 //! `cargo run --release -p imaging --example budget_fixtures -- DIR`.
 
-#[path = "../tests/common/large.rs"]
-mod large;
+use testkit::images as large;
 
 use std::path::Path;
 
@@ -13,8 +12,10 @@ fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "budget-fixtures".into());
     let dir = Path::new(&dir);
     std::fs::create_dir_all(dir)?;
-    let write = |name: &str, bytes: Vec<u8>| {
-        println!("{name}: {} bytes", bytes.len());
+    let mut started = std::time::Instant::now();
+    let mut write = |name: &str, bytes: Vec<u8>| {
+        println!("{name}: {} bytes in {:?}", bytes.len(), started.elapsed());
+        started = std::time::Instant::now();
         std::fs::write(dir.join(name), bytes)
     };
     write("rgba16-10000.png", large::rgba16_zeros(10_000))?;

@@ -1,18 +1,16 @@
 //! The memory budget, measured: a counting global allocator records the peak of live heap bytes
 //! while each fixture is processed, and every input either ends processed within the budget (and
 //! within the estimate `memory_needed` gave from its headers) or is refused before the big
-//! allocation. The large fixtures are made on the spot (`common/large.rs`).
+//! allocation. The large fixtures are made on the spot (`testkit::images`).
 //!
 //! The allocator counts every thread of this process, so the tests run one at a time behind a
 //! lock, fixture generation included.
 
-mod common;
-
 use std::sync::{Mutex, PoisonError};
 
-use common::large;
 use imaging::{ImagingError, Processed, Settings, memory_needed, process};
 use peak_alloc::PeakAlloc;
+use testkit::images as large;
 
 #[global_allocator]
 static ALLOCATOR: PeakAlloc = PeakAlloc;
@@ -171,7 +169,7 @@ fn with_size(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
 
 /// Progressive JPEGs keep their coefficients: above the size the budget allows they are refused.
 /// With the default 256 MiB budget that is about 41 megapixels at 4:4:4 (8000×5216 passes,
-/// 8000×5224 does not) and twice that at 4:2:0.
+/// 8000×5224 does not); 4:2:0, with half the coefficients, goes further.
 #[test]
 fn progressive_jpegs_just_below_the_limit_pass_and_just_above_are_refused() {
     let _one = lock();

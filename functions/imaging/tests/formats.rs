@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::large::png_rows;
 use imaging::{Settings, process};
 use png::{BitDepth, ColorType};
+use testkit::images::png_rows;
 
 const W: u32 = 40;
 const H: u32 = 30;

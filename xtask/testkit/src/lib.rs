@@ -22,6 +22,8 @@ pub mod runtime_api;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "images")]
+pub mod images;
 #[cfg(feature = "local")]
 pub mod local;
 #[cfg(feature = "stage")]

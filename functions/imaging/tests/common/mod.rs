@@ -3,8 +3,6 @@
 
 #![allow(dead_code)]
 
-pub mod large;
-
 /// Decodes one of our derivatives to `(width, height, rgb)`.
 pub fn decode_jpeg(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
     let mut decoder = jpeg_decoder::Decoder::new(bytes);

@@ -1,8 +1,6 @@
-//! Large images made on the spot for the memory-budget tests and `examples/budget_fixtures.rs`:
-//! small on disk, huge once decoded. Each is written row by row (PNG) or from a buffer that is
-//! freed before the measurement starts, so generating them costs no more than the file itself.
-
-#![allow(dead_code)]
+//! Images made on the spot for the memory-budget tests (imaging, the local stage) and the
+//! imaging crate's `budget_fixtures` example: small on disk, huge once decoded. PNGs are written
+//! row by row, so generating even a 10000×10000 16-bit one never holds it in memory.
 
 use std::io::Write;
 
@@ -50,30 +48,89 @@ pub fn png_rows(
     out
 }
 
-/// 10000×10000 RGBA at 16 bits a sample, every sample zero: 0.8 MB on disk, 800 MB decoded.
+/// A PNG of `width`×`height` whose samples are all zero, written directly: its compressed data
+/// is one literal zero and then matches of 258 zeros (fixed-Huffman DEFLATE), so even an 800 MB
+/// image is made in milliseconds, without running an encoder over it.
+pub fn png_zeros(width: u32, height: u32, color: png::ColorType, depth: png::BitDepth) -> Vec<u8> {
+    let bits_per_pixel = color.samples() * depth as usize;
+    let row = 1 + (width as usize * bits_per_pixel).div_ceil(8);
+    let total = row as u64 * u64::from(height);
+
+    let mut deflate = Bits::default();
+    deflate.push(0b1, 1); // last block
+    deflate.push(0b01, 2); // fixed Huffman codes
+    deflate.code(0x30, 8); // literal 0
+    let rest = total - 1;
+    for _ in 0..rest / 258 {
+        deflate.code(0xC5, 8); // length 258 (code 285)
+        deflate.code(0, 5); // distance 1
+    }
+    for _ in 0..rest % 258 {
+        deflate.code(0x30, 8);
+    }
+    deflate.code(0, 7); // end of block
+    let mut zlib = vec![0x78, 0x01];
+    zlib.extend(deflate.finish());
+    // Adler-32 of zeros: a stays 1, b adds 1 per byte.
+    let adler = (((total % 65_521) as u32) << 16) | 1;
+    zlib.extend(adler.to_be_bytes());
+
+    let mut header = Vec::new();
+    header.extend(width.to_be_bytes());
+    header.extend(height.to_be_bytes());
+    header.extend([depth as u8, color as u8, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [(b"IHDR", header), (b"IDAT", zlib), (b"IEND", Vec::new())] {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(kind);
+        crc.update(&data);
+        out.extend(kind);
+        out.extend(&data);
+        out.extend(crc.finalize().to_be_bytes());
+    }
+    out
+}
+
+/// A DEFLATE bit stream: fields least significant bit first, Huffman codes most significant first.
+#[derive(Default)]
+struct Bits {
+    bytes: Vec<u8>,
+    acc: u64,
+    len: u32,
+}
+
+impl Bits {
+    fn push(&mut self, value: u32, count: u32) {
+        self.acc |= u64::from(value) << self.len;
+        self.len += count;
+        while self.len >= 8 {
+            self.bytes.push(self.acc as u8);
+            self.acc >>= 8;
+            self.len -= 8;
+        }
+    }
+
+    fn code(&mut self, code: u32, count: u32) {
+        self.push(code.reverse_bits() >> (32 - count), count);
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.len > 0 {
+            self.bytes.push(self.acc as u8);
+        }
+        self.bytes
+    }
+}
+
+/// `side`×`side` RGBA at 16 bits a sample, every sample zero: 800 MB decoded at 10000×10000.
 pub fn rgba16_zeros(side: u32) -> Vec<u8> {
-    png_rows(
-        side,
-        side,
-        png::ColorType::Rgba,
-        png::BitDepth::Sixteen,
-        None,
-        false,
-        &vec![0; side as usize * 8],
-    )
+    png_zeros(side, side, png::ColorType::Rgba, png::BitDepth::Sixteen)
 }
 
 /// RGB at 16 bits a sample, every sample zero.
 pub fn rgb16_zeros(side: u32) -> Vec<u8> {
-    png_rows(
-        side,
-        side,
-        png::ColorType::Rgb,
-        png::BitDepth::Sixteen,
-        None,
-        false,
-        &vec![0; side as usize * 6],
-    )
+    png_zeros(side, side, png::ColorType::Rgb, png::BitDepth::Sixteen)
 }
 
 /// An 8-bit palette PNG with a transparency table, rows cycling through the palette.
@@ -92,17 +149,24 @@ pub fn palette(side: u32) -> Vec<u8> {
     )
 }
 
-/// RGB pixels of a smooth pattern, so a JPEG of it has real coefficients in every block.
+/// RGB pixels of a pattern with detail in every 8×8 block, so a JPEG of it has real
+/// coefficients everywhere. Rows are shifted copies of one, which keeps this fast unoptimised.
 pub fn pattern_rgb(width: u32, height: u32) -> Vec<u8> {
-    let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
-    for y in 0..height {
-        for x in 0..width {
-            pixels.extend_from_slice(&[
+    let (w, h) = (width as usize, height as usize);
+    let period = 64;
+    let row: Vec<u8> = (0..w + period)
+        .flat_map(|x| {
+            [
                 (x / 7) as u8,
-                (y / 5) as u8,
-                ((x + y) / 11) as u8 ^ (x as u8 & 0x10),
-            ]);
-        }
+                (x / 2) as u8,
+                ((x / 11) as u8) ^ (x as u8 & 0x10),
+            ]
+        })
+        .collect();
+    let mut pixels = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        let shift = (y / 5) % period;
+        pixels.extend_from_slice(&row[shift * 3..(shift + w) * 3]);
     }
     pixels
 }
