@@ -2,7 +2,9 @@
 //! metadata out. Pure: no AWS, no files, no network.
 //!
 //! [`process`] checks the real type from the magic number ([`sniff`]), refuses oversized files
-//! and decompression bombs from their headers, decodes (JPEGs at a reduced DCT scale when the
+//! and decompression bombs from their headers, estimates what decoding and deriving will hold in
+//! memory and refuses what exceeds the budget ([`Settings::max_alloc`], [`memory_needed`]),
+//! decodes (JPEGs at a reduced DCT scale, PNGs row by row into a box-filter shrink, whenever the
 //! derivatives are small enough), applies the EXIF orientation, and encodes a square grid
 //! thumbnail and a larger preview as metadata-free JPEGs. [`PhotoMetadata`] carries the size,
 //! when and where the photo was taken, the camera, and the SHA-256 of the original bytes.
