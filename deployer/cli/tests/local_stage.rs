@@ -220,3 +220,49 @@ async fn a_stage_killed_while_processing_finishes_the_photo_after_a_restart() {
     }
     assert!(jobs(&data).is_empty(), "{:?}", jobs(&data));
 }
+
+/// A photo whose processing takes the process down every time (here: killed with it in hand)
+/// uses up its attempts, one per start, and then ends FAILED with the reason: the stage does not
+/// crash-loop on it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_killed_at_every_start_ends_failed_after_its_attempts() {
+    const ATTEMPTS: usize = 5;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let delay = ["--processing-delay-ms", "60000"];
+    let first = Stage::start(&data, &delay).await;
+    let (alice, alice_sub) = first.account("alice@example.com", PASSWORD).await;
+    let id = first
+        .upload(&alice, "orientation-6.jpg", &fixture("orientation-6.jpg"))
+        .await;
+    let running = vec![(format!("originals/{alice_sub}/{id}"), "running".to_owned())];
+    let mut first = Some(first);
+    for start in 1..=ATTEMPTS {
+        let mut stage = match first.take() {
+            Some(stage) => stage,
+            None => Stage::start(&data, &delay).await,
+        };
+        assert!(
+            wait_until(Duration::from_secs(30), || jobs(&data) == running),
+            "start {start}: never running: {:?}",
+            jobs(&data)
+        );
+        assert!(!stage.signal("-KILL").success());
+        drop(stage);
+    }
+
+    let stage = Stage::start(&data, &[]).await;
+    let alice = stage.sign_in("alice@example.com", PASSWORD).await;
+    let photo = stage.settled(&alice, &id, Duration::from_secs(60)).await;
+    assert_eq!(photo["status"], "FAILED", "{photo}");
+    let reason = photo["failure_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("stopped while processing it, 5 times"),
+        "{photo}"
+    );
+    let failed = vec![(format!("originals/{alice_sub}/{id}"), "failed".to_owned())];
+    assert_eq!(jobs(&data), failed);
+    // The stage is up and serving.
+    let (status, page) = stage.api("GET", "/photos", &alice, None).await;
+    assert_eq!(status, 200, "{page}");
+}
