@@ -7,6 +7,17 @@
 
 use crate::decode::Rgb;
 
+/// Adam7's passes: `(x0, dx, y0, dy)` of the pixels each carries.
+pub(crate) const ADAM7: [(u32, u32, u32, u32); 7] = [
+    (0, 8, 0, 8),
+    (4, 8, 0, 8),
+    (0, 4, 4, 8),
+    (2, 4, 0, 4),
+    (0, 2, 2, 4),
+    (1, 2, 0, 2),
+    (0, 1, 1, 2),
+];
+
 /// How rows will arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Order {
@@ -212,23 +223,14 @@ mod tests {
             sequential.push(y as u32, 0, 1, row);
         }
         // Adam7's pattern: the same pixels, in seven subsampled passes.
-        let passes = [
-            (0, 8, 0, 8),
-            (4, 8, 0, 8),
-            (0, 4, 4, 8),
-            (2, 4, 0, 4),
-            (0, 2, 2, 4),
-            (1, 2, 0, 2),
-            (0, 1, 1, 2),
-        ];
         let mut scattered = Shrinker::new(w, h, 3, Order::Scattered);
-        for (x0, dx, y0, dy) in passes {
-            for y in (y0..h).step_by(dy) {
+        for (x0, dx, y0, dy) in ADAM7 {
+            for y in (y0..h).step_by(dy as usize) {
                 let sub: Vec<u8> = (x0..w)
-                    .step_by(dx)
+                    .step_by(dx as usize)
                     .flat_map(|x| image[y as usize][x as usize * 3..x as usize * 3 + 3].to_vec())
                     .collect();
-                scattered.push(y, x0, dx as u32, &sub);
+                scattered.push(y, x0, dx, &sub);
             }
         }
         assert_eq!(sequential.finish(), scattered.finish());

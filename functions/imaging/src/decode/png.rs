@@ -11,19 +11,8 @@ use std::io::Cursor;
 
 use super::{Decoded, check_dimensions, corrupt, on_white};
 use crate::budget::{self, with_slack};
-use crate::shrink::{self, Order, Shrinker};
+use crate::shrink::{self, ADAM7, Order, Shrinker};
 use crate::{Format, ImagingError, Settings};
-
-/// Adam7's passes: `(x0, dx, y0, dy)` of the pixels each carries.
-const ADAM7: [(u32, u32, u32, u32); 7] = [
-    (0, 8, 0, 8),
-    (4, 8, 0, 8),
-    (0, 4, 4, 8),
-    (2, 4, 0, 4),
-    (0, 2, 2, 4),
-    (1, 2, 0, 2),
-    (0, 1, 1, 2),
-];
 
 /// Where each decoded row belongs: `(y, x0, dx)`, in the order the decoder hands rows out.
 fn row_positions(
