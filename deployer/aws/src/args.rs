@@ -25,7 +25,13 @@ pub struct DeployArgs {
 /// How the deployer reaches AWS: the standard credential chain, narrowed by these flags.
 #[derive(Debug, Clone, Args)]
 pub struct AwsArgs {
-    /// The named profile from `~/.aws/config` to take credentials from.
+    /// The named profile from `~/.aws/config` to take credentials from, with any source the
+    /// AWS CLI accepts: keys (`aws_access_key_id`); IAM Identity Center (`sso_session`, or a
+    /// legacy `sso_start_url`), after `aws sso login --profile NAME`; `credential_process`; a
+    /// role (`role_arn` with `source_profile` or `credential_source`), with MFA when it has
+    /// `mfa_serial` (the code is asked for on the terminal, and the session is cached in
+    /// `~/.aws/cli/cache` as the AWS CLI does); web identity. Environment keys
+    /// (`AWS_ACCESS_KEY_ID`) take precedence over any profile.
     #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
 

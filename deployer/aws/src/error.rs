@@ -1,7 +1,7 @@
 //! The AWS failures an operator must tell apart, each with its own exit code.
 
 /// A failure talking to AWS or deploying a stack, worded as one line an operator can act on.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AwsError {
     /// The credential chain found nothing, or AWS refused what it found.
     #[error(
@@ -9,6 +9,39 @@ pub enum AwsError {
     )]
     Credentials {
         /// What the chain or AWS said.
+        detail: String,
+    },
+    /// A profile signing in through IAM Identity Center has no valid session, and its token
+    /// could not be refreshed.
+    #[error(
+        "profile `{profile}` signs in through IAM Identity Center (SSO) and its session has expired or was never started ({detail}): run `aws sso login --profile {login_profile}`"
+    )]
+    SsoLogin {
+        /// The profile selected.
+        profile: String,
+        /// The profile holding the SSO settings (itself, or the base of its role chain).
+        login_profile: String,
+        /// What the SDK or the portal said.
+        detail: String,
+    },
+    /// A profile's `credential_process` failed, printed something unusable, or gave expired
+    /// credentials.
+    #[error("the `credential_process` of profile `{profile}` gave no usable credentials: {detail}")]
+    CredentialProcess {
+        /// The profile holding the `credential_process`.
+        profile: String,
+        /// The exit status and standard error, the parse error, or the expiry.
+        detail: String,
+    },
+    /// A role that needs an MFA code could not be assumed: no terminal to ask on, no code, or
+    /// STS refused it.
+    #[error("profile `{profile}` assumes role `{role_arn}` with an MFA code: {detail}")]
+    MfaRole {
+        /// The profile defining the role.
+        profile: String,
+        /// Its `role_arn`.
+        role_arn: String,
+        /// Why no session could be had, and what to do.
         detail: String,
     },
     /// Nothing answered at the endpoint.

@@ -9,6 +9,7 @@
 pub mod args;
 pub mod artifacts;
 pub mod config;
+pub mod credentials;
 pub mod deploy;
 pub mod down;
 pub mod error;

@@ -286,7 +286,7 @@ pub fn run(config_file: &Path, args: &LogsArgs, aws: &AwsArgs) -> anyhow::Result
     let sdk_target = &aws.sdk_target();
     let runtime = ops_sdk::runtime().context("starting the async runtime")?;
     runtime.block_on(async {
-        let sdk = ops_sdk::load(sdk_target, stage.region.as_str()).await;
+        let sdk = ops_sdk::load(sdk_target, stage.region.as_str()).await?;
         let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
         let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
         let group =

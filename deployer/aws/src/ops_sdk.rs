@@ -3,6 +3,8 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+use crate::error::AwsError;
+
 /// Where and as whom to call AWS.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SdkTarget {
@@ -14,20 +16,18 @@ pub struct SdkTarget {
     pub endpoint_url: Option<String>,
 }
 
-/// Loads the SDK configuration for `target`, falling back to `default_region`.
-pub async fn load(target: &SdkTarget, default_region: &str) -> SdkConfig {
+/// Loads the SDK configuration for `target`, falling back to `default_region`, and resolves its
+/// credentials ([`crate::credentials`]).
+pub async fn load(target: &SdkTarget, default_region: &str) -> Result<SdkConfig, AwsError> {
     let region = target
         .region
         .clone()
         .unwrap_or_else(|| default_region.to_owned());
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region));
-    if let Some(profile) = &target.profile {
-        loader = loader.profile_name(profile);
-    }
     if let Some(url) = &target.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    loader.load().await
+    crate::credentials::load(loader, target.profile.as_deref()).await
 }
 
 /// What reading a stack's outputs can fail on.

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sts::config::ProvideCredentials;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use stack::config::StageConfig;
 
@@ -29,8 +28,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// Loads the credential chain for `stage` (its region unless `--region` says otherwise),
-    /// asks STS who the credentials belong to, and refuses another account than the stage's.
+    /// Loads the credentials for `stage` (its region unless `--region` says otherwise) from
+    /// whatever source the profile names ([`crate::credentials`]), asks STS who they belong to,
+    /// and refuses another account than the stage's.
     pub async fn connect(stage: &StageConfig, args: &AwsArgs) -> Result<Session, AwsError> {
         let region = args
             .region
@@ -46,13 +46,10 @@ impl Session {
                     .operation_attempt_timeout(Duration::from_secs(120))
                     .build(),
             );
-        if let Some(profile) = &args.profile {
-            loader = loader.profile_name(profile);
-        }
         if let Some(url) = &args.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        let sdk = loader.load().await;
+        let sdk = crate::credentials::load(loader, args.profile.as_deref()).await?;
         let session = Session {
             account_id: String::new(),
             sdk,
@@ -76,19 +73,8 @@ impl Session {
         }
     }
 
+    /// Asks STS whose the (already resolved) credentials are.
     async fn check_account(mut self, stage: &StageConfig) -> Result<Session, AwsError> {
-        let provider = self
-            .sdk
-            .credentials_provider()
-            .ok_or_else(|| AwsError::Credentials {
-                detail: "no credential provider is configured".into(),
-            })?;
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| AwsError::Credentials {
-                detail: error_chain(&e),
-            })?;
         let sts = aws_sdk_sts::Client::new(&self.sdk);
         let identity = sts.get_caller_identity().send().await.map_err(|e| {
             let endpoint = self

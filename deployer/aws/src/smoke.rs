@@ -652,7 +652,7 @@ pub fn run_command(config_file: &Path, args: &SmokeArgs, aws: &AwsArgs) -> anyho
     };
     let runtime = ops_sdk::runtime().context("starting the async runtime")?;
     runtime.block_on(async {
-        let sdk = ops_sdk::load(sdk_target, stage.region.as_str()).await;
+        let sdk = ops_sdk::load(sdk_target, stage.region.as_str()).await?;
         let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
         let outputs = ops_sdk::stack_outputs(&cloudformation, &stack_name(&args.stage)).await?;
         let get = |key: &str| {

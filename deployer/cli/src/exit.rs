@@ -13,7 +13,9 @@ pub enum ExitCode {
     Config = 3,
     /// `deployer.toml` has no stage of that name.
     UnknownStage = 4,
-    /// No AWS credentials were found, or AWS refused them.
+    /// No usable AWS credentials: none were found, AWS refused them, or the profile's source
+    /// failed (an SSO session to renew with `aws sso login`, a failing `credential_process`, an
+    /// MFA code that could not be asked for or was refused).
     Credentials = 5,
     /// AWS (or the `--endpoint-url`) could not be reached.
     Unreachable = 6,
@@ -48,7 +50,8 @@ Exit codes:
   2    invalid command line
   3    invalid deployer.toml
   4    unknown stage
-  5    no AWS credentials, or AWS refused them
+  5    no AWS credentials, or AWS refused them, or the profile's source failed
+       (SSO login needed, credential_process failed, no MFA code or a wrong one)
   6    AWS or --endpoint-url unreachable
   7    credentials for another account than the stage's account_id
   8    deploy failed and was rolled back (the root cause is printed)

@@ -41,7 +41,10 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         }
         if let Some(aws) = cause.downcast_ref::<aws::AwsError>() {
             return match aws {
-                aws::AwsError::Credentials { .. } => ExitCode::Credentials,
+                aws::AwsError::Credentials { .. }
+                | aws::AwsError::SsoLogin { .. }
+                | aws::AwsError::CredentialProcess { .. }
+                | aws::AwsError::MfaRole { .. } => ExitCode::Credentials,
                 aws::AwsError::Unreachable { .. } => ExitCode::Unreachable,
                 aws::AwsError::WrongAccount { .. } => ExitCode::WrongAccount,
                 aws::AwsError::DeployFailed { .. } => ExitCode::DeployFailed,
