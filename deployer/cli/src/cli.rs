@@ -59,6 +59,17 @@ pub enum Command {
     /// its thumbnail, lists, shares, opens the share without signing in, and deletes it. The
     /// user is removed whatever happens. Exits non-zero naming the step that failed.
     Smoke(SmokeArgs),
+    /// Print the completion script for a shell, to load in the shell's startup file; for
+    /// example `source <(deployer completions bash)` in `~/.bashrc`.
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `deployer completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `deployer up`: a stage of the configuration file, or `local`.

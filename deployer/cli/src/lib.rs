@@ -27,7 +27,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Package(args) => aws::package(&cli.config, &args, &cli.aws),
         Command::Logs(args) => aws::logs::run(&cli.config, &args, &cli.aws),
         Command::Smoke(args) => aws::smoke::run_command(&cli.config, &args, &cli.aws),
+        Command::Completions(args) => {
+            completions(args.shell, &mut std::io::stdout().lock());
+            Ok(())
+        }
     }
+}
+
+/// Writes the completion script of `shell` for the whole command line.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, "deployer", out);
 }
 
 /// The exit code for an error: the most specific cause in its chain decides.
