@@ -17,6 +17,17 @@ pub struct DeployArgs {
     #[arg(long, short)]
     pub yes: bool,
 
+    /// Print progress as one JSON object per line on standard output (build, upload, change
+    /// set, each resource event, publish) and a final `summary` object, for CI; the usual lines
+    /// still go to standard error.
+    #[arg(long)]
+    pub json: bool,
+
+    /// After the run, print where the time went, step by step (configuration, connecting,
+    /// building, zipping, the artifact bucket, comparing with the stack, deploying, publishing).
+    #[arg(long, short)]
+    pub verbose: bool,
+
     /// Where the function zips come from.
     #[command(flatten)]
     pub artifacts: ArtifactArgs,
@@ -111,6 +122,11 @@ pub struct DiffArgs {
     /// Print the changes as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// After the run, print where the time went, step by step (configuration, connecting,
+    /// building, zipping, the artifact bucket, comparing with the stack, deploying, publishing).
+    #[arg(long, short)]
+    pub verbose: bool,
 
     /// Where the function zips come from.
     #[command(flatten)]

@@ -159,11 +159,26 @@ impl Deployer {
         source: &TemplateSource,
         confirm: Option<Confirmation>,
     ) -> Result<Outcome> {
-        let Some(plan) = self.prepare(desired, source, true).await? else {
+        let steps = self.ui.steps().clone();
+        let Some(plan) = steps
+            .time_async(
+                "compare with the stack",
+                self.prepare(desired, source, true),
+            )
+            .await?
+        else {
             return Ok(Outcome::NoChanges);
         };
         self.ui
             .line(report::render_changes(&plan.changes).trim_end());
+        self.ui.event(
+            "change_set",
+            serde_json::json!({
+                "stack": self.stack,
+                "name": plan.name,
+                "changes": plan.changes,
+            }),
+        );
         if let Some(ask) = confirm {
             let answer = self.ui.ask(&ask.stage, &ask.question).await;
             if let Err(refused) = answer {
@@ -171,15 +186,19 @@ impl Deployer {
                 return Err(refused.into());
             }
         }
-        let since = self.latest_event_id(&self.stack).await?;
-        self.cfn
-            .execute_change_set()
-            .stack_name(&self.stack)
-            .change_set_name(&plan.name)
-            .send()
-            .await
-            .with_context(|| format!("executing change set `{}`", plan.name))?;
-        let status = self.watch(&self.stack, since).await?;
+        let status = steps
+            .time_async("execute the change set", async {
+                let since = self.latest_event_id(&self.stack).await?;
+                self.cfn
+                    .execute_change_set()
+                    .stack_name(&self.stack)
+                    .change_set_name(&plan.name)
+                    .send()
+                    .await
+                    .with_context(|| format!("executing change set `{}`", plan.name))?;
+                self.watch(&self.stack, since).await
+            })
+            .await?;
         Ok(Outcome::Deployed {
             status,
             changes: plan.changes,

@@ -21,6 +21,7 @@ pub mod report;
 pub mod session;
 pub mod smoke;
 pub mod synth;
+pub mod timing;
 pub mod ui;
 
 use std::future::Future;
@@ -41,8 +42,8 @@ use crate::config::DeployerConfig;
 use crate::synth::stack_name;
 use artifacts::{ArtifactBucket, Put};
 use deploy::{Deployer, Outcome, TemplateSource};
-use deployer_build::function::build_function;
-use deployer_build::package::{Package, package_bootstrap};
+use deployer_build::function::build_functions;
+use deployer_build::package::{Package, package_bootstrap_cached};
 use photo_contract::functions::{FUNCTIONS, Function};
 use plan::{Desired, Pairs};
 use ui::Ui;
@@ -91,25 +92,29 @@ async fn interruptible<T>(deployer: &Deployer, work: impl Future<Output = Result
     }
 }
 
-/// The function zips to deploy: read from `--artifacts-dir`, or built and zipped now.
+/// The function zips to deploy: read from `--artifacts-dir`, or built (all in one `cargo
+/// build`) and zipped now, reusing the zip of an unchanged binary. The time goes to `steps`.
 pub fn function_packages(
     stage: &StageConfig,
     args: &ArtifactArgs,
+    steps: &timing::Steps,
 ) -> Result<Vec<(Function, Package)>> {
     if let Some(dir) = &args.artifacts_dir {
-        return FUNCTIONS
-            .iter()
-            .map(|f| {
-                let path = dir.join(format!("{}.zip", f.name));
-                let bytes = std::fs::read(&path)
-                    .with_context(|| format!("reading `{}`", path.display()))?;
-                let sha256 = Sha256::digest(&bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                Ok((*f, Package { bytes, sha256 }))
-            })
-            .collect();
+        return steps.time("read artifacts", || {
+            FUNCTIONS
+                .iter()
+                .map(|f| {
+                    let path = dir.join(format!("{}.zip", f.name));
+                    let bytes = std::fs::read(&path)
+                        .with_context(|| format!("reading `{}`", path.display()))?;
+                    let sha256 = Sha256::digest(&bytes)
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    Ok((*f, Package { bytes, sha256 }))
+                })
+                .collect()
+        });
     }
     let here = std::env::current_dir().context("reading the current directory")?;
     let workspace = deployer_build::workspace::find_workspace(&here).with_context(|| {
@@ -119,16 +124,24 @@ pub fn function_packages(
         )
     })?;
     let target_dir = deployer_build::workspace::target_dir(&workspace);
-    FUNCTIONS
-        .iter()
-        .map(|f| {
-            let binary = build_function(&workspace, &target_dir, *f, stage.architecture)
-                .with_context(|| format!("building function `{}`", f.name))?;
-            let package = package_bootstrap(&binary)
-                .with_context(|| format!("zipping function `{}`", f.name))?;
-            Ok((*f, package))
+    let names: Vec<&str> = FUNCTIONS.iter().map(|f| f.name).collect();
+    let binaries = steps
+        .time("build", || {
+            build_functions(&workspace, &target_dir, FUNCTIONS, stage.architecture)
         })
-        .collect()
+        .with_context(|| format!("building the functions `{}`", names.join("`, `")))?;
+    let cache = target_dir.join("lambda-zips");
+    steps.time("package", || {
+        FUNCTIONS
+            .iter()
+            .zip(binaries)
+            .map(|(f, binary)| {
+                let (package, _) = package_bootstrap_cached(&binary, &cache)
+                    .with_context(|| format!("zipping function `{}`", f.name))?;
+                Ok((*f, package))
+            })
+            .collect()
+    })
 }
 
 /// `deployer package`: builds and zips every function, writes `NAME.zip` into `--out`.
@@ -140,6 +153,7 @@ pub fn package(config_file: &Path, args: &PackageArgs, aws: &AwsArgs) -> Result<
             artifacts_dir: None,
             template: None,
         },
+        &timing::Steps::default(),
     )?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating `{}`", args.out.display()))?;
@@ -173,25 +187,52 @@ async fn prepare(
     artifacts: &ArtifactArgs,
     ui: &Ui,
 ) -> Result<Prepared> {
-    let packages = function_packages(stage, artifacts)?;
-    let template = match &artifacts.template {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading the template `{}`", path.display()))?,
-        None => stack::app::photo_app(stage)
-            .with_context(|| format!("building the template of stage `{}`", stage.name))?
-            .to_json(),
-    };
+    let steps = ui.steps();
+    let packages = function_packages(stage, artifacts, steps)?;
+    for (f, p) in &packages {
+        ui.event(
+            "build",
+            serde_json::json!({
+                "function": f.name,
+                "bytes": p.bytes.len(),
+                "sha256": p.sha256,
+                "source": if artifacts.artifacts_dir.is_some() { "artifacts-dir" } else { "built" },
+            }),
+        );
+    }
+    let template = steps.time("template", || -> Result<String> {
+        Ok(match &artifacts.template {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading the template `{}`", path.display()))?,
+            None => stack::app::photo_app(stage)
+                .with_context(|| format!("building the template of stage `{}`", stage.name))?
+                .to_json(),
+        })
+    })?;
     let bucket = ArtifactBucket::new(
         session.s3(),
         artifacts::bucket_name(&session.account_id, &session.region),
         session.region.clone(),
         !session.is_plain_http(),
     );
-    bucket.ensure(ui).await?;
+    steps
+        .time_async("artifact bucket", bucket.ensure(ui))
+        .await?;
     let (mut uploaded, mut present) = (0, 0);
-    let mut count = |put: Put| match put {
-        Put::Uploaded => uploaded += 1,
-        Put::Present => present += 1,
+    let mut count = |key: &str, bytes: usize, put: Put| {
+        ui.event(
+            "upload",
+            serde_json::json!({
+                "bucket": bucket.name,
+                "key": key,
+                "bytes": bytes,
+                "uploaded": matches!(put, Put::Uploaded),
+            }),
+        );
+        match put {
+            Put::Uploaded => uploaded += 1,
+            Put::Present => present += 1,
+        }
     };
     let mut parameters = Pairs::new();
     parameters.insert(
@@ -200,21 +241,25 @@ async fn prepare(
     );
     for (f, p) in &packages {
         let key = artifacts::function_key(f.name, &p.sha256);
-        count(
-            bucket
-                .put_if_missing(ui, &key, &p.bytes, "application/zip")
-                .await?,
-        );
+        let put = steps
+            .time_async(
+                "artifacts",
+                bucket.put_if_missing(ui, &key, &p.bytes, "application/zip"),
+            )
+            .await?;
+        count(&key, p.bytes.len(), put);
         parameters.insert(f.code_parameter.into(), key);
     }
     let stack = stack_name(stage.name.as_str());
     let source = if template.len() > deploy::INLINE_TEMPLATE_LIMIT {
         let key = artifacts::template_key(&stack, &template);
-        count(
-            bucket
-                .put_if_missing(ui, &key, template.as_bytes(), "application/json")
-                .await?,
-        );
+        let put = steps
+            .time_async(
+                "artifacts",
+                bucket.put_if_missing(ui, &key, template.as_bytes(), "application/json"),
+            )
+            .await?;
+        count(&key, template.len(), put);
         TemplateSource::Url(session.object_url(&bucket.name, &key))
     } else {
         TemplateSource::Body(template.clone())
@@ -243,10 +288,27 @@ fn on_stack<T>(
     aws: &AwsArgs,
     work: impl AsyncFnOnce(&StageConfig, &Session, &Deployer) -> Result<T>,
 ) -> Result<T> {
-    let stage = load_stage(config_file, name, aws)?;
+    on_stack_with(config_file, name, aws, Ui::detect(), work)
+}
+
+/// [`on_stack`] with progress going to `ui`.
+fn on_stack_with<T>(
+    config_file: &Path,
+    name: &str,
+    aws: &AwsArgs,
+    ui: Ui,
+    work: impl AsyncFnOnce(&StageConfig, &Session, &Deployer) -> Result<T>,
+) -> Result<T> {
+    let stage = ui
+        .steps()
+        .time("configuration", || load_stage(config_file, name, aws))?;
     block_on(async {
-        let session = Session::connect(&stage, aws).await?;
-        let deployer = deployer_for(&session, &stage, aws);
+        let session = ui
+            .steps()
+            .time_async("connect", Session::connect(&stage, aws))
+            .await?;
+        let mut deployer = deployer_for(&session, &stage, aws);
+        deployer.ui = ui;
         work(&stage, &session, &deployer).await
     })
 }
@@ -258,15 +320,22 @@ fn with_prepared(
     name: &str,
     artifacts: &ArtifactArgs,
     aws: &AwsArgs,
+    ui: Ui,
     work: impl AsyncFnOnce(&StageConfig, &Session, &Deployer, Prepared) -> Result<()>,
 ) -> Result<()> {
-    on_stack(config_file, name, aws, async |stage, session, deployer| {
-        interruptible(deployer, async {
-            let prepared = prepare(session, stage, artifacts, &deployer.ui).await?;
-            work(stage, session, deployer, prepared).await
-        })
-        .await
-    })
+    on_stack_with(
+        config_file,
+        name,
+        aws,
+        ui,
+        async |stage, session, deployer| {
+            interruptible(deployer, async {
+                let prepared = prepare(session, stage, artifacts, &deployer.ui).await?;
+                work(stage, session, deployer, prepared).await
+            })
+            .await
+        },
+    )
 }
 
 fn deployer_for(session: &Session, stage: &StageConfig, aws: &AwsArgs) -> Deployer {
@@ -280,34 +349,65 @@ fn deployer_for(session: &Session, stage: &StageConfig, aws: &AwsArgs) -> Deploy
 }
 
 /// `deployer up --stage NAME` for an AWS stage; `publish_site` builds the SPA and publishes it
-/// once the stack is deployed (`--no-site` turns it off).
+/// once the stack is deployed (`--no-site` turns it off). With `--json` every step is also one
+/// JSON object per line on standard output, ending with a `summary` object (also on failure).
 pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let ui = if args.json { Ui::json() } else { Ui::detect() };
+    let summary = std::sync::Mutex::new(serde_json::json!({
+        "stage": args.stage,
+        "stack": stack_name(&args.stage),
+    }));
+    let record = |key: &str, value: serde_json::Value| {
+        if let Ok(mut summary) = summary.lock() {
+            summary[key] = value;
+        }
+    };
     let work =
         async |stage: &StageConfig, session: &Session, deployer: &Deployer, prepared: Prepared| {
             deployer.ui.line(&format!(
                 "artifacts: {} uploaded, {} already in the bucket",
                 prepared.uploaded, prepared.present
             ));
+            record("uploaded", prepared.uploaded.into());
+            record("already_present", prepared.present.into());
             let confirm = (stage.protected && !args.yes).then(|| deploy::Confirmation {
                 stage: stage.name.to_string(),
                 question: format!("apply these changes to stage `{}`?", stage.name),
             });
-            match deployer
+            let outcome = deployer
                 .deploy(&prepared.desired, &prepared.source, confirm)
-                .await?
-            {
+                .await?;
+            let json = deployer.ui.is_json();
+            match outcome {
                 Outcome::NoChanges => {
-                    println!("no changes: stack `{}` is up to date", deployer.stack)
+                    record("outcome", "no_changes".into());
+                    record("change_sets", 0.into());
+                    if !json {
+                        println!("no changes: stack `{}` is up to date", deployer.stack);
+                    }
                 }
-                Outcome::Deployed { status, changes } => println!(
-                    "stack `{}` is {status} ({} resource changes)",
-                    deployer.stack,
-                    changes.len()
-                ),
+                Outcome::Deployed { status, changes } => {
+                    record("outcome", "deployed".into());
+                    record("change_sets", 1.into());
+                    record("status", status.clone().into());
+                    record("resource_changes", changes.len().into());
+                    if !json {
+                        println!(
+                            "stack `{}` is {status} ({} resource changes)",
+                            deployer.stack,
+                            changes.len()
+                        );
+                    }
+                }
             }
             // The SPA goes out once the stack (and so its outputs) is up.
             if !publish_site {
                 deployer.ui.line("site: not published (--no-site)");
+                deployer
+                    .ui
+                    .event("publish", serde_json::json!({ "published": false }));
+                record("site", "not published".into());
                 return Ok(());
             }
             let info = deployer.describe(&deployer.stack).await?.with_context(|| {
@@ -315,6 +415,7 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
             })?;
             let outputs = info.outputs.into_iter().collect();
             let cwd = std::env::current_dir().context("reading the working directory")?;
+            let publish_started = std::time::Instant::now();
             let report = publish::publish_stage_site(
                 &session.s3(),
                 &aws_sdk_cloudfront::Client::new(&session.sdk),
@@ -324,10 +425,41 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
             )
             .await
             .context("publishing the SPA (the stack itself is deployed)")?;
+            deployer
+                .ui
+                .steps()
+                .record("publish the site", publish_started.elapsed());
             deployer.ui.line(&report.summary());
+            deployer.ui.event(
+                "publish",
+                serde_json::json!({ "published": true, "summary": report.summary() }),
+            );
+            record("site", "published".into());
             Ok(())
         };
-    with_prepared(config_file, &args.stage, &args.artifacts, aws, work)
+    let result = with_prepared(
+        config_file,
+        &args.stage,
+        &args.artifacts,
+        aws,
+        ui.clone(),
+        work,
+    );
+    let mut summary = summary
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    summary["ok"] = result.is_ok().into();
+    if let Err(err) = &result {
+        summary["error"] = format!("{err:#}").into();
+    }
+    let total = started.elapsed();
+    summary["seconds"] = total.as_secs_f64().into();
+    summary["steps_ms"] = ui.steps().json();
+    if args.verbose {
+        ui.line(ui.steps().render(total).trim_end());
+    }
+    ui.event("summary", summary);
+    result
 }
 
 /// `deployer diff`: the change set `up` would execute, shown and then deleted.
@@ -350,7 +482,14 @@ pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
         }
         Ok(())
     };
-    with_prepared(config_file, &args.stage, &args.artifacts, aws, work)
+    with_prepared(
+        config_file,
+        &args.stage,
+        &args.artifacts,
+        aws,
+        Ui::detect(),
+        work,
+    )
 }
 
 /// `deployer outputs`: the stack's outputs as `KEY  VALUE` lines or one JSON object.

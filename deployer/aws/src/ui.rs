@@ -1,5 +1,7 @@
 //! What the operator sees while AWS works: progress bars and one live row per resource on a
 //! terminal, plain lines otherwise (CI logs), and the confirmation a protected stage needs.
+//! With `--json` the same progress also goes out as one JSON object per line on standard output
+//! (the human lines stay on standard error, unchanged).
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -15,6 +17,28 @@ use super::report::Event;
 pub struct Ui {
     bars: Option<MultiProgress>,
     lines: Lines,
+    json: Option<JsonEvents>,
+    steps: crate::timing::Steps,
+}
+
+/// Where `--json` events go: standard output, one object per line, or memory for tests.
+#[derive(Debug, Clone)]
+struct JsonEvents(Option<Arc<Mutex<Vec<String>>>>);
+
+impl JsonEvents {
+    fn emit(&self, line: String) {
+        match &self.0 {
+            Some(memory) => memory
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(line),
+            None => {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+        }
+    }
 }
 
 /// Where plain lines go: standard error, or memory (tests read what an operator would see).
@@ -40,6 +64,8 @@ impl Ui {
             Ui {
                 bars: Some(MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
                 lines: Lines::default(),
+                json: None,
+                steps: Default::default(),
             }
         } else {
             Ui::plain()
@@ -51,7 +77,36 @@ impl Ui {
         Ui {
             bars: None,
             lines: Lines::default(),
+            json: None,
+            steps: Default::default(),
         }
+    }
+
+    /// `--json`: plain lines on standard error, and every event as one JSON object per line on
+    /// standard output.
+    pub fn json() -> Ui {
+        Ui {
+            json: Some(JsonEvents(None)),
+            ..Ui::plain()
+        }
+    }
+
+    /// Where this command's time goes (shared by clones of this `Ui`).
+    pub fn steps(&self) -> &crate::timing::Steps {
+        &self.steps
+    }
+
+    /// Whether events go out as JSON.
+    pub fn is_json(&self) -> bool {
+        self.json.is_some()
+    }
+
+    /// Emits one JSON event, `{"event": kind, ...fields}`, when `--json` is on.
+    pub fn event(&self, kind: &str, fields: serde_json::Value) {
+        let Some(json) = &self.json else {
+            return;
+        };
+        json.emit(event_line(kind, fields));
     }
 
     /// Plain lines kept in memory instead of printed, for tests.
@@ -60,6 +115,8 @@ impl Ui {
         let ui = Ui {
             bars: None,
             lines: Lines(Some(memory.clone())),
+            json: None,
+            steps: Default::default(),
         };
         (ui, memory)
     }
@@ -114,6 +171,7 @@ impl Ui {
             bars: self.bars.clone(),
             rows: HashMap::new(),
             lines: self.lines.clone(),
+            json: self.json.clone(),
         }
     }
 
@@ -187,11 +245,24 @@ pub struct EventRows {
     bars: Option<MultiProgress>,
     rows: HashMap<String, ProgressBar>,
     lines: Lines,
+    json: Option<JsonEvents>,
 }
 
 impl EventRows {
     /// Shows an event: updates its resource's row, or prints its line.
     pub fn show(&mut self, event: &Event) {
+        if let Some(json) = &self.json {
+            json.emit(event_line(
+                "resource",
+                serde_json::json!({
+                    "time": event.timestamp,
+                    "logical_id": event.logical_id,
+                    "resource_type": event.resource_type,
+                    "status": event.status,
+                    "reason": event.reason,
+                }),
+            ));
+        }
         let Some(bars) = &self.bars else {
             self.lines.emit(&event.line());
             return;
@@ -228,4 +299,19 @@ impl EventRows {
             }
         }
     }
+}
+
+/// One JSON event line: `{"event": kind}` followed by `fields` (an object; anything else goes
+/// under `"value"`).
+pub fn event_line(kind: &str, fields: serde_json::Value) -> String {
+    let mut object = serde_json::Map::new();
+    object.insert("event".into(), kind.into());
+    match fields {
+        serde_json::Value::Object(map) => object.extend(map),
+        serde_json::Value::Null => {}
+        other => {
+            object.insert("value".into(), other);
+        }
+    }
+    serde_json::Value::Object(object).to_string()
 }

@@ -179,6 +179,20 @@ pub fn build_function(
     )
 }
 
+/// Builds every function's `bootstrap` for `arch` in one `cargo build` (one dependency
+/// resolution and one lock of the target directory instead of one per function), returning each
+/// binary's bytes in the order given, after checking that Lambda can run them.
+pub fn build_functions(
+    workspace: &Path,
+    target_dir: &Path,
+    functions: &[Function],
+    arch: Architecture,
+) -> Result<Vec<Vec<u8>>, BuildError> {
+    let cc = ensure_c_compiler(arch)?;
+    let targets: Vec<(&str, &str)> = functions.iter().map(|f| (f.package, f.binary)).collect();
+    build_binaries(workspace, target_dir, &targets, arch, Some(&cc))
+}
+
 /// Builds `binary` of `package` in `workspace` (the function's `bootstrap`) for `arch` (release,
 /// locked), with `cc` as the target's C compiler when given, and checks that Lambda can run it.
 pub fn build_bootstrap(
@@ -189,14 +203,41 @@ pub fn build_bootstrap(
     arch: Architecture,
     cc: Option<&str>,
 ) -> Result<Vec<u8>, BuildError> {
+    build_binaries(workspace, target_dir, &[(package, binary)], arch, cc)?
+        .pop()
+        .ok_or_else(|| BuildError::Cargo {
+            package: package.to_owned(),
+            target: rust_target(arch),
+        })
+}
+
+/// Builds each `(package, binary)` in one `cargo build` (release, locked) for `arch`, with `cc`
+/// as the target's C compiler when given; returns the binaries' bytes in order, each checked
+/// to run on Lambda.
+pub fn build_binaries(
+    workspace: &Path,
+    target_dir: &Path,
+    binaries: &[(&str, &str)],
+    arch: Architecture,
+    cc: Option<&str>,
+) -> Result<Vec<Vec<u8>>, BuildError> {
     let target = rust_target(arch);
     ensure_target(target)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(&cargo);
     command
         .current_dir(workspace)
-        .args(["build", "--release", "--locked", "--package", package])
-        .args(["--bin", binary, "--target", target])
+        .args(["build", "--release", "--locked"]);
+    let mut packages: Vec<&str> = binaries.iter().map(|(p, _)| *p).collect();
+    packages.dedup();
+    for package in &packages {
+        command.args(["--package", package]);
+    }
+    for (_, binary) in binaries {
+        command.args(["--bin", binary]);
+    }
+    command
+        .args(["--target", target])
         .arg("--target-dir")
         .arg(target_dir)
         // rust-lld links the self-contained musl objects for either architecture, so no cross
@@ -211,18 +252,23 @@ pub fn build_bootstrap(
     })?;
     if !status.success() {
         return Err(BuildError::Cargo {
-            package: package.to_owned(),
+            package: packages.join(", "),
             target,
         });
     }
-    let path = target_dir.join(target).join("release").join(binary);
-    let binary = std::fs::read(&path).map_err(|source| BuildError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    check_lambda_binary(&binary, arch)
-        .map_err(|source| BuildError::NotShippable { path, source })?;
-    Ok(binary)
+    binaries
+        .iter()
+        .map(|(_, binary)| {
+            let path = target_dir.join(target).join("release").join(binary);
+            let bytes = std::fs::read(&path).map_err(|source| BuildError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            check_lambda_binary(&bytes, arch)
+                .map_err(|source| BuildError::NotShippable { path, source })?;
+            Ok(bytes)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -53,6 +53,37 @@ pub fn package_bootstrap(bootstrap: &[u8]) -> Result<Package, PackageError> {
     Ok(Package { bytes, sha256 })
 }
 
+/// [`package_bootstrap`], reusing the zip made earlier for the same binary: zips are kept in
+/// `cache_dir` under the binary's SHA-256 (with the zip's own SHA-256 beside it), so an
+/// unchanged function costs one hash of its binary instead of a maximum-level deflate. Returns
+/// the package and whether it came from the cache. A cache entry that cannot be read, or whose
+/// zip does not match its recorded hash length, is simply made again.
+pub fn package_bootstrap_cached(
+    bootstrap: &[u8],
+    cache_dir: &std::path::Path,
+) -> Result<(Package, bool), PackageError> {
+    let key = hex(&Sha256::digest(bootstrap));
+    let zip_path = cache_dir.join(format!("{key}.zip"));
+    let sha_path = cache_dir.join(format!("{key}.zip.sha256"));
+    if let (Ok(bytes), Ok(sha256)) = (std::fs::read(&zip_path), std::fs::read_to_string(&sha_path))
+    {
+        let sha256 = sha256.trim().to_owned();
+        if sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok((Package { bytes, sha256 }, true));
+        }
+    }
+    let package = package_bootstrap(bootstrap)?;
+    std::fs::create_dir_all(cache_dir)?;
+    // Written to a temporary name and renamed, so a concurrent run never reads half a zip; the
+    // hash goes last, so a zip without its hash is never used.
+    let tmp = cache_dir.join(format!("{key}.zip.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, &package.bytes)?;
+    std::fs::rename(&tmp, &zip_path)?;
+    std::fs::write(&tmp, &package.sha256)?;
+    std::fs::rename(&tmp, &sha_path)?;
+    Ok((package, false))
+}
+
 /// Lowercase hex of some bytes.
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -73,6 +104,29 @@ mod tests {
         assert_eq!(a.file_name().len(), 64 + 4);
         let c = package_bootstrap(b"another binary").unwrap();
         assert_ne!(a.sha256, c.sha256);
+    }
+
+    #[test]
+    fn the_cache_reuses_the_zip_of_an_unchanged_binary() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = b"\x7fELF pretend executable v1".repeat(1000);
+        let (first, cached) = package_bootstrap_cached(&binary, dir.path()).unwrap();
+        assert!(!cached);
+        assert_eq!(first, package_bootstrap(&binary).unwrap());
+        let (second, cached) = package_bootstrap_cached(&binary, dir.path()).unwrap();
+        assert!(cached);
+        assert_eq!(second, first);
+        // A changed binary is a different key: zipped again, never the old zip.
+        let changed = b"\x7fELF pretend executable v2".repeat(1000);
+        let (third, cached) = package_bootstrap_cached(&changed, dir.path()).unwrap();
+        assert!(!cached);
+        assert_eq!(third, package_bootstrap(&changed).unwrap());
+        // A zip whose hash was never written is made again.
+        let key = hex(&Sha256::digest(&binary));
+        std::fs::remove_file(dir.path().join(format!("{key}.zip.sha256"))).unwrap();
+        let (again, cached) = package_bootstrap_cached(&binary, dir.path()).unwrap();
+        assert!(!cached);
+        assert_eq!(again, first);
     }
 
     #[test]

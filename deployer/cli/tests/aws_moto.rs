@@ -645,3 +645,107 @@ fn help_lists_the_exit_codes() {
         assert!(help.contains(line), "{line:?} missing from --help");
     }
 }
+
+/// Every line of `up --json`'s standard output, parsed (the test fails on any line that is not
+/// one JSON object).
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|line| {
+            let value: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}\nstdout: {stdout}"));
+            assert!(value.is_object() && value["event"].is_string(), "{line}");
+            value
+        })
+        .collect()
+}
+
+fn events<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    lines.iter().filter(|v| v["event"] == kind).collect()
+}
+
+#[test]
+fn up_json_prints_one_object_per_event_and_a_summary() {
+    let moto = MotoServer::start();
+    moto.reset();
+    let scratch = Scratch::new(CONFIG);
+
+    // Creating the stack: builds (read from the artifacts directory), uploads, one change set,
+    // the stack's events, the site step and the summary, last.
+    let (stdout, stderr) = ok(&deployer(
+        &moto,
+        &scratch,
+        &["up", "--stage", "dev", "--json"],
+    ));
+    let lines = json_lines(&stdout);
+    let builds = events(&lines, "build");
+    assert_eq!(builds.len(), 2, "{stdout}");
+    assert!(builds.iter().any(|b| b["function"] == "api"), "{stdout}");
+    let uploads = events(&lines, "upload");
+    assert_eq!(uploads.len(), 3, "{stdout}");
+    assert!(uploads.iter().all(|u| u["uploaded"] == true), "{stdout}");
+    let change_sets = events(&lines, "change_set");
+    assert_eq!(change_sets.len(), 1, "{stdout}");
+    assert!(
+        !change_sets[0]["changes"].as_array().unwrap().is_empty(),
+        "{stdout}"
+    );
+    // moto emits only the stack's own events (see above), which still come out one by one.
+    let resources = events(&lines, "resource");
+    assert!(
+        resources
+            .iter()
+            .any(|r| r["logical_id"] == STACK && r["status"] == "CREATE_COMPLETE"),
+        "{stdout}"
+    );
+    assert_eq!(events(&lines, "publish")[0]["published"], false);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["event"], "summary", "{stdout}");
+    assert_eq!(summary["ok"], true);
+    assert_eq!(summary["outcome"], "deployed");
+    assert_eq!(summary["status"], "CREATE_COMPLETE");
+    assert_eq!(summary["uploaded"], 3);
+    assert_eq!(summary["change_sets"], 1);
+    assert_eq!(summary["stack"], STACK);
+    // The human lines are unchanged, on standard error.
+    assert!(
+        stderr.contains("artifacts: 3 uploaded, 0 already in the bucket"),
+        "{stderr}"
+    );
+
+    // Nothing changed: no upload, no change set, and a summary saying so.
+    let (stdout, _) = ok(&deployer(
+        &moto,
+        &scratch,
+        &["up", "--stage", "dev", "--json"],
+    ));
+    let lines = json_lines(&stdout);
+    assert!(events(&lines, "change_set").is_empty(), "{stdout}");
+    assert!(
+        events(&lines, "upload")
+            .iter()
+            .all(|u| u["uploaded"] == false),
+        "{stdout}"
+    );
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["event"], "summary", "{stdout}");
+    assert_eq!(summary["outcome"], "no_changes");
+    assert_eq!(summary["uploaded"], 0);
+    assert_eq!(summary["already_present"], 3);
+    assert_eq!(summary["change_sets"], 0);
+
+    // A failure still ends with a summary, with the error and the usual exit code.
+    let out = deployer(&moto, &scratch, &["up", "--stage", "staging", "--json"]);
+    assert_eq!(out.status.code(), Some(4));
+    let lines = json_lines(&text(&out.stdout));
+    let summary = lines.last().expect("a summary");
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["ok"], false);
+    assert!(
+        summary["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown stage `staging`"),
+        "{summary}"
+    );
+}
