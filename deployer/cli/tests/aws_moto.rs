@@ -713,12 +713,27 @@ fn up_json_prints_one_object_per_event_and_a_summary() {
         "{stderr}"
     );
 
-    // Nothing changed: no upload, no change set, and a summary saying so.
-    let (stdout, _) = ok(&deployer(
+    // Nothing changed: no upload, no change set, and a summary saying so; `--verbose` prints
+    // where the time went on standard error, and the summary carries the same steps.
+    let (stdout, stderr) = ok(&deployer(
         &moto,
         &scratch,
-        &["up", "--stage", "dev", "--json"],
+        &["up", "--stage", "dev", "--json", "--verbose"],
     ));
+    for step in [
+        "configuration",
+        "connect",
+        "read artifacts",
+        "artifacts",
+        "compare with the stack",
+        "total",
+    ] {
+        assert!(
+            stderr.contains(&format!("\n  {step} ")),
+            "{step} missing: {stderr}"
+        );
+    }
+    assert!(stderr.contains("time:"), "{stderr}");
     let lines = json_lines(&stdout);
     assert!(events(&lines, "change_set").is_empty(), "{stdout}");
     assert!(
@@ -733,6 +748,11 @@ fn up_json_prints_one_object_per_event_and_a_summary() {
     assert_eq!(summary["uploaded"], 0);
     assert_eq!(summary["already_present"], 3);
     assert_eq!(summary["change_sets"], 0);
+    assert!(
+        summary["steps_ms"]["compare with the stack"].is_f64(),
+        "{summary}"
+    );
+    assert!(summary["seconds"].is_f64(), "{summary}");
 
     // A failure still ends with a summary, with the error and the usual exit code.
     let out = deployer(&moto, &scratch, &["up", "--stage", "staging", "--json"]);
