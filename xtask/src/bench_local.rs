@@ -1,8 +1,8 @@
 //! `cargo xtask bench local`: the local stage listing 50 photos for 50 concurrent clients, against
 //! nginx serving the same JSON body as a static file, measured with `wrk` in the same run.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};

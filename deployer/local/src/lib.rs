@@ -131,3 +131,47 @@ async fn stop_signal() {
         () = term => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Up {
+        #[command(flatten)]
+        local: LocalArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<LocalArgs, String> {
+        Up::try_parse_from(std::iter::once("up").chain(args.iter().copied()))
+            .map(|up| up.local)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn processing_flags_take_sane_values_and_refuse_the_rest_clearly() {
+        let args = parse(&["--workers", "3", "--processing-memory-mib", "512"]).unwrap();
+        assert_eq!(
+            (args.workers, args.processing_memory_mib),
+            (Some(3), Some(512))
+        );
+        let defaults = parse(&[]).unwrap();
+        assert_eq!(
+            (defaults.workers, defaults.processing_memory_mib),
+            (None, None)
+        );
+        for (bad, says) in [
+            (["--workers", "0"], "--workers <N>"),
+            (["--workers", "many"], "--workers <N>"),
+            (
+                ["--processing-memory-mib", "8"],
+                "--processing-memory-mib <MIB>",
+            ),
+        ] {
+            let err = parse(&bad).unwrap_err();
+            assert!(err.contains(says) && err.contains(bad[1]), "{err}");
+        }
+    }
+}
