@@ -17,17 +17,31 @@ const PASSWORD: &str = "correct horse battery";
 
 /// Builds the `deployer` with the speed-optimised `local-release` profile (the release profile
 /// is tuned for Lambda's package size), fills a fresh local stage with one user and 50 photos, and
-/// loads `GET /api/photos?limit=50` and nginx for `SECONDS` (default 10) each.
+/// loads `GET /api/photos?limit=50` and nginx for `SECONDS` (default 10) each. `--deployer PATH`
+/// measures another build instead (an older version, say).
 pub fn run(args: &[String]) -> Result<()> {
-    let seconds = match args.first() {
-        None => 10,
-        Some(s) => match s.parse::<u64>() {
+    let mut seconds = 10;
+    let mut deployer = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--deployer" {
+            let path = rest.next().map(std::path::PathBuf::from);
+            match path {
+                Some(path) if path.is_file() => deployer = Some(path),
+                _ => bail!("--deployer wants the path of a `deployer` binary"),
+            }
+            continue;
+        }
+        seconds = match arg.parse::<u64>() {
             Ok(n) if (1..=600).contains(&n) => n,
-            _ => bail!("SECONDS must be a whole number from 1 to 600, not `{s}`"),
-        },
-    };
+            _ => bail!("SECONDS must be a whole number from 1 to 600, not `{arg}`"),
+        };
+    }
     crate::apt::ensure(&[("wrk", "wrk"), ("nginx", "nginx")])?;
-    let deployer = local_release_deployer()?;
+    let deployer = match deployer {
+        Some(path) => path,
+        None => local_release_deployer()?,
+    };
 
     let scratch = Scratch::new("local")?;
     let port = testkit::free_port();

@@ -37,7 +37,7 @@ tasks:
             the API function's zip size and its start-to-first-poll time on a loopback Runtime API
   bench web [--photos N] [--runs N]
             the SPA's first-load size, and the first screen of thumbnails with 1,000 photos in Chromium
-  bench local [SECONDS]
+  bench local [SECONDS] [--deployer PATH]
             the local stage listing 50 photos for 50 clients, against nginx serving the same JSON
   bench scale [--sizes 1000,10000,100000]
             the local stage with 1,000, 10,000 and 100,000 photos: each operation's time, peak

@@ -44,7 +44,7 @@ pub(super) fn list(
     rows::page(
         conn,
         "SELECT sk, body FROM items WHERE pk = ?1 AND sk >= ?2 AND sk < ?3 \
-         ORDER BY sk DESC LIMIT ?4",
+         ORDER BY sk DESC",
         &pk,
         keys::ALBUM_PREFIX,
         after,
@@ -155,15 +155,13 @@ pub(super) fn photos(
     let sql = format!(
         "SELECT m.sk, p.sk, p.body FROM items m \
            LEFT JOIN items p ON p.pk = m.pk AND p.sk = '{}' || substr(m.sk, {}) \
-          WHERE m.pk = ?1 AND m.sk >= ?2 AND m.sk < ?3 ORDER BY m.sk DESC LIMIT ?4",
+          WHERE m.pk = ?1 AND m.sk >= ?2 AND m.sk < ?3 ORDER BY m.sk DESC",
         keys::PHOTO_PREFIX,
         prefix.len() + 1
     );
     rows::page(conn, &sql, &pk, &prefix, after, limit, |r| {
-        let sk: Option<String> = r.get(1).map_err(read)?;
-        let body: Option<String> = r.get(2).map_err(read)?;
-        match (sk, body) {
-            (Some(sk), Some(body)) => rows::photo_of(&pk, &sk, &body).map(Some),
+        match (rows::text_or_null(r, 1)?, rows::text_or_null(r, 2)?) {
+            (Some(sk), Some(body)) => rows::photo_of(&pk, sk, body).map(Some),
             _ => Ok(None),
         }
     })

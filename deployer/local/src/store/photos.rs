@@ -79,6 +79,10 @@ pub(super) fn find_by_sha256(
     }
 }
 
+/// A page of a partition's items, for [`rows::page`].
+const PAGE: &str =
+    "SELECT sk, body FROM items WHERE pk = ?1 AND sk >= ?2 AND sk < ?3 ORDER BY sk DESC";
+
 pub(super) fn list(
     conn: &Connection,
     owner: &UserId,
@@ -86,23 +90,9 @@ pub(super) fn list(
     limit: usize,
 ) -> Result<Page<Photo>> {
     let pk = keys::user_pk(owner);
-    rows::page(
-        conn,
-        "SELECT sk, body FROM items WHERE pk = ?1 AND sk >= ?2 AND sk < ?3 \
-         ORDER BY sk DESC LIMIT ?4",
-        &pk,
-        keys::PHOTO_PREFIX,
-        after,
-        limit,
-        |r| {
-            let (sk, body): (String, String) = (r.get(0).map_err(read)?, r.get(1).map_err(read)?);
-            rows::photo_of(&pk, &sk, &body).map(Some)
-        },
-    )
-}
-
-fn read(e: rusqlite::Error) -> Error {
-    backend("reading a row", e)
+    rows::page(conn, PAGE, &pk, keys::PHOTO_PREFIX, after, limit, |r| {
+        rows::photo_of(&pk, rows::text(r, 0)?, rows::text(r, 1)?).map(Some)
+    })
 }
 
 /// Writes a changed photo, only if it is still in the state it was read in.
@@ -265,4 +255,40 @@ pub(super) fn pending(conn: &Connection) -> Result<Vec<(UserId, PhotoId)>> {
                 .ok_or_else(|| Error::Backend(format!("item `{pk}` `{sk}` has a bad key")))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use photo_domain::{ContentType, FileName, Timestamp};
+    use rusqlite::StatementStatus;
+
+    #[test]
+    fn pages_read_from_one_plan_however_often_they_run() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let alice = UserId::parse("alice").unwrap();
+        for n in 0..5u8 {
+            let id = PhotoId::parse(&format!("01ARZ3NDEKTSV4RRFFQ69G5FA{n}")).unwrap();
+            let photo = Photo::pending(
+                id,
+                alice.clone(),
+                FileName::parse("a.jpg").unwrap(),
+                ContentType::Jpeg,
+                1,
+                Sha256::from_bytes([n; 32]),
+                Timestamp::from_secs(1),
+            );
+            insert(&conn, &photo, 100).unwrap();
+        }
+        let mut after = None;
+        for limit in [2, 2, 2] {
+            let page = list(&conn, &alice, after.as_ref(), limit).unwrap();
+            after = page.next;
+        }
+        assert_eq!(after, None, "three pages of two end the five photos");
+        // A bound `LIMIT` would have SQLite plan the statement again at each run.
+        let stmt = conn.prepare_cached(PAGE).unwrap();
+        assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0);
+    }
 }

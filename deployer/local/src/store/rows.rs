@@ -4,6 +4,9 @@
 //!
 //! Also the one way a listing reads: a key range of one partition, newest first, a page at a time.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use photo_domain::keys;
 use photo_domain::memory::Item;
 use photo_domain::{Error, Page, Photo, Result, ShareTarget, SortKey};
@@ -43,12 +46,55 @@ pub(super) fn decode(pk: &str, sk: &str, body: &str) -> Result<Item> {
     serde_json::from_str(body).map_err(|e| backend(&format!("item `{pk}` `{sk}` is unreadable"), e))
 }
 
-/// The photo in a decoded item (an error naming the key if the row holds something else).
+/// Photos recently decoded from their rows, by `sk`, with the exact bytes they were decoded from:
+/// a read finding the same bytes under the same key takes a copy instead of decoding again
+/// (listing 50 photos would otherwise spend most of its time parsing JSON). It can never serve
+/// a stale photo, since a row whose bytes changed is decoded afresh, and it is bounded: at
+/// [`DECODED_MAX`] entries it starts over. It is a memo of decoding, not a copy of the table;
+/// one per thread, so readers never wait for each other.
+type Decoded = HashMap<String, (Box<str>, Photo)>;
+thread_local! {
+    static DECODED: RefCell<Decoded> = RefCell::new(HashMap::new());
+}
+const DECODED_MAX: usize = 4096;
+
+/// The photo in a stored row (an error naming the key if the row holds something else).
 pub(super) fn photo_of(pk: &str, sk: &str, body: &str) -> Result<Photo> {
-    match decode(pk, sk, body)? {
-        Item::Photo(p) => Ok(p),
-        _ => Err(Error::Backend(format!("item `{pk}` `{sk}` is not a photo"))),
+    let remembered = DECODED.with_borrow(|memo| {
+        memo.get(sk)
+            .filter(|(seen, _)| **seen == *body)
+            .map(|(_, photo)| photo.clone())
+    });
+    if let Some(photo) = remembered {
+        return Ok(photo);
     }
+    let photo = match decode(pk, sk, body)? {
+        Item::Photo(p) => p,
+        _ => return Err(Error::Backend(format!("item `{pk}` `{sk}` is not a photo"))),
+    };
+    DECODED.with_borrow_mut(|memo| {
+        if memo.len() >= DECODED_MAX {
+            memo.clear();
+        }
+        memo.insert(sk.to_owned(), (body.into(), photo.clone()));
+    });
+    Ok(photo)
+}
+
+/// A column of `row` as text, borrowed from the row.
+pub(super) fn text<'r>(row: &'r Row<'_>, column: usize) -> Result<&'r str> {
+    row.get_ref(column)
+        .map_err(|e| backend("reading a row", e))?
+        .as_str()
+        .map_err(|e| backend("reading a row", e))
+}
+
+/// A column of `row` as text when it is not NULL (the missing side of a join).
+pub(super) fn text_or_null<'r>(row: &'r Row<'_>, column: usize) -> Result<Option<&'r str>> {
+    row.get_ref(column)
+        .map_err(|e| backend("reading a row", e))?
+        .as_str_or_null()
+        .map_err(|e| backend("reading a row", e))
 }
 
 /// Reads one row's body.
@@ -123,10 +169,13 @@ fn bounds(prefix: &str, after: Option<&SortKey>) -> (String, String) {
     (prefix.to_owned(), high)
 }
 
-/// A page of `pk`'s items under `prefix`, newest first: `sql` selects the rows with `?1` the
-/// partition, `?2`..`?3` the bounds of `sk` and `?4` the row limit, its first column the row's
-/// `sk`; `pick` turns a row into a record (or skips it). `next` is the `sk` of the last row
-/// when another row follows, as a DynamoDB query's `LastEvaluatedKey`.
+/// A page of `pk`'s items under `prefix`, newest first: `sql` selects the rows in `sk` order
+/// descending (the primary key's order, so SQLite reads rows only as they are stepped through)
+/// with `?1` the partition and `?2`..`?3` the bounds of `sk`, its first column the row's `sk`;
+/// `pick` turns a row into a record (or skips it). `next` is the `sk` of the last row when
+/// another row follows, as a DynamoDB query's `LastEvaluatedKey`. There is no `LIMIT ?`: a
+/// bound limit makes SQLite plan the statement again at every run, and stopping after
+/// `limit + 1` rows reads no more than a limit would.
 pub(super) fn page<T>(
     conn: &Connection,
     sql: &str,
@@ -140,9 +189,8 @@ pub(super) fn page<T>(
     let mut stmt = conn
         .prepare_cached(sql)
         .map_err(|e| backend("querying a partition", e))?;
-    let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
     let mut rows = stmt
-        .query(params![pk, low, high, fetch])
+        .query(params![pk, low, high])
         .map_err(|e| backend("querying a partition", e))?;
     let mut items = Vec::new();
     let mut last_sk = None;

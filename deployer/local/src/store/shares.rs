@@ -80,7 +80,7 @@ pub(super) fn list(
         "SELECT l.sk, s.pk, s.body FROM items l \
            LEFT JOIN items s ON s.pk = 'SHARE#' || json_extract(l.body, '$.ShareLink.token') \
                             AND s.sk = 'SHARE' \
-          WHERE l.pk = ?1 AND l.sk >= ?2 AND l.sk < ?3 ORDER BY l.sk DESC LIMIT ?4",
+          WHERE l.pk = ?1 AND l.sk >= ?2 AND l.sk < ?3 ORDER BY l.sk DESC",
         &pk,
         keys::SHARE_LINK_PREFIX,
         after,
