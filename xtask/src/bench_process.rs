@@ -42,7 +42,15 @@ pub fn run(args: &[String]) -> Result<()> {
     while let Some(arg) = rest.next() {
         match (arg.as_str(), rest.next()) {
             ("--deployer", Some(path)) => deployer = Some(PathBuf::from(path)),
-            ("--runs", Some(n)) => runs = crate::bench::parse_runs(Some(n), 3)?,
+            ("--runs", Some(n)) => {
+                runs = n
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=20).contains(n))
+                    .with_context(|| {
+                        format!("--runs wants a whole number from 1 to 20, not `{n}`")
+                    })?
+            }
             _ => bail!("usage: cargo xtask bench process [--deployer PATH] [--runs N]"),
         }
     }
