@@ -8,6 +8,9 @@ mod apt;
 mod bench;
 mod bench_api;
 mod bench_local;
+mod bench_process;
+mod bench_scale;
+mod bench_stage;
 mod bench_thumbnail;
 mod bench_up;
 mod bench_web;
@@ -34,8 +37,13 @@ tasks:
             the API function's zip size and its start-to-first-poll time on a loopback Runtime API
   bench web [--photos N] [--runs N]
             the SPA's first-load size, and the first screen of thumbnails with 1,000 photos in Chromium
-  bench local [SECONDS]
+  bench local [SECONDS] [--deployer PATH]
             the local stage listing 50 photos for 50 clients, against nginx serving the same JSON
+  bench scale [--sizes 1000,10000,100000]
+            the local stage with 1,000, 10,000 and 100,000 photos: each operation's time, peak
+            memory and start-up (fills a data directory: minutes)
+  bench process [--deployer PATH] [--runs N]
+            the local stage processing 64 uploaded photos (PATH: another build to compare)
   bench up [RUNS]
             `deployer up --stage dev` with nothing changed against moto: median time, uploads
             and change sets per run

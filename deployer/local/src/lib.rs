@@ -42,6 +42,16 @@ pub struct LocalArgs {
     /// while a job is in hand.
     #[arg(long, hide = true, default_value_t = 0)]
     pub processing_delay_ms: u64,
+
+    /// Local stage: how many uploads to process at once, at most [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: Option<u16>,
+
+    /// Local stage: the memory, in MiB, that the uploads processed at once may hold together;
+    /// each holds its original plus the imaging estimate for it, and one needing more than all
+    /// of it is processed alone [default: 256, the imaging budget of one photo].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
+    pub processing_memory_mib: Option<u64>,
 }
 
 /// `deployer up --stage local`: runs the local stage until Ctrl-C; `with_site` builds and
@@ -62,6 +72,14 @@ pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
         },
         limits: defaults.limits,
         processing_delay: std::time::Duration::from_millis(args.processing_delay_ms),
+        workers: args
+            .workers
+            .map_or_else(server::UpOptions::default_workers, usize::from),
+        processing_memory: args
+            .processing_memory_mib
+            .map_or_else(server::UpOptions::default_processing_memory, |mib| {
+                mib << 20
+            }),
         site_workspace: if !with_site {
             None
         } else {
@@ -111,5 +129,49 @@ async fn stop_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Up {
+        #[command(flatten)]
+        local: LocalArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<LocalArgs, String> {
+        Up::try_parse_from(std::iter::once("up").chain(args.iter().copied()))
+            .map(|up| up.local)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn processing_flags_take_sane_values_and_refuse_the_rest_clearly() {
+        let args = parse(&["--workers", "3", "--processing-memory-mib", "512"]).unwrap();
+        assert_eq!(
+            (args.workers, args.processing_memory_mib),
+            (Some(3), Some(512))
+        );
+        let defaults = parse(&[]).unwrap();
+        assert_eq!(
+            (defaults.workers, defaults.processing_memory_mib),
+            (None, None)
+        );
+        for (bad, says) in [
+            (["--workers", "0"], "--workers <N>"),
+            (["--workers", "many"], "--workers <N>"),
+            (
+                ["--processing-memory-mib", "8"],
+                "--processing-memory-mib <MIB>",
+            ),
+        ] {
+            let err = parse(&bad).unwrap_err();
+            assert!(err.contains(says) && err.contains(bad[1]), "{err}");
+        }
     }
 }

@@ -13,16 +13,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use photo_domain::{Clock, ObjectKey};
 use rusqlite::{Connection, OptionalExtension as _, params};
+use tokio::task::JoinSet;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS jobs (
-    key        TEXT PRIMARY KEY,
-    state      TEXT NOT NULL,
-    attempts   INTEGER NOT NULL,
-    next_at_ms INTEGER NOT NULL,
-    last_error TEXT
-);
-";
+use crate::store::schema;
 
 /// Lambda retries an asynchronous invocation twice; the local stage tries a little harder.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -72,8 +65,8 @@ enum Claimed {
 impl Queue {
     /// Opens the queue; jobs left `running` by a stopped process become `pending` again, their
     /// interrupted attempt counted.
-    pub fn open(conn: Connection, clock: Arc<dyn Clock>) -> rusqlite::Result<Self> {
-        conn.execute_batch(SCHEMA)?;
+    pub fn open(mut conn: Connection, clock: Arc<dyn Clock>) -> rusqlite::Result<Self> {
+        schema::migrate(&mut conn)?;
         conn.execute(
             "UPDATE jobs SET state = 'pending', last_error = ?1 WHERE state = 'running'",
             params![INTERRUPTED],
@@ -202,62 +195,92 @@ impl Queue {
         }
     }
 
-    /// Runs due jobs one at a time; returns how many ran. One pass, for tests and the worker.
+    /// Runs one claimed job to its end: processes it (or gives up on a spent one) and records
+    /// the outcome.
+    async fn run_claimed(
+        &self,
+        claimed: Claimed,
+        processor: &dyn Processor,
+    ) -> rusqlite::Result<()> {
+        let key = match claimed {
+            Claimed::Run { key } => key,
+            Claimed::Spent { key, attempts } => {
+                let error = format!("{INTERRUPTED}, {attempts} times");
+                tracing::error!(key = %key, error = %error, "processing gave up: every attempt was cut short");
+                processor
+                    .gave_up(&ObjectKey::from_trusted(key.clone()), &error)
+                    .await;
+                return Ok(());
+            }
+        };
+        let outcome = processor
+            .process(&ObjectKey::from_trusted(key.clone()))
+            .await;
+        if let Err(e) = &outcome {
+            tracing::warn!(key = %key, error = %e, "processing failed");
+        }
+        if self.finish(&key, &outcome)?
+            && let Err(e) = &outcome
+        {
+            tracing::error!(key = %key, error = %e, "processing gave up after its last attempt");
+            processor
+                .gave_up(&ObjectKey::from_trusted(key.clone()), e)
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Runs due jobs one at a time; returns how many ran. One pass, for tests.
     pub async fn run_due(&self, processor: &dyn Processor) -> rusqlite::Result<usize> {
         let mut ran = 0;
         while let Some(claimed) = self.claim()? {
-            let key = match claimed {
-                Claimed::Run { key } => key,
-                Claimed::Spent { key, attempts } => {
-                    let error = format!("{INTERRUPTED}, {attempts} times");
-                    tracing::error!(key = %key, error = %error, "processing gave up: every attempt was cut short");
-                    processor
-                        .gave_up(&ObjectKey::from_trusted(key.clone()), &error)
-                        .await;
-                    ran += 1;
-                    continue;
-                }
-            };
-            let outcome = processor
-                .process(&ObjectKey::from_trusted(key.clone()))
-                .await;
-            if let Err(e) = &outcome {
-                tracing::warn!(key = %key, error = %e, "processing failed");
-            }
-            if self.finish(&key, &outcome)?
-                && let Err(e) = &outcome
-            {
-                tracing::error!(key = %key, error = %e, "processing gave up after its last attempt");
-                processor
-                    .gave_up(&ObjectKey::from_trusted(key.clone()), e)
-                    .await;
-            }
+            self.run_claimed(claimed, processor).await?;
             ran += 1;
         }
         Ok(ran)
     }
 
-    /// The worker: runs due jobs until `stop` resolves. A job in progress when `stop` fires is
-    /// finished first, so a graceful shutdown never leaves one half done.
+    /// The workers: up to `workers` jobs at a time until `stop` resolves, each claimed as a slot
+    /// frees. Jobs in progress when `stop` fires are finished first, so a graceful shutdown
+    /// never leaves one half done; nothing new starts after it.
     pub async fn work(
         self: Arc<Self>,
         processor: Arc<dyn Processor>,
+        workers: usize,
         stop: tokio::sync::watch::Receiver<bool>,
     ) {
+        let workers = workers.max(1);
         let mut stop = stop;
+        let mut running = JoinSet::new();
         loop {
             if *stop.borrow() {
-                return;
+                break;
             }
-            if let Err(e) = self.run_due(processor.as_ref()).await {
-                tracing::error!(error = %e, "processing queue");
+            while running.len() < workers {
+                match self.claim() {
+                    Ok(Some(claimed)) => {
+                        let (queue, processor) = (self.clone(), processor.clone());
+                        running.spawn(async move {
+                            if let Err(e) = queue.run_claimed(claimed, processor.as_ref()).await {
+                                tracing::error!(error = %e, "processing queue");
+                            }
+                        });
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::error!(error = %e, "processing queue");
+                        break;
+                    }
+                }
             }
             tokio::select! {
+                Some(_) = running.join_next(), if !running.is_empty() => {}
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 _ = stop.changed() => {}
             }
         }
+        while running.join_next().await.is_some() {}
     }
 }
 
@@ -403,5 +426,59 @@ mod tests {
         assert_eq!(queue.jobs().unwrap().len(), 1);
         assert_eq!(queue.run_due(&Flaky::default()).await.unwrap(), 1);
         assert!(queue.jobs().unwrap().is_empty());
+    }
+    /// Counts jobs in progress at once.
+    #[derive(Debug, Default)]
+    struct Slow {
+        now: AtomicUsize,
+        most: AtomicUsize,
+        done: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Processor for Slow {
+        async fn process(&self, _key: &ObjectKey) -> Result<(), String> {
+            let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.now.fetch_sub(1, Ordering::SeqCst);
+            self.done.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_workers_run_up_to_their_number_of_jobs_at_once() {
+        for workers in [1, 3] {
+            let clock = Arc::new(ManualClock::new(Timestamp::from_secs(100)));
+            let queue =
+                Arc::new(Queue::open(Connection::open_in_memory().unwrap(), clock).unwrap());
+            for i in 0..7 {
+                queue
+                    .enqueue(&ObjectKey::from_trusted(format!(
+                        "originals/alice/01ARZ3NDEKTSV4RRFFQ69G5FA{i}"
+                    )))
+                    .unwrap();
+            }
+            let slow = Arc::new(Slow::default());
+            let (stop_tx, stop) = tokio::sync::watch::channel(false);
+            let worker = tokio::spawn(queue.clone().work(slow.clone(), workers, stop));
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while slow.done.load(Ordering::SeqCst) < 7 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "7 jobs with {workers} workers"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            stop_tx.send(true).unwrap();
+            worker.await.unwrap();
+            assert_eq!(
+                slow.most.load(Ordering::SeqCst),
+                workers,
+                "{workers} workers"
+            );
+            assert!(queue.jobs().unwrap().is_empty());
+        }
     }
 }

@@ -17,10 +17,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use photo_auth::issuer::Issuer;
 use photo_auth::{CognitoIdentity, TokenUse, Verifier, VerifierConfig};
-use photo_contract::keys::ORIGINALS_PREFIX;
-use photo_domain::{
-    Clock, ObjectKey, PasswordCost, PhotoService, PhotoStatus, Repository, SystemClock,
-};
+use photo_domain::{Clock, ObjectKey, PasswordCost, PhotoService, SystemClock};
 use serde::{Deserialize, Serialize};
 
 use crate::cognito::{self, CognitoState, Outbox};
@@ -30,7 +27,7 @@ use crate::queue::{Processor, Queue};
 use crate::s3::{self, BucketState, OnUpload};
 use crate::site;
 use crate::store::{SqliteRepository, open_database};
-use crate::thumbnail::ThumbnailStep;
+use crate::thumbnail::{MemoryBudget, ThumbnailStep};
 use crate::users::UserPool;
 
 /// The local stage's names: a user pool id in Cognito's `{region}_{id}` shape, its app client,
@@ -59,6 +56,23 @@ pub struct UpOptions {
     pub site_workspace: Option<PathBuf>,
     /// A pause before each upload is processed (tests of a stop in the middle of processing).
     pub processing_delay: Duration,
+    /// Uploads processed at once, at most.
+    pub workers: usize,
+    /// The memory the uploads processed at once may hold together, in bytes (each takes the
+    /// original's size plus imaging's estimate; one needing more than all of it runs alone).
+    pub processing_memory: u64,
+}
+
+impl UpOptions {
+    /// The default number of workers: one per core.
+    pub fn default_workers() -> usize {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    }
+
+    /// The default memory for processing: the imaging budget of one photo.
+    pub fn default_processing_memory() -> u64 {
+        imaging::Settings::default().max_alloc
+    }
 }
 
 /// Verified tokens kept at most; the cache is emptied when it is full.
@@ -138,40 +152,21 @@ fn load_issuer(dir: &DataDir, issuer_url: &str) -> anyhow::Result<Issuer> {
         .with_context(|| format!("reading the token key `{}`", path.display()))
 }
 
-/// Queues every stored original whose photo is still PENDING and that has no job: an upload a
-/// crash interrupted between storing the file and writing its job. Returns how many it queued.
-async fn recover_uploads(
-    originals: &Path,
-    repo: &dyn Repository,
+/// Queues every PENDING photo whose original is stored and that has no job: an upload a crash
+/// interrupted between storing the file and writing its job. The photos come from the index of
+/// PENDING photos, so the work is that of the uploads in flight, not of the library. Returns
+/// how many it queued.
+fn recover_uploads(
+    objects: &Path,
+    repo: &SqliteRepository,
     queue: &Queue,
 ) -> anyhow::Result<usize> {
     let mut queued = 0;
-    let Ok(users) = std::fs::read_dir(originals) else {
-        return Ok(0);
-    };
-    for user in users {
-        let user = user.with_context(|| format!("listing `{}`", originals.display()))?;
-        let Ok(photos) = std::fs::read_dir(user.path()) else {
-            continue;
-        };
-        for photo in photos {
-            let photo = photo.with_context(|| format!("listing `{}`", user.path().display()))?;
-            let key = format!(
-                "{ORIGINALS_PREFIX}{}/{}",
-                user.file_name().to_string_lossy(),
-                photo.file_name().to_string_lossy()
-            );
-            // Anything else (a `.partial` file) is not a finished upload.
-            let Some((owner, id)) = ObjectKey::parse_original(&key) else {
-                continue;
-            };
-            let pending = matches!(
-                repo.get_photo(&owner, &id).await,
-                Ok(Some(p)) if p.status == PhotoStatus::Pending
-            );
-            if pending && queue.enqueue_missing(&ObjectKey::original(&owner, &id))? {
-                queued += 1;
-            }
+    for (owner, id) in repo.pending_photos()? {
+        let key = ObjectKey::original(&owner, &id);
+        // An upload that was started but never sent has no original: nothing to process.
+        if objects.join("data").join(key.as_str()).is_file() && queue.enqueue_missing(&key)? {
+            queued += 1;
         }
     }
     Ok(queued)
@@ -203,14 +198,14 @@ pub async fn up(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let db = dir.join("stage.sqlite3");
+    // The photo table's connection migrates the file first; the others find it current.
+    let repo = Arc::new(SqliteRepository::open(&db).context("opening the photo table")?);
     let open = || open_database(&db).with_context(|| format!("opening `{}`", db.display()));
-    let repo = Arc::new(SqliteRepository::open(open()?).context("opening the photo table")?);
     let pool =
         Arc::new(UserPool::open(open()?, options.password_cost).context("opening the user pool")?);
     let queue = Arc::new(Queue::open(open()?, clock.clone()).context("opening the queue")?);
 
-    let recovered = recover_uploads(&dir.join("objects/data/originals"), repo.as_ref(), &queue)
-        .await
+    let recovered = recover_uploads(&dir.join("objects"), &repo, &queue)
         .context("looking for uploads left unqueued")?;
     if recovered > 0 {
         println!("queued {recovered} upload(s) a previous run stored but did not queue");
@@ -252,6 +247,7 @@ pub async fn up(
             max_file_bytes: options.limits.max_upload_bytes,
             ..imaging::Settings::default()
         },
+        Arc::new(MemoryBudget::new(options.processing_memory)),
         options.processing_delay,
     ));
     let api = photo_api::router(photo_api::AppState::new(
@@ -303,9 +299,9 @@ pub async fn up(
     let app = app.fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // One job at a time: the thumbnailer decodes on the blocking pool, so requests keep their
-    // threads, and a single decode at a time keeps memory and CPU for them.
-    let worker = tokio::spawn(queue.clone().work(processor, stop_rx));
+    // Up to `workers` jobs at once within the memory budget: the thumbnailer decodes on the
+    // blocking pool, so requests keep their threads.
+    let worker = tokio::spawn(queue.clone().work(processor, options.workers, stop_rx));
 
     println!("local stage listening on {base_url}");
     println!("  app:     {base_url}/");
@@ -321,7 +317,7 @@ pub async fn up(
     // A job still unfinished after the grace period stays recorded as running, and the next
     // start takes it up again.
     if tokio::time::timeout(SHUTDOWN_GRACE, worker).await.is_err() {
-        println!("a photo was still being processed: it is finished at the next start");
+        println!("photos were still being processed: they are finished at the next start");
     }
     println!("local stage stopped");
     Ok(())

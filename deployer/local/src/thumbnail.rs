@@ -1,11 +1,19 @@
 //! The local stage's thumbnail step: the thumbnail function's own code, fed by the durable queue.
 //!
 //! On AWS an upload under `originals/` invokes the thumbnail Lambda; here the upload endpoint
-//! writes a queue job and the worker hands each key to the same [`Thumbnailer`], reading and
+//! writes a queue job and the workers hand each key to the same [`Thumbnailer`], reading and
 //! writing the bucket through [`LocalBlobs`], the object files of [`FileObjectStore`].
+//!
+//! Several photos are processed at once (the queue's workers), within one [`MemoryBudget`]:
+//! before starting, a job takes room for what it will hold, the original's bytes plus imaging's
+//! estimate of decoding and deriving it (`imaging::memory_needed`, read from its headers), and
+//! waits while the jobs in progress hold too much. A photo needing more than the whole budget
+//! runs alone.
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use async_trait::async_trait;
 use photo_domain::{ObjectKey, PhotoService};
@@ -60,10 +68,52 @@ impl BlobStore for LocalBlobs {
     }
 }
 
+const MIB: u64 = 1 << 20;
+
+/// The memory the photos in progress may hold together, in whole mebibytes.
+#[derive(Debug)]
+pub struct MemoryBudget {
+    room: Semaphore,
+    total_mib: u32,
+}
+
+impl MemoryBudget {
+    /// A budget of `bytes` (at least one mebibyte).
+    pub fn new(bytes: u64) -> Self {
+        let total_mib = u32::try_from(bytes.div_ceil(MIB))
+            .unwrap_or(u32::MAX)
+            .clamp(1, Semaphore::MAX_PERMITS as u32);
+        MemoryBudget {
+            room: Semaphore::new(total_mib as usize),
+            total_mib,
+        }
+    }
+
+    /// Waits for room for a job holding `bytes`; a job needing more than the whole budget waits
+    /// for all of it. The room is given back when the permit drops.
+    pub async fn take(&self, bytes: u64) -> SemaphorePermit<'_> {
+        let mib = u32::try_from(bytes.div_ceil(MIB).max(1))
+            .unwrap_or(u32::MAX)
+            .min(self.total_mib);
+        self.room
+            .acquire_many(mib)
+            .await
+            .expect("the budget's semaphore is never closed")
+    }
+
+    /// The mebibytes free now.
+    pub fn free_mib(&self) -> usize {
+        self.room.available_permits()
+    }
+}
+
 /// The queue's processor: one upload through the [`Thumbnailer`].
 pub struct ThumbnailStep {
     thumbnailer: Thumbnailer,
     service: PhotoService,
+    store: Arc<FileObjectStore>,
+    settings: imaging::Settings,
+    budget: Arc<MemoryBudget>,
     /// A pause before each job, for tests that stop the stage in the middle of one.
     delay: Duration,
 }
@@ -81,18 +131,45 @@ impl ThumbnailStep {
         service: PhotoService,
         store: Arc<FileObjectStore>,
         settings: imaging::Settings,
+        budget: Arc<MemoryBudget>,
         delay: Duration,
     ) -> Self {
         ThumbnailStep {
             thumbnailer: Thumbnailer::new(
                 service.processing(),
-                Arc::new(LocalBlobs(store)),
-                settings,
+                Arc::new(LocalBlobs(store.clone())),
+                settings.clone(),
             ),
             service,
+            store,
+            settings,
+            budget,
             delay,
         }
     }
+
+    /// What processing `key` will hold at most: the original's bytes plus imaging's estimate
+    /// from its headers. A photo imaging refuses from its headers (or that is missing, or too
+    /// large to read) holds its bytes at most, then stops.
+    async fn needs(&self, key: &ObjectKey) -> u64 {
+        let (store, key, settings) = (self.store.clone(), key.clone(), self.settings.clone());
+        tokio::task::spawn_blocking(move || {
+            match store.get_bounded(key.as_str(), settings.max_file_bytes) {
+                Ok(Bounded::Found(original)) => {
+                    let estimate = imaging::memory_needed(&original.bytes, &settings).unwrap_or(0);
+                    original.bytes.len() as u64 + estimate
+                }
+                Ok(Bounded::Missing | Bounded::TooLarge { .. }) | Err(_) => 0,
+            }
+        })
+        .await
+        .unwrap_or(settings_budget(&self.settings))
+    }
+}
+
+/// The most one photo may hold: what is assumed when its estimate could not be made.
+fn settings_budget(settings: &imaging::Settings) -> u64 {
+    settings.max_alloc.saturating_add(settings.max_file_bytes)
 }
 
 #[async_trait]
@@ -101,6 +178,8 @@ impl Processor for ThumbnailStep {
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
+        let needs = self.needs(key).await;
+        let _room = self.budget.take(needs).await;
         match self.thumbnailer.process(key.as_str()).await {
             Ok(Outcome::Ready) => {
                 tracing::info!(key = %key, "thumbnails ready");
@@ -127,5 +206,33 @@ impl Processor for ThumbnailStep {
         if let Err(e) = self.service.fail_processing(&owner, &id, &reason).await {
             tracing::error!(key = %key, error = %e, "marking a photo FAILED");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_budget_lets_jobs_in_while_they_fit_and_a_large_one_alone() {
+        let budget = MemoryBudget::new(256 * MIB);
+        let a = budget.take(100 * MIB).await;
+        let b = budget.take(100 * MIB).await;
+        assert_eq!(budget.free_mib(), 56);
+        // A third of 100 MiB waits until one of the others is done.
+        let waiting = tokio::time::timeout(Duration::from_millis(50), budget.take(100 * MIB)).await;
+        assert!(waiting.is_err(), "no room yet");
+        drop(a);
+        let c = budget.take(100 * MIB).await;
+        drop((b, c));
+        // More than the whole budget takes all of it, once the others are gone.
+        let all = budget.take(10_000 * MIB).await;
+        assert_eq!(budget.free_mib(), 0);
+        drop(all);
+        assert_eq!(budget.free_mib(), 256);
+        // Even a tiny job takes a mebibyte.
+        let tiny = budget.take(1).await;
+        assert_eq!(budget.free_mib(), 255);
+        drop(tiny);
     }
 }

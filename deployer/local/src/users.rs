@@ -13,29 +13,6 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use sha2::{Digest as _, Sha256};
 use thiserror::Error;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS users (
-    username      TEXT PRIMARY KEY,
-    sub           TEXT NOT NULL UNIQUE,
-    email         TEXT NOT NULL,
-    password_hash TEXT NOT NULL,
-    confirmed     INTEGER NOT NULL,
-    created_at    INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS codes (
-    username   TEXT NOT NULL,
-    purpose    TEXT NOT NULL,
-    code       TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (username, purpose)
-);
-CREATE TABLE IF NOT EXISTS refresh_tokens (
-    digest     TEXT PRIMARY KEY,
-    username   TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-);
-";
-
 /// How long a mailed code works: Cognito's 24 hours for sign-up, one hour for a reset.
 const CONFIRM_CODE_SECS: i64 = 24 * 3600;
 const RESET_CODE_SECS: i64 = 3600;
@@ -192,8 +169,8 @@ pub struct UserPool {
 
 impl UserPool {
     /// Opens the pool's tables in `conn`, creating them when missing.
-    pub fn open(conn: Connection, cost: PasswordCost) -> Result<Self, UserError> {
-        conn.execute_batch(SCHEMA)?;
+    pub fn open(mut conn: Connection, cost: PasswordCost) -> Result<Self, UserError> {
+        crate::store::schema::migrate(&mut conn)?;
         Ok(UserPool {
             conn: Mutex::new(conn),
             cost,

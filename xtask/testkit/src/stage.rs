@@ -59,6 +59,8 @@ impl InProcessStage {
             limits: defaults.limits,
             site_workspace: None,
             processing_delay: Duration::ZERO,
+            workers: UpOptions::default_workers(),
+            processing_memory: UpOptions::default_processing_memory(),
         };
         configure(&mut options, &base);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,195 @@
+//! The stage database's one schema version and the chain of migrations that reaches it.
+//!
+//! `PRAGMA user_version` holds the version a file is at. Opening a file runs every migration
+//! past it, in order, each in one transaction with its version bump, so a data directory written
+//! by any earlier local stage opens by itself, and a half-applied migration never exists. A
+//! change to the data adds a migration at the end of [`MIGRATIONS`]; released ones never change.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// One step of the chain: what it is for, and its SQL.
+struct Migration {
+    what: &'static str,
+    sql: &'static str,
+}
+
+/// The chain. Index `i` takes a file from version `i` to `i + 1`.
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        what: "the first layout: the single photo table, the user pool and the processing queue",
+        // The tables as the first local stages wrote them, without a version: `IF NOT EXISTS`
+        // lets a file they wrote pass through unchanged and reach version 1.
+        sql: "
+CREATE TABLE IF NOT EXISTS items (
+    pk     TEXT NOT NULL,
+    sk     TEXT NOT NULL,
+    gsi1pk TEXT,
+    gsi1sk TEXT,
+    body   TEXT NOT NULL,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk) WHERE gsi1pk IS NOT NULL;
+CREATE TABLE IF NOT EXISTS users (
+    username      TEXT PRIMARY KEY,
+    sub           TEXT NOT NULL UNIQUE,
+    email         TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    confirmed     INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS codes (
+    username   TEXT NOT NULL,
+    purpose    TEXT NOT NULL,
+    code       TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (username, purpose)
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    digest     TEXT PRIMARY KEY,
+    username   TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    key        TEXT PRIMARY KEY,
+    state      TEXT NOT NULL,
+    attempts   INTEGER NOT NULL,
+    next_at_ms INTEGER NOT NULL,
+    last_error TEXT
+);
+",
+    },
+    Migration {
+        what: "SQLite as the source of truth: a photo's status, the usage counters as columns, \
+               and the index of PENDING photos",
+        // The conditions of the writes read these columns; recovery at start reads the index.
+        sql: "
+ALTER TABLE items ADD COLUMN status TEXT;
+ALTER TABLE items ADD COLUMN used_bytes INTEGER;
+ALTER TABLE items ADD COLUMN photo_count INTEGER;
+UPDATE items SET status = json_extract(body, '$.Photo.status') WHERE sk >= 'PHOTO#' AND sk < 'PHOTO#~';
+UPDATE items SET used_bytes = json_extract(body, '$.Usage.used_bytes'),
+                 photo_count = json_extract(body, '$.Usage.photo_count')
+           WHERE sk = 'USAGE';
+CREATE INDEX items_pending ON items (pk, sk) WHERE status = 'PENDING';
+",
+    },
+];
+
+/// The version this build writes: the length of the chain.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings `conn`'s file to [`SCHEMA_VERSION`]; the versions it applied, oldest first.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Vec<i64>> {
+    let mut applied = Vec::new();
+    loop {
+        // The write lock first, so two processes cannot apply the same step.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(rusqlite::Error::ToSqlConversionFailure(
+                format!(
+                    "the database is at schema version {version}, newer than this deployer's \
+                     {SCHEMA_VERSION}: it was written by a later version (upgrade the deployer)"
+                )
+                .into(),
+            ));
+        }
+        let Some(step) = MIGRATIONS.get(version as usize) else {
+            return Ok(applied);
+        };
+        tx.execute_batch(step.sql).map_err(|e| {
+            rusqlite::Error::ToSqlConversionFailure(
+                format!("migrating to version {} ({}): {e}", version + 1, step.what).into(),
+            )
+        })?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        applied.push(version + 1);
+    }
+}
+
+/// Sets the pragmas every connection of the stage uses.
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // WAL: readers never wait for the writer, and the writer holds its lock only for its own
+    // transaction. `synchronous = NORMAL` is durable across a process crash, which is what a
+    // local stage needs.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "busy_timeout", 5000)?;
+    Ok(())
+}
+
+/// Opens (creating when missing) the database file and migrates it to [`SCHEMA_VERSION`].
+pub fn open_database(path: &Path) -> rusqlite::Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_new_file_gets_the_whole_chain_once() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(
+            migrate(&mut conn).unwrap(),
+            (1..=SCHEMA_VERSION).collect::<Vec<_>>()
+        );
+        assert_eq!(version(&conn), SCHEMA_VERSION);
+        assert!(migrate(&mut conn).unwrap().is_empty(), "nothing twice");
+    }
+
+    #[test]
+    fn a_first_layout_file_is_brought_forward_with_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0].sql).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 0;
+             INSERT INTO items (pk, sk, body) VALUES
+               ('USER#a', 'PHOTO#1', '{\"Photo\":{\"status\":\"PENDING\"}}'),
+               ('USER#a', 'PHOTO#2', '{\"Photo\":{\"status\":\"READY\"}}'),
+               ('USER#a', 'USAGE', '{\"Usage\":{\"used_bytes\":70,\"photo_count\":2}}');",
+        )
+        .unwrap();
+        assert_eq!(
+            migrate(&mut conn).unwrap(),
+            (1..=SCHEMA_VERSION).collect::<Vec<_>>()
+        );
+        let pending: Vec<String> = conn
+            .prepare("SELECT sk FROM items INDEXED BY items_pending WHERE status = 'PENDING'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(pending, vec!["PHOTO#1".to_owned()]);
+        let usage: (i64, i64) = conn
+            .query_row(
+                "SELECT used_bytes, photo_count FROM items WHERE sk = 'USAGE'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(usage, (70, 2));
+    }
+
+    #[test]
+    fn a_file_from_a_later_version_is_refused_untouched() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let err = migrate(&mut conn).unwrap_err().to_string();
+        assert!(err.contains("newer than this deployer"), "{err}");
+        assert_eq!(version(&conn), SCHEMA_VERSION + 1);
+    }
+}
