@@ -76,7 +76,7 @@ fn main() -> std::io::Result<()> {
     let mut file = Heif::new(heif::grid_of(160, 100, &rgb, false, 64, 50));
     file.irot = Some(1);
     file.imir = Some(0);
-    file.exif = Some(tiff_of_jpeg(&testkit::test_photo("orientation-6.jpg")));
+    file.exif = heif::jpeg_exif(&testkit::test_photo("orientation-6.jpg"));
     put(&seeds, "grid-irot-imir-exif.heic", &file.to_bytes())?;
     let rgb16: Vec<u8> = testkit::images::pattern_rgb(96, 64)
         .iter()
@@ -100,14 +100,4 @@ fn replace(bytes: &[u8], from: &[u8; 4], to: &[u8; 4]) -> Vec<u8> {
         at += i + 4;
     }
     out
-}
-
-/// The TIFF structure in a JPEG's EXIF segment.
-fn tiff_of_jpeg(jpeg: &[u8]) -> Vec<u8> {
-    let at = jpeg
-        .windows(6)
-        .position(|w| w == b"Exif\0\0")
-        .expect("an EXIF segment");
-    let len = usize::from(u16::from_be_bytes([jpeg[at - 2], jpeg[at - 1]]));
-    jpeg[at + 6..at - 2 + len].to_vec()
 }

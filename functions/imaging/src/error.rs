@@ -5,7 +5,7 @@ use crate::Format;
 
 /// Why a photo could not be processed. Messages are shown to users, so they say what is wrong
 /// with the file, not what went wrong inside the code.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ImagingError {
     /// Zero bytes: an aborted upload, most likely.
     #[error("image is empty")]

@@ -16,6 +16,10 @@ pub(crate) struct Peek {
     pub moov: bool,
     /// The item count `iinf` declares.
     pub items: u32,
+    /// The largest of the other tables' lengths: items located (`iloc`), property associations
+    /// (`ipma`), references (`iref`), and properties (`ipco`, counted per four, since each tile
+    /// may have a few of its own).
+    pub tables: u32,
     /// The type of the primary item (`hvc1`, `grid`, `av01`, …).
     pub primary_type: Option<[u8; 4]>,
     /// The type of the first item a derived primary image (a grid) is made of.
@@ -139,7 +143,30 @@ fn read_meta(meta: &[u8], peek: &mut Peek) {
                     }
                 }
             }
+            b"iloc" => {
+                let count = if version < 2 { 2 } else { 4 };
+                r.take(2); // field sizes
+                peek.tables = peek.tables.max(r.uint(count).unwrap_or(0));
+            }
+            b"iprp" => {
+                // Not a full box: `body` starts with its children.
+                for (kind, child) in boxes(body) {
+                    match &kind {
+                        b"ipco" => {
+                            let count = boxes(child).count() as u32;
+                            peek.tables = peek.tables.max(count.div_ceil(4));
+                        }
+                        b"ipma" => {
+                            let entries = Reader::new(child.get(4..).unwrap_or_default()).uint(4);
+                            peek.tables = peek.tables.max(entries.unwrap_or(0));
+                        }
+                        _ => {}
+                    }
+                }
+            }
             b"iref" => {
+                let references = boxes(body.get(4..).unwrap_or_default()).count() as u32;
+                peek.tables = peek.tables.max(references);
                 for (kind, reference) in boxes(body.get(4..).unwrap_or_default()) {
                     let mut r = Reader::new(reference);
                     if &kind != b"dimg" {
@@ -224,6 +251,7 @@ mod tests {
         assert!(p.has_brand(b"miaf") && !p.has_brand(b"heic"));
         assert!(p.meta && !p.moov);
         assert_eq!(p.items, 3);
+        assert_eq!(p.tables, 1);
         assert_eq!(p.primary_type, Some(*b"grid"));
         assert_eq!(p.first_input_type, Some(*b"hvc1"));
         let p = peek(&grid_file(b"av01")).expect("an ISO-BMFF file");

@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{assert_no_metadata, decode_jpeg, jpeg_segments, mean_abs_diff};
+use common::{assert_no_metadata, decode_jpeg, mean_abs_diff};
 use imaging::{Format, Orientation, Processed, Settings, process, read_exif};
 use testkit::heif::{self, Heif, Primary};
 use testkit::test_photo as photo;
@@ -16,9 +16,6 @@ use testkit::test_photo as photo;
 /// Mean absolute difference (0–255) within which our derivative shows what libheif decodes:
 /// the decoders agree within half a level, the rest is resampling and JPEG.
 const TOLERANCE: f64 = 3.0;
-
-/// `(width, height, rgb)`.
-type Pixels = (u32, u32, Vec<u8>);
 
 /// libheif's decode of `heic` reduced to the sizes of `out`'s derivatives: the preview whole,
 /// the thumbnail from the centred square, with the `image` crate (an independent resizer).
@@ -71,12 +68,7 @@ fn decodes_as_libheif(name: &str, heic: &[u8]) {
 
 /// The TIFF structure of a JPEG fixture's EXIF block.
 fn exif_of(jpeg_name: &str) -> Vec<u8> {
-    let jpeg = photo(jpeg_name);
-    jpeg_segments(&jpeg)
-        .into_iter()
-        .find(|(marker, payload)| *marker == 0xE1 && payload.starts_with(b"Exif\0\0"))
-        .map(|(_, payload)| payload[6..].to_vec())
-        .expect("the fixture has EXIF")
+    heif::jpeg_exif(&photo(jpeg_name)).expect("the fixture has EXIF")
 }
 
 /// The upright 1200×800 test picture.

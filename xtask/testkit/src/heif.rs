@@ -87,7 +87,7 @@ fn write(heif: &Heif) -> Vec<u8> {
     // Each item's payload, and the properties associated with it (indices into `props`, 1-based,
     // with the essential bit where the specification wants one).
     let mut props: Vec<Vec<u8>> = Vec::new();
-    let mut prop_index = |bytes: Vec<u8>, props: &mut Vec<Vec<u8>>| -> u16 {
+    let prop_index = |bytes: Vec<u8>, props: &mut Vec<Vec<u8>>| -> u16 {
         if let Some(i) = props.iter().position(|p| *p == bytes) {
             return i as u16 + 1;
         }
@@ -502,7 +502,8 @@ pub fn crop(
 }
 
 /// Cuts an RGB image (8-bit, or 16-bit when `sixteen_bit`) into `tile`-sized squares, encodes
-/// each with `heif-enc`, and returns the grid that shows it, as an iPhone stores a photo.
+/// each with `heif-enc` (on as many threads as there are cores), and returns the grid that shows
+/// it, as an iPhone stores a photo.
 pub fn grid_of(
     width: u32,
     height: u32,
@@ -513,17 +514,39 @@ pub fn grid_of(
 ) -> Primary {
     let channels = if sixteen_bit { 6 } else { 3 };
     let (columns, rows) = (width.div_ceil(tile), height.div_ceil(tile));
-    let tiles = (0..rows)
-        .flat_map(|r| (0..columns).map(move |c| (c, r)))
-        .map(|(c, r)| {
-            let pixels = crop(
-                rgb,
-                width,
-                height,
-                channels,
-                (c * tile, r * tile, tile, tile),
-            );
-            heif_enc(tile, tile, &pixels, sixteen_bit, quality)
+    let count = (columns * rows) as usize;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<std::sync::Mutex<Option<Coded>>> =
+        (0..count).map(|_| std::sync::Mutex::new(None)).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(count) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= count {
+                        break;
+                    }
+                    let (c, r) = (i as u32 % columns, i as u32 / columns);
+                    let pixels = crop(
+                        rgb,
+                        width,
+                        height,
+                        channels,
+                        (c * tile, r * tile, tile, tile),
+                    );
+                    let coded = heif_enc(tile, tile, &pixels, sixteen_bit, quality);
+                    *done[i].lock().expect("a tile slot") = Some(coded);
+                }
+            });
+        }
+    });
+    let tiles = done
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .expect("a tile slot")
+                .expect("an encoded tile")
         })
         .collect();
     Primary::Grid {
@@ -533,6 +556,53 @@ pub fn grid_of(
         height,
         tiles,
     }
+}
+
+/// The TIFF structure of a JPEG's EXIF segment (APP1 `Exif\0\0`), for an `Exif` item.
+pub fn jpeg_exif(jpeg: &[u8]) -> Option<Vec<u8>> {
+    let mut at = 2;
+    while at + 4 <= jpeg.len() && jpeg[at] == 0xFF {
+        let marker = jpeg[at + 1];
+        let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+        let payload = jpeg.get(at + 4..at + 2 + len)?;
+        if marker == 0xE1 && payload.starts_with(b"Exif\0\0") {
+            return Some(payload[6..].to_vec());
+        }
+        if marker == 0xDA {
+            return None;
+        }
+        at += 2 + len;
+    }
+    None
+}
+
+/// A HEIC as an iPhone writes a photo, made from an 8-bit RGB PNG: a grid of 512×512 tiles
+/// coded by `heif-enc` at `quality`, with `exif` (TIFF) as its `Exif` item.
+pub fn iphone_like_from_png(png_bytes: &[u8], quality: u8, exif: Option<Vec<u8>>) -> Vec<u8> {
+    let (width, height, rgb) = decode_png(png_bytes);
+    let mut file = Heif::new(grid_of(width, height, &rgb, false, 512, quality));
+    file.exif = exif;
+    file.to_bytes()
+}
+
+/// An 8-bit PNG as `(width, height, rgb)` (alpha dropped, 16-bit samples cut to their high byte).
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a sized PNG")];
+    let info = reader.next_frame(&mut buf).expect("PNG pixels");
+    buf.truncate(info.buffer_size());
+    let rgb = match info.color_type {
+        png::ColorType::Rgb => buf,
+        png::ColorType::Rgba => buf
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
+        png::ColorType::Grayscale => buf.iter().flat_map(|&l| [l, l, l]).collect(),
+        other => panic!("an RGB PNG, not {other:?}"),
+    };
+    (info.width, info.height, rgb)
 }
 
 /// Decodes `heic` with libheif's `heif-convert` (grids composed, `irot`/`imir` applied, EXIF
@@ -546,24 +616,7 @@ pub fn heif_convert(heic: &[u8]) -> (u32, u32, Vec<u8>) {
         .arg("--quiet")
         .arg(&input)
         .arg(&output));
-    let decoder = png::Decoder::new(std::io::Cursor::new(
-        std::fs::read(&output).expect("heif-convert's PNG"),
-    ));
-    let mut decoder = decoder;
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().expect("a PNG");
-    let mut buf = vec![0; reader.output_buffer_size().expect("a sized PNG")];
-    let info = reader.next_frame(&mut buf).expect("PNG pixels");
-    buf.truncate(info.buffer_size());
-    let rgb = match info.color_type {
-        png::ColorType::Rgb => buf,
-        png::ColorType::Rgba => buf
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect(),
-        other => panic!("heif-convert wrote {other:?}"),
-    };
-    (info.width, info.height, rgb)
+    decode_png(&std::fs::read(&output).expect("heif-convert's PNG"))
 }
 
 #[cfg(test)]

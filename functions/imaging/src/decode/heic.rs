@@ -100,6 +100,14 @@ fn parse<'a>(bytes: &'a [u8], settings: &Settings) -> Result<HeifFile<'a>, Imagi
             limit: settings.max_tiles,
         });
     }
+    // The other tables are looked up item by item: as long as the item list, or the parse is
+    // quadratic in what the file claims.
+    if u64::from(peek.tables) > limit {
+        return Err(fail(format_args!(
+            "the heif file lists {} entries in a table for at most {limit} items",
+            peek.tables
+        )));
+    }
     HeifFile::parse(bytes).map_err(|e| fail(format_args!("the heif container is unreadable: {e}")))
 }
 
@@ -324,19 +332,19 @@ fn layout(file: &HeifFile<'_>, settings: &Settings) -> Result<Layout, ImagingErr
     })
 }
 
-/// Bytes one picture of `coded` holds while it is decoded and converted to RGBA.
+/// Bytes the decoder holds for one picture of `coded` (its RGBA output is counted with the row).
 fn tile_bytes(coded: &Coded, stream: u64) -> u64 {
     let (w, h) = coded.allocated;
     let allocated = u64::from(w) * u64::from(h);
     let (cw, ch) = coded.size;
-    let shown = u64::from(cw) * u64::from(ch);
+    // Cropping to the conformance window copies the planes.
     let copy = if (cw, ch) == (w, h) {
         0
     } else {
-        shown * coded.plane_bytes
+        u64::from(cw) * u64::from(ch) * coded.plane_bytes
     };
     // The annex B stream and the unescaped payload of its NAL units.
-    allocated * (2 * coded.plane_bytes) + allocated / 2 + copy + shown * 4 + 2 * stream
+    allocated * (2 * coded.plane_bytes) + allocated / 2 + copy + 2 * stream
 }
 
 /// The largest tile bitstream, from the item locations (a length of 0 means "to the end").
