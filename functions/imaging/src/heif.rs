@@ -136,10 +136,8 @@ fn read_meta(meta: &[u8], peek: &mut Peek) {
             b"iinf" => {
                 peek.items = r.uint(id_size).unwrap_or(0);
                 for (kind, infe) in boxes(body.get(4 + id_size..).unwrap_or_default()) {
-                    if &kind == b"infe" {
-                        if let Some(entry) = item_type(infe) {
-                            types.push(entry);
-                        }
+                    if let (b"infe", Some(entry)) = (&kind, item_type(infe)) {
+                        types.push(entry);
                     }
                 }
             }
