@@ -43,6 +43,10 @@ pub struct Settings {
     /// Most tiles (and items) a HEIF file may list: an iPhone's 12 MP photo is 48 tiles, a
     /// 200 MP one from Samsung 768; a tile bomb lists tens of thousands.
     pub max_tiles: u32,
+    /// Threads decoding the tiles of one row of a HEIC at once: 0 for as many as the machine
+    /// has (at most 4), 1 for none besides the caller's. Each holds one tile's decoder, which the
+    /// memory estimate counts.
+    pub decode_threads: usize,
     /// The memory budget: most bytes that processing one image may hold at once (decoder,
     /// decoded or shrunk image, conversions, resizing, derivatives, encoders), the original file
     /// aside. A photo that would need more is refused from its header, before decoding.
@@ -64,6 +68,7 @@ impl Default for Settings {
             max_pixels: 100_000_000,
             max_side: 40_000,
             max_tiles: 1024,
+            decode_threads: 0,
             max_alloc: 256 * 1024 * 1024,
             thumbnail_side: 400,
             preview_long_edge: 1600,

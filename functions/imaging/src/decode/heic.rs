@@ -40,7 +40,7 @@ use crate::{Format, ImagingError, Orientation, Settings, heif};
 /// What a parsed item list costs per item (ids, properties, locations, references).
 const BYTES_PER_ITEM: u64 = 512;
 
-/// Most threads decoding the tiles of one row at once.
+/// Most threads decoding the tiles of one row at once, unless [`Settings::decode_threads`] says.
 const MAX_THREADS: usize = 4;
 
 /// The coded size of the tiles, from their sequence parameter sets.
@@ -380,10 +380,14 @@ pub(super) fn plan(
     let layout = layout(&file, settings)?;
     let crop = layout.crop;
     let factor = shrink::factor_for(crop.width, crop.height, needed(crop.width, crop.height));
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_THREADS)
-        .min(layout.columns as usize);
+    let threads = match settings.decode_threads {
+        0 => std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS),
+        n => n,
+    }
+    .min(layout.columns as usize)
+    .max(1);
     let stream = largest_stream(&file, &layout.tiles, bytes.len() as u64);
     let (tw, th) = layout.coded.size;
     // A row of tiles converted to RGBA, the tiles in flight, the shrinker and one RGB row.
