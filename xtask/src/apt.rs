@@ -7,11 +7,14 @@ use anyhow::{Context, Result};
 
 /// Installs, with apt-get, the package of each `(tool, package)` pair whose tool is not found.
 pub fn ensure(tools: &[(&str, &str)]) -> Result<()> {
-    let missing: Vec<&str> = tools
+    let mut missing: Vec<&str> = tools
         .iter()
         .filter(|(bin, _)| !found(bin))
         .map(|(_, package)| *package)
         .collect();
+    // One package may bring several of the tools.
+    missing.sort_unstable();
+    missing.dedup();
     if missing.is_empty() {
         return Ok(());
     }

@@ -24,10 +24,13 @@ const MAX_RATIO: f64 = 1.0;
 const MAX_RSS_KIB: u64 = 128 * 1024;
 
 const HELP: &str = "\
-usage: cargo xtask bench thumbnail [--runs N] [--input PATH] [--check]
+usage: cargo xtask bench thumbnail [--runs N] [--input PATH | --heic] [--check]
 
   --runs N      measured runs of each side (default 15)
   --input PATH  photo to thumbnail (default: the 24-megapixel camera JPEG in testdata/photos)
+  --heic        thumbnail a 12 MP HEIC as an iPhone writes it (4032x3024, a grid of 48 tiles of
+                512x512, with EXIF), made once from the camera JPEG with vips and heif-enc into
+                <target-dir>/bench-thumbnail/iphone-12mp.heic
   --check       exit non-zero when a goal (time ratio <= 1.0, peak RSS <= 128 MB) is missed
 ";
 
@@ -43,6 +46,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut runs = 15usize;
     let mut input = crate::workspace_root().join("testdata/photos/camera-24mp.jpg");
     let mut check = false;
+    let mut heic = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -53,6 +57,7 @@ pub fn run(args: &[String]) -> Result<()> {
             }
             "--input" => input = PathBuf::from(it.next().context("--input needs a path")?),
             "--check" => check = true,
+            "--heic" => heic = true,
             "-h" | "--help" => {
                 print!("{HELP}");
                 return Ok(());
@@ -60,16 +65,19 @@ pub fn run(args: &[String]) -> Result<()> {
             other => bail!("unknown argument `{other}`\n\n{HELP}"),
         }
     }
+    ensure_tools()?;
+    let out = crate::target_dir().join("bench-thumbnail");
+    std::fs::create_dir_all(&out).with_context(|| format!("creating `{}`", out.display()))?;
+    if heic {
+        input = iphone_heic(&input, &out)?;
+    }
     ensure!(
         input.is_file(),
         "input photo `{}` does not exist",
         input.display()
     );
-    ensure_tools()?;
 
     let ours = build_ours()?;
-    let out = crate::target_dir().join("bench-thumbnail");
-    std::fs::create_dir_all(&out).with_context(|| format!("creating `{}`", out.display()))?;
 
     // One unmeasured round each to warm the page cache and the binaries.
     run_ours(&ours, &input, &out)?;
@@ -127,12 +135,38 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Installs `vipsthumbnail` (libvips-tools) and GNU time with apt-get when missing.
+/// Installs `vipsthumbnail` (libvips-tools, which reads HEIC through libheif), `heif-enc`
+/// (libheif-examples) and GNU time with apt-get when missing.
 fn ensure_tools() -> Result<()> {
     crate::apt::ensure(&[
         ("vipsthumbnail", "libvips-tools"),
+        ("heif-enc", "libheif-examples"),
         ("/usr/bin/time", "time"),
     ])
+}
+
+/// A 12 MP HEIC as an iPhone writes it, made from `jpeg` (cropped to 4:3 and reduced to
+/// 4032x3024 by vips, cut into 512x512 tiles coded by `heif-enc`, its EXIF kept), once.
+fn iphone_heic(jpeg: &Path, out: &Path) -> Result<PathBuf> {
+    let heic = out.join("iphone-12mp.heic");
+    if heic.is_file() {
+        return Ok(heic);
+    }
+    let png = out.join("iphone-12mp.png");
+    crate::run_checked(
+        Command::new("vipsthumbnail")
+            .arg(jpeg)
+            .args(["-s", "4032x3024", "-m", "centre", "-o"])
+            .arg(format!("{}[strip]", png.display())),
+    )?;
+    let png_bytes = std::fs::read(&png).with_context(|| format!("reading `{}`", png.display()))?;
+    let jpeg_bytes =
+        std::fs::read(jpeg).with_context(|| format!("reading `{}`", jpeg.display()))?;
+    eprintln!("coding 48 tiles with heif-enc");
+    let bytes =
+        testkit::heif::iphone_like_from_png(&png_bytes, 60, testkit::heif::jpeg_exif(&jpeg_bytes));
+    std::fs::write(&heic, bytes).with_context(|| format!("writing `{}`", heic.display()))?;
+    Ok(heic)
 }
 
 /// Builds the release example and returns its path.

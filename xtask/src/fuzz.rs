@@ -1,5 +1,11 @@
-//! `cargo xtask fuzz`: runs the imaging fuzz target (`functions/imaging/fuzz`, cargo-fuzz and
-//! libFuzzer) for a bounded time, seeded with the hostile inputs and the small test photos.
+//! `cargo xtask fuzz`: runs an imaging fuzz target (`functions/imaging/fuzz`, cargo-fuzz and
+//! libFuzzer) for a bounded time, or replays its checked-in seeds once (`--replay`).
+//!
+//! Two targets: `process` (the whole pipeline, seeded with `tests/hostile/` and a few photos,
+//! HEIC inputs skipped) is what `cargo xtask test` fuzzes open-ended for 60 s; `heic` (HEIC only,
+//! seeded with `tests/hostile-heic/`, `fuzz/seeds/heic/` and a HEIC photo) is replayed there
+//! deterministically, every seed once (`-runs=0`), and fuzzed open-ended only by hand: a young
+//! decoder's bug found by chance must not fail an unrelated build.
 //!
 //! cargo-fuzz passes nightly-only flags (`-Zsanitizer=address`, coverage instrumentation) to
 //! rustc; on the stable toolchain `RUSTC_BOOTSTRAP=1` unlocks them for this build only.
@@ -10,10 +16,11 @@ use std::process::Command;
 use anyhow::{Context, Result, bail, ensure};
 
 const HELP: &str = "\
-usage: cargo xtask fuzz [--seconds N] [--target NAME]
+usage: cargo xtask fuzz [--seconds N] [--target NAME] [--replay]
 
   --seconds N    how long libFuzzer runs (-max_total_time, default 60)
-  --target NAME  fuzz target in functions/imaging/fuzz (default `process`)
+  --target NAME  fuzz target in functions/imaging/fuzz: `process` (default) or `heic`
+  --replay       run every checked-in seed of the target once (-runs=0) instead of fuzzing
 
 Crashes are written to functions/imaging/fuzz/artifacts/<target>/ and fail the task.
 ";
@@ -25,10 +32,15 @@ pub const CI_SECONDS: u64 = 60;
 /// Shared photos small enough to be useful seeds (libFuzzer mutates every byte of a seed).
 const PHOTO_SEEDS: [&str; 3] = ["orientation-6.jpg", "texture.webp", "orientation-1.jpg"];
 
+/// The HEIC target's seed folders (relative to `functions/imaging`) and photos.
+const HEIC_SEED_DIRS: [&str; 2] = ["tests/hostile-heic", "fuzz/seeds/heic"];
+const HEIC_PHOTO_SEEDS: [&str; 1] = ["heic/orientation-6.heic"];
+
 /// Entry point: parses `args` (after the task name), installs cargo-fuzz if needed, fuzzes.
 pub fn run(args: &[String]) -> Result<()> {
     let mut seconds = 60u64;
     let mut target = "process".to_owned();
+    let mut replay = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -40,6 +52,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 ensure!(seconds > 0, "--seconds must be at least 1");
             }
             "--target" => target = it.next().context("--target needs a name")?.clone(),
+            "--replay" => replay = true,
             "-h" | "--help" => {
                 print!("{HELP}");
                 return Ok(());
@@ -47,12 +60,28 @@ pub fn run(args: &[String]) -> Result<()> {
             other => bail!("unknown argument `{other}`\n\n{HELP}"),
         }
     }
+    ensure!(
+        ["process", "heic"].contains(&target.as_str()),
+        "unknown fuzz target `{target}`\n\n{HELP}"
+    );
     ensure_cargo_fuzz()?;
     let root = crate::workspace_root();
     let fuzz_dir = root.join("functions/imaging/fuzz");
-    // The corpus grows as libFuzzer finds new paths; keep it in the target dir, out of git.
-    let corpus = crate::target_dir().join("fuzz-corpus").join(&target);
-    seed_corpus(&corpus, &root)?;
+    // The corpus grows as libFuzzer finds new paths; keep it in the target dir, out of git. A
+    // replay starts from the seeds alone.
+    let corpus = crate::target_dir()
+        .join(if replay { "fuzz-replay" } else { "fuzz-corpus" })
+        .join(&target);
+    if replay && corpus.exists() {
+        std::fs::remove_dir_all(&corpus)
+            .with_context(|| format!("removing `{}`", corpus.display()))?;
+    }
+    let seeds = seed_corpus(&corpus, &root, &target)?;
+    let budget = if replay {
+        "-runs=0".to_owned()
+    } else {
+        format!("-max_total_time={seconds}")
+    };
 
     let mut cmd = Command::new(crate::cargo());
     cmd.current_dir(&root)
@@ -65,7 +94,7 @@ pub fn run(args: &[String]) -> Result<()> {
         .arg(&target)
         .arg(&corpus)
         .arg("--")
-        .arg(format!("-max_total_time={seconds}"))
+        .arg(&budget)
         // Seeds are photos of ~130 KB; allow mutations of that size.
         .arg("-max_len=262144")
         .arg("-rss_limit_mb=1024")
@@ -96,7 +125,24 @@ pub fn run(args: &[String]) -> Result<()> {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    println!("fuzz target `{target}`: no crash in {seconds} s\n{summary}");
+    if replay {
+        // `Done N runs`: every seed was executed (libFuzzer also runs an empty input).
+        let runs: Option<usize> = log.lines().find_map(|l| {
+            l.strip_prefix("Done ")?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        });
+        ensure!(
+            runs.is_some_and(|n| n >= seeds),
+            "replaying `{target}` ran {runs:?} inputs, fewer than its {seeds} seeds; log in `{}`",
+            log_path.display()
+        );
+        println!("fuzz target `{target}`: {seeds} seeds replayed, no crash\n{summary}");
+    } else {
+        println!("fuzz target `{target}`: no crash in {seconds} s\n{summary}");
+    }
     Ok(())
 }
 
@@ -114,26 +160,38 @@ fn ensure_cargo_fuzz() -> Result<()> {
     crate::run_checked(Command::new(crate::cargo()).args(["install", "cargo-fuzz", "--locked"]))
 }
 
-/// Copies the hostile inputs and a few small photos into the corpus directory.
-fn seed_corpus(corpus: &Path, root: &Path) -> Result<()> {
+/// Copies the seeds of `target` into the corpus directory and returns how many there are:
+/// for `process` the hostile inputs and a few small photos, for `heic` the hostile HEIC files,
+/// the HEIC seeds and a HEIC photo.
+fn seed_corpus(corpus: &Path, root: &Path, target: &str) -> Result<usize> {
     std::fs::create_dir_all(corpus).with_context(|| format!("creating `{}`", corpus.display()))?;
-    let hostile = root.join("functions/imaging/tests/hostile");
-    let mut seeds: Vec<PathBuf> = std::fs::read_dir(&hostile)
-        .with_context(|| format!("listing `{}`", hostile.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x != "md"))
-        .collect();
-    let photos = root.join("testdata/photos");
-    seeds.extend(
-        PHOTO_SEEDS
-            .iter()
-            .map(|name| photos.join(name))
-            .filter(|p| p.is_file()),
-    );
-    for seed in seeds {
+    let imaging = root.join("functions/imaging");
+    let (dirs, photos): (Vec<PathBuf>, &[&str]) = match target {
+        "heic" => (
+            HEIC_SEED_DIRS.iter().map(|d| imaging.join(d)).collect(),
+            &HEIC_PHOTO_SEEDS,
+        ),
+        _ => (vec![imaging.join("tests/hostile")], &PHOTO_SEEDS),
+    };
+    let mut seeds = Vec::new();
+    for dir in dirs {
+        seeds.extend(
+            std::fs::read_dir(&dir)
+                .with_context(|| format!("listing `{}`", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x != "md")),
+        );
+    }
+    let photo_dir = root.join("testdata/photos");
+    for name in photos {
+        let path = photo_dir.join(name);
+        ensure!(path.is_file(), "seed photo `{}` is missing", path.display());
+        seeds.push(path);
+    }
+    for seed in &seeds {
         let name = seed.file_name().context("seed without a file name")?;
-        std::fs::copy(&seed, corpus.join(name))
+        std::fs::copy(seed, corpus.join(name))
             .with_context(|| format!("copying seed `{}`", seed.display()))?;
     }
-    Ok(())
+    Ok(seeds.len())
 }

@@ -23,7 +23,7 @@ usage: cargo xtask <task>
 
 tasks:
   test      install what the tests need, run the whole test suite, then fuzz the image
-            pipeline for 60 s (what CI runs)
+            pipeline for 60 s and replay the HEIC fuzz seeds (what CI runs)
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
   toolchain install what building the functions for Lambda needs: the musl Rust targets
             (rustup) and their C compilers (apt-get: musl-tools, gcc-aarch64-linux-gnu)
@@ -31,8 +31,9 @@ tasks:
             time `deployer synth --stage prod` as a process, against `cat` of the same template
   bench thumbnail [--runs N] [--input PATH] [--check]
             time our thumbnails against vipsthumbnail on the same photo and sizes
-  fuzz [--seconds N]
-            fuzz the image decode-and-resize path for a bounded time
+  fuzz [--seconds N] [--target process|heic] [--replay]
+            fuzz the image decode-and-resize path (or HEIC alone) for a bounded time, or
+            replay a target's checked-in seeds once
   bench api [RUNS]
             the API function's zip size and its start-to-first-poll time on a loopback Runtime API
   bench web [--photos N] [--runs N]
@@ -80,10 +81,14 @@ fn run() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     let target = target_dir();
     oracles::install_all(&target)?;
-    // The web app's end-to-end tests (`web-e2e`) drive a real headless Chromium.
+    // The web app's end-to-end tests (`web-e2e`) drive a real headless Chromium; the imaging
+    // tests write HEIC tiles with `heif-enc` and compare every HEIC decode with libheif's
+    // `heif-convert` (both in libheif-examples).
     apt::ensure(&[
         ("chromium", "chromium"),
         ("chromedriver", "chromium-driver"),
+        ("heif-convert", "libheif-examples"),
+        ("heif-enc", "libheif-examples"),
     ])?;
     // The deployer's build tests compile small static binaries for both Lambda architectures.
     toolchain::rust_targets()?;
@@ -97,9 +102,15 @@ fn test(extra: &[String]) -> Result<()> {
         cmd.env("CARGO_INCREMENTAL", "0");
     }
     run_checked(&mut cmd)?;
-    // The fuzz target is part of the suite: a bounded run, failing on any crash; cargo-fuzz is
-    // installed first if missing, so the run is never silently skipped.
-    fuzz::run(&["--seconds".to_owned(), fuzz::CI_SECONDS.to_string()])
+    // The fuzz targets are part of the suite: a bounded run of the whole pipeline and a
+    // deterministic replay of the HEIC seeds, failing on any crash; cargo-fuzz is installed first
+    // if missing, so neither is ever silently skipped.
+    fuzz::run(&["--seconds".to_owned(), fuzz::CI_SECONDS.to_string()])?;
+    fuzz::run(&[
+        "--target".to_owned(),
+        "heic".to_owned(),
+        "--replay".to_owned(),
+    ])
 }
 
 // Where the workspace and its target directory are: the same answer as every test's.

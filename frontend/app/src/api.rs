@@ -212,6 +212,34 @@ pub fn delete_photo(id: &str) -> ApiRequest {
     ApiRequest::new("DELETE", format!("/photos/{}", encode(id)))
 }
 
+/// What the file picker offers: the types the app takes, and HEIC's extensions for browsers that
+/// know no MIME type for them.
+pub const ACCEPTED_FILES: &str =
+    "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif";
+
+/// The content type to declare for a file the user picked or dropped: the browser's, or, when it
+/// has none (most browsers outside Apple's give HEIC files an empty type), one from the name's
+/// extension. The server sniffs the bytes anyway; this only keeps a HEIC from being refused for
+/// its missing label.
+pub fn upload_content_type(file_name: &str, browser_type: &str) -> String {
+    if !browser_type.is_empty() {
+        return browser_type.to_owned();
+    }
+    let extension = file_name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "heic" => "image/heic",
+        "heif" => "image/heif",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        _ => "",
+    }
+    .to_owned()
+}
+
 /// The body of `POST /photos/uploads`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UploadIntent {
@@ -462,6 +490,26 @@ pub fn encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heic_files_are_offered_and_labelled_when_the_browser_does_not() {
+        for accepted in ["image/heic", "image/heif", ".heic", ".heif", "image/jpeg"] {
+            assert!(
+                ACCEPTED_FILES.split(',').any(|a| a == accepted),
+                "{accepted}"
+            );
+        }
+        assert_eq!(upload_content_type("IMG_0001.HEIC", ""), "image/heic");
+        assert_eq!(upload_content_type("photo.heif", ""), "image/heif");
+        assert_eq!(upload_content_type("a.b.JPG", ""), "image/jpeg");
+        // What the browser says wins; a name says nothing without an extension.
+        assert_eq!(
+            upload_content_type("IMG_0001.HEIC", "image/heic"),
+            "image/heic"
+        );
+        assert_eq!(upload_content_type("x.heic", "image/png"), "image/png");
+        assert_eq!(upload_content_type("README", ""), "");
+    }
     use photo_api::dto;
 
     fn check(req: Option<ApiRequest>, expected: Option<(&str, &str, Option<&str>)>) {

@@ -16,7 +16,7 @@ pub fn api_error(error: &ApiError) -> String {
     match error.code.as_str() {
         "too_large" => detail("This file is too large."),
         "unsupported_type" => {
-            "This file type is not supported: upload JPEG, PNG or WebP photos.".into()
+            "This file type is not supported: upload JPEG, PNG, WebP or HEIC photos.".into()
         }
         "duplicate" => "You have already uploaded this photo.".into(),
         "quota_exceeded" => detail("Your storage is full; delete some photos to upload more."),
@@ -141,7 +141,7 @@ mod tests {
         check(
             "unsupported_type",
             "x",
-            "This file type is not supported: upload JPEG, PNG or WebP photos.",
+            "This file type is not supported: upload JPEG, PNG, WebP or HEIC photos.",
             false,
         );
         check(

@@ -23,7 +23,6 @@ fn main() -> std::io::Result<()> {
         b"this is not a photo, just text behind a .jpg name\n",
     )?;
     write("elf.png", &elf_header())?;
-    write("heic.jpg", &heic_header())?;
     Ok(())
 }
 
@@ -116,13 +115,5 @@ fn elf_header() -> Vec<u8> {
     out.resize(16, 0);
     out.extend_from_slice(&[2, 0, 0x3E, 0, 1, 0, 0, 0]); // ET_EXEC, x86-64, version 1
     out.resize(64, 0);
-    out
-}
-
-/// The start of an iPhone HEIC: an `ftyp` box with brands `heic`, `mif1`, then filler.
-fn heic_header() -> Vec<u8> {
-    let mut out = 24u32.to_be_bytes().to_vec();
-    out.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
-    out.extend_from_slice(&[0u8; 40]);
     out
 }

@@ -5,7 +5,7 @@ use crate::Format;
 
 /// Why a photo could not be processed. Messages are shown to users, so they say what is wrong
 /// with the file, not what went wrong inside the code.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ImagingError {
     /// Zero bytes: an aborted upload, most likely.
     #[error("image is empty")]
@@ -18,14 +18,17 @@ pub enum ImagingError {
         /// The configured maximum.
         limit: u64,
     },
-    /// The bytes are not JPEG, PNG or WebP, whatever the name or declared type said.
+    /// The bytes are not JPEG, PNG, WebP or HEIC, whatever the name or declared type said.
     #[error("unsupported image type: {0}")]
     Unsupported(&'static str),
-    /// HEIC/HEIF is recognised but cannot be decoded in pure Rust (see the crate docs).
-    #[error(
-        "heic/heif images are not supported yet: export the photo as JPEG (on an iPhone, set Camera > Formats to Most Compatible)"
-    )]
-    Heic,
+    /// A HEIF image made of more tiles than any camera writes: a tile bomb.
+    #[error("image has too many tiles: `{tiles}` exceeds the `{limit}` tile limit")]
+    TooManyTiles {
+        /// Tiles (or items) the file lists.
+        tiles: u64,
+        /// The configured maximum, [`crate::Settings::max_tiles`].
+        limit: u32,
+    },
     /// The header announces more pixels than we are willing to decode.
     #[error(
         "image is too large: {width}×{height} pixels exceeds the {limit_megapixels} megapixel limit"

@@ -12,14 +12,15 @@
 //! Derivatives are JPEG rather than WebP because lossy WebP encoding exists only in libwebp (C);
 //! staying pure Rust keeps the Lambda build a plain cross-compile (see `derive.rs`).
 //!
-//! HEIC/HEIF is recognised and refused ([`ImagingError::Heic`]): decoding it needs an HEVC
-//! decoder, and none exists in pure Rust (the crates that decode HEIC bind libheif/libde265 in
-//! C, which would have to be cross-compiled for Lambda). The browser can convert before upload.
+//! HEIC (HEIF with HEVC, what iPhones write) is decoded in pure Rust with `heifer`, tile by tile
+//! into the same box-filter shrink as PNG; its orientation comes from the `irot`/`imir`
+//! properties only, never from EXIF, as libheif does (see `decode/heic.rs`).
 
 mod budget;
 mod decode;
 mod derive;
 mod error;
+mod heif;
 mod metadata;
 mod shrink;
 mod sniff;
@@ -39,6 +40,13 @@ pub struct Settings {
     pub max_pixels: u64,
     /// Longest accepted side, in pixels: real panoramas stay below it, crafted headers do not.
     pub max_side: u32,
+    /// Most tiles (and items) a HEIF file may list: an iPhone's 12 MP photo is 48 tiles, a
+    /// 200 MP one from Samsung 768; a tile bomb lists tens of thousands.
+    pub max_tiles: u32,
+    /// Threads decoding the tiles of one row of a HEIC at once: 0 for as many as the machine
+    /// has (at most 4), 1 for none besides the caller's. Each holds one tile's decoder, which the
+    /// memory estimate counts.
+    pub decode_threads: usize,
     /// The memory budget: most bytes that processing one image may hold at once (decoder,
     /// decoded or shrunk image, conversions, resizing, derivatives, encoders), the original file
     /// aside. A photo that would need more is refused from its header, before decoding.
@@ -59,6 +67,8 @@ impl Default for Settings {
             max_file_bytes: 50 * 1024 * 1024,
             max_pixels: 100_000_000,
             max_side: 40_000,
+            max_tiles: 1024,
+            decode_threads: 0,
             max_alloc: 256 * 1024 * 1024,
             thumbnail_side: 400,
             preview_long_edge: 1600,
@@ -114,7 +124,7 @@ pub struct PhotoMetadata {
     pub width: u32,
     /// Height as shown, i.e. after the EXIF orientation.
     pub height: u32,
-    /// The EXIF orientation that was applied.
+    /// The orientation that was applied: EXIF's, or for HEIC its `irot`/`imir` transforms.
     pub orientation: Orientation,
     /// EXIF `DateTimeOriginal`.
     pub taken_at: Option<TakenAt>,

@@ -6,7 +6,8 @@ use std::io::Cursor;
 
 use exif::{Exif, In, Tag, Value};
 
-/// How the stored pixels must be turned to show the photo upright (EXIF tag 0x0112).
+/// How the stored pixels must be turned to show the photo upright (EXIF tag 0x0112; for HEIC,
+/// what its `irot` and `imir` properties add up to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Orientation {
     /// 1: stored upright.
@@ -146,9 +147,29 @@ pub struct ExifSummary {
     pub gps: Option<GpsPosition>,
 }
 
-/// Reads the EXIF block of a JPEG, PNG (`eXIf`) or WebP (`EXIF` chunk) file. Anything unreadable
-/// yields the empty summary: a photo with a damaged EXIF block is still a photo.
+/// Reads the EXIF block of a JPEG, PNG (`eXIf`), WebP (`EXIF` chunk) or HEIC (`Exif` item) file.
+/// Anything unreadable yields the empty summary: a photo with a damaged EXIF block is still a
+/// photo.
+///
+/// A HEIC file's orientation is that of its `irot` and `imir` properties, whatever its EXIF
+/// orientation tag says: HEIF stores the transforms in the container, and the EXIF tag is only a
+/// record of how the camera was held, which libheif and browsers ignore too.
 pub fn read_exif(bytes: &[u8]) -> ExifSummary {
+    if crate::sniff(bytes) == Ok(crate::Format::Heic) {
+        let Some((tiff, orientation)) =
+            crate::decode::heic::exif_and_orientation(bytes, &crate::Settings::default())
+        else {
+            return ExifSummary::default();
+        };
+        let summary = tiff
+            .and_then(|tiff| exif::Reader::new().read_raw(tiff).ok())
+            .map(|exif| summarize(&exif))
+            .unwrap_or_default();
+        return ExifSummary {
+            orientation,
+            ..summary
+        };
+    }
     match exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) {
         Ok(exif) => summarize(&exif),
         Err(_) => ExifSummary::default(),

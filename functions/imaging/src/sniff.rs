@@ -1,7 +1,8 @@
 //! Tells the real image type from the first bytes (magic numbers), never from a name or a
-//! declared content type, which the uploader controls.
+//! declared content type, which the uploader controls. ISO-BMFF files (HEIF, AVIF, MP4) are told
+//! apart by their primary item's codec ([`crate::heif`]), not by their brands alone.
 
-use crate::ImagingError;
+use crate::{ImagingError, heif};
 
 /// The image formats we decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -12,6 +13,9 @@ pub enum Format {
     Png,
     /// WebP: a RIFF container of form type `WEBP`.
     WebP,
+    /// HEIC: a HEIF (ISO-BMFF) file whose primary image is HEVC-coded, alone or as a grid of
+    /// tiles, as iPhones write them.
+    Heic,
 }
 
 impl Format {
@@ -21,6 +25,7 @@ impl Format {
             Format::Jpeg => "image/jpeg",
             Format::Png => "image/png",
             Format::WebP => "image/webp",
+            Format::Heic => "image/heic",
         }
     }
 }
@@ -31,14 +36,14 @@ impl std::fmt::Display for Format {
             Format::Jpeg => "jpeg",
             Format::Png => "png",
             Format::WebP => "webp",
+            Format::Heic => "heic",
         })
     }
 }
 
-/// ISO-BMFF brands that mean HEIF/HEIC (HEVC-coded stills and sequences).
-const HEIF_BRANDS: [&[u8; 4]; 8] = [
-    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
-];
+/// Brands of HEVC and AV1 image sequences (bursts, animations, Live Photos' motion): tracks,
+/// not still images.
+const SEQUENCE_BRANDS: [&[u8; 4]; 5] = [b"msf1", b"hevc", b"hevx", b"hevs", b"avis"];
 
 /// Identifies the format from the magic number, refusing everything we cannot decode with a
 /// reason the uploader can act on.
@@ -55,34 +60,54 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, ImagingError> {
     if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         return Ok(Format::WebP);
     }
-    if let Some(brands) = iso_bmff_brands(bytes) {
-        // An AVIF file also lists `mif1`, so look for AVIF first.
-        if brands.iter().any(|b| b == b"avif" || b == b"avis") {
-            return Err(ImagingError::Unsupported("avif"));
-        }
-        if brands.iter().any(|b| HEIF_BRANDS.contains(&b)) {
-            return Err(ImagingError::Heic);
-        }
-        return Err(ImagingError::Unsupported("iso media file (video?)"));
+    if let Some(peek) = heif::peek(bytes) {
+        return iso_media(&peek);
     }
     Err(ImagingError::Unsupported(describe_unknown(bytes)))
 }
 
-/// The major and compatible brands of an ISO-BMFF `ftyp` box at the start of the file.
-fn iso_bmff_brands(bytes: &[u8]) -> Option<Vec<[u8; 4]>> {
-    if bytes.len() < 16 || &bytes[4..8] != b"ftyp" {
-        return None;
-    }
-    let size = u32::from_be_bytes(bytes[..4].try_into().ok()?) as usize;
-    let end = size.clamp(16, bytes.len());
-    let mut brands = vec![bytes[8..12].try_into().ok()?];
-    // Bytes 12..16 are the minor version; compatible brands follow.
-    brands.extend(
-        bytes[16..end]
-            .chunks_exact(4)
-            .filter_map(|c| <[u8; 4]>::try_from(c).ok()),
+/// An ISO-BMFF file: a HEIF still image is HEIC when its primary item is HEVC-coded (or a grid
+/// of HEVC tiles); AVIF (same `mif1` brand, AV1 items), sequences and videos are refused.
+fn iso_media(peek: &heif::Peek) -> Result<Format, ImagingError> {
+    let sequence = ImagingError::Unsupported(
+        "image sequence or video (heif sequences, live photos and movies are not photos)",
     );
-    Some(brands)
+    // A file whose main brand is a sequence's is one, even with a still image beside it.
+    if SEQUENCE_BRANDS.iter().any(|b| &&peek.major == b) {
+        return Err(sequence);
+    }
+    // A grid's codec is its tiles'.
+    let coded = match peek.primary_type.as_ref() {
+        Some(b"grid") => peek.first_input_type,
+        other => other.copied(),
+    };
+    match coded.as_ref() {
+        Some(b"hvc1") => return Ok(Format::Heic),
+        Some(b"av01") => return Err(ImagingError::Unsupported("avif")),
+        Some(_) => {
+            return Err(ImagingError::Unsupported(
+                "heif image coded with something other than hevc",
+            ));
+        }
+        None => {}
+    }
+    // No primary image to look at: say what the brands promise.
+    if peek.moov {
+        return Err(sequence);
+    }
+    if peek.has_brand(b"avif") {
+        return Err(ImagingError::Unsupported("avif"));
+    }
+    if [b"heic", b"heix", b"mif1", b"mif2", b"miaf"]
+        .iter()
+        .any(|b| peek.has_brand(b))
+    {
+        return Err(ImagingError::Corrupt {
+            detail: "the heif file has no primary image".into(),
+            format: Format::Heic,
+        });
+    }
+    Err(ImagingError::Unsupported("iso media file (video?)"))
 }
 
 /// A short name for common non-image uploads, so the error says what the file looked like.
@@ -105,7 +130,7 @@ fn describe_unknown(bytes: &[u8]) -> &'static str {
     if std::str::from_utf8(&bytes[..bytes.len().min(512)]).is_ok() {
         "text, not an image"
     } else {
-        "not a jpeg, png or webp image"
+        "not a jpeg, png, webp or heic image"
     }
 }
 
@@ -141,17 +166,83 @@ mod tests {
         check(b"RIFF\x10\0\0\0WEBPVP8 ", Ok(Format::WebP));
     }
 
+    /// `ftyp`, then a `meta` whose primary item 1 is of `primary` type and, for a grid, whose
+    /// tile 2 is of `tile` type.
+    fn heif(ftyp_box: Vec<u8>, primary: &[u8; 4], tile: &[u8; 4]) -> Vec<u8> {
+        let bx = |kind: &[u8; 4], body: &[u8]| {
+            let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+            out.extend(kind);
+            out.extend(body);
+            out
+        };
+        let infe = |id: u8, kind: &[u8; 4]| {
+            bx(
+                b"infe",
+                &[&[2, 0, 0, 0, 0, id, 0, 0][..], kind, &[0]].concat(),
+            )
+        };
+        let iinf = [&[0, 0, 0, 0, 0, 2][..], &infe(1, primary), &infe(2, tile)].concat();
+        let iref = [&[0, 0, 0, 0][..], &bx(b"dimg", &[0, 1, 0, 1, 0, 2])].concat();
+        let meta = [
+            &[0, 0, 0, 0][..],
+            &bx(b"pitm", &[0, 0, 0, 0, 0, 1]),
+            &bx(b"iinf", &iinf),
+            &bx(b"iref", &iref),
+        ]
+        .concat();
+        [ftyp_box, bx(b"meta", &meta)].concat()
+    }
+
     #[test]
-    fn refuses_heic_and_avif_with_their_own_reason() {
-        check(&ftyp(b"heic", &[b"mif1", b"heic"]), Err(ImagingError::Heic));
-        check(&ftyp(b"mif1", &[b"heic"]), Err(ImagingError::Heic));
+    fn heic_is_an_hevc_primary_image_alone_or_in_a_grid() {
+        for brands in [
+            ftyp(b"heic", &[b"mif1", b"heic"]),
+            ftyp(b"mif1", &[b"mif1", b"miaf"]),
+        ] {
+            check(&heif(brands.clone(), b"hvc1", b"hvc1"), Ok(Format::Heic));
+            check(&heif(brands, b"grid", b"hvc1"), Ok(Format::Heic));
+        }
+    }
+
+    #[test]
+    fn avif_sequences_and_videos_are_refused_with_their_own_reason() {
+        let avif = Err(ImagingError::Unsupported("avif"));
+        // AVIF has the same `mif1` brand: its AV1 items tell it apart.
         check(
-            &ftyp(b"avif", &[b"mif1", b"avif"]),
-            Err(ImagingError::Unsupported("avif")),
+            &heif(ftyp(b"mif1", &[b"mif1"]), b"av01", b"av01"),
+            avif.clone(),
+        );
+        check(
+            &heif(ftyp(b"mif1", &[b"mif1"]), b"grid", b"av01"),
+            avif.clone(),
+        );
+        check(&ftyp(b"avif", &[b"mif1", b"avif"]), avif);
+        let sequence = Err(ImagingError::Unsupported(
+            "image sequence or video (heif sequences, live photos and movies are not photos)",
+        ));
+        check(&ftyp(b"msf1", &[b"msf1", b"hevc"]), sequence.clone());
+        check(&ftyp(b"avis", &[b"avis", b"msf1"]), sequence.clone());
+        check(
+            &heif(ftyp(b"msf1", &[b"msf1", b"heic"]), b"hvc1", b"hvc1"),
+            sequence,
+        );
+        check(
+            &heif(ftyp(b"mif1", &[b"mif1"]), b"jpeg", b"jpeg"),
+            Err(ImagingError::Unsupported(
+                "heif image coded with something other than hevc",
+            )),
         );
         check(
             &ftyp(b"isom", &[b"mp41"]),
             Err(ImagingError::Unsupported("iso media file (video?)")),
+        );
+        // A HEIC brand with no image in it is a broken HEIC file, not another format.
+        check(
+            &ftyp(b"heic", &[b"mif1", b"heic"]),
+            Err(ImagingError::Corrupt {
+                detail: "the heif file has no primary image".into(),
+                format: Format::Heic,
+            }),
         );
     }
 
@@ -169,7 +260,9 @@ mod tests {
         check(b"GIF89a", Err(ImagingError::Unsupported("gif")));
         check(
             &[0xFF, 0xD8],
-            Err(ImagingError::Unsupported("not a jpeg, png or webp image")),
+            Err(ImagingError::Unsupported(
+                "not a jpeg, png, webp or heic image",
+            )),
         );
         check(
             b"RIFF\x10\0\0\0WAVEfmt ",

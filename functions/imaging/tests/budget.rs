@@ -138,9 +138,83 @@ fn baseline_jpegs_and_the_repository_photos_end_ready_under_128_mib() {
         .collect();
     names.sort();
     assert!(names.len() >= 14, "{names:?}");
+    // HEIC sits in a folder of its own.
+    for name in [
+        "heic/landscape-8mp.heic",
+        "heic/no-exif-9mp.heic",
+        "heic/orientation-6.heic",
+    ] {
+        names.push(name.to_owned());
+    }
     for name in names {
         ready_under(&name, &testkit::test_photo(&name), LOW_PEAK);
     }
+}
+
+/// An iPhone's 12 MP photo: 4032×3024 as a grid of 8×6 tiles of 512×512 (the last row cut),
+/// here one picture coded by `heif-enc` and listed 48 times, which decodes as 48 tiles would.
+fn iphone_like(ten_bit: bool, irot: Option<u8>) -> Vec<u8> {
+    use testkit::heif::{Heif, Primary, heif_enc};
+    let rgb = large::pattern_rgb(512, 512);
+    let tile = if ten_bit {
+        let rgb16: Vec<u8> = rgb
+            .iter()
+            .flat_map(|&v| (u16::from(v) * 257).to_be_bytes())
+            .collect();
+        heif_enc(512, 512, &rgb16, true, 60)
+    } else {
+        heif_enc(512, 512, &rgb, false, 60)
+    };
+    let mut file = Heif::new(Primary::Grid {
+        columns: 8,
+        rows: 6,
+        width: 4032,
+        height: 3024,
+        tiles: vec![tile; 48],
+    });
+    file.irot = irot;
+    file.to_bytes()
+}
+
+#[test]
+fn a_12_megapixel_heic_grid_ends_ready_under_128_mib() {
+    let _one = lock();
+    for (name, bytes) in [
+        ("12 MP HEIC grid", iphone_like(false, None)),
+        ("12 MP HEIC grid, irot 1", iphone_like(false, Some(1))),
+        ("12 MP 10-bit HEIC grid", iphone_like(true, None)),
+    ] {
+        let processed = ready_under(name, &bytes, LOW_PEAK);
+        let (w, h) = (processed.metadata.width, processed.metadata.height);
+        assert!(
+            (w, h) == (4032, 3024) || (w, h) == (3024, 4032),
+            "{name}: {w}×{h}"
+        );
+    }
+}
+
+/// What a HEIC needs is estimated from its headers: above the budget it is refused before any
+/// tile is decoded.
+#[test]
+fn a_heic_over_a_smaller_budget_is_refused_before_decoding() {
+    let _one = lock();
+    let settings = Settings {
+        max_alloc: 48 * MIB as u64,
+        ..Settings::default()
+    };
+    // One coded picture of 8.7 MP: decoded whole, it needs about 100 MB.
+    let single = testkit::test_photo("heic/landscape-8mp.heic");
+    let err = refused_early(
+        "8.7 MP single-picture HEIC, 48 MiB budget",
+        &single,
+        &settings,
+    );
+    assert!(matches!(err, ImagingError::TooMuchMemory { .. }), "{err:?}");
+    // The 12 MP grid holds one row of tiles at a time: it fits.
+    let grid = iphone_like(false, None);
+    let (result, peak) = measure("12 MP HEIC grid, 48 MiB budget", &grid, &settings);
+    result.expect("fits 48 MiB");
+    assert!(peak <= 48 * MIB, "{peak}");
 }
 
 #[test]

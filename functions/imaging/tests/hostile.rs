@@ -58,7 +58,87 @@ fn each_hostile_file_gets_its_error() {
         *e == ImagingError::Unsupported("text, not an image")
     });
     check("elf.png", |e| *e == ImagingError::Unsupported("executable"));
-    check("heic.jpg", |e| *e == ImagingError::Heic);
+}
+
+fn check_heic(name: &str, expected: impl Fn(&ImagingError) -> bool) {
+    let settings = Settings::default();
+    let bytes = testkit::hostile_heic(name);
+    let started = std::time::Instant::now();
+    let err = process(&bytes, &settings).expect_err(name);
+    assert!(expected(&err), "{name}: unexpected error {err:?}");
+    assert!(
+        !err.to_string().is_empty() && !err.to_string().ends_with('.'),
+        "{name}: {err}"
+    );
+    // Refused from the headers: no estimate either, and no time spent decoding.
+    assert!(imaging::memory_needed(&bytes, &settings).is_err(), "{name}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{name}: {:?}",
+        started.elapsed()
+    );
+}
+
+fn corrupt_heic(detail: &'static str) -> impl Fn(&ImagingError) -> bool {
+    move |e| {
+        matches!(e, ImagingError::Corrupt { format: Format::Heic, detail: d } if d.contains(detail))
+            && e.to_string().starts_with("image is truncated or corrupt")
+    }
+}
+
+/// `tests/hostile-heic/` (see its README): truncated files, absurd sizes, oversized grids and
+/// tile bombs end with an error that says why, never a panic.
+#[test]
+fn each_hostile_heic_gets_its_error() {
+    check_heic("truncated.heic", corrupt_heic("unexpected end of data"));
+    check_heic(
+        "truncated-header.heic",
+        corrupt_heic("the heif container is unreadable: unexpected end of data"),
+    );
+    check_heic("ftyp-only.heic", corrupt_heic("no primary image"));
+    check_heic("absurd-side.heic", |e| {
+        *e == ImagingError::SideTooLong {
+            width: 65_000,
+            height: 8,
+            limit: 40_000,
+        }
+    });
+    check_heic("absurd-area.heic", |e| {
+        *e == ImagingError::TooManyPixels {
+            width: 20_000,
+            height: 20_000,
+            limit_megapixels: 100,
+        }
+    });
+    check_heic("zero-size.heic", corrupt_heic("0×0"));
+    check_heic(
+        "lying-size.heic",
+        corrupt_heic("do not make a 4000×3000 image"),
+    );
+    check_heic("oversized-grid.heic", |e| {
+        e.to_string() == "image is too large: 30000×30000 pixels exceeds the 100 megapixel limit"
+    });
+    check_heic(
+        "grid-gaps.heic",
+        corrupt_heic("2×2 tiles of 64×64 do not make a 5000×4000 image"),
+    );
+    check_heic("tile-bomb.heic", |e| {
+        *e == ImagingError::TooManyTiles {
+            tiles: 1600,
+            limit: 1024,
+        } && e.to_string() == "image has too many tiles: `1600` exceeds the `1024` tile limit"
+    });
+    check_heic("item-bomb.heic", |e| {
+        *e == ImagingError::TooManyTiles {
+            tiles: 3001,
+            limit: 1024,
+        }
+    });
+    check_heic("avif.heic", |e| *e == ImagingError::Unsupported("avif"));
+    check_heic("sequence.heic", |e| {
+        e.to_string()
+            == "unsupported image type: image sequence or video (heif sequences, live photos and movies are not photos)"
+    });
 }
 
 #[test]
@@ -71,6 +151,15 @@ fn every_prefix_of_a_real_photo_is_refused_or_processed_without_panic() {
     let png = common::small_png();
     for len in 0..png.len() {
         let _ = process(&png[..len], &Settings::default());
+    }
+    // A HEIC's header byte by byte, then its coded pictures every few hundred bytes.
+    for name in ["heic/orientation-6.heic", "heic/landscape-8mp.heic"] {
+        let heic = testkit::test_photo(name);
+        let cuts = (0..1024).chain((1024..heic.len()).step_by(4999));
+        for len in cuts {
+            let err = process(&heic[..len], &Settings::default()).expect_err(name);
+            assert!(!err.to_string().is_empty());
+        }
     }
 }
 

@@ -11,7 +11,9 @@
 //! - `aws`: SDK configuration for moto, buckets and user pools ([`aws`]);
 //! - `local`: a client of a running local stage ([`local`]);
 //! - `stage`: a local stage run in the test's own process ([`stage`]);
-//! - `template`: the synthesized template with what moto cannot create removed ([`template`]).
+//! - `template`: the synthesized template with what moto cannot create removed ([`template`]);
+//! - `images`: large test images ([`images`]) and HEIF files around `heif-enc`'s pictures, with
+//!   `heif-convert` as the oracle ([`heif`]).
 //!
 //! Like every harness, a broken environment is a panic that says what is missing, never a
 //! skipped test, and every wait is bounded.
@@ -22,6 +24,8 @@ pub mod runtime_api;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "images")]
+pub mod heif;
 #[cfg(feature = "images")]
 pub mod images;
 #[cfg(feature = "local")]
@@ -74,6 +78,16 @@ pub fn hostile_file(name: &str) -> Vec<u8> {
     read(
         &workspace_root()
             .join("functions/imaging/tests/hostile")
+            .join(name),
+    )
+}
+
+/// The bytes of one hostile HEIC file (`functions/imaging/tests/hostile-heic`), kept apart from
+/// the other hostile files, which seed the open-ended fuzz run.
+pub fn hostile_heic(name: &str) -> Vec<u8> {
+    read(
+        &workspace_root()
+            .join("functions/imaging/tests/hostile-heic")
             .join(name),
     )
 }

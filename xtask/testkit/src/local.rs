@@ -267,12 +267,24 @@ impl LocalClient {
     /// Starts an upload of `bytes` as the JPEG `name`, which must be granted: the photo id and
     /// the form (`upload`: `url` and `fields`).
     pub async fn start_upload(&self, token: &str, name: &str, bytes: &[u8]) -> (String, Value) {
+        self.start_upload_as(token, name, "image/jpeg", bytes).await
+    }
+
+    /// Starts an upload of `bytes` as `name` of `content_type` (`image/heic`, …), which must be
+    /// granted: the photo id and the form.
+    pub async fn start_upload_as(
+        &self,
+        token: &str,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> (String, Value) {
         let (status, body) = self
             .api(
                 "POST",
                 "/photos/uploads",
                 token,
-                Some(json!({"file_name": name, "content_type": "image/jpeg",
+                Some(json!({"file_name": name, "content_type": content_type,
                             "size": bytes.len(), "sha256": sha256_hex(bytes)})),
             )
             .await;
@@ -306,7 +318,18 @@ impl LocalClient {
 
     /// Uploads `bytes` the whole way (API, then the form), which must succeed: the photo id.
     pub async fn upload(&self, token: &str, name: &str, bytes: &[u8]) -> String {
-        let (id, form) = self.start_upload(token, name, bytes).await;
+        self.upload_as(token, name, "image/jpeg", bytes).await
+    }
+
+    /// Uploads `bytes` as `name` of `content_type` the whole way, which must succeed: the id.
+    pub async fn upload_as(
+        &self,
+        token: &str,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> String {
+        let (id, form) = self.start_upload_as(token, name, content_type, bytes).await;
         let (status, body) = self.post_form(&form, &fields_of(&form), bytes).await;
         assert_eq!(status, 204, "{name}: {body}");
         id

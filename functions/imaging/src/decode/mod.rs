@@ -1,9 +1,10 @@
 //! Decodes an upload to 8-bit RGB within the memory budget: the header is read and checked
 //! first, and what decoding and deriving will hold at once is estimated from it ([`crate::budget`]),
 //! so a decompression bomb is refused before its pixels are allocated. JPEGs are decoded at a
-//! reduced scale in the DCT domain (1/2, 1/4 or 1/8), PNGs row by row into a box-filter shrink,
-//! whenever the derivatives are smaller than the photo anyway.
+//! reduced scale in the DCT domain (1/2, 1/4 or 1/8), PNGs row by row and HEICs tile row by tile
+//! row into a box-filter shrink, whenever the derivatives are smaller than the photo anyway.
 
+pub(crate) mod heic;
 mod jpeg;
 mod png;
 mod webp;
@@ -80,6 +81,11 @@ pub(crate) fn decode(
             budget::check(webp::plan(bytes, settings)?, settings)?;
             webp::decode(bytes, settings)
         }
+        Format::Heic => {
+            let plan = heic::plan(bytes, settings, needed)?;
+            budget::check(plan.bytes, settings)?;
+            heic::decode(bytes, plan, settings)
+        }
     }
 }
 
@@ -94,6 +100,7 @@ pub(crate) fn memory_needed(
         Format::Jpeg => Ok(jpeg::plan(bytes, settings, needed)?.bytes),
         Format::Png => Ok(png::plan(bytes, settings, needed)?.bytes),
         Format::WebP => webp::plan(bytes, settings),
+        Format::Heic => Ok(heic::plan(bytes, settings, needed)?.bytes),
     }
 }
 

@@ -23,7 +23,7 @@ pub(super) fn gallery() -> El {
     let picker = el("input")
         .attr("type", "file")
         .attr("multiple", "")
-        .attr("accept", "image/jpeg,image/png,image/webp");
+        .attr("accept", api::ACCEPTED_FILES);
     let (uploads_a, grid_a, picker_el) = (uploads.element(), grid.element(), picker.input());
     let picker = picker.on("change", move |_| {
         start_uploads(files_of(picker_el.files()), &uploads_a, &grid_a);
@@ -58,7 +58,7 @@ pub(super) fn gallery() -> El {
         .child(
             el("p")
                 .class("notice")
-                .text("or drop them here: JPEG, PNG or WebP"),
+                .text("or drop them here: JPEG, PNG, WebP or HEIC"),
         );
     let usage = el("p").class("notice usage");
     let usage_el = usage.element();

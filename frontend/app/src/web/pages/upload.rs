@@ -101,7 +101,7 @@ async fn upload_one(
     };
     let intent = UploadIntent {
         file_name: file.name(),
-        content_type: file.type_(),
+        content_type: api::upload_content_type(&file.name(), &file.type_()),
         size: file.size() as u64,
         sha256,
     };
