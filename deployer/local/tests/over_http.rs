@@ -494,3 +494,54 @@ async fn memory_bombs_end_ready_or_failed_and_the_stage_stays_up() {
         jobs(&stage.data_dir)
     );
 }
+
+/// iPhone photos end to end: a HEIC coded as one picture (EXIF orientation 6, no `irot`: shown
+/// as stored) and a grid of tiles turned by `irot`, uploaded as `image/heic` and `image/heif`, end
+/// READY with both derivatives as JPEG, and each original downloads as uploaded, with its type.
+#[tokio::test(flavor = "multi_thread")]
+async fn heic_photos_end_ready_and_download_as_uploaded() {
+    use testkit::heif::{Heif, grid_of};
+    let stage = InProcessStage::start().await;
+    let (alice, alice_sub) = stage.account("alice@example.com", PASSWORD).await;
+
+    let single = fixture("heic/orientation-6.heic");
+    let rgb = testkit::images::pattern_rgb(1200, 800);
+    let mut grid = Heif::new(grid_of(1200, 800, &rgb, false, 512, 60));
+    grid.irot = Some(1);
+    let grid = grid.to_bytes();
+    let uploads = [
+        ("IMG_0006.HEIC", "image/heic", &single, (800, 1200)),
+        ("IMG_0007.heif", "image/heif", &grid, (800, 1200)),
+    ];
+    let mut ids = Vec::new();
+    for (name, content_type, bytes, _) in &uploads {
+        ids.push(stage.upload_as(&alice, name, content_type, bytes).await);
+    }
+    for (id, (name, content_type, bytes, (width, height))) in ids.iter().zip(&uploads) {
+        let photo = stage.settled(&alice, id, Duration::from_secs(120)).await;
+        assert_eq!(photo["status"], "READY", "{name}: {photo}");
+        assert_eq!(photo["content_type"], *content_type, "{name}: {photo}");
+        assert_eq!(photo["dimensions"]["width"], *width, "{name}: {photo}");
+        assert_eq!(photo["dimensions"]["height"], *height, "{name}: {photo}");
+        for derivative in ["thumb.jpg", "preview.jpg"] {
+            let bytes = stage
+                .stored(&format!("derivatives/{alice_sub}/{id}/{derivative}"))
+                .unwrap_or_else(|| panic!("{name}: no {derivative}"));
+            assert_eq!(&bytes[..2], b"\xff\xd8", "{name}: {derivative} is a JPEG");
+        }
+        let preview = stage.get(photo["preview_url"].as_str().unwrap()).await;
+        assert_eq!(preview.headers()["content-type"], "image/jpeg", "{name}");
+        let original = stage.get(photo["original_url"].as_str().unwrap()).await;
+        assert_eq!(original.status(), 200, "{name}");
+        assert_eq!(original.headers()["content-type"], *content_type, "{name}");
+        assert_eq!(
+            original.bytes().await.unwrap().as_ref(),
+            bytes.as_slice(),
+            "{name}"
+        );
+    }
+    // The first carries the camera's EXIF, read from its `Exif` item.
+    let photo = stage.settled(&alice, &ids[0], Duration::from_secs(5)).await;
+    let camera = photo["camera"].as_str().unwrap_or_default();
+    assert!(camera.contains("Lumix DC-G9"), "{photo}");
+}

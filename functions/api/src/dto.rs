@@ -18,7 +18,7 @@ use photo_domain::{
 pub struct UploadRequest {
     /// The file's name as the user picked it (1 to 255 characters).
     pub file_name: String,
-    /// `image/jpeg`, `image/png` or `image/webp`.
+    /// `image/jpeg`, `image/png`, `image/webp`, `image/heic` or `image/heif`.
     pub content_type: String,
     /// Exact size in bytes.
     pub size: u64,

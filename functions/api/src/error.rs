@@ -65,9 +65,7 @@ fn domain_status(e: &DomainError) -> (StatusCode, &'static str) {
         DomainError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
         DomainError::QuotaExceeded { .. } => (StatusCode::CONFLICT, "quota_exceeded"),
         DomainError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-        DomainError::UnsupportedType(_) | DomainError::HeicUnsupported => {
-            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type")
-        }
+        DomainError::UnsupportedType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type"),
         DomainError::Duplicate { .. } => (StatusCode::CONFLICT, "duplicate"),
         DomainError::InvalidCursor => (StatusCode::BAD_REQUEST, "invalid_cursor"),
         DomainError::PasswordRequired => (StatusCode::UNAUTHORIZED, "password_required"),
@@ -157,7 +155,7 @@ mod tests {
             "auth_unavailable",
         );
         check(
-            DomainError::HeicUnsupported,
+            DomainError::UnsupportedType("image/heic-sequence".into()),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_type",
         );

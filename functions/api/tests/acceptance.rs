@@ -92,7 +92,7 @@ async fn upload_refusals() {
             "unsupported_type",
             vec![
                 upload("image/gif", 10, &sha),
-                upload("image/heic", 10, &sha),
+                upload("image/heif-sequence", 10, &sha),
             ],
         ),
         (
@@ -126,17 +126,22 @@ async fn upload_refusals() {
             );
         }
     }
-    let (_, heic) = app
+    // HEIC is taken; a HEIC sequence is not, and the refusal lists what is.
+    let (status, sequence) = app
         .as_user(
             "alice",
             "POST",
             "/photos/uploads",
-            Some(upload("image/heic", 10, &sha)),
+            Some(upload("image/heic-sequence", 10, &sha)),
         )
         .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{sequence}");
     assert!(
-        heic["error"]["message"].as_str().unwrap().contains("HEIC"),
-        "{heic}"
+        sequence["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("JPEG, PNG, WebP or HEIC"),
+        "{sequence}"
     );
     assert!(
         app.repo.export().is_empty(),

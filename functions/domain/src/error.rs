@@ -74,11 +74,8 @@ pub enum Error {
     #[error("file of {size} bytes is larger than the limit of {max} bytes")]
     TooLarge { size: u64, max: u64 },
     /// The content type is not one the thumbnail pipeline can decode.
-    #[error("unsupported content type `{0}`: use JPEG, PNG or WebP")]
+    #[error("unsupported content type `{0}`: use JPEG, PNG, WebP or HEIC")]
     UnsupportedType(String),
-    /// HEIC/HEIF, refused on purpose: the thumbnail pipeline cannot decode it.
-    #[error("HEIC/HEIF photos are not supported: export the photo as JPEG first")]
-    HeicUnsupported,
     /// The user already has a photo with this SHA-256.
     #[error("duplicate of photo `{existing}`")]
     Duplicate { existing: PhotoId },

@@ -342,6 +342,10 @@ pub enum ContentType {
     Jpeg,
     Png,
     Webp,
+    /// HEIF with HEVC pictures, what iPhones save; the thumbnail step checks the bytes.
+    Heic,
+    /// The same, declared with HEIF's generic type: kept so the original downloads as uploaded.
+    Heif,
 }
 
 impl ContentType {
@@ -357,9 +361,8 @@ impl ContentType {
             "image/jpeg" | "image/jpg" => Ok(ContentType::Jpeg),
             "image/png" => Ok(ContentType::Png),
             "image/webp" => Ok(ContentType::Webp),
-            "image/heic" | "image/heif" | "image/heic-sequence" | "image/heif-sequence" => {
-                Err(Error::HeicUnsupported)
-            }
+            "image/heic" => Ok(ContentType::Heic),
+            "image/heif" => Ok(ContentType::Heif),
             _ => Err(Error::UnsupportedType(s.chars().take(100).collect())),
         }
     }
@@ -368,6 +371,8 @@ impl ContentType {
             ContentType::Jpeg => "image/jpeg",
             ContentType::Png => "image/png",
             ContentType::Webp => "image/webp",
+            ContentType::Heic => "image/heic",
+            ContentType::Heif => "image/heif",
         }
     }
 }
@@ -546,9 +551,15 @@ mod tests {
             ContentType::parse("image/webp; q=1").unwrap(),
             ContentType::Webp
         );
+        assert_eq!(ContentType::parse("image/heic").unwrap(), ContentType::Heic);
+        assert_eq!(
+            ContentType::parse("image/HEIF").unwrap().as_str(),
+            "image/heif"
+        );
+        // Sequences (bursts, animations) are not photos.
         assert!(matches!(
-            ContentType::parse("image/heic"),
-            Err(Error::HeicUnsupported)
+            ContentType::parse("image/heic-sequence"),
+            Err(Error::UnsupportedType(_))
         ));
         assert!(matches!(
             ContentType::parse("image/gif"),
