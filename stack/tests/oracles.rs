@@ -1,6 +1,6 @@
 //! The synthesized templates pass cfn-lint and checkov (the oracles from `cargo xtask oracles`).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

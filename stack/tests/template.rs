@@ -1,6 +1,6 @@
 //! Acceptance tests of the synthesized template: golden files, determinism, YAML, no cycles.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

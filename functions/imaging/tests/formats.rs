@@ -2,7 +2,7 @@
 //! the right colours: each test image is red on its left half and something else on its right
 //! (blue, white, or transparent, which shows as white), and the preview must show the same.
 
-mod common;
+use crate::common;
 
 use imaging::{Settings, process};
 use png::{BitDepth, ColorType};

@@ -4,7 +4,7 @@
 //! sizes. The variants are written by `testkit::heif` around tiles that Debian's `heif-enc`
 //! encoded, since that `heif-enc` writes neither grids nor transforms.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

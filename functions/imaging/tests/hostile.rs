@@ -1,7 +1,7 @@
 //! Hostile inputs (`tests/hostile/`, see its README): each is refused with the right error,
 //! nothing panics, and a decompression bomb is refused before its pixels are allocated.
 
-mod common;
+use crate::common;
 
 use imaging::{Format, ImagingError, Settings, process};
 use testkit::hostile_file as hostile;

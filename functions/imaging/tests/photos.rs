@@ -1,6 +1,6 @@
 //! Acceptance tests on the test photos in `testdata/photos`: orientation, alpha, WebP, metadata, stripping.
 
-mod common;
+use crate::common;
 
 use common::{assert_no_metadata, decode_jpeg, mean_abs_diff, without_app1};
 use imaging::{Format, Orientation, Settings, process};

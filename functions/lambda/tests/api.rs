@@ -2,7 +2,7 @@
 //! Gateway HTTP API (v2) events built from JSON fixtures, while DynamoDB, S3 and Cognito are moto.
 //! The token is a real access token from moto's user pool, verified by the binary itself.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

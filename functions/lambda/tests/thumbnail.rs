@@ -2,7 +2,7 @@
 //! notifications built from a JSON fixture, while DynamoDB and S3 are moto. Originals are put in
 //! moto's S3 and PENDING photos in moto's DynamoDB, as the API and the browser would leave them.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,7 @@
+//! Building the single-page app.
+//!
+//! One test binary per crate: every integration test links the crate's dependencies once, which
+//! keeps a cold build's target directory small. Each module is one former test file.
+
+mod build_site;
+mod pins;
