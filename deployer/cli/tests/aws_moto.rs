@@ -399,10 +399,15 @@ fn diff_outputs_and_down() {
         "{stdout}"
     );
     assert_eq!(look.stack(), None, "diff left a stack behind");
+    assert_eq!(plan["drift"], Value::Null, "{stdout}");
 
     ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
     let (stdout, _) = ok(&deployer(&moto, &scratch, &["diff", "--stage", "dev"]));
-    assert_eq!(stdout, "no changes\n");
+    // moto keeps no drift information: as for a stack never checked.
+    assert_eq!(
+        stdout,
+        "no changes\ndrift: never checked; `deployer status --stage dev --drift` checks (it takes a minute or less)\n"
+    );
 
     // A configuration change shows up in `diff`, which changes nothing.
     scratch.configure(&CONFIG.replace("= 30", "= 60"));
