@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::primitives::DateTimeFormat;
 use aws_sdk_cloudformation::types::{StackDriftDetectionStatus, StackResourceDriftStatus};
 use serde::Serialize;
@@ -263,13 +263,9 @@ pub fn last_check_json(check: &LastCheck) -> serde_json::Value {
 }
 
 /// An SDK failure of a drift call as one line: access denied names the action to allow.
-fn call_failed<E, R>(
-    err: aws_sdk_cloudformation::error::SdkError<E, R>,
-    action: &str,
-) -> anyhow::Error
+fn call_failed<E>(err: SdkError<E>, action: &str) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let code = err.code().unwrap_or_default().to_owned();
     let message = err.message().unwrap_or_default().to_owned();
@@ -278,12 +274,17 @@ where
             "access denied to cloudformation:{action} ({message}): drift detection needs cloudformation:DetectStackDrift, cloudformation:DescribeStackDriftDetectionStatus and cloudformation:DescribeStackResourceDrifts, and read access to the stack's resources (docs/operations.md, Drift)"
         );
     }
-    if !message.is_empty() {
+    if !code.is_empty() {
         return anyhow::anyhow!("cloudformation:{action} failed: {code}: {message}");
+    }
+    if let Some(status) = err.raw_response().map(|r| r.status().as_u16()) {
+        return anyhow::anyhow!(
+            "cloudformation:{action} failed: the endpoint answered HTTP {status} without an AWS error (an emulator without drift detection?)"
+        );
     }
     anyhow::anyhow!(
         "cloudformation:{action} failed: {}",
-        DisplayErrorContext(&err)
+        crate::session::error_chain(&err)
     )
 }
 

@@ -359,6 +359,33 @@ async fn access_denied_names_the_permissions_drift_detection_needs() {
 }
 
 #[tokio::test]
+async fn an_endpoint_without_drift_detection_is_one_line() {
+    // What moto answers (an HTML 500 page), three times: the SDK retries a 500.
+    let page = || {
+        ReplayEvent::new(
+            http::Request::builder()
+                .uri("https://cloudformation.eu-west-1.amazonaws.com/")
+                .body(SdkBody::empty())
+                .unwrap(),
+            http::Response::builder()
+                .status(500)
+                .header("content-type", "text/html; charset=utf-8")
+                .body(SdkBody::from(
+                    "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n",
+                ))
+                .unwrap(),
+        )
+    };
+    let (d, _, _) = deployer(vec![describe_stacks(None), page(), page(), page()]);
+    let err = d.detect_drift(FAST).await.unwrap_err();
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::Failure);
+    assert_eq!(
+        format!("{err:#}"),
+        "cloudformation:DetectStackDrift failed: the endpoint answered HTTP 500 without an AWS error (an emulator without drift detection?)"
+    );
+}
+
+#[tokio::test]
 async fn no_stack_no_detection() {
     let (d, http, _) = deployer(vec![error(
         400,
