@@ -89,14 +89,6 @@ pub struct SmokeArgs {
     pub ready_timeout: u64,
 }
 
-/// The stage a command acts on.
-#[derive(Debug, Args)]
-pub struct StageArgs {
-    /// The stage, as named in the configuration file (for example `dev` or `prod`).
-    #[arg(long, short, env = "DEPLOYER_STAGE")]
-    pub stage: String,
-}
-
 /// Arguments of `deployer status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
