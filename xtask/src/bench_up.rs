@@ -180,10 +180,11 @@ fn up_once(setup: &Setup, moto: &MotoServer, out: &Path) -> Result<Run> {
 }
 
 /// Runs the benchmark: `cargo xtask bench up [RUNS] [--deployer PATH]` (by default the release
-/// build of the deployer, built first).
+/// build of the deployer, built first), or `cargo xtask bench up --readme [RUNS]` ([`readme`]).
 pub fn run(args: &[String]) -> Result<()> {
     let mut runs_arg = None;
     let mut deployer = None;
+    let mut as_readme = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -192,8 +193,12 @@ pub fn run(args: &[String]) -> Result<()> {
                     rest.next().context("`--deployer` needs a path")?,
                 ));
             }
+            "--readme" => as_readme = true,
             _ => runs_arg = Some(arg),
         }
+    }
+    if as_readme {
+        return readme(parse_runs(runs_arg, 5)?);
     }
     let runs = parse_runs(runs_arg, 10)?;
     let deployer = match deployer {
@@ -266,6 +271,221 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// What one `cargo run -p deployer -- up --json` reported in its `summary`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// Artifacts uploaded.
+    pub uploaded: u64,
+    /// Change sets created.
+    pub change_sets: u64,
+    /// The deployer's own time, from its start (seconds).
+    pub seconds: f64,
+    /// Its `--verbose` steps, in milliseconds, in order.
+    pub steps_ms: Vec<(String, f64)>,
+}
+
+/// The `summary` object among `up --json`'s lines.
+pub fn summary_of(stdout: &str) -> Option<Summary> {
+    let value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "summary")?;
+    Some(Summary {
+        ok: value["ok"].as_bool().unwrap_or(false),
+        uploaded: value["uploaded"].as_u64().unwrap_or(0),
+        change_sets: value["change_sets"].as_u64().unwrap_or(0),
+        seconds: value["seconds"].as_f64().unwrap_or(0.0),
+        steps_ms: value["steps_ms"]
+            .as_object()
+            .map(|steps| {
+                steps
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_f64().unwrap_or(0.0)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// One README run: wall time, the deployer's summary, and what moto saw.
+struct ReadmeRun {
+    took: Duration,
+    summary: Summary,
+    uploads: usize,
+    change_sets: usize,
+}
+
+/// `cargo run -p deployer -- up --stage dev --no-site --json --verbose` from the repository, as
+/// the README runs it (building the debug deployer if needed, building and zipping the
+/// functions), against `moto` with `template` (`DEPLOYER_TEMPLATE`).
+fn readme_once(moto: &MotoServer, template: &Path, out: &Path) -> Result<ReadmeRun> {
+    let requests_before = requests(moto)?.len();
+    let log = File::create(out).with_context(|| format!("creating `{}`", out.display()))?;
+    let start = Instant::now();
+    let output = Command::new(crate::cargo())
+        .current_dir(workspace_root())
+        .args(["run", "-q", "-p", "deployer", "--"])
+        .args(["up", "--stage", "dev", "--no-site", "--json", "--verbose"])
+        .env("AWS_ENDPOINT_URL", moto.endpoint_url())
+        .env("DEPLOYER_TEMPLATE", template)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_CONFIG_FILE", out.with_extension("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            out.with_extension("no-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("DEPLOYER_CONFIG")
+        .env_remove("DEPLOYER_STAGE")
+        .env_remove("DEPLOYER_REGION")
+        .env_remove("DEPLOYER_ARTIFACTS_DIR")
+        .env_remove("DEPLOYER_NO_SITE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .output()
+        .context("starting `cargo run -p deployer`")?;
+    let took = start.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    std::fs::write(out.with_extension("jsonl"), stdout.as_bytes())?;
+    if !output.status.success() {
+        bail!(
+            "`cargo run -p deployer -- up --stage dev` failed with {}; its output is in `{}`",
+            output.status,
+            out.display()
+        );
+    }
+    let summary = summary_of(&stdout).context("`up --json` printed no summary")?;
+    let requests = requests(moto)?;
+    let new = &requests[requests_before.min(requests.len())..];
+    Ok(ReadmeRun {
+        took,
+        summary,
+        uploads: new.iter().filter(|(m, u, _)| is_upload(m, u)).count(),
+        change_sets: new
+            .iter()
+            .filter(|(_, _, body)| is_create_change_set(body))
+            .count(),
+    })
+}
+
+/// `cargo xtask bench up --readme [RUNS]`: the no-op `up` as the README runs it, `cargo run -p
+/// deployer -- up --stage dev` with the repository's `deployer.toml`, building and packaging
+/// included, against a moto server (with the template moto can create, `DEPLOYER_TEMPLATE`,
+/// and `--no-site`: moto keeps no stack outputs to publish the SPA with). After a first,
+/// deploying run, RUNS no-op runs (5 by default): the median wall time (goal: under 1 s), what
+/// `cargo run` itself adds (its freshness check and start), uploads and change sets per run
+/// (from `up --json`'s summary, checked against moto's recording; goal: 0) and the `--verbose`
+/// steps of the median run.
+pub fn readme(runs: usize) -> Result<()> {
+    let dir = target_dir().join("bench-up-readme");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating `{}`", dir.display()))?;
+    let synth = Command::new(crate::cargo())
+        .current_dir(workspace_root())
+        .args([
+            "run", "-q", "-p", "deployer", "--", "synth", "--stage", "dev",
+        ])
+        .env_remove("DEPLOYER_CONFIG")
+        .output()
+        .context("running `cargo run -p deployer -- synth --stage dev`")?;
+    if !synth.status.success() {
+        bail!(
+            "`deployer synth --stage dev` failed: {}",
+            String::from_utf8_lossy(&synth.stderr)
+        );
+    }
+    let template = dir.join("template.json");
+    std::fs::write(
+        &template,
+        for_moto(&String::from_utf8_lossy(&synth.stdout))?,
+    )?;
+    let moto = MotoServer::start_recording(&dir.join("moto-recording.jsonl"));
+
+    // The first `up` builds the functions and creates everything: not timed.
+    let first = readme_once(&moto, &template, &dir.join("up-initial.log"))?;
+    println!(
+        "initial up: {:.1} s, {} uploads, {} change sets",
+        first.took.as_secs_f64(),
+        first.summary.uploaded,
+        first.summary.change_sets
+    );
+    let mut done = Vec::with_capacity(runs);
+    for i in 0..runs {
+        done.push(readme_once(
+            &moto,
+            &template,
+            &dir.join(format!("up-{i}.log")),
+        )?);
+    }
+    let mut order: Vec<usize> = (0..runs).collect();
+    order.sort_by_key(|&i| done[i].took);
+    let mid = &done[order[runs / 2]];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let walls: Vec<Duration> = done.iter().map(|r| r.took).collect();
+    let inside: Vec<Duration> = done
+        .iter()
+        .map(|r| Duration::from_secs_f64(r.summary.seconds))
+        .collect();
+    let outside: Vec<Duration> = done
+        .iter()
+        .map(|r| {
+            r.took
+                .saturating_sub(Duration::from_secs_f64(r.summary.seconds))
+        })
+        .collect();
+    println!(
+        "cargo run -p deployer -- up --stage dev --no-site, nothing changed, against moto ({runs} runs)"
+    );
+    println!(
+        "  wall time        median {:.0} ms   min {:.0} ms   max {:.0} ms   goal: median < 1000 ms",
+        ms(median(&walls)),
+        ms(done[order[0]].took),
+        ms(done[order[runs - 1]].took)
+    );
+    println!(
+        "    in the deployer    median {:.0} ms (its summary's `seconds`)",
+        ms(median(&inside))
+    );
+    println!(
+        "    cargo run itself   median {:.0} ms (freshness check, process start)",
+        ms(median(&outside))
+    );
+    let per_run = |f: fn(&ReadmeRun) -> u64| {
+        done.iter()
+            .map(|r| f(r).to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "  uploads per run      {}   (moto saw {})   goal: 0",
+        per_run(|r| r.summary.uploaded),
+        per_run(|r| r.uploads as u64)
+    );
+    println!(
+        "  change sets per run  {}   (moto saw {})   goal: 0",
+        per_run(|r| r.summary.change_sets),
+        per_run(|r| r.change_sets as u64)
+    );
+    println!("  steps of the median run (`--verbose`):");
+    for (step, took) in &mid.summary.steps_ms {
+        println!("    {step:<24} {took:>7.1} ms");
+    }
+    println!("  (each run's output: {})", dir.display());
+    if done
+        .iter()
+        .any(|r| !r.summary.ok || r.summary.uploaded > 0 || r.summary.change_sets > 0)
+    {
+        bail!("a no-op `up` uploaded something or created a change set");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +522,26 @@ mod tests {
         assert!(!is_create_change_set(
             "Action=DescribeChangeSet&ChangeSetName=Action%3DCreateChangeSet"
         ));
+    }
+
+    #[test]
+    fn the_summary_is_read_from_up_json() {
+        let stdout = concat!(
+            r#"{"event":"build","function":"api"}"#,
+            "\n",
+            r#"{"event":"summary","ok":true,"uploaded":0,"change_sets":0,"seconds":0.25,"steps_ms":{"build":120.5,"package":3.0}}"#,
+            "\n"
+        );
+        assert_eq!(
+            summary_of(stdout),
+            Some(Summary {
+                ok: true,
+                uploaded: 0,
+                change_sets: 0,
+                seconds: 0.25,
+                steps_ms: vec![("build".to_owned(), 120.5), ("package".to_owned(), 3.0)],
+            })
+        );
+        assert_eq!(summary_of("not json\n"), None);
     }
 }

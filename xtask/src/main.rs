@@ -48,6 +48,9 @@ tasks:
   bench up [RUNS]
             `deployer up --stage dev` with nothing changed against moto: median time, uploads
             and change sets per run
+  bench up --readme [RUNS]
+            the same as the README runs it, `cargo run -p deployer -- up --stage dev` building
+            the functions: median time, cargo's share, uploads, change sets, each step's time
 ";
 
 fn main() {

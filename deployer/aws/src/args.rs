@@ -89,12 +89,22 @@ pub struct SmokeArgs {
     pub ready_timeout: u64,
 }
 
-/// The stage a command acts on.
+/// Arguments of `deployer status`.
 #[derive(Debug, Args)]
-pub struct StageArgs {
+pub struct StatusArgs {
     /// The stage, as named in the configuration file (for example `dev` or `prod`).
     #[arg(long, short, env = "DEPLOYER_STAGE")]
     pub stage: String,
+
+    /// Also run CloudFormation's drift detection and show every resource changed outside
+    /// CloudFormation: each property that differs, expected against actual, and the resources
+    /// deleted or not checked. Takes tens of seconds (at most 5 minutes, or `--timeout`).
+    #[arg(long)]
+    pub drift: bool,
+
+    /// Print the status (and the drift, with `--drift`) as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where the function zips and the template come from.

@@ -45,6 +45,10 @@ pub struct StackInfo {
     pub outputs: Vec<(String, String)>,
     /// When it was last changed (RFC 3339).
     pub updated: Option<String>,
+    /// What the last drift detection found (`DRIFTED`, `IN_SYNC`, `NOT_CHECKED`, `UNKNOWN`).
+    pub drift_status: Option<String>,
+    /// When the last drift detection ran (RFC 3339).
+    pub drift_checked: Option<String>,
 }
 
 /// A change set created and ready: its name and what it would change.
@@ -111,6 +115,11 @@ impl Deployer {
             timeout,
             ui: Ui::detect(),
         }
+    }
+
+    /// The CloudFormation client.
+    pub fn cloudformation(&self) -> &Client {
+        &self.cfn
     }
 
     /// The stack, or `None` when there is none (or only a deleted one) under that name or id.
@@ -606,6 +615,14 @@ fn stack_info(stack: &Stack) -> StackInfo {
         updated: stack
             .last_updated_time()
             .or(stack.creation_time())
+            .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()),
+        drift_status: stack
+            .drift_information()
+            .and_then(|d| d.stack_drift_status())
+            .map(|s| s.as_str().to_owned()),
+        drift_checked: stack
+            .drift_information()
+            .and_then(|d| d.last_check_timestamp())
             .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()),
     }
 }

@@ -106,6 +106,20 @@ pub enum AwsError {
         /// The `--timeout`.
         seconds: u64,
     },
+    /// A drift detection did not finish within its bound.
+    #[error(
+        "drift detection of stack `{stack}` did not finish within {seconds} s; CloudFormation carries on: `deployer status --stage {stage} --drift` later starts another, or `aws cloudformation describe-stack-drift-detection-status --stack-drift-detection-id {detection_id}` reads this one"
+    )]
+    DriftTimeout {
+        /// The stack.
+        stack: String,
+        /// The stage.
+        stage: String,
+        /// The detection's id.
+        detection_id: String,
+        /// The bound waited.
+        seconds: u64,
+    },
     /// Ctrl-C while waiting.
     #[error(
         "interrupted: stack `{stack}` is `{status}` and CloudFormation carries on without us; `deployer status --stage {stage}` shows where it is; once it has settled, `deployer up --stage {stage}` carries on from there"

@@ -12,6 +12,7 @@ pub mod config;
 pub mod credentials;
 pub mod deploy;
 pub mod down;
+pub mod drift;
 pub mod error;
 pub mod logs;
 pub mod ops_sdk;
@@ -36,7 +37,7 @@ pub use error::AwsError;
 pub use session::Session;
 
 use crate::args::{
-    ArtifactArgs, AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, StageArgs,
+    ArtifactArgs, AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, StatusArgs,
 };
 use crate::config::DeployerConfig;
 use crate::synth::stack_name;
@@ -464,7 +465,7 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
 
 /// `deployer diff`: the change set `up` would execute, shown and then deleted.
 pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
-    let work = async |_: &StageConfig, _: &Session, deployer: &Deployer, prepared: Prepared| {
+    let work = async |stage: &StageConfig, _: &Session, deployer: &Deployer, prepared: Prepared| {
         let plan = deployer
             .prepare(&prepared.desired, &prepared.source, false)
             .await?;
@@ -475,10 +476,27 @@ pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
             }
             None => Vec::new(),
         };
+        // What the last drift detection found: a diff cannot show changes made outside
+        // CloudFormation, so it says when there were some.
+        let last_check = match deployer.describe(&deployer.stack).await? {
+            Some(info) => Some(deployer.last_drift_check(&info).await),
+            None => None,
+        };
         if args.json {
-            println!("{}", report::changes_json(&deployer.stack, &changes));
+            let mut value = report::changes_value(&deployer.stack, &changes);
+            value["drift"] = last_check
+                .as_ref()
+                .map(drift::last_check_json)
+                .unwrap_or_default();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).context("writing the changes as JSON")?
+            );
         } else {
             print!("{}", report::render_changes(&changes));
+            if let Some(check) = &last_check {
+                println!("{}", drift::render_last_check(check, stage.name.as_str()));
+            }
         }
         Ok(())
     };
@@ -521,14 +539,58 @@ pub fn outputs(config_file: &Path, args: &OutputsArgs, aws: &AwsArgs) -> Result<
     })
 }
 
-/// `deployer status`: the stack's state, its latest events and, when blocked, the next step.
-pub fn status(config_file: &Path, args: &StageArgs, aws: &AwsArgs) -> Result<()> {
+/// `deployer status`: the stack's state, its latest events and, when blocked, the next step;
+/// with `--drift`, a drift detection's result ([`drift`]). `--json` prints one object: `stack`,
+/// `exists`, `status`, `reason`, `updated`, `account`, `region`, `next_step`, and with
+/// `--drift` a `drift` object ([`drift::report_json`]).
+pub fn status(config_file: &Path, args: &StatusArgs, aws: &AwsArgs) -> Result<()> {
     on_stack(
         config_file,
         &args.stage,
         aws,
         async |stage, session, deployer| {
-            let Some(info) = deployer.describe(&deployer.stack).await? else {
+            let info = deployer.describe(&deployer.stack).await?;
+            let next_step = info.as_ref().and_then(|info| {
+                match plan::start_from(
+                    Some(&info.status),
+                    stage.name.as_str(),
+                    &deployer.stack,
+                    &session.region,
+                ) {
+                    plan::Start::Blocked(next_step) => Some(next_step),
+                    _ => None,
+                }
+            });
+            if args.json {
+                let mut value = serde_json::json!({
+                    "stack": deployer.stack,
+                    "exists": info.is_some(),
+                    "status": info.as_ref().map(|i| &i.status),
+                    "reason": info.as_ref().and_then(|i| i.reason.as_ref()),
+                    "updated": info.as_ref().and_then(|i| i.updated.as_ref()),
+                    "account": session.account_id,
+                    "region": session.region,
+                    "next_step": next_step,
+                });
+                if args.drift {
+                    let report = deployer
+                        .detect_drift(drift::DriftWait::within(deployer.timeout))
+                        .await?;
+                    value["drift"] = drift::report_json(&report);
+                }
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).context("writing the status as JSON")?
+                );
+                return Ok(());
+            }
+            let Some(info) = info else {
+                if args.drift {
+                    // The one-line error of a detection on a missing stack.
+                    deployer
+                        .detect_drift(drift::DriftWait::within(deployer.timeout))
+                        .await?;
+                }
                 println!(
                     "stack `{}` does not exist in {} (account {}): `deployer up --stage {}` creates it",
                     deployer.stack, session.region, session.account_id, stage.name
@@ -551,13 +613,18 @@ pub fn status(config_file: &Path, args: &StageArgs, aws: &AwsArgs) -> Result<()>
                     println!("  {}", e.line());
                 }
             }
-            if let plan::Start::Blocked(next_step) = plan::start_from(
-                Some(&info.status),
-                stage.name.as_str(),
-                &deployer.stack,
-                &session.region,
-            ) {
+            if let Some(next_step) = next_step {
                 println!("next step: {next_step}");
+            }
+            if args.drift {
+                deployer.ui.line(&format!(
+                    "detecting drift on stack `{}` (tens of seconds)...",
+                    deployer.stack
+                ));
+                let report = deployer
+                    .detect_drift(drift::DriftWait::within(deployer.timeout))
+                    .await?;
+                print!("{}", drift::render_report(&report));
             }
             Ok(())
         },

@@ -53,8 +53,12 @@ pub fn render_changes(changes: &[Change]) -> String {
 
 /// The change set as JSON: `{"stack": ..., "changes": [...]}`.
 pub fn changes_json(stack: &str, changes: &[Change]) -> String {
-    let value = serde_json::json!({ "stack": stack, "changes": changes });
-    serde_json::to_string_pretty(&value).unwrap_or_else(|_| "{}".to_owned())
+    serde_json::to_string_pretty(&changes_value(stack, changes)).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The change set as a JSON value: `{"stack": ..., "changes": [...]}`.
+pub fn changes_value(stack: &str, changes: &[Change]) -> serde_json::Value {
+    serde_json::json!({ "stack": stack, "changes": changes })
 }
 
 /// One stack event.

@@ -144,8 +144,37 @@ pub fn is_listed(installed: &str, target: &str) -> bool {
     installed.lines().any(|l| l.trim() == target)
 }
 
-/// Fails with the exact command to run when the target's standard library is missing.
+/// The standard library of `target` in the toolchain rustup runs us under, when rustup says
+/// which (`cargo run` and cargo's own child processes carry `RUSTUP_HOME` and
+/// `RUSTUP_TOOLCHAIN`).
+pub fn toolchain_rustlib(
+    rustup_home: Option<&std::ffi::OsStr>,
+    toolchain: Option<&std::ffi::OsStr>,
+    target: &str,
+) -> Option<PathBuf> {
+    let toolchain = toolchain?;
+    // A toolchain given as a path (a custom one) is its own directory.
+    let root = if Path::new(toolchain).is_absolute() {
+        PathBuf::from(toolchain)
+    } else {
+        Path::new(rustup_home?).join("toolchains").join(toolchain)
+    };
+    Some(root.join("lib").join("rustlib").join(target).join("lib"))
+}
+
+/// Fails with the exact command to run when the target's standard library is missing. Under
+/// rustup's proxies (the README's `cargo run`) a look at the toolchain's directory answers
+/// without starting a process; otherwise `rustup target list --installed` does.
 pub fn ensure_target(target: &'static str) -> Result<(), BuildError> {
+    if toolchain_rustlib(
+        std::env::var_os("RUSTUP_HOME").as_deref(),
+        std::env::var_os("RUSTUP_TOOLCHAIN").as_deref(),
+        target,
+    )
+    .is_some_and(|lib| lib.is_dir())
+    {
+        return Ok(());
+    }
     let out = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
@@ -293,6 +322,40 @@ mod tests {
         assert!(is_listed(list, "wasm32-unknown-unknown"));
         assert!(!is_listed(list, "x86_64-unknown-linux-musl"));
         assert!(!is_listed(list, "x86_64-unknown-linux"));
+    }
+
+    #[test]
+    fn an_installed_target_is_found_in_the_toolchain_without_rustup() {
+        let home = tempfile::tempdir().unwrap();
+        let toolchain = "stable-x86_64-unknown-linux-gnu";
+        let lib = home
+            .path()
+            .join("toolchains")
+            .join(toolchain)
+            .join("lib/rustlib/aarch64-unknown-linux-musl/lib");
+        std::fs::create_dir_all(&lib).unwrap();
+        let found = |target| {
+            toolchain_rustlib(
+                Some(home.path().as_os_str()),
+                Some(std::ffi::OsStr::new(toolchain)),
+                target,
+            )
+            .filter(|dir| dir.is_dir())
+        };
+        assert_eq!(found("aarch64-unknown-linux-musl"), Some(lib));
+        // Not installed: no directory, so rustup is asked (and says so).
+        assert_eq!(found("x86_64-unknown-linux-musl"), None);
+        // Not under rustup: nothing to look at.
+        assert_eq!(
+            toolchain_rustlib(None, None, "aarch64-unknown-linux-musl"),
+            None
+        );
+        // A custom toolchain named by its path.
+        let custom = home.path().join("toolchains").join(toolchain);
+        assert_eq!(
+            toolchain_rustlib(None, Some(custom.as_os_str()), "aarch64-unknown-linux-musl"),
+            Some(custom.join("lib/rustlib/aarch64-unknown-linux-musl/lib"))
+        );
     }
 
     #[test]

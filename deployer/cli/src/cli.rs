@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use deployer_aws::args::{
-    AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, SmokeArgs, StageArgs,
+    AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, SmokeArgs, StatusArgs,
     SynthArgs,
 };
 use deployer_aws::config::DEFAULT_CONFIG_FILE;
@@ -44,8 +44,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Print the stack's outputs (site URL, API URL, user pool ids, bucket names).
     Outputs(OutputsArgs),
-    /// Show the stack's state, its latest events and, when it is blocked, what to do.
-    Status(StageArgs),
+    /// Show the stack's state, its latest events and, when it is blocked, what to do; with
+    /// `--drift`, also what changed in its resources outside CloudFormation.
+    Status(StatusArgs),
     /// Delete a stage's stack. Photos, metadata and users are kept unless `--delete-data` is
     /// given and confirmed; what remains is printed with the commands that remove it.
     Down(DownArgs),

@@ -29,7 +29,8 @@ pub enum ExitCode {
     /// A protected stage needed a confirmation that was refused, or could not be asked for
     /// because there is no terminal (pass `--yes`).
     NotConfirmed = 10,
-    /// CloudFormation did not finish within `--timeout`; the stack carries on.
+    /// CloudFormation did not finish within `--timeout` (a drift detection: within 5 minutes at
+    /// most); the stack carries on.
     Timeout = 11,
     /// Interrupted with Ctrl-C; the stack carries on and the next command picks it up.
     Interrupted = 130,
@@ -57,7 +58,7 @@ Exit codes:
   8    deploy failed and was rolled back (the root cause is printed)
   9    stack blocked: another operation is running, or a rollback failed (the next step is printed)
   10   protected stage not confirmed (no terminal: pass --yes)
-  11   CloudFormation did not finish within --timeout
+  11   CloudFormation did not finish within --timeout (drift detection: 5 minutes at most)
   130  interrupted (Ctrl-C); the stack carries on, the next command picks it up";
 
 #[cfg(test)]

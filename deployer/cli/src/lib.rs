@@ -61,7 +61,9 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
                 aws::AwsError::DeployFailed { .. } => ExitCode::DeployFailed,
                 aws::AwsError::Blocked { .. } => ExitCode::StackBlocked,
                 aws::AwsError::NotConfirmed { .. } => ExitCode::NotConfirmed,
-                aws::AwsError::Timeout { .. } => ExitCode::Timeout,
+                aws::AwsError::Timeout { .. } | aws::AwsError::DriftTimeout { .. } => {
+                    ExitCode::Timeout
+                }
                 aws::AwsError::Interrupted { .. } => ExitCode::Interrupted,
             };
         }

@@ -399,10 +399,15 @@ fn diff_outputs_and_down() {
         "{stdout}"
     );
     assert_eq!(look.stack(), None, "diff left a stack behind");
+    assert_eq!(plan["drift"], Value::Null, "{stdout}");
 
     ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
     let (stdout, _) = ok(&deployer(&moto, &scratch, &["diff", "--stage", "dev"]));
-    assert_eq!(stdout, "no changes\n");
+    // moto keeps no drift information: as for a stack never checked.
+    assert_eq!(
+        stdout,
+        "no changes\ndrift: never checked; `deployer status --stage dev --drift` checks (it takes a minute or less)\n"
+    );
 
     // A configuration change shows up in `diff`, which changes nothing.
     scratch.configure(&CONFIG.replace("= 30", "= 60"));
@@ -439,6 +444,25 @@ fn diff_outputs_and_down() {
 
     let (stdout, _) = ok(&deployer(&moto, &scratch, &["status", "--stage", "dev"]));
     assert!(stdout.contains("status   CREATE_COMPLETE"), "{stdout}");
+    let (stdout, _) = ok(&deployer(
+        &moto,
+        &scratch,
+        &["status", "--stage", "dev", "--json"],
+    ));
+    let status: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(status["stack"], STACK);
+    assert_eq!(status["exists"], true);
+    assert_eq!(status["status"], "CREATE_COMPLETE");
+    assert_eq!(status["next_step"], Value::Null);
+    // moto has no drift detection (`aws_drift` replays AWS's answers): one line, exit code 1.
+    let out = deployer(&moto, &scratch, &["status", "--stage", "dev", "--drift"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert!(
+        stderr.contains("error: cloudformation:DetectStackDrift failed: "),
+        "{stderr}"
+    );
 
     // `down` deletes the stack; the data resources stay, each with the command removing it.
     let (stdout, _) = ok(&deployer(&moto, &scratch, &["down", "--stage", "dev"]));

@@ -18,9 +18,9 @@ use deployer_aws::deploy::{Deployer, Outcome, TemplateSource};
 use deployer_aws::plan::{Desired, Pairs};
 use deployer_aws::ui::Ui;
 
-const STACK: &str = "photo-app-dev";
-const STACK_ID: &str = "arn:aws:cloudformation:eu-west-1:123456789012:stack/photo-app-dev/5f1c8c30-aa11-11ef-9d3e-0a1b2c3d4e5f";
-const NS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
+pub(crate) const STACK: &str = "photo-app-dev";
+pub(crate) const STACK_ID: &str = "arn:aws:cloudformation:eu-west-1:123456789012:stack/photo-app-dev/5f1c8c30-aa11-11ef-9d3e-0a1b2c3d4e5f";
+pub(crate) const NS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
 const TEMPLATE: &str = r#"{"Resources":{"ApiFunction":{"Type":"AWS::Lambda::Function"}}}"#;
 
 fn desired() -> Desired {
@@ -37,7 +37,7 @@ fn desired() -> Desired {
     }
 }
 
-fn ok(body: String) -> ReplayEvent {
+pub(crate) fn ok(body: String) -> ReplayEvent {
     ReplayEvent::new(
         http::Request::builder()
             .uri("https://cloudformation.eu-west-1.amazonaws.com/")
@@ -51,7 +51,7 @@ fn ok(body: String) -> ReplayEvent {
     )
 }
 
-fn wrap(action: &str, result: &str) -> String {
+pub(crate) fn wrap(action: &str, result: &str) -> String {
     format!(
         "<{action}Response xmlns=\"{NS}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>7e8c2a4e-1f2b-4c3d-9e8f-0123456789ab</RequestId></ResponseMetadata></{action}Response>"
     )
@@ -179,7 +179,7 @@ fn execute_change_set() -> ReplayEvent {
     ok(wrap("ExecuteChangeSet", ""))
 }
 
-fn deployer(
+pub(crate) fn deployer(
     events: Vec<ReplayEvent>,
 ) -> (
     Deployer,
@@ -208,7 +208,7 @@ fn deployer(
 }
 
 /// The `Action=` of every request the client sent, in order.
-fn actions(http: &StaticReplayClient) -> Vec<String> {
+pub(crate) fn actions(http: &StaticReplayClient) -> Vec<String> {
     http.actual_requests()
         .map(|r| {
             let body =
@@ -235,7 +235,7 @@ fn watch(rounds: usize) -> Vec<&'static str> {
     ["DescribeStackEvents", "DescribeStacks"].repeat(rounds)
 }
 
-fn bodies(http: &StaticReplayClient) -> Vec<String> {
+pub(crate) fn bodies(http: &StaticReplayClient) -> Vec<String> {
     http.actual_requests()
         .map(|r| String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).into_owned())
         .collect()

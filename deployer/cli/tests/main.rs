@@ -4,6 +4,7 @@
 //! keeps a cold build's target directory small. Each module is one former test file.
 
 mod aws_credentials;
+mod aws_drift;
 mod aws_moto;
 mod aws_ops;
 mod aws_replay;
