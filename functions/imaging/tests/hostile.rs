@@ -181,13 +181,7 @@ fn a_decompression_bomb_is_refused_before_memory_is_spent() {
         None => "bomb_alone".to_owned(),
     };
     let output = std::process::Command::new(exe)
-        .args([
-            "--exact",
-            &alone,
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
+        .args(["--exact", &alone, "--nocapture", "--test-threads", "1"])
         .env("IMAGING_BOMB_ALONE", "1")
         .output()
         .expect("running the bomb test alone");
