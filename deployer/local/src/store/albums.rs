@@ -160,7 +160,7 @@ pub(super) fn photos(
         prefix.len() + 1
     );
     rows::page(conn, &sql, &pk, &prefix, after, limit, |r| {
-        match (rows::text_or_null(r, 1)?, rows::text_or_null(r, 2)?) {
+        match (rows::bytes_or_null(r, 1)?, rows::bytes_or_null(r, 2)?) {
             (Some(sk), Some(body)) => rows::photo_of(&pk, sk, body).map(Some),
             _ => Ok(None),
         }

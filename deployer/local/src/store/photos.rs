@@ -64,7 +64,7 @@ pub(super) fn insert(tx: &Connection, photo: &Photo, quota_bytes: u64) -> Result
 pub(super) fn get(conn: &Connection, owner: &UserId, id: &PhotoId) -> Result<Option<Photo>> {
     let (pk, sk) = (keys::user_pk(owner), keys::photo_sk(id));
     rows::body(conn, &pk, &sk)?
-        .map(|b| rows::photo_of(&pk, &sk, &b))
+        .map(|b| rows::photo_of(&pk, sk.as_bytes(), b.as_bytes()))
         .transpose()
 }
 
@@ -91,7 +91,7 @@ pub(super) fn list(
 ) -> Result<Page<Photo>> {
     let pk = keys::user_pk(owner);
     rows::page(conn, PAGE, &pk, keys::PHOTO_PREFIX, after, limit, |r| {
-        rows::photo_of(&pk, rows::text(r, 0)?, rows::text(r, 1)?).map(Some)
+        rows::photo_of(&pk, rows::bytes(r, 0)?, rows::bytes(r, 1)?).map(Some)
     })
 }
 
@@ -290,5 +290,36 @@ mod tests {
         // A bound `LIMIT` would have SQLite plan the statement again at each run.
         let stmt = conn.prepare_cached(PAGE).unwrap();
         assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0);
+    }
+
+    #[test]
+    fn a_changed_row_is_read_afresh_never_from_the_memo() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let alice = UserId::parse("alice").unwrap();
+        let id = PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap();
+        let photo = Photo::pending(
+            id,
+            alice.clone(),
+            FileName::parse("a.jpg").unwrap(),
+            ContentType::Jpeg,
+            1,
+            Sha256::from_bytes([7; 32]),
+            Timestamp::from_secs(1),
+        );
+        insert(&conn, &photo, 100).unwrap();
+        // Listed twice: the second read finds the same bytes and takes the memo's copy.
+        for _ in 0..2 {
+            let page = list(&conn, &alice, None, 10).unwrap();
+            assert_eq!(page.items, vec![photo.clone()]);
+        }
+        let favourite = PhotoPatch {
+            title: None,
+            favourite: Some(true),
+        };
+        let changed = update(&conn, &alice, &id, &favourite).unwrap();
+        assert!(changed.favourite);
+        assert_eq!(list(&conn, &alice, None, 10).unwrap().items, vec![changed.clone()]);
+        assert_eq!(get(&conn, &alice, &id).unwrap(), Some(changed));
     }
 }

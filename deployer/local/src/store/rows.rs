@@ -52,14 +52,17 @@ pub(super) fn decode(pk: &str, sk: &str, body: &str) -> Result<Item> {
 /// a stale photo, since a row whose bytes changed is decoded afresh, and it is bounded: at
 /// [`DECODED_MAX`] entries it starts over. It is a memo of decoding, not a copy of the table;
 /// one per thread, so readers never wait for each other.
-type Decoded = HashMap<String, (Box<str>, Photo)>;
+type Decoded = HashMap<Box<[u8]>, (Box<[u8]>, Photo)>;
 thread_local! {
     static DECODED: RefCell<Decoded> = RefCell::new(HashMap::new());
 }
 const DECODED_MAX: usize = 4096;
 
 /// The photo in a stored row (an error naming the key if the row holds something else).
-pub(super) fn photo_of(pk: &str, sk: &str, body: &str) -> Result<Photo> {
+///
+/// Takes the row's bytes as SQLite hands them over: a row found in the memo is compared byte for
+/// byte and never needs its text checked; one decoded afresh is checked as it is parsed.
+pub(super) fn photo_of(pk: &str, sk: &[u8], body: &[u8]) -> Result<Photo> {
     let remembered = DECODED.with_borrow(|memo| {
         memo.get(sk)
             .filter(|(seen, _)| **seen == *body)
@@ -68,15 +71,19 @@ pub(super) fn photo_of(pk: &str, sk: &str, body: &str) -> Result<Photo> {
     if let Some(photo) = remembered {
         return Ok(photo);
     }
-    let photo = match decode(pk, sk, body)? {
-        Item::Photo(p) => p,
-        _ => return Err(Error::Backend(format!("item `{pk}` `{sk}` is not a photo"))),
+    let sk_text = String::from_utf8_lossy(sk);
+    let item: Item = serde_json::from_slice(body)
+        .map_err(|e| backend(&format!("item `{pk}` `{sk_text}` is unreadable"), e))?;
+    let Item::Photo(photo) = item else {
+        return Err(Error::Backend(format!(
+            "item `{pk}` `{sk_text}` is not a photo"
+        )));
     };
     DECODED.with_borrow_mut(|memo| {
         if memo.len() >= DECODED_MAX {
             memo.clear();
         }
-        memo.insert(sk.to_owned(), (body.into(), photo.clone()));
+        memo.insert(sk.into(), (body.into(), photo.clone()));
     });
     Ok(photo)
 }
@@ -89,11 +96,19 @@ pub(super) fn text<'r>(row: &'r Row<'_>, column: usize) -> Result<&'r str> {
         .map_err(|e| backend("reading a row", e))
 }
 
-/// A column of `row` as text when it is not NULL (the missing side of a join).
-pub(super) fn text_or_null<'r>(row: &'r Row<'_>, column: usize) -> Result<Option<&'r str>> {
+/// A text column of `row` as its bytes, unchecked: for [`photo_of`], which checks what it parses.
+pub(super) fn bytes<'r>(row: &'r Row<'_>, column: usize) -> Result<&'r [u8]> {
     row.get_ref(column)
         .map_err(|e| backend("reading a row", e))?
-        .as_str_or_null()
+        .as_bytes()
+        .map_err(|e| backend("reading a row", e))
+}
+
+/// A text column of `row` as its bytes when it is not NULL (the missing side of a join).
+pub(super) fn bytes_or_null<'r>(row: &'r Row<'_>, column: usize) -> Result<Option<&'r [u8]>> {
+    row.get_ref(column)
+        .map_err(|e| backend("reading a row", e))?
+        .as_bytes_or_null()
         .map_err(|e| backend("reading a row", e))
 }
 
@@ -192,7 +207,7 @@ pub(super) fn page<T>(
     let mut rows = stmt
         .query(params![pk, low, high])
         .map_err(|e| backend("querying a partition", e))?;
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(limit.min(128));
     let mut last_sk = None;
     let mut seen = 0;
     while let Some(row) = rows
@@ -206,10 +221,10 @@ pub(super) fn page<T>(
             });
         }
         seen += 1;
-        last_sk = Some(
-            row.get::<_, String>(0)
-                .map_err(|e| backend("reading a key", e))?,
-        );
+        // Only the page's last key becomes its cursor.
+        if seen == limit {
+            last_sk = Some(text(row, 0)?.to_owned());
+        }
         if let Some(item) = pick(row)? {
             items.push(item);
         }
