@@ -14,6 +14,10 @@ use crate::dto::*;
 use crate::error::{Error, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
 
+/// About what one photo takes in a page's JSON (a PENDING one 400 bytes, a READY one more with
+/// its links): the buffer is sized for a page of them up front.
+const PHOTO_JSON_BYTES: usize = 768;
+
 type ApiResult<T> = Result<T, Error>;
 
 fn photo_id(s: &str) -> ApiResult<PhotoId> {
@@ -69,13 +73,14 @@ pub async fn list_photos(
     State(s): State<AppState>,
     Caller(user): Caller,
     Query(q): Query<ListQuery>,
-) -> ApiResult<axum::Json<PhotoPage>> {
-    Ok(axum::Json(
-        s.service
-            .list_photos(&user, q.cursor.as_deref(), q.limit())
-            .await?
-            .into(),
-    ))
+) -> ApiResult<SizedJson<PhotoPage>> {
+    let page: PhotoPage = s
+        .service
+        .list_photos(&user, q.cursor.as_deref(), q.limit())
+        .await?
+        .into();
+    let items = page.items.len();
+    Ok(SizedJson::new(page, items, PHOTO_JSON_BYTES))
 }
 
 /// One of my photos, with a link to the original.
@@ -211,14 +216,15 @@ pub async fn list_album_photos(
     Caller(user): Caller,
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
-) -> ApiResult<axum::Json<PhotoPage>> {
+) -> ApiResult<SizedJson<PhotoPage>> {
     let id = album_id(&id)?;
-    Ok(axum::Json(
-        s.service
-            .list_album_photos(&user, &id, q.cursor.as_deref(), q.limit())
-            .await?
-            .into(),
-    ))
+    let page: PhotoPage = s
+        .service
+        .list_album_photos(&user, &id, q.cursor.as_deref(), q.limit())
+        .await?
+        .into();
+    let items = page.items.len();
+    Ok(SizedJson::new(page, items, PHOTO_JSON_BYTES))
 }
 
 /// Put one of my photos in one of my albums.
