@@ -1,19 +1,27 @@
 //! The artifact bucket of an account and region: created on first use (private, encrypted,
 //! TLS-only, old artifacts expired), and filled only with what it does not hold yet.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
-    CompletedMultipartUpload, CompletedPart, CreateBucketConfiguration, ExpirationStatus,
-    LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule,
+    ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart,
+    CreateBucketConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleFilter, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging,
 };
+use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use super::error::AwsError;
 use super::ui::Ui;
+
+/// The tag the deployer puts on an artifact bucket once it has configured it: a bucket of the
+/// account without it was made by an earlier version (adopted, configured and tagged) or left
+/// half-configured by an interrupted run (configured again).
+pub const MARK_KEY: &str = "deployer:artifact-bucket";
 
 /// Function zips are kept this long after their upload (or renewal). Lambda copies the code
 /// when a function is created or updated, so an old zip is only needed by a rollback to it; the
@@ -108,23 +116,31 @@ impl ArtifactBucket {
         }
     }
 
-    /// Makes sure the bucket exists and is configured. The lifecycle rule is set last, so a
-    /// bucket without it was left half-configured by an interrupted run and is configured again.
+    /// Makes sure the bucket exists, belongs to this account, and is configured.
+    ///
+    /// Every request carries the expected owner ([`crate::owner`]), so S3 answers 403 for a
+    /// bucket of another account: that is refused, never used. A bucket of this account without
+    /// the deployer's mark is configured again and marked; the mark is set last, so a bucket that
+    /// has it was configured completely.
     pub async fn ensure(&self, ui: &Ui) -> Result<()> {
         match self.s3.head_bucket().bucket(&self.name).send().await {
-            Ok(_) => {
-                if self.has_lifecycle().await? {
-                    return Ok(());
-                }
-            }
+            Ok(_) => match self.mark().await? {
+                Some(_) => return Ok(()),
+                None => ui.line(&format!(
+                    "adopting the artifact bucket `{}`: this account owns it but it carries no mark of the deployer",
+                    self.name
+                )),
+            },
             Err(err) => {
                 let status = err.raw_response().map(|r| r.status().as_u16());
                 match status {
                     Some(404) => self.create().await?,
-                    Some(403) => bail!(
-                        "the artifact bucket `{}` exists but these credentials may not use it (another account owns the name?)",
-                        self.name
-                    ),
+                    Some(403) => {
+                        return Err(AwsError::ForeignBucket {
+                            bucket: self.name.clone(),
+                        }
+                        .into());
+                    }
                     _ => {
                         return Err(anyhow::Error::new(err))
                             .with_context(|| format!("looking for bucket `{}`", self.name));
@@ -136,18 +152,17 @@ impl ArtifactBucket {
         self.configure().await
     }
 
-    async fn has_lifecycle(&self) -> Result<bool> {
-        match self
-            .s3
-            .get_bucket_lifecycle_configuration()
-            .bucket(&self.name)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(!out.rules().is_empty()),
-            Err(err) if err.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(false),
+    /// The value of the deployer's mark on the bucket, if it has one.
+    async fn mark(&self) -> Result<Option<String>> {
+        match self.s3.get_bucket_tagging().bucket(&self.name).send().await {
+            Ok(out) => Ok(out
+                .tag_set()
+                .iter()
+                .find(|t| t.key() == MARK_KEY)
+                .map(|t| t.value().to_owned())),
+            Err(err) if err.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(None),
             Err(err) => Err(anyhow::Error::new(err))
-                .with_context(|| format!("reading the lifecycle of bucket `{}`", self.name)),
+                .with_context(|| format!("reading the tags of bucket `{}`", self.name)),
         }
     }
 
@@ -256,11 +271,32 @@ impl ArtifactBucket {
             .send()
             .await
             .with_context(|| format!("setting the lifecycle rules of `{name}`"))?;
+        let mark = Tag::builder()
+            .key(MARK_KEY)
+            .value("configured")
+            .build()
+            .context("describing the bucket's mark")?;
+        self.s3
+            .put_bucket_tagging()
+            .bucket(name)
+            .tagging(
+                Tagging::builder()
+                    .tag_set(mark)
+                    .build()
+                    .context("describing the bucket's mark")?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("marking `{name}` as the deployer's"))?;
         Ok(())
     }
 
-    /// Uploads `bytes` under `key` unless an object is already there (keys are content hashes,
-    /// so an object under the key has these very bytes).
+    /// Uploads `bytes` under `key` unless an object with these very bytes is already there.
+    ///
+    /// Keys are content hashes, but a key proves nothing about what is stored under it: an
+    /// object found there is trusted only when the SHA-256 checksum S3 computed when it was
+    /// written matches `bytes`. One that does not (or that carries none, from an earlier
+    /// version of the deployer) is uploaded again.
     pub async fn put_if_missing(
         &self,
         ui: &Ui,
@@ -273,16 +309,21 @@ impl ArtifactBucket {
             .head_object()
             .bucket(&self.name)
             .key(key)
+            .checksum_mode(ChecksumMode::Enabled)
             .send()
             .await
         {
-            Ok(head) => {
+            Ok(head) if checksum_matches(head.checksum_sha256(), bytes) => {
                 let age = head.last_modified().map(|t| now_secs() - t.secs());
                 if age.is_some_and(needs_refresh) {
                     self.refresh(key, content_type).await?;
                 }
                 return Ok(Put::Present);
             }
+            Ok(_) => ui.line(&format!(
+                "`s3://{}/{key}` does not hold what its name says (its checksum differs or is missing): uploading it again",
+                self.name
+            )),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {}
             Err(err) => {
                 let status = err.raw_response().map(|r| r.status().as_u16());
@@ -302,6 +343,8 @@ impl ArtifactBucket {
                 .bucket(&self.name)
                 .key(key)
                 .content_type(content_type)
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                .checksum_sha256(sha256_base64(bytes))
                 .body(ByteStream::from(bytes.to_vec()))
                 .send()
                 .await
@@ -326,6 +369,8 @@ impl ArtifactBucket {
             .copy_source(format!("{}/{key}", self.name))
             .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
             .content_type(content_type)
+            // The copy gets a checksum of its whole content, which `put_if_missing` checks.
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
             .send()
             .await
             .with_context(|| format!("renewing `s3://{}/{key}`", self.name))?;
@@ -345,6 +390,7 @@ impl ArtifactBucket {
             .bucket(&self.name)
             .key(key)
             .content_type(content_type)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
             .send()
             .await?;
         let id = upload.upload_id().context("S3 gave no upload id")?;
@@ -358,6 +404,8 @@ impl ArtifactBucket {
                 .key(key)
                 .upload_id(id)
                 .part_number(number)
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                .checksum_sha256(sha256_base64(chunk))
                 .body(ByteStream::from(chunk.to_vec()))
                 .send()
                 .await;
@@ -379,6 +427,7 @@ impl ArtifactBucket {
             parts.push(
                 CompletedPart::builder()
                     .set_e_tag(part.e_tag().map(ToOwned::to_owned))
+                    .checksum_sha256(sha256_base64(chunk))
                     .part_number(number)
                     .build(),
             );
@@ -398,6 +447,31 @@ impl ArtifactBucket {
             .await?;
         Ok(())
     }
+}
+
+/// SHA-256 of `bytes` in base64, as S3 writes checksums.
+fn sha256_base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
+/// Whether a checksum S3 reported is that of `bytes`: of the whole object (a single upload, or a
+/// copy), or of its parts as [`ArtifactBucket::put_if_missing`] uploads them (the SHA-256 of the
+/// parts' SHA-256s, then `-` and the number of parts).
+pub fn checksum_matches(reported: Option<&str>, bytes: &[u8]) -> bool {
+    let Some(reported) = reported else {
+        return false;
+    };
+    if reported == sha256_base64(bytes) {
+        return true;
+    }
+    let mut parts = Sha256::new();
+    let mut count = 0;
+    for chunk in bytes.chunks(PART_BYTES) {
+        parts.update(Sha256::digest(chunk));
+        count += 1;
+    }
+    let composite = base64::engine::general_purpose::STANDARD.encode(parts.finalize());
+    reported == format!("{composite}-{count}")
 }
 
 #[cfg(test)]
@@ -426,6 +500,27 @@ mod tests {
         assert!(!needs_refresh(REFRESH_AFTER_DAYS * day));
         assert!(needs_refresh(REFRESH_AFTER_DAYS * day + 1));
         assert!(REFRESH_AFTER_DAYS * 2 <= i64::from(FUNCTION_EXPIRY_DAYS));
+    }
+
+    #[test]
+    fn a_checksum_is_trusted_only_for_these_bytes_whole_or_in_parts() {
+        let small = b"function zip".as_slice();
+        assert!(checksum_matches(Some(&sha256_base64(small)), small));
+        assert!(!checksum_matches(Some(&sha256_base64(b"other")), small));
+        assert!(!checksum_matches(None, small));
+        // Two parts: the checksum of the parts' checksums, then their count.
+        let big = vec![7u8; PART_BYTES + 1];
+        let mut parts = Vec::new();
+        parts.extend_from_slice(&Sha256::digest(&big[..PART_BYTES]));
+        parts.extend_from_slice(&Sha256::digest(&big[PART_BYTES..]));
+        let composite = format!("{}-2", sha256_base64(&parts));
+        assert!(checksum_matches(Some(&composite), &big));
+        assert!(!checksum_matches(
+            Some(&format!("{}-3", sha256_base64(&parts))),
+            &big
+        ));
+        // A copy of it (a renewal) reports the checksum of the whole object.
+        assert!(checksum_matches(Some(&sha256_base64(&big)), &big));
     }
 
     #[test]

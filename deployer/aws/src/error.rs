@@ -44,6 +44,15 @@ pub enum AwsError {
         /// Why no session could be had, and what to do.
         detail: String,
     },
+    /// The artifact bucket's name is taken by a bucket this account does not own (or may not
+    /// use): it is never trusted with the stage's code or template.
+    #[error(
+        "the artifact bucket `{bucket}` exists, but it does not belong to this account or these credentials may not use it: the deployer uploads code and templates only to a bucket of this account. If another account holds the name, only its owner can free it; if these credentials lack S3 permissions on it, grant them"
+    )]
+    ForeignBucket {
+        /// The bucket's name.
+        bucket: String,
+    },
     /// Nothing answered at the endpoint.
     #[error("cannot reach AWS at `{endpoint}`: {detail}")]
     Unreachable {

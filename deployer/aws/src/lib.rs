@@ -16,6 +16,7 @@ pub mod drift;
 pub mod error;
 pub mod logs;
 pub mod ops_sdk;
+pub mod owner;
 pub mod plan;
 pub mod publish;
 pub mod report;

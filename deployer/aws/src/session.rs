@@ -111,10 +111,12 @@ impl Session {
     }
 
     /// An S3 client; path-style addressing against an emulator, whose host name has no
-    /// per-bucket subdomains.
+    /// per-bucket subdomains. Every request but CreateBucket expects the bucket to belong to this
+    /// session's account ([`crate::owner`]).
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::config::Builder::from(&self.sdk)
             .force_path_style(self.endpoint_url.is_some())
+            .interceptor(crate::owner::ExpectedOwner::new(&self.account_id))
             .build();
         aws_sdk_s3::Client::from_conf(config)
     }

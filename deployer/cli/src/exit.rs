@@ -32,6 +32,9 @@ pub enum ExitCode {
     /// CloudFormation did not finish within `--timeout` (a drift detection: within 5 minutes at
     /// most); the stack carries on.
     Timeout = 11,
+    /// The artifact bucket's name is taken by a bucket this account does not own (or may not
+    /// use); nothing was uploaded.
+    ForeignBucket = 12,
     /// Interrupted with Ctrl-C; the stack carries on and the next command picks it up.
     Interrupted = 130,
 }
@@ -59,6 +62,7 @@ Exit codes:
   9    stack blocked: another operation is running, or a rollback failed (the next step is printed)
   10   protected stage not confirmed (no terminal: pass --yes)
   11   CloudFormation did not finish within --timeout (drift detection: 5 minutes at most)
+  12   the artifact bucket belongs to another account, or may not be used; nothing was uploaded
   130  interrupted (Ctrl-C); the stack carries on, the next command picks it up";
 
 #[cfg(test)]

@@ -65,6 +65,7 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
                     ExitCode::Timeout
                 }
                 aws::AwsError::Interrupted { .. } => ExitCode::Interrupted,
+                aws::AwsError::ForeignBucket { .. } => ExitCode::ForeignBucket,
             };
         }
     }

@@ -793,3 +793,147 @@ fn up_json_prints_one_object_per_event_and_a_summary() {
         "{summary}"
     );
 }
+
+/// The requests of a recording moto server that were signed for S3: (method, URL, headers).
+fn s3_requests(moto: &MotoServer) -> Vec<(String, String, Value)> {
+    let text = std::fs::read_to_string(moto.recording().unwrap()).unwrap_or_default();
+    text.lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|v| {
+            v["headers"]["Authorization"]
+                .as_str()
+                .is_some_and(|a| a.contains("/s3/aws4_request"))
+        })
+        .map(|v| {
+            (
+                v["method"].as_str().unwrap_or_default().to_owned(),
+                v["url"].as_str().unwrap_or_default().to_owned(),
+                v["headers"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// A bucket of another account under the artifact bucket's name must be refused by S3 itself:
+/// every S3 request of the deployer but CreateBucket names the account that must own the bucket.
+/// moto does not enforce the header, so the test reads the requests it recorded.
+#[test]
+fn every_s3_request_but_create_bucket_names_the_expected_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = MotoServer::start_recording(&dir.path().join("requests.jsonl"));
+    let scratch = Scratch::new(CONFIG);
+    ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    scratch.function("api", b"api v2");
+    ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    let requests = s3_requests(&moto);
+    let create = |(method, url, _): &&(String, String, Value)| {
+        method == "PUT" && url.trim_end_matches('/').ends_with(&format!("/{BUCKET}"))
+    };
+    assert_eq!(
+        requests.iter().filter(create).count(),
+        1,
+        "one CreateBucket: {requests:#?}"
+    );
+    let others: Vec<_> = requests.iter().filter(|r| !create(r)).collect();
+    assert!(others.len() > 10, "{others:#?}");
+    for (method, url, headers) in others {
+        let owner = headers.as_object().and_then(|h| {
+            h.iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-expected-bucket-owner"))
+                .and_then(|(_, value)| value.as_str())
+        });
+        assert_eq!(
+            owner,
+            Some("123456789012"),
+            "{method} {url} does not name the bucket's owner: {headers}"
+        );
+    }
+}
+
+/// A bucket of this account that an earlier deployer made (configured, but without the mark) is
+/// adopted: configured again and marked, then used.
+#[test]
+fn a_bucket_of_this_account_without_the_mark_is_adopted_and_marked() {
+    let moto = MotoServer::start();
+    let scratch = Scratch::new(CONFIG);
+    let look = Look::new(&moto);
+    look.rt.block_on(async {
+        look.s3
+            .create_bucket()
+            .bucket(BUCKET)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let (_, stderr) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    assert!(
+        stderr.contains(&format!("adopting the artifact bucket `{BUCKET}`")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("created the artifact bucket"), "{stderr}");
+    let tags = look
+        .rt
+        .block_on(look.s3.get_bucket_tagging().bucket(BUCKET).send())
+        .unwrap();
+    assert!(
+        tags.tag_set()
+            .iter()
+            .any(|t| t.key() == deployer_aws::artifacts::MARK_KEY),
+        "{tags:?}"
+    );
+    // Marked, it is used as it is.
+    let (_, stderr) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    assert!(!stderr.contains("adopting"), "{stderr}");
+}
+
+/// An object under an artifact's content-hash key is trusted only when S3's checksum of what it
+/// holds matches: one swapped behind the deployer's back is uploaded again.
+#[test]
+fn an_artifact_whose_checksum_does_not_match_is_uploaded_again() {
+    let moto = MotoServer::start();
+    let scratch = Scratch::new(CONFIG);
+    let look = Look::new(&moto);
+    ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    let api = package_bootstrap(b"api v1").unwrap();
+    let key = format!("functions/api/{}.zip", api.sha256);
+    look.rt.block_on(async {
+        look.s3
+            .put_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                b"not the zip",
+            ))
+            .send()
+            .await
+            .unwrap();
+    });
+    let (_, stderr) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    assert!(
+        stderr.contains(&format!(
+            "`s3://{BUCKET}/{key}` does not hold what its name says"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("artifacts: 1 uploaded, 2 already in the bucket"),
+        "{stderr}"
+    );
+    let stored = look.rt.block_on(async {
+        let out = look
+            .s3
+            .get_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        out.body.collect().await.unwrap().into_bytes()
+    });
+    assert_eq!(stored.as_ref(), api.bytes.as_slice());
+}

@@ -531,3 +531,57 @@ async fn ctrl_c_reports_the_state_the_next_run_picks_up() {
         "interrupted: stack `photo-app-dev` is `UPDATE_IN_PROGRESS` and CloudFormation carries on without us; `deployer status --stage dev` shows where it is; once it has settled, `deployer up --stage dev` carries on from there"
     );
 }
+
+/// S3 answers 403 to a request naming an expected owner that does not own the bucket (moto
+/// does not enforce the header, so the answer is replayed as AWS gives it): the deployer refuses
+/// the bucket with its own exit code, naming it, and sends nothing more.
+#[tokio::test]
+async fn an_artifact_bucket_of_another_account_is_refused_with_its_own_exit_code() {
+    const BUCKET: &str = "deployer-artifacts-123456789012-eu-west-1";
+    let forbidden = ReplayEvent::new(
+        http::Request::builder()
+            .uri(format!("https://{BUCKET}.s3.eu-west-1.amazonaws.com/"))
+            .body(SdkBody::empty())
+            .unwrap(),
+        http::Response::builder()
+            .status(403)
+            .body(SdkBody::empty())
+            .unwrap(),
+    );
+    let http = StaticReplayClient::new(vec![forbidden]);
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "replay",
+        ))
+        .http_client(http.clone())
+        .interceptor(deployer_aws::owner::ExpectedOwner::new("123456789012"))
+        .build();
+    let bucket = deployer_aws::artifacts::ArtifactBucket::new(
+        aws_sdk_s3::Client::from_conf(config),
+        BUCKET.to_owned(),
+        "eu-west-1".to_owned(),
+        true,
+    );
+    let (ui, _) = Ui::recording();
+    let err = bucket.ensure(&ui).await.unwrap_err();
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::ForeignBucket);
+    assert_eq!(ExitCode::ForeignBucket.code(), 12);
+    let message = format!("{err:#}");
+    assert!(message.contains(&format!("`{BUCKET}`")), "{message}");
+    assert!(
+        message.contains("does not belong to this account"),
+        "{message}"
+    );
+    let sent: Vec<_> = http.actual_requests().collect();
+    assert_eq!(sent.len(), 1, "only the owner check was sent");
+    assert_eq!(
+        sent[0].headers().get("x-amz-expected-bucket-owner"),
+        Some("123456789012")
+    );
+}
