@@ -152,7 +152,10 @@ impl<T: Serialize> IntoResponse for SizedJson<T> {
         let mut body = Vec::with_capacity(self.capacity);
         match serde_json::to_writer(&mut body, &self.value) {
             Ok(()) => (
-                [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
                 body,
             )
                 .into_response(),

@@ -319,7 +319,10 @@ mod tests {
         };
         let changed = update(&conn, &alice, &id, &favourite).unwrap();
         assert!(changed.favourite);
-        assert_eq!(list(&conn, &alice, None, 10).unwrap().items, vec![changed.clone()]);
+        assert_eq!(
+            list(&conn, &alice, None, 10).unwrap().items,
+            vec![changed.clone()]
+        );
         assert_eq!(get(&conn, &alice, &id).unwrap(), Some(changed));
     }
 }
