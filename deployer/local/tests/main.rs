@@ -4,5 +4,6 @@
 //! keeps a cold build's target directory small. Each module is one former test file.
 
 mod conformance;
+mod hostile;
 mod over_http;
 mod upgrade;
