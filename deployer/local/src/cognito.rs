@@ -37,7 +37,8 @@ impl Outbox {
         Outbox { dir }
     }
 
-    /// Writes the mail as a file named after the time, purpose and recipient, and prints it.
+    /// Writes the mail as a file named after the time, purpose and recipient's address, and prints
+    /// it.
     fn deliver(&self, mail: &Mail, now_ms: i64) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let (purpose, subject) = match mail.purpose {
@@ -45,7 +46,7 @@ impl Outbox {
             CodePurpose::ResetPassword => ("reset", "Your password reset code"),
         };
         let safe: String = mail
-            .username
+            .email
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();

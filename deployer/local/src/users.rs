@@ -7,6 +7,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+use photo_contract::users;
 use photo_domain::password::{self, Password};
 use photo_domain::{PasswordCost, PasswordHash};
 use rusqlite::{Connection, OptionalExtension as _, params};
@@ -136,26 +137,52 @@ fn digest(token: &str) -> String {
         .collect()
 }
 
-/// Cognito's default policy in short: at least 8 characters (the local pool does not ask for
-/// character classes, so a test password stays simple; say so when comparing with AWS).
+/// The deployed pool's password policy (photo-contract's, which the stack gives Cognito), worded
+/// as Cognito words a refusal. Only a password being set is checked: an account made before the
+/// policy keeps signing in with the password it has.
 fn check_password(password: &str) -> Result<Password, UserError> {
-    if password.chars().count() < 8 {
-        return Err(UserError::InvalidPassword(
-            "Password did not conform with policy: Password not long enough".into(),
-        ));
+    if let Some(rule) = users::PASSWORD_POLICY.violation(password) {
+        return Err(UserError::InvalidPassword(format!(
+            "Password did not conform with policy: {rule}"
+        )));
     }
     Password::parse(password).map_err(|e| UserError::InvalidPassword(e.to_string()))
 }
 
+/// The key an account is found by: usernames are compared without regard to (ASCII) case, as the
+/// deployed pool's `CaseSensitive: false` compares them; `A@X.COM` and `a@x.com` are one account.
+/// ASCII only, so that it is the same fold as SQLite's `lower()`, which migrated older rows.
+pub fn canonical_username(username: &str) -> String {
+    if users::USERNAME_CASE_SENSITIVE {
+        username.to_owned()
+    } else {
+        username.to_ascii_lowercase()
+    }
+}
+
+/// A plausible e-mail address: `local@domain.tld`, no spaces, at most 128 characters.
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && text.chars().count() <= 128
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+        && domain
+            .split_once('.')
+            .is_some_and(|(host, tld)| !host.is_empty() && !tld.is_empty())
+        && !domain.ends_with('.')
+}
+
+/// A new account's username: an e-mail address, as the deployed pool's `UsernameAttributes:
+/// [email]` requires.
 fn check_username(username: &str) -> Result<(), UserError> {
-    let ok = !username.is_empty()
-        && username.chars().count() <= 128
-        && !username.chars().any(char::is_whitespace);
-    if ok {
+    if !users::USERNAME_IS_EMAIL || is_email(username) {
         Ok(())
     } else {
         Err(UserError::InvalidParameter(
-            "1 validation error detected: Value at 'username' failed to satisfy constraint".into(),
+            "Username should be an email.".into(),
         ))
     }
 }
@@ -271,8 +298,9 @@ impl UserPool {
         now: i64,
     ) -> Result<(User, Mail), UserError> {
         check_username(username)?;
+        let username = &canonical_username(username);
         let password = check_password(password)?;
-        if !email.contains('@') || email.chars().any(char::is_whitespace) {
+        if !is_email(email) {
             return Err(UserError::InvalidParameter(
                 "Invalid email address format.".into(),
             ));
@@ -299,6 +327,7 @@ impl UserPool {
 
     /// `ConfirmSignUp`.
     pub fn confirm_sign_up(&self, username: &str, code: &str, now: i64) -> Result<(), UserError> {
+        let username = &canonical_username(username);
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let Some((_, _, confirmed)) = Self::user(&tx, username)? else {
@@ -320,6 +349,7 @@ impl UserPool {
 
     /// `ResendConfirmationCode`: a new code replaces the old one.
     pub fn resend_confirmation_code(&self, username: &str, now: i64) -> Result<Mail, UserError> {
+        let username = &canonical_username(username);
         let conn = self.conn();
         let Some((user, _, confirmed)) = Self::user(&conn, username)? else {
             return Err(UserError::UserNotFound);
@@ -347,6 +377,7 @@ impl UserPool {
         now: i64,
     ) -> Result<(User, String), UserError> {
         let wrong = || UserError::NotAuthorized("Incorrect username or password.".into());
+        let username = &canonical_username(username);
         let conn = self.conn();
         let Some((user, hash, confirmed)) = Self::user(&conn, username)? else {
             return Err(wrong());
@@ -398,6 +429,7 @@ impl UserPool {
 
     /// `ForgotPassword`: a reset code to mail.
     pub fn forgot_password(&self, username: &str, now: i64) -> Result<Mail, UserError> {
+        let username = &canonical_username(username);
         let conn = self.conn();
         let Some((user, _, _)) = Self::user(&conn, username)? else {
             return Err(UserError::UserNotFound);
@@ -419,6 +451,7 @@ impl UserPool {
         new_password: &str,
         now: i64,
     ) -> Result<(), UserError> {
+        let username = &canonical_username(username);
         let password = check_password(new_password)?;
         let hash = self.hash(&password)?;
         let mut conn = self.conn();
@@ -451,10 +484,13 @@ mod tests {
     /// Signs alice up, confirms her and signs her in; her refresh token.
     fn signed_in_alice(pool: &UserPool) -> String {
         let (_, mail) = pool
-            .sign_up("alice", "correct horse", "a@example.com", 0)
+            .sign_up("alice@example.com", "Correct-Horse-1", "a@example.com", 0)
             .unwrap();
-        pool.confirm_sign_up("alice", &mail.code, 0).unwrap();
-        pool.sign_in("alice", "correct horse", 0).unwrap().1
+        pool.confirm_sign_up("alice@example.com", &mail.code, 0)
+            .unwrap();
+        pool.sign_in("alice@example.com", "Correct-Horse-1", 0)
+            .unwrap()
+            .1
     }
 
     fn check<T: std::fmt::Debug>(got: Result<T, UserError>, expected: &str) {
@@ -468,21 +504,21 @@ mod tests {
     fn sign_up_confirm_and_sign_in() {
         let pool = pool();
         let (user, mail) = pool
-            .sign_up("alice", "correct horse", "a@example.com", 0)
+            .sign_up("alice@example.com", "Correct-Horse-1", "a@example.com", 0)
             .unwrap();
         assert_eq!(mail.code.len(), 6);
         assert_eq!(user.sub.len(), 36);
         photo_domain::UserId::parse(&user.sub).unwrap();
         check(
-            pool.sign_up("alice", "correct horse", "a@example.com", 0),
+            pool.sign_up("alice@example.com", "Correct-Horse-1", "a@example.com", 0),
             "UsernameExistsException",
         );
         check(
-            pool.sign_up("bob", "short", "b@example.com", 0),
+            pool.sign_up("bob@example.com", "short", "b@example.com", 0),
             "InvalidPasswordException",
         );
         check(
-            pool.sign_in("alice", "correct horse", 1),
+            pool.sign_in("alice@example.com", "Correct-Horse-1", 1),
             "UserNotConfirmedException",
         );
         let wrong = if mail.code == "000000" {
@@ -491,27 +527,30 @@ mod tests {
             "000000"
         };
         check(
-            pool.confirm_sign_up("alice", wrong, 1),
+            pool.confirm_sign_up("alice@example.com", wrong, 1),
             "CodeMismatchException",
         );
         check(
-            pool.confirm_sign_up("alice", &mail.code, CONFIRM_CODE_SECS),
+            pool.confirm_sign_up("alice@example.com", &mail.code, CONFIRM_CODE_SECS),
             "ExpiredCodeException",
         );
-        pool.confirm_sign_up("alice", &mail.code, 1).unwrap();
+        pool.confirm_sign_up("alice@example.com", &mail.code, 1)
+            .unwrap();
         check(
-            pool.confirm_sign_up("alice", &mail.code, 1),
+            pool.confirm_sign_up("alice@example.com", &mail.code, 1),
             "NotAuthorizedException",
         );
         check(
-            pool.sign_in("alice", "wrong horse", 2),
+            pool.sign_in("alice@example.com", "Wrong-Horse-1", 2),
             "NotAuthorizedException",
         );
         check(
-            pool.sign_in("nobody", "correct horse", 2),
+            pool.sign_in("nobody@example.com", "Correct-Horse-1", 2),
             "NotAuthorizedException",
         );
-        let (signed_in, refresh) = pool.sign_in("alice", "correct horse", 2).unwrap();
+        let (signed_in, refresh) = pool
+            .sign_in("alice@example.com", "Correct-Horse-1", 2)
+            .unwrap();
         assert_eq!(signed_in, user);
         assert_eq!(pool.refresh(&refresh, 3).unwrap(), user);
         check(
@@ -519,7 +558,7 @@ mod tests {
             "NotAuthorizedException",
         );
         check(pool.refresh("forged", 3), "NotAuthorizedException");
-        pool.sign_out_everywhere("alice").unwrap();
+        pool.sign_out_everywhere("alice@example.com").unwrap();
         check(pool.refresh(&refresh, 3), "NotAuthorizedException");
     }
 
@@ -527,25 +566,29 @@ mod tests {
     fn a_reset_code_sets_a_new_password_and_ends_sessions() {
         let pool = pool();
         let refresh = signed_in_alice(&pool);
-        check(pool.forgot_password("nobody", 0), "UserNotFoundException");
-        let reset = pool.forgot_password("alice", 0).unwrap();
+        check(
+            pool.forgot_password("nobody@example.com", 0),
+            "UserNotFoundException",
+        );
+        let reset = pool.forgot_password("alice@example.com", 0).unwrap();
         assert_eq!(reset.purpose, CodePurpose::ResetPassword);
         check(
-            pool.confirm_forgot_password("alice", &reset.code, "tiny", 1),
+            pool.confirm_forgot_password("alice@example.com", &reset.code, "tiny", 1),
             "InvalidPasswordException",
         );
-        pool.confirm_forgot_password("alice", &reset.code, "battery staple", 1)
+        pool.confirm_forgot_password("alice@example.com", &reset.code, "Battery-Staple-2", 1)
             .unwrap();
         check(
-            pool.confirm_forgot_password("alice", &reset.code, "battery staple", 1),
+            pool.confirm_forgot_password("alice@example.com", &reset.code, "Battery-Staple-2", 1),
             "ExpiredCodeException",
         );
         check(pool.refresh(&refresh, 2), "NotAuthorizedException");
         check(
-            pool.sign_in("alice", "correct horse", 2),
+            pool.sign_in("alice@example.com", "Correct-Horse-1", 2),
             "NotAuthorizedException",
         );
-        pool.sign_in("alice", "battery staple", 2).unwrap();
+        pool.sign_in("alice@example.com", "Battery-Staple-2", 2)
+            .unwrap();
     }
 
     #[test]
@@ -556,7 +599,7 @@ mod tests {
         let hash: String = conn
             .query_row("SELECT password_hash FROM users", [], |r| r.get(0))
             .unwrap();
-        assert!(hash.starts_with("$argon2id$") && !hash.contains("correct horse"));
+        assert!(hash.starts_with("$argon2id$") && !hash.contains("Correct-Horse-1"));
         let stored: String = conn
             .query_row("SELECT digest FROM refresh_tokens", [], |r| r.get(0))
             .unwrap();

@@ -6,4 +6,5 @@
 mod conformance;
 mod hostile;
 mod over_http;
+mod pool_rules;
 mod upgrade;

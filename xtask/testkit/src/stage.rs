@@ -159,7 +159,7 @@ mod tests {
             options.upload_policy_secs = Some(5);
         })
         .await;
-        let (token, sub) = stage.account("kit@example.com", "correct horse").await;
+        let (token, sub) = stage.account("kit@example.com", "Correct-Horse-9").await;
         let (status, me) = stage.api("GET", "/me", &token, None).await;
         assert_eq!((status, me["user_id"].as_str()), (200, Some(sub.as_str())));
         let id = stage.upload(&token, "a.jpg", b"\xff\xd8\xff\xe0 x").await;
