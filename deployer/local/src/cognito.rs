@@ -20,7 +20,7 @@ use photo_auth::{TokenUse, Verifier};
 use photo_domain::Clock;
 use serde_json::{Value, json};
 
-use crate::users::{CodePurpose, Mail, User, UserError, UserPool};
+use crate::users::{CodePurpose, Delivery, Mail, User, UserError, UserPool};
 
 /// Access and id tokens live an hour, as Cognito's default.
 pub const TOKEN_SECS: u64 = 3600;
@@ -146,9 +146,9 @@ fn masked(email: &str) -> String {
     }
 }
 
-fn delivery(mail: &Mail) -> Value {
+fn delivery(address: &str) -> Value {
     json!({
-        "Destination": masked(&mail.email),
+        "Destination": masked(address),
         "DeliveryMedium": "EMAIL",
         "AttributeName": "email",
     })
@@ -185,6 +185,14 @@ impl CognitoState {
         self.outbox
             .deliver(mail, self.now().1)
             .map_err(|e| Refusal::new("InternalErrorException", format!("writing the outbox: {e}")))
+    }
+
+    /// Sends a code request's mail, if any, and answers with its (masked) delivery.
+    fn send(&self, sent: &Delivery) -> Result<Value, Refusal> {
+        if let Some(mail) = &sent.mail {
+            self.mail(mail)?;
+        }
+        Ok(json!({"CodeDeliveryDetails": delivery(&sent.destination)}))
     }
 
     fn tokens(&self, user: &User, refresh: Option<String>) -> Result<Value, Refusal> {
@@ -235,7 +243,7 @@ impl CognitoState {
                 Ok(json!({
                     "UserConfirmed": false,
                     "UserSub": user.sub,
-                    "CodeDeliveryDetails": delivery(&mail),
+                    "CodeDeliveryDetails": delivery(&mail.email),
                 }))
             }
             "ConfirmSignUp" => {
@@ -248,9 +256,8 @@ impl CognitoState {
             "ResendConfirmationCode" => {
                 self.check_client(&body)?;
                 let username = string(&body, "Username")?.to_owned();
-                let mail = blocking(move || pool.resend_confirmation_code(&username, now)).await?;
-                self.mail(&mail)?;
-                Ok(json!({"CodeDeliveryDetails": delivery(&mail)}))
+                let sent = blocking(move || pool.resend_confirmation_code(&username, now)).await?;
+                self.send(&sent)
             }
             "InitiateAuth" => {
                 self.check_client(&body)?;
@@ -287,9 +294,8 @@ impl CognitoState {
             "ForgotPassword" => {
                 self.check_client(&body)?;
                 let username = string(&body, "Username")?.to_owned();
-                let mail = blocking(move || pool.forgot_password(&username, now)).await?;
-                self.mail(&mail)?;
-                Ok(json!({"CodeDeliveryDetails": delivery(&mail)}))
+                let sent = blocking(move || pool.forgot_password(&username, now)).await?;
+                self.send(&sent)
             }
             "ConfirmForgotPassword" => {
                 self.check_client(&body)?;

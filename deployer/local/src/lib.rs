@@ -70,6 +70,7 @@ pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
         } else {
             PasswordCost::Standard
         },
+        password_hashing: None,
         limits: defaults.limits,
         processing_delay: std::time::Duration::from_millis(args.processing_delay_ms),
         workers: args

@@ -28,7 +28,7 @@ use crate::s3::{self, BucketState, OnUpload};
 use crate::site;
 use crate::store::{SqliteRepository, open_database};
 use crate::thumbnail::{MemoryBudget, ThumbnailStep};
-use crate::users::UserPool;
+use crate::users::{HashWork, UserPool};
 
 /// The local stage's names: a user pool id in Cognito's `{region}_{id}` shape, its app client,
 /// and the bucket.
@@ -51,6 +51,8 @@ pub struct UpOptions {
     pub upload_policy_secs: Option<u64>,
     /// Password hashing cost (tests use the minimal one to stay fast).
     pub password_cost: PasswordCost,
+    /// The bound on password hashes at once, and their count; `None`: one at a time per core.
+    pub password_hashing: Option<Arc<HashWork>>,
     pub limits: stack::config::AppLimits,
     /// The workspace to build the SPA from; `None` serves no SPA (`--no-site`).
     pub site_workspace: Option<PathBuf>,
@@ -201,8 +203,17 @@ pub async fn up(
     // The photo table's connection migrates the file first; the others find it current.
     let repo = Arc::new(SqliteRepository::open(&db).context("opening the photo table")?);
     let open = || open_database(&db).with_context(|| format!("opening `{}`", db.display()));
-    let pool =
-        Arc::new(UserPool::open(open()?, options.password_cost).context("opening the user pool")?);
+    let pool = Arc::new(
+        UserPool::open(
+            open()?,
+            options.password_cost,
+            options
+                .password_hashing
+                .clone()
+                .unwrap_or_else(HashWork::per_core),
+        )
+        .context("opening the user pool")?,
+    );
     let queue = Arc::new(Queue::open(open()?, clock.clone()).context("opening the queue")?);
 
     let recovered = recover_uploads(&dir.join("objects"), &repo, &queue)

@@ -4,7 +4,8 @@
 //! digests, so the database file holds no credential that works as is. Every refusal is a
 //! [`UserError`] carrying the Cognito exception name the browser's client already understands.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use photo_contract::users;
@@ -97,6 +98,31 @@ pub struct Mail {
     pub code: String,
 }
 
+/// What a code request answers: where the code went (masked by the caller), and the mail to
+/// send, none for an unknown user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub destination: String,
+    pub mail: Option<Mail>,
+}
+
+impl Delivery {
+    fn mail(mail: Mail) -> Delivery {
+        Delivery {
+            destination: mail.email.clone(),
+            mail: Some(mail),
+        }
+    }
+
+    /// For an unknown user: the address their username is, as a known user's would show.
+    fn nowhere(username: &str) -> Delivery {
+        Delivery {
+            destination: username.to_owned(),
+            mail: None,
+        }
+    }
+}
+
 /// A signed-in user, for the token issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -187,20 +213,102 @@ fn check_username(username: &str) -> Result<(), UserError> {
     }
 }
 
+/// The password hashing of a pool: at most `limit` hashes run at once (each holds its memory, 19
+/// MiB at the standard cost, and a core), and every hash computed or checked is counted, so a test
+/// can see the work a call did without timing it.
+#[derive(Debug)]
+pub struct HashWork {
+    limit: usize,
+    running: Mutex<usize>,
+    freed: Condvar,
+    computed: AtomicU64,
+    peak: AtomicUsize,
+}
+
+impl HashWork {
+    /// At most `limit` (at least one) hashes at once.
+    pub fn new(limit: usize) -> Arc<HashWork> {
+        Arc::new(HashWork {
+            limit: limit.max(1),
+            running: Mutex::new(0),
+            freed: Condvar::new(),
+            computed: AtomicU64::new(0),
+            peak: AtomicUsize::new(0),
+        })
+    }
+
+    /// One hash per core.
+    pub fn per_core() -> Arc<HashWork> {
+        Self::new(std::thread::available_parallelism().map_or(1, usize::from))
+    }
+
+    /// The hashes computed or checked so far.
+    pub fn computed(&self) -> u64 {
+        self.computed.load(Ordering::SeqCst)
+    }
+
+    /// The most hashes that ran at once so far.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    /// The bound on hashes at once.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    fn running(&self) -> MutexGuard<'_, usize> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs one hash once fewer than `limit` are running (the caller is on the blocking pool).
+    fn run<T>(&self, hash: impl FnOnce() -> T) -> T {
+        {
+            let mut running = self.running();
+            while *running >= self.limit {
+                running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
+            }
+            *running += 1;
+            self.peak.fetch_max(*running, Ordering::SeqCst);
+        }
+        self.computed.fetch_add(1, Ordering::SeqCst);
+        let result = hash();
+        *self.running() -= 1;
+        self.freed.notify_one();
+        result
+    }
+}
+
 /// The user pool's tables.
 #[derive(Debug)]
 pub struct UserPool {
     conn: Mutex<Connection>,
     cost: PasswordCost,
+    work: Arc<HashWork>,
+    /// A hash of no one's password: an unknown user's sign-in is checked against it, so it costs
+    /// the one hash a wrong password costs.
+    decoy: PasswordHash,
 }
 
 impl UserPool {
-    /// Opens the pool's tables in `conn`, creating them when missing.
-    pub fn open(mut conn: Connection, cost: PasswordCost) -> Result<Self, UserError> {
+    /// Opens the pool's tables in `conn`, creating them when missing; its hashing runs within
+    /// `work`.
+    pub fn open(
+        mut conn: Connection,
+        cost: PasswordCost,
+        work: Arc<HashWork>,
+    ) -> Result<Self, UserError> {
         crate::store::schema::migrate(&mut conn)?;
+        let decoy = password::hash(
+            &Password::parse(&new_sub()).map_err(|e| UserError::Storage(e.to_string()))?,
+            cost,
+        )
+        .map_err(|e| UserError::Storage(e.to_string()))?;
         Ok(UserPool {
             conn: Mutex::new(conn),
             cost,
+            work,
+            decoy,
         })
     }
 
@@ -209,7 +317,13 @@ impl UserPool {
     }
 
     fn hash(&self, password: &Password) -> Result<PasswordHash, UserError> {
-        password::hash(password, self.cost).map_err(|e| UserError::Storage(e.to_string()))
+        self.work
+            .run(|| password::hash(password, self.cost))
+            .map_err(|e| UserError::Storage(e.to_string()))
+    }
+
+    fn verify(&self, hash: &PasswordHash, password: &str) -> bool {
+        self.work.run(|| password::verify(hash, password))
     }
 
     fn issue_code(
@@ -330,8 +444,9 @@ impl UserPool {
         let username = &canonical_username(username);
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        // As Cognito with PreventUserExistenceErrors: an unknown user's code is just wrong.
         let Some((_, _, confirmed)) = Self::user(&tx, username)? else {
-            return Err(UserError::UserNotFound);
+            return Err(UserError::CodeMismatch);
         };
         if confirmed {
             return Err(UserError::NotAuthorized(
@@ -347,12 +462,17 @@ impl UserPool {
         Ok(())
     }
 
-    /// `ResendConfirmationCode`: a new code replaces the old one.
-    pub fn resend_confirmation_code(&self, username: &str, now: i64) -> Result<Mail, UserError> {
+    /// `ResendConfirmationCode`: a new code replaces the old one. An unknown user is answered as
+    /// a known one (the delivery, masked), and nothing is sent.
+    pub fn resend_confirmation_code(
+        &self,
+        username: &str,
+        now: i64,
+    ) -> Result<Delivery, UserError> {
         let username = &canonical_username(username);
         let conn = self.conn();
         let Some((user, _, confirmed)) = Self::user(&conn, username)? else {
-            return Err(UserError::UserNotFound);
+            return Ok(Delivery::nowhere(username));
         };
         if confirmed {
             return Err(UserError::InvalidParameter(
@@ -366,6 +486,7 @@ impl UserPool {
             CodePurpose::ConfirmSignUp,
             now,
         )
+        .map(Delivery::mail)
     }
 
     /// `InitiateAuth` with `USER_PASSWORD_AUTH`: the user, and a new refresh token for them.
@@ -378,16 +499,20 @@ impl UserPool {
     ) -> Result<(User, String), UserError> {
         let wrong = || UserError::NotAuthorized("Incorrect username or password.".into());
         let username = &canonical_username(username);
-        let conn = self.conn();
-        let Some((user, hash, confirmed)) = Self::user(&conn, username)? else {
+        // The row is read, then the lock let go: other calls must not wait for a hash.
+        let found = Self::user(&self.conn(), username)?;
+        let Some((user, hash, confirmed)) = found else {
+            // The same one hash a wrong password costs.
+            self.verify(&self.decoy, password);
             return Err(wrong());
         };
-        if !password::verify(&PasswordHash::from_stored(hash), password) {
+        if !self.verify(&PasswordHash::from_stored(hash), password) {
             return Err(wrong());
         }
         if !confirmed {
             return Err(UserError::UserNotConfirmed);
         }
+        let conn = self.conn();
         let mut raw = [0u8; 32];
         OsRng.fill_bytes(&mut raw);
         let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
@@ -427,12 +552,13 @@ impl UserPool {
         Ok(())
     }
 
-    /// `ForgotPassword`: a reset code to mail.
-    pub fn forgot_password(&self, username: &str, now: i64) -> Result<Mail, UserError> {
+    /// `ForgotPassword`: a reset code to mail. An unknown user is answered as a known one (the
+    /// delivery, masked), and nothing is sent.
+    pub fn forgot_password(&self, username: &str, now: i64) -> Result<Delivery, UserError> {
         let username = &canonical_username(username);
         let conn = self.conn();
         let Some((user, _, _)) = Self::user(&conn, username)? else {
-            return Err(UserError::UserNotFound);
+            return Ok(Delivery::nowhere(username));
         };
         Self::issue_code(
             &conn,
@@ -441,6 +567,7 @@ impl UserPool {
             CodePurpose::ResetPassword,
             now,
         )
+        .map(Delivery::mail)
     }
 
     /// `ConfirmForgotPassword`: sets the new password and signs the user out everywhere.
@@ -457,7 +584,7 @@ impl UserPool {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         if Self::user(&tx, username)?.is_none() {
-            return Err(UserError::UserNotFound);
+            return Err(UserError::CodeMismatch);
         }
         Self::take_code(&tx, username, CodePurpose::ResetPassword, code, now)?;
         tx.execute(
@@ -478,7 +605,12 @@ mod tests {
     use super::*;
 
     fn pool() -> UserPool {
-        UserPool::open(Connection::open_in_memory().unwrap(), PasswordCost::Minimal).unwrap()
+        UserPool::open(
+            Connection::open_in_memory().unwrap(),
+            PasswordCost::Minimal,
+            HashWork::new(2),
+        )
+        .unwrap()
     }
 
     /// Signs alice up, confirms her and signs her in; her refresh token.
@@ -566,11 +698,13 @@ mod tests {
     fn a_reset_code_sets_a_new_password_and_ends_sessions() {
         let pool = pool();
         let refresh = signed_in_alice(&pool);
-        check(
-            pool.forgot_password("nobody@example.com", 0),
-            "UserNotFoundException",
-        );
-        let reset = pool.forgot_password("alice@example.com", 0).unwrap();
+        let decoy = pool.forgot_password("nobody@example.com", 0).unwrap();
+        assert_eq!(decoy.mail, None);
+        let reset = pool
+            .forgot_password("alice@example.com", 0)
+            .unwrap()
+            .mail
+            .unwrap();
         assert_eq!(reset.purpose, CodePurpose::ResetPassword);
         check(
             pool.confirm_forgot_password("alice@example.com", &reset.code, "tiny", 1),

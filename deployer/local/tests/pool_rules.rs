@@ -1,6 +1,8 @@
 //! The local user pool held to the deployed pool's rules, driven with Cognito's JSON protocol
-//! against the started stage: the password policy and e-mail usernames of the stack's pool.
+//! against the started stage: the password policy and e-mail usernames of the stack's pool, and
+//! answers that do not tell whether an account exists.
 
+use local_stage::users::HashWork;
 use serde_json::{Value, json};
 use testkit::local::{CLIENT_ID, LocalClient};
 use testkit::stage::InProcessStage;
@@ -10,6 +12,11 @@ const PASSWORD: &str = "Correct-Horse-9";
 fn sign_up_body(username: &str, password: &str) -> Value {
     json!({"ClientId": CLIENT_ID, "Username": username, "Password": password,
            "UserAttributes": [{"Name": "email", "Value": username}]})
+}
+
+fn password_auth(username: &str, password: &str) -> Value {
+    json!({"ClientId": CLIENT_ID, "AuthFlow": "USER_PASSWORD_AUTH",
+           "AuthParameters": {"USERNAME": username, "PASSWORD": password}})
 }
 
 /// The call's refusal as `(status, __type, message)`.
@@ -89,4 +96,95 @@ async fn passwords_and_usernames_follow_the_deployed_pools_rules() {
         .unwrap();
         assert_eq!(claims["sub"], sub.as_str(), "{spelling}");
     }
+}
+
+/// The answer's shape: its keys, recursively, with every string value replaced by its shape
+/// (masked addresses keep their mask, other strings become "").
+fn shape(answer: &Value) -> Value {
+    match answer {
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), shape(v))).collect())
+        }
+        Value::String(s) if s.contains("***") => json!("a***@e***"),
+        Value::String(_) => json!(""),
+        other => other.clone(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_user_is_answered_as_a_known_one() {
+    let work = HashWork::new(4);
+    let stage = InProcessStage::start_with(|options, _| {
+        options.password_hashing = Some(work.clone());
+    })
+    .await;
+    let known = "alice@example.com";
+    let unknown = "adam@example.com";
+    stage.sign_up(known, PASSWORD).await;
+    // Bob signs up and stays unconfirmed: the other state a code request can find.
+    stage
+        .cognito_ok("SignUp", sign_up_body("bob@example.com", PASSWORD))
+        .await;
+    let client = |username: &str| json!({"ClientId": CLIENT_ID, "Username": username});
+
+    // Code requests: the same answer, masked the same way; no mail for the unknown user.
+    for (action, real) in [
+        ("ForgotPassword", known),
+        ("ResendConfirmationCode", "bob@example.com"),
+    ] {
+        let for_real = stage.cognito_ok(action, client(real)).await;
+        let for_none = stage.cognito_ok(action, client(unknown)).await;
+        assert_eq!(shape(&for_real), shape(&for_none), "{action}: {for_none}");
+        assert_eq!(
+            for_none["CodeDeliveryDetails"]["Destination"], "a***@e***",
+            "{for_none}"
+        );
+    }
+    let outbox: Vec<String> = std::fs::read_dir(stage.data_dir.join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !outbox.iter().any(|name| name.contains("adam")),
+        "{outbox:?}"
+    );
+
+    // Codes: a wrong code for a real user and any code for an unknown one are one refusal.
+    let confirm = |username: &str| json!({"ClientId": CLIENT_ID, "Username": username, "ConfirmationCode": "000000"});
+    let reset = |username: &str| {
+        json!({"ClientId": CLIENT_ID, "Username": username, "ConfirmationCode": "000000",
+               "Password": "Battery-Staple-9"})
+    };
+    for (action, real, none) in [
+        (
+            "ConfirmSignUp",
+            confirm("bob@example.com"),
+            confirm(unknown),
+        ),
+        ("ConfirmForgotPassword", reset(known), reset(unknown)),
+    ] {
+        let for_real = refusal(&stage, action, real).await;
+        let for_none = refusal(&stage, action, none).await;
+        assert_eq!(for_real, for_none, "{action}");
+        assert_eq!(for_none.1, "CodeMismatchException", "{action}");
+    }
+
+    // Sign-in: the same refusal, and the same work: one password hash each.
+    let before = work.computed();
+    let wrong = refusal(
+        &stage,
+        "InitiateAuth",
+        password_auth(known, "Wrong-Horse-9"),
+    )
+    .await;
+    let after_wrong = work.computed();
+    let nobody = refusal(&stage, "InitiateAuth", password_auth(unknown, PASSWORD)).await;
+    let after_nobody = work.computed();
+    assert_eq!(wrong, nobody);
+    assert_eq!(wrong.1, "NotAuthorizedException");
+    assert_eq!(
+        (after_wrong - before, after_nobody - after_wrong),
+        (1, 1),
+        "hashes for a wrong password, then for an unknown user"
+    );
 }

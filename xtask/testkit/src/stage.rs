@@ -56,6 +56,7 @@ impl InProcessStage {
             data_dir: data_dir.to_owned(),
             upload_policy_secs: None,
             password_cost: photo_domain::PasswordCost::Minimal,
+            password_hashing: None,
             limits: defaults.limits,
             site_workspace: None,
             processing_delay: Duration::ZERO,
