@@ -71,6 +71,7 @@ pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
             PasswordCost::Standard
         },
         password_hashing: None,
+        sign_in_lockout_secs: users::DEFAULT_LOCKOUT_SECS,
         limits: defaults.limits,
         processing_delay: std::time::Duration::from_millis(args.processing_delay_ms),
         workers: args

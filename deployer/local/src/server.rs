@@ -53,6 +53,9 @@ pub struct UpOptions {
     pub password_cost: PasswordCost,
     /// The bound on password hashes at once, and their count; `None`: one at a time per core.
     pub password_hashing: Option<Arc<HashWork>>,
+    /// The first lockout after five failed sign-ins in a row, in seconds (Cognito's 1 s; tests
+    /// lengthen it so that a lockout outlasts the test).
+    pub sign_in_lockout_secs: i64,
     pub limits: stack::config::AppLimits,
     /// The workspace to build the SPA from; `None` serves no SPA (`--no-site`).
     pub site_workspace: Option<PathBuf>,
@@ -212,7 +215,8 @@ pub async fn up(
                 .clone()
                 .unwrap_or_else(HashWork::per_core),
         )
-        .context("opening the user pool")?,
+        .context("opening the user pool")?
+        .with_lockout(options.sign_in_lockout_secs),
     );
     let queue = Arc::new(Queue::open(open()?, clock.clone()).context("opening the queue")?);
 

@@ -18,6 +18,19 @@ use thiserror::Error;
 /// How long a mailed code works: Cognito's 24 hours for sign-up, one hour for a reset.
 const CONFIRM_CODE_SECS: i64 = 24 * 3600;
 const RESET_CODE_SECS: i64 = 3600;
+/// Wrong tries a mailed code takes: the fifth wrong one invalidates it (a new one must be asked
+/// for).
+pub const MAX_CODE_ATTEMPTS: i64 = 5;
+/// Failed sign-ins in a row before the user is locked out, as Cognito: from the fifth, each
+/// failure locks the account for the base lockout (Cognito's 1 s) doubled per further failure,
+/// up to 15 minutes; a success clears the count.
+pub const FREE_SIGN_IN_FAILURES: i64 = 5;
+pub const MAX_LOCKOUT_SECS: i64 = 15 * 60;
+/// Cognito's first lockout.
+pub const DEFAULT_LOCKOUT_SECS: i64 = 1;
+/// Unknown usernames whose failures are remembered (in memory), so that they lock out and
+/// their codes run out as a real user's do; the memory is emptied when full.
+const MAX_PHANTOMS: usize = 10_000;
 /// Cognito's default refresh-token lifetime: 30 days.
 pub const REFRESH_TOKEN_SECS: i64 = 30 * 24 * 3600;
 
@@ -40,6 +53,8 @@ pub enum UserError {
     NotAuthorized(String),
     #[error("User is not confirmed.")]
     UserNotConfirmed,
+    #[error("Password attempts exceeded")]
+    AttemptsExceeded,
     #[error("local user pool storage: {0}")]
     Storage(String),
 }
@@ -56,6 +71,7 @@ impl UserError {
             UserError::ExpiredCode => "ExpiredCodeException",
             UserError::NotAuthorized(_) => "NotAuthorizedException",
             UserError::UserNotConfirmed => "UserNotConfirmedException",
+            UserError::AttemptsExceeded => "NotAuthorizedException",
             UserError::Storage(_) => "InternalErrorException",
         }
     }
@@ -279,6 +295,25 @@ impl HashWork {
     }
 }
 
+/// What is remembered of an unknown username: its wrong code tries and failed sign-ins, counted
+/// as a real user's are, so the answers run out and lock out alike.
+#[derive(Debug, Default, Clone, Copy)]
+struct Phantom {
+    code_tries: [i64; 2],
+    failures: i64,
+    locked_until: i64,
+}
+
+/// The lockout after `failures` failed sign-ins in a row: none before the fifth.
+fn lockout_secs(base: i64, failures: i64) -> i64 {
+    if failures < FREE_SIGN_IN_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - FREE_SIGN_IN_FAILURES).min(20) as u32;
+    base.saturating_mul(1 << doublings)
+        .min(MAX_LOCKOUT_SECS.max(base))
+}
+
 /// The user pool's tables.
 #[derive(Debug)]
 pub struct UserPool {
@@ -288,6 +323,8 @@ pub struct UserPool {
     /// A hash of no one's password: an unknown user's sign-in is checked against it, so it costs
     /// the one hash a wrong password costs.
     decoy: PasswordHash,
+    phantoms: Mutex<std::collections::HashMap<String, Phantom>>,
+    lockout_base_secs: i64,
 }
 
 impl UserPool {
@@ -309,6 +346,37 @@ impl UserPool {
             cost,
             work,
             decoy,
+            phantoms: Mutex::default(),
+            lockout_base_secs: DEFAULT_LOCKOUT_SECS,
+        })
+    }
+
+    /// The first lockout after failed sign-ins (Cognito's 1 s by default; tests lengthen it).
+    pub fn with_lockout(mut self, base_secs: i64) -> Self {
+        self.lockout_base_secs = base_secs.max(1);
+        self
+    }
+
+    /// Updates what is remembered of the unknown `username`.
+    fn phantom<T>(&self, username: &str, f: impl FnOnce(&mut Phantom) -> T) -> T {
+        let mut phantoms = self.phantoms.lock().unwrap_or_else(|e| e.into_inner());
+        if phantoms.len() >= MAX_PHANTOMS && !phantoms.contains_key(username) {
+            phantoms.clear();
+        }
+        f(phantoms.entry(username.to_owned()).or_default())
+    }
+
+    /// A code offered for an unknown user: wrong, as a real user's wrong code, until it would
+    /// have run out.
+    fn phantom_code(&self, username: &str, purpose: CodePurpose) -> UserError {
+        self.phantom(username, |p| {
+            let tries = &mut p.code_tries[purpose as usize];
+            if *tries >= MAX_CODE_ATTEMPTS {
+                UserError::ExpiredCode
+            } else {
+                *tries += 1;
+                UserError::CodeMismatch
+            }
         })
     }
 
@@ -346,22 +414,25 @@ impl UserPool {
         })
     }
 
-    /// Checks and consumes a code; a wrong code leaves it in place, as Cognito does.
+    /// Checks a code, and consumes it when `consume`; a wrong code counts one try, and the
+    /// fifth wrong try invalidates it. The caller commits even when this refuses, so the try
+    /// counts.
     fn take_code(
         conn: &Connection,
         username: &str,
         purpose: CodePurpose,
         code: &str,
         now: i64,
+        consume: bool,
     ) -> Result<(), UserError> {
-        let stored: Option<(String, i64)> = conn
+        let stored: Option<(String, i64, i64)> = conn
             .query_row(
-                "SELECT code, expires_at FROM codes WHERE username = ?1 AND purpose = ?2",
+                "SELECT code, expires_at, attempts FROM codes WHERE username = ?1 AND purpose = ?2",
                 params![username, purpose.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((stored, expires_at)) = stored else {
+        let Some((stored, expires_at, attempts)) = stored else {
             return Err(UserError::ExpiredCode);
         };
         if now >= expires_at {
@@ -374,13 +445,53 @@ impl UserPool {
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0;
         if !same {
+            if attempts + 1 >= MAX_CODE_ATTEMPTS {
+                conn.execute(
+                    "DELETE FROM codes WHERE username = ?1 AND purpose = ?2",
+                    params![username, purpose.as_str()],
+                )?;
+            } else {
+                conn.execute(
+                    "UPDATE codes SET attempts = attempts + 1 WHERE username = ?1 AND purpose = ?2",
+                    params![username, purpose.as_str()],
+                )?;
+            }
             return Err(UserError::CodeMismatch);
         }
-        conn.execute(
-            "DELETE FROM codes WHERE username = ?1 AND purpose = ?2",
-            params![username, purpose.as_str()],
-        )?;
+        if consume {
+            conn.execute(
+                "DELETE FROM codes WHERE username = ?1 AND purpose = ?2",
+                params![username, purpose.as_str()],
+            )?;
+        }
         Ok(())
+    }
+
+    /// `take_code` in its own transaction, committed whatever it answers.
+    fn try_code<'c>(
+        tx: rusqlite::Transaction<'c>,
+        username: &str,
+        purpose: CodePurpose,
+        code: &str,
+        now: i64,
+        consume: bool,
+    ) -> Result<rusqlite::Transaction<'c>, UserError> {
+        match Self::take_code(&tx, username, purpose, code, now, consume) {
+            Ok(()) => Ok(tx),
+            Err(e) => {
+                tx.commit()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The failed sign-ins in a row and the end of the lockout, of a known user.
+    fn lock_state(conn: &Connection, username: &str) -> Result<(i64, i64), UserError> {
+        Ok(conn.query_row(
+            "SELECT failed_sign_ins, locked_until FROM users WHERE username = ?1",
+            params![username],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
     }
 
     fn user(conn: &Connection, username: &str) -> Result<Option<(User, String, bool)>, UserError> {
@@ -446,14 +557,14 @@ impl UserPool {
         let tx = conn.transaction()?;
         // As Cognito with PreventUserExistenceErrors: an unknown user's code is just wrong.
         let Some((_, _, confirmed)) = Self::user(&tx, username)? else {
-            return Err(UserError::CodeMismatch);
+            return Err(self.phantom_code(username, CodePurpose::ConfirmSignUp));
         };
         if confirmed {
             return Err(UserError::NotAuthorized(
                 "User cannot be confirmed. Current status is CONFIRMED".into(),
             ));
         }
-        Self::take_code(&tx, username, CodePurpose::ConfirmSignUp, code, now)?;
+        let tx = Self::try_code(tx, username, CodePurpose::ConfirmSignUp, code, now, true)?;
         tx.execute(
             "UPDATE users SET confirmed = 1 WHERE username = ?1",
             params![username],
@@ -501,13 +612,39 @@ impl UserPool {
         let username = &canonical_username(username);
         // The row is read, then the lock let go: other calls must not wait for a hash.
         let found = Self::user(&self.conn(), username)?;
+        let base = self.lockout_base_secs;
         let Some((user, hash, confirmed)) = found else {
+            if self.phantom(username, |p| now < p.locked_until) {
+                return Err(UserError::AttemptsExceeded);
+            }
             // The same one hash a wrong password costs.
             self.verify(&self.decoy, password);
+            self.phantom(username, |p| {
+                p.failures += 1;
+                p.locked_until = now + lockout_secs(base, p.failures);
+            });
             return Err(wrong());
         };
+        let (failures, locked_until) = Self::lock_state(&self.conn(), username)?;
+        if now < locked_until {
+            return Err(UserError::AttemptsExceeded);
+        }
         if !self.verify(&PasswordHash::from_stored(hash), password) {
+            self.conn().execute(
+                "UPDATE users SET failed_sign_ins = ?2, locked_until = ?3 WHERE username = ?1",
+                params![
+                    username,
+                    failures + 1,
+                    now + lockout_secs(base, failures + 1)
+                ],
+            )?;
             return Err(wrong());
+        }
+        if failures > 0 {
+            self.conn().execute(
+                "UPDATE users SET failed_sign_ins = 0, locked_until = 0 WHERE username = ?1",
+                params![username],
+            )?;
         }
         if !confirmed {
             return Err(UserError::UserNotConfirmed);
@@ -580,13 +717,19 @@ impl UserPool {
     ) -> Result<(), UserError> {
         let username = &canonical_username(username);
         let password = check_password(new_password)?;
+        // The code first: a wrong one costs no hash.
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            if Self::user(&tx, username)?.is_none() {
+                return Err(self.phantom_code(username, CodePurpose::ResetPassword));
+            }
+            Self::try_code(tx, username, CodePurpose::ResetPassword, code, now, false)?.commit()?;
+        }
         let hash = self.hash(&password)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        if Self::user(&tx, username)?.is_none() {
-            return Err(UserError::CodeMismatch);
-        }
-        Self::take_code(&tx, username, CodePurpose::ResetPassword, code, now)?;
+        let tx = Self::try_code(tx, username, CodePurpose::ResetPassword, code, now, true)?;
         tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE username = ?1",
             params![username, hash.as_str()],

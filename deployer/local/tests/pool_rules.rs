@@ -1,6 +1,6 @@
 //! The local user pool held to the deployed pool's rules, driven with Cognito's JSON protocol
 //! against the started stage: the password policy and e-mail usernames of the stack's pool, and
-//! answers that do not tell whether an account exists.
+//! answers that do not tell whether an account exists, and attempt limits.
 
 use local_stage::users::HashWork;
 use serde_json::{Value, json};
@@ -186,5 +186,121 @@ async fn an_unknown_user_is_answered_as_a_known_one() {
         (after_wrong - before, after_nobody - after_wrong),
         (1, 1),
         "hashes for a wrong password, then for an unknown user"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn codes_run_out_after_five_wrong_tries_and_sign_in_failures_lock_out() {
+    let work = HashWork::new(2);
+    let stage = InProcessStage::start_with(|options, _| {
+        options.password_hashing = Some(work.clone());
+        // An hour, so the lockout outlasts the test whatever the machine's speed.
+        options.sign_in_lockout_secs = 3600;
+    })
+    .await;
+    let alice = "alice@example.com";
+    stage.sign_up(alice, PASSWORD).await;
+
+    // A reset code: five wrong tries, each refused before any hash; then even the right code is
+    // spent.
+    stage
+        .cognito_ok(
+            "ForgotPassword",
+            json!({"ClientId": CLIENT_ID, "Username": alice}),
+        )
+        .await;
+    let code = stage.mailed_code(alice, "reset").await;
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let reset = |code: &str| {
+        json!({"ClientId": CLIENT_ID, "Username": alice, "ConfirmationCode": code,
+               "Password": "Battery-Staple-9"})
+    };
+    let before = work.computed();
+    for _ in 0..5 {
+        let (_, kind, _) = refusal(&stage, "ConfirmForgotPassword", reset(wrong)).await;
+        assert_eq!(kind, "CodeMismatchException");
+    }
+    let (_, kind, _) = refusal(&stage, "ConfirmForgotPassword", reset(&code)).await;
+    assert_eq!(kind, "ExpiredCodeException");
+    assert_eq!(
+        work.computed(),
+        before,
+        "no code was right: no password was hashed"
+    );
+
+    // A confirmation code the same way; a new one works.
+    let bob = "bob@example.com";
+    stage
+        .cognito_ok("SignUp", sign_up_body(bob, PASSWORD))
+        .await;
+    let code = stage.mailed_code(bob, "confirm").await;
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let confirm =
+        |code: &str| json!({"ClientId": CLIENT_ID, "Username": bob, "ConfirmationCode": code});
+    for _ in 0..5 {
+        let (_, kind, _) = refusal(&stage, "ConfirmSignUp", confirm(wrong)).await;
+        assert_eq!(kind, "CodeMismatchException");
+    }
+    let (_, kind, _) = refusal(&stage, "ConfirmSignUp", confirm(&code)).await;
+    assert_eq!(kind, "ExpiredCodeException");
+    // An unknown user's codes run out after as many tries.
+    for expected in ["CodeMismatchException"; 5]
+        .into_iter()
+        .chain(["ExpiredCodeException"])
+    {
+        let body = json!({"ClientId": CLIENT_ID, "Username": "adam@example.com",
+                          "ConfirmationCode": wrong});
+        let (_, kind, _) = refusal(&stage, "ConfirmSignUp", body).await;
+        assert_eq!(kind, expected);
+    }
+
+    // Sign-in: five failures, then locked out, even with the right password, at no hash; an
+    // unknown user the same.
+    for user in [alice, "adam@example.com"] {
+        for _ in 0..5 {
+            let (_, kind, message) =
+                refusal(&stage, "InitiateAuth", password_auth(user, "Wrong-Horse-9")).await;
+            assert_eq!(
+                (kind.as_str(), message.as_str()),
+                ("NotAuthorizedException", "Incorrect username or password.")
+            );
+        }
+        let before = work.computed();
+        let (_, kind, message) =
+            refusal(&stage, "InitiateAuth", password_auth(user, PASSWORD)).await;
+        assert_eq!(
+            (kind.as_str(), message.as_str()),
+            ("NotAuthorizedException", "Password attempts exceeded"),
+            "{user}"
+        );
+        assert_eq!(
+            work.computed(),
+            before,
+            "{user}: a locked-out sign-in hashes nothing"
+        );
+    }
+
+    // Hashes run at most two at once (the bound this stage was given), however many sign-ins
+    // arrive together.
+    let carol = "carol@example.com";
+    stage.sign_up(carol, PASSWORD).await;
+    let calls: Vec<_> = (0..12)
+        .map(|_| {
+            let stage = (*stage).clone();
+            tokio::spawn(async move {
+                stage
+                    .cognito("InitiateAuth", password_auth(carol, PASSWORD))
+                    .await
+            })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().0, 200);
+    }
+    assert!(
+        (1..=work.limit()).contains(&work.peak()),
+        "peak {} with a bound of {}",
+        work.peak(),
+        work.limit()
     );
 }

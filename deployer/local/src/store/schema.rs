@@ -89,6 +89,15 @@ UPDATE OR IGNORE codes SET username = lower(username)
 DELETE FROM codes WHERE username NOT IN (SELECT username FROM users);
 ",
     },
+    Migration {
+        what: "attempt limits: wrong tries of each code, and each user's failed sign-ins and \
+               lockout",
+        sql: "
+ALTER TABLE codes ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN failed_sign_ins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;
+",
+    },
 ];
 
 /// The version this build writes: the length of the chain.
