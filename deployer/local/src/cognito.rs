@@ -187,6 +187,18 @@ impl CognitoState {
             .map_err(|e| Refusal::new("InternalErrorException", format!("writing the outbox: {e}")))
     }
 
+    /// The username of the request's `AccessToken`, which must be one this pool issued, live,
+    /// and an access token (an id token is refused, as Cognito refuses it).
+    async fn access_token_user(&self, body: &Value) -> Result<String, Refusal> {
+        let token = string(body, "AccessToken")?;
+        let claims = self
+            .verifier
+            .verify(token)
+            .await
+            .map_err(|_| Refusal::new("NotAuthorizedException", "Invalid Access Token"))?;
+        Ok(claims.username.unwrap_or_default())
+    }
+
     /// Sends a code request's mail, if any, and answers with its (masked) delivery.
     fn send(&self, sent: &Delivery) -> Result<Value, Refusal> {
         if let Some(mail) = &sent.mail {
@@ -281,13 +293,20 @@ impl CognitoState {
                     )),
                 }
             }
+            "GetUser" => {
+                let username = self.access_token_user(&body).await?;
+                let (user, confirmed) = blocking(move || pool.get_user(&username)).await?;
+                Ok(json!({
+                    "Username": user.username,
+                    "UserAttributes": [
+                        {"Name": "sub", "Value": user.sub},
+                        {"Name": "email_verified", "Value": confirmed.to_string()},
+                        {"Name": "email", "Value": user.email},
+                    ],
+                }))
+            }
             "GlobalSignOut" => {
-                let token = string(&body, "AccessToken")?;
-                let claims =
-                    self.verifier.verify(token).await.map_err(|_| {
-                        Refusal::new("NotAuthorizedException", "Invalid Access Token")
-                    })?;
-                let username = claims.username.unwrap_or_default();
+                let username = self.access_token_user(&body).await?;
                 blocking(move || pool.sign_out_everywhere(&username)).await?;
                 Ok(json!({}))
             }

@@ -43,7 +43,7 @@ pub enum UserError {
     InvalidPassword(String),
     #[error("{0}")]
     InvalidParameter(String),
-    #[error("Username/client id combination not found.")]
+    #[error("User does not exist.")]
     UserNotFound,
     #[error("Invalid verification code provided, please try again.")]
     CodeMismatch,
@@ -678,6 +678,13 @@ impl UserPool {
             Some(_) => Err(UserError::NotAuthorized("Refresh Token has expired".into())),
             None => Err(invalid()),
         }
+    }
+
+    /// `GetUser`: the user an access token names, and whether their address is confirmed.
+    pub fn get_user(&self, username: &str) -> Result<(User, bool), UserError> {
+        Self::user(&self.conn(), username)?
+            .map(|(user, _, confirmed)| (user, confirmed))
+            .ok_or(UserError::UserNotFound)
     }
 
     /// `GlobalSignOut`: every refresh token of the user stops working.

@@ -304,3 +304,29 @@ async fn codes_run_out_after_five_wrong_tries_and_sign_in_failures_lock_out() {
         work.limit()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_user_answers_with_the_access_tokens_user() {
+    let stage = InProcessStage::start().await;
+    let sub = stage.sign_up("Dora@Example.com", PASSWORD).await;
+    let tokens = stage.sign_in_tokens("dora@example.com", PASSWORD).await;
+    let access = tokens["AccessToken"].as_str().unwrap();
+    let answer = stage
+        .cognito_ok("GetUser", json!({"AccessToken": access}))
+        .await;
+    assert_eq!(answer["Username"], "dora@example.com", "{answer}");
+    let attributes: std::collections::BTreeMap<&str, &str> = answer["UserAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["Name"].as_str().unwrap(), a["Value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(attributes["sub"], sub);
+    assert_eq!(attributes["email"], "Dora@Example.com");
+    assert_eq!(attributes["email_verified"], "true");
+    // Not with an id token, nor with a forged one.
+    for token in [tokens["IdToken"].as_str().unwrap(), "not.a.token"] {
+        let (status, kind, _) = refusal(&stage, "GetUser", json!({"AccessToken": token})).await;
+        assert_eq!((status, kind.as_str()), (400, "NotAuthorizedException"));
+    }
+}
