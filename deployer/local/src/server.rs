@@ -51,6 +51,8 @@ pub struct UpOptions {
     pub upload_policy_secs: Option<u64>,
     /// Password hashing cost (tests use the minimal one to stay fast).
     pub password_cost: PasswordCost,
+    /// Host names, besides `127.0.0.1` and `localhost`, that requests may name (`--allow-host`).
+    pub allowed_hosts: Vec<String>,
     /// The bound on password hashes at once, and their count; `None`: one at a time per core.
     pub password_hashing: Option<Arc<HashWork>>,
     /// The first lockout after five failed sign-ins in a row, in seconds (Cognito's 1 s; tests
@@ -175,6 +177,62 @@ fn recover_uploads(
         }
     }
     Ok(queued)
+}
+
+/// The `Host`s the stage answers to: `127.0.0.1:PORT`, `localhost:PORT`, and the operator's.
+/// A page on another site can make the browser send requests to 127.0.0.1 under its own name
+/// (DNS rebinding): those name a host of theirs, and are refused.
+#[derive(Debug)]
+struct AllowedHosts {
+    hosts: Vec<String>,
+    port: u16,
+}
+
+impl AllowedHosts {
+    fn new(port: u16, extra: &[String]) -> Self {
+        let mut hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+        for host in extra {
+            let host = host.to_ascii_lowercase();
+            // A name without a port stands for the name on the stage's port.
+            if host.contains(':') {
+                hosts.push(host);
+            } else {
+                hosts.push(format!("{host}:{port}"));
+            }
+        }
+        AllowedHosts { hosts, port }
+    }
+
+    fn allows(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.hosts.contains(&host)
+    }
+}
+
+/// Refuses a request whose `Host` is not one of the stage's, with 421 and one line saying why.
+async fn check_host(
+    axum::extract::State(allowed): axum::extract::State<Arc<AllowedHosts>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    if host.is_some_and(|h| allowed.allows(h)) {
+        return next.run(request).await;
+    }
+    (
+        axum::http::StatusCode::MISDIRECTED_REQUEST,
+        format!(
+            "this local stage answers only to 127.0.0.1:{port} and localhost:{port} (start it \
+             with --allow-host NAME to add a name)\n",
+            port = allowed.port
+        ),
+    )
+        .into_response()
 }
 
 /// Binds the port, with a one-line error when it is taken.
@@ -311,7 +369,12 @@ pub async fn up(
         .await
         .context("building the SPA")??;
     }
-    let app = app.fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }));
+    let app = app
+        .fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(AllowedHosts::new(port, &options.allowed_hosts)),
+            check_host,
+        ));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Up to `workers` jobs at once within the memory budget: the thumbnailer decodes on the

@@ -57,6 +57,7 @@ impl InProcessStage {
             upload_policy_secs: None,
             password_cost: photo_domain::PasswordCost::Minimal,
             password_hashing: None,
+            allowed_hosts: Vec::new(),
             sign_in_lockout_secs: local_stage::users::DEFAULT_LOCKOUT_SECS,
             limits: defaults.limits,
             site_workspace: None,
