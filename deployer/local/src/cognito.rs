@@ -55,7 +55,7 @@ impl Outbox {
             "To: {}\nSubject: {subject}\n\n{subject} is {}\n",
             mail.email, mail.code
         );
-        std::fs::write(&path, &body)?;
+        crate::datadir::write_private(&path, body.as_bytes())?;
         println!(
             "mail to {} ({purpose}): code {} (saved in {})",
             mail.email,

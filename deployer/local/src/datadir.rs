@@ -1,4 +1,8 @@
 //! The local stage's data directory, held by one process at a time through an exclusive lock.
+//!
+//! It is private: the directory is made (or tightened to) `0700`, and the files the stage writes
+//! are `0600` ([`write_private`], [`private_database`]): the database holds password hashes and
+//! tokens' digests, the outbox codes, the objects the users' photos.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -35,15 +39,23 @@ pub struct DataDir {
 impl DataDir {
     /// Creates the directory when missing and takes its lock without waiting.
     pub fn open(root: &Path) -> Result<Self, DataDirError> {
-        std::fs::create_dir_all(root).map_err(|source| DataDirError::Create {
+        let create = |source| DataDirError::Create {
             path: root.to_owned(),
             source,
-        })?;
+        };
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(root).map_err(create)?;
+        // A directory made by an earlier stage, or by hand, is tightened too.
+        set_mode(root, 0o700).map_err(create)?;
         let lock_path = root.join("lock");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let lock = options
             .open(&lock_path)
             .map_err(|source| DataDirError::Lock {
                 path: lock_path.clone(),
@@ -73,6 +85,51 @@ impl DataDir {
     pub fn join(&self, name: &str) -> PathBuf {
         self.root.join(name)
     }
+}
+
+/// Sets a path's permission bits (Unix; elsewhere nothing).
+pub fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to `path` (replacing it), readable by its owner only.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // A file left from before keeps its mode through `open`: set it.
+    set_mode(path, 0o600)?;
+    file.write_all(bytes)
+}
+
+/// Makes the database file `path` owner-only before SQLite opens it: created empty (which SQLite
+/// takes as a new database) when missing, tightened when not. SQLite gives the `-wal` and `-shm`
+/// files it creates the database's mode; ones left from before are tightened here.
+pub fn private_database(path: &Path) -> std::io::Result<()> {
+    if !path.exists() {
+        write_private(path, b"")?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        if file.exists() {
+            set_mode(&file, 0o600)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -261,6 +261,8 @@ pub async fn up(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let db = dir.join("stage.sqlite3");
+    crate::datadir::private_database(&db)
+        .with_context(|| format!("making `{}` private", db.display()))?;
     // The photo table's connection migrates the file first; the others find it current.
     let repo = Arc::new(SqliteRepository::open(&db).context("opening the photo table")?);
     let open = || open_database(&db).with_context(|| format!("opening `{}`", db.display()));

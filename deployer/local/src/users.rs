@@ -172,6 +172,11 @@ fn new_sub() -> String {
     )
 }
 
+/// What the database keeps of a mailed code: a SHA-256 of it with its user and purpose.
+fn code_digest(username: &str, purpose: CodePurpose, code: &str) -> String {
+    digest(&format!("{}\n{username}\n{code}", purpose.as_str()))
+}
+
 fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
@@ -403,8 +408,13 @@ impl UserPool {
     ) -> Result<Mail, UserError> {
         let code = new_code();
         conn.execute(
-            "INSERT OR REPLACE INTO codes (username, purpose, code, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![username, purpose.as_str(), code, now + purpose.lifetime_secs()],
+            "INSERT OR REPLACE INTO codes (username, purpose, digest, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                username,
+                purpose.as_str(),
+                code_digest(username, purpose, &code),
+                now + purpose.lifetime_secs()
+            ],
         )?;
         Ok(Mail {
             username: username.to_owned(),
@@ -427,7 +437,7 @@ impl UserPool {
     ) -> Result<(), UserError> {
         let stored: Option<(String, i64, i64)> = conn
             .query_row(
-                "SELECT code, expires_at, attempts FROM codes WHERE username = ?1 AND purpose = ?2",
+                "SELECT digest, expires_at, attempts FROM codes WHERE username = ?1 AND purpose = ?2",
                 params![username, purpose.as_str()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -438,10 +448,11 @@ impl UserPool {
         if now >= expires_at {
             return Err(UserError::ExpiredCode);
         }
-        let same: bool = stored.len() == code.len()
+        let offered = code_digest(username, purpose, code);
+        let same: bool = stored.len() == offered.len()
             && stored
                 .bytes()
-                .zip(code.bytes())
+                .zip(offered.bytes())
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0;
         if !same {
