@@ -6,6 +6,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
@@ -18,15 +19,29 @@ pub enum DataDirError {
         source: std::io::Error,
     },
     #[error(
-        "the data directory `{0}` is in use by another `deployer up` (stop it, or pass another --data-dir)"
+        "the data directory `{path}` is in use by another `deployer up`{} (waited {} s for it; stop it, or pass another --data-dir)",
+        .holder.map(|pid| format!(", process {pid}")).unwrap_or_default(),
+        .waited.as_secs_f32().ceil()
     )]
-    InUse(PathBuf),
+    InUse {
+        path: PathBuf,
+        /// The process holding it, as it wrote itself in the lock file.
+        holder: Option<u32>,
+        waited: Duration,
+    },
     #[error("cannot lock the data directory `{path}`: {source}")]
     Lock {
         path: PathBuf,
         source: std::io::Error,
     },
 }
+
+/// How often a held lock is tried again.
+const LOCK_POLL: Duration = Duration::from_millis(100);
+
+/// How long `deployer up` waits for the data directory's lock by default: longer than a stopping
+/// stage takes to finish the photo in hand.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(15);
 
 /// The data directory, locked for this process until dropped.
 #[derive(Debug)]
@@ -39,6 +54,13 @@ pub struct DataDir {
 impl DataDir {
     /// Creates the directory when missing and takes its lock without waiting.
     pub fn open(root: &Path) -> Result<Self, DataDirError> {
+        Self::open_waiting(root, Duration::ZERO)
+    }
+
+    /// Creates the directory when missing and takes its lock, waiting up to `wait` for a holder
+    /// to let go (a stage still stopping, or the one just killed: the OS frees its lock as it
+    /// exits); when it stays held, the error names the process holding it.
+    pub fn open_waiting(root: &Path, wait: Duration) -> Result<Self, DataDirError> {
         let create = |source| DataDirError::Create {
             path: root.to_owned(),
             source,
@@ -61,15 +83,42 @@ impl DataDir {
                 path: lock_path.clone(),
                 source,
             })?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(DataDirError::InUse(root.to_owned())),
-            Err(TryLockError::Error(source)) => {
-                return Err(DataDirError::Lock {
-                    path: lock_path,
-                    source,
-                });
+        let started = Instant::now();
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if started.elapsed() < wait => {
+                    std::thread::sleep(LOCK_POLL.min(wait));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    let holder = std::fs::read_to_string(&lock_path)
+                        .ok()
+                        .and_then(|text| text.trim().parse().ok());
+                    return Err(DataDirError::InUse {
+                        path: root.to_owned(),
+                        holder,
+                        waited: started.elapsed(),
+                    });
+                }
+                Err(TryLockError::Error(source)) => {
+                    return Err(DataDirError::Lock {
+                        path: lock_path,
+                        source,
+                    });
+                }
             }
+        }
+        // Held: say who holds it, for the next one to find.
+        let lock_error = |source| DataDirError::Lock {
+            path: lock_path.clone(),
+            source,
+        };
+        {
+            use std::io::Write as _;
+            lock.set_len(0).map_err(lock_error)?;
+            (&lock)
+                .write_all(format!("{}\n", std::process::id()).as_bytes())
+                .map_err(lock_error)?;
         }
         Ok(DataDir {
             root: root.to_owned(),
@@ -142,7 +191,12 @@ mod tests {
         let root = dir.path().join("data");
         let first = DataDir::open(&root).unwrap();
         let err = DataDir::open(&root).unwrap_err();
-        assert!(matches!(err, DataDirError::InUse(_)), "{err}");
+        assert!(matches!(err, DataDirError::InUse { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("process {}", std::process::id())),
+            "{err}"
+        );
         assert!(!err.to_string().contains('\n'));
         drop(first);
         DataDir::open(&root).unwrap();

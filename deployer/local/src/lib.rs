@@ -77,6 +77,7 @@ pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
             PasswordCost::Standard
         },
         password_hashing: None,
+        lock_wait: datadir::DEFAULT_LOCK_WAIT,
         allowed_hosts: args.allow_host.clone(),
         sign_in_lockout_secs: users::DEFAULT_LOCKOUT_SECS,
         limits: defaults.limits,

@@ -51,6 +51,8 @@ pub struct UpOptions {
     pub upload_policy_secs: Option<u64>,
     /// Password hashing cost (tests use the minimal one to stay fast).
     pub password_cost: PasswordCost,
+    /// How long to wait for the data directory's lock when another process holds it.
+    pub lock_wait: Duration,
     /// Host names, besides `127.0.0.1` and `localhost`, that requests may name (`--allow-host`).
     pub allowed_hosts: Vec<String>,
     /// The bound on password hashes at once, and their count; `None`: one at a time per core.
@@ -254,7 +256,12 @@ pub async fn up(
     options: UpOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let dir = DataDir::open(&options.data_dir)?;
+    let dir = {
+        let (root, wait) = (options.data_dir.clone(), options.lock_wait);
+        tokio::task::spawn_blocking(move || DataDir::open_waiting(&root, wait))
+            .await
+            .context("waiting for the data directory's lock")??
+    };
     let listener = bind(options.port).await?;
     let port = listener.local_addr()?.port();
     let base_url = format!("http://127.0.0.1:{port}");

@@ -1,5 +1,5 @@
 //! The data directory: private to its owner, keeping no mailed code in its database, and its
-//! lock held by one stage at a time.
+//! lock held by one stage at a time, waited for, and its holder named.
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -86,4 +86,49 @@ async fn the_data_directory_is_private_and_keeps_no_code() {
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert!(!stored[0].contains(&code), "{stored:?}");
     drop(stage);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_waits_for_the_lock_and_names_the_process_that_keeps_it() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+
+    // Held for good (by this test's process): the start gives up and names the holder.
+    let held = local_stage::datadir::DataDir::open(&data).unwrap();
+    let dir = data.clone();
+    // On a thread of its own: the start panics (as a test's stage that stops at once does).
+    let refused = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            InProcessStage::start_in(&dir, |options, _| {
+                options.lock_wait = std::time::Duration::from_millis(300);
+            })
+            .await
+        });
+    })
+    .join()
+    .expect_err("the stage started on a held data directory");
+    let message = refused.downcast::<String>().map(|m| *m).unwrap_or_default();
+    assert!(
+        message.contains("is in use by another `deployer up`")
+            && message.contains(&format!("process {}", std::process::id())),
+        "{message}"
+    );
+
+    // Let go while the next start waits (as a crashed stage's lock is freed as it exits): it
+    // starts.
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        drop(held);
+    });
+    let stage = InProcessStage::start_in(&data, |options, _| {
+        options.lock_wait = std::time::Duration::from_secs(60);
+    })
+    .await;
+    release.join().unwrap();
+    stage.account("fay@example.com", PASSWORD).await;
 }

@@ -57,6 +57,7 @@ impl InProcessStage {
             upload_policy_secs: None,
             password_cost: photo_domain::PasswordCost::Minimal,
             password_hashing: None,
+            lock_wait: local_stage::datadir::DEFAULT_LOCK_WAIT,
             allowed_hosts: Vec::new(),
             sign_in_lockout_secs: local_stage::users::DEFAULT_LOCKOUT_SECS,
             limits: defaults.limits,
