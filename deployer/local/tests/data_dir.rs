@@ -38,8 +38,13 @@ async fn the_data_directory_is_private_and_keeps_no_code() {
     let data = parent.path().join("data");
     let stage = InProcessStage::start_in(&data, |_, _| {}).await;
     let (token, _) = stage.account("erin@example.com", PASSWORD).await;
-    let photo = b"\xff\xd8\xff\xe0 a private photo".to_vec();
-    stage.upload(&token, "p.jpg", &photo).await;
+    // A real photo, processed to the end: the original and its derivatives are all written.
+    let photo = testkit::test_photo("orientation-1.jpg");
+    let id = stage.upload(&token, "p.jpg", &photo).await;
+    let settled = stage
+        .settled(&token, &id, std::time::Duration::from_secs(120))
+        .await;
+    assert_eq!(settled["status"], "READY", "{settled}");
     stage
         .cognito_ok(
             "ForgotPassword",
