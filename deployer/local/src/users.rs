@@ -641,7 +641,11 @@ impl UserPool {
             return Err(UserError::AttemptsExceeded);
         }
         if !self.verify(&PasswordHash::from_stored(hash), password) {
-            self.conn().execute(
+            // Read and written under one hold of the connection: failures that finish together
+            // each count.
+            let conn = self.conn();
+            let (failures, _) = Self::lock_state(&conn, username)?;
+            conn.execute(
                 "UPDATE users SET failed_sign_ins = ?2, locked_until = ?3 WHERE username = ?1",
                 params![
                     username,
@@ -884,6 +888,15 @@ mod tests {
         );
         pool.sign_in("alice@example.com", "Battery-Staple-2", 2)
             .unwrap();
+    }
+
+    #[test]
+    fn lockouts_start_at_the_fifth_failure_and_double_up_to_fifteen_minutes() {
+        let lockouts: Vec<i64> = (3..=8).map(|n| lockout_secs(1, n)).collect();
+        assert_eq!(lockouts, [0, 0, 1, 2, 4, 8]);
+        assert_eq!(lockout_secs(1, 15), 900);
+        assert_eq!(lockout_secs(1, 1000), 900);
+        assert_eq!(lockout_secs(3600, 5), 3600);
     }
 
     #[test]
