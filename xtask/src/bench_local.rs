@@ -13,7 +13,7 @@ use crate::bench_stage::{Guard, Http, Scratch, account, local_release_deployer, 
 const PHOTOS: usize = 50;
 const CLIENTS: usize = 50;
 const EMAIL: &str = "bench@example.com";
-const PASSWORD: &str = "correct horse battery";
+const PASSWORD: &str = "Correct-Horse-Battery-9";
 
 /// Builds the `deployer` with the speed-optimised `local-release` profile (the release profile
 /// is tuned for Lambda's package size), fills a fresh local stage with one user and 50 photos, and

@@ -19,7 +19,7 @@ use crate::bench_stage::{Guard, Http, Scratch, account, local_release_deployer};
 
 const PHOTOS: usize = 64;
 const EMAIL: &str = "process@example.com";
-const PASSWORD: &str = "correct horse battery";
+const PASSWORD: &str = "Correct-Horse-Battery-9";
 /// The test photos uploaded, in turn.
 const SOURCES: [&str; 11] = [
     "landscape-8mp.jpg",

@@ -19,7 +19,7 @@ use crate::{cargo, run_checked, target_dir, workspace_root};
 
 const SIZES: [u64; 3] = [1_000, 10_000, 100_000];
 const EMAIL: &str = "scale@example.com";
-const PASSWORD: &str = "correct horse battery";
+const PASSWORD: &str = "Correct-Horse-Battery-9";
 /// Timed requests per operation and size, after a tenth as many untimed.
 const RUNS: usize = 200;
 /// Starts timed per size.

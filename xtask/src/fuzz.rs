@@ -1,7 +1,10 @@
-//! `cargo xtask fuzz`: runs an imaging fuzz target (`functions/imaging/fuzz`, cargo-fuzz and
-//! libFuzzer) for a bounded time, or replays its checked-in seeds once (`--replay`).
+//! `cargo xtask fuzz`: runs a fuzz target (cargo-fuzz and libFuzzer, in `functions/imaging/fuzz`
+//! or `functions/s3post/fuzz`) for a bounded time, or replays its checked-in seeds once
+//! (`--replay`).
 //!
-//! Two targets: `process` (the whole pipeline, seeded with `tests/hostile/` and a few photos,
+//! `s3post` (the upload form's verifier and policy parser, seeded with `fuzz/seeds/verify/`)
+//! takes unauthenticated input on the local stage; `cargo xtask test` fuzzes it open-ended for
+//! 20 s. The imaging targets: `process` (the whole pipeline, seeded with `tests/hostile/` and a few photos,
 //! HEIC inputs skipped) is what `cargo xtask test` fuzzes open-ended for 60 s; `heic` (HEIC only,
 //! seeded with `tests/hostile-heic/`, `fuzz/seeds/heic/` and a HEIC photo) is replayed there
 //! deterministically, every seed once (`-runs=0`), and fuzzed open-ended only by hand: a young
@@ -19,15 +22,52 @@ const HELP: &str = "\
 usage: cargo xtask fuzz [--seconds N] [--target NAME] [--replay]
 
   --seconds N    how long libFuzzer runs (-max_total_time, default 60)
-  --target NAME  fuzz target in functions/imaging/fuzz: `process` (default) or `heic`
+  --target NAME  `process` (default) or `heic` (functions/imaging/fuzz), or `s3post` (the
+                 upload form verifier, functions/s3post/fuzz)
   --replay       run every checked-in seed of the target once (-runs=0) instead of fuzzing
 
-Crashes are written to functions/imaging/fuzz/artifacts/<target>/ and fail the task.
+Crashes are written to the fuzz directory's artifacts/<target>/ and fail the task.
 ";
 
 /// How long `cargo xtask test` fuzzes: long enough to run every seed through the mutators many
 /// times (thousands of executions a second), short enough for the CI budget.
 pub const CI_SECONDS: u64 = 60;
+
+/// How long `cargo xtask test` fuzzes the upload form verifier: its inputs are small text, tens
+/// of thousands of executions a second.
+pub const S3POST_CI_SECONDS: u64 = 20;
+
+/// A target name as `--target` takes it: its fuzz directory (relative to the workspace), the
+/// cargo-fuzz binary, and the largest input worth mutating.
+struct Target {
+    name: &'static str,
+    fuzz_dir: &'static str,
+    bin: &'static str,
+    max_len: usize,
+}
+
+const TARGETS: [Target; 3] = [
+    Target {
+        name: "process",
+        fuzz_dir: "functions/imaging/fuzz",
+        bin: "process",
+        // Seeds are photos of ~130 KB; allow mutations of that size.
+        max_len: 262_144,
+    },
+    Target {
+        name: "heic",
+        fuzz_dir: "functions/imaging/fuzz",
+        bin: "heic",
+        max_len: 262_144,
+    },
+    Target {
+        name: "s3post",
+        fuzz_dir: "functions/s3post/fuzz",
+        bin: "verify",
+        // A form's fields and policy: a few KB at most.
+        max_len: 8192,
+    },
+];
 
 /// Shared photos small enough to be useful seeds (libFuzzer mutates every byte of a seed).
 const PHOTO_SEEDS: [&str; 3] = ["orientation-6.jpg", "texture.webp", "orientation-1.jpg"];
@@ -60,13 +100,12 @@ pub fn run(args: &[String]) -> Result<()> {
             other => bail!("unknown argument `{other}`\n\n{HELP}"),
         }
     }
-    ensure!(
-        ["process", "heic"].contains(&target.as_str()),
-        "unknown fuzz target `{target}`\n\n{HELP}"
-    );
+    let Some(spec) = TARGETS.iter().find(|t| t.name == target) else {
+        bail!("unknown fuzz target `{target}`\n\n{HELP}");
+    };
     ensure_cargo_fuzz()?;
     let root = crate::workspace_root();
-    let fuzz_dir = root.join("functions/imaging/fuzz");
+    let fuzz_dir = root.join(spec.fuzz_dir);
     // The corpus grows as libFuzzer finds new paths; keep it in the target dir, out of git. A
     // replay starts from the seeds alone.
     let corpus = crate::target_dir()
@@ -91,12 +130,11 @@ pub fn run(args: &[String]) -> Result<()> {
         // Instrumented builds live beside the others, not in the source tree.
         .arg("--target-dir")
         .arg(crate::target_dir().join("fuzz"))
-        .arg(&target)
+        .arg(spec.bin)
         .arg(&corpus)
         .arg("--")
         .arg(&budget)
-        // Seeds are photos of ~130 KB; allow mutations of that size.
-        .arg("-max_len=262144")
+        .arg(format!("-max_len={}", spec.max_len))
         .arg("-rss_limit_mb=1024")
         .arg("-print_final_stats=1");
     let shown = format!("{cmd:?}");
@@ -162,11 +200,12 @@ fn ensure_cargo_fuzz() -> Result<()> {
 
 /// Copies the seeds of `target` into the corpus directory and returns how many there are:
 /// for `process` the hostile inputs and a few small photos, for `heic` the hostile HEIC files,
-/// the HEIC seeds and a HEIC photo.
+/// the HEIC seeds and a HEIC photo, for `s3post` its checked-in forms.
 fn seed_corpus(corpus: &Path, root: &Path, target: &str) -> Result<usize> {
     std::fs::create_dir_all(corpus).with_context(|| format!("creating `{}`", corpus.display()))?;
     let imaging = root.join("functions/imaging");
     let (dirs, photos): (Vec<PathBuf>, &[&str]) = match target {
+        "s3post" => (vec![root.join("functions/s3post/fuzz/seeds/verify")], &[]),
         "heic" => (
             HEIC_SEED_DIRS.iter().map(|d| imaging.join(d)).collect(),
             &HEIC_PHOTO_SEEDS,

@@ -23,7 +23,8 @@ usage: cargo xtask <task>
 
 tasks:
   test      install what the tests need, run the whole test suite, then fuzz the image
-            pipeline for 60 s and replay the HEIC fuzz seeds (what CI runs)
+            pipeline for 60 s, replay the HEIC fuzz seeds and fuzz the upload form
+            verifier for 20 s (what CI runs)
   oracles   install the test oracles (moto, cfn-lint, checkov) into private virtualenvs
   toolchain install what building the functions for Lambda needs: the musl Rust targets
             (rustup) and their C compilers (apt-get: musl-tools, gcc-aarch64-linux-gnu)
@@ -31,9 +32,9 @@ tasks:
             time `deployer synth --stage prod` as a process, against `cat` of the same template
   bench thumbnail [--runs N] [--input PATH] [--check]
             time our thumbnails against vipsthumbnail on the same photo and sizes
-  fuzz [--seconds N] [--target process|heic] [--replay]
-            fuzz the image decode-and-resize path (or HEIC alone) for a bounded time, or
-            replay a target's checked-in seeds once
+  fuzz [--seconds N] [--target process|heic|s3post] [--replay]
+            fuzz the image decode-and-resize path (or HEIC alone, or the upload form
+            verifier) for a bounded time, or replay a target's checked-in seeds once
   bench api [RUNS]
             the API function's zip size and its start-to-first-poll time on a loopback Runtime API
   bench web [--photos N] [--runs N]
@@ -113,6 +114,13 @@ fn test(extra: &[String]) -> Result<()> {
         "--target".to_owned(),
         "heic".to_owned(),
         "--replay".to_owned(),
+    ])?;
+    // The upload form verifier takes unauthenticated input on the local stage.
+    fuzz::run(&[
+        "--target".to_owned(),
+        "s3post".to_owned(),
+        "--seconds".to_owned(),
+        fuzz::S3POST_CI_SECONDS.to_string(),
     ])
 }
 

@@ -480,7 +480,7 @@ async fn check_no_photos(stage: &LocalClient, token: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn smoke_checks_pass_against_the_local_stage_and_leave_nothing() {
     let stage = InProcessStage::start().await;
-    let (token, _) = stage.account("smoke@example.com", "correct horse").await;
+    let (token, _) = stage.account("smoke@example.com", "Correct-Horse-9").await;
     // The local stage may not make thumbnails (its processing step came later than this test):
     // the first run does not require READY, and says whether it came; on AWS `deployer smoke`
     // always requires it.

@@ -14,7 +14,7 @@ use testkit::stage::jobs;
 use testkit::{free_port, test_photo as fixture, wait_until};
 
 const BIN: &str = env!("CARGO_BIN_EXE_deployer");
-const PASSWORD: &str = "correct horse";
+const PASSWORD: &str = "Correct-Horse-9";
 
 fn up_command(port: u16, data_dir: &Path, extra: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);

@@ -20,7 +20,7 @@ use photo_auth::{TokenUse, Verifier};
 use photo_domain::Clock;
 use serde_json::{Value, json};
 
-use crate::users::{CodePurpose, Mail, User, UserError, UserPool};
+use crate::users::{CodePurpose, Delivery, Mail, User, UserError, UserPool};
 
 /// Access and id tokens live an hour, as Cognito's default.
 pub const TOKEN_SECS: u64 = 3600;
@@ -37,7 +37,8 @@ impl Outbox {
         Outbox { dir }
     }
 
-    /// Writes the mail as a file named after the time, purpose and recipient, and prints it.
+    /// Writes the mail as a file named after the time, purpose and recipient's address, and prints
+    /// it.
     fn deliver(&self, mail: &Mail, now_ms: i64) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let (purpose, subject) = match mail.purpose {
@@ -45,7 +46,7 @@ impl Outbox {
             CodePurpose::ResetPassword => ("reset", "Your password reset code"),
         };
         let safe: String = mail
-            .username
+            .email
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
@@ -54,7 +55,7 @@ impl Outbox {
             "To: {}\nSubject: {subject}\n\n{subject} is {}\n",
             mail.email, mail.code
         );
-        std::fs::write(&path, &body)?;
+        crate::datadir::write_private(&path, body.as_bytes())?;
         println!(
             "mail to {} ({purpose}): code {} (saved in {})",
             mail.email,
@@ -145,9 +146,9 @@ fn masked(email: &str) -> String {
     }
 }
 
-fn delivery(mail: &Mail) -> Value {
+fn delivery(address: &str) -> Value {
     json!({
-        "Destination": masked(&mail.email),
+        "Destination": masked(address),
         "DeliveryMedium": "EMAIL",
         "AttributeName": "email",
     })
@@ -184,6 +185,26 @@ impl CognitoState {
         self.outbox
             .deliver(mail, self.now().1)
             .map_err(|e| Refusal::new("InternalErrorException", format!("writing the outbox: {e}")))
+    }
+
+    /// The username of the request's `AccessToken`, which must be one this pool issued, live,
+    /// and an access token (an id token is refused, as Cognito refuses it).
+    async fn access_token_user(&self, body: &Value) -> Result<String, Refusal> {
+        let token = string(body, "AccessToken")?;
+        let claims = self
+            .verifier
+            .verify(token)
+            .await
+            .map_err(|_| Refusal::new("NotAuthorizedException", "Invalid Access Token"))?;
+        Ok(claims.username.unwrap_or_default())
+    }
+
+    /// Sends a code request's mail, if any, and answers with its (masked) delivery.
+    fn send(&self, sent: &Delivery) -> Result<Value, Refusal> {
+        if let Some(mail) = &sent.mail {
+            self.mail(mail)?;
+        }
+        Ok(json!({"CodeDeliveryDetails": delivery(&sent.destination)}))
     }
 
     fn tokens(&self, user: &User, refresh: Option<String>) -> Result<Value, Refusal> {
@@ -234,7 +255,7 @@ impl CognitoState {
                 Ok(json!({
                     "UserConfirmed": false,
                     "UserSub": user.sub,
-                    "CodeDeliveryDetails": delivery(&mail),
+                    "CodeDeliveryDetails": delivery(&mail.email),
                 }))
             }
             "ConfirmSignUp" => {
@@ -247,9 +268,8 @@ impl CognitoState {
             "ResendConfirmationCode" => {
                 self.check_client(&body)?;
                 let username = string(&body, "Username")?.to_owned();
-                let mail = blocking(move || pool.resend_confirmation_code(&username, now)).await?;
-                self.mail(&mail)?;
-                Ok(json!({"CodeDeliveryDetails": delivery(&mail)}))
+                let sent = blocking(move || pool.resend_confirmation_code(&username, now)).await?;
+                self.send(&sent)
             }
             "InitiateAuth" => {
                 self.check_client(&body)?;
@@ -273,22 +293,28 @@ impl CognitoState {
                     )),
                 }
             }
+            "GetUser" => {
+                let username = self.access_token_user(&body).await?;
+                let (user, confirmed) = blocking(move || pool.get_user(&username)).await?;
+                Ok(json!({
+                    "Username": user.username,
+                    "UserAttributes": [
+                        {"Name": "sub", "Value": user.sub},
+                        {"Name": "email_verified", "Value": confirmed.to_string()},
+                        {"Name": "email", "Value": user.email},
+                    ],
+                }))
+            }
             "GlobalSignOut" => {
-                let token = string(&body, "AccessToken")?;
-                let claims =
-                    self.verifier.verify(token).await.map_err(|_| {
-                        Refusal::new("NotAuthorizedException", "Invalid Access Token")
-                    })?;
-                let username = claims.username.unwrap_or_default();
+                let username = self.access_token_user(&body).await?;
                 blocking(move || pool.sign_out_everywhere(&username)).await?;
                 Ok(json!({}))
             }
             "ForgotPassword" => {
                 self.check_client(&body)?;
                 let username = string(&body, "Username")?.to_owned();
-                let mail = blocking(move || pool.forgot_password(&username, now)).await?;
-                self.mail(&mail)?;
-                Ok(json!({"CodeDeliveryDetails": delivery(&mail)}))
+                let sent = blocking(move || pool.forgot_password(&username, now)).await?;
+                self.send(&sent)
             }
             "ConfirmForgotPassword" => {
                 self.check_client(&body)?;

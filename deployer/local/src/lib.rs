@@ -30,6 +30,12 @@ pub struct LocalArgs {
     #[arg(long, value_name = "DIR", default_value = ".deployer/local")]
     pub data_dir: PathBuf,
 
+    /// Local stage: a host name requests may use besides 127.0.0.1 and localhost (such as a name
+    /// in /etc/hosts for 127.0.0.1), with or without a port; repeatable. Requests naming any
+    /// other host are refused (a guard against DNS rebinding).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_host: Vec<String>,
+
     /// For tests: cap the lifetime of upload forms, in seconds.
     #[arg(long, hide = true, env = "DEPLOYER_LOCAL_UPLOAD_POLICY_SECS")]
     pub upload_policy_secs: Option<u64>,
@@ -70,6 +76,10 @@ pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
         } else {
             PasswordCost::Standard
         },
+        password_hashing: None,
+        lock_wait: datadir::DEFAULT_LOCK_WAIT,
+        allowed_hosts: args.allow_host.clone(),
+        sign_in_lockout_secs: users::DEFAULT_LOCKOUT_SECS,
         limits: defaults.limits,
         processing_delay: std::time::Duration::from_millis(args.processing_delay_ms),
         workers: args

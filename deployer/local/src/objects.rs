@@ -123,7 +123,7 @@ impl FileObjectStore {
         // the write: create it again once.
         for _ in 0..2 {
             std::fs::create_dir_all(dir).map_err(|e| io("creating", dir, e))?;
-            written = std::fs::write(&tmp, bytes);
+            written = crate::datadir::write_private(&tmp, bytes);
             if !matches!(&written, Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
                 break;
             }

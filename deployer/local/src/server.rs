@@ -28,7 +28,7 @@ use crate::s3::{self, BucketState, OnUpload};
 use crate::site;
 use crate::store::{SqliteRepository, open_database};
 use crate::thumbnail::{MemoryBudget, ThumbnailStep};
-use crate::users::UserPool;
+use crate::users::{HashWork, UserPool};
 
 /// The local stage's names: a user pool id in Cognito's `{region}_{id}` shape, its app client,
 /// and the bucket.
@@ -51,6 +51,15 @@ pub struct UpOptions {
     pub upload_policy_secs: Option<u64>,
     /// Password hashing cost (tests use the minimal one to stay fast).
     pub password_cost: PasswordCost,
+    /// How long to wait for the data directory's lock when another process holds it.
+    pub lock_wait: Duration,
+    /// Host names, besides `127.0.0.1` and `localhost`, that requests may name (`--allow-host`).
+    pub allowed_hosts: Vec<String>,
+    /// The bound on password hashes at once, and their count; `None`: one at a time per core.
+    pub password_hashing: Option<Arc<HashWork>>,
+    /// The first lockout after five failed sign-ins in a row, in seconds (Cognito's 1 s; tests
+    /// lengthen it so that a lockout outlasts the test).
+    pub sign_in_lockout_secs: i64,
     pub limits: stack::config::AppLimits,
     /// The workspace to build the SPA from; `None` serves no SPA (`--no-site`).
     pub site_workspace: Option<PathBuf>,
@@ -172,6 +181,62 @@ fn recover_uploads(
     Ok(queued)
 }
 
+/// The `Host`s the stage answers to: `127.0.0.1:PORT`, `localhost:PORT`, and the operator's.
+/// A page on another site can make the browser send requests to 127.0.0.1 under its own name
+/// (DNS rebinding): those name a host of theirs, and are refused.
+#[derive(Debug)]
+struct AllowedHosts {
+    hosts: Vec<String>,
+    port: u16,
+}
+
+impl AllowedHosts {
+    fn new(port: u16, extra: &[String]) -> Self {
+        let mut hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+        for host in extra {
+            let host = host.to_ascii_lowercase();
+            // A name without a port stands for the name on the stage's port.
+            if host.contains(':') {
+                hosts.push(host);
+            } else {
+                hosts.push(format!("{host}:{port}"));
+            }
+        }
+        AllowedHosts { hosts, port }
+    }
+
+    fn allows(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.hosts.contains(&host)
+    }
+}
+
+/// Refuses a request whose `Host` is not one of the stage's, with 421 and one line saying why.
+async fn check_host(
+    axum::extract::State(allowed): axum::extract::State<Arc<AllowedHosts>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    if host.is_some_and(|h| allowed.allows(h)) {
+        return next.run(request).await;
+    }
+    (
+        axum::http::StatusCode::MISDIRECTED_REQUEST,
+        format!(
+            "this local stage answers only to 127.0.0.1:{port} and localhost:{port} (start it \
+             with --allow-host NAME to add a name)\n",
+            port = allowed.port
+        ),
+    )
+        .into_response()
+}
+
 /// Binds the port, with a one-line error when it is taken.
 async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
@@ -191,18 +256,35 @@ pub async fn up(
     options: UpOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let dir = DataDir::open(&options.data_dir)?;
+    let dir = {
+        let (root, wait) = (options.data_dir.clone(), options.lock_wait);
+        tokio::task::spawn_blocking(move || DataDir::open_waiting(&root, wait))
+            .await
+            .context("waiting for the data directory's lock")??
+    };
     let listener = bind(options.port).await?;
     let port = listener.local_addr()?.port();
     let base_url = format!("http://127.0.0.1:{port}");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let db = dir.join("stage.sqlite3");
+    crate::datadir::private_database(&db)
+        .with_context(|| format!("making `{}` private", db.display()))?;
     // The photo table's connection migrates the file first; the others find it current.
     let repo = Arc::new(SqliteRepository::open(&db).context("opening the photo table")?);
     let open = || open_database(&db).with_context(|| format!("opening `{}`", db.display()));
-    let pool =
-        Arc::new(UserPool::open(open()?, options.password_cost).context("opening the user pool")?);
+    let pool = Arc::new(
+        UserPool::open(
+            open()?,
+            options.password_cost,
+            options
+                .password_hashing
+                .clone()
+                .unwrap_or_else(HashWork::per_core),
+        )
+        .context("opening the user pool")?
+        .with_lockout(options.sign_in_lockout_secs),
+    );
     let queue = Arc::new(Queue::open(open()?, clock.clone()).context("opening the queue")?);
 
     let recovered = recover_uploads(&dir.join("objects"), &repo, &queue)
@@ -296,7 +378,12 @@ pub async fn up(
         .await
         .context("building the SPA")??;
     }
-    let app = app.fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }));
+    let app = app
+        .fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(AllowedHosts::new(port, &options.allowed_hosts)),
+            check_host,
+        ));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Up to `workers` jobs at once within the memory budget: the thumbnailer decodes on the

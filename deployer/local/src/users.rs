@@ -4,9 +4,11 @@
 //! digests, so the database file holds no credential that works as is. Every refusal is a
 //! [`UserError`] carrying the Cognito exception name the browser's client already understands.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+use photo_contract::users;
 use photo_domain::password::{self, Password};
 use photo_domain::{PasswordCost, PasswordHash};
 use rusqlite::{Connection, OptionalExtension as _, params};
@@ -16,6 +18,19 @@ use thiserror::Error;
 /// How long a mailed code works: Cognito's 24 hours for sign-up, one hour for a reset.
 const CONFIRM_CODE_SECS: i64 = 24 * 3600;
 const RESET_CODE_SECS: i64 = 3600;
+/// Wrong tries a mailed code takes: the fifth wrong one invalidates it (a new one must be asked
+/// for).
+pub const MAX_CODE_ATTEMPTS: i64 = 5;
+/// Failed sign-ins in a row before the user is locked out, as Cognito: from the fifth, each
+/// failure locks the account for the base lockout (Cognito's 1 s) doubled per further failure,
+/// up to 15 minutes; a success clears the count.
+pub const FREE_SIGN_IN_FAILURES: i64 = 5;
+pub const MAX_LOCKOUT_SECS: i64 = 15 * 60;
+/// Cognito's first lockout.
+pub const DEFAULT_LOCKOUT_SECS: i64 = 1;
+/// Unknown usernames whose failures are remembered (in memory), so that they lock out and
+/// their codes run out as a real user's do; the memory is emptied when full.
+const MAX_PHANTOMS: usize = 10_000;
 /// Cognito's default refresh-token lifetime: 30 days.
 pub const REFRESH_TOKEN_SECS: i64 = 30 * 24 * 3600;
 
@@ -28,7 +43,7 @@ pub enum UserError {
     InvalidPassword(String),
     #[error("{0}")]
     InvalidParameter(String),
-    #[error("Username/client id combination not found.")]
+    #[error("User does not exist.")]
     UserNotFound,
     #[error("Invalid verification code provided, please try again.")]
     CodeMismatch,
@@ -38,6 +53,8 @@ pub enum UserError {
     NotAuthorized(String),
     #[error("User is not confirmed.")]
     UserNotConfirmed,
+    #[error("Password attempts exceeded")]
+    AttemptsExceeded,
     #[error("local user pool storage: {0}")]
     Storage(String),
 }
@@ -54,6 +71,7 @@ impl UserError {
             UserError::ExpiredCode => "ExpiredCodeException",
             UserError::NotAuthorized(_) => "NotAuthorizedException",
             UserError::UserNotConfirmed => "UserNotConfirmedException",
+            UserError::AttemptsExceeded => "NotAuthorizedException",
             UserError::Storage(_) => "InternalErrorException",
         }
     }
@@ -96,6 +114,31 @@ pub struct Mail {
     pub code: String,
 }
 
+/// What a code request answers: where the code went (masked by the caller), and the mail to
+/// send, none for an unknown user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub destination: String,
+    pub mail: Option<Mail>,
+}
+
+impl Delivery {
+    fn mail(mail: Mail) -> Delivery {
+        Delivery {
+            destination: mail.email.clone(),
+            mail: Some(mail),
+        }
+    }
+
+    /// For an unknown user: the address their username is, as a known user's would show.
+    fn nowhere(username: &str) -> Delivery {
+        Delivery {
+            destination: username.to_owned(),
+            mail: None,
+        }
+    }
+}
+
 /// A signed-in user, for the token issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -129,6 +172,11 @@ fn new_sub() -> String {
     )
 }
 
+/// What the database keeps of a mailed code: a SHA-256 of it with its user and purpose.
+fn code_digest(username: &str, purpose: CodePurpose, code: &str) -> String {
+    digest(&format!("{}\n{username}\n{code}", purpose.as_str()))
+}
+
 fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
@@ -136,28 +184,139 @@ fn digest(token: &str) -> String {
         .collect()
 }
 
-/// Cognito's default policy in short: at least 8 characters (the local pool does not ask for
-/// character classes, so a test password stays simple; say so when comparing with AWS).
+/// The deployed pool's password policy (photo-contract's, which the stack gives Cognito), worded
+/// as Cognito words a refusal. Only a password being set is checked: an account made before the
+/// policy keeps signing in with the password it has.
 fn check_password(password: &str) -> Result<Password, UserError> {
-    if password.chars().count() < 8 {
-        return Err(UserError::InvalidPassword(
-            "Password did not conform with policy: Password not long enough".into(),
-        ));
+    if let Some(rule) = users::PASSWORD_POLICY.violation(password) {
+        return Err(UserError::InvalidPassword(format!(
+            "Password did not conform with policy: {rule}"
+        )));
     }
     Password::parse(password).map_err(|e| UserError::InvalidPassword(e.to_string()))
 }
 
+/// The key an account is found by: usernames are compared without regard to (ASCII) case, as the
+/// deployed pool's `CaseSensitive: false` compares them; `A@X.COM` and `a@x.com` are one account.
+/// ASCII only, so that it is the same fold as SQLite's `lower()`, which migrated older rows.
+pub fn canonical_username(username: &str) -> String {
+    if users::USERNAME_CASE_SENSITIVE {
+        username.to_owned()
+    } else {
+        username.to_ascii_lowercase()
+    }
+}
+
+/// A plausible e-mail address: `local@domain.tld`, no spaces, at most 128 characters.
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && text.chars().count() <= 128
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+        && domain
+            .split_once('.')
+            .is_some_and(|(host, tld)| !host.is_empty() && !tld.is_empty())
+        && !domain.ends_with('.')
+}
+
+/// A new account's username: an e-mail address, as the deployed pool's `UsernameAttributes:
+/// [email]` requires.
 fn check_username(username: &str) -> Result<(), UserError> {
-    let ok = !username.is_empty()
-        && username.chars().count() <= 128
-        && !username.chars().any(char::is_whitespace);
-    if ok {
+    if !users::USERNAME_IS_EMAIL || is_email(username) {
         Ok(())
     } else {
         Err(UserError::InvalidParameter(
-            "1 validation error detected: Value at 'username' failed to satisfy constraint".into(),
+            "Username should be an email.".into(),
         ))
     }
+}
+
+/// The password hashing of a pool: at most `limit` hashes run at once (each holds its memory, 19
+/// MiB at the standard cost, and a core), and every hash computed or checked is counted, so a test
+/// can see the work a call did without timing it.
+#[derive(Debug)]
+pub struct HashWork {
+    limit: usize,
+    running: Mutex<usize>,
+    freed: Condvar,
+    computed: AtomicU64,
+    peak: AtomicUsize,
+}
+
+impl HashWork {
+    /// At most `limit` (at least one) hashes at once.
+    pub fn new(limit: usize) -> Arc<HashWork> {
+        Arc::new(HashWork {
+            limit: limit.max(1),
+            running: Mutex::new(0),
+            freed: Condvar::new(),
+            computed: AtomicU64::new(0),
+            peak: AtomicUsize::new(0),
+        })
+    }
+
+    /// One hash per core.
+    pub fn per_core() -> Arc<HashWork> {
+        Self::new(std::thread::available_parallelism().map_or(1, usize::from))
+    }
+
+    /// The hashes computed or checked so far.
+    pub fn computed(&self) -> u64 {
+        self.computed.load(Ordering::SeqCst)
+    }
+
+    /// The most hashes that ran at once so far.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    /// The bound on hashes at once.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    fn running(&self) -> MutexGuard<'_, usize> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs one hash once fewer than `limit` are running (the caller is on the blocking pool).
+    fn run<T>(&self, hash: impl FnOnce() -> T) -> T {
+        {
+            let mut running = self.running();
+            while *running >= self.limit {
+                running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
+            }
+            *running += 1;
+            self.peak.fetch_max(*running, Ordering::SeqCst);
+        }
+        self.computed.fetch_add(1, Ordering::SeqCst);
+        let result = hash();
+        *self.running() -= 1;
+        self.freed.notify_one();
+        result
+    }
+}
+
+/// What is remembered of an unknown username: its wrong code tries and failed sign-ins, counted
+/// as a real user's are, so the answers run out and lock out alike.
+#[derive(Debug, Default, Clone, Copy)]
+struct Phantom {
+    code_tries: [i64; 2],
+    failures: i64,
+    locked_until: i64,
+}
+
+/// The lockout after `failures` failed sign-ins in a row: none before the fifth.
+fn lockout_secs(base: i64, failures: i64) -> i64 {
+    if failures < FREE_SIGN_IN_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - FREE_SIGN_IN_FAILURES).min(20) as u32;
+    base.saturating_mul(1 << doublings)
+        .min(MAX_LOCKOUT_SECS.max(base))
 }
 
 /// The user pool's tables.
@@ -165,15 +324,64 @@ fn check_username(username: &str) -> Result<(), UserError> {
 pub struct UserPool {
     conn: Mutex<Connection>,
     cost: PasswordCost,
+    work: Arc<HashWork>,
+    /// A hash of no one's password: an unknown user's sign-in is checked against it, so it costs
+    /// the one hash a wrong password costs.
+    decoy: PasswordHash,
+    phantoms: Mutex<std::collections::HashMap<String, Phantom>>,
+    lockout_base_secs: i64,
 }
 
 impl UserPool {
-    /// Opens the pool's tables in `conn`, creating them when missing.
-    pub fn open(mut conn: Connection, cost: PasswordCost) -> Result<Self, UserError> {
+    /// Opens the pool's tables in `conn`, creating them when missing; its hashing runs within
+    /// `work`.
+    pub fn open(
+        mut conn: Connection,
+        cost: PasswordCost,
+        work: Arc<HashWork>,
+    ) -> Result<Self, UserError> {
         crate::store::schema::migrate(&mut conn)?;
+        let decoy = password::hash(
+            &Password::parse(&new_sub()).map_err(|e| UserError::Storage(e.to_string()))?,
+            cost,
+        )
+        .map_err(|e| UserError::Storage(e.to_string()))?;
         Ok(UserPool {
             conn: Mutex::new(conn),
             cost,
+            work,
+            decoy,
+            phantoms: Mutex::default(),
+            lockout_base_secs: DEFAULT_LOCKOUT_SECS,
+        })
+    }
+
+    /// The first lockout after failed sign-ins (Cognito's 1 s by default; tests lengthen it).
+    pub fn with_lockout(mut self, base_secs: i64) -> Self {
+        self.lockout_base_secs = base_secs.max(1);
+        self
+    }
+
+    /// Updates what is remembered of the unknown `username`.
+    fn phantom<T>(&self, username: &str, f: impl FnOnce(&mut Phantom) -> T) -> T {
+        let mut phantoms = self.phantoms.lock().unwrap_or_else(|e| e.into_inner());
+        if phantoms.len() >= MAX_PHANTOMS && !phantoms.contains_key(username) {
+            phantoms.clear();
+        }
+        f(phantoms.entry(username.to_owned()).or_default())
+    }
+
+    /// A code offered for an unknown user: wrong, as a real user's wrong code, until it would
+    /// have run out.
+    fn phantom_code(&self, username: &str, purpose: CodePurpose) -> UserError {
+        self.phantom(username, |p| {
+            let tries = &mut p.code_tries[purpose as usize];
+            if *tries >= MAX_CODE_ATTEMPTS {
+                UserError::ExpiredCode
+            } else {
+                *tries += 1;
+                UserError::CodeMismatch
+            }
         })
     }
 
@@ -182,7 +390,13 @@ impl UserPool {
     }
 
     fn hash(&self, password: &Password) -> Result<PasswordHash, UserError> {
-        password::hash(password, self.cost).map_err(|e| UserError::Storage(e.to_string()))
+        self.work
+            .run(|| password::hash(password, self.cost))
+            .map_err(|e| UserError::Storage(e.to_string()))
+    }
+
+    fn verify(&self, hash: &PasswordHash, password: &str) -> bool {
+        self.work.run(|| password::verify(hash, password))
     }
 
     fn issue_code(
@@ -194,8 +408,13 @@ impl UserPool {
     ) -> Result<Mail, UserError> {
         let code = new_code();
         conn.execute(
-            "INSERT OR REPLACE INTO codes (username, purpose, code, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![username, purpose.as_str(), code, now + purpose.lifetime_secs()],
+            "INSERT OR REPLACE INTO codes (username, purpose, digest, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                username,
+                purpose.as_str(),
+                code_digest(username, purpose, &code),
+                now + purpose.lifetime_secs()
+            ],
         )?;
         Ok(Mail {
             username: username.to_owned(),
@@ -205,41 +424,85 @@ impl UserPool {
         })
     }
 
-    /// Checks and consumes a code; a wrong code leaves it in place, as Cognito does.
+    /// Checks a code, and consumes it when `consume`; a wrong code counts one try, and the
+    /// fifth wrong try invalidates it. The caller commits even when this refuses, so the try
+    /// counts.
     fn take_code(
         conn: &Connection,
         username: &str,
         purpose: CodePurpose,
         code: &str,
         now: i64,
+        consume: bool,
     ) -> Result<(), UserError> {
-        let stored: Option<(String, i64)> = conn
+        let stored: Option<(String, i64, i64)> = conn
             .query_row(
-                "SELECT code, expires_at FROM codes WHERE username = ?1 AND purpose = ?2",
+                "SELECT digest, expires_at, attempts FROM codes WHERE username = ?1 AND purpose = ?2",
                 params![username, purpose.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((stored, expires_at)) = stored else {
+        let Some((stored, expires_at, attempts)) = stored else {
             return Err(UserError::ExpiredCode);
         };
         if now >= expires_at {
             return Err(UserError::ExpiredCode);
         }
-        let same: bool = stored.len() == code.len()
+        let offered = code_digest(username, purpose, code);
+        let same: bool = stored.len() == offered.len()
             && stored
                 .bytes()
-                .zip(code.bytes())
+                .zip(offered.bytes())
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0;
         if !same {
+            if attempts + 1 >= MAX_CODE_ATTEMPTS {
+                conn.execute(
+                    "DELETE FROM codes WHERE username = ?1 AND purpose = ?2",
+                    params![username, purpose.as_str()],
+                )?;
+            } else {
+                conn.execute(
+                    "UPDATE codes SET attempts = attempts + 1 WHERE username = ?1 AND purpose = ?2",
+                    params![username, purpose.as_str()],
+                )?;
+            }
             return Err(UserError::CodeMismatch);
         }
-        conn.execute(
-            "DELETE FROM codes WHERE username = ?1 AND purpose = ?2",
-            params![username, purpose.as_str()],
-        )?;
+        if consume {
+            conn.execute(
+                "DELETE FROM codes WHERE username = ?1 AND purpose = ?2",
+                params![username, purpose.as_str()],
+            )?;
+        }
         Ok(())
+    }
+
+    /// `take_code` in its own transaction, committed whatever it answers.
+    fn try_code<'c>(
+        tx: rusqlite::Transaction<'c>,
+        username: &str,
+        purpose: CodePurpose,
+        code: &str,
+        now: i64,
+        consume: bool,
+    ) -> Result<rusqlite::Transaction<'c>, UserError> {
+        match Self::take_code(&tx, username, purpose, code, now, consume) {
+            Ok(()) => Ok(tx),
+            Err(e) => {
+                tx.commit()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The failed sign-ins in a row and the end of the lockout, of a known user.
+    fn lock_state(conn: &Connection, username: &str) -> Result<(i64, i64), UserError> {
+        Ok(conn.query_row(
+            "SELECT failed_sign_ins, locked_until FROM users WHERE username = ?1",
+            params![username],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
     }
 
     fn user(conn: &Connection, username: &str) -> Result<Option<(User, String, bool)>, UserError> {
@@ -271,8 +534,9 @@ impl UserPool {
         now: i64,
     ) -> Result<(User, Mail), UserError> {
         check_username(username)?;
+        let username = &canonical_username(username);
         let password = check_password(password)?;
-        if !email.contains('@') || email.chars().any(char::is_whitespace) {
+        if !is_email(email) {
             return Err(UserError::InvalidParameter(
                 "Invalid email address format.".into(),
             ));
@@ -299,17 +563,19 @@ impl UserPool {
 
     /// `ConfirmSignUp`.
     pub fn confirm_sign_up(&self, username: &str, code: &str, now: i64) -> Result<(), UserError> {
+        let username = &canonical_username(username);
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        // As Cognito with PreventUserExistenceErrors: an unknown user's code is just wrong.
         let Some((_, _, confirmed)) = Self::user(&tx, username)? else {
-            return Err(UserError::UserNotFound);
+            return Err(self.phantom_code(username, CodePurpose::ConfirmSignUp));
         };
         if confirmed {
             return Err(UserError::NotAuthorized(
                 "User cannot be confirmed. Current status is CONFIRMED".into(),
             ));
         }
-        Self::take_code(&tx, username, CodePurpose::ConfirmSignUp, code, now)?;
+        let tx = Self::try_code(tx, username, CodePurpose::ConfirmSignUp, code, now, true)?;
         tx.execute(
             "UPDATE users SET confirmed = 1 WHERE username = ?1",
             params![username],
@@ -318,11 +584,17 @@ impl UserPool {
         Ok(())
     }
 
-    /// `ResendConfirmationCode`: a new code replaces the old one.
-    pub fn resend_confirmation_code(&self, username: &str, now: i64) -> Result<Mail, UserError> {
+    /// `ResendConfirmationCode`: a new code replaces the old one. An unknown user is answered as
+    /// a known one (the delivery, masked), and nothing is sent.
+    pub fn resend_confirmation_code(
+        &self,
+        username: &str,
+        now: i64,
+    ) -> Result<Delivery, UserError> {
+        let username = &canonical_username(username);
         let conn = self.conn();
         let Some((user, _, confirmed)) = Self::user(&conn, username)? else {
-            return Err(UserError::UserNotFound);
+            return Ok(Delivery::nowhere(username));
         };
         if confirmed {
             return Err(UserError::InvalidParameter(
@@ -336,6 +608,7 @@ impl UserPool {
             CodePurpose::ConfirmSignUp,
             now,
         )
+        .map(Delivery::mail)
     }
 
     /// `InitiateAuth` with `USER_PASSWORD_AUTH`: the user, and a new refresh token for them.
@@ -347,16 +620,51 @@ impl UserPool {
         now: i64,
     ) -> Result<(User, String), UserError> {
         let wrong = || UserError::NotAuthorized("Incorrect username or password.".into());
-        let conn = self.conn();
-        let Some((user, hash, confirmed)) = Self::user(&conn, username)? else {
+        let username = &canonical_username(username);
+        // The row is read, then the lock let go: other calls must not wait for a hash.
+        let found = Self::user(&self.conn(), username)?;
+        let base = self.lockout_base_secs;
+        let Some((user, hash, confirmed)) = found else {
+            if self.phantom(username, |p| now < p.locked_until) {
+                return Err(UserError::AttemptsExceeded);
+            }
+            // The same one hash a wrong password costs.
+            self.verify(&self.decoy, password);
+            self.phantom(username, |p| {
+                p.failures += 1;
+                p.locked_until = now + lockout_secs(base, p.failures);
+            });
             return Err(wrong());
         };
-        if !password::verify(&PasswordHash::from_stored(hash), password) {
+        let (failures, locked_until) = Self::lock_state(&self.conn(), username)?;
+        if now < locked_until {
+            return Err(UserError::AttemptsExceeded);
+        }
+        if !self.verify(&PasswordHash::from_stored(hash), password) {
+            // Read and written under one hold of the connection: failures that finish together
+            // each count.
+            let conn = self.conn();
+            let (failures, _) = Self::lock_state(&conn, username)?;
+            conn.execute(
+                "UPDATE users SET failed_sign_ins = ?2, locked_until = ?3 WHERE username = ?1",
+                params![
+                    username,
+                    failures + 1,
+                    now + lockout_secs(base, failures + 1)
+                ],
+            )?;
             return Err(wrong());
+        }
+        if failures > 0 {
+            self.conn().execute(
+                "UPDATE users SET failed_sign_ins = 0, locked_until = 0 WHERE username = ?1",
+                params![username],
+            )?;
         }
         if !confirmed {
             return Err(UserError::UserNotConfirmed);
         }
+        let conn = self.conn();
         let mut raw = [0u8; 32];
         OsRng.fill_bytes(&mut raw);
         let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
@@ -387,6 +695,13 @@ impl UserPool {
         }
     }
 
+    /// `GetUser`: the user an access token names, and whether their address is confirmed.
+    pub fn get_user(&self, username: &str) -> Result<(User, bool), UserError> {
+        Self::user(&self.conn(), username)?
+            .map(|(user, _, confirmed)| (user, confirmed))
+            .ok_or(UserError::UserNotFound)
+    }
+
     /// `GlobalSignOut`: every refresh token of the user stops working.
     pub fn sign_out_everywhere(&self, username: &str) -> Result<(), UserError> {
         self.conn().execute(
@@ -396,11 +711,13 @@ impl UserPool {
         Ok(())
     }
 
-    /// `ForgotPassword`: a reset code to mail.
-    pub fn forgot_password(&self, username: &str, now: i64) -> Result<Mail, UserError> {
+    /// `ForgotPassword`: a reset code to mail. An unknown user is answered as a known one (the
+    /// delivery, masked), and nothing is sent.
+    pub fn forgot_password(&self, username: &str, now: i64) -> Result<Delivery, UserError> {
+        let username = &canonical_username(username);
         let conn = self.conn();
         let Some((user, _, _)) = Self::user(&conn, username)? else {
-            return Err(UserError::UserNotFound);
+            return Ok(Delivery::nowhere(username));
         };
         Self::issue_code(
             &conn,
@@ -409,6 +726,7 @@ impl UserPool {
             CodePurpose::ResetPassword,
             now,
         )
+        .map(Delivery::mail)
     }
 
     /// `ConfirmForgotPassword`: sets the new password and signs the user out everywhere.
@@ -419,14 +737,21 @@ impl UserPool {
         new_password: &str,
         now: i64,
     ) -> Result<(), UserError> {
+        let username = &canonical_username(username);
         let password = check_password(new_password)?;
+        // The code first: a wrong one costs no hash.
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            if Self::user(&tx, username)?.is_none() {
+                return Err(self.phantom_code(username, CodePurpose::ResetPassword));
+            }
+            Self::try_code(tx, username, CodePurpose::ResetPassword, code, now, false)?.commit()?;
+        }
         let hash = self.hash(&password)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        if Self::user(&tx, username)?.is_none() {
-            return Err(UserError::UserNotFound);
-        }
-        Self::take_code(&tx, username, CodePurpose::ResetPassword, code, now)?;
+        let tx = Self::try_code(tx, username, CodePurpose::ResetPassword, code, now, true)?;
         tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE username = ?1",
             params![username, hash.as_str()],
@@ -445,16 +770,24 @@ mod tests {
     use super::*;
 
     fn pool() -> UserPool {
-        UserPool::open(Connection::open_in_memory().unwrap(), PasswordCost::Minimal).unwrap()
+        UserPool::open(
+            Connection::open_in_memory().unwrap(),
+            PasswordCost::Minimal,
+            HashWork::new(2),
+        )
+        .unwrap()
     }
 
     /// Signs alice up, confirms her and signs her in; her refresh token.
     fn signed_in_alice(pool: &UserPool) -> String {
         let (_, mail) = pool
-            .sign_up("alice", "correct horse", "a@example.com", 0)
+            .sign_up("alice@example.com", "Correct-Horse-1", "a@example.com", 0)
             .unwrap();
-        pool.confirm_sign_up("alice", &mail.code, 0).unwrap();
-        pool.sign_in("alice", "correct horse", 0).unwrap().1
+        pool.confirm_sign_up("alice@example.com", &mail.code, 0)
+            .unwrap();
+        pool.sign_in("alice@example.com", "Correct-Horse-1", 0)
+            .unwrap()
+            .1
     }
 
     fn check<T: std::fmt::Debug>(got: Result<T, UserError>, expected: &str) {
@@ -468,21 +801,21 @@ mod tests {
     fn sign_up_confirm_and_sign_in() {
         let pool = pool();
         let (user, mail) = pool
-            .sign_up("alice", "correct horse", "a@example.com", 0)
+            .sign_up("alice@example.com", "Correct-Horse-1", "a@example.com", 0)
             .unwrap();
         assert_eq!(mail.code.len(), 6);
         assert_eq!(user.sub.len(), 36);
         photo_domain::UserId::parse(&user.sub).unwrap();
         check(
-            pool.sign_up("alice", "correct horse", "a@example.com", 0),
+            pool.sign_up("alice@example.com", "Correct-Horse-1", "a@example.com", 0),
             "UsernameExistsException",
         );
         check(
-            pool.sign_up("bob", "short", "b@example.com", 0),
+            pool.sign_up("bob@example.com", "short", "b@example.com", 0),
             "InvalidPasswordException",
         );
         check(
-            pool.sign_in("alice", "correct horse", 1),
+            pool.sign_in("alice@example.com", "Correct-Horse-1", 1),
             "UserNotConfirmedException",
         );
         let wrong = if mail.code == "000000" {
@@ -491,27 +824,30 @@ mod tests {
             "000000"
         };
         check(
-            pool.confirm_sign_up("alice", wrong, 1),
+            pool.confirm_sign_up("alice@example.com", wrong, 1),
             "CodeMismatchException",
         );
         check(
-            pool.confirm_sign_up("alice", &mail.code, CONFIRM_CODE_SECS),
+            pool.confirm_sign_up("alice@example.com", &mail.code, CONFIRM_CODE_SECS),
             "ExpiredCodeException",
         );
-        pool.confirm_sign_up("alice", &mail.code, 1).unwrap();
+        pool.confirm_sign_up("alice@example.com", &mail.code, 1)
+            .unwrap();
         check(
-            pool.confirm_sign_up("alice", &mail.code, 1),
+            pool.confirm_sign_up("alice@example.com", &mail.code, 1),
             "NotAuthorizedException",
         );
         check(
-            pool.sign_in("alice", "wrong horse", 2),
+            pool.sign_in("alice@example.com", "Wrong-Horse-1", 2),
             "NotAuthorizedException",
         );
         check(
-            pool.sign_in("nobody", "correct horse", 2),
+            pool.sign_in("nobody@example.com", "Correct-Horse-1", 2),
             "NotAuthorizedException",
         );
-        let (signed_in, refresh) = pool.sign_in("alice", "correct horse", 2).unwrap();
+        let (signed_in, refresh) = pool
+            .sign_in("alice@example.com", "Correct-Horse-1", 2)
+            .unwrap();
         assert_eq!(signed_in, user);
         assert_eq!(pool.refresh(&refresh, 3).unwrap(), user);
         check(
@@ -519,7 +855,7 @@ mod tests {
             "NotAuthorizedException",
         );
         check(pool.refresh("forged", 3), "NotAuthorizedException");
-        pool.sign_out_everywhere("alice").unwrap();
+        pool.sign_out_everywhere("alice@example.com").unwrap();
         check(pool.refresh(&refresh, 3), "NotAuthorizedException");
     }
 
@@ -527,25 +863,40 @@ mod tests {
     fn a_reset_code_sets_a_new_password_and_ends_sessions() {
         let pool = pool();
         let refresh = signed_in_alice(&pool);
-        check(pool.forgot_password("nobody", 0), "UserNotFoundException");
-        let reset = pool.forgot_password("alice", 0).unwrap();
+        let decoy = pool.forgot_password("nobody@example.com", 0).unwrap();
+        assert_eq!(decoy.mail, None);
+        let reset = pool
+            .forgot_password("alice@example.com", 0)
+            .unwrap()
+            .mail
+            .unwrap();
         assert_eq!(reset.purpose, CodePurpose::ResetPassword);
         check(
-            pool.confirm_forgot_password("alice", &reset.code, "tiny", 1),
+            pool.confirm_forgot_password("alice@example.com", &reset.code, "tiny", 1),
             "InvalidPasswordException",
         );
-        pool.confirm_forgot_password("alice", &reset.code, "battery staple", 1)
+        pool.confirm_forgot_password("alice@example.com", &reset.code, "Battery-Staple-2", 1)
             .unwrap();
         check(
-            pool.confirm_forgot_password("alice", &reset.code, "battery staple", 1),
+            pool.confirm_forgot_password("alice@example.com", &reset.code, "Battery-Staple-2", 1),
             "ExpiredCodeException",
         );
         check(pool.refresh(&refresh, 2), "NotAuthorizedException");
         check(
-            pool.sign_in("alice", "correct horse", 2),
+            pool.sign_in("alice@example.com", "Correct-Horse-1", 2),
             "NotAuthorizedException",
         );
-        pool.sign_in("alice", "battery staple", 2).unwrap();
+        pool.sign_in("alice@example.com", "Battery-Staple-2", 2)
+            .unwrap();
+    }
+
+    #[test]
+    fn lockouts_start_at_the_fifth_failure_and_double_up_to_fifteen_minutes() {
+        let lockouts: Vec<i64> = (3..=8).map(|n| lockout_secs(1, n)).collect();
+        assert_eq!(lockouts, [0, 0, 1, 2, 4, 8]);
+        assert_eq!(lockout_secs(1, 15), 900);
+        assert_eq!(lockout_secs(1, 1000), 900);
+        assert_eq!(lockout_secs(3600, 5), 3600);
     }
 
     #[test]
@@ -556,7 +907,7 @@ mod tests {
         let hash: String = conn
             .query_row("SELECT password_hash FROM users", [], |r| r.get(0))
             .unwrap();
-        assert!(hash.starts_with("$argon2id$") && !hash.contains("correct horse"));
+        assert!(hash.starts_with("$argon2id$") && !hash.contains("Correct-Horse-1"));
         let stored: String = conn
             .query_row("SELECT digest FROM refresh_tokens", [], |r| r.get(0))
             .unwrap();

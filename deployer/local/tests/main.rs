@@ -4,5 +4,8 @@
 //! keeps a cold build's target directory small. Each module is one former test file.
 
 mod conformance;
+mod data_dir;
+mod hostile;
 mod over_http;
+mod pool_rules;
 mod upgrade;

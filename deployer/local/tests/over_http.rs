@@ -17,7 +17,7 @@ use testkit::local::{CLIENT_ID, LocalClient, POOL_ID, fields_of, with_field};
 use testkit::stage::{InProcessStage, jobs};
 use testkit::test_photo as fixture;
 
-const PASSWORD: &str = "correct horse";
+const PASSWORD: &str = "Correct-Horse-9";
 
 /// Rows of the stage's database that mention `needle` anywhere (the photo table and the queue).
 fn rows_mentioning(data_dir: &Path, needle: &str) -> Vec<String> {
@@ -274,7 +274,7 @@ async fn sign_up_upload_and_every_refusal() {
     .await;
 
     // Cognito's refusals have Cognito's shape.
-    let wrong = password_auth("alice@example.com", "wrong horse");
+    let wrong = password_auth("alice@example.com", "Wrong-Horse-9");
     check_refused(&stage, "InitiateAuth", wrong, "NotAuthorizedException").await;
     let stranger = json!({"ClientId": "someone-else", "Username": "alice@example.com"});
     check_refused(
@@ -319,11 +319,11 @@ async fn refresh_sign_out_and_password_reset_over_http() {
         .cognito_ok(
             "ConfirmForgotPassword",
             json!({"ClientId": CLIENT_ID, "Username": email, "ConfirmationCode": code,
-                   "Password": "battery staple"}),
+                   "Password": "Battery-Staple-9"}),
         )
         .await;
     stage
-        .cognito_ok("InitiateAuth", password_auth(email, "battery staple"))
+        .cognito_ok("InitiateAuth", password_auth(email, "Battery-Staple-9"))
         .await;
 }
 

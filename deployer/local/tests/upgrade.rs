@@ -76,6 +76,16 @@ async fn a_first_version_data_directory_migrates_and_keeps_everything() {
         .await;
     let (_, me) = stage.api("GET", "/me", &a, None).await;
     assert_eq!(me["user_id"], alice["sub"], "{me}");
+    // Usernames are compared without regard to case now, the first stage's accounts too; their
+    // passwords (from before the policy) keep working.
+    let shouting = stage
+        .sign_in(
+            &text(&alice["email"]).to_ascii_uppercase(),
+            &text(&alice["password"]),
+        )
+        .await;
+    let (_, me) = stage.api("GET", "/me", &shouting, None).await;
+    assert_eq!(me["user_id"], alice["sub"], "{me}");
 
     // Every photo of alice's, in the states the first stage left them.
     let ready: Vec<String> = manifest["ready"]

@@ -8,7 +8,7 @@ use web_e2e::fantoccini::Locator;
 use web_e2e::{Browser, Driver, Stage, bounded, poll, site};
 
 const EMAIL: &str = "ada@example.com";
-const PASSWORD: &str = "correct horse battery staple";
+const PASSWORD: &str = "Correct-Horse-Battery-Staple-9";
 const NEW_PASSWORD: &str = "another horse, another staple";
 
 /// The fixtures uploaded: one of each accepted type.

@@ -123,19 +123,25 @@ pub(crate) fn parse_iso8601(text: &str) -> Option<u64> {
     )
 }
 
-/// Reads `YYYYMMDDTHHMMSSZ`.
+/// Reads `YYYYMMDDTHHMMSSZ`. Any text is safe to pass: the value comes from an unauthenticated
+/// form, so it is read with checked slices, never indexed at byte offsets that may fall inside a
+/// multi-byte character.
 pub(crate) fn parse_amz_date(text: &str) -> Option<u64> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 16 || bytes[8] != b'T' || bytes[15] != b'Z' {
+    if text.len() != 16 || !text.is_ascii() {
         return None;
     }
+    let bytes = text.as_bytes();
+    if bytes[8] != b'T' || bytes[15] != b'Z' {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| number(text.get(range)?);
     epoch_of(
-        number(&text[0..4])?,
-        number(&text[4..6])?,
-        number(&text[6..8])?,
-        number(&text[9..11])?,
-        number(&text[11..13])?,
-        number(&text[13..15])?,
+        digits(0..4)?,
+        digits(4..6)?,
+        digits(6..8)?,
+        digits(9..11)?,
+        digits(11..13)?,
+        digits(13..15)?,
     )
 }
 
@@ -198,6 +204,10 @@ mod tests {
             "20261124 203045Z",
             "2026112AT203045Z",
             "20260230T000000Z",
+            // Sixteen bytes with `T` and `Z` in place, but a multi-byte character where the
+            // month is: a byte-offset slice would cut it in half.
+            "2026\u{20ac}2T203045Z",
+            "\u{e9}026112T203045Z",
         ] {
             assert_eq!(parse_amz_date(bad), None, "{bad:?}");
         }

@@ -11,6 +11,7 @@ use crate::cfn::cognito::{
 };
 use crate::cfn::{Expr, Options, Res, Template};
 use crate::config::StageConfig;
+use photo_contract::users;
 
 pub(super) fn user_pool(
     t: &mut Template,
@@ -21,19 +22,25 @@ pub(super) fn user_pool(
         "UserPool",
         UserPool {
             user_pool_name: Some(Expr::from(format!("{}-users", names.prefix))),
-            username_attributes: vec!["email"],
+            // The local stage's user pool enforces the same rules (photo-contract's `users`).
+            username_attributes: if users::USERNAME_IS_EMAIL {
+                vec!["email"]
+            } else {
+                vec![]
+            },
             auto_verified_attributes: vec!["email"],
             username_configuration: UsernameConfiguration {
-                case_sensitive: false,
+                case_sensitive: users::USERNAME_CASE_SENSITIVE,
             },
             policies: Policies {
                 password_policy: PasswordPolicy {
-                    minimum_length: 12,
-                    require_lowercase: true,
-                    require_numbers: true,
-                    require_symbols: true,
-                    require_uppercase: true,
-                    temporary_password_validity_days: 3,
+                    minimum_length: users::PASSWORD_POLICY.minimum_length,
+                    require_lowercase: users::PASSWORD_POLICY.require_lowercase,
+                    require_numbers: users::PASSWORD_POLICY.require_numbers,
+                    require_symbols: users::PASSWORD_POLICY.require_symbols,
+                    require_uppercase: users::PASSWORD_POLICY.require_uppercase,
+                    temporary_password_validity_days: users::PASSWORD_POLICY
+                        .temporary_password_validity_days,
                 },
             },
             account_recovery_setting: AccountRecoverySetting {

@@ -56,6 +56,10 @@ impl InProcessStage {
             data_dir: data_dir.to_owned(),
             upload_policy_secs: None,
             password_cost: photo_domain::PasswordCost::Minimal,
+            password_hashing: None,
+            lock_wait: local_stage::datadir::DEFAULT_LOCK_WAIT,
+            allowed_hosts: Vec::new(),
+            sign_in_lockout_secs: local_stage::users::DEFAULT_LOCKOUT_SECS,
             limits: defaults.limits,
             site_workspace: None,
             processing_delay: Duration::ZERO,
@@ -159,7 +163,7 @@ mod tests {
             options.upload_policy_secs = Some(5);
         })
         .await;
-        let (token, sub) = stage.account("kit@example.com", "correct horse").await;
+        let (token, sub) = stage.account("kit@example.com", "Correct-Horse-9").await;
         let (status, me) = stage.api("GET", "/me", &token, None).await;
         assert_eq!((status, me["user_id"].as_str()), (200, Some(sub.as_str())));
         let id = stage.upload(&token, "a.jpg", b"\xff\xd8\xff\xe0 x").await;

@@ -75,6 +75,38 @@ UPDATE items SET used_bytes = json_extract(body, '$.Usage.used_bytes'),
 CREATE INDEX items_pending ON items (pk, sk) WHERE status = 'PENDING';
 ",
     },
+    Migration {
+        what: "usernames compared without regard to case: each user's name lower-cased, with its \
+               refresh tokens and codes",
+        // A name whose lower-case form another user already has keeps its spelling (`OR
+        // IGNORE`); its tokens and codes stay with it. Codes left without a user are dropped.
+        sql: "
+UPDATE OR IGNORE users SET username = lower(username) WHERE username != lower(username);
+UPDATE refresh_tokens SET username = lower(username)
+  WHERE username NOT IN (SELECT username FROM users);
+UPDATE OR IGNORE codes SET username = lower(username)
+  WHERE username NOT IN (SELECT username FROM users);
+DELETE FROM codes WHERE username NOT IN (SELECT username FROM users);
+",
+    },
+    Migration {
+        what: "attempt limits: wrong tries of each code, and each user's failed sign-ins and \
+               lockout",
+        sql: "
+ALTER TABLE codes ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN failed_sign_ins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;
+",
+    },
+    Migration {
+        what: "codes kept as digests: the codes table holds a SHA-256 of each code, never the code",
+        // A code mailed before cannot be turned into its digest here (SQLite has no SHA-256):
+        // it is dropped, and a new one is asked for as after an expiry.
+        sql: "
+DELETE FROM codes;
+ALTER TABLE codes RENAME COLUMN code TO digest;
+",
+    },
 ];
 
 /// The version this build writes: the length of the chain.
@@ -181,6 +213,41 @@ mod tests {
             )
             .unwrap();
         assert_eq!(usage, (70, 2));
+    }
+
+    #[test]
+    fn usernames_are_lower_cased_with_their_tokens_and_codes() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0].sql).unwrap();
+        conn.execute_batch(MIGRATIONS[1].sql).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO users VALUES ('Ann@X.com', 's1', 'Ann@X.com', 'h', 1, 0),
+                                      ('bob@x.com', 's2', 'bob@x.com', 'h', 1, 0),
+                                      ('BOB@x.com', 's3', 'BOB@x.com', 'h', 1, 0);
+             INSERT INTO refresh_tokens VALUES ('d1', 'Ann@X.com', 9), ('d2', 'BOB@x.com', 9);
+             INSERT INTO codes VALUES ('Ann@X.com', 'reset', 'c', 9);",
+        )
+        .unwrap();
+        // This step alone: a later one drops mailed codes.
+        conn.execute_batch(MIGRATIONS[2].sql).unwrap();
+        let rows = |sql: &str| -> Vec<String> {
+            conn.prepare(sql)
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(
+            rows("SELECT username FROM users ORDER BY sub"),
+            ["ann@x.com", "bob@x.com", "BOB@x.com"]
+        );
+        assert_eq!(
+            rows("SELECT username FROM refresh_tokens ORDER BY digest"),
+            ["ann@x.com", "BOB@x.com"]
+        );
+        assert_eq!(rows("SELECT username FROM codes"), ["ann@x.com"]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use testkit::local::LocalClient;
 use web_e2e::{Browser, Driver, Stage, bounded, http, poll, site};
 
 const EMAIL: &str = "bench@example.com";
-const PASSWORD: &str = "correct horse battery staple";
+const PASSWORD: &str = "Correct-Horse-Battery-Staple-9";
 /// The budget: the first screen of thumbnails visible within a second of navigation.
 const BUDGET_MS: f64 = 1000.0;
 /// The first-load budget, gzipped.

@@ -50,7 +50,8 @@ pub(super) fn sign_up() -> El {
     let (email_l, email) = field("E-mail", "email", "email");
     let (pw_l, pw) = field("Password", "password", "password");
     let _ = pw.set_attribute("autocomplete", "new-password");
-    let _ = pw.set_attribute("minlength", "8");
+    // The user pool's policy (photo-contract's `users::PASSWORD_POLICY`): 12 characters.
+    let _ = pw.set_attribute("minlength", "12");
     let line = status();
     let line_el = line.element();
     card("Create an account", move || {
