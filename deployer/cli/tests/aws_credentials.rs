@@ -234,10 +234,7 @@ impl Portal {
                     return;
                 }
                 match listener.accept() {
-                    Ok((stream, _)) => {
-                        let request = serve(stream, &keys, &token);
-                        log.lock().unwrap().extend(request);
-                    }
+                    Ok((stream, _)) => serve(stream, &keys, &token, &log),
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
             }
@@ -256,8 +253,14 @@ impl Drop for Portal {
     }
 }
 
-/// Reads one request and answers it as the portal would.
-fn serve(stream: TcpStream, keys: &Keys, token: &str) -> Option<Served> {
+/// Reads one request, writes it down in `log`, and answers it as the portal would. The request
+/// is logged before the answer is sent: the deployer may exit, and the test read the log, as
+/// soon as the answer arrives.
+fn serve(stream: TcpStream, keys: &Keys, token: &str, log: &Mutex<Vec<Served>>) {
+    let _ = answer(stream, keys, token, log);
+}
+
+fn answer(stream: TcpStream, keys: &Keys, token: &str, log: &Mutex<Vec<Served>>) -> Option<()> {
     stream.set_nonblocking(false).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -317,18 +320,19 @@ fn serve(stream: TcpStream, keys: &Keys, token: &str) -> Option<Served> {
             r#"{"message":"no"}"#.to_owned(),
         )
     };
+    log.lock().unwrap().push(Served {
+        method,
+        path,
+        headers,
+        body,
+    });
     let mut stream = stream;
     let _ = write!(
         stream,
         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nx-amzn-errortype: {error}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
         answer.len()
     );
-    Some(Served {
-        method,
-        path,
-        headers,
-        body,
-    })
+    Some(())
 }
 
 /// An `sso-session` profile and a legacy one, both for role `Deployer` in [`ACCOUNT`].
