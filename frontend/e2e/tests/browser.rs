@@ -9,7 +9,7 @@ use web_e2e::{Browser, Driver, Stage, bounded, poll, site};
 
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "Correct-Horse-Battery-Staple-9";
-const NEW_PASSWORD: &str = "another horse, another staple";
+const NEW_PASSWORD: &str = "Another-Horse-Another-Staple-7";
 
 /// The fixtures uploaded: one of each accepted type.
 const PHOTOS: [&str; 3] = ["landscape-8mp.jpg", "orientation-6.jpg", "texture.webp"];
