@@ -4,16 +4,21 @@
 //! digests, so the database file holds no credential that works as is. Every refusal is a
 //! [`UserError`] carrying the Cognito exception name the browser's client already understands.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
-use photo_contract::users;
 use photo_domain::password::{self, Password};
 use photo_domain::{PasswordCost, PasswordHash};
 use rusqlite::{Connection, OptionalExtension as _, params};
 use sha2::{Digest as _, Sha256};
 use thiserror::Error;
+
+mod hashing;
+mod rules;
+
+pub use hashing::HashWork;
+pub use rules::canonical_username;
+use rules::{check_password, check_username, is_email};
 
 /// How long a mailed code works: Cognito's 24 hours for sign-up, one hour for a reset.
 const CONFIRM_CODE_SECS: i64 = 24 * 3600;
@@ -182,122 +187,6 @@ fn digest(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// The deployed pool's password policy (photo-contract's, which the stack gives Cognito), worded
-/// as Cognito words a refusal. Only a password being set is checked: an account made before the
-/// policy keeps signing in with the password it has.
-fn check_password(password: &str) -> Result<Password, UserError> {
-    if let Some(rule) = users::PASSWORD_POLICY.violation(password) {
-        return Err(UserError::InvalidPassword(format!(
-            "Password did not conform with policy: {rule}"
-        )));
-    }
-    Password::parse(password).map_err(|e| UserError::InvalidPassword(e.to_string()))
-}
-
-/// The key an account is found by: usernames are compared without regard to (ASCII) case, as the
-/// deployed pool's `CaseSensitive: false` compares them; `A@X.COM` and `a@x.com` are one account.
-/// ASCII only, so that it is the same fold as SQLite's `lower()`, which migrated older rows.
-pub fn canonical_username(username: &str) -> String {
-    if users::USERNAME_CASE_SENSITIVE {
-        username.to_owned()
-    } else {
-        username.to_ascii_lowercase()
-    }
-}
-
-/// A plausible e-mail address: `local@domain.tld`, no spaces, at most 128 characters.
-fn is_email(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && text.chars().count() <= 128
-        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
-        && !domain.contains('@')
-        && domain
-            .split_once('.')
-            .is_some_and(|(host, tld)| !host.is_empty() && !tld.is_empty())
-        && !domain.ends_with('.')
-}
-
-/// A new account's username: an e-mail address, as the deployed pool's `UsernameAttributes:
-/// [email]` requires.
-fn check_username(username: &str) -> Result<(), UserError> {
-    if !users::USERNAME_IS_EMAIL || is_email(username) {
-        Ok(())
-    } else {
-        Err(UserError::InvalidParameter(
-            "Username should be an email.".into(),
-        ))
-    }
-}
-
-/// The password hashing of a pool: at most `limit` hashes run at once (each holds its memory, 19
-/// MiB at the standard cost, and a core), and every hash computed or checked is counted, so a test
-/// can see the work a call did without timing it.
-#[derive(Debug)]
-pub struct HashWork {
-    limit: usize,
-    running: Mutex<usize>,
-    freed: Condvar,
-    computed: AtomicU64,
-    peak: AtomicUsize,
-}
-
-impl HashWork {
-    /// At most `limit` (at least one) hashes at once.
-    pub fn new(limit: usize) -> Arc<HashWork> {
-        Arc::new(HashWork {
-            limit: limit.max(1),
-            running: Mutex::new(0),
-            freed: Condvar::new(),
-            computed: AtomicU64::new(0),
-            peak: AtomicUsize::new(0),
-        })
-    }
-
-    /// One hash per core.
-    pub fn per_core() -> Arc<HashWork> {
-        Self::new(std::thread::available_parallelism().map_or(1, usize::from))
-    }
-
-    /// The hashes computed or checked so far.
-    pub fn computed(&self) -> u64 {
-        self.computed.load(Ordering::SeqCst)
-    }
-
-    /// The most hashes that ran at once so far.
-    pub fn peak(&self) -> usize {
-        self.peak.load(Ordering::SeqCst)
-    }
-
-    /// The bound on hashes at once.
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-
-    fn running(&self) -> MutexGuard<'_, usize> {
-        self.running.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Runs one hash once fewer than `limit` are running (the caller is on the blocking pool).
-    fn run<T>(&self, hash: impl FnOnce() -> T) -> T {
-        {
-            let mut running = self.running();
-            while *running >= self.limit {
-                running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
-            }
-            *running += 1;
-            self.peak.fetch_max(*running, Ordering::SeqCst);
-        }
-        self.computed.fetch_add(1, Ordering::SeqCst);
-        let result = hash();
-        *self.running() -= 1;
-        self.freed.notify_one();
-        result
-    }
 }
 
 /// What is remembered of an unknown username: its wrong code tries and failed sign-ins, counted
