@@ -16,7 +16,7 @@
 
 use std::fs::File;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -109,10 +109,10 @@ fn stand_in_zips(dir: &Path) -> Result<()> {
 
 /// What every run of the deployer gets besides `up --stage dev`.
 struct Setup {
-    deployer: std::path::PathBuf,
-    config: std::path::PathBuf,
-    template: std::path::PathBuf,
-    artifacts: std::path::PathBuf,
+    deployer: PathBuf,
+    config: PathBuf,
+    template: PathBuf,
+    artifacts: PathBuf,
 }
 
 /// One `deployer up`: its wall time, uploads and change sets.
@@ -189,7 +189,7 @@ pub fn run(args: &[String]) -> Result<()> {
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--deployer" => {
-                deployer = Some(std::path::PathBuf::from(
+                deployer = Some(PathBuf::from(
                     rest.next().context("`--deployer` needs a path")?,
                 ));
             }
@@ -213,23 +213,12 @@ pub fn run(args: &[String]) -> Result<()> {
         &config,
         "[stages.dev]\nregion = \"eu-west-1\"\narchitecture = \"arm64\"\n",
     )?;
-    let synth = Command::new(&deployer)
+    let mut synth = Command::new(&deployer);
+    synth
         .arg("--config")
         .arg(&config)
-        .args(["synth", "--stage", "dev"])
-        .output()
-        .context("running `deployer synth`")?;
-    if !synth.status.success() {
-        bail!(
-            "`deployer synth --stage dev` failed: {}",
-            String::from_utf8_lossy(&synth.stderr)
-        );
-    }
-    let template = dir.join("template.json");
-    std::fs::write(
-        &template,
-        for_moto(&String::from_utf8_lossy(&synth.stdout))?,
-    )?;
+        .args(["synth", "--stage", "dev"]);
+    let template = moto_template(&mut synth, &dir)?;
     let artifacts = dir.join("artifacts");
     stand_in_zips(&artifacts)?;
     let setup = Setup {
@@ -374,6 +363,23 @@ fn readme_once(moto: &MotoServer, template: &Path, out: &Path) -> Result<ReadmeR
     })
 }
 
+/// Runs `synth` (a `deployer synth --stage dev`) and writes its template, cut down to what moto
+/// creates, to `dir/template.json`: the path written.
+fn moto_template(synth: &mut Command, dir: &Path) -> Result<PathBuf> {
+    let out = synth
+        .output()
+        .context("running `deployer synth --stage dev`")?;
+    if !out.status.success() {
+        bail!(
+            "`deployer synth --stage dev` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let template = dir.join("template.json");
+    std::fs::write(&template, for_moto(&String::from_utf8_lossy(&out.stdout))?)?;
+    Ok(template)
+}
+
 /// `cargo xtask bench up --readme [RUNS]`: the no-op `up` as the README runs it, `cargo run -p
 /// deployer -- up --stage dev` with the repository's `deployer.toml`, building and packaging
 /// included, against a moto server (with the template moto can create, `DEPLOYER_TEMPLATE`,
@@ -386,25 +392,14 @@ pub fn readme(runs: usize) -> Result<()> {
     let dir = target_dir().join("bench-up-readme");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    let synth = Command::new(crate::cargo())
+    let mut synth = Command::new(crate::cargo());
+    synth
         .current_dir(workspace_root())
         .args([
             "run", "-q", "-p", "deployer", "--", "synth", "--stage", "dev",
         ])
-        .env_remove("DEPLOYER_CONFIG")
-        .output()
-        .context("running `cargo run -p deployer -- synth --stage dev`")?;
-    if !synth.status.success() {
-        bail!(
-            "`deployer synth --stage dev` failed: {}",
-            String::from_utf8_lossy(&synth.stderr)
-        );
-    }
-    let template = dir.join("template.json");
-    std::fs::write(
-        &template,
-        for_moto(&String::from_utf8_lossy(&synth.stdout))?,
-    )?;
+        .env_remove("DEPLOYER_CONFIG");
+    let template = moto_template(&mut synth, &dir)?;
     let moto = MotoServer::start_recording(&dir.join("moto-recording.jsonl"));
 
     // The first `up` builds the functions and creates everything: not timed.

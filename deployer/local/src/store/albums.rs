@@ -30,10 +30,6 @@ pub(super) fn get(conn: &Connection, owner: &UserId, id: &AlbumId) -> Result<Opt
     }
 }
 
-fn read(e: rusqlite::Error) -> Error {
-    backend("reading a row", e)
-}
-
 pub(super) fn list(
     conn: &Connection,
     owner: &UserId,
@@ -50,7 +46,10 @@ pub(super) fn list(
         after,
         limit,
         |r| {
-            let (sk, body): (String, String) = (r.get(0).map_err(read)?, r.get(1).map_err(read)?);
+            let (sk, body): (String, String) = (
+                r.get(0).map_err(rows::read_error)?,
+                r.get(1).map_err(rows::read_error)?,
+            );
             match rows::decode(&pk, &sk, &body)? {
                 Item::Album(a) => Ok(Some(a)),
                 _ => Ok(None),

@@ -88,28 +88,33 @@ pub(super) fn photo_of(pk: &str, sk: &[u8], body: &[u8]) -> Result<Photo> {
     Ok(photo)
 }
 
+/// A failure reading a column of a row.
+pub(super) fn read_error(e: impl std::fmt::Display) -> Error {
+    backend("reading a row", e)
+}
+
 /// A column of `row` as text, borrowed from the row.
 pub(super) fn text<'r>(row: &'r Row<'_>, column: usize) -> Result<&'r str> {
     row.get_ref(column)
-        .map_err(|e| backend("reading a row", e))?
+        .map_err(read_error)?
         .as_str()
-        .map_err(|e| backend("reading a row", e))
+        .map_err(read_error)
 }
 
 /// A text column of `row` as its bytes, unchecked: for [`photo_of`], which checks what it parses.
 pub(super) fn bytes<'r>(row: &'r Row<'_>, column: usize) -> Result<&'r [u8]> {
     row.get_ref(column)
-        .map_err(|e| backend("reading a row", e))?
+        .map_err(read_error)?
         .as_bytes()
-        .map_err(|e| backend("reading a row", e))
+        .map_err(read_error)
 }
 
 /// A text column of `row` as its bytes when it is not NULL (the missing side of a join).
 pub(super) fn bytes_or_null<'r>(row: &'r Row<'_>, column: usize) -> Result<Option<&'r [u8]>> {
     row.get_ref(column)
-        .map_err(|e| backend("reading a row", e))?
+        .map_err(read_error)?
         .as_bytes_or_null()
-        .map_err(|e| backend("reading a row", e))
+        .map_err(read_error)
 }
 
 /// Reads one row's body.

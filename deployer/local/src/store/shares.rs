@@ -63,10 +63,6 @@ pub(super) fn get(conn: &Connection, token: &ShareToken) -> Result<Option<Share>
     }
 }
 
-fn read(e: rusqlite::Error) -> Error {
-    backend("reading a row", e)
-}
-
 /// A page of the owner's links, newest first, each joined to the link's own item.
 pub(super) fn list(
     conn: &Connection,
@@ -86,8 +82,8 @@ pub(super) fn list(
         after,
         limit,
         |r| {
-            let share_pk: Option<String> = r.get(1).map_err(read)?;
-            let body: Option<String> = r.get(2).map_err(read)?;
+            let share_pk: Option<String> = r.get(1).map_err(rows::read_error)?;
+            let body: Option<String> = r.get(2).map_err(rows::read_error)?;
             let (Some(share_pk), Some(body)) = (share_pk, body) else {
                 return Ok(None);
             };
