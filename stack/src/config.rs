@@ -159,6 +159,83 @@ validated_string!(
     }
 );
 
+validated_string!(
+    /// The ARN of a verified SES identity (a domain or an address), such as
+    /// `arn:aws:ses:eu-west-1:123456789012:identity/example.com`.
+    SesIdentityArn,
+    "SES identity ARN",
+    |s| {
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "ses"
+            && !parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].chars().all(|c| c.is_ascii_digit())
+            && parts[5].strip_prefix("identity/").is_some_and(|i| !i.is_empty());
+        if ok {
+            Ok(())
+        } else {
+            Err("must look like `arn:aws:ses:REGION:ACCOUNT:identity/example.com`")
+        }
+    }
+);
+
+impl SesIdentityArn {
+    /// The identity: a domain (`example.com`) or an e-mail address.
+    pub fn identity(&self) -> &str {
+        self.as_str()
+            .split_once(":identity/")
+            .map_or("", |(_, i)| i)
+    }
+
+    /// The region the identity lives in.
+    pub fn region(&self) -> &str {
+        self.as_str().split(':').nth(3).unwrap_or("")
+    }
+}
+
+/// The user pool's mail (sign-up codes, password resets) sent through SES instead of Cognito's
+/// default sender, which allows only a few dozen mails a day to the whole pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSender {
+    /// The sender's address.
+    pub from: EmailAddress,
+    /// A verified SES identity covering `from`: that address, or its domain.
+    pub identity_arn: SesIdentityArn,
+}
+
+impl MailSender {
+    /// A sender, if `identity_arn` covers `from` and is in a region Cognito can send from for
+    /// a pool in `region` (the pool's own, or `us-east-1`, `us-west-2` or `eu-west-1`).
+    pub fn new(
+        from: EmailAddress,
+        identity_arn: SesIdentityArn,
+        region: &Region,
+    ) -> Result<MailSender, String> {
+        let identity = identity_arn.identity().to_ascii_lowercase();
+        let address = from.as_str().to_ascii_lowercase();
+        let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
+        if identity != address && identity != domain {
+            return Err(format!(
+                "the identity `{identity}` does not cover the sender `{address}`: use that \
+                 address or its domain `{domain}`"
+            ));
+        }
+        let identity_region = identity_arn.region();
+        if identity_region != region.as_str()
+            && !["us-east-1", "us-west-2", "eu-west-1"].contains(&identity_region)
+        {
+            return Err(format!(
+                "Cognito cannot send through an SES identity in `{identity_region}` for a \
+                 pool in `{region}`: use an identity in `{region}`"
+            ));
+        }
+        Ok(MailSender { from, identity_arn })
+    }
+}
+
 /// The instruction set the functions are built for and run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Architecture {
@@ -307,13 +384,19 @@ pub struct AppLimits {
     pub max_share_days: u32,
 }
 
-/// API Gateway throttling for the whole stage.
+/// API Gateway throttling: the stage's, and the lower one of each public route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Throttling {
     /// Steady-state requests per second.
     pub rate_limit: u32,
     /// Requests allowed in a burst.
     pub burst_limit: u32,
+    /// Steady-state requests per second of each public route (share pages, the API's
+    /// description): anonymous callers get their own, lower limit, so they cannot use up what
+    /// signed-in users need.
+    pub public_rate_limit: u32,
+    /// Requests allowed in a burst on each public route.
+    pub public_burst_limit: u32,
 }
 
 /// Lambda concurrency reserved for each function: a guaranteed share of the account's pool and
@@ -347,6 +430,8 @@ pub struct StageConfig {
     pub log_retention: LogRetentionDays,
     /// Where alarms are e-mailed, if anywhere.
     pub alarm_email: Option<EmailAddress>,
+    /// Who sends the user pool's mail; Cognito's default sender when `None`.
+    pub mail: Option<MailSender>,
     /// Whether deploying asks for confirmation.
     pub protected: bool,
     /// The site's custom domain, if any.
@@ -379,6 +464,7 @@ impl StageConfig {
             },
             log_retention: LogRetentionDays(30),
             alarm_email: None,
+            mail: None,
             protected: false,
             domain: None,
             retain_data: true,
@@ -390,6 +476,8 @@ impl StageConfig {
             throttling: Throttling {
                 rate_limit: 50,
                 burst_limit: 100,
+                public_rate_limit: 10,
+                public_burst_limit: 20,
             },
             reserved_concurrency: ReservedConcurrency {
                 api: 20,

@@ -9,7 +9,8 @@ use std::str::FromStr;
 
 use stack::config::{
     AccountId, Architecture, CertificateArn, CustomDomain, DomainName, EmailAddress,
-    FunctionSettings, LogRetentionDays, MemoryMb, Region, StageConfig, StageName, TimeoutSeconds,
+    FunctionSettings, LogRetentionDays, MailSender, MemoryMb, Region, SesIdentityArn, StageConfig,
+    StageName, TimeoutSeconds,
 };
 use toml::{Table, Value};
 
@@ -345,6 +346,7 @@ const STAGE_KEYS: &[&str] = &[
     "architecture",
     "protected",
     "alarm_email",
+    "mail",
     "log_retention_days",
     "retain_data",
     "api",
@@ -384,6 +386,16 @@ fn parse_stage(file: &Path, name: &str, value: &Value) -> Result<StageConfig, Co
         c.protected = p;
     }
     c.alarm_email = r.parsed::<EmailAddress>(t, "", "alarm_email")?;
+    if let Some(m) = r.table(t, "", "mail")? {
+        r.only_keys(m, "mail", &["from", "ses_identity_arn"])?;
+        let from = r
+            .parsed::<EmailAddress>(m, "mail", "from")?
+            .ok_or_else(|| r.error("mail.from", "is required when `mail` is set"))?;
+        let identity = r
+            .parsed::<SesIdentityArn>(m, "mail", "ses_identity_arn")?
+            .ok_or_else(|| r.error("mail.ses_identity_arn", "is required when `mail` is set"))?;
+        c.mail = Some(MailSender::new(from, identity, &c.region).map_err(|e| r.error("mail", e))?);
+    }
     if let Some(days) = r.u32(t, "", "log_retention_days")? {
         c.log_retention = LogRetentionDays::new(days)
             .map_err(|e| r.error("log_retention_days", e.to_string()))?;
@@ -432,14 +444,50 @@ fn parse_stage(file: &Path, name: &str, value: &Value) -> Result<StageConfig, Co
             c.limits.max_share_days = days;
         }
     }
+    let mut public_set = false;
     if let Some(th) = r.table(t, "", "throttling")? {
-        r.only_keys(th, "throttling", &["rate_limit", "burst_limit"])?;
+        public_set = th.contains_key("public_rate_limit") || th.contains_key("public_burst_limit");
+        r.only_keys(
+            th,
+            "throttling",
+            &[
+                "rate_limit",
+                "burst_limit",
+                "public_rate_limit",
+                "public_burst_limit",
+            ],
+        )?;
         if let Some(rate) = r.bounded(th, "throttling", "rate_limit", 10_000)? {
             c.throttling.rate_limit = rate;
         }
         if let Some(burst) = r.bounded(th, "throttling", "burst_limit", 5_000)? {
             c.throttling.burst_limit = burst;
         }
+        if let Some(rate) = r.bounded(th, "throttling", "public_rate_limit", 10_000)? {
+            c.throttling.public_rate_limit = rate;
+        }
+        if let Some(burst) = r.bounded(th, "throttling", "public_burst_limit", 5_000)? {
+            c.throttling.public_burst_limit = burst;
+        }
+    }
+    // The public routes' own limits exist to be lower than everyone's; a stage that lowers
+    // its own limits below the public defaults takes the public ones down with it unless
+    // they are set, and setting them higher is refused.
+    let th = &mut c.throttling;
+    if public_set {
+        if th.public_rate_limit > th.rate_limit || th.public_burst_limit > th.burst_limit {
+            return Err(r.error(
+                "throttling",
+                format!(
+                    "the public routes' limits ({} per second, bursts of {}) must not exceed \
+                     the stage's ({} per second, bursts of {})",
+                    th.public_rate_limit, th.public_burst_limit, th.rate_limit, th.burst_limit
+                ),
+            ));
+        }
+    } else {
+        th.public_rate_limit = th.public_rate_limit.min(th.rate_limit);
+        th.public_burst_limit = th.public_burst_limit.min(th.burst_limit);
     }
     Ok(c)
 }
@@ -490,6 +538,9 @@ mod tests {
         assert_eq!(prod.limits.max_upload_bytes, 20 * 1024 * 1024);
         assert_eq!(prod.limits.max_share_days, 14);
         assert_eq!(prod.throttling.burst_limit, 20);
+        // The public routes' defaults (10 and 20) fit under the stage's limits as they are.
+        assert_eq!(prod.throttling.public_rate_limit, 10);
+        assert_eq!(prod.throttling.public_burst_limit, 20);
         assert!(prod.protected);
         assert_eq!(
             prod.domain.as_ref().unwrap().name.as_str(),
@@ -505,7 +556,7 @@ mod tests {
         );
         check_err(
             "[stages.dev]\nregoin = \"eu-west-1\"\n",
-            "`deployer.toml`: stage `dev`, key `regoin`: unknown key (expected one of `region`, `account_id`, `architecture`, `protected`, `alarm_email`, `log_retention_days`, `retain_data`, `api`, `thumbnail`, `domain`, `limits`, `throttling`)",
+            "`deployer.toml`: stage `dev`, key `regoin`: unknown key (expected one of `region`, `account_id`, `architecture`, `protected`, `alarm_email`, `mail`, `log_retention_days`, `retain_data`, `api`, `thumbnail`, `domain`, `limits`, `throttling`)",
         );
         check_err(
             "[stages.dev]\narchitecture = \"arm64\"\n",
@@ -526,6 +577,47 @@ mod tests {
         check_err(
             "[stage.dev]\nregion = \"eu-west-1\"\n",
             "`deployer.toml`: key `stage`: unknown key: expected only `[stages.NAME]` tables",
+        );
+    }
+
+    #[test]
+    fn mail_goes_through_an_ses_identity_that_covers_the_sender() {
+        let config = parse(
+            "[stages.prod]\nregion = \"eu-central-1\"\nmail = { from = \"no-reply@photos.example.com\", ses_identity_arn = \"arn:aws:ses:eu-central-1:123456789012:identity/photos.example.com\" }\n",
+        )
+        .unwrap();
+        let mail = config.stage("prod").unwrap().mail.clone().unwrap();
+        assert_eq!(mail.from.as_str(), "no-reply@photos.example.com");
+        check_err(
+            "[stages.prod]\nregion = \"eu-central-1\"\nmail = { from = \"no-reply@other.example\", ses_identity_arn = \"arn:aws:ses:eu-central-1:123456789012:identity/photos.example.com\" }\n",
+            "`deployer.toml`: stage `prod`, key `mail`: the identity `photos.example.com` does not cover the sender `no-reply@other.example`: use that address or its domain `other.example`",
+        );
+        check_err(
+            "[stages.prod]\nregion = \"eu-central-1\"\nmail = { from = \"a@photos.example.com\", ses_identity_arn = \"arn:aws:ses:ap-south-1:123456789012:identity/photos.example.com\" }\n",
+            "`deployer.toml`: stage `prod`, key `mail`: Cognito cannot send through an SES identity in `ap-south-1` for a pool in `eu-central-1`: use an identity in `eu-central-1`",
+        );
+        check_err(
+            "[stages.prod]\nregion = \"eu-central-1\"\nmail = { from = \"a@photos.example.com\" }\n",
+            "`deployer.toml`: stage `prod`, key `mail.ses_identity_arn`: is required when `mail` is set",
+        );
+    }
+
+    #[test]
+    fn public_routes_get_limits_no_higher_than_the_stages() {
+        let stage = |throttling: &str| {
+            parse(&format!(
+                "[stages.dev]\nregion = \"eu-west-1\"\nthrottling = {{ {throttling} }}\n"
+            ))
+            .map(|c| c.stage("dev").unwrap().throttling)
+        };
+        let own = stage("rate_limit = 100, public_rate_limit = 3, public_burst_limit = 6").unwrap();
+        assert_eq!((own.public_rate_limit, own.public_burst_limit), (3, 6));
+        // Lowering the stage's limits lowers the public defaults with them.
+        let low = stage("rate_limit = 4, burst_limit = 8").unwrap();
+        assert_eq!((low.public_rate_limit, low.public_burst_limit), (4, 8));
+        check_err(
+            "[stages.dev]\nregion = \"eu-west-1\"\nthrottling = { rate_limit = 5, public_rate_limit = 20 }\n",
+            "`deployer.toml`: stage `dev`, key `throttling`: the public routes' limits (20 per second, bursts of 20) must not exceed the stage's (5 per second, bursts of 100)",
         );
     }
 

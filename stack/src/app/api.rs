@@ -13,7 +13,7 @@ use crate::cfn::apigw::{
 use crate::cfn::cognito::{UserPool, UserPoolClient};
 use crate::cfn::lambda::{Function, Permission};
 use crate::cfn::logs::LogGroup;
-use crate::cfn::{Expr, Res, Template};
+use crate::cfn::{Expr, Options, Res, Template};
 use crate::config::StageConfig;
 
 pub(super) fn http_api(
@@ -110,6 +110,7 @@ pub(super) fn api_routes(
         [("Integration", integration.reference())],
     );
     // One route per endpoint of the contract, which the function's router is built from too.
+    let mut public_routes = Vec::new();
     for endpoint in Endpoint::ALL {
         let route_key = endpoint.route().key();
         let signed_in = endpoint.route().access == Access::SignedIn;
@@ -120,7 +121,10 @@ pub(super) fn api_routes(
             authorization_type: if signed_in { "JWT" } else { "NONE" },
             authorizer_id: signed_in.then(|| authorizer.reference()),
         };
-        t.add(&route_logical_id(&route_key), route)?;
+        let route = t.add(&route_logical_id(&route_key), route)?;
+        if !signed_in {
+            public_routes.push((route_key, route));
+        }
     }
     let access_logs = t.add_with(
         "HttpApiAccessLogGroup",
@@ -143,7 +147,18 @@ pub(super) fn api_routes(
         "authorizerError": "$context.authorizer.error"
     })
     .to_string();
-    t.add(
+    // Anonymous callers get their own, lower limits on the public routes, so one client cannot
+    // use up the stage's rate that signed-in users share.
+    let public = RouteSettings {
+        detailed_metrics_enabled: true,
+        throttling_burst_limit: config.throttling.public_burst_limit,
+        throttling_rate_limit: f64::from(config.throttling.public_rate_limit),
+    };
+    let mut stage_options = Options::new();
+    for (_, route) in &public_routes {
+        stage_options = stage_options.depends_on(route);
+    }
+    t.add_with(
         "HttpApiStage",
         Stage {
             api_id: api.reference(),
@@ -158,7 +173,12 @@ pub(super) fn api_routes(
                 throttling_burst_limit: config.throttling.burst_limit,
                 throttling_rate_limit: f64::from(config.throttling.rate_limit),
             },
+            route_settings: public_routes
+                .iter()
+                .map(|(key, _)| (key.clone(), public.clone()))
+                .collect(),
         },
+        stage_options,
     )?;
     Ok(())
 }

@@ -5,8 +5,8 @@ use super::Names;
 use super::data::data_policy;
 use crate::StackError;
 use crate::cfn::cognito::{
-    AccountRecoverySetting, AdminCreateUserConfig, PasswordPolicy, Policies, RecoveryOption,
-    TokenValidityUnits, UserAttributeUpdateSettings, UserPool, UserPoolClient,
+    AccountRecoverySetting, AdminCreateUserConfig, EmailConfiguration, PasswordPolicy, Policies,
+    RecoveryOption, TokenValidityUnits, UserAttributeUpdateSettings, UserPool, UserPoolClient,
     UsernameConfiguration,
 };
 use crate::cfn::{Expr, Options, Res, Template};
@@ -61,6 +61,13 @@ pub(super) fn user_pool(
                 "ACTIVE"
             } else {
                 "INACTIVE"
+            }),
+            // Cognito's own sender allows about 50 mails a day to the whole pool, which anonymous
+            // sign-ups and resends can use up; a production stage sends through SES.
+            email_configuration: config.mail.as_ref().map(|mail| EmailConfiguration {
+                email_sending_account: "DEVELOPER",
+                source_arn: mail.identity_arn.as_str().to_owned(),
+                from: mail.from.as_str().to_owned(),
             }),
         },
         Options::new().policy(data_policy(config)),

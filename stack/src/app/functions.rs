@@ -128,19 +128,13 @@ pub(super) fn api_statements(names: &Names, table: &Res<Table>) -> Vec<Statement
             &["s3:PutObject"],
             vec![originals.clone()],
         ),
-        // Pre-signed GETs, upload checks (HEAD) and deleting a photo's objects.
+        // Pre-signed GETs and deleting a photo's objects. No `s3:ListBucket`: the API makes no
+        // HEAD or list call, and nothing tells a missing key (which then answers 403 rather
+        // than 404 to a pre-signed GET) from a forbidden one.
         Statement::allow(
             "ReadAndDeletePhotos",
             &["s3:GetObject", "s3:DeleteObject"],
             vec![originals, derivatives],
-        ),
-        // S3 answers HEAD on a missing key with 404 only to a caller that may list the bucket
-        // (403 otherwise), and the API tells "not uploaded yet" from "forbidden" that way. A
-        // `s3:prefix` condition would not help: HEAD carries no prefix, so it would never match.
-        Statement::allow(
-            "ListPhotoBucket",
-            &["s3:ListBucket"],
-            vec![names.photo_bucket_arn.clone()],
         ),
     ]
 }

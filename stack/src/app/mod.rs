@@ -484,4 +484,100 @@ mod tests {
         assert!(deletes[0].contains("/originals/*"), "{}", deletes[0]);
         assert!(deletes[1].contains("/derivatives/*"), "{}", deletes[1]);
     }
+
+    /// Every S3 action of a function role, with its resources.
+    fn s3_grants(v: &serde_json::Value, role: &str) -> Vec<(String, Vec<String>)> {
+        let statements =
+            &v["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+        let mut grants = Vec::new();
+        for s in statements.as_array().unwrap() {
+            let actions: Vec<String> = match &s["Action"] {
+                serde_json::Value::Array(a) => {
+                    a.iter().map(|a| a.as_str().unwrap().to_owned()).collect()
+                }
+                one => vec![one.as_str().unwrap().to_owned()],
+            };
+            let resources: Vec<String> = match &s["Resource"] {
+                serde_json::Value::Array(r) => r.iter().map(|r| r.to_string()).collect(),
+                one => vec![one.to_string()],
+            };
+            for action in actions.into_iter().filter(|a| a.starts_with("s3:")) {
+                grants.push((action, resources.clone()));
+            }
+        }
+        grants
+    }
+
+    #[test]
+    fn the_api_role_reaches_objects_only_and_never_lists_the_bucket() {
+        let v = photo_app(&dev()).unwrap().to_value();
+        let grants = s3_grants(&v, contract::functions::API.role);
+        assert!(!grants.is_empty());
+        for (action, resources) in grants {
+            assert_ne!(action, "s3:ListBucket");
+            for resource in resources {
+                assert!(resource.contains("/*"), "{action} on {resource}");
+            }
+        }
+    }
+
+    #[test]
+    fn public_routes_have_their_own_lower_limits() {
+        let config = dev();
+        let v = photo_app(&config).unwrap().to_value();
+        let stage = &v["Resources"]["HttpApiStage"];
+        let defaults = &stage["Properties"]["DefaultRouteSettings"];
+        assert_eq!(defaults["ThrottlingRateLimit"], 50.0);
+        let settings = stage["Properties"]["RouteSettings"].as_object().unwrap();
+        let public: Vec<String> = photo_contract::api::Endpoint::ALL
+            .iter()
+            .filter(|e| e.route().access == photo_contract::api::Access::Public)
+            .map(|e| e.route().key())
+            .collect();
+        assert_eq!(public.len(), 3, "{public:?}");
+        assert_eq!(settings.keys().cloned().collect::<Vec<_>>(), public);
+        for key in &public {
+            let route = &settings[key];
+            assert_eq!(route["ThrottlingRateLimit"], 10.0, "{key}");
+            assert_eq!(route["ThrottlingBurstLimit"], 20, "{key}");
+        }
+        // Settings for a route that does not exist yet are refused: the stage waits for them.
+        let depends: Vec<&str> = stage["DependsOn"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap())
+            .collect();
+        let expected: Vec<String> = public.iter().map(|k| route_logical_id(k)).collect();
+        assert_eq!(depends, expected);
+    }
+
+    #[test]
+    fn the_pool_sends_mail_through_ses_only_when_configured() {
+        let mut config = dev();
+        let v = photo_app(&config).unwrap().to_value();
+        assert!(
+            v["Resources"]["UserPool"]["Properties"]
+                .get("EmailConfiguration")
+                .is_none()
+        );
+        let identity = "arn:aws:ses:eu-west-1:123456789012:identity/example.com";
+        config.mail = Some(
+            crate::config::MailSender::new(
+                "photos@example.com".parse().unwrap(),
+                identity.parse().unwrap(),
+                &config.region,
+            )
+            .unwrap(),
+        );
+        let v = photo_app(&config).unwrap().to_value();
+        assert_eq!(
+            v["Resources"]["UserPool"]["Properties"]["EmailConfiguration"],
+            json!({
+                "EmailSendingAccount": "DEVELOPER",
+                "SourceArn": identity,
+                "From": "photos@example.com"
+            })
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! `AWS::ApiGatewayV2::*`: an HTTP API, its JWT authorizer, integration, routes and stage.
 //! `Ref` gives the API id, authorizer id, integration id and so on.
 
+use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::{Expr, Res, Resource};
@@ -135,6 +136,11 @@ pub struct Stage {
     pub access_log_settings: AccessLogSettings,
     /// Throttling and metrics for every route.
     pub default_route_settings: RouteSettings,
+    /// Settings of single routes, by route key (`GET /openapi.json`), replacing the default's
+    /// for that route. The stage must depend on those routes: CloudFormation refuses settings
+    /// for a route that does not exist yet.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub route_settings: IndexMap<String, RouteSettings>,
 }
 
 impl Resource for Stage {

@@ -32,6 +32,9 @@ pub struct UserPool {
     /// `ACTIVE` refuses deleting the pool.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_protection: Option<&'static str>,
+    /// Who sends the pool's mail; Cognito's own sender when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_configuration: Option<EmailConfiguration>,
 }
 
 impl Resource for UserPool {
@@ -64,6 +67,18 @@ pub struct UserAttributeUpdateSettings {
 pub struct UsernameConfiguration {
     /// `false`: `Ann@Example.com` and `ann@example.com` are one user.
     pub case_sensitive: bool,
+}
+
+/// `EmailConfiguration`: the pool's mail sent through an SES identity of the account's.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EmailConfiguration {
+    /// `DEVELOPER`: through SES, with SES's quotas instead of Cognito's few mails a day.
+    pub email_sending_account: &'static str,
+    /// The verified SES identity's ARN.
+    pub source_arn: String,
+    /// The sender's address, covered by that identity.
+    pub from: String,
 }
 
 /// `Policies`.

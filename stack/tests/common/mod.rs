@@ -1,7 +1,7 @@
 //! The two stage configurations the acceptance tests synthesize (`deployer.toml` matches them).
 
 use stack::StageConfig;
-use stack::config::{Architecture, CustomDomain, LogRetentionDays};
+use stack::config::{Architecture, CustomDomain, LogRetentionDays, MailSender};
 
 /// `dev`: arm64, no alarm e-mail, data retained.
 pub fn dev() -> StageConfig {
@@ -12,7 +12,8 @@ pub fn dev() -> StageConfig {
     c
 }
 
-/// `prod`: pinned account, x86_64, alarm e-mail, protected, custom domain, a year of logs.
+/// `prod`: pinned account, x86_64, alarm e-mail, protected, custom domain, a year of logs, the
+/// pool's mail through SES.
 pub fn prod() -> StageConfig {
     let mut c = StageConfig::with_defaults("prod".parse().unwrap(), "eu-west-1".parse().unwrap());
     c.account_id = Some("123456789012".parse().unwrap());
@@ -27,6 +28,16 @@ pub fn prod() -> StageConfig {
                 .unwrap(),
     });
     c.log_retention = LogRetentionDays::new(365).unwrap();
+    c.mail = Some(
+        MailSender::new(
+            "no-reply@photos.example.com".parse().unwrap(),
+            "arn:aws:ses:eu-west-1:123456789012:identity/photos.example.com"
+                .parse()
+                .unwrap(),
+            &c.region,
+        )
+        .unwrap(),
+    );
     c
 }
 
