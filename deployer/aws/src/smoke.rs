@@ -727,7 +727,7 @@ mod tests {
     fn the_form_puts_the_file_last() {
         let body = form_body(
             "b",
-            &[("key".into(), "originals/u/p".into())],
+            &[("key".into(), "uploads/u/p".into())],
             b"\xff\xd8data",
         );
         let text = String::from_utf8_lossy(&body);

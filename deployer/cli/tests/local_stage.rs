@@ -181,7 +181,7 @@ async fn a_stage_killed_while_processing_finishes_the_photo_after_a_restart() {
     let id = stage
         .upload(&alice, "landscape-8mp.jpg", &fixture("landscape-8mp.jpg"))
         .await;
-    let key = format!("originals/{alice_sub}/{id}");
+    let key = format!("uploads/{alice_sub}/{id}");
     let bytes = fixture("orientation-6.jpg");
     let (orphan, _) = stage
         .start_upload(&alice, "orientation-6.jpg", &bytes)
@@ -202,7 +202,7 @@ async fn a_stage_killed_while_processing_finishes_the_photo_after_a_restart() {
         let path = data
             .join("objects")
             .join(area)
-            .join(format!("originals/{alice_sub}/{orphan}"));
+            .join(format!("uploads/{alice_sub}/{orphan}"));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, contents).unwrap();
     }
@@ -235,7 +235,7 @@ async fn a_job_killed_at_every_start_ends_failed_after_its_attempts() {
     let id = first
         .upload(&alice, "orientation-6.jpg", &fixture("orientation-6.jpg"))
         .await;
-    let running = vec![(format!("originals/{alice_sub}/{id}"), "running".to_owned())];
+    let running = vec![(format!("uploads/{alice_sub}/{id}"), "running".to_owned())];
     let mut first = Some(first);
     for start in 1..=ATTEMPTS {
         let mut stage = match first.take() {
@@ -260,7 +260,7 @@ async fn a_job_killed_at_every_start_ends_failed_after_its_attempts() {
         reason.contains("stopped while processing it, 5 times"),
         "{photo}"
     );
-    let failed = vec![(format!("originals/{alice_sub}/{id}"), "failed".to_owned())];
+    let failed = vec![(format!("uploads/{alice_sub}/{id}"), "failed".to_owned())];
     assert_eq!(jobs(&data), failed);
     // The stage is up and serving.
     let (status, page) = stage.api("GET", "/photos", &alice, None).await;

@@ -236,8 +236,9 @@ impl ObjectStore for FileObjectStore {
             bucket: self.bucket.clone(),
             key: policy.key.as_str().to_owned(),
             content_type: policy.content_type.as_str().to_owned(),
-            // The photo was declared with its exact size; nothing larger may arrive.
-            max_bytes: policy.size,
+            // The photo was declared with its exact size and checksum: nothing else may arrive.
+            size: policy.size,
+            sha256: Some(*policy.sha256.as_bytes()),
             lifetime,
         };
         let endpoint = Endpoint::path_style(&format!("{}/_s3", self.base_url))
@@ -297,6 +298,7 @@ pub fn system_time(now: Timestamp) -> SystemTime {
 mod tests {
     use super::*;
     use photo_domain::{ContentType, PhotoId, Sha256, UserId};
+    use sha2::Digest as _;
 
     fn store(root: &Path) -> FileObjectStore {
         FileObjectStore::new(
@@ -312,7 +314,7 @@ mod tests {
     }
 
     fn key() -> ObjectKey {
-        ObjectKey::original(
+        ObjectKey::upload(
             &UserId::parse("alice").unwrap(),
             &PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap(),
         )
@@ -323,35 +325,41 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
         let now = Timestamp::from_secs(1_700_000_000);
+        let photo = b"12345";
+        let digest: [u8; 32] = sha2::Sha256::digest(photo).into();
         let policy = UploadPolicy {
             key: key(),
             content_type: ContentType::Jpeg,
             size: 5,
-            sha256: Sha256::from_bytes([1; 32]),
+            sha256: Sha256::from_bytes(digest),
             expires_at: now.plus_secs(300),
         };
         let post = store.presign_upload(&policy, now).await.unwrap();
         assert_eq!(post.url, "http://127.0.0.1:9/_s3/photos-local");
         let fields: Vec<(String, String)> = post.fields.clone().into_iter().collect();
-        let submit = |fields: &[(String, String)], len: u64, at: Timestamp| {
+        let submit = |fields: &[(String, String)], file: &[u8], at: Timestamp| {
             s3post::verify_post(
                 &s3post::PostSubmission {
                     bucket: "photos-local",
                     region: LOCAL_REGION,
                     fields,
-                    file_len: len,
+                    file,
                     now: system_time(at),
                 },
                 |id| store.secret_for(id),
             )
         };
-        assert_eq!(submit(&fields, 5, now).unwrap().key, key().as_str());
+        assert_eq!(submit(&fields, photo, now).unwrap().key, key().as_str());
         assert_eq!(
-            submit(&fields, 6, now).unwrap_err().s3_code(),
+            submit(&fields, b"123456", now).unwrap_err().s3_code(),
             "EntityTooLarge"
         );
         assert_eq!(
-            submit(&fields, 5, now.plus_secs(301))
+            submit(&fields, b"12346", now).unwrap_err().s3_code(),
+            "BadDigest"
+        );
+        assert_eq!(
+            submit(&fields, photo, now.plus_secs(301))
                 .unwrap_err()
                 .s3_code(),
             "AccessDenied"
@@ -359,12 +367,12 @@ mod tests {
         let other: Vec<_> = fields
             .iter()
             .map(|(k, v)| match k.as_str() {
-                "key" => (k.clone(), "originals/bob/x".to_owned()),
+                "key" => (k.clone(), "uploads/bob/x".to_owned()),
                 _ => (k.clone(), v.clone()),
             })
             .collect();
         assert_eq!(
-            submit(&other, 5, now).unwrap_err().s3_code(),
+            submit(&other, photo, now).unwrap_err().s3_code(),
             "AccessDenied"
         );
     }
@@ -396,7 +404,7 @@ mod tests {
         let user = UserId::parse("alice").unwrap();
         let photo = PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap();
         let other = PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAW").unwrap();
-        let [_, thumb, _] = ObjectKey::all_for(&user, &photo);
+        let [_, _, thumb, _] = ObjectKey::all_for(&user, &photo);
         store.put(thumb.as_str(), b"t", "image/jpeg").unwrap();
         let kept = ObjectKey::original(&user, &other);
         store.put(kept.as_str(), b"k", "image/jpeg").unwrap();

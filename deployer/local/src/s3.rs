@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use photo_domain::{Clock, ObjectKey};
+use photo_domain::{Clock, ObjectKey, PhotoStatus, Repository};
 
 use crate::objects::{FileObjectStore, LOCAL_REGION, system_time};
 
@@ -26,6 +26,8 @@ pub struct BucketState {
     pub store: Arc<FileObjectStore>,
     pub clock: Arc<dyn Clock>,
     pub on_upload: Arc<dyn OnUpload>,
+    /// The photo records, so an upload form is taken only while its photo waits for it.
+    pub photos: Arc<dyn Repository>,
 }
 
 /// S3's XML error answer.
@@ -120,7 +122,7 @@ pub async fn upload(
         bucket: &bucket,
         region: LOCAL_REGION,
         fields: &fields,
-        file_len: file.len() as u64,
+        file: &file,
         now: system_time(state.clock.now()),
     };
     let verified = match s3post::verify_post(&submission, |id| state.store.secret_for(id)) {
@@ -130,6 +132,29 @@ pub async fn upload(
             return s3_error(status, e.s3_code(), &e.s3_message());
         }
     };
+    // A form stays valid for its whole lifetime, but it is for one PENDING photo: once that photo
+    // is processed or deleted, posting the form again stores nothing. (S3 cannot ask the table;
+    // on AWS the late upload is stored and the thumbnail step removes it unread.)
+    if let Some((owner, id)) = ObjectKey::parse_upload(&verified.key) {
+        match state.photos.get_photo(&owner, &id).await {
+            Ok(Some(photo)) if photo.status == PhotoStatus::Pending => {}
+            Ok(_) => {
+                return s3_error(
+                    StatusCode::FORBIDDEN,
+                    "AccessDenied",
+                    "This upload form is used up: its photo is already processed or deleted.",
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading the photo of an upload");
+                return s3_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                );
+            }
+        }
+    }
     let content_type = verified
         .content_type
         .clone()
@@ -147,8 +172,8 @@ pub async fn upload(
             "We encountered an internal error. Please try again.",
         );
     }
-    // Like the bucket notification, only originals start processing.
-    if ObjectKey::parse_original(&verified.key).is_some() {
+    // Like the bucket notification, only uploads start processing.
+    if ObjectKey::parse_upload(&verified.key).is_some() {
         let key = ObjectKey::from_trusted(verified.key.clone());
         if let Err(e) = state.on_upload.uploaded(&key) {
             tracing::error!(error = %e, "queueing an upload for processing");

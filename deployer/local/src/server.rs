@@ -161,7 +161,7 @@ fn load_issuer(dir: &DataDir, issuer_url: &str) -> anyhow::Result<Issuer> {
         .with_context(|| format!("reading the token key `{}`", path.display()))
 }
 
-/// Queues every PENDING photo whose original is stored and that has no job: an upload a crash
+/// Queues every PENDING photo whose upload is stored and that has no job: an upload a crash
 /// interrupted between storing the file and writing its job. The photos come from the index of
 /// PENDING photos, so the work is that of the uploads in flight, not of the library. Returns
 /// how many it queued.
@@ -172,9 +172,17 @@ fn recover_uploads(
 ) -> anyhow::Result<usize> {
     let mut queued = 0;
     for (owner, id) in repo.pending_photos()? {
-        let key = ObjectKey::original(&owner, &id);
-        // An upload that was started but never sent has no original: nothing to process.
-        if objects.join("data").join(key.as_str()).is_file() && queue.enqueue_missing(&key)? {
+        // Uploads are staged; a data directory from before staging keeps them as originals.
+        let stored = [
+            ObjectKey::upload(&owner, &id),
+            ObjectKey::original(&owner, &id),
+        ]
+        .into_iter()
+        .find(|key| objects.join("data").join(key.as_str()).is_file());
+        // An upload that was started but never sent has no file: nothing to process.
+        if let Some(key) = stored
+            && queue.enqueue_missing(&key)?
+        {
             queued += 1;
         }
     }
@@ -321,6 +329,7 @@ pub async fn up(
         password_cost: options.password_cost,
         ..limits
     };
+    let photos: Arc<dyn photo_domain::Repository> = repo.clone();
     let service = PhotoService::new(repo, store.clone(), clock.clone(), limits);
     let processor: Arc<dyn Processor> = Arc::new(ThumbnailStep::new(
         service.clone(),
@@ -347,6 +356,7 @@ pub async fn up(
         store,
         clock: clock.clone(),
         on_upload: Arc::new(Enqueue(queue.clone())),
+        photos,
     };
     let upload_limit = (options.limits.max_upload_bytes + FORM_OVERHEAD_BYTES) as usize;
     let app = Router::new()

@@ -1,6 +1,6 @@
 //! The local stage's thumbnail step: the thumbnail function's own code, fed by the durable queue.
 //!
-//! On AWS an upload under `originals/` invokes the thumbnail Lambda; here the upload endpoint
+//! On AWS an upload under `uploads/` invokes the thumbnail Lambda; here the upload endpoint
 //! writes a queue job and the workers hand each key to the same [`Thumbnailer`], reading and
 //! writing the bucket through [`LocalBlobs`], the object files of [`FileObjectStore`].
 //!
@@ -135,11 +135,13 @@ impl ThumbnailStep {
         delay: Duration,
     ) -> Self {
         ThumbnailStep {
+            // The queue retries a job up to its own limit; the photo's attempts follow it.
             thumbnailer: Thumbnailer::new(
                 service.processing(),
                 Arc::new(LocalBlobs(store.clone())),
                 settings.clone(),
-            ),
+            )
+            .with_max_attempts(u32::try_from(crate::queue::MAX_ATTEMPTS).unwrap_or(u32::MAX)),
             service,
             store,
             settings,
@@ -199,7 +201,7 @@ impl Processor for ThumbnailStep {
     }
 
     async fn gave_up(&self, key: &ObjectKey, error: &str) {
-        let Some((owner, id)) = ObjectKey::parse_original(key.as_str()) else {
+        let Some((owner, id, _)) = photo_thumbnail::source_of(key.as_str()) else {
             return;
         };
         let reason = format!("processing kept failing: {error}");

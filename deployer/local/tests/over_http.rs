@@ -127,15 +127,30 @@ async fn sign_up_upload_and_every_refusal() {
     let (alice, alice_sub) = stage.account("alice@example.com", PASSWORD).await;
     let (bob, _) = stage.account("bob@example.com", PASSWORD).await;
 
-    // The happy path: the form from the API stores the file under alice's original key.
+    // The happy path: the form from the API stores the file under alice's upload key, and
+    // processing moves it to her original key.
     let photo = fixture("orientation-1.jpg");
     let (id, form) = stage.start_upload(&alice, "beach.jpg", &photo).await;
+    let upload = format!("uploads/{alice_sub}/{id}");
     let key = format!("originals/{alice_sub}/{id}");
-    assert_eq!(form["fields"]["key"], key.as_str());
+    assert_eq!(form["fields"]["key"], upload.as_str());
     let fields = fields_of(&form);
     let (status, body) = stage.post_form(&form, &fields, &photo).await;
     assert_eq!(status, 204, "{body}");
+    let settled = stage.settled(&alice, &id, Duration::from_secs(120)).await;
+    assert_eq!(settled["status"], "READY", "{settled}");
     assert_eq!(stage.stored(&key), Some(photo.clone()));
+    assert_eq!(stage.stored(&upload), None);
+
+    // The same form again, within its lifetime, once the photo is processed: refused, and
+    // nothing is stored or queued.
+    let jobs_before = jobs(&data);
+    let (status, body) = stage.post_form(&form, &fields, &photo).await;
+    assert_eq!((status, s3_code(&body)), (403, "AccessDenied"), "{body}");
+    assert!(body.contains("used up"), "{body}");
+    assert_eq!(stage.stored(&upload), None);
+    assert_eq!(stage.stored(&key), Some(photo.clone()));
+    assert_eq!(jobs(&data), jobs_before);
     let path = format!("/photos/{id}");
     check(
         &stage,
@@ -168,7 +183,7 @@ async fn sign_up_upload_and_every_refusal() {
     // Each hostile form is refused as S3 refuses it, and nothing is stored.
     let other = b"\xff\xd8\xff\xe0 another photo".to_vec();
     let (id2, form2) = stage.start_upload(&alice, "beach.jpg", &other).await;
-    let key2 = format!("originals/{alice_sub}/{id2}");
+    let key2 = format!("uploads/{alice_sub}/{id2}");
     let fields2 = fields_of(&form2);
     let policy = fields2
         .iter()
@@ -180,7 +195,7 @@ async fn sign_up_upload_and_every_refusal() {
         let engine = base64::engine::general_purpose::STANDARD;
         let text = String::from_utf8(engine.decode(&policy).unwrap()).unwrap();
         let bigger = text.replace(
-            &format!("\"content-length-range\",1,{}", other.len()),
+            &format!("\"content-length-range\",{0},{0}", other.len()),
             "\"content-length-range\",1,99999999",
         );
         assert_ne!(bigger, text, "the policy names the size range");
@@ -201,6 +216,20 @@ async fn sign_up_upload_and_every_refusal() {
             [other.as_slice(), b"+"].concat(),
             400,
             "EntityTooLarge",
+        ),
+        (
+            "other bytes of the declared size",
+            fields2.clone(),
+            other.iter().map(|b| b ^ 1).collect(),
+            400,
+            "BadDigest",
+        ),
+        (
+            "a smaller body",
+            fields2.clone(),
+            other[1..].to_vec(),
+            400,
+            "EntityTooSmall",
         ),
         (
             "wrong content type",

@@ -692,13 +692,13 @@ mod tests {
             photo: api_photo("p1", "PENDING", None),
             upload: dto::UploadTarget {
                 url: "https://b.s3.eu-west-1.amazonaws.com".into(),
-                fields: [("key", "originals/u/p1"), ("policy", "x")]
+                fields: [("key", "uploads/u/p1"), ("policy", "x")]
                     .map(|(k, v)| (k.to_owned(), v.to_owned()))
                     .into(),
                 expires_at: "2026-01-01T00:15:00Z".into(),
             },
         });
-        assert_eq!(grant.upload.fields["key"], "originals/u/p1");
+        assert_eq!(grant.upload.fields["key"], "uploads/u/p1");
         assert_eq!(grant.photo.id, "p1");
     }
 

@@ -23,7 +23,7 @@ async fn upload_process_and_read_back() {
         fields["key"]
             .as_str()
             .unwrap()
-            .starts_with("originals/alice/")
+            .starts_with("uploads/alice/")
     );
     let id = body["photo"]["id"].as_str().unwrap().to_owned();
     // Nothing is in the bucket until the browser uploads.

@@ -97,13 +97,14 @@ impl ObjectStore for S3ObjectStore {
             credentials.secret_access_key(),
             credentials.session_token().map(str::to_owned),
         );
-        // The policy pins the key, the content type and the size; s3post's
-        // `content-length-range` starts at 1 byte, so the declared size is the maximum.
+        // The policy pins the key, the content type, the exact size and the SHA-256: S3
+        // refuses any other bytes, so the form can carry nothing but the declared photo.
         let upload = s3post::PostUpload {
             bucket: self.bucket.clone(),
             key: policy.key.as_str().to_owned(),
             content_type: policy.content_type.as_str().to_owned(),
-            max_bytes: policy.size,
+            size: policy.size,
+            sha256: Some(*policy.sha256.as_bytes()),
             lifetime,
         };
         let post =

@@ -1,10 +1,16 @@
 //! The photo bucket's key layout.
 
-/// Where the browser uploads originals (`originals/{user}/{photo}`). The bucket notifies the
-/// thumbnail function for this prefix only.
+/// Where the browser uploads (`uploads/{user}/{photo}`), with a form that pins the exact bytes.
+/// The bucket notifies the thumbnail function for this prefix only. Nothing here is served:
+/// processing checks an upload, writes its derivatives, copies it to [`ORIGINALS_PREFIX`] and
+/// deletes it, so a form posted again later can never change a processed photo.
+pub const UPLOADS_PREFIX: &str = "uploads/";
+
+/// Where processed originals live (`originals/{user}/{photo}`): written only by the thumbnail
+/// step, never by an upload form.
 pub const ORIGINALS_PREFIX: &str = "originals/";
 
 /// Where the thumbnail function writes (`derivatives/{user}/{photo}/thumb.jpg` and
-/// `preview.jpg`): outside [`ORIGINALS_PREFIX`], so writing a derivative can never trigger the
-/// function again.
+/// `preview.jpg`): outside [`UPLOADS_PREFIX`], so writing a derivative (or an original) can never
+/// trigger the function again.
 pub const DERIVATIVES_PREFIX: &str = "derivatives/";

@@ -28,7 +28,7 @@ pub use ports::{
     Claims, Clock, IdentityVerifier, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository,
     SystemClock, UploadPolicy,
 };
-pub use processing::Processing;
+pub use processing::{Processing, Start};
 pub use service::{
     Limits, Listing, NewUpload, PhotoService, PhotoUrls, PhotoView, SharedPhoto, SharedView,
     UsageReport,

@@ -47,6 +47,11 @@ pub struct Photo {
     pub title: Option<Title>,
     pub favourite: bool,
     pub created_at: Timestamp,
+    /// How many times processing has started on this photo (crashed and duplicate runs
+    /// included): the thumbnail step takes an attempt before it decodes anything, and stops at
+    /// its limit, so re-posting one upload form cannot make it decode the photo again and again.
+    #[serde(default)]
+    pub processing_attempts: u32,
 }
 
 impl Photo {
@@ -77,6 +82,7 @@ impl Photo {
             title: None,
             favourite: false,
             created_at,
+            processing_attempts: 0,
         }
     }
 }

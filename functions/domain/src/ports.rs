@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
-use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX};
+use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX};
 
 use crate::error::Result;
 use crate::model::{Album, Page, Photo, ProcessingOutcome, Share, SortKey, Usage};
@@ -64,6 +64,17 @@ pub trait Repository: Send + Sync + fmt::Debug {
     /// photo; [`crate::Error::NotFound`] otherwise.
     async fn update_photo(&self, owner: &UserId, id: &PhotoId, patch: &PhotoPatch)
     -> Result<Photo>;
+
+    /// Takes one processing attempt: adds one to `processing_attempts`, only if the photo is
+    /// PENDING and has used fewer than `max_attempts` (one conditional write), returning the
+    /// updated photo; [`crate::Error::Conflict`] if the condition fails,
+    /// [`crate::Error::NotFound`] if the photo does not exist.
+    async fn start_processing(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        max_attempts: u32,
+    ) -> Result<Photo>;
 
     /// Stores the processing outcome, only if the photo is PENDING (condition on `status`);
     /// [`crate::Error::Conflict`] if it is not, [`crate::Error::NotFound`] if it does not exist.
@@ -143,12 +154,16 @@ pub trait Repository: Send + Sync + fmt::Debug {
 }
 
 /// A key in the photo bucket, built only from the prefixes of the contract
-/// ([`photo_contract::keys`]): the bucket notifies the thumbnail function for originals only.
+/// ([`photo_contract::keys`]): the bucket notifies the thumbnail function for uploads only.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectKey(String);
 
 impl ObjectKey {
-    /// `originals/{user}/{photo}`: where the browser uploads.
+    /// `uploads/{user}/{photo}`: where the browser uploads, until processing moves the file.
+    pub fn upload(owner: &UserId, photo: &PhotoId) -> Self {
+        ObjectKey(format!("{UPLOADS_PREFIX}{owner}/{photo}"))
+    }
+    /// `originals/{user}/{photo}`: the processed original, as its owner downloads it.
     pub fn original(owner: &UserId, photo: &PhotoId) -> Self {
         ObjectKey(format!("{ORIGINALS_PREFIX}{owner}/{photo}"))
     }
@@ -160,16 +175,24 @@ impl ObjectKey {
     pub fn preview(owner: &UserId, photo: &PhotoId) -> Self {
         ObjectKey(format!("{DERIVATIVES_PREFIX}{owner}/{photo}/preview.jpg"))
     }
-    /// The owner and photo of an `originals/{user}/{photo}` key, as in an S3 event notification;
-    /// `None` for any other key, so the thumbnail function ignores what is not an original.
+    /// The owner and photo of an `uploads/{user}/{photo}` key, as in an S3 event notification;
+    /// `None` for any other key, so the thumbnail function ignores what is not an upload.
+    pub fn parse_upload(key: &str) -> Option<(UserId, PhotoId)> {
+        Self::parse_under(UPLOADS_PREFIX, key)
+    }
+    /// The owner and photo of an `originals/{user}/{photo}` key.
     pub fn parse_original(key: &str) -> Option<(UserId, PhotoId)> {
-        let rest = key.strip_prefix(ORIGINALS_PREFIX)?;
+        Self::parse_under(ORIGINALS_PREFIX, key)
+    }
+    fn parse_under(prefix: &str, key: &str) -> Option<(UserId, PhotoId)> {
+        let rest = key.strip_prefix(prefix)?;
         let (user, photo) = rest.split_once('/')?;
         Some((UserId::parse(user).ok()?, PhotoId::parse(photo).ok()?))
     }
     /// Every key a photo can have, for deletion.
-    pub fn all_for(owner: &UserId, photo: &PhotoId) -> [ObjectKey; 3] {
+    pub fn all_for(owner: &UserId, photo: &PhotoId) -> [ObjectKey; 4] {
         [
+            Self::upload(owner, photo),
             Self::original(owner, photo),
             Self::thumbnail(owner, photo),
             Self::preview(owner, photo),
@@ -279,7 +302,7 @@ mod tests {
     use super::*;
 
     fn check(key: &str, expected: Option<(&str, &str)>) {
-        let got = ObjectKey::parse_original(key);
+        let got = ObjectKey::parse_upload(key);
         let got = got
             .as_ref()
             .map(|(u, p)| (u.as_str().to_owned(), p.to_string()));
@@ -291,14 +314,21 @@ mod tests {
     }
 
     #[test]
-    fn original_keys_parse_back() {
+    fn upload_keys_parse_back() {
         let photo = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
         let user = UserId::parse("0f1e2d3c-aaaa-bbbb-cccc-1234567890ab").unwrap();
-        let key = ObjectKey::original(&user, &PhotoId::parse(photo).unwrap());
+        let id = PhotoId::parse(photo).unwrap();
+        let key = ObjectKey::upload(&user, &id);
         check(key.as_str(), Some((user.as_str(), photo)));
+        // An original is not an upload: writing one never starts processing again.
+        check(ObjectKey::original(&user, &id).as_str(), None);
         check(&format!("derivatives/alice/{photo}/thumb.jpg"), None);
-        check(&format!("originals/alice/{photo}/x"), None);
-        check("originals/alice", None);
-        check(&format!("originals/al%ice/{photo}"), None);
+        check(&format!("uploads/alice/{photo}/x"), None);
+        check("uploads/alice", None);
+        check(&format!("uploads/al%ice/{photo}"), None);
+        assert_eq!(
+            ObjectKey::parse_original(ObjectKey::original(&user, &id).as_str()),
+            Some((user.clone(), id))
+        );
     }
 }

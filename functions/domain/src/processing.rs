@@ -13,6 +13,19 @@ use crate::model::{Photo, PhotoStatus, ProcessedInfo, ProcessingOutcome};
 use crate::ports::Repository;
 use crate::types::{PhotoId, UserId};
 
+/// What [`Processing::start`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Start {
+    /// An attempt is taken: process the photo (as stored, attempt counted).
+    Go(Photo),
+    /// The photo is READY or FAILED already.
+    Finished(Photo),
+    /// The photo is PENDING but its attempts are used up.
+    Spent(Photo),
+    /// The photo does not exist.
+    Gone,
+}
+
 /// Reads photos and records processing outcomes; see the module documentation.
 #[derive(Debug, Clone)]
 pub struct Processing {
@@ -29,6 +42,23 @@ impl Processing {
     /// links; `Ok(None)` when it does not exist.
     pub async fn photo(&self, owner: &UserId, id: &PhotoId) -> Result<Option<Photo>> {
         self.repo.get_photo(owner, id).await
+    }
+
+    /// Takes one of the photo's `max_attempts` processing attempts, before anything is read or
+    /// decoded. The answer says whether to go on: a photo that is no longer PENDING, or whose
+    /// attempts are spent (by crashes, or by events of the same upload arriving together), is
+    /// not processed again.
+    pub async fn start(&self, owner: &UserId, id: &PhotoId, max_attempts: u32) -> Result<Start> {
+        match self.repo.start_processing(owner, id, max_attempts).await {
+            Ok(photo) => Ok(Start::Go(photo)),
+            Err(Error::NotFound) => Ok(Start::Gone),
+            Err(Error::Conflict(_)) => match self.photo(owner, id).await? {
+                None => Ok(Start::Gone),
+                Some(photo) if photo.status == PhotoStatus::Pending => Ok(Start::Spent(photo)),
+                Some(photo) => Ok(Start::Finished(photo)),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     async fn existing(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {

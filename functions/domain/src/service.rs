@@ -205,7 +205,7 @@ impl PhotoService {
             .insert_photo(&photo, self.limits.quota_bytes)
             .await?;
         let policy = UploadPolicy {
-            key: ObjectKey::original(owner, &photo.id),
+            key: ObjectKey::upload(owner, &photo.id),
             content_type: photo.content_type,
             size: photo.size,
             sha256: photo.sha256_declared,

@@ -1,4 +1,4 @@
-//! The thumbnail function's wiring: each S3 ObjectCreated notification for `originals/` goes to
+//! The thumbnail function's wiring: each S3 ObjectCreated notification for `uploads/` goes to
 //! the [`Thumbnailer`], over DynamoDB and the S3 photo bucket.
 //!
 //! Environment (set by the stack, named in [`photo_contract::env::THUMBNAIL`]): the stage's table

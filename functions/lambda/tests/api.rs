@@ -163,7 +163,7 @@ async fn bootstrap_serves_the_api_over_moto() {
     );
     assert_eq!(
         body["upload"]["fields"]["key"],
-        format!("originals/{sub}/{id}")
+        format!("uploads/{sub}/{id}")
     );
     assert_eq!(
         body["upload"]["fields"]["x-amz-security-token"],

@@ -28,7 +28,7 @@ fn owner() -> UserId {
 }
 
 /// What the API and the browser leave behind: a PENDING photo declaring `bytes`, recorded by
-/// the domain service exactly as the API records it, and `bytes` at its original's key.
+/// the domain service exactly as the API records it, and `bytes` at its upload key.
 async fn uploaded(config: &SdkConfig, bytes: Vec<u8>) -> PhotoId {
     let service = PhotoService::new(
         Arc::new(DynamoDbRepository::new(config, TABLE)),
@@ -49,15 +49,21 @@ async fn uploaded(config: &SdkConfig, bytes: Vec<u8>) -> PhotoId {
     s3(config)
         .put_object()
         .bucket(BUCKET)
-        .key(original(&photo.id))
+        .key(upload_key(&photo.id))
         .content_type("image/jpeg")
         .body(bytes.into())
         .send()
         .await
-        .expect("uploading the original");
+        .expect("uploading the photo");
     photo.id
 }
 
+/// Where the browser's form puts the file.
+fn upload_key(id: &PhotoId) -> String {
+    format!("uploads/{OWNER}/{id}")
+}
+
+/// Where processing moves it.
 fn original(id: &PhotoId) -> String {
     format!("originals/{OWNER}/{id}")
 }
@@ -136,8 +142,8 @@ async fn bootstrap_processes_s3_events_over_moto() {
 
     // One notification with both uploads and a key S3 had to encode (`+` is a space).
     let upload = event(&[
-        ("ObjectCreated:Post", &original(&good)),
-        ("ObjectCreated:Post", &original(&bad)),
+        ("ObjectCreated:Post", &upload_key(&good)),
+        ("ObjectCreated:Post", &upload_key(&bad)),
         ("ObjectCreated:Put", "originals/holiday+photo%281%29.jpg"),
     ]);
     let answer = response(invoke(&function, &upload));
@@ -147,10 +153,10 @@ async fn bootstrap_processes_s3_events_over_moto() {
     assert_eq!(
         answer,
         json!({"records": [
-            {"key": original(&good), "outcome": "READY"},
-            {"key": original(&bad), "outcome": "FAILED", "reason": truncated},
+            {"key": upload_key(&good), "outcome": "READY"},
+            {"key": upload_key(&bad), "outcome": "FAILED", "reason": truncated},
             {"key": "originals/holiday photo(1).jpg", "outcome": "SKIPPED",
-             "reason": "`originals/holiday photo(1).jpg` is not the key of an original"},
+             "reason": "`originals/holiday photo(1).jpg` is not the key of an upload"},
         ]})
     );
 
@@ -173,7 +179,13 @@ async fn bootstrap_processes_s3_events_over_moto() {
         );
         derivatives.push(bytes);
     }
-    assert!(object(&config, &original(&good)).await.is_some(), "kept");
+    // The upload became the original, byte for byte, and the upload key is empty.
+    let (kept, content_type) = object(&config, &original(&good))
+        .await
+        .expect("the original");
+    assert_eq!(kept, fixture("landscape-8mp.jpg"));
+    assert_eq!(content_type, "image/jpeg");
+    assert!(object(&config, &upload_key(&good)).await.is_none());
 
     // The hostile file: FAILED with the reason, and its original deleted.
     assert_eq!(
@@ -228,8 +240,8 @@ async fn bootstrap_processes_s3_events_over_moto() {
     let outcome = invoke(
         &function,
         &event(&[
-            ("ObjectCreated:Post", &original(&broken)),
-            ("ObjectCreated:Post", &original(&fresh)),
+            ("ObjectCreated:Post", &upload_key(&broken)),
+            ("ObjectCreated:Post", &upload_key(&fresh)),
         ]),
     );
     let Outcome::Error(error) = outcome else {
@@ -240,7 +252,7 @@ async fn bootstrap_processes_s3_events_over_moto() {
     assert!(
         message.starts_with(&format!(
             "`1` of `2` records failed; the first, `{}`",
-            original(&broken)
+            upload_key(&broken)
         )),
         "{message}"
     );

@@ -1,7 +1,8 @@
 //! S3 pre-signed POST: browser upload forms signed with a SigV4 POST policy, and their verifier.
 //!
 //! The photo API hands the browser a form ([`presign_post`]) that lets it upload exactly one
-//! object: one key, one content type, a size range, for at most 15 minutes. S3 enforces those
+//! object: one key, one content type, one exact size and (when given) one SHA-256, for at most
+//! 15 minutes. S3 enforces those
 //! conditions; the local stage has no S3, so its upload endpoint runs [`verify_post`], which
 //! refuses what S3 refuses, with the error code S3 would answer ([`S3PostError::s3_code`]).
 //!
@@ -74,6 +75,13 @@ pub enum S3PostError {
         /// The policy's minimum.
         min: u64,
     },
+    /// `x-amz-checksum-sha256` is not base64 of 32 bytes, or `x-amz-checksum-algorithm` names
+    /// another algorithm.
+    #[error("invalid checksum field: {0}")]
+    InvalidChecksum(String),
+    /// The file's SHA-256 is not the one `x-amz-checksum-sha256` declares.
+    #[error("the file's SHA-256 does not match `x-amz-checksum-sha256`")]
+    BadDigest,
 }
 
 impl S3PostError {
@@ -93,6 +101,8 @@ impl S3PostError {
             | S3PostError::ExtraField(_) => "AccessDenied",
             S3PostError::EntityTooLarge { .. } => "EntityTooLarge",
             S3PostError::EntityTooSmall { .. } => "EntityTooSmall",
+            S3PostError::InvalidChecksum(_) => "InvalidRequest",
+            S3PostError::BadDigest => "BadDigest",
         }
     }
 
@@ -130,6 +140,9 @@ impl S3PostError {
             }
             S3PostError::EntityTooSmall { .. } => {
                 "Your proposed upload is smaller than the minimum allowed size".to_owned()
+            }
+            S3PostError::BadDigest => {
+                "The SHA256 you specified did not match the calculated checksum.".to_owned()
             }
             other => other.to_string(),
         }

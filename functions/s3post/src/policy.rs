@@ -11,6 +11,9 @@ use crate::{S3PostError, sigv4, time};
 /// `x-amz-algorithm` of every SigV4 POST.
 pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
+/// `x-amz-checksum-algorithm` of a form that pins the file's SHA-256.
+pub(crate) const CHECKSUM_ALGORITHM: &str = "SHA256";
+
 /// S3's largest single POST upload, 5 GiB.
 const MAX_OBJECT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
@@ -121,7 +124,8 @@ impl Endpoint {
     }
 }
 
-/// What one upload may be: the object key, its content type, its size, for how long.
+/// What one upload may be: the object key, its content type, its exact size and checksum, for
+/// how long.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostUpload {
     /// The bucket (a valid S3 bucket name without dots, so the TLS certificate of the
@@ -131,8 +135,12 @@ pub struct PostUpload {
     pub key: String,
     /// The exact `Content-Type` the object gets.
     pub content_type: String,
-    /// The largest file accepted, in bytes (1 to 5 GiB); the smallest is 1 byte.
-    pub max_bytes: u64,
+    /// The file's exact size in bytes (1 to 5 GiB): `content-length-range` from it to it.
+    pub size: u64,
+    /// The file's SHA-256, when known: S3 then computes the digest of what arrives and refuses
+    /// other bytes (`x-amz-checksum-sha256`, pinned by the policy), so the form can carry
+    /// nothing but this one file.
+    pub sha256: Option<[u8; 32]>,
     /// How long the form stays usable.
     pub lifetime: PolicyLifetime,
 }
@@ -146,7 +154,8 @@ pub struct PostUpload {
 pub struct PresignedPost {
     /// Where to POST the form.
     pub url: String,
-    /// Form fields, in order: `key`, `Content-Type`, `x-amz-algorithm`, `x-amz-credential`,
+    /// Form fields, in order: `key`, `Content-Type`, `x-amz-checksum-algorithm` and
+    /// `x-amz-checksum-sha256` (with a checksum), `x-amz-algorithm`, `x-amz-credential`,
     /// `x-amz-date`, `x-amz-security-token` (with temporary credentials), `policy`,
     /// `x-amz-signature`.
     pub fields: Vec<(String, String)>,
@@ -188,10 +197,10 @@ fn validate(upload: &PostUpload, region: &str) -> Result<(), S3PostError> {
     {
         return invalid("content type is empty, too long, or has control characters".to_owned());
     }
-    if !(1..=MAX_OBJECT_BYTES).contains(&upload.max_bytes) {
+    if !(1..=MAX_OBJECT_BYTES).contains(&upload.size) {
         return invalid(format!(
-            "maximum size `{}` is not 1 to {MAX_OBJECT_BYTES} bytes",
-            upload.max_bytes
+            "size `{}` is not 1 to {MAX_OBJECT_BYTES} bytes",
+            upload.size
         ));
     }
     Ok(())
@@ -201,9 +210,11 @@ fn validate(upload: &PostUpload, region: &str) -> Result<(), S3PostError> {
 /// `now` for the upload's lifetime.
 ///
 /// The policy's conditions, in order: `{"bucket": ..}`, `["eq", "$key", key]`,
-/// `["content-length-range", 1, max_bytes]`, `["eq", "$Content-Type", content_type]`,
-/// `{"x-amz-algorithm": "AWS4-HMAC-SHA256"}`, `{"x-amz-credential": ..}`, `{"x-amz-date": ..}`,
-/// and `{"x-amz-security-token": ..}` with temporary credentials.
+/// `["content-length-range", size, size]`, `["eq", "$Content-Type", content_type]`, with a
+/// checksum `["eq", "$x-amz-checksum-algorithm", "SHA256"]` and
+/// `["eq", "$x-amz-checksum-sha256", base64]`, then `{"x-amz-algorithm": "AWS4-HMAC-SHA256"}`,
+/// `{"x-amz-credential": ..}`, `{"x-amz-date": ..}`, and `{"x-amz-security-token": ..}` with
+/// temporary credentials.
 pub fn presign_post(
     upload: &PostUpload,
     region: &str,
@@ -221,15 +232,26 @@ pub fn presign_post(
         credentials.access_key_id
     );
 
+    let checksum = upload.sha256.map(|digest| STANDARD.encode(digest));
     let mut conditions = vec![
         json!({ "bucket": upload.bucket }),
         json!(["eq", "$key", upload.key]),
-        json!(["content-length-range", 1, upload.max_bytes]),
+        json!(["content-length-range", upload.size, upload.size]),
         json!(["eq", "$Content-Type", upload.content_type]),
+    ];
+    if let Some(checksum) = &checksum {
+        conditions.push(json!([
+            "eq",
+            "$x-amz-checksum-algorithm",
+            CHECKSUM_ALGORITHM
+        ]));
+        conditions.push(json!(["eq", "$x-amz-checksum-sha256", checksum]));
+    }
+    conditions.extend([
         json!({ "x-amz-algorithm": ALGORITHM }),
         json!({ "x-amz-credential": credential }),
         json!({ "x-amz-date": amz_date }),
-    ];
+    ]);
     if let Some(token) = &credentials.session_token {
         conditions.push(json!({ "x-amz-security-token": token }));
     }
@@ -243,10 +265,19 @@ pub fn presign_post(
     let mut fields = vec![
         ("key".to_owned(), upload.key.clone()),
         ("Content-Type".to_owned(), upload.content_type.clone()),
+    ];
+    if let Some(checksum) = checksum {
+        fields.push((
+            "x-amz-checksum-algorithm".to_owned(),
+            CHECKSUM_ALGORITHM.to_owned(),
+        ));
+        fields.push(("x-amz-checksum-sha256".to_owned(), checksum));
+    }
+    fields.extend([
         ("x-amz-algorithm".to_owned(), ALGORITHM.to_owned()),
         ("x-amz-credential".to_owned(), credential),
         ("x-amz-date".to_owned(), amz_date),
-    ];
+    ]);
     if let Some(token) = &credentials.session_token {
         fields.push(("x-amz-security-token".to_owned(), token.clone()));
     }
@@ -271,7 +302,8 @@ mod tests {
             bucket: "photos-dev".into(),
             key: "originals/user-1/photo-1".into(),
             content_type: "image/jpeg".into(),
-            max_bytes: 10_000_000,
+            size: 10_000_000,
+            sha256: Some([7; 32]),
             lifetime: PolicyLifetime::new(Duration::from_secs(600)).unwrap(),
         }
     }
@@ -306,8 +338,10 @@ mod tests {
                 "conditions": [
                     {"bucket": "photos-dev"},
                     ["eq", "$key", "originals/user-1/photo-1"],
-                    ["content-length-range", 1, 10_000_000],
+                    ["content-length-range", 10_000_000, 10_000_000],
                     ["eq", "$Content-Type", "image/jpeg"],
+                    ["eq", "$x-amz-checksum-algorithm", "SHA256"],
+                    ["eq", "$x-amz-checksum-sha256", STANDARD.encode([7; 32])],
                     {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
                     {"x-amz-credential": "AKIDEXAMPLE/20261124/eu-west-1/s3/aws4_request"},
                     {"x-amz-date": "20261124T203045Z"},
@@ -329,6 +363,8 @@ mod tests {
             [
                 "key",
                 "Content-Type",
+                "x-amz-checksum-algorithm",
+                "x-amz-checksum-sha256",
                 "x-amz-algorithm",
                 "x-amz-credential",
                 "x-amz-date",
@@ -341,6 +377,10 @@ mod tests {
             field(&post, "x-amz-signature"),
             sigv4::sign_policy("secret", "20261124", "eu-west-1", field(&post, "policy"))
         );
+        assert_eq!(
+            field(&post, "x-amz-checksum-sha256"),
+            STANDARD.encode([7; 32])
+        );
     }
 
     #[test]
@@ -351,7 +391,17 @@ mod tests {
         assert_eq!(post.url, "http://127.0.0.1:5000/photos-dev");
         assert!(post.fields.iter().all(|(n, _)| n != "x-amz-security-token"));
         let policy = policy_of(&post);
-        assert_eq!(policy["conditions"].as_array().unwrap().len(), 7);
+        assert_eq!(policy["conditions"].as_array().unwrap().len(), 9);
+        // Without a checksum the form pins only the size.
+        let mut unknown = upload();
+        unknown.sha256 = None;
+        let post = presign_post(&unknown, "eu-west-1", &endpoint, &credentials, at(NOW)).unwrap();
+        assert!(
+            post.fields
+                .iter()
+                .all(|(n, _)| !n.starts_with("x-amz-checksum"))
+        );
+        assert_eq!(policy_of(&post)["conditions"].as_array().unwrap().len(), 7);
     }
 
     #[test]
@@ -395,9 +445,9 @@ mod tests {
             "invalid upload request: object key is 1025 bytes, not 1 to 1024",
         );
         check_invalid(
-            |u| u.max_bytes = 0,
+            |u| u.size = 0,
             "eu-west-1",
-            "invalid upload request: maximum size `0` is not 1 to 5368709120 bytes",
+            "invalid upload request: size `0` is not 1 to 5368709120 bytes",
         );
         check_invalid(
             |u| u.content_type = "image/jpeg\r\nx: y".into(),

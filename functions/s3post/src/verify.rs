@@ -7,7 +7,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use crate::policy::ALGORITHM;
+use sha2::{Digest as _, Sha256};
+
+use crate::policy::{ALGORITHM, CHECKSUM_ALGORITHM};
 use crate::{S3PostError, clip, sigv4, time};
 
 /// A form as the upload endpoint received it.
@@ -19,8 +21,8 @@ pub struct PostSubmission<'a> {
     pub region: &'a str,
     /// Every form field except the file, in the order received.
     pub fields: &'a [(String, String)],
-    /// The file's length in bytes.
-    pub file_len: u64,
+    /// The file's bytes.
+    pub file: &'a [u8],
     /// The time to check the policy's expiration against.
     pub now: SystemTime,
 }
@@ -190,7 +192,8 @@ impl<'a> Fields<'a> {
 
 /// Checks a submitted form as S3 would: required fields, the credential's scope, the signature
 /// (with the secret `secret_for` gives for the access key id), the expiration, every condition
-/// (including `content-length-range` against `file_len`), and that no field goes unmentioned.
+/// (including `content-length-range` against the file's length), that no field goes
+/// unmentioned, and the file's SHA-256 against `x-amz-checksum-sha256` when the form has one.
 ///
 /// Session tokens are only matched against the policy; the caller's `secret_for` decides which
 /// access keys exist.
@@ -268,17 +271,12 @@ where
                 fields.get(name).unwrap_or("").starts_with(prefix.as_str())
             }
             Condition::LengthRange(min, max) => {
-                if submission.file_len > *max {
-                    return Err(S3PostError::EntityTooLarge {
-                        size: submission.file_len,
-                        max: *max,
-                    });
+                let size = submission.file.len() as u64;
+                if size > *max {
+                    return Err(S3PostError::EntityTooLarge { size, max: *max });
                 }
-                if submission.file_len < *min {
-                    return Err(S3PostError::EntityTooSmall {
-                        size: submission.file_len,
-                        min: *min,
-                    });
+                if size < *min {
+                    return Err(S3PostError::EntityTooSmall { size, min: *min });
                 }
                 true
             }
@@ -300,11 +298,51 @@ where
             return Err(S3PostError::ExtraField(clip(name)));
         }
     }
+    check_checksum(&fields, submission.file)?;
     Ok(VerifiedPost {
         key: key.to_owned(),
         content_type: fields.get("content-type").map(str::to_owned),
         access_key_id: access_key_id.to_owned(),
     })
+}
+
+/// S3 computes the digest of what arrives and compares it with `x-amz-checksum-sha256`.
+fn check_checksum(fields: &Fields<'_>, file: &[u8]) -> Result<(), S3PostError> {
+    let algorithm = fields.get("x-amz-checksum-algorithm");
+    let Some(declared) = fields.get("x-amz-checksum-sha256") else {
+        return match algorithm {
+            // S3 would compute a checksum of its own; nothing to check it against.
+            None => Ok(()),
+            Some(name) if name.eq_ignore_ascii_case(CHECKSUM_ALGORITHM) => Ok(()),
+            Some(name) => Err(S3PostError::InvalidChecksum(format!(
+                "algorithm `{}` is not `SHA256`",
+                clip(name)
+            ))),
+        };
+    };
+    if let Some(name) = algorithm
+        && !name.eq_ignore_ascii_case(CHECKSUM_ALGORITHM)
+    {
+        return Err(S3PostError::InvalidChecksum(format!(
+            "algorithm `{}` does not match `x-amz-checksum-sha256`",
+            clip(name)
+        )));
+    }
+    let declared = STANDARD
+        .decode(declared.trim())
+        .ok()
+        .and_then(|d| <[u8; 32]>::try_from(d).ok())
+        .ok_or_else(|| {
+            S3PostError::InvalidChecksum(
+                "Value for x-amz-checksum-sha256 header is invalid.".to_owned(),
+            )
+        })?;
+    let actual: [u8; 32] = Sha256::digest(file).into();
+    if actual == declared {
+        Ok(())
+    } else {
+        Err(S3PostError::BadDigest)
+    }
 }
 
 #[cfg(test)]
@@ -325,7 +363,8 @@ mod tests {
             bucket: "photos-dev".into(),
             key: "originals/user-1/photo-1".into(),
             content_type: "image/jpeg".into(),
-            max_bytes: 1000,
+            size: 1000,
+            sha256: None,
             lifetime: PolicyLifetime::new(Duration::from_secs(600)).unwrap(),
         };
         let credentials = Credentials::new("AKIDEXAMPLE", SECRET, Some("token".into()));
@@ -349,11 +388,12 @@ mod tests {
         len: u64,
         now: u64,
     ) -> Result<String, (&'static str, String)> {
+        let file = vec![0; usize::try_from(len).unwrap()];
         let submission = PostSubmission {
             bucket: "photos-dev",
             region: "eu-west-1",
             fields,
-            file_len: len,
+            file: &file,
             now: UNIX_EPOCH + Duration::from_secs(now),
         };
         verify_post(&submission, |akid| {
@@ -407,7 +447,7 @@ mod tests {
             bucket: "photos-dev",
             region: "eu-west-1",
             fields: &fields,
-            file_len: 1000,
+            file: &[0; 1000],
             now: UNIX_EPOCH + Duration::from_secs(NOW + 599),
         };
         let post = verify_post(&submission, |_| Some(SECRET.to_owned())).unwrap();
@@ -419,14 +459,14 @@ mod tests {
                 access_key_id: "AKIDEXAMPLE".into(),
             }
         );
-        check(|_| {}, 1, NOW, Ok("originals/user-1/photo-1"));
+        check(|_| {}, 1000, NOW, Ok("originals/user-1/photo-1"));
         // Field names match without regard to case; x-ignore- fields need no condition.
         check(
             |f| {
                 f[1].0 = "content-type".into();
                 f.push(("x-ignore-tracking".into(), "1".into()));
             },
-            1,
+            1000,
             NOW,
             Ok("originals/user-1/photo-1"),
         );
@@ -443,7 +483,7 @@ mod tests {
         );
         check(
             |f| set(f, "Content-Type", "text/html"),
-            10,
+            1000,
             NOW,
             Err((
                 "AccessDenied",
@@ -452,14 +492,14 @@ mod tests {
         );
         check(
             |f| set(f, "acl", "public-read"),
-            10,
+            1000,
             NOW,
             Err((
                 "AccessDenied",
                 "Invalid according to Policy: Extra input fields: acl",
             )),
         );
-        // Size.
+        // Size: exactly the declared one.
         check(
             |_| {},
             1001,
@@ -471,7 +511,7 @@ mod tests {
         );
         check(
             |_| {},
-            0,
+            999,
             NOW,
             Err((
                 "EntityTooSmall",
@@ -514,7 +554,7 @@ mod tests {
             bucket: "photos-dev",
             region: "eu-west-1",
             fields: &fields,
-            file_len: 10,
+            file: &[0; 10],
             now: UNIX_EPOCH + Duration::from_secs(NOW),
         };
         let error = verify_post(&submission, |_| Some("another-secret".to_owned())).unwrap_err();
@@ -689,5 +729,93 @@ mod tests {
                 Err(("InvalidPolicyDocument", message)),
             );
         }
+    }
+
+    #[test]
+    fn a_form_with_a_checksum_takes_only_its_own_bytes() {
+        let photo = b"the one photo this form is for".to_vec();
+        let digest: [u8; 32] = Sha256::digest(&photo).into();
+        let upload = PostUpload {
+            bucket: "photos-dev".into(),
+            key: "uploads/user-1/photo-1".into(),
+            content_type: "image/jpeg".into(),
+            size: photo.len() as u64,
+            sha256: Some(digest),
+            lifetime: PolicyLifetime::new(Duration::from_secs(600)).unwrap(),
+        };
+        let credentials = Credentials::new("AKIDEXAMPLE", SECRET, None);
+        let at = UNIX_EPOCH + Duration::from_secs(NOW);
+        let fields = presign_post(&upload, "eu-west-1", &Endpoint::Aws, &credentials, at)
+            .unwrap()
+            .fields;
+        let post = |fields: &[(String, String)], file: &[u8]| {
+            verify_post(
+                &PostSubmission {
+                    bucket: "photos-dev",
+                    region: "eu-west-1",
+                    fields,
+                    file,
+                    now: at,
+                },
+                |_| Some(SECRET.to_owned()),
+            )
+        };
+        assert_eq!(post(&fields, &photo).unwrap().key, "uploads/user-1/photo-1");
+        // Other bytes of the same length.
+        let mut other = photo.clone();
+        other[0] ^= 1;
+        let error = post(&fields, &other).unwrap_err();
+        assert_eq!(error, S3PostError::BadDigest);
+        assert_eq!((error.s3_code(), error.http_status()), ("BadDigest", 400));
+        // The checksum field is pinned by the policy: changing it to the other bytes' digest
+        // breaks a condition rather than passing.
+        let mut forged = fields.clone();
+        let other_digest: [u8; 32] = Sha256::digest(&other).into();
+        set(
+            &mut forged,
+            "x-amz-checksum-sha256",
+            &STANDARD.encode(other_digest),
+        );
+        assert_eq!(post(&forged, &other).unwrap_err().s3_code(), "AccessDenied");
+        // Dropping it fails the `eq` condition too.
+        forged.retain(|(n, _)| n != "x-amz-checksum-sha256");
+        assert_eq!(post(&forged, &other).unwrap_err().s3_code(), "AccessDenied");
+    }
+
+    #[test]
+    fn checksum_fields_are_checked_even_without_a_condition() {
+        // An `x-ignore-` free form whose policy allows any checksum field value.
+        let mut fields = form();
+        let mut policy = policy_of(&fields);
+        policy["conditions"].as_array_mut().unwrap().extend([
+            json!(["starts-with", "$x-amz-checksum-sha256", ""]),
+            json!(["starts-with", "$x-amz-checksum-algorithm", ""]),
+        ]);
+        resign(&mut fields, &policy);
+        let file = [0u8; 1000];
+        let digest: [u8; 32] = Sha256::digest(file).into();
+        let with = |algorithm: &str, checksum: &str| {
+            let mut f = fields.clone();
+            set(&mut f, "x-amz-checksum-algorithm", algorithm);
+            set(&mut f, "x-amz-checksum-sha256", checksum);
+            submit(&f, 1000, NOW)
+        };
+        assert!(with("SHA256", &STANDARD.encode(digest)).is_ok());
+        assert_eq!(
+            with("sha256", &STANDARD.encode([0; 32])).unwrap_err().0,
+            "BadDigest"
+        );
+        assert_eq!(
+            with("SHA256", "not base64!").unwrap_err().0,
+            "InvalidRequest"
+        );
+        assert_eq!(
+            with("SHA256", &STANDARD.encode([0; 31])).unwrap_err().0,
+            "InvalidRequest"
+        );
+        assert_eq!(
+            with("CRC32", &STANDARD.encode(digest)).unwrap_err().0,
+            "InvalidRequest"
+        );
     }
 }

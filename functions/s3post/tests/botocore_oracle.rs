@@ -26,7 +26,8 @@ auth.get_current_datetime = lambda *args, **kwargs: datetime.datetime(2026, 11, 
 signer = auth.S3SigV4PostAuth(
     Credentials(given["access_key"], given["secret"], given["token"]), "s3", given["region"])
 request = AWSRequest(method="POST", url="https://example.invalid/")
-request.context["s3-presign-post-fields"] = {"key": given["key"], "Content-Type": given["content_type"]}
+request.context["s3-presign-post-fields"] = {"key": given["key"], "Content-Type": given["content_type"],
+    "x-amz-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": given["checksum"]}
 request.context["s3-presign-post-policy"] = {
     "expiration": given["expiration"], "conditions": given["conditions"]}
 signer.add_auth(request)
@@ -67,7 +68,8 @@ fn check(token: Option<&str>) {
         bucket: "photos-dev".into(),
         key: "originals/user-1/photo-1".into(),
         content_type: "image/jpeg".into(),
-        max_bytes: 25_000_000,
+        size: 25_000_000,
+        sha256: Some([0xab; 32]),
         lifetime: PolicyLifetime::new(Duration::from_secs(900)).unwrap(),
     };
     let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -91,9 +93,11 @@ fn check(token: Option<&str>) {
         "region": "eu-west-1",
         "key": upload.key,
         "content_type": upload.content_type,
+        "checksum": STANDARD.encode([0xab; 32]),
         "expiration": ours["expiration"],
-        // The conditions botocore's caller supplies; it appends the x-amz-* ones itself.
-        "conditions": ours["conditions"].as_array().unwrap()[..4],
+        // The conditions botocore's caller supplies (bucket, key, size, content type and
+        // checksum); it appends the x-amz-* signing ones itself.
+        "conditions": ours["conditions"].as_array().unwrap()[..6],
         "our_policy": field("policy"),
     }));
 

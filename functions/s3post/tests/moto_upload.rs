@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use s3post::{
     Credentials, Endpoint, PolicyLifetime, PostSubmission, PostUpload, presign_post, verify_post,
 };
+use sha2::{Digest as _, Sha256};
 use testkit::MotoServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,7 +28,8 @@ async fn browser_style_upload_lands_in_moto() {
         bucket: "photos-dev".into(),
         key: "originals/user-1/photo-1".into(),
         content_type: "image/jpeg".into(),
-        max_bytes: 25_000_000,
+        size: photo.len() as u64,
+        sha256: Some(Sha256::digest(&photo).into()),
         lifetime: PolicyLifetime::new(Duration::from_secs(300)).unwrap(),
     };
     let credentials = Credentials::new("testing", "testing", Some("session-token".into()));
@@ -41,7 +43,7 @@ async fn browser_style_upload_lands_in_moto() {
         bucket: "photos-dev",
         region: "us-east-1",
         fields: &post.fields,
-        file_len: photo.len() as u64,
+        file: &photo,
         now,
     };
     let verified = verify_post(&submission, |_| Some("testing".to_owned())).unwrap();

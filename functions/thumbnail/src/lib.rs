@@ -17,4 +17,4 @@ mod thumbnailer;
 
 pub use event::{Report, S3Record, decode_key};
 pub use photo_domain::{BlobError, BlobStore};
-pub use thumbnailer::{Outcome, ThumbnailError, Thumbnailer};
+pub use thumbnailer::{DEFAULT_MAX_ATTEMPTS, Outcome, ThumbnailError, Thumbnailer, source_of};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use imaging::{ImagingError, PhotoMetadata, Settings, TakenAt};
 use photo_domain::{
     BlobError, BlobStore, Camera, Dimensions, Error as DomainError, Gps, ObjectKey, Photo, PhotoId,
-    PhotoStatus, ProcessedInfo, Processing, Sha256, Timestamp, UserId,
+    PhotoStatus, ProcessedInfo, Processing, Sha256, Start, Timestamp, UserId,
 };
 
 /// The content type of both derivatives.
@@ -20,7 +20,7 @@ pub enum Outcome {
     Ready,
     /// The photo is FAILED with this reason, worded for its owner; its objects are deleted.
     Failed { reason: String },
-    /// Nothing to do: the photo is gone, already finished, or the key is not an original.
+    /// Nothing to do: the photo is gone, already finished, or the key is not an upload.
     Skipped { reason: String },
 }
 
@@ -64,12 +64,30 @@ fn skipped(reason: impl Into<String>) -> Outcome {
     }
 }
 
-/// Processes originals; cheap to share, one per function instance.
+/// How many times one photo's processing may start on Lambda: the event's delivery and
+/// Lambda's two retries of an asynchronous invocation.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// The photo an event's key names and the key its bytes are at: an upload
+/// (`uploads/{user}/{photo}`), or an original uploaded before uploads were staged (the local
+/// stage may still hold jobs for those). `None` for any other key.
+pub fn source_of(key: &str) -> Option<(UserId, PhotoId, ObjectKey)> {
+    if let Some((owner, id)) = ObjectKey::parse_upload(key) {
+        let source = ObjectKey::upload(&owner, &id);
+        return Some((owner, id, source));
+    }
+    let (owner, id) = ObjectKey::parse_original(key)?;
+    let source = ObjectKey::original(&owner, &id);
+    Some((owner, id, source))
+}
+
+/// Processes uploads; cheap to share, one per function instance.
 #[derive(Debug, Clone)]
 pub struct Thumbnailer {
     processing: Processing,
     blobs: Arc<dyn BlobStore>,
     settings: Arc<Settings>,
+    max_attempts: u32,
 }
 
 impl Thumbnailer {
@@ -80,33 +98,71 @@ impl Thumbnailer {
             processing,
             blobs,
             settings: Arc::new(settings),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
 
-    /// Processes the original at `key` (an S3 key as stored, already URL-decoded).
+    /// The same thumbnailer, starting a photo's processing at most `attempts` times (at least
+    /// once).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Processes the upload at `key` (an S3 key as stored, already URL-decoded).
+    ///
+    /// An attempt is taken on the photo's record before anything is read, so events of one
+    /// upload arriving together (a form posted again and again) decode it at most
+    /// `max_attempts` times. The upload's bytes are checked and decoded, the derivatives
+    /// written, the bytes copied to the photo's original key, the photo marked READY, and the
+    /// upload deleted: nothing a form can write reaches a processed photo, and an upload that
+    /// arrives after its photo is finished (or deleted) is removed unread.
     ///
     /// `Ok` for every final answer: READY, FAILED with a user-readable reason, or skipped because
-    /// the photo is gone, already finished, or `key` is not an original. `Err` only for transient
+    /// the photo is gone, already finished, or `key` is not an upload. `Err` only for transient
     /// trouble (storage, repository), so the caller retries; a retry finishes what this call
     /// started, because every step is idempotent and the photo stays PENDING until the last one.
     pub async fn process(&self, key: &str) -> Result<Outcome, ThumbnailError> {
-        let Some((owner, id)) = ObjectKey::parse_original(key) else {
-            return Ok(skipped(format!("`{key}` is not the key of an original")));
+        let Some((owner, id, source)) = source_of(key) else {
+            return Ok(skipped(format!("`{key}` is not the key of an upload")));
         };
-        let Some(photo) = self.photo(&owner, &id).await? else {
-            return Ok(skipped("the photo was deleted"));
+        let staged = source == ObjectKey::upload(&owner, &id);
+        let start = self
+            .processing
+            .start(&owner, &id, self.max_attempts)
+            .await
+            .map_err(|cause| ThumbnailError::Repository {
+                action: "starting to process",
+                photo: id,
+                cause,
+            })?;
+        let photo = match start {
+            Start::Go(photo) => photo,
+            Start::Finished(photo) => {
+                return self.already_finished(&owner, &id, &photo.status).await;
+            }
+            Start::Gone => {
+                // A form posted after its photo was deleted: its bytes go too.
+                if staged {
+                    self.delete(std::slice::from_ref(&source)).await?;
+                }
+                return Ok(skipped("the photo was deleted"));
+            }
+            Start::Spent(photo) => {
+                let reason = format!(
+                    "processing did not finish in {} attempts",
+                    photo.processing_attempts
+                );
+                return self.fail(&owner, &id, &reason).await;
+            }
         };
-        if photo.status != PhotoStatus::Pending {
-            return self.already_finished(&owner, &id, &photo.status).await;
-        }
 
-        let original = ObjectKey::original(&owner, &id);
         // The upload form pins the size, so anything longer than declared is refused unread.
         let limit = self.settings.max_file_bytes.min(photo.size);
-        let bytes = match self.blobs.get(&original, limit).await {
+        let bytes = match self.blobs.get(&source, limit).await {
             Ok(Some(bytes)) => bytes,
             // Deleted by its owner after we read the record; the record goes next.
-            Ok(None) => return Ok(skipped("the original is gone")),
+            Ok(None) => return Ok(skipped("the upload is gone")),
             Err(BlobError::TooLarge { size, .. }) if size > self.settings.max_file_bytes => {
                 let refusal = ImagingError::FileTooLarge {
                     bytes: size,
@@ -117,15 +173,18 @@ impl Thumbnailer {
             Err(BlobError::TooLarge { .. }) => {
                 return self.fail(&owner, &id, "size mismatch").await;
             }
-            Err(cause) => return Err(storage("reading", &original, cause)),
+            Err(cause) => return Err(storage("reading", &source, cause)),
         };
 
         // Decoding a 24-megapixel photo takes a CPU for a good fraction of a second: keep it off
         // the async worker threads.
         let settings = Arc::clone(&self.settings);
-        let processed = tokio::task::spawn_blocking(move || imaging::process(&bytes, &settings))
-            .await
-            .map_err(|e| ThumbnailError::Task(e.to_string()))?;
+        let (bytes, processed) = tokio::task::spawn_blocking(move || {
+            let processed = imaging::process(&bytes, &settings);
+            (bytes, processed)
+        })
+        .await
+        .map_err(|e| ThumbnailError::Task(e.to_string()))?;
         let processed = match processed {
             Ok(processed) => processed,
             Err(refusal) => return self.fail(&owner, &id, &refusal.to_string()).await,
@@ -133,13 +192,26 @@ impl Thumbnailer {
 
         let thumbnail = ObjectKey::thumbnail(&owner, &id);
         let preview = ObjectKey::preview(&owner, &id);
-        self.put(&thumbnail, processed.thumbnail.bytes).await?;
-        self.put(&preview, processed.preview.bytes).await?;
+        self.put(&thumbnail, processed.thumbnail.bytes, JPEG)
+            .await?;
+        self.put(&preview, processed.preview.bytes, JPEG).await?;
 
         let info = processed_info(&processed.metadata);
+        // Bytes other than the declared ones are not copied: `complete` records why.
+        let declared = info.sha256_actual == photo.sha256_declared && info.size == photo.size;
+        if staged && declared {
+            let original = ObjectKey::original(&owner, &id);
+            self.put(&original, bytes, photo.content_type.as_str())
+                .await?;
+        }
         match self.processing.complete(&owner, &id, info).await {
             Ok(done) => match done.status {
-                PhotoStatus::Ready => Ok(Outcome::Ready),
+                PhotoStatus::Ready => {
+                    if staged {
+                        self.delete(std::slice::from_ref(&source)).await?;
+                    }
+                    Ok(Outcome::Ready)
+                }
                 // The checksum or size does not match the declaration.
                 PhotoStatus::Failed { reason } => {
                     self.delete(&ObjectKey::all_for(&owner, &id)).await?;
@@ -152,7 +224,7 @@ impl Thumbnailer {
                 }),
             },
             Err(DomainError::NotFound) => {
-                self.delete(&[thumbnail, preview]).await?;
+                self.delete(&ObjectKey::all_for(&owner, &id)).await?;
                 Ok(skipped("the photo was deleted while it was processed"))
             }
             Err(DomainError::Conflict(_)) => self.settle(&owner, &id).await,
@@ -217,23 +289,32 @@ impl Thumbnailer {
         }
     }
 
-    /// A duplicate event, or a retry after an earlier attempt got further than it could report.
+    /// A duplicate event, a form posted again after processing, or a retry after an earlier
+    /// attempt got further than it could report.
     async fn already_finished(
         &self,
         owner: &UserId,
         id: &PhotoId,
         status: &PhotoStatus,
     ) -> Result<Outcome, ThumbnailError> {
-        if let PhotoStatus::Failed { .. } = status {
+        match status {
             // A FAILED photo keeps no objects: finish a cleanup an earlier attempt may not have.
-            self.delete(&ObjectKey::all_for(owner, id)).await?;
+            PhotoStatus::Failed { .. } => self.delete(&ObjectKey::all_for(owner, id)).await?,
+            // A READY photo keeps its original and derivatives; whatever sits at its upload key
+            // came later (or is left from a retry) and is removed unread.
+            _ => self.delete(&[ObjectKey::upload(owner, id)]).await?,
         }
         Ok(skipped(format!("the photo is already {}", status.as_str())))
     }
 
-    async fn put(&self, key: &ObjectKey, body: Vec<u8>) -> Result<(), ThumbnailError> {
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), ThumbnailError> {
         self.blobs
-            .put(key, body, JPEG)
+            .put(key, body, content_type)
             .await
             .map_err(|cause| storage("writing", key, cause))
     }
@@ -353,6 +434,8 @@ mod tests {
     struct MemoryBlobs {
         objects: Mutex<BTreeMap<String, (Vec<u8>, String)>>,
         flake: Mutex<Option<Flake>>,
+        /// How many reads of an upload were made (each one is followed by a decode).
+        upload_gets: std::sync::atomic::AtomicUsize,
         /// Deletes this photo through the service when the preview is written, as its owner
         /// would while the function is busy.
         delete_on_put: Mutex<Option<(PhotoService, UserId, PhotoId)>>,
@@ -368,6 +451,9 @@ mod tests {
         }
         fn keys(&self) -> Vec<String> {
             self.objects.lock().unwrap().keys().cloned().collect()
+        }
+        fn gets(&self) -> usize {
+            self.upload_gets.load(std::sync::atomic::Ordering::SeqCst)
         }
         fn fail_next(&self, op: Flake) {
             *self.flake.lock().unwrap() = Some(op);
@@ -385,6 +471,10 @@ mod tests {
     #[async_trait]
     impl BlobStore for MemoryBlobs {
         async fn get(&self, key: &ObjectKey, max: u64) -> Result<Option<Vec<u8>>, BlobError> {
+            if key.as_str().starts_with("uploads/") {
+                self.upload_gets
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
             self.flaky(Flake::Get)?;
             match self.get_now(key) {
                 Some((bytes, _)) if bytes.len() as u64 > max => Err(BlobError::TooLarge {
@@ -458,7 +548,7 @@ mod tests {
     }
 
     /// What the browser does: asks for an upload declaring `size` and `sha256`, then puts
-    /// `bytes` (which may differ from the declaration) at the original's key.
+    /// `bytes` (which may differ from the declaration) at the upload key.
     async fn upload_declaring(f: &Fixture, bytes: Vec<u8>, size: u64, sha256: Sha256) -> Photo {
         let upload = NewUpload {
             file_name: FileName::parse("IMG_0001.jpg").unwrap(),
@@ -468,7 +558,7 @@ mod tests {
         };
         let (photo, _) = f.service.start_upload(&owner(), upload).await.unwrap();
         f.blobs
-            .insert(&ObjectKey::original(&owner(), &photo.id), bytes);
+            .insert(&ObjectKey::upload(&owner(), &photo.id), bytes);
         photo
     }
 
@@ -479,7 +569,7 @@ mod tests {
     }
 
     fn key(photo: &Photo) -> String {
-        ObjectKey::original(&owner(), &photo.id).to_string()
+        ObjectKey::upload(&owner(), &photo.id).to_string()
     }
 
     async fn stored(f: &Fixture, photo: &Photo) -> Photo {
@@ -544,13 +634,94 @@ mod tests {
         assert!(done.camera.is_some(), "camera from EXIF");
         assert!(done.taken_at.is_some(), "taken-at from EXIF");
         assert!(done.gps.is_some(), "GPS kept in the owner's record");
-        // The original stays: the owner may download it.
+        // The upload is now the original, which its owner may download; the upload key is
+        // empty again.
+        let (original, content_type) = f
+            .blobs
+            .get_now(&ObjectKey::original(&owner(), &photo.id))
+            .expect("the original");
+        assert_eq!(original, photo_fixture("landscape-8mp.jpg"));
+        assert_eq!(content_type, "image/jpeg");
         assert!(
             f.blobs
-                .get_now(&ObjectKey::original(&owner(), &photo.id))
-                .is_some()
+                .get_now(&ObjectKey::upload(&owner(), &photo.id))
+                .is_none()
         );
         assert_eq!(f.blobs.keys().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_form_posted_again_after_processing_changes_nothing_and_is_removed() {
+        let (f, photo) = check_ready("orientation-1.jpg").await;
+        let original = ObjectKey::original(&owner(), &photo.id);
+        let before = (
+            f.blobs.get_now(&original),
+            derivatives(&f, &photo),
+            stored(&f, &photo).await,
+        );
+        // The same form posted later: other bytes at the upload key (S3 would refuse bytes that
+        // do not match the form's checksum; these stand for whatever arrives).
+        f.blobs.insert(
+            &ObjectKey::upload(&owner(), &photo.id),
+            photo_fixture("orientation-2.jpg"),
+        );
+        assert_eq!(
+            f.thumbnailer.process(&key(&photo)).await.unwrap(),
+            skipped("the photo is already READY")
+        );
+        let after = (
+            f.blobs.get_now(&original),
+            derivatives(&f, &photo),
+            stored(&f, &photo).await,
+        );
+        assert_eq!(before, after, "the processed photo is untouched");
+        assert_eq!(f.blobs.keys().len(), 3, "the late upload is gone");
+        assert_eq!(f.blobs.gets(), 1, "and was never read");
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_events_for_one_upload_decodes_it_at_most_the_attempt_limit() {
+        let f = fixture();
+        let photo = upload(&f, photo_fixture("orientation-3.jpg")).await;
+        let key = key(&photo);
+        // Twenty deliveries at once, as re-posting one form would cause.
+        let mut burst = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let (thumbnailer, key) = (f.thumbnailer.clone(), key.clone());
+            burst.spawn(async move { thumbnailer.process(&key).await });
+        }
+        let outcomes = burst.join_all().await;
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        assert!(
+            f.blobs.gets() <= DEFAULT_MAX_ATTEMPTS as usize,
+            "read (and decoded) {} times",
+            f.blobs.gets()
+        );
+        // The attempts are spent while the first ones still run: the photo is refused, and
+        // keeps nothing.
+        assert_eq!(
+            stored(&f, &photo).await.status,
+            PhotoStatus::Failed {
+                reason: "processing did not finish in 3 attempts".into()
+            }
+        );
+        assert_eq!(f.blobs.keys(), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn the_attempt_limit_is_the_thumbnailers_setting() {
+        let f = fixture();
+        let photo = upload(&f, photo_fixture("orientation-4.jpg")).await;
+        let once = f.thumbnailer.clone().with_max_attempts(1);
+        f.blobs.fail_next(Flake::Get);
+        assert!(once.process(&key(&photo)).await.is_err());
+        // The retry finds the only attempt used.
+        assert_eq!(
+            once.process(&key(&photo)).await.unwrap(),
+            Outcome::Failed {
+                reason: "processing did not finish in 1 attempts".into()
+            }
+        );
     }
 
     #[tokio::test]
@@ -694,30 +865,49 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn keys_that_are_not_originals_are_skipped() {
+    async fn keys_that_are_not_uploads_are_skipped() {
         let f = fixture();
         for key in [
             "derivatives/alice/01ARZ3NDEKTSV4RRFFQ69G5FAV/thumb.jpg",
+            "uploads/alice",
+            "uploads/some photo.jpg",
             "originals/alice",
-            "originals/some photo.jpg",
             "",
         ] {
             let Outcome::Skipped { reason } = f.thumbnailer.process(key).await.unwrap() else {
                 panic!("{key} skipped");
             };
-            assert!(reason.contains("is not the key of an original"), "{reason}");
+            assert!(reason.contains("is not the key of an upload"), "{reason}");
         }
-        // A well-formed key of a photo nobody recorded.
+        // A well-formed key of a photo nobody recorded (or that its owner deleted): whatever
+        // was posted there is removed.
+        let orphan = ObjectKey::from_trusted("uploads/alice/01ARZ3NDEKTSV4RRFFQ69G5FAV".into());
+        f.blobs.insert(&orphan, vec![1, 2, 3]);
         assert_eq!(
-            f.thumbnailer
-                .process("originals/alice/01ARZ3NDEKTSV4RRFFQ69G5FAV")
-                .await
-                .unwrap(),
+            f.thumbnailer.process(orphan.as_str()).await.unwrap(),
             Outcome::Skipped {
                 reason: "the photo was deleted".into()
             }
         );
         assert_eq!(f.blobs.keys(), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn an_original_uploaded_before_staging_is_processed_in_place() {
+        let f = fixture();
+        let bytes = photo_fixture("orientation-5.jpg");
+        let photo = upload(&f, bytes.clone()).await;
+        // Where uploads landed before they were staged.
+        let upload_key = ObjectKey::upload(&owner(), &photo.id);
+        let original = ObjectKey::original(&owner(), &photo.id);
+        f.blobs.delete(&[upload_key]).await.unwrap();
+        f.blobs.insert(&original, bytes.clone());
+        assert_eq!(
+            f.thumbnailer.process(original.as_str()).await.unwrap(),
+            Outcome::Ready
+        );
+        assert_eq!(f.blobs.get_now(&original).unwrap().0, bytes);
+        derivatives(&f, &photo);
     }
 
     #[tokio::test]
@@ -743,17 +933,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_missing_original_is_skipped() {
+    async fn a_missing_upload_is_skipped() {
         let f = fixture();
         let photo = upload(&f, photo_fixture("orientation-5.jpg")).await;
         f.blobs
-            .delete(&[ObjectKey::original(&owner(), &photo.id)])
+            .delete(&[ObjectKey::upload(&owner(), &photo.id)])
             .await
             .unwrap();
         assert_eq!(
             f.thumbnailer.process(&key(&photo)).await.unwrap(),
             Outcome::Skipped {
-                reason: "the original is gone".into()
+                reason: "the upload is gone".into()
             }
         );
         assert_eq!(stored(&f, &photo).await.status, PhotoStatus::Pending);
@@ -804,7 +994,7 @@ mod tests {
             stored(&f, &photo).await.status,
             PhotoStatus::Failed { .. }
         ));
-        assert_eq!(f.blobs.keys().len(), 1, "the original is still there");
+        assert_eq!(f.blobs.keys().len(), 1, "the upload is still there");
         assert!(matches!(
             f.thumbnailer.process(&key(&photo)).await.unwrap(),
             Outcome::Skipped { .. }
@@ -868,7 +1058,7 @@ mod tests {
                 ),
                 (
                     "originals/my photo(1).jpg",
-                    skipped("`originals/my photo(1).jpg` is not the key of an original")
+                    skipped("`originals/my photo(1).jpg` is not the key of an upload")
                 ),
             ]
         );

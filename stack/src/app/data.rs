@@ -1,9 +1,10 @@
-//! The data: the photo table, the photo bucket holding originals and derivatives (whose new
-//! originals trigger the thumbnail function), its bucket policy, and whether the stack keeps
-//! them when it is deleted.
+//! The data: the photo table, the photo bucket holding uploads, originals and derivatives
+//! (whose uploads trigger the thumbnail function), its bucket policy, and whether the stack
+//! keeps them when it is deleted.
 
 use super::{
-    Names, ORIGINALS_PREFIX, abort_incomplete_uploads, bucket_skips, deny_insecure_transport,
+    Names, ORIGINALS_PREFIX, UPLOADS_PREFIX, abort_incomplete_uploads, bucket_skips,
+    deny_insecure_transport,
 };
 use crate::StackError;
 use crate::cfn::dynamodb::{
@@ -118,6 +119,23 @@ pub(super) fn photo_bucket(
                             transition_in_days: 0,
                         }],
                         noncurrent_version_expiration: None,
+                        expiration_in_days: None,
+                    },
+                    // Processing moves every upload to its original and deletes it; what stays
+                    // under `uploads/` is a form posted for a photo that never finished, or
+                    // posted again. Upload forms write nowhere else, so nothing a user posts
+                    // outlives its quota-counted original by more than a day, old versions
+                    // included.
+                    LifecycleRule {
+                        id: "ExpireUploads".to_owned(),
+                        status: "Enabled",
+                        prefix: Some(UPLOADS_PREFIX.to_owned()),
+                        abort_incomplete_multipart_upload: None,
+                        transitions: vec![],
+                        noncurrent_version_expiration: Some(NoncurrentVersionExpiration {
+                            noncurrent_days: 1,
+                        }),
+                        expiration_in_days: Some(1),
                     },
                     // A deleted photo is really gone after a week: versioning only guards
                     // against mistakes, not against the user's wish.
@@ -130,13 +148,14 @@ pub(super) fn photo_bucket(
                         noncurrent_version_expiration: Some(NoncurrentVersionExpiration {
                             noncurrent_days: 7,
                         }),
+                        expiration_in_days: None,
                     },
                 ],
             }),
             notification_configuration: Some(NotificationConfiguration {
                 lambda_configurations: vec![LambdaConfiguration {
                     event: "s3:ObjectCreated:*",
-                    filter: Some(NotificationFilter::prefix(ORIGINALS_PREFIX)),
+                    filter: Some(NotificationFilter::prefix(UPLOADS_PREFIX)),
                     function: thumbnail.arn(),
                 }],
             }),

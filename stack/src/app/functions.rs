@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 use serde_json::json;
 
-use super::{DERIVATIVES_PREFIX, Names, ORIGINALS_PREFIX, log_group_skips};
+use super::{DERIVATIVES_PREFIX, Names, ORIGINALS_PREFIX, UPLOADS_PREFIX, log_group_skips};
 use crate::StackError;
 use crate::cfn::dynamodb::Table;
 use crate::cfn::iam::{InlinePolicy, PolicyDocument, Principal, Role, Statement};
@@ -104,6 +104,7 @@ fn table_arns(table: &Res<Table>) -> Vec<Expr> {
 }
 
 pub(super) fn api_statements(names: &Names, table: &Res<Table>) -> Vec<Statement> {
+    let uploads = names.photo_objects(UPLOADS_PREFIX);
     let originals = names.photo_objects(ORIGINALS_PREFIX);
     let derivatives = names.photo_objects(DERIVATIVES_PREFIX);
     vec![
@@ -121,20 +122,22 @@ pub(super) fn api_statements(names: &Names, table: &Res<Table>) -> Vec<Statement
             ],
             table_arns(table),
         ),
-        // Pre-signed POSTs for uploads are signed with this role, so it needs PutObject on
-        // originals; it never writes derivatives.
+        // Pre-signed POSTs for uploads are signed with this role, so it needs PutObject on the
+        // upload prefix; it never writes originals or derivatives.
+        Statement::allow("UploadForms", &["s3:PutObject"], vec![uploads.clone()]),
+        // Pre-signed GETs. No `s3:ListBucket`: the API makes no HEAD or list call, and nothing
+        // tells a missing key (which then answers 403 rather than 404 to a pre-signed GET) from
+        // a forbidden one.
         Statement::allow(
-            "UploadOriginals",
-            &["s3:PutObject"],
-            vec![originals.clone()],
+            "ReadPhotos",
+            &["s3:GetObject"],
+            vec![originals.clone(), derivatives.clone()],
         ),
-        // Pre-signed GETs and deleting a photo's objects. No `s3:ListBucket`: the API makes no
-        // HEAD or list call, and nothing tells a missing key (which then answers 403 rather
-        // than 404 to a pre-signed GET) from a forbidden one.
+        // Deleting a photo deletes every object it may have.
         Statement::allow(
-            "ReadAndDeletePhotos",
-            &["s3:GetObject", "s3:DeleteObject"],
-            vec![originals, derivatives],
+            "DeletePhotos",
+            &["s3:DeleteObject"],
+            vec![uploads, originals, derivatives],
         ),
     ]
 }
@@ -144,31 +147,30 @@ pub(super) fn thumbnail_statements(
     table: &Res<Table>,
     dlq: &Res<Queue>,
 ) -> Vec<Statement> {
+    let uploads = names.photo_objects(UPLOADS_PREFIX);
+    let originals = names.photo_objects(ORIGINALS_PREFIX);
+    let derivatives = names.photo_objects(DERIVATIVES_PREFIX);
     vec![
         Statement::allow(
             "PhotoRecords",
             &["dynamodb:GetItem", "dynamodb:UpdateItem"],
             vec![table.arn()],
         ),
+        Statement::allow("ReadUploads", &["s3:GetObject"], vec![uploads.clone()]),
+        // A checked upload becomes the original; the derivatives go beside it. Neither prefix
+        // notifies the function, so its own writes never trigger it again.
         Statement::allow(
-            "ReadOriginals",
-            &["s3:GetObject"],
-            vec![names.photo_objects(ORIGINALS_PREFIX)],
-        ),
-        Statement::allow(
-            "WriteDerivatives",
+            "WriteOriginalsAndDerivatives",
             &["s3:PutObject"],
-            vec![names.photo_objects(DERIVATIVES_PREFIX)],
+            vec![originals.clone(), derivatives.clone()],
         ),
-        // A refused upload keeps no objects: the original (and any derivative written before a
-        // checksum mismatch or a concurrent delete showed up) is removed.
+        // A processed upload is deleted; a refused one keeps no objects at all (the original
+        // and any derivative written before a checksum mismatch or a concurrent delete showed
+        // up are removed too).
         Statement::allow(
-            "DeleteRefusedObjects",
+            "DeleteUploadsAndRefusedObjects",
             &["s3:DeleteObject"],
-            vec![
-                names.photo_objects(ORIGINALS_PREFIX),
-                names.photo_objects(DERIVATIVES_PREFIX),
-            ],
+            vec![uploads, originals, derivatives],
         ),
         Statement::allow("DeadLetters", &["sqs:SendMessage"], vec![dlq.arn()]),
     ]

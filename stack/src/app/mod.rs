@@ -31,7 +31,7 @@ use crate::cfn::{Expr, Options, Param, Parameter, Template};
 use crate::config::StageConfig;
 
 pub use api::route_logical_id;
-use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX};
+use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX};
 
 use api::{api_routes, http_api};
 use auth::{user_pool, user_pool_client};
@@ -319,6 +319,7 @@ fn abort_incomplete_uploads() -> LifecycleRule {
         }),
         transitions: vec![],
         noncurrent_version_expiration: None,
+        expiration_in_days: None,
     }
 }
 
@@ -431,14 +432,14 @@ mod tests {
     }
 
     #[test]
-    fn notification_only_on_originals_and_routes_are_authorized() {
+    fn notification_only_on_uploads_and_routes_are_authorized() {
         let v = photo_app(&dev()).unwrap().to_value();
         let r = &v["Resources"];
         let lambda =
             &r["PhotoBucket"]["Properties"]["NotificationConfiguration"]["LambdaConfigurations"];
         assert_eq!(
             lambda[0]["Filter"]["S3Key"]["Rules"],
-            json!([{"Name": "prefix", "Value": "originals/"}])
+            json!([{"Name": "prefix", "Value": "uploads/"}])
         );
         for endpoint in photo_contract::api::Endpoint::ALL {
             let key = endpoint.route().key();
@@ -458,31 +459,56 @@ mod tests {
             let names: Vec<&str> = vars.keys().map(String::as_str).collect();
             assert_eq!(names, f.env, "{}", f.name);
         }
-        // The thumbnail role may write only derivatives, so it cannot retrigger itself.
-        let statements =
-            &r["ThumbnailFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
-        let writes: Vec<String> = statements
+    }
+
+    /// The objects each S3 action of `role` reaches, as their prefixes in the photo bucket.
+    fn prefixes(v: &serde_json::Value, role: &str, action: &str) -> Vec<String> {
+        s3_grants(v, role)
+            .into_iter()
+            .filter(|(a, _)| a == action)
+            .flat_map(|(_, resources)| resources)
+            .map(|r| {
+                let r = r.split("}/").nth(1).unwrap_or(&r).to_owned();
+                r.trim_end_matches(['*', '"', ']', '}']).to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn forms_write_only_uploads_and_only_processing_writes_originals() {
+        let v = photo_app(&dev()).unwrap().to_value();
+        let api = contract::functions::API.role;
+        let thumbnail = contract::functions::THUMBNAIL.role;
+        // The API signs upload forms: they can write under `uploads/` and nowhere else.
+        assert_eq!(prefixes(&v, api, "s3:PutObject"), ["uploads/"]);
+        assert_eq!(
+            prefixes(&v, api, "s3:GetObject"),
+            ["originals/", "derivatives/"]
+        );
+        // Processing reads uploads, writes originals and derivatives (neither notifies it, so
+        // it cannot trigger itself), and deletes what it refuses.
+        assert_eq!(prefixes(&v, thumbnail, "s3:GetObject"), ["uploads/"]);
+        assert_eq!(
+            prefixes(&v, thumbnail, "s3:PutObject"),
+            ["originals/", "derivatives/"]
+        );
+        for role in [api, thumbnail] {
+            assert_eq!(
+                prefixes(&v, role, "s3:DeleteObject"),
+                ["uploads/", "originals/", "derivatives/"],
+                "{role}"
+            );
+        }
+        // Whatever a form leaves under `uploads/` expires within a day, old versions too.
+        let rules = &v["Resources"]["PhotoBucket"]["Properties"]["LifecycleConfiguration"]["Rules"];
+        let uploads = rules
             .as_array()
             .unwrap()
             .iter()
-            .filter(|s| s["Action"].to_string().contains("s3:PutObject"))
-            .map(|s| s["Resource"].to_string())
-            .collect();
-        assert_eq!(writes.len(), 1);
-        assert!(writes[0].contains("/derivatives/*"), "{}", writes[0]);
-        assert!(!writes[0].contains("originals"), "{}", writes[0]);
-        // It deletes the objects of a refused upload, and nothing outside the two prefixes.
-        let deletes: Vec<String> = statements
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| s["Action"].to_string().contains("s3:DeleteObject"))
-            .flat_map(|s| s["Resource"].as_array().unwrap().clone())
-            .map(|r| r.to_string())
-            .collect();
-        assert_eq!(deletes.len(), 2, "{deletes:?}");
-        assert!(deletes[0].contains("/originals/*"), "{}", deletes[0]);
-        assert!(deletes[1].contains("/derivatives/*"), "{}", deletes[1]);
+            .find(|r| r["Prefix"] == "uploads/")
+            .expect("a rule for uploads");
+        assert_eq!(uploads["ExpirationInDays"], 1);
+        assert_eq!(uploads["NoncurrentVersionExpiration"]["NoncurrentDays"], 1);
     }
 
     /// Every S3 action of a function role, with its resources.

@@ -46,6 +46,7 @@ pub(super) fn site_bucket(t: &mut Template, names: &Names) -> Result<Res<Bucket>
                         noncurrent_version_expiration: Some(NoncurrentVersionExpiration {
                             noncurrent_days: 30,
                         }),
+                        expiration_in_days: None,
                     },
                 ],
             }),

@@ -226,6 +226,9 @@ pub struct LifecycleRule {
     /// Delete noncurrent versions after a while.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noncurrent_version_expiration: Option<NoncurrentVersionExpiration>,
+    /// Expire current objects this many days after they were written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_in_days: Option<u32>,
 }
 
 /// `AbortIncompleteMultipartUpload`.

@@ -156,6 +156,14 @@ impl Repository for SqliteRepository {
     ) -> Result<Photo> {
         self.write(|tx| photos::update(tx, owner, id, patch))
     }
+    async fn start_processing(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        max_attempts: u32,
+    ) -> Result<Photo> {
+        self.write(|tx| photos::start_processing(tx, owner, id, max_attempts))
+    }
     async fn finish_processing(
         &self,
         owner: &UserId,

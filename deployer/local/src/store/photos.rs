@@ -136,6 +136,31 @@ pub(super) fn update(
     Ok(photo)
 }
 
+/// Takes one processing attempt of a PENDING photo with attempts left.
+pub(super) fn start_processing(
+    tx: &Connection,
+    owner: &UserId,
+    id: &PhotoId,
+    max_attempts: u32,
+) -> Result<Photo> {
+    let Some(mut p) = get(tx, owner, id)? else {
+        return Err(Error::NotFound);
+    };
+    let conflict = || {
+        Error::Conflict(format!(
+            "photo `{id}` is not PENDING or has no attempt left"
+        ))
+    };
+    if p.status != PhotoStatus::Pending || p.processing_attempts >= max_attempts {
+        return Err(conflict());
+    }
+    p.processing_attempts += 1;
+    if !replace(tx, &p, &PhotoStatus::Pending)? {
+        return Err(conflict());
+    }
+    Ok(p)
+}
+
 pub(super) fn finish_processing(
     tx: &Connection,
     owner: &UserId,

@@ -242,6 +242,38 @@ impl Repository for DynamoDbRepository {
             .map_err(|()| Error::NotFound)
     }
 
+    async fn start_processing(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        max_attempts: u32,
+    ) -> Result<Photo> {
+        // Photos written before attempts were counted have no attribute: `if_not_exists`
+        // starts them at zero.
+        let update = self
+            .update(key(keys::user_pk(owner), keys::photo_sk(id)))
+            .condition_expression(
+                "attribute_exists(pk) AND #status = :pending \
+                 AND (attribute_not_exists(#attempts) OR #attempts < :max)",
+            )
+            .update_expression("SET #attempts = if_not_exists(#attempts, :zero) + :one")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#attempts", "processing_attempts")
+            .expression_attribute_values(":pending", s(PhotoStatus::Pending.as_str()))
+            .expression_attribute_values(":max", n(max_attempts))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1));
+        match self.update_returning(update).await? {
+            Ok(photo) => Ok(photo),
+            Err(()) => match self.get_photo(owner, id).await? {
+                None => Err(Error::NotFound),
+                Some(_) => Err(Error::Conflict(format!(
+                    "photo `{id}` is not PENDING or has no attempt left"
+                ))),
+            },
+        }
+    }
+
     async fn finish_processing(
         &self,
         owner: &UserId,

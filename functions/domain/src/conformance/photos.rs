@@ -89,10 +89,39 @@ impl Suite<'_> {
             sha256_actual: sha(1),
             size: 10,
         };
+        // Attempts: counted one conditional write at a time, up to the caller's limit, and
+        // kept through finishing.
+        for attempt in 1..=2 {
+            let started = repo.start_processing(&alice, &p.id, 2).await.unwrap();
+            assert_eq!(started.processing_attempts, attempt);
+            assert_eq!(started.status, PhotoStatus::Pending);
+        }
+        assert_eq!(
+            kind(&repo.start_processing(&alice, &p.id, 2).await),
+            "Conflict",
+            "no attempt is left"
+        );
+        assert_eq!(
+            repo.start_processing(&alice, &p.id, 3)
+                .await
+                .unwrap()
+                .processing_attempts,
+            3
+        );
+        assert_eq!(
+            kind(&repo.start_processing(&alice, &missing, 3).await),
+            "NotFound"
+        );
         let ready = repo
             .finish_processing(&alice, &p.id, &ProcessingOutcome::Ready(info.clone()))
             .await
             .unwrap();
+        assert_eq!(ready.processing_attempts, 3);
+        assert_eq!(
+            kind(&repo.start_processing(&alice, &p.id, 10).await),
+            "Conflict",
+            "only PENDING photos start"
+        );
         assert_eq!(ready.status, PhotoStatus::Ready);
         assert_eq!(ready.dimensions, Some(info.dimensions));
         assert_eq!(ready.taken_at, info.taken_at);

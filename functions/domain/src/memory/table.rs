@@ -279,6 +279,26 @@ impl Repository for InMemoryRepository {
         Ok(p.clone())
     }
 
+    async fn start_processing(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        max_attempts: u32,
+    ) -> Result<Photo> {
+        let mut items = self.lock();
+        let Some(Item::Photo(p)) = items.get_mut(&key(keys::user_pk(owner), keys::photo_sk(id)))
+        else {
+            return Err(Error::NotFound);
+        };
+        if p.status != PhotoStatus::Pending || p.processing_attempts >= max_attempts {
+            return Err(Error::Conflict(format!(
+                "photo `{id}` is not PENDING or has no attempt left"
+            )));
+        }
+        p.processing_attempts += 1;
+        Ok(p.clone())
+    }
+
     async fn finish_processing(
         &self,
         owner: &UserId,

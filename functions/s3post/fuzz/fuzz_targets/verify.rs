@@ -7,7 +7,7 @@
 //! `name=value` field a line. In signed mode the `policy` field is taken as the policy's JSON,
 //! base64-encoded and signed with the secret of `AKIDEXAMPLE` for the day and region the
 //! `x-amz-credential` field names, so mutations reach the policy parser instead of stopping at
-//! the signature. A `#len=N` line sets the file's length.
+//! the signature. A `#len=N` line sets the file's length (its bytes are the input's, repeated).
 
 #![no_main]
 
@@ -44,11 +44,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = String::from_utf8_lossy(rest);
     let mut fields: Vec<(String, String)> = Vec::new();
-    let mut file_len = 0u64;
+    let mut file_len = 0usize;
     for line in text.split('\n') {
         let (name, value) = line.split_once('=').unwrap_or((line, ""));
         if name == "#len" {
-            file_len = value.parse().unwrap_or(0);
+            // Bounded, so a mutated length cannot ask for gigabytes.
+            file_len = value.parse::<usize>().unwrap_or(0).min(1 << 16);
         } else {
             fields.push((name.to_owned(), value.to_owned()));
         }
@@ -79,11 +80,14 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
+    // The file is the input's own bytes, cycled to the asked length, so a checksum field can
+    // match it (a seed carries the digest of its bytes) or not.
+    let file: Vec<u8> = data.iter().copied().cycle().take(file_len).collect();
     let submission = PostSubmission {
         bucket: "photos-local",
         region: "us-east-1",
         fields: &fields,
-        file_len,
+        file: &file,
         now: UNIX_EPOCH + Duration::from_secs(NOW),
     };
     match verify_post(&submission, |id| {
