@@ -80,7 +80,19 @@ validated_string!(
                 .iter()
                 .all(|p| p.chars().all(|c| c.is_ascii_lowercase()))
             && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit());
-        if ok { Ok(()) } else { Err("must look like `eu-west-1`") }
+        if !ok {
+            return Err("must look like `eu-west-1`");
+        }
+        // GovCloud, China and the isolated regions lack parts of the stack (CloudFront's
+        // managed policies, Origin Access Control, Cognito's features) and name resources
+        // with other ARN partitions and URL suffixes.
+        if ["us-gov-", "cn-", "us-iso", "eu-isoe-"]
+            .iter()
+            .any(|p| s.starts_with(p))
+        {
+            return Err("is outside the commercial partition (`aws`), which is the only one the stack supports");
+        }
+        Ok(())
     }
 );
 
@@ -146,7 +158,7 @@ validated_string!(
         let parts: Vec<&str> = s.splitn(6, ':').collect();
         if parts.len() != 6
             || parts[0] != "arn"
-            || !parts[1].starts_with("aws")
+            || parts[1] != "aws"
             || parts[2] != "acm"
             || !parts[5].starts_with("certificate/")
         {
@@ -168,7 +180,7 @@ validated_string!(
         let parts: Vec<&str> = s.splitn(6, ':').collect();
         let ok = parts.len() == 6
             && parts[0] == "arn"
-            && parts[1].starts_with("aws")
+            && parts[1] == "aws"
             && parts[2] == "ses"
             && !parts[3].is_empty()
             && parts[4].len() == 12
@@ -442,6 +454,8 @@ pub struct StageConfig {
     pub limits: AppLimits,
     /// API Gateway throttling.
     pub throttling: Throttling,
+    /// Per-route CloudWatch metrics on the API (paid per metric; no alarm or widget reads them).
+    pub detailed_metrics: bool,
     /// Lambda concurrency reserved for (and capping) each function.
     pub reserved_concurrency: ReservedConcurrency,
 }
@@ -479,6 +493,7 @@ impl StageConfig {
                 public_rate_limit: 10,
                 public_burst_limit: 20,
             },
+            detailed_metrics: false,
             reserved_concurrency: ReservedConcurrency {
                 api: 20,
                 thumbnail: 5,
@@ -510,7 +525,26 @@ mod tests {
     #[test]
     fn regions_accounts_and_domains() {
         check::<Region>("eu-west-1", true);
-        check::<Region>("us-gov-west-1", true);
+        check::<Region>("ap-southeast-5", true);
+        // Only the commercial partition.
+        for other in [
+            "us-gov-west-1",
+            "cn-north-1",
+            "cn-northwest-1",
+            "us-iso-east-1",
+            "us-isob-east-1",
+            "eu-isoe-west-1",
+        ] {
+            check::<Region>(other, false);
+            assert!(
+                other
+                    .parse::<Region>()
+                    .unwrap_err()
+                    .to_string()
+                    .contains("commercial partition"),
+                "{other}"
+            );
+        }
         check::<Region>("eu-west", false);
         check::<Region>("EU-west-1", false);
         check::<AccountId>("123456789012", true);
@@ -529,6 +563,19 @@ mod tests {
             "arn:aws:acm:eu-west-1:123456789012:certificate/0b1f2a3c-aaaa-bbbb-cccc-111122223333",
             false,
         );
+        check::<CertificateArn>(
+            "arn:aws-cn:acm:us-east-1:123456789012:certificate/0b1f2a3c-aaaa-bbbb-cccc-111122223333",
+            false,
+        );
+        check::<SesIdentityArn>(
+            "arn:aws:ses:eu-west-1:123456789012:identity/example.com",
+            true,
+        );
+        check::<SesIdentityArn>(
+            "arn:aws-us-gov:ses:us-gov-west-1:123456789012:identity/example.com",
+            false,
+        );
+        check::<SesIdentityArn>("arn:aws:ses:eu-west-1:123456789012:identity/", false);
         check::<Architecture>("arm64", true);
         check::<Architecture>("aarch64", false);
     }

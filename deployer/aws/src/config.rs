@@ -354,6 +354,7 @@ const STAGE_KEYS: &[&str] = &[
     "domain",
     "limits",
     "throttling",
+    "detailed_metrics",
 ];
 
 fn parse_stage(file: &Path, name: &str, value: &Value) -> Result<StageConfig, ConfigError> {
@@ -402,6 +403,9 @@ fn parse_stage(file: &Path, name: &str, value: &Value) -> Result<StageConfig, Co
     }
     if let Some(keep) = r.bool(t, "", "retain_data")? {
         c.retain_data = keep;
+    }
+    if let Some(detailed) = r.bool(t, "", "detailed_metrics")? {
+        c.detailed_metrics = detailed;
     }
     let (api, api_reserved) = r.function(t, "api", c.api)?;
     let (thumbnail, thumbnail_reserved) = r.function(t, "thumbnail", c.thumbnail)?;
@@ -556,7 +560,7 @@ mod tests {
         );
         check_err(
             "[stages.dev]\nregoin = \"eu-west-1\"\n",
-            "`deployer.toml`: stage `dev`, key `regoin`: unknown key (expected one of `region`, `account_id`, `architecture`, `protected`, `alarm_email`, `mail`, `log_retention_days`, `retain_data`, `api`, `thumbnail`, `domain`, `limits`, `throttling`)",
+            "`deployer.toml`: stage `dev`, key `regoin`: unknown key (expected one of `region`, `account_id`, `architecture`, `protected`, `alarm_email`, `mail`, `log_retention_days`, `retain_data`, `api`, `thumbnail`, `domain`, `limits`, `throttling`, `detailed_metrics`)",
         );
         check_err(
             "[stages.dev]\narchitecture = \"arm64\"\n",

@@ -17,7 +17,7 @@ use aws_sdk_s3::config::SharedCredentialsProvider;
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier, StorageClass};
 
 use photo_domain::{
     BlobError, BlobStore, Error, ObjectKey, ObjectStore, PresignedPost, Result, Timestamp,
@@ -76,6 +76,16 @@ impl S3ObjectStore {
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
+}
+
+/// The storage class an object is written in. Originals are kept for years and mostly left
+/// alone after the first days, so they go to Intelligent-Tiering from their first write (no
+/// lifecycle transition, which S3 charges per object); derivatives are read with every gallery
+/// and stay in Standard.
+pub fn storage_class(key: &ObjectKey) -> Option<StorageClass> {
+    ObjectKey::parse_original(key.as_str())
+        .is_some()
+        .then_some(StorageClass::IntelligentTiering)
 }
 
 #[async_trait]
@@ -213,6 +223,7 @@ impl BlobStore for S3ObjectStore {
             .bucket(&self.bucket)
             .key(key.as_str())
             .content_type(content_type)
+            .set_storage_class(storage_class(key))
             .body(ByteStream::from(body))
             .send()
             .await

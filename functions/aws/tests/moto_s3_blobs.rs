@@ -39,6 +39,28 @@ async fn s3_blob_store_reads_writes_and_deletes_within_limits() {
         .await
         .unwrap();
     assert_eq!(head.content_type(), Some("image/jpeg"));
+    // Derivatives stay in Standard (S3 reports no class for it); originals go to
+    // Intelligent-Tiering from their first write.
+    assert_eq!(head.storage_class(), None);
+    let original = ObjectKey::from_trusted(
+        "originals/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab/01JDQ4Z1XK8V7R3M5N2P6W9Y0A".to_owned(),
+    );
+    store
+        .put(&original, b"jpeg".to_vec(), "image/jpeg")
+        .await
+        .unwrap();
+    let head = client
+        .head_object()
+        .bucket(BUCKET)
+        .key(original.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.storage_class(),
+        Some(&aws_sdk_s3::types::StorageClass::IntelligentTiering)
+    );
+    store.delete(&[original]).await.unwrap();
     assert_eq!(
         store.get(&thumb, 10).await,
         Ok(Some(b"0123456789".to_vec())),

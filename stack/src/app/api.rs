@@ -150,7 +150,7 @@ pub(super) fn api_routes(
     // Anonymous callers get their own, lower limits on the public routes, so one client cannot
     // use up the stage's rate that signed-in users share.
     let public = RouteSettings {
-        detailed_metrics_enabled: true,
+        detailed_metrics_enabled: config.detailed_metrics,
         throttling_burst_limit: config.throttling.public_burst_limit,
         throttling_rate_limit: f64::from(config.throttling.public_rate_limit),
     };
@@ -168,8 +168,10 @@ pub(super) fn api_routes(
                 destination_arn: access_logs.arn(),
                 format,
             },
+            // Per-route metrics are about 120 paid metrics a stage that nothing reads: on only
+            // when the stage asks.
             default_route_settings: RouteSettings {
-                detailed_metrics_enabled: true,
+                detailed_metrics_enabled: config.detailed_metrics,
                 throttling_burst_limit: config.throttling.burst_limit,
                 throttling_rate_limit: f64::from(config.throttling.rate_limit),
             },

@@ -64,6 +64,7 @@ pub(super) fn user_pool(
             }),
             // Cognito's own sender allows about 50 mails a day to the whole pool, which anonymous
             // sign-ups and resends can use up; a production stage sends through SES.
+            user_pool_tier: "LITE",
             email_configuration: config.mail.as_ref().map(|mail| EmailConfiguration {
                 email_sending_account: "DEVELOPER",
                 source_arn: mail.identity_arn.as_str().to_owned(),

@@ -3,8 +3,7 @@
 //! keeps them when it is deleted.
 
 use super::{
-    Names, ORIGINALS_PREFIX, UPLOADS_PREFIX, abort_incomplete_uploads, bucket_skips,
-    deny_insecure_transport,
+    Names, UPLOADS_PREFIX, abort_incomplete_uploads, bucket_skips, deny_insecure_transport,
 };
 use crate::StackError;
 use crate::cfn::dynamodb::{
@@ -16,7 +15,7 @@ use crate::cfn::lambda::{Function, Permission};
 use crate::cfn::s3::{
     Bucket, BucketEncryption, BucketPolicy, CorsConfiguration, CorsRule, LambdaConfiguration,
     LifecycleConfiguration, LifecycleRule, NoncurrentVersionExpiration, NotificationConfiguration,
-    NotificationFilter, OwnershipControls, PublicAccessBlock, Transition, Versioning,
+    NotificationFilter, OwnershipControls, PublicAccessBlock, Versioning,
 };
 use crate::cfn::{Expr, Options, Policy, Res, Template};
 use crate::config::StageConfig;
@@ -109,18 +108,6 @@ pub(super) fn photo_bucket(
             lifecycle_configuration: Some(LifecycleConfiguration {
                 rules: vec![
                     abort_incomplete_uploads(),
-                    LifecycleRule {
-                        id: "OriginalsIntelligentTiering".to_owned(),
-                        status: "Enabled",
-                        prefix: Some(ORIGINALS_PREFIX.to_owned()),
-                        abort_incomplete_multipart_upload: None,
-                        transitions: vec![Transition {
-                            storage_class: "INTELLIGENT_TIERING",
-                            transition_in_days: 0,
-                        }],
-                        noncurrent_version_expiration: None,
-                        expiration_in_days: None,
-                    },
                     // Processing moves every upload to its original and deletes it; what stays
                     // under `uploads/` is a form posted for a photo that never finished, or
                     // posted again. Upload forms write nowhere else, so nothing a user posts
@@ -136,9 +123,13 @@ pub(super) fn photo_bucket(
                             noncurrent_days: 1,
                         }),
                         expiration_in_days: Some(1),
+                        expired_object_delete_marker: None,
                     },
                     // A deleted photo is really gone after a week: versioning only guards
-                    // against mistakes, not against the user's wish.
+                    // against mistakes, not against the user's wish. Its delete marker goes
+                    // with its last version (S3 keeps and lists markers until then).
+                    // Originals are written in Intelligent-Tiering by the thumbnail function,
+                    // so no transition rule is needed.
                     LifecycleRule {
                         id: "ExpireDeletedPhotos".to_owned(),
                         status: "Enabled",
@@ -149,6 +140,7 @@ pub(super) fn photo_bucket(
                             noncurrent_days: 7,
                         }),
                         expiration_in_days: None,
+                        expired_object_delete_marker: Some(true),
                     },
                 ],
             }),

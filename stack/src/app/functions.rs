@@ -13,12 +13,12 @@ use crate::cfn::lambda::{
 };
 use crate::cfn::logs::LogGroup;
 use crate::cfn::sqs::Queue;
-use crate::cfn::{Expr, Options, Res, Template};
+use crate::cfn::{Expr, Options, Policy, Res, Template};
 use crate::config::{FunctionSettings, StageConfig};
 
 /// Where the thumbnail function's failed events end up after all retries.
 pub(super) fn dead_letter_queue(t: &mut Template) -> Result<Res<Queue>, StackError> {
-    t.add(
+    t.add_with(
         "ThumbnailDeadLetterQueue",
         Queue {
             // The AWS-managed key: no key policy to maintain, and the function's role may use
@@ -28,6 +28,8 @@ pub(super) fn dead_letter_queue(t: &mut Template) -> Result<Res<Queue>, StackErr
             message_retention_period: Some(1_209_600),
             ..Queue::default()
         },
+        // Dead letters name uploads of this stage; they go with it.
+        Options::new().policy(Policy::Delete),
     )
 }
 

@@ -27,7 +27,7 @@ use crate::StackError;
 use crate::cfn::iam::{Principal, Statement};
 use crate::cfn::lambda::{Code, Permission};
 use crate::cfn::s3::{AbortIncompleteMultipartUpload, LifecycleRule};
-use crate::cfn::{Expr, Options, Param, Parameter, Template};
+use crate::cfn::{Expr, Options, Param, Parameter, Policy, Template};
 use crate::config::StageConfig;
 
 pub use api::route_logical_id;
@@ -320,11 +320,13 @@ fn abort_incomplete_uploads() -> LifecycleRule {
         transitions: vec![],
         noncurrent_version_expiration: None,
         expiration_in_days: None,
+        expired_object_delete_marker: None,
     }
 }
 
+/// A log group's options: its logs go with the stage (`down` says so), and the checkov skip.
 fn log_group_skips() -> Options {
-    Options::new().checkov_skip(
+    Options::new().policy(Policy::Delete).checkov_skip(
         "CKV_AWS_158",
         "log groups are encrypted by CloudWatch Logs; a customer-managed key adds cost and a \
          key policy without protecting anything the functions log",
@@ -604,6 +606,71 @@ mod tests {
                 "SourceArn": identity,
                 "From": "photos@example.com"
             })
+        );
+    }
+
+    #[test]
+    fn dead_letters_alarm_without_trusting_missing_data() {
+        let v = photo_app(&dev()).unwrap().to_value();
+        let r = &v["Resources"];
+        let dlq = &r["ThumbnailDeadLetterAlarm"]["Properties"];
+        assert_eq!(dlq["MetricName"], "ApproximateNumberOfMessagesVisible");
+        assert_eq!(dlq["Statistic"], "Maximum");
+        assert_eq!(dlq["TreatMissingData"], "ignore");
+        let lost = &r["ThumbnailDeadLetterErrorsAlarm"]["Properties"];
+        assert_eq!(lost["Namespace"], "AWS/Lambda");
+        assert_eq!(lost["MetricName"], "DeadLetterErrors");
+        assert_eq!(
+            lost["Dimensions"],
+            json!([{"Name": "FunctionName", "Value": {"Ref": "ThumbnailFunction"}}])
+        );
+        assert_eq!(lost["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
+        assert_eq!(lost["Threshold"], 1.0);
+    }
+
+    #[test]
+    fn nothing_paid_that_nothing_uses() {
+        let mut config = dev();
+        let v = photo_app(&config).unwrap().to_value();
+        let r = &v["Resources"];
+        let stage = &r["HttpApiStage"]["Properties"];
+        assert_eq!(
+            stage["DefaultRouteSettings"]["DetailedMetricsEnabled"],
+            false
+        );
+        for (_, route) in stage["RouteSettings"].as_object().unwrap() {
+            assert_eq!(route["DetailedMetricsEnabled"], false);
+        }
+        assert_eq!(r["UserPool"]["Properties"]["UserPoolTier"], "LITE");
+        // No lifecycle transition: originals are written in Intelligent-Tiering.
+        for bucket in ["PhotoBucket", "SiteBucket"] {
+            let rules = r[bucket]["Properties"]["LifecycleConfiguration"]["Rules"]
+                .as_array()
+                .unwrap();
+            assert!(
+                rules.iter().all(|rule| rule.get("Transitions").is_none()),
+                "{bucket}"
+            );
+            assert!(
+                rules
+                    .iter()
+                    .any(|rule| rule["ExpiredObjectDeleteMarker"] == true),
+                "{bucket} removes expired delete markers"
+            );
+            // S3 refuses the marker cleanup beside an expiration in days.
+            for rule in rules {
+                assert!(
+                    rule.get("ExpiredObjectDeleteMarker").is_none()
+                        || rule.get("ExpirationInDays").is_none(),
+                    "{rule}"
+                );
+            }
+        }
+        config.detailed_metrics = true;
+        let v = photo_app(&config).unwrap().to_value();
+        assert_eq!(
+            v["Resources"]["HttpApiStage"]["Properties"]["DefaultRouteSettings"]["DetailedMetricsEnabled"],
+            true
         );
     }
 }

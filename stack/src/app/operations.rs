@@ -117,17 +117,38 @@ pub(super) fn operations(
             "Sum",
         ),
     )?;
+    // SQS publishes a queue's metrics only while it is active, and resumes up to 15 minutes
+    // after a message wakes it: reading missing data as "not breaching" could show OK while a
+    // dead letter waits. Missing data keeps the alarm in the state it is in.
     t.add(
         "ThumbnailDeadLetterAlarm",
+        Alarm {
+            treat_missing_data: "ignore",
+            ..alarm(
+                "An upload failed thumbnailing after all retries: its event is in the dead-letter queue".to_owned(),
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                vec![Dimension {
+                    name: "QueueName",
+                    value: dlq.queue_name(),
+                }],
+                "Maximum",
+            )
+        },
+    )?;
+    // S3 invokes the thumbnail function asynchronously: when Lambda cannot write a failed event
+    // to the dead-letter queue, the event is lost without a dead letter to alarm on.
+    t.add(
+        "ThumbnailDeadLetterErrorsAlarm",
         alarm(
-            "An upload failed thumbnailing after all retries: its event is in the dead-letter queue".to_owned(),
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
+            "Lambda could not write a failed thumbnail event to the dead-letter queue: the upload's event is lost; see the function's log group".to_owned(),
+            "AWS/Lambda",
+            "DeadLetterErrors",
             vec![Dimension {
-                name: "QueueName",
-                value: dlq.queue_name(),
+                name: "FunctionName",
+                value: thumb_fn.reference(),
             }],
-            "Maximum",
+            "Sum",
         ),
     )?;
 

@@ -47,6 +47,8 @@ pub(super) fn site_bucket(t: &mut Template, names: &Names) -> Result<Res<Bucket>
                             noncurrent_days: 30,
                         }),
                         expiration_in_days: None,
+                        // Replaced files leave no marker behind once their old versions go.
+                        expired_object_delete_marker: Some(true),
                     },
                 ],
             }),

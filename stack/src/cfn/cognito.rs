@@ -32,6 +32,9 @@ pub struct UserPool {
     /// `ACTIVE` refuses deleting the pool.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_protection: Option<&'static str>,
+    /// The feature plan: `LITE` has everything this pool uses (passwords, e-mail codes, token
+    /// revocation) at the lowest price; `ESSENTIALS` is Cognito's default.
+    pub user_pool_tier: &'static str,
     /// Who sends the pool's mail; Cognito's own sender when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_configuration: Option<EmailConfiguration>,

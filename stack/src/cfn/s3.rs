@@ -229,6 +229,9 @@ pub struct LifecycleRule {
     /// Expire current objects this many days after they were written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_in_days: Option<u32>,
+    /// Remove delete markers left with no version behind them (not with `expiration_in_days`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_object_delete_marker: Option<bool>,
 }
 
 /// `AbortIncompleteMultipartUpload`.
