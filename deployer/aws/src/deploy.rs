@@ -13,6 +13,7 @@ use aws_sdk_cloudformation::types::{
 
 use super::error::AwsError;
 use super::plan::{self, Deployed, Desired, Pairs, Start};
+use super::quota::ConcurrencyCheck;
 use super::report::{self, Change, Event};
 use super::ui::Ui;
 
@@ -101,6 +102,9 @@ pub struct Deployer {
     pub timeout: Duration,
     /// Where progress goes.
     pub ui: Ui,
+    /// Checked before `up` creates the stack (`prepare` with `recreate`): whether the account
+    /// can hold the stage's reserved concurrency.
+    pub concurrency: Option<ConcurrencyCheck>,
 }
 
 impl Deployer {
@@ -114,6 +118,7 @@ impl Deployer {
             poll: Duration::from_secs(5),
             timeout,
             ui: Ui::detect(),
+            concurrency: None,
         }
     }
 
@@ -272,6 +277,13 @@ impl Deployer {
             }
             Start::Create | Start::CreateFromReview => ChangeSetType::Create,
         };
+        // Only a new stack reserves new concurrency; `diff` (without `recreate`) only looks.
+        if recreate
+            && kind == ChangeSetType::Create
+            && let Some(check) = &self.concurrency
+        {
+            check.run(&self.stage, &self.region, &self.ui).await?;
+        }
         self.create_change_set(kind, desired, source).await
     }
 

@@ -53,6 +53,22 @@ pub enum AwsError {
         /// The bucket's name.
         bucket: String,
     },
+    /// The account cannot give a new stage the Lambda concurrency its functions reserve.
+    #[error(
+        "stage `{stage}` reserves {reserved} concurrent Lambda executions, but the account has {unreserved} unreserved in `{region}` and Lambda keeps 100 of them free: request a quota of at least {quota} (Service Quotas, AWS Lambda, \"Concurrent executions\", code L-B99A9384), or lower `api.reserved_concurrency` and `thumbnail.reserved_concurrency`; nothing was created"
+    )]
+    ConcurrencyQuota {
+        /// The stage.
+        stage: String,
+        /// The region.
+        region: String,
+        /// What the stage reserves.
+        reserved: u32,
+        /// What the account has unreserved now.
+        unreserved: i64,
+        /// The smallest quota that fits the stage.
+        quota: i64,
+    },
     /// Nothing answered at the endpoint.
     #[error("cannot reach AWS at `{endpoint}`: {detail}")]
     Unreachable {

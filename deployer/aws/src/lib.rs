@@ -19,6 +19,7 @@ pub mod ops_sdk;
 pub mod owner;
 pub mod plan;
 pub mod publish;
+pub mod quota;
 pub mod report;
 pub mod session;
 pub mod smoke;
@@ -367,6 +368,13 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
     };
     let work =
         async |stage: &StageConfig, session: &Session, deployer: &Deployer, prepared: Prepared| {
+            // A new stage must fit the account's Lambda concurrency: checked before creating it.
+            let mut checked = deployer.clone();
+            checked.concurrency = Some(quota::ConcurrencyCheck {
+                lambda: session.lambda(),
+                reserved: stage.reserved_concurrency.api + stage.reserved_concurrency.thumbnail,
+            });
+            let deployer = &checked;
             deployer.ui.line(&format!(
                 "artifacts: {} uploaded, {} already in the bucket",
                 prepared.uploaded, prepared.present

@@ -121,6 +121,11 @@ impl Session {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    /// A Lambda client (the account's concurrency settings).
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.sdk)
+    }
+
     /// The URL an object in `bucket` is reachable at, as CloudFormation's `TemplateURL` wants:
     /// the virtual-hosted form, which emulators resolve against their own S3 too.
     pub fn object_url(&self, bucket: &str, key: &str) -> String {

@@ -35,6 +35,9 @@ pub enum ExitCode {
     /// The artifact bucket's name is taken by a bucket this account does not own (or may not
     /// use); nothing was uploaded.
     ForeignBucket = 12,
+    /// The account's Lambda concurrency cannot hold a new stage's reservations; nothing was
+    /// created.
+    ConcurrencyQuota = 13,
     /// Interrupted with Ctrl-C; the stack carries on and the next command picks it up.
     Interrupted = 130,
 }
@@ -63,6 +66,8 @@ Exit codes:
   10   protected stage not confirmed (no terminal: pass --yes)
   11   CloudFormation did not finish within --timeout (drift detection: 5 minutes at most)
   12   the artifact bucket belongs to another account, or may not be used; nothing was uploaded
+  13   the account's Lambda concurrency quota cannot hold a new stage (the quota to request is
+       printed); nothing was created
   130  interrupted (Ctrl-C); the stack carries on, the next command picks it up";
 
 #[cfg(test)]
@@ -85,6 +90,8 @@ mod tests {
             ExitCode::StackBlocked,
             ExitCode::NotConfirmed,
             ExitCode::Timeout,
+            ExitCode::ForeignBucket,
+            ExitCode::ConcurrencyQuota,
             ExitCode::Interrupted,
         ];
         for code in all {

@@ -66,6 +66,7 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
                 }
                 aws::AwsError::Interrupted { .. } => ExitCode::Interrupted,
                 aws::AwsError::ForeignBucket { .. } => ExitCode::ForeignBucket,
+                aws::AwsError::ConcurrencyQuota { .. } => ExitCode::ConcurrencyQuota,
             };
         }
     }

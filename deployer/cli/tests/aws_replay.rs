@@ -585,3 +585,112 @@ async fn an_artifact_bucket_of_another_account_is_refused_with_its_own_exit_code
         Some("123456789012")
     );
 }
+
+/// CloudFormation's answer to `DescribeStacks` for a stack that does not exist.
+fn no_such_stack() -> ReplayEvent {
+    ReplayEvent::new(
+        http::Request::builder()
+            .uri("https://cloudformation.eu-west-1.amazonaws.com/")
+            .body(SdkBody::empty())
+            .unwrap(),
+        http::Response::builder()
+            .status(400)
+            .header("content-type", "text/xml")
+            .body(SdkBody::from(format!(
+                "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id {STACK} does not exist</Message></Error><RequestId>0b9f3c1e-7a2d-4e5f-8a6b-0123456789ab</RequestId></ErrorResponse>"
+            )))
+            .unwrap(),
+    )
+}
+
+/// A Lambda client whose `GetAccountSettings` answers an account with `total` concurrent
+/// executions of which `unreserved` are unreserved, as Lambda's REST API words it.
+fn lambda_with(total: u32, unreserved: u32) -> (aws_sdk_lambda::Client, StaticReplayClient) {
+    let body = format!(
+        "{{\"AccountLimit\":{{\"TotalCodeSize\":80530636800,\"CodeSizeUnzipped\":262144000,\"CodeSizeZipped\":52428800,\"ConcurrentExecutions\":{total},\"UnreservedConcurrentExecutions\":{unreserved}}},\"AccountUsage\":{{\"TotalCodeSize\":0,\"FunctionCount\":0}}}}"
+    );
+    let http = StaticReplayClient::new(vec![ReplayEvent::new(
+        http::Request::builder()
+            .uri("https://lambda.eu-west-1.amazonaws.com/2016-08-19/account-settings")
+            .body(SdkBody::empty())
+            .unwrap(),
+        http::Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(SdkBody::from(body))
+            .unwrap(),
+    )]);
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "replay",
+        ))
+        .http_client(http.clone())
+        .build();
+    (aws_sdk_lambda::Client::from_conf(config), http)
+}
+
+/// A new account's Lambda quota (10 concurrent executions) cannot hold a stage's reservations
+/// beside the 100 Lambda keeps unreserved: `up` stops before creating anything, names the quota
+/// to request, and exits with its own code. moto has no `GetAccountSettings`, so Lambda's answer
+/// is replayed as AWS gives it.
+#[tokio::test]
+async fn a_new_stage_that_does_not_fit_the_accounts_concurrency_is_refused_before_anything_is_created()
+ {
+    let (mut d, http, _) = deployer(vec![no_such_stack()]);
+    let (lambda, lambda_http) = lambda_with(10, 10);
+    d.concurrency = Some(deployer_aws::quota::ConcurrencyCheck {
+        lambda,
+        reserved: 25,
+    });
+    let err = deploy(&d).await.unwrap_err();
+    assert_eq!(deployer::exit_code_for(&err), ExitCode::ConcurrencyQuota);
+    assert_eq!(ExitCode::ConcurrencyQuota.code(), 13);
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("reserves 25 concurrent Lambda executions")
+            && message.contains("has 10 unreserved in `eu-west-1`")
+            && message.contains("request a quota of at least 125")
+            && message.contains("L-B99A9384"),
+        "{message}"
+    );
+    assert_eq!(actions(&http), ["DescribeStacks"], "no change set");
+    let sent: Vec<_> = lambda_http.actual_requests().collect();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].uri().ends_with("/2016-08-19/account-settings"));
+}
+
+/// With room for the stage (1,000 executions, 150 of them reserved by two other stages and
+/// something else), the creation goes ahead as before.
+#[tokio::test]
+async fn a_new_stage_that_fits_is_created() {
+    let created: Vec<Ev<'_>> = vec![
+        stack_event("n3", "CREATE_COMPLETE", None),
+        function_event("n2", "ApiFunction", "CREATE_COMPLETE", None),
+        stack_event("n1", "REVIEW_IN_PROGRESS", Some("User Initiated")),
+    ];
+    let (mut d, http, _) = deployer(vec![
+        no_such_stack(),
+        create_change_set(),
+        describe_change_set(&[("Add", "ApiFunction", FN, None)]),
+        describe_events(&created[2..]),
+        execute_change_set(),
+        describe_events(&created),
+        describe_stacks("CREATE_COMPLETE", "functions/api/new.zip"),
+        describe_events(&created),
+        describe_stacks("CREATE_COMPLETE", "functions/api/new.zip"),
+    ]);
+    let (lambda, _) = lambda_with(1000, 850);
+    d.concurrency = Some(deployer_aws::quota::ConcurrencyCheck {
+        lambda,
+        reserved: 25,
+    });
+    let outcome = deploy(&d).await.unwrap();
+    assert!(matches!(outcome, Outcome::Deployed { .. }), "{outcome:?}");
+    assert!(actions(&http).contains(&"CreateChangeSet".to_owned()));
+}
