@@ -208,6 +208,35 @@ impl SesIdentityArn {
     }
 }
 
+validated_string!(
+    /// The ARN of an IAM role, such as `arn:aws:iam::123456789012:role/deployer-cloudformation`.
+    RoleArn,
+    "role ARN",
+    |s| {
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1] == "aws"
+            && parts[2] == "iam"
+            && parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].chars().all(|c| c.is_ascii_digit())
+            && parts[5].strip_prefix("role/").is_some_and(|r| !r.is_empty());
+        if ok {
+            Ok(())
+        } else {
+            Err("must look like `arn:aws:iam::123456789012:role/NAME`")
+        }
+    }
+);
+
+impl RoleArn {
+    /// The account the role belongs to.
+    pub fn account(&self) -> &str {
+        self.as_str().split(':').nth(4).unwrap_or("")
+    }
+}
+
 /// The user pool's mail (sign-up codes, password resets) sent through SES instead of Cognito's
 /// default sender, which allows only a few dozen mails a day to the whole pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -456,6 +485,9 @@ pub struct StageConfig {
     pub throttling: Throttling,
     /// Per-route CloudWatch metrics on the API (paid per metric; no alarm or widget reads them).
     pub detailed_metrics: bool,
+    /// The role CloudFormation assumes to create the stage's resources; the deploying
+    /// identity's own credentials when `None`.
+    pub cloudformation_role_arn: Option<RoleArn>,
     /// Lambda concurrency reserved for (and capping) each function.
     pub reserved_concurrency: ReservedConcurrency,
 }
@@ -494,6 +526,7 @@ impl StageConfig {
                 public_burst_limit: 20,
             },
             detailed_metrics: false,
+            cloudformation_role_arn: None,
             reserved_concurrency: ReservedConcurrency {
                 api: 20,
                 thumbnail: 5,

@@ -9,8 +9,8 @@ use std::str::FromStr;
 
 use stack::config::{
     AccountId, Architecture, CertificateArn, CustomDomain, DomainName, EmailAddress,
-    FunctionSettings, LogRetentionDays, MailSender, MemoryMb, Region, SesIdentityArn, StageConfig,
-    StageName, TimeoutSeconds,
+    FunctionSettings, LogRetentionDays, MailSender, MemoryMb, Region, RoleArn, SesIdentityArn,
+    StageConfig, StageName, TimeoutSeconds,
 };
 use toml::{Table, Value};
 
@@ -355,6 +355,7 @@ const STAGE_KEYS: &[&str] = &[
     "limits",
     "throttling",
     "detailed_metrics",
+    "cloudformation_role_arn",
 ];
 
 fn parse_stage(file: &Path, name: &str, value: &Value) -> Result<StageConfig, ConfigError> {
@@ -406,6 +407,18 @@ fn parse_stage(file: &Path, name: &str, value: &Value) -> Result<StageConfig, Co
     }
     if let Some(detailed) = r.bool(t, "", "detailed_metrics")? {
         c.detailed_metrics = detailed;
+    }
+    c.cloudformation_role_arn = r.parsed::<RoleArn>(t, "", "cloudformation_role_arn")?;
+    if let (Some(role), Some(account)) = (&c.cloudformation_role_arn, &c.account_id)
+        && role.account() != account.as_str()
+    {
+        return Err(r.error(
+            "cloudformation_role_arn",
+            format!(
+                "the role belongs to account `{}`, not the stage's `{account}`",
+                role.account()
+            ),
+        ));
     }
     let (api, api_reserved) = r.function(t, "api", c.api)?;
     let (thumbnail, thumbnail_reserved) = r.function(t, "thumbnail", c.thumbnail)?;
@@ -560,7 +573,7 @@ mod tests {
         );
         check_err(
             "[stages.dev]\nregoin = \"eu-west-1\"\n",
-            "`deployer.toml`: stage `dev`, key `regoin`: unknown key (expected one of `region`, `account_id`, `architecture`, `protected`, `alarm_email`, `mail`, `log_retention_days`, `retain_data`, `api`, `thumbnail`, `domain`, `limits`, `throttling`, `detailed_metrics`)",
+            "`deployer.toml`: stage `dev`, key `regoin`: unknown key (expected one of `region`, `account_id`, `architecture`, `protected`, `alarm_email`, `mail`, `log_retention_days`, `retain_data`, `api`, `thumbnail`, `domain`, `limits`, `throttling`, `detailed_metrics`, `cloudformation_role_arn`)",
         );
         check_err(
             "[stages.dev]\narchitecture = \"arm64\"\n",
@@ -603,6 +616,31 @@ mod tests {
         check_err(
             "[stages.prod]\nregion = \"eu-central-1\"\nmail = { from = \"a@photos.example.com\" }\n",
             "`deployer.toml`: stage `prod`, key `mail.ses_identity_arn`: is required when `mail` is set",
+        );
+    }
+
+    #[test]
+    fn a_service_role_must_be_a_role_of_the_stages_account() {
+        let config = parse(
+            "[stages.prod]\nregion = \"eu-west-1\"\naccount_id = \"123456789012\"\ncloudformation_role_arn = \"arn:aws:iam::123456789012:role/deployer-cloudformation\"\n",
+        )
+        .unwrap();
+        let role = config
+            .stage("prod")
+            .unwrap()
+            .cloudformation_role_arn
+            .clone();
+        assert_eq!(
+            role.unwrap().as_str(),
+            "arn:aws:iam::123456789012:role/deployer-cloudformation"
+        );
+        check_err(
+            "[stages.prod]\nregion = \"eu-west-1\"\naccount_id = \"123456789012\"\ncloudformation_role_arn = \"arn:aws:iam::210987654321:role/deployer-cloudformation\"\n",
+            "`deployer.toml`: stage `prod`, key `cloudformation_role_arn`: the role belongs to account `210987654321`, not the stage's `123456789012`",
+        );
+        check_err(
+            "[stages.prod]\nregion = \"eu-west-1\"\ncloudformation_role_arn = \"arn:aws:iam::123456789012:user/ops\"\n",
+            "`deployer.toml`: stage `prod`, key `cloudformation_role_arn`: invalid role ARN `arn:aws:iam::123456789012:user/ops`: must look like `arn:aws:iam::123456789012:role/NAME`",
         );
     }
 

@@ -102,6 +102,8 @@ pub struct Deployer {
     pub timeout: Duration,
     /// Where progress goes.
     pub ui: Ui,
+    /// The role CloudFormation assumes for the stack's resources (`cloudformation_role_arn`).
+    pub role_arn: Option<String>,
     /// Checked before `up` creates the stack (`prepare` with `recreate`): whether the account
     /// can hold the stage's reserved concurrency.
     pub concurrency: Option<ConcurrencyCheck>,
@@ -118,6 +120,7 @@ impl Deployer {
             poll: Duration::from_secs(5),
             timeout,
             ui: Ui::detect(),
+            role_arn: None,
             concurrency: None,
         }
     }
@@ -308,7 +311,8 @@ impl Deployer {
             .change_set_type(kind.clone())
             .capabilities(Capability::CapabilityIam)
             .capabilities(Capability::CapabilityNamedIam)
-            .description("deployer up");
+            .description("deployer up")
+            .set_role_arn(self.role_arn.clone());
         request = match source {
             TemplateSource::Body(body) => request.template_body(body),
             TemplateSource::Url(url) => request.template_url(url),
@@ -412,6 +416,7 @@ impl Deployer {
         self.cfn
             .delete_stack()
             .stack_name(name_or_id)
+            .set_role_arn(self.role_arn.clone())
             .send()
             .await
             .with_context(|| format!("deleting stack `{}`", self.stack))?;

@@ -217,7 +217,7 @@ async fn delete_retained(session: &Session, kind: &str, id: &str) -> Result<()> 
                 .with_context(|| format!("deleting bucket `{id}`"))?;
         }
         "AWS::DynamoDB::Table" => {
-            let db = aws_sdk_dynamodb::Client::new(&session.sdk);
+            let db = crate::client!(aws_sdk_dynamodb, &session.sdk);
             db.update_table()
                 .table_name(id)
                 .deletion_protection_enabled(false)
@@ -231,7 +231,7 @@ async fn delete_retained(session: &Session, kind: &str, id: &str) -> Result<()> 
                 .with_context(|| format!("deleting table `{id}`"))?;
         }
         "AWS::Cognito::UserPool" => {
-            let idp = aws_sdk_cognitoidentityprovider::Client::new(&session.sdk);
+            let idp = crate::client!(aws_sdk_cognitoidentityprovider, &session.sdk);
             // The pool is deleted right after, so the settings this update resets do not matter.
             idp.update_user_pool()
                 .user_pool_id(id)

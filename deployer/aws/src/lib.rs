@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod artifacts;
+pub mod calls;
 pub mod config;
 pub mod credentials;
 pub mod deploy;
@@ -342,13 +343,18 @@ fn with_prepared(
 }
 
 fn deployer_for(session: &Session, stage: &StageConfig, aws: &AwsArgs) -> Deployer {
-    Deployer::new(
+    let mut deployer = Deployer::new(
         session.cloudformation(),
         &stack_name(stage.name.as_str()),
         stage.name.as_str(),
         &session.region,
         Duration::from_secs(aws.timeout),
-    )
+    );
+    deployer.role_arn = stage
+        .cloudformation_role_arn
+        .as_ref()
+        .map(|r| r.as_str().to_owned());
+    deployer
 }
 
 /// `deployer up --stage NAME` for an AWS stage; `publish_site` builds the SPA and publishes it
@@ -428,7 +434,7 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
             let publish_started = std::time::Instant::now();
             let report = publish::publish_stage_site(
                 &session.s3(),
-                &aws_sdk_cloudfront::Client::new(&session.sdk),
+                &crate::client!(aws_sdk_cloudfront, &session.sdk),
                 &outputs,
                 &cwd,
                 &publish::PublishOptions::default(),

@@ -287,8 +287,8 @@ pub fn run(config_file: &Path, args: &LogsArgs, aws: &AwsArgs) -> anyhow::Result
     let runtime = ops_sdk::runtime().context("starting the async runtime")?;
     runtime.block_on(async {
         let sdk = ops_sdk::load(sdk_target, stage.region.as_str()).await?;
-        let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
-        let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+        let cloudformation = crate::client!(aws_sdk_cloudformation, &sdk);
+        let logs = crate::client!(aws_sdk_cloudwatchlogs, &sdk);
         let group =
             log_group_name(&cloudformation, &stack_name(&args.stage), args.function).await?;
         eprintln!("{} logs from {group}", args.function);

@@ -75,7 +75,7 @@ impl Session {
 
     /// Asks STS whose the (already resolved) credentials are.
     async fn check_account(mut self, stage: &StageConfig) -> Result<Session, AwsError> {
-        let sts = aws_sdk_sts::Client::new(&self.sdk);
+        let sts = crate::client!(aws_sdk_sts, &self.sdk);
         let identity = sts.get_caller_identity().send().await.map_err(|e| {
             let endpoint = self
                 .endpoint_url
@@ -107,7 +107,7 @@ impl Session {
 
     /// A CloudFormation client.
     pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
-        aws_sdk_cloudformation::Client::new(&self.sdk)
+        crate::client!(aws_sdk_cloudformation, &self.sdk)
     }
 
     /// An S3 client; path-style addressing against an emulator, whose host name has no
@@ -117,13 +117,14 @@ impl Session {
         let config = aws_sdk_s3::config::Builder::from(&self.sdk)
             .force_path_style(self.endpoint_url.is_some())
             .interceptor(crate::owner::ExpectedOwner::new(&self.account_id))
+            .interceptor(crate::calls::Declared)
             .build();
         aws_sdk_s3::Client::from_conf(config)
     }
 
     /// A Lambda client (the account's concurrency settings).
     pub fn lambda(&self) -> aws_sdk_lambda::Client {
-        aws_sdk_lambda::Client::new(&self.sdk)
+        crate::client!(aws_sdk_lambda, &self.sdk)
     }
 
     /// The URL an object in `bucket` is reachable at, as CloudFormation's `TemplateURL` wants:

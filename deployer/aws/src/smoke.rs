@@ -653,7 +653,7 @@ pub fn run_command(config_file: &Path, args: &SmokeArgs, aws: &AwsArgs) -> anyho
     let runtime = ops_sdk::runtime().context("starting the async runtime")?;
     runtime.block_on(async {
         let sdk = ops_sdk::load(sdk_target, stage.region.as_str()).await?;
-        let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
+        let cloudformation = crate::client!(aws_sdk_cloudformation, &sdk);
         let outputs = ops_sdk::stack_outputs(&cloudformation, &stack_name(&args.stage)).await?;
         let get = |key: &str| {
             outputs
@@ -666,7 +666,7 @@ pub fn run_command(config_file: &Path, args: &SmokeArgs, aws: &AwsArgs) -> anyho
             user_pool_id: get(outputs::USER_POOL_ID)?,
             client_id: get(outputs::USER_POOL_CLIENT_ID)?,
         };
-        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let cognito = crate::client!(aws_sdk_cognitoidentityprovider, &sdk);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

@@ -690,7 +690,16 @@ async fn a_new_stage_that_fits_is_created() {
         lambda,
         reserved: 25,
     });
+    // A stage with a service role hands it to CloudFormation with the change set.
+    d.role_arn = Some("arn:aws:iam::123456789012:role/deployer-cloudformation".to_owned());
     let outcome = deploy(&d).await.unwrap();
     assert!(matches!(outcome, Outcome::Deployed { .. }), "{outcome:?}");
-    assert!(actions(&http).contains(&"CreateChangeSet".to_owned()));
+    assert_eq!(actions(&http)[1], "CreateChangeSet");
+    let bodies = bodies(&http);
+    assert!(
+        bodies[1]
+            .contains("RoleARN=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeployer-cloudformation"),
+        "{}",
+        bodies[1]
+    );
 }

@@ -60,6 +60,7 @@ pub fn route_logical_id(route_key: &str) -> String {
 pub(super) fn api_routes(
     t: &mut Template,
     config: &StageConfig,
+    names: &Names,
     api: &Res<Api>,
     pool: &Res<UserPool>,
     client: &Res<UserPoolClient>,
@@ -126,10 +127,15 @@ pub(super) fn api_routes(
             public_routes.push((route_key, route));
         }
     }
+    // Under `/aws/vendedlogs/`, API Gateway's log delivery needs no statement of its own in the
+    // account's log resource policy (5,120 characters, shared by every stage of the account).
     let access_logs = t.add_with(
         "HttpApiAccessLogGroup",
         LogGroup {
-            log_group_name: None,
+            log_group_name: Some(Expr::from(format!(
+                "/aws/vendedlogs/{}-api-access",
+                names.prefix
+            ))),
             retention_in_days: config.log_retention.get(),
         },
         log_group_skips(),

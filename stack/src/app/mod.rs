@@ -182,7 +182,7 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
     let photo_bucket = photo_bucket(&mut t, config, &names, site_origin, &thumb_fn, &s3_invoke)?;
     photo_bucket_policy(&mut t, &names, &photo_bucket)?;
 
-    api_routes(&mut t, config, &api, &pool, &client, &api_fn)?;
+    api_routes(&mut t, config, &names, &api, &pool, &client, &api_fn)?;
     operations(&mut t, config, &names, &api, &api_fn, &thumb_fn, &dlq)?;
 
     // Outputs: what the deployer publishes the SPA with and writes into its runtime config.

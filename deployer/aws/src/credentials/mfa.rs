@@ -90,6 +90,7 @@ impl MfaRoleProvider {
     async fn assume(&self, source: Credentials, code: &str) -> Result<RoleSession, AwsError> {
         let config = aws_sdk_sts::config::Builder::from(&self.sts)
             .credentials_provider(source)
+            .interceptor(crate::calls::Declared)
             .build();
         let sts = aws_sdk_sts::Client::from_conf(config);
         // The AWS CLI's session name when the profile sets none.
