@@ -87,14 +87,20 @@ fn test(extra: &[String]) -> Result<()> {
     oracles::install_all(&target)?;
     // The web app's end-to-end tests (`web-e2e`) drive a real headless Chromium; the imaging
     // tests write HEIC tiles with `heif-enc` and compare every HEIC decode with libheif's
-    // `heif-convert` (both in libheif-examples).
-    apt::ensure(&[
+    // `heif-convert` (both in libheif-examples). The functions' tests build both functions for
+    // both Lambda architectures, which takes the C compilers of `cargo xtask toolchain`, and run
+    // the arm64 build under `qemu-aarch64-static`.
+    let mut tools = vec![
         ("chromium", "chromium"),
         ("chromedriver", "chromium-driver"),
         ("heif-convert", "libheif-examples"),
         ("heif-enc", "libheif-examples"),
-    ])?;
-    // The deployer's build tests compile small static binaries for both Lambda architectures.
+        ("qemu-aarch64-static", "qemu-user-static"),
+    ];
+    tools.extend(toolchain::C_COMPILERS);
+    apt::ensure(&tools)?;
+    // The deployer's build tests and the functions' tests compile static binaries for both
+    // Lambda architectures.
     toolchain::rust_targets()?;
     let mut cmd = Command::new(cargo());
     cmd.current_dir(workspace_root())

@@ -48,8 +48,8 @@ pub enum BuildError {
     Cargo {
         /// The package.
         package: String,
-        /// The target triple.
-        target: &'static str,
+        /// The target triples, comma-separated.
+        target: String,
     },
     /// The binary was built but cannot run on Lambda.
     #[error("`{path}` cannot run on Lambda: {source}")]
@@ -217,9 +217,32 @@ pub fn build_functions(
     functions: &[Function],
     arch: Architecture,
 ) -> Result<Vec<Vec<u8>>, BuildError> {
-    let cc = ensure_c_compiler(arch)?;
-    let targets: Vec<(&str, &str)> = functions.iter().map(|f| (f.package, f.binary)).collect();
-    build_binaries(workspace, target_dir, &targets, arch, Some(&cc))
+    build_functions_for(workspace, target_dir, functions, &[arch], RELEASE)
+        .map(|mut built| built.pop().unwrap_or_default())
+}
+
+/// Builds every function's `bootstrap` for each of `archs` in one `cargo build` in the cargo
+/// `profile`, returning per architecture, in order, each binary's bytes in the order given,
+/// after checking that Lambda can run them. The test suite builds the same static binaries for
+/// both architectures in a quicker profile than the release one that ships, to run them; one
+/// cargo for both targets keeps the cores busy through each target's slowest crates.
+pub fn build_functions_for(
+    workspace: &Path,
+    target_dir: &Path,
+    functions: &[Function],
+    archs: &[Architecture],
+    profile: &str,
+) -> Result<Vec<Vec<Vec<u8>>>, BuildError> {
+    let compilers = archs
+        .iter()
+        .map(|&arch| ensure_c_compiler(arch).map(|cc| (arch, cc)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let archs: Vec<(Architecture, Option<&str>)> = compilers
+        .iter()
+        .map(|(arch, cc)| (*arch, Some(cc.as_str())))
+        .collect();
+    let binaries: Vec<(&str, &str)> = functions.iter().map(|f| (f.package, f.binary)).collect();
+    build_binaries_for(workspace, target_dir, &binaries, &archs, profile)
 }
 
 /// Builds `binary` of `package` in `workspace` (the function's `bootstrap`) for `arch` (release,
@@ -232,31 +255,63 @@ pub fn build_bootstrap(
     arch: Architecture,
     cc: Option<&str>,
 ) -> Result<Vec<u8>, BuildError> {
-    build_binaries(workspace, target_dir, &[(package, binary)], arch, cc)?
-        .pop()
-        .ok_or_else(|| BuildError::Cargo {
-            package: package.to_owned(),
-            target: rust_target(arch),
-        })
+    build_binaries(
+        workspace,
+        target_dir,
+        &[(package, binary)],
+        arch,
+        cc,
+        RELEASE,
+    )?
+    .pop()
+    .ok_or_else(|| BuildError::Cargo {
+        package: package.to_owned(),
+        target: rust_target(arch).to_owned(),
+    })
 }
 
-/// Builds each `(package, binary)` in one `cargo build` (release, locked) for `arch`, with `cc`
-/// as the target's C compiler when given; returns the binaries' bytes in order, each checked
-/// to run on Lambda.
+/// The cargo profile of the binaries that ship: size-optimised, fat LTO (the root `Cargo.toml`).
+pub const RELEASE: &str = "release";
+
+/// Where cargo puts `binary` built for `arch` in `profile` under `target_dir`.
+pub fn binary_path(target_dir: &Path, arch: Architecture, profile: &str, binary: &str) -> PathBuf {
+    // The `dev` profile's directory is the one exception to "named after the profile".
+    let dir = if profile == "dev" { "debug" } else { profile };
+    target_dir.join(rust_target(arch)).join(dir).join(binary)
+}
+
+/// Builds each `(package, binary)` in one `cargo build` (locked, in the cargo `profile`:
+/// [`RELEASE`] for what ships) for `arch`, with `cc` as the target's C compiler when given;
+/// returns the binaries' bytes in order, each checked to run on Lambda.
 pub fn build_binaries(
     workspace: &Path,
     target_dir: &Path,
     binaries: &[(&str, &str)],
     arch: Architecture,
     cc: Option<&str>,
+    profile: &str,
 ) -> Result<Vec<Vec<u8>>, BuildError> {
-    let target = rust_target(arch);
-    ensure_target(target)?;
+    build_binaries_for(workspace, target_dir, binaries, &[(arch, cc)], profile)
+        .map(|mut built| built.pop().unwrap_or_default())
+}
+
+/// [`build_binaries`] for each `(arch, cc)` of `archs`, all in one `cargo build`: returns, per
+/// architecture in order, the binaries' bytes in order.
+pub fn build_binaries_for(
+    workspace: &Path,
+    target_dir: &Path,
+    binaries: &[(&str, &str)],
+    archs: &[(Architecture, Option<&str>)],
+    profile: &str,
+) -> Result<Vec<Vec<Vec<u8>>>, BuildError> {
+    for (arch, _) in archs {
+        ensure_target(rust_target(*arch))?;
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(&cargo);
     command
         .current_dir(workspace)
-        .args(["build", "--release", "--locked"]);
+        .args(["build", "--locked", "--profile", profile]);
     let mut packages: Vec<&str> = binaries.iter().map(|(p, _)| *p).collect();
     packages.dedup();
     for package in &packages {
@@ -265,16 +320,19 @@ pub fn build_binaries(
     for (_, binary) in binaries {
         command.args(["--bin", binary]);
     }
+    for (arch, cc) in archs {
+        let target = rust_target(*arch);
+        command.args(["--target", target]);
+        if let Some(cc) = cc {
+            command.env(cc_variable(target), cc);
+        }
+    }
     command
-        .args(["--target", target])
         .arg("--target-dir")
         .arg(target_dir)
         // rust-lld links the self-contained musl objects for either architecture, so no cross
         // linker is needed.
         .env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER", "rust-lld");
-    if let Some(cc) = cc {
-        command.env(cc_variable(target), cc);
-    }
     let status = command.status().map_err(|source| BuildError::Spawn {
         tool: cargo.clone(),
         source,
@@ -282,20 +340,29 @@ pub fn build_binaries(
     if !status.success() {
         return Err(BuildError::Cargo {
             package: packages.join(", "),
-            target,
+            target: archs
+                .iter()
+                .map(|(arch, _)| rust_target(*arch))
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
-    binaries
+    archs
         .iter()
-        .map(|(_, binary)| {
-            let path = target_dir.join(target).join("release").join(binary);
-            let bytes = std::fs::read(&path).map_err(|source| BuildError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            check_lambda_binary(&bytes, arch)
-                .map_err(|source| BuildError::NotShippable { path, source })?;
-            Ok(bytes)
+        .map(|(arch, _)| {
+            binaries
+                .iter()
+                .map(|(_, binary)| {
+                    let path = binary_path(target_dir, *arch, profile, binary);
+                    let bytes = std::fs::read(&path).map_err(|source| BuildError::Read {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    check_lambda_binary(&bytes, *arch)
+                        .map_err(|source| BuildError::NotShippable { path, source })?;
+                    Ok(bytes)
+                })
+                .collect()
         })
         .collect()
 }
@@ -313,6 +380,23 @@ mod tests {
         assert_eq!(
             rust_target(Architecture::Arm64),
             "aarch64-unknown-linux-musl"
+        );
+    }
+
+    #[test]
+    fn binaries_are_found_in_their_profile_directory() {
+        let target = Path::new("/t");
+        assert_eq!(
+            binary_path(target, Architecture::Arm64, RELEASE, "photo-api"),
+            Path::new("/t/aarch64-unknown-linux-musl/release/photo-api")
+        );
+        assert_eq!(
+            binary_path(target, Architecture::X86_64, "lambda-test", "photo-api"),
+            Path::new("/t/x86_64-unknown-linux-musl/lambda-test/photo-api")
+        );
+        assert_eq!(
+            binary_path(target, Architecture::X86_64, "dev", "photo-api"),
+            Path::new("/t/x86_64-unknown-linux-musl/debug/photo-api")
         );
     }
 

@@ -8,7 +8,9 @@
 //! Features, so that each crate compiles only what its tests drive:
 //! - default: the standard library only (paths, oracles, [`MotoServer`], [`free_port`], waits,
 //!   a one-shot HTTP client, [`runtime_api`]);
-//! - `aws`: SDK configuration for moto, buckets and user pools ([`aws`]);
+//! - `aws`: SDK configuration for moto, buckets and user pools ([`aws`]), and `lambda`;
+//! - `lambda`: the functions' static Lambda builds for either architecture, run under
+//!   `qemu-user` when foreign ([`lambda`]);
 //! - `local`: a client of a running local stage ([`local`]);
 //! - `stage`: a local stage run in the test's own process ([`stage`]);
 //! - `template`: the synthesized template with what moto cannot create removed ([`template`]);
@@ -28,6 +30,8 @@ pub mod aws;
 pub mod heif;
 #[cfg(feature = "images")]
 pub mod images;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 #[cfg(feature = "local")]
 pub mod local;
 #[cfg(feature = "stage")]

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::{free_port, http, oracle_bin, wait_for_port};
@@ -33,6 +34,12 @@ impl MotoServer {
 
     fn spawn(recording: Option<PathBuf>) -> MotoServer {
         let bin = oracle_bin("moto", "moto_server");
+        // Two tests of one binary starting servers at once could probe the same free port: one
+        // server binds it, the other exits, and both tests find the first answering there and
+        // share it (one's reset empties the other's tables). So a process starts one at a time,
+        // holding this until its server answers, when the port is no longer free to probe.
+        static STARTING: Mutex<()> = Mutex::new(());
+        let _starting = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
         // A port can be taken between probing and binding; try a few times.
         for _ in 0..5 {
             let port = free_port();
