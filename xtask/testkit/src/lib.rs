@@ -8,7 +8,7 @@
 //! Features, so that each crate compiles only what its tests drive:
 //! - default: the standard library only (paths, oracles, [`MotoServer`], [`free_port`], waits,
 //!   a one-shot HTTP client, [`runtime_api`]);
-//! - `aws`: SDK configuration for moto, buckets and user pools ([`aws`]), and `lambda`;
+//! - `aws`: SDK configuration for moto, buckets and user pools ([`aws`]);
 //! - `lambda`: the functions' static Lambda builds for either architecture, run under
 //!   `qemu-user` when foreign ([`lambda`]);
 //! - `local`: a client of a running local stage ([`local`]);
