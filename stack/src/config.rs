@@ -86,7 +86,7 @@ validated_string!(
         // GovCloud, China and the isolated regions lack parts of the stack (CloudFront's
         // managed policies, Origin Access Control, Cognito's features) and name resources
         // with other ARN partitions and URL suffixes.
-        if ["us-gov-", "cn-", "us-iso", "eu-isoe-"]
+        if ["us-gov-", "cn-", "us-iso", "eu-isoe-", "eusc-"]
             .iter()
             .any(|p| s.starts_with(p))
         {
@@ -567,6 +567,7 @@ mod tests {
             "us-iso-east-1",
             "us-isob-east-1",
             "eu-isoe-west-1",
+            "eusc-de-east-1",
         ] {
             check::<Region>(other, false);
             assert!(

@@ -294,16 +294,20 @@ impl PhotoService {
         Ok(PhotoView { photo, urls })
     }
 
-    /// Deletes the photo's objects, then everything the table holds about it.
+    /// Deletes the photo's objects, then everything the table holds about it, then its objects
+    /// once more.
     ///
-    /// Objects go first: if the second step fails, the photo is still listed and deleting again
-    /// finishes the job, whereas the other order could strand objects nobody can find.
+    /// Objects go first: if the record's deletion fails, the photo is still listed and deleting
+    /// again finishes the job, whereas the other order could strand objects nobody can find. The
+    /// second sweep catches what a processing attempt running at the same time wrote between the
+    /// first sweep and the record's deletion (an attempt that finishes later finds no record and
+    /// removes its own writes).
     pub async fn delete_photo(&self, owner: &UserId, id: &PhotoId) -> Result<()> {
         self.photo(owner, id).await?;
-        self.store
-            .delete_objects(&ObjectKey::all_for(owner, id))
-            .await?;
+        let keys = ObjectKey::all_for(owner, id);
+        self.store.delete_objects(&keys).await?;
         self.repo.delete_photo(owner, id).await?;
+        self.store.delete_objects(&keys).await?;
         Ok(())
     }
 
@@ -842,5 +846,67 @@ mod tests {
                 .await,
             Err(Error::Invalid { .. })
         ));
+    }
+
+    /// Processing writes the photo's objects again between the first sweep and the record's
+    /// deletion (an attempt in flight when its owner deletes it): the second sweep removes them.
+    #[tokio::test]
+    async fn a_photo_deleted_while_processing_writes_keeps_no_object() {
+        #[derive(Debug)]
+        struct WritesDuringDelete {
+            inner: InMemoryObjectStore,
+            sweeps: std::sync::Mutex<u32>,
+        }
+        #[async_trait::async_trait]
+        impl ObjectStore for WritesDuringDelete {
+            async fn presign_upload(
+                &self,
+                policy: &UploadPolicy,
+                now: Timestamp,
+            ) -> Result<PresignedPost> {
+                self.inner.presign_upload(policy, now).await
+            }
+            async fn presign_download(
+                &self,
+                key: &ObjectKey,
+                now: Timestamp,
+                expires_at: Timestamp,
+            ) -> Result<String> {
+                self.inner.presign_download(key, now, expires_at).await
+            }
+            async fn delete_objects(&self, keys: &[ObjectKey]) -> Result<()> {
+                self.inner.delete_objects(keys).await?;
+                let mut sweeps = self.sweeps.lock().unwrap();
+                *sweeps += 1;
+                if *sweeps == 1 {
+                    // The thumbnail step, just now: the original and a derivative.
+                    for key in &keys[1..3] {
+                        self.inner.put(key, b"late".to_vec(), "image/jpeg");
+                    }
+                }
+                Ok(())
+            }
+        }
+        let store = Arc::new(WritesDuringDelete {
+            inner: InMemoryObjectStore::new("mem://b"),
+            sweeps: std::sync::Mutex::new(0),
+        });
+        let repo = Arc::new(InMemoryRepository::new());
+        let service = PhotoService::new(
+            repo,
+            store.clone(),
+            Arc::new(ManualClock::new(Timestamp::from_secs(1_800_000_000))),
+            Limits::default(),
+        );
+        let upload = NewUpload {
+            file_name: FileName::parse("a.jpg").unwrap(),
+            content_type: ContentType::Jpeg,
+            size: 10,
+            sha256: sha(1),
+        };
+        let (photo, _) = service.start_upload(&alice(), upload).await.unwrap();
+        service.delete_photo(&alice(), &photo.id).await.unwrap();
+        assert_eq!(store.inner.keys(), Vec::<String>::new());
+        assert_eq!(*store.sweeps.lock().unwrap(), 2);
     }
 }

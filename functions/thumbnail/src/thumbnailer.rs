@@ -173,7 +173,18 @@ impl Thumbnailer {
             Err(BlobError::TooLarge { .. }) => {
                 return self.fail(&owner, &id, "size mismatch").await;
             }
-            Err(cause) => return Err(storage("reading", &source, cause)),
+            // S3 answers a missing key with 403 to a role that may not list the bucket, as the
+            // thumbnail role may not: an upload another attempt finished (and deleted) looks like
+            // a failure. The record tells: finished or gone is final, PENDING is worth a retry.
+            Err(cause) => {
+                return match self.photo(&owner, &id).await? {
+                    Some(photo) if photo.status != PhotoStatus::Pending => {
+                        self.already_finished(&owner, &id, &photo.status).await
+                    }
+                    None => Ok(skipped("the photo was deleted while it was processed")),
+                    Some(_) => Err(storage("reading", &source, cause)),
+                };
+            }
         };
 
         // Decoding a 24-megapixel photo takes a CPU for a good fraction of a second: keep it off
@@ -439,6 +450,9 @@ mod tests {
         /// Deletes this photo through the service when the preview is written, as its owner
         /// would while the function is busy.
         delete_on_put: Mutex<Option<(PhotoService, UserId, PhotoId)>>,
+        /// Finishes this photo (FAILED) and then refuses the read, as S3 answers 403 for an
+        /// upload another attempt finished and deleted.
+        finish_on_get: Mutex<Option<(PhotoService, UserId, PhotoId)>>,
     }
 
     impl MemoryBlobs {
@@ -474,6 +488,14 @@ mod tests {
             if key.as_str().starts_with("uploads/") {
                 self.upload_gets
                     .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let finish = self.finish_on_get.lock().unwrap().take();
+                if let Some((service, owner, id)) = finish {
+                    service
+                        .fail_processing(&owner, &id, "finished elsewhere")
+                        .await
+                        .unwrap();
+                    return Err(BlobError::new("AccessDenied"));
+                }
             }
             self.flaky(Flake::Get)?;
             match self.get_now(key) {
@@ -706,6 +728,22 @@ mod tests {
             }
         );
         assert_eq!(f.blobs.keys(), Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_upload_of_a_photo_finished_meanwhile_is_settled_by_its_record() {
+        let f = fixture();
+        let photo = upload(&f, photo_fixture("orientation-7.jpg")).await;
+        *f.blobs.finish_on_get.lock().unwrap() = Some((f.service.clone(), owner(), photo.id));
+        assert_eq!(
+            f.thumbnailer.process(&key(&photo)).await.unwrap(),
+            skipped("the photo is already FAILED")
+        );
+        assert_eq!(f.blobs.keys(), Vec::<String>::new());
+        // While the photo is still PENDING, the same failure is worth a retry.
+        let pending = upload(&f, photo_fixture("orientation-8.jpg")).await;
+        f.blobs.fail_next(Flake::Get);
+        assert!(f.thumbnailer.process(&key(&pending)).await.is_err());
     }
 
     #[tokio::test]

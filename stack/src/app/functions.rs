@@ -158,7 +158,13 @@ pub(super) fn thumbnail_statements(
             &["dynamodb:GetItem", "dynamodb:UpdateItem"],
             vec![table.arn()],
         ),
-        Statement::allow("ReadUploads", &["s3:GetObject"], vec![uploads.clone()]),
+        // Uploads; and originals, which events for uploads made before staging (retried by
+        // Lambda for up to 6 hours, or redriven from the dead-letter queue) still name.
+        Statement::allow(
+            "ReadUploads",
+            &["s3:GetObject"],
+            vec![uploads.clone(), originals.clone()],
+        ),
         // A checked upload becomes the original; the derivatives go beside it. Neither prefix
         // notifies the function, so its own writes never trigger it again.
         Statement::allow(

@@ -489,7 +489,10 @@ mod tests {
         );
         // Processing reads uploads, writes originals and derivatives (neither notifies it, so
         // it cannot trigger itself), and deletes what it refuses.
-        assert_eq!(prefixes(&v, thumbnail, "s3:GetObject"), ["uploads/"]);
+        assert_eq!(
+            prefixes(&v, thumbnail, "s3:GetObject"),
+            ["uploads/", "originals/"]
+        );
         assert_eq!(
             prefixes(&v, thumbnail, "s3:PutObject"),
             ["originals/", "derivatives/"]
