@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 
 use crate::{cargo, run_checked, target_dir, workspace_root};
 
-const USAGE: &str = "usage: cargo xtask bench synth [RUNS] | cargo xtask bench thumbnail [--runs N] [--input PATH | --heic] [--check] | cargo xtask bench api [RUNS] | cargo xtask bench local [SECONDS] [--deployer PATH] | cargo xtask bench scale [--sizes 1000,10000,100000] | cargo xtask bench process [--deployer PATH] [--runs N] | cargo xtask bench up [--readme] [RUNS] | cargo xtask bench web [--photos N] [--runs N]";
+const USAGE: &str = "usage: cargo xtask bench synth [RUNS] | cargo xtask bench thumbnail [--runs N] [--input PATH | --heic] [--check] | cargo xtask bench api [RUNS] | cargo xtask bench local [SECONDS] [--deployer PATH] | cargo xtask bench scale [--sizes 1000,10000,100000] | cargo xtask bench process [--deployer PATH] [--runs N] | cargo xtask bench up [--readme] [RUNS] | cargo xtask bench web [--photos N] [--runs N] | cargo xtask bench cost [RUNS]";
 
 /// Dispatches `cargo xtask bench ...`.
 pub fn run(args: &[String]) -> Result<()> {
@@ -21,6 +21,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("scale") => crate::bench_scale::run(&args[1..]),
         Some("process") => crate::bench_process::run(&args[1..]),
         Some("up") => crate::bench_up::run(&args[1..]),
+        Some("cost") => crate::bench_cost::run(&args[1..]),
         Some(other) => bail!("unknown benchmark `{other}`\n{USAGE}"),
         None => bail!("{USAGE}"),
     }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 mod apt;
 mod bench;
 mod bench_api;
+mod bench_cost;
 mod bench_local;
 mod bench_process;
 mod bench_scale;
