@@ -17,13 +17,13 @@
 //! assumed round trip each ([`ROUND_TRIP_MS`]), since no emulator here has AWS's latency.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde_json::json;
 
-use crate::bench_stage::{Guard, Http, Scratch, account, local_release_deployer, wait_until};
+use crate::bench_stage::{Scratch, account, local_release_deployer, start_stage};
 
 /// The date the prices below were read, and where: list prices of `us-east-1`, on-demand, no
 /// free tier. Check them before relying on the figures.
@@ -92,7 +92,7 @@ pub fn run(args: &[String]) -> Result<()> {
     std::fs::write(&synthetic, testkit::images::jpeg(4032, 3024, false, true))?;
     let camera = scratch.0.join("24mp.jpg");
     std::fs::write(&camera, testkit::test_photo("camera-24mp.jpg"))?;
-    let example = build_example()?;
+    let example = crate::bench_thumbnail::build_ours()?;
     let mut measured = Vec::new();
     for photo in [&synthetic, &camera] {
         let mut ms = Vec::new();
@@ -198,49 +198,14 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn build_example() -> Result<std::path::PathBuf> {
-    crate::run_checked(
-        Command::new(crate::cargo())
-            .current_dir(crate::workspace_root())
-            .args([
-                "build",
-                "--quiet",
-                "--release",
-                "--locked",
-                "-p",
-                "imaging",
-                "--example",
-                "thumbnail",
-            ]),
-    )?;
-    Ok(crate::target_dir().join("release/examples/thumbnail"))
-}
-
 /// Runs the example on `photo` under GNU time: wall seconds and peak RSS in KiB.
 fn timed(example: &Path, photo: &Path, dir: &Path) -> Result<(f64, u64)> {
-    let report = dir.join("time.txt");
-    let start = Instant::now();
-    let status = Command::new("/usr/bin/time")
-        .args(["-f", "%M", "-o"])
-        .arg(&report)
-        .arg(example)
-        .arg(photo)
+    let mut cmd = Command::new(example);
+    cmd.arg(photo)
         .arg(dir.join("thumb.jpg"))
-        .arg(dir.join("preview.jpg"))
-        .stdout(Stdio::null())
-        .status()
-        .context("starting the thumbnail example under /usr/bin/time")?;
-    let seconds = start.elapsed().as_secs_f64();
-    if !status.success() {
-        bail!("the thumbnail example failed with {status}");
-    }
-    let text = std::fs::read_to_string(&report)?;
-    let kib = text
-        .lines()
-        .rev()
-        .find_map(|l| l.trim().parse().ok())
-        .with_context(|| format!("no peak RSS in GNU time's report: {text:?}"))?;
-    Ok((seconds, kib))
+        .arg(dir.join("preview.jpg"));
+    let sample = crate::bench_thumbnail::measure(cmd, dir)?;
+    Ok((sample.seconds, sample.rss_kib))
 }
 
 /// Median milliseconds of `POST /api/photos/uploads` and of `GET /api/photos?limit=50` (with 50
@@ -249,29 +214,7 @@ fn timed(example: &Path, photo: &Path, dir: &Path) -> Result<(f64, u64)> {
 /// is left out.
 fn api_requests(dir: &Path, runs: usize) -> Result<(f64, f64)> {
     let deployer = local_release_deployer()?;
-    let port = testkit::free_port();
-    let _stage = Guard::spawn(
-        Command::new(&deployer)
-            .args(["up", "--stage", "local", "--no-site"])
-            .args(["--port", &port.to_string()])
-            .arg("--data-dir")
-            .arg(dir.join("stage"))
-            .arg("--fast-password-hashing")
-            .env_remove("DEPLOYER_STAGE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    )?;
-    let http = Http { port };
-    wait_until(Duration::from_secs(60), "the local stage to start", || {
-        http.call(
-            "GET",
-            "/_cognito/us-east-1_local/.well-known/jwks.json",
-            None,
-            None,
-        )
-        .is_ok_and(|(status, _)| status == 200)
-    })?;
+    let (_stage, http) = start_stage(&deployer, &dir.join("stage"), &[])?;
     let token = account(&http, &dir.join("stage/outbox"), EMAIL, PASSWORD)?;
     let mut uploads = Vec::new();
     for i in 0..runs.max(50) {

@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use crate::bench_stage::{Guard, Http, Scratch, account, local_release_deployer, wait_until};
+use crate::bench_stage::{
+    Guard, Http, Scratch, account, local_release_deployer, start_stage, wait_until,
+};
 
 const PHOTOS: usize = 50;
 const CLIENTS: usize = 50;
@@ -44,30 +46,8 @@ pub fn run(args: &[String]) -> Result<()> {
     };
 
     let scratch = Scratch::new("local")?;
-    let port = testkit::free_port();
-    let stage = Guard::spawn(
-        Command::new(&deployer)
-            .args(["up", "--stage", "local", "--no-site"])
-            .args(["--port", &port.to_string()])
-            .arg("--data-dir")
-            .arg(scratch.0.join("stage"))
-            // The one account is created with cheap hashing: signing in is not what is measured.
-            .arg("--fast-password-hashing")
-            .env_remove("DEPLOYER_STAGE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit()),
-    )?;
-    let http = Http { port };
-    wait_until(Duration::from_secs(60), "the local stage to start", || {
-        http.call(
-            "GET",
-            "/_cognito/us-east-1_local/.well-known/jwks.json",
-            None,
-            None,
-        )
-        .is_ok_and(|(status, _)| status == 200)
-    })?;
+    let (stage, http) = start_stage(&deployer, &scratch.0.join("stage"), &[])?;
+    let port = http.port;
     let token = account(&http, &scratch.0.join("stage/outbox"), EMAIL, PASSWORD)?;
     for i in 0..PHOTOS {
         // Distinct declared checksums: the API refuses a second upload of the same bytes.

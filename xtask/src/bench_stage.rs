@@ -2,7 +2,7 @@
 //! stopped on drop, the stage's HTTP surface over testkit's one-shot client, and an account.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -69,6 +69,37 @@ impl Drop for Guard {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Starts the local stage of `deployer` on a free port with its data in `data` (no site, cheap
+/// password hashing, `extra` arguments after), and waits until it answers.
+pub fn start_stage(deployer: &Path, data: &Path, extra: &[&str]) -> Result<(Guard, Http)> {
+    let port = testkit::free_port();
+    let stage = Guard::spawn(
+        Command::new(deployer)
+            .args(["up", "--stage", "local", "--no-site"])
+            .args(["--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(data)
+            // Accounts are created with cheap hashing: signing in is not what is measured.
+            .arg("--fast-password-hashing")
+            .args(extra)
+            .env_remove("DEPLOYER_STAGE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    )?;
+    let http = Http { port };
+    wait_until(Duration::from_secs(60), "the local stage to start", || {
+        http.call(
+            "GET",
+            "/_cognito/us-east-1_local/.well-known/jwks.json",
+            None,
+            None,
+        )
+        .is_ok_and(|(status, _)| status == 200)
+    })?;
+    Ok((stage, http))
 }
 
 pub fn wait_until(limit: Duration, what: &str, ready: impl FnMut() -> bool) -> Result<()> {

@@ -36,9 +36,9 @@ usage: cargo xtask bench thumbnail [--runs N] [--input PATH | --heic] [--check]
 
 /// One measured process: wall seconds and peak resident set in KiB.
 #[derive(Debug, Clone, Copy)]
-struct Sample {
-    seconds: f64,
-    rss_kib: u64,
+pub(crate) struct Sample {
+    pub(crate) seconds: f64,
+    pub(crate) rss_kib: u64,
 }
 
 /// Entry point: parses `args` (after the task name), installs missing tools, builds, measures.
@@ -170,7 +170,7 @@ fn iphone_heic(jpeg: &Path, out: &Path) -> Result<PathBuf> {
 }
 
 /// Builds the release example and returns its path.
-fn build_ours() -> Result<PathBuf> {
+pub(crate) fn build_ours() -> Result<PathBuf> {
     crate::run_checked(
         Command::new(crate::cargo())
             .current_dir(crate::workspace_root())
@@ -218,7 +218,7 @@ fn run_vips(input: &Path, out: &Path) -> Result<Sample> {
 }
 
 /// Runs `cmd` under GNU time, returning the wall time (parent clock) and peak RSS (`%M`, KiB).
-fn measure(cmd: Command, out: &Path) -> Result<Sample> {
+pub(crate) fn measure(cmd: Command, out: &Path) -> Result<Sample> {
     let report = out.join("time.txt");
     let mut timed = Command::new("/usr/bin/time");
     timed
