@@ -2,7 +2,7 @@
 //! Gateway HTTP API (v2) events built from JSON fixtures, while DynamoDB, S3 and Cognito are moto.
 //! The token is a real access token from moto's user pool, verified by the binary itself.
 
-use crate::common;
+use crate::common::{self, Call, call};
 
 use std::time::Duration;
 
@@ -12,88 +12,6 @@ use testkit::aws::{BUCKET, CognitoUser, REGION, SESSION_TOKEN, TABLE};
 use testkit::runtime_api::{Function, Outcome, RuntimeApi};
 
 const BIN: &str = env!("CARGO_BIN_EXE_photo-api");
-const EVENT: &str = include_str!("fixtures/apigw-http-v2-event.json");
-const CLAIMS: &str = include_str!("fixtures/jwt-access-claims.json");
-
-/// What the test asks for; the fixture supplies everything else API Gateway sends.
-struct Call<'a> {
-    method: &'a str,
-    route: &'a str,
-    id: Option<&'a str>,
-    body: Option<Value>,
-    token: Option<&'a str>,
-    request_id: &'a str,
-}
-
-/// A call of `method route` (such as `GET /photos/{id}`) with API Gateway's `request_id`.
-fn call<'a>(method: &'a str, route: &'a str, request_id: &'a str) -> Call<'a> {
-    Call {
-        method,
-        route,
-        id: None,
-        body: None,
-        token: None,
-        request_id,
-    }
-}
-
-impl<'a> Call<'a> {
-    /// The `{id}` path parameter.
-    fn id(self, id: &'a str) -> Self {
-        Call {
-            id: Some(id),
-            ..self
-        }
-    }
-
-    fn body(self, body: Value) -> Self {
-        Call {
-            body: Some(body),
-            ..self
-        }
-    }
-
-    /// The bearer token of the `Authorization` header.
-    fn token(self, token: &'a str) -> Self {
-        Call {
-            token: Some(token),
-            ..self
-        }
-    }
-
-    /// The API Gateway event, with the authorizer's claims of `user`.
-    fn event(&self, user: &CognitoUser) -> String {
-        let mut event: Value = serde_json::from_str(EVENT).unwrap();
-        let mut claims: Value = serde_json::from_str(CLAIMS).unwrap();
-        claims["sub"] = json!(user.sub);
-        claims["client_id"] = json!(user.client_id);
-        claims["iss"] = json!(format!(
-            "https://cognito-idp.{REGION}.amazonaws.com/{}",
-            user.pool_id
-        ));
-        let path = self.route.replace("{id}", self.id.unwrap_or_default());
-        let route_key = format!("{} {}", self.method, self.route);
-        event["routeKey"] = json!(route_key);
-        event["rawPath"] = json!(path);
-        event["pathParameters"] = self.id.map_or_else(|| json!({}), |id| json!({ "id": id }));
-        let ctx = &mut event["requestContext"];
-        ctx["routeKey"] = json!(route_key);
-        ctx["requestId"] = json!(self.request_id);
-        ctx["http"]["method"] = json!(self.method);
-        ctx["http"]["path"] = json!(path);
-        ctx["authorizer"]["jwt"]["claims"] = claims;
-        if let Some(token) = self.token {
-            event["headers"]["authorization"] = json!(format!("Bearer {token}"));
-        }
-        if let Some(body) = &self.body {
-            let text = body.to_string();
-            event["headers"]["content-type"] = json!("application/json");
-            event["headers"]["content-length"] = json!(text.len().to_string());
-            event["body"] = json!(text);
-        }
-        event.to_string()
-    }
-}
 
 /// The running function and the user whose claims the authorizer passes on.
 struct Api<'a> {

@@ -11,24 +11,15 @@
 
 use crate::common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-use photo_aws::{DynamoDbRepository, S3ObjectStore};
+use photo_aws::DynamoDbRepository;
 use photo_contract::functions::{API, THUMBNAIL};
-use photo_domain::{
-    ContentType, FileName, Limits, NewUpload, ObjectKey, PhotoId, PhotoService, PhotoStatus,
-    Repository as _, Sha256, SystemClock, UserId,
-};
+use photo_domain::{ObjectKey, PhotoStatus, Repository as _, UserId};
 use serde_json::{Value, json};
-use testkit::aws::{BUCKET, REGION, TABLE, s3_client as s3};
+use testkit::aws::{BUCKET, TABLE, s3_client as s3};
 use testkit::lambda::Architecture;
 use testkit::runtime_api::{Outcome, RuntimeApi};
-
-const APIGW_EVENT: &str = include_str!("fixtures/apigw-http-v2-event.json");
-const CLAIMS: &str = include_str!("fixtures/jwt-access-claims.json");
-const S3_EVENT: &str = include_str!("fixtures/s3-object-created.json");
 
 /// A small photo (1200×800, 135 kB), so the emulated decode is quick.
 const PHOTO: &str = "orientation-1.jpg";
@@ -36,76 +27,6 @@ const PHOTO: &str = "orientation-1.jpg";
 /// Emulated, a start and an invocation take several times longer than natively.
 const START: Duration = Duration::from_secs(60);
 const INVOKE: Duration = Duration::from_secs(120);
-
-/// What the API and the browser leave behind, as `thumbnail`'s tests record it: a PENDING photo
-/// of `owner` declaring `bytes`, recorded by the domain service exactly as the API records it,
-/// and `bytes` uploaded at the key of the pre-signed POST the service handed out. Returns the
-/// photo and that key.
-async fn uploaded(config: &SdkConfig, owner: &UserId, bytes: Vec<u8>) -> (PhotoId, String) {
-    let service = PhotoService::new(
-        Arc::new(DynamoDbRepository::new(config, TABLE)),
-        Arc::new(S3ObjectStore::new(config, BUCKET).unwrap()),
-        Arc::new(SystemClock),
-        Limits::default(),
-    );
-    let upload = NewUpload {
-        file_name: FileName::parse("IMG_0001.jpg").unwrap(),
-        content_type: ContentType::Jpeg,
-        size: bytes.len() as u64,
-        sha256: Sha256::from_bytes(imaging::Sha256Digest::of(&bytes).0),
-    };
-    let (photo, post) = service
-        .start_upload(owner, upload)
-        .await
-        .expect("recording the upload");
-    let key = post.fields["key"].clone();
-    s3(config)
-        .put_object()
-        .bucket(BUCKET)
-        .key(&key)
-        .content_type("image/jpeg")
-        .body(bytes.into())
-        .send()
-        .await
-        .expect("uploading the original");
-    (photo.id, key)
-}
-
-/// API Gateway's event for `GET /photos/{id}` with `token` and the authorizer's claims of `user`,
-/// built from the fixture as `api`'s tests build theirs.
-fn get_photo_event(user: &testkit::aws::CognitoUser, id: &PhotoId, request_id: &str) -> String {
-    let mut event: Value = serde_json::from_str(APIGW_EVENT).unwrap();
-    let mut claims: Value = serde_json::from_str(CLAIMS).unwrap();
-    claims["sub"] = json!(user.sub);
-    claims["client_id"] = json!(user.client_id);
-    claims["iss"] = json!(format!(
-        "https://cognito-idp.{REGION}.amazonaws.com/{}",
-        user.pool_id
-    ));
-    let route_key = "GET /photos/{id}";
-    let path = format!("/photos/{id}");
-    event["routeKey"] = json!(route_key);
-    event["rawPath"] = json!(path);
-    event["pathParameters"] = json!({ "id": id.to_string() });
-    let ctx = &mut event["requestContext"];
-    ctx["routeKey"] = json!(route_key);
-    ctx["requestId"] = json!(request_id);
-    ctx["http"]["method"] = json!("GET");
-    ctx["http"]["path"] = json!(path);
-    ctx["authorizer"]["jwt"]["claims"] = claims;
-    event["headers"]["authorization"] = json!(format!("Bearer {}", user.access_token));
-    event.to_string()
-}
-
-/// The S3 notification of the fixture for one upload at `key`, as `thumbnail`'s tests build it.
-fn s3_event(key: &str) -> String {
-    let mut event: Value = serde_json::from_str(S3_EVENT).unwrap();
-    let mut record = event["Records"][0].clone();
-    record["eventName"] = json!("ObjectCreated:Post");
-    record["s3"]["object"]["key"] = json!(key);
-    event["Records"] = json!([record]);
-    event.to_string()
-}
 
 /// The API function of `arch` answers API Gateway's request with the photo, read from moto's
 /// DynamoDB after verifying the user's real token against moto's user pool.
@@ -117,7 +38,7 @@ async fn api_serves_a_photo(arch: Architecture) {
     let owner = UserId::parse(&user.sub).unwrap();
     let bytes = testkit::test_photo(PHOTO);
     let sha = imaging::Sha256Digest::of(&bytes).to_hex();
-    let (id, _) = uploaded(&config, &owner, bytes).await;
+    let (id, _) = common::uploaded(&config, &owner, bytes).await;
 
     let runtime = RuntimeApi::start();
     let mut command = common::lambda_bootstrap(&runtime, &moto, API, arch, 256);
@@ -131,7 +52,13 @@ async fn api_serves_a_photo(arch: Architecture) {
     let function = runtime.start_function(&mut command, START);
 
     let request_id = format!("cross-{arch}=");
-    let outcome = function.invoke(&get_photo_event(&user, &id, &request_id), INVOKE);
+    let outcome = function.invoke(
+        &common::call("GET", "/photos/{id}", &request_id)
+            .id(&id.to_string())
+            .token(&user.access_token)
+            .event(&user),
+        INVOKE,
+    );
     let Outcome::Response(text) = outcome else {
         panic!(
             "the {arch} function reported an error: {outcome:?}; logs: {}",
@@ -163,14 +90,14 @@ async fn thumbnail_makes_jpegs(arch: Architecture) {
     testkit::lambda::bootstrap(THUMBNAIL, arch);
     let (moto, config) = common::moto_stack().await;
     let owner = UserId::parse("0f1e2d3c-aaaa-bbbb-cccc-1234567890ab").unwrap();
-    let (id, key) = uploaded(&config, &owner, testkit::test_photo(PHOTO)).await;
+    let (id, key) = common::uploaded(&config, &owner, testkit::test_photo(PHOTO)).await;
 
     let runtime = RuntimeApi::start();
     let function = runtime.start_function(
         &mut common::lambda_bootstrap(&runtime, &moto, THUMBNAIL, arch, 1024),
         START,
     );
-    let outcome = function.invoke(&s3_event(&key), INVOKE);
+    let outcome = function.invoke(&common::s3_event(&[("ObjectCreated:Post", &key)]), INVOKE);
     let Outcome::Response(text) = outcome else {
         panic!(
             "the {arch} function reported an error: {outcome:?}; logs: {}",

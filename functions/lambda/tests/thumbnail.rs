@@ -4,58 +4,22 @@
 
 use crate::common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::AttributeValue;
-use photo_aws::{DynamoDbRepository, S3ObjectStore};
-use photo_domain::{
-    ContentType, FileName, Limits, NewUpload, Photo, PhotoId, PhotoService, PhotoStatus,
-    Repository as _, Sha256, SystemClock, UserId,
-};
+use photo_aws::DynamoDbRepository;
+use photo_domain::{Photo, PhotoId, PhotoStatus, Repository as _, UserId};
 use serde_json::{Value, json};
 use testkit::aws::{BUCKET, REGION, TABLE, s3_client as s3};
 use testkit::runtime_api::{Function, Outcome, RuntimeApi};
 use testkit::{hostile_file as hostile, test_photo as fixture};
 
 const BIN: &str = env!("CARGO_BIN_EXE_photo-thumbnail");
-const EVENT: &str = include_str!("fixtures/s3-object-created.json");
 const OWNER: &str = "0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
 
 fn owner() -> UserId {
     UserId::parse(OWNER).unwrap()
-}
-
-/// What the API and the browser leave behind: a PENDING photo declaring `bytes`, recorded by
-/// the domain service exactly as the API records it, and `bytes` at its upload key.
-async fn uploaded(config: &SdkConfig, bytes: Vec<u8>) -> PhotoId {
-    let service = PhotoService::new(
-        Arc::new(DynamoDbRepository::new(config, TABLE)),
-        Arc::new(S3ObjectStore::new(config, BUCKET).unwrap()),
-        Arc::new(SystemClock),
-        Limits::default(),
-    );
-    let upload = NewUpload {
-        file_name: FileName::parse("IMG_0001.jpg").unwrap(),
-        content_type: ContentType::Jpeg,
-        size: bytes.len() as u64,
-        sha256: Sha256::from_bytes(imaging::Sha256Digest::of(&bytes).0),
-    };
-    let (photo, _) = service
-        .start_upload(&owner(), upload)
-        .await
-        .expect("recording the upload");
-    s3(config)
-        .put_object()
-        .bucket(BUCKET)
-        .key(upload_key(&photo.id))
-        .content_type("image/jpeg")
-        .body(bytes.into())
-        .send()
-        .await
-        .expect("uploading the photo");
-    photo.id
 }
 
 /// Where the browser's form puts the file.
@@ -101,22 +65,6 @@ async fn stored(config: &SdkConfig, id: &PhotoId) -> Photo {
         .expect("the photo record")
 }
 
-/// An S3 notification from the fixture with one record per `(event name, raw key)`.
-fn event(records: &[(&str, &str)]) -> String {
-    let mut event: Value = serde_json::from_str(EVENT).unwrap();
-    let template = event["Records"][0].clone();
-    event["Records"] = records
-        .iter()
-        .map(|(name, key)| {
-            let mut record = template.clone();
-            record["eventName"] = json!(name);
-            record["s3"]["object"]["key"] = json!(key);
-            record
-        })
-        .collect();
-    event.to_string()
-}
-
 fn invoke(function: &Function, event: &str) -> Outcome {
     function.invoke(event, Duration::from_secs(120))
 }
@@ -131,8 +79,12 @@ fn response(outcome: Outcome) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_processes_s3_events_over_moto() {
     let (moto, config) = common::moto_stack().await;
-    let good = uploaded(&config, fixture("landscape-8mp.jpg")).await;
-    let bad = uploaded(&config, hostile("truncated.jpg")).await;
+    let good = common::uploaded(&config, &owner(), fixture("landscape-8mp.jpg"))
+        .await
+        .0;
+    let bad = common::uploaded(&config, &owner(), hostile("truncated.jpg"))
+        .await
+        .0;
 
     let runtime = RuntimeApi::start();
     let function = runtime.start_function(
@@ -141,7 +93,7 @@ async fn bootstrap_processes_s3_events_over_moto() {
     );
 
     // One notification with both uploads and a key S3 had to encode (`+` is a space).
-    let upload = event(&[
+    let upload = common::s3_event(&[
         ("ObjectCreated:Post", &upload_key(&good)),
         ("ObjectCreated:Post", &upload_key(&bad)),
         ("ObjectCreated:Put", "originals/holiday+photo%281%29.jpg"),
@@ -236,10 +188,12 @@ async fn bootstrap_processes_s3_events_over_moto() {
         .send()
         .await
         .unwrap();
-    let fresh = uploaded(&config, fixture("orientation-6.jpg")).await;
+    let fresh = common::uploaded(&config, &owner(), fixture("orientation-6.jpg"))
+        .await
+        .0;
     let outcome = invoke(
         &function,
-        &event(&[
+        &common::s3_event(&[
             ("ObjectCreated:Post", &upload_key(&broken)),
             ("ObjectCreated:Post", &upload_key(&fresh)),
         ]),
