@@ -214,7 +214,7 @@ fn timed(example: &Path, photo: &Path, dir: &Path) -> Result<(f64, u64)> {
 /// is left out.
 fn api_requests(dir: &Path, runs: usize) -> Result<(f64, f64)> {
     let deployer = local_release_deployer()?;
-    let (_stage, http) = start_stage(&deployer, &dir.join("stage"), &[])?;
+    let (_stage, http, _) = start_stage(&deployer, &dir.join("stage"), &[])?;
     let token = account(&http, &dir.join("stage/outbox"), EMAIL, PASSWORD)?;
     let mut uploads = Vec::new();
     for i in 0..runs.max(50) {

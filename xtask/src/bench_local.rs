@@ -46,7 +46,7 @@ pub fn run(args: &[String]) -> Result<()> {
     };
 
     let scratch = Scratch::new("local")?;
-    let (stage, http) = start_stage(&deployer, &scratch.0.join("stage"), &[])?;
+    let (stage, http, _) = start_stage(&deployer, &scratch.0.join("stage"), &[])?;
     let port = http.port;
     let token = account(&http, &scratch.0.join("stage/outbox"), EMAIL, PASSWORD)?;
     for i in 0..PHOTOS {

@@ -8,14 +8,13 @@
 //! must have the same flags; by default the `local-release` build of this workspace runs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
-use crate::bench_stage::{Guard, Http, Scratch, account, local_release_deployer};
+use crate::bench_stage::{Http, Scratch, account, local_release_deployer, start_stage};
 
 const PHOTOS: usize = 64;
 const EMAIL: &str = "process@example.com";
@@ -92,38 +91,6 @@ fn photos() -> Result<Vec<Vec<u8>>> {
         .collect())
 }
 
-fn spawn(deployer: &Path, data: &Path, port: u16, delay_ms: u64) -> Result<Guard> {
-    Guard::spawn(
-        Command::new(deployer)
-            .args([
-                "up",
-                "--stage",
-                "local",
-                "--no-site",
-                "--fast-password-hashing",
-            ])
-            .args(["--port", &port.to_string()])
-            .args(["--processing-delay-ms", &delay_ms.to_string()])
-            .arg("--data-dir")
-            .arg(data)
-            .env_remove("DEPLOYER_STAGE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    )
-}
-
-fn wait_ready(http: &Http) -> Result<()> {
-    let ready = testkit::wait_until(Duration::from_secs(60), || {
-        http.call("GET", "/api/openapi.json", None, None)
-            .is_ok_and(|(status, _)| status == 200)
-    });
-    if !ready {
-        bail!("the stage did not answer within 60 s");
-    }
-    Ok(())
-}
-
 /// Uploads `bytes` the whole way: the API's form, then the bucket.
 fn upload(http: &Http, token: &str, i: usize, bytes: &[u8]) -> Result<()> {
     let sha: String = sha2::Sha256::digest(bytes)
@@ -159,20 +126,14 @@ fn once(deployer: &Path, photos: &[Vec<u8>]) -> Result<Duration> {
     let scratch = Scratch::new("process")?;
     let data = scratch.0.join("stage");
     {
-        let port = testkit::free_port();
-        let _held = spawn(deployer, &data, port, 3_600_000)?;
-        let http = Http { port };
-        wait_ready(&http)?;
+        let (_held, http, _) = start_stage(deployer, &data, &["--processing-delay-ms", "3600000"])?;
         let token = account(&http, &data.join("outbox"), EMAIL, PASSWORD)?;
         for (i, bytes) in photos.iter().enumerate() {
             upload(&http, &token, i, bytes)?;
         }
     }
-    let port = testkit::free_port();
     let started = Instant::now();
-    let _stage = spawn(deployer, &data, port, 0)?;
-    let http = Http { port };
-    wait_ready(&http)?;
+    let (_stage, http, _) = start_stage(deployer, &data, &[])?;
     let token = crate::bench_stage::sign_in(&http, EMAIL, PASSWORD)?;
     let path = format!("/api/photos?limit={PHOTOS}");
     loop {

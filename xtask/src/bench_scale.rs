@@ -7,14 +7,14 @@
 //! peak resident memory (`VmHWM`) after those; and its start-up time, from launching the binary
 //! to its first answered request.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use crate::bench_stage::{Guard, Http, Scratch, account, local_release_deployer, sign_in};
+use crate::bench_stage::{Http, Scratch, account, local_release_deployer, sign_in, start_stage};
 use crate::{cargo, run_checked, target_dir, workspace_root};
 
 const SIZES: [u64; 3] = [1_000, 10_000, 100_000];
@@ -69,7 +69,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let data = scratch.0.join("stage");
 
     let owner = {
-        let (stage, http, _) = start(&deployer, &data)?;
+        let (stage, http, _) = start_stage(&deployer, &data, &[])?;
         let token = account(&http, &data.join("outbox"), EMAIL, PASSWORD)?;
         let (_, me) = http.call("GET", "/api/me", Some(&token), None)?;
         drop(stage);
@@ -95,11 +95,11 @@ pub fn run(args: &[String]) -> Result<()> {
         filled = size;
         let mut startups = Vec::new();
         for _ in 0..STARTS {
-            let (stage, _, took) = start(&deployer, &data)?;
+            let (stage, _, took) = start_stage(&deployer, &data, &[])?;
             startups.push(took);
             drop(stage);
         }
-        let (stage, http, _) = start(&deployer, &data)?;
+        let (stage, http, _) = start_stage(&deployer, &data, &[])?;
         let ops = measure(&http, size)?;
         let vm_hwm_kib = vm_hwm_kib(stage.0.id())?;
         drop(stage);
@@ -117,45 +117,6 @@ pub fn run(args: &[String]) -> Result<()> {
 
 /// Starts the stage on `data`: the process, its HTTP surface, and the time from launching it to
 /// its first answered request.
-fn start(deployer: &Path, data: &Path) -> Result<(Guard, Http, Duration)> {
-    let port = testkit::free_port();
-    let launched = Instant::now();
-    let guard = Guard::spawn(
-        Command::new(deployer)
-            .args([
-                "up",
-                "--stage",
-                "local",
-                "--no-site",
-                "--fast-password-hashing",
-            ])
-            .args(["--port", &port.to_string()])
-            .arg("--data-dir")
-            .arg(data)
-            .env_remove("DEPLOYER_STAGE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit()),
-    )?;
-    let http = Http { port };
-    let deadline = launched + Duration::from_secs(120);
-    loop {
-        if http
-            .call("GET", "/api/openapi.json", None, None)
-            .is_ok_and(|(status, _)| status == 200)
-        {
-            return Ok((guard, http, launched.elapsed()));
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "the stage on `{}` did not answer within 120 s",
-                data.display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 /// Times `f` [`RUNS`] times after a tenth as many warm-ups: the median and 90th percentile.
 fn timed(mut f: impl FnMut(usize) -> Result<()>) -> Result<(Duration, Duration)> {
     for i in 0..RUNS / 10 {

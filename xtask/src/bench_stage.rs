@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -72,16 +72,21 @@ impl Drop for Guard {
 }
 
 /// Starts the local stage of `deployer` on a free port with its data in `data` (no site, cheap
-/// password hashing, `extra` arguments after), and waits until it answers.
-pub fn start_stage(deployer: &Path, data: &Path, extra: &[&str]) -> Result<(Guard, Http)> {
+/// password hashing: signing in is not what is measured; `extra` arguments after), and waits
+/// until it answers: the stage, its HTTP surface, and the time from launch to its first answer.
+pub fn start_stage(
+    deployer: &Path,
+    data: &Path,
+    extra: &[&str],
+) -> Result<(Guard, Http, Duration)> {
     let port = testkit::free_port();
+    let launched = Instant::now();
     let stage = Guard::spawn(
         Command::new(deployer)
             .args(["up", "--stage", "local", "--no-site"])
             .args(["--port", &port.to_string()])
             .arg("--data-dir")
             .arg(data)
-            // Accounts are created with cheap hashing: signing in is not what is measured.
             .arg("--fast-password-hashing")
             .args(extra)
             .env_remove("DEPLOYER_STAGE")
@@ -90,16 +95,23 @@ pub fn start_stage(deployer: &Path, data: &Path, extra: &[&str]) -> Result<(Guar
             .stderr(Stdio::inherit()),
     )?;
     let http = Http { port };
-    wait_until(Duration::from_secs(60), "the local stage to start", || {
-        http.call(
-            "GET",
-            "/_cognito/us-east-1_local/.well-known/jwks.json",
-            None,
-            None,
-        )
-        .is_ok_and(|(status, _)| status == 200)
-    })?;
-    Ok((stage, http))
+    // Polled often, so start-up is timed closely; bounded so a stage that never answers stops it.
+    let deadline = launched + Duration::from_secs(120);
+    loop {
+        if http
+            .call("GET", "/api/openapi.json", None, None)
+            .is_ok_and(|(status, _)| status == 200)
+        {
+            return Ok((stage, http, launched.elapsed()));
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the stage on `{}` did not answer within 120 s",
+                data.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 pub fn wait_until(limit: Duration, what: &str, ready: impl FnMut() -> bool) -> Result<()> {

@@ -53,6 +53,9 @@ tasks:
   bench up --readme [RUNS]
             the same as the README runs it, `cargo run -p deployer -- up --stage dev` building
             the functions: median time, cargo's share, uploads, change sets, each step's time
+  bench cost [RUNS]
+            what a stage costs: the functions' work measured here (a photo's thumbnails, the
+            API's requests on a local stage), scaled to Lambda and priced from a dated table
 ";
 
 fn main() {
