@@ -40,6 +40,10 @@ pub enum Command {
     /// `--stage local` instead runs the whole app in one process on 127.0.0.1, with no AWS
     /// account, keeping its data in `--data-dir`; Ctrl-C stops it.
     Up(UpArgs),
+    /// `--stage local`: build and run the local stage as `up` does, then rebuild and restart it
+    /// whenever a source file of the workspace changes, keeping its data; pages it served reload
+    /// by themselves. A build that fails leaves the running stage up. Ctrl-C stops it.
+    Watch(WatchArgs),
     /// Show what `up` would change (the change set), without changing anything.
     Diff(DiffArgs),
     /// Print the stack's outputs (site URL, API URL, user pool ids, bucket names).
@@ -71,6 +75,25 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `deployer watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The stage to keep up to date: `local` (AWS stages are not watched yet; use `up`).
+    #[arg(long, short, env = "DEPLOYER_STAGE")]
+    pub stage: String,
+
+    /// Skip building and serving the SPA, as with `up`.
+    #[arg(long, env = "DEPLOYER_NO_SITE")]
+    pub no_site: bool,
+
+    /// The local stage's settings.
+    #[command(flatten)]
+    pub local: LocalArgs,
+
+    #[command(flatten)]
+    pub watch: local_stage::watch::WatchBuild,
 }
 
 /// Arguments of `deployer up`: a stage of the configuration file, or `local`.

@@ -20,6 +20,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             local_stage::run(&args.local, !args.no_site)
         }
         Command::Up(args) => aws::up(&cli.config, &args.deploy, !args.no_site, &cli.aws),
+        Command::Watch(args) if args.stage == LOCAL_STAGE => {
+            local_stage::watch::run(&args.local, !args.no_site, &args.watch)
+        }
+        Command::Watch(args) => anyhow::bail!(
+            "`deployer watch` keeps only the local stage up to date so far (`--stage {LOCAL_STAGE}`); \
+             deploy `{}` with `deployer up --stage {}`",
+            args.stage,
+            args.stage
+        ),
         Command::Diff(args) => aws::diff(&cli.config, &args, &cli.aws),
         Command::Outputs(args) => aws::outputs(&cli.config, &args, &cli.aws),
         Command::Status(args) => aws::status(&cli.config, &args, &cli.aws),

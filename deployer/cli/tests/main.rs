@@ -11,3 +11,4 @@ mod aws_replay;
 mod completions;
 mod local_stage;
 mod synth;
+mod watch;

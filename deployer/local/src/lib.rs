@@ -4,12 +4,14 @@ pub mod cognito;
 pub mod datadir;
 pub mod objects;
 pub mod queue;
+pub mod reload;
 pub mod s3;
 pub mod server;
 pub mod site;
 pub mod store;
 pub mod thumbnail;
 pub mod users;
+pub mod watch;
 
 use std::path::PathBuf;
 
@@ -19,7 +21,7 @@ use deployer_build::workspace::find_workspace;
 use photo_domain::PasswordCost;
 
 /// The local stage's flags of `deployer up --stage local`: every doc comment is `--help` text.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct LocalArgs {
     /// Local stage: the port on 127.0.0.1 to serve the app on.
     #[arg(long, default_value_t = 8080)]
@@ -58,6 +60,11 @@ pub struct LocalArgs {
     /// of it is processed alone [default: 256, the imaging budget of one photo].
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
     pub processing_memory_mib: Option<u64>,
+
+    /// Set by `deployer watch` on the stage it starts: the build's number, announced on the
+    /// reload channel (`/_watch/`), which only a stage started this way serves.
+    #[arg(long, hide = true)]
+    pub watch_build: Option<u64>,
 }
 
 /// `deployer up --stage local`: runs the local stage until Ctrl-C; `with_site` builds and
@@ -85,6 +92,7 @@ pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
         workers: args
             .workers
             .map_or_else(server::UpOptions::default_workers, usize::from),
+        watch_build: args.watch_build,
         processing_memory: args
             .processing_memory_mib
             .map_or_else(server::UpOptions::default_processing_memory, |mib| {
@@ -119,7 +127,7 @@ pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
 
 /// Ctrl-C, or SIGTERM as a service manager or `kill` sends. If a handler cannot be installed
 /// the stage still runs; it then stops with the process.
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

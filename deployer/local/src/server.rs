@@ -1,7 +1,8 @@
 //! `deployer up --stage local`: one process on 127.0.0.1 serving the API, Cognito and the bucket.
 //!
 //! Routes: `/api/...` (the photo-api router with local adapters), `/_cognito/` (the user pool),
-//! `/_s3/{bucket}` (uploads), `/_media/{bucket}/{key}` (signed downloads). Everything it keeps is
+//! `/_s3/{bucket}` (uploads), `/_media/{bucket}/{key}` (signed downloads), and under `deployer
+//! watch` the reload channel `/_watch/` ([`reload`]). Everything it keeps is
 //! in the data directory: `stage.sqlite3` (the photo table, the user pool, the processing
 //! queue), `objects/` (the bucket), `cognito-key.pem` (the token signing key), `secrets.json`
 //! (the bucket's signing secrets) and `outbox/` (mail).
@@ -24,6 +25,7 @@ use crate::cognito::{self, CognitoState, Outbox};
 use crate::datadir::DataDir;
 use crate::objects::{FileObjectStore, Secrets};
 use crate::queue::{Processor, Queue};
+use crate::reload;
 use crate::s3::{self, BucketState, OnUpload};
 use crate::site;
 use crate::store::{SqliteRepository, open_database};
@@ -70,6 +72,9 @@ pub struct UpOptions {
     /// The memory the uploads processed at once may hold together, in bytes (each takes the
     /// original's size plus imaging's estimate; one needing more than all of it runs alone).
     pub processing_memory: u64,
+    /// Under `deployer watch`: the number of the build this process runs, which the reload
+    /// channel (`/_watch/`) announces; `None` serves no reload channel.
+    pub watch_build: Option<u64>,
 }
 
 impl UpOptions {
@@ -388,12 +393,22 @@ pub async fn up(
         .await
         .context("building the SPA")??;
     }
-    let app = app
-        .fallback(get(site::serve).with_state(site::SiteState { dir: site_dir }))
-        .layer(axum::middleware::from_fn_with_state(
+    // Streams of the reload channel end when the stage stops, or the stop would wait for them.
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    let app = match options.watch_build {
+        Some(build) => app.nest("/_watch", reload::router(build, closing_rx)),
+        None => app,
+    };
+    let site_state = site::SiteState {
+        dir: site_dir,
+        reload_script: options.watch_build.is_some(),
+    };
+    let app = app.fallback(get(site::serve).with_state(site_state)).layer(
+        axum::middleware::from_fn_with_state(
             Arc::new(AllowedHosts::new(port, &options.allowed_hosts)),
             check_host,
-        ));
+        ),
+    );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Up to `workers` jobs at once within the memory budget: the thumbnailer decodes on the
@@ -405,6 +420,10 @@ pub async fn up(
     println!("  api:     {base_url}/api");
     println!("  cognito: {base_url}/_cognito/ (user pool {POOL_ID}, client {CLIENT_ID})");
     println!("  data:    {}", dir.root().display());
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -43,6 +43,8 @@ pub fn build(
 #[derive(Debug, Clone)]
 pub struct SiteState {
     pub dir: PathBuf,
+    /// Under `deployer watch`: `index.html` loads the reload channel's script ([`crate::reload`]).
+    pub reload_script: bool,
 }
 
 fn security_headers(headers: &mut HeaderMap, cache: CachePolicy) {
@@ -74,8 +76,11 @@ fn site_path(uri_path: &str) -> Option<&str> {
     ok.then_some(path)
 }
 
-fn file(dir: &Path, path: &str) -> Option<Response> {
-    let bytes = std::fs::read(dir.join(path)).ok()?;
+fn file(site: &SiteState, path: &str) -> Option<Response> {
+    let mut bytes = std::fs::read(site.dir.join(path)).ok()?;
+    if site.reload_script && path == "index.html" {
+        bytes = crate::reload::with_script(&bytes);
+    }
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -89,7 +94,7 @@ fn file(dir: &Path, path: &str) -> Option<Response> {
 /// Any `GET` no other route took.
 pub async fn serve(State(site): State<SiteState>, uri: Uri) -> Response {
     if let Some(path) = site_path(uri.path())
-        && let Some(response) = file(&site.dir, path)
+        && let Some(response) = file(&site, path)
     {
         return response;
     }
@@ -99,7 +104,7 @@ pub async fn serve(State(site): State<SiteState>, uri: Uri) -> Response {
         security_headers(response.headers_mut(), CachePolicy::Revalidate);
         return response;
     }
-    file(&site.dir, "index.html").unwrap_or_else(|| {
+    file(&site, "index.html").unwrap_or_else(|| {
         (
             StatusCode::NOT_FOUND,
             "the SPA is not built: run `deployer up --stage local` without `--no-site`",
@@ -119,6 +124,7 @@ mod tests {
     async fn check(dir: &Path, path: &str, expected: (u16, &str, Option<&str>)) {
         let app = Router::new().fallback(serve).with_state(SiteState {
             dir: dir.to_owned(),
+            reload_script: false,
         });
         let response = app
             .oneshot(Request::get(path).body(Body::empty()).unwrap())
@@ -182,5 +188,33 @@ mod tests {
         // Paths that try to leave the site get the app, never a file outside it.
         check(d, "/../secret.txt", (200, "<html>", Some("no-cache"))).await;
         check(d, "/%2e%2e/etc/passwd", (200, "<html>", Some("no-cache"))).await;
+    }
+
+    #[tokio::test]
+    async fn under_watch_the_page_loads_the_reload_script_and_nothing_else_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<head></head>").unwrap();
+        std::fs::write(dir.path().join("config.json"), "{}").unwrap();
+        let app = Router::new().fallback(serve).with_state(SiteState {
+            dir: dir.path().to_owned(),
+            reload_script: true,
+        });
+        let expected = format!("<head>{}</head>", crate::reload::SCRIPT_TAG);
+        for (path, body) in [
+            ("/", expected.as_str()),
+            ("/index.html", &expected),
+            ("/albums/01ARZ3NDEKTSV4RRFFQ69G5FAV", &expected),
+            ("/config.json", "{}"),
+        ] {
+            let response = app
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let got = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&got), body, "{path}");
+        }
     }
 }

@@ -65,6 +65,7 @@ impl InProcessStage {
             processing_delay: Duration::ZERO,
             workers: UpOptions::default_workers(),
             processing_memory: UpOptions::default_processing_memory(),
+            watch_build: None,
         };
         configure(&mut options, &base);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
