@@ -132,6 +132,8 @@ pub const CALLS: &[Call] = &[
         &["s3:PutLifecycleConfiguration"],
     ),
     call("S3", "HeadObject", &["s3:GetObject"]),
+    // The record of `deployer watch`'s hot updates, read by `up` and `status`.
+    call("S3", "GetObject", &["s3:GetObject"]),
     call("S3", "PutObject", &["s3:PutObject"]),
     call("S3", "CreateMultipartUpload", &["s3:PutObject"]),
     call("S3", "UploadPart", &["s3:PutObject"]),
@@ -168,6 +170,12 @@ pub const CALLS: &[Call] = &[
         "Lambda",
         "GetAccountSettings",
         &["lambda:GetAccountSettings"],
+    ),
+    // `watch`: a function's code, without a change set.
+    call(
+        "Lambda",
+        "UpdateFunctionCode",
+        &["lambda:UpdateFunctionCode"],
     ),
     // `smoke`: a throwaway user; `down --delete-data`: the retained pool.
     call(

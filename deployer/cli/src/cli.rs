@@ -40,9 +40,12 @@ pub enum Command {
     /// `--stage local` instead runs the whole app in one process on 127.0.0.1, with no AWS
     /// account, keeping its data in `--data-dir`; Ctrl-C stops it.
     Up(UpArgs),
-    /// `--stage local`: build and run the local stage as `up` does, then rebuild and restart it
-    /// whenever a source file of the workspace changes, keeping its data; pages it served reload
-    /// by themselves. A build that fails leaves the running stage up. Ctrl-C stops it.
+    /// Keep a stage up to date with the sources until Ctrl-C. `--stage local`: run the local
+    /// stage as `up` does, and rebuild and restart it whenever a source file changes, keeping its
+    /// data (pages it served reload by themselves; a build that fails leaves it up). An AWS
+    /// stage (not a protected one): after each change, update only the changed functions' code
+    /// when nothing else changed (seconds, recorded until the next `up`), else deploy a change
+    /// set as `up` does.
     Watch(WatchArgs),
     /// Show what `up` would change (the change set), without changing anything.
     Diff(DiffArgs),
@@ -80,7 +83,7 @@ pub struct CompletionsArgs {
 /// Arguments of `deployer watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// The stage to keep up to date: `local` (AWS stages are not watched yet; use `up`).
+    /// The stage to keep up to date: `local`, or an unprotected stage of the configuration file.
     #[arg(long, short, env = "DEPLOYER_STAGE")]
     pub stage: String,
 
@@ -94,6 +97,10 @@ pub struct WatchArgs {
 
     #[command(flatten)]
     pub watch: local_stage::watch::WatchBuild,
+
+    /// Where an AWS stage's function zips and template come from, as with `up`.
+    #[command(flatten)]
+    pub artifacts: deployer_aws::args::ArtifactArgs,
 }
 
 /// Arguments of `deployer up`: a stage of the configuration file, or `local`.

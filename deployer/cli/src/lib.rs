@@ -23,12 +23,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Watch(args) if args.stage == LOCAL_STAGE => {
             local_stage::watch::run(&args.local, !args.no_site, &args.watch)
         }
-        Command::Watch(args) => anyhow::bail!(
-            "`deployer watch` keeps only the local stage up to date so far (`--stage {LOCAL_STAGE}`); \
-             deploy `{}` with `deployer up --stage {}`",
-            args.stage,
-            args.stage
-        ),
+        Command::Watch(args) => {
+            aws::check_watchable(&cli.config, &args.stage, &cli.aws)?;
+            let workspace = local_stage::watch::workspace()?;
+            println!(
+                "watch: deploying stage `{}`, then watching the sources under {} (Ctrl-C stops)",
+                args.stage,
+                workspace.display()
+            );
+            let skip = local_stage::watch::skipped(&workspace, &[]);
+            let mut target = AwsStage {
+                config: &cli.config,
+                args: &args,
+                aws: &cli.aws,
+            };
+            local_stage::watch::watch_sources(&workspace, &skip, &mut target)
+        }
         Command::Diff(args) => aws::diff(&cli.config, &args, &cli.aws),
         Command::Outputs(args) => aws::outputs(&cli.config, &args, &cli.aws),
         Command::Status(args) => aws::status(&cli.config, &args, &cli.aws),
@@ -40,6 +50,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             completions(args.shell, &mut std::io::stdout().lock());
             Ok(())
         }
+    }
+}
+
+/// An AWS stage under `deployer watch`: each update is one [`aws::hot_up`].
+struct AwsStage<'a> {
+    config: &'a std::path::Path,
+    args: &'a cli::WatchArgs,
+    aws: &'a deployer_aws::args::AwsArgs,
+}
+
+impl local_stage::watch::Target for AwsStage<'_> {
+    fn update(&mut self) -> anyhow::Result<()> {
+        aws::hot_up(
+            self.config,
+            &self.args.stage,
+            &self.args.artifacts,
+            self.aws,
+        )
     }
 }
 

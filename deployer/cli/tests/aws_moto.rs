@@ -937,3 +937,171 @@ fn an_artifact_whose_checksum_does_not_match_is_uploaded_again() {
     });
     assert_eq!(stored.as_ref(), api.bytes.as_slice());
 }
+
+/// The requests a recording moto server has seen, one JSON object each (method, URL, headers,
+/// base64 body).
+fn recorded(moto: &MotoServer) -> Vec<Value> {
+    std::fs::read_to_string(moto.recording().unwrap())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// Whether a recorded request is the CloudFormation (query protocol) `action`.
+fn is_cfn_action(request: &Value, action: &str) -> bool {
+    use base64::Engine as _;
+    let body = request["body"].as_str().unwrap_or_default();
+    let body = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap_or_else(|_| body.as_bytes().to_vec());
+    String::from_utf8_lossy(&body).contains(&format!("Action={action}&"))
+}
+
+/// Whether a recorded request is Lambda's `UpdateFunctionCode` (`PUT .../functions/NAME/code`).
+fn is_update_function_code(request: &Value) -> bool {
+    request["method"] == "PUT"
+        && request["url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/functions/") && u.ends_with("/code"))
+}
+
+/// `deployer watch --stage dev`: a change to a function's code alone is put in place with
+/// `UpdateFunctionCode` and no change set, recorded, and shown by `status`; a template change
+/// goes through a change set, which reconciles the record. Counted from moto's request recorder.
+#[test]
+fn watch_updates_code_without_a_change_set_and_a_template_change_with_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = MotoServer::start_recording(&dir.path().join("requests.jsonl"));
+    let scratch = Scratch::new(CONFIG);
+    let look = Look::new(&moto);
+    // A workspace as `deployer watch` wants one: the SPA's crate beside a source file.
+    let root = scratch.dir.path();
+    std::fs::create_dir_all(root.join("frontend/app")).unwrap();
+    std::fs::write(root.join("frontend/app/Cargo.toml"), "[package]\n").unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/lib.rs"), "// v1\n").unwrap();
+    ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+
+    let log = dir.path().join("watch.log");
+    let mut command = command(root, &scratch.config());
+    testkit::aws::moto_env(&mut command, &moto);
+    let mut child = command
+        .env("DEPLOYER_ARTIFACTS_DIR", scratch.artifacts())
+        .env("DEPLOYER_TEMPLATE", scratch.template())
+        .args(["watch", "--stage", "dev"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(dir.path().join("watch.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let output = || {
+        std::fs::read_to_string(&log).unwrap_or_default()
+            + &std::fs::read_to_string(dir.path().join("watch.err")).unwrap_or_default()
+    };
+    let wait_for = |what: &str, count: usize| {
+        let seen = testkit::wait_until(std::time::Duration::from_secs(120), || {
+            output().matches(what).count() >= count
+        });
+        assert!(seen, "no `{what}` (x{count}) from watch:\n{}", output());
+    };
+    let stop = |child: &mut std::process::Child| {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let stopped = testkit::wait_until(std::time::Duration::from_secs(60), || {
+            child.try_wait().ok().flatten().is_some()
+        });
+        if !stopped {
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+        stopped
+    };
+
+    // The first round finds the stack as `up` left it.
+    wait_for("and its functions are up to date", 1);
+    let before = recorded(&moto).len();
+
+    // New code for the API function, then a saved source file: a hot update, no change set.
+    let api_v2 = scratch.function("api", b"api v2");
+    std::fs::write(root.join("src/lib.rs"), "// v2\n").unwrap();
+    wait_for("hot update: function `api` runs", 1);
+    let requests = recorded(&moto);
+    let round = &requests[before..];
+    assert_eq!(
+        round.iter().filter(|r| is_update_function_code(r)).count(),
+        1,
+        "{round:#?}"
+    );
+    assert!(
+        !round.iter().any(|r| is_cfn_action(r, "CreateChangeSet")),
+        "a code change made a change set"
+    );
+    let key = format!("functions/api/{api_v2}.zip");
+    assert!(output().contains(&key), "{}", output());
+    let record = look
+        .rt
+        .block_on(
+            look.s3
+                .get_object()
+                .bucket(BUCKET)
+                .key(format!("watch/{STACK}.json"))
+                .send(),
+        )
+        .expect("the hot update is recorded");
+    let record = look
+        .rt
+        .block_on(record.body.collect())
+        .unwrap()
+        .into_bytes();
+    let record: Value = serde_json::from_slice(&record).unwrap();
+    assert_eq!(record["functions"][0]["function"], "api", "{record}");
+    assert_eq!(record["functions"][0]["key"], key.as_str(), "{record}");
+    // The stack still names the first zip, and `status` says so.
+    assert_ne!(look.param("ApiCodeKey"), key);
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["status", "--stage", "dev"]));
+    assert!(
+        stdout.contains(&format!("api runs {key} since")),
+        "status does not show the lag: {stdout}"
+    );
+
+    // A template change: a change set, which moves the parameters; the record is reconciled.
+    let before = recorded(&moto).len();
+    let mut template: Value =
+        serde_json::from_str(&std::fs::read_to_string(scratch.template()).unwrap()).unwrap();
+    template["Resources"]["ApiFunction"]["Properties"]["MemorySize"] = 1024.into();
+    std::fs::write(
+        scratch.template(),
+        serde_json::to_string_pretty(&template).unwrap(),
+    )
+    .unwrap();
+    wait_for("reconciled the hot updates of `deployer watch` (api)", 1);
+    let requests = recorded(&moto);
+    assert!(
+        requests[before..]
+            .iter()
+            .any(|r| is_cfn_action(r, "CreateChangeSet")),
+        "a template change made no change set"
+    );
+    assert!(stop(&mut child), "watch did not stop on SIGTERM");
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["status", "--stage", "dev"]));
+    assert!(!stdout.contains("hot updates"), "{stdout}");
+}
+
+/// A protected stage is never watched: refused before anything is built or sent.
+#[test]
+fn watch_refuses_a_protected_stage() {
+    let scratch =
+        Scratch::new(&CONFIG.replace("[stages.dev]\n", "[stages.dev]\nprotected = true\n"));
+    let out = command(scratch.dir.path(), &scratch.config())
+        .args(["watch", "--stage", "dev"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("stage `dev` is protected: `deployer watch` does not change it"),
+        "{err}"
+    );
+}

@@ -212,15 +212,3 @@ async fn an_edit_restarts_the_stage_with_its_data_and_a_failed_build_keeps_it_up
         "the stage outlived its watch"
     );
 }
-
-#[test]
-fn watching_an_aws_stage_is_refused_with_the_command_to_use() {
-    let out = Command::new(BIN)
-        .args(["watch", "--stage", "dev"])
-        .env_remove("DEPLOYER_STAGE")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("deployer up --stage dev"), "{err}");
-}

@@ -21,6 +21,8 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
@@ -230,46 +232,156 @@ impl Running {
     }
 }
 
-/// Builds the stage, and replaces `running` with the new build when it succeeds.
-fn rebuild(
-    build: &Build,
-    running: &mut Option<Running>,
-    builds: &mut u64,
-    args: &LocalArgs,
-    with_site: bool,
-) -> anyhow::Result<()> {
-    let binary = match build.run() {
-        Ok(binary) => binary,
-        Err(why) => {
-            match running {
-                Some(stage) => println!(
-                    "watch: {why}; build {} keeps running, waiting for the next change",
-                    stage.build
-                ),
-                None => println!("watch: {why}; waiting for the next change"),
-            }
-            return Ok(());
-        }
-    };
-    if let Some(old) = running.take() {
-        println!("watch: stopping build {}", old.build);
-        old.stop();
-    }
-    *builds += 1;
-    *running = Some(Running::start(&binary, args, with_site, *builds)?);
-    Ok(())
+/// What a watch keeps up to date: the local stage, or an AWS stage.
+pub trait Target {
+    /// Builds and puts the sources' current state in place. An error is printed and the watch
+    /// goes on: the next change tries again.
+    fn update(&mut self) -> anyhow::Result<()>;
+    /// Called at every poll, between updates.
+    fn poll(&mut self) {}
+    /// The watch ends.
+    fn stop(&mut self) {}
 }
 
-/// `deployer watch --stage local`: runs until Ctrl-C (or SIGTERM), then stops the stage.
-pub fn run(args: &LocalArgs, with_site: bool, watch: &WatchBuild) -> anyhow::Result<()> {
+/// The local stage: built with `build`, run as `up --stage local` with `args`.
+struct LocalTarget<'a> {
+    build: Build,
+    running: Option<Running>,
+    builds: u64,
+    args: &'a LocalArgs,
+    with_site: bool,
+}
+
+impl Target for LocalTarget<'_> {
+    /// Builds the stage, and replaces the running one with the new build when it succeeds.
+    fn update(&mut self) -> anyhow::Result<()> {
+        let binary = match self.build.run() {
+            Ok(binary) => binary,
+            Err(why) => {
+                match &self.running {
+                    Some(stage) => println!(
+                        "watch: {why}; build {} keeps running, waiting for the next change",
+                        stage.build
+                    ),
+                    None => println!("watch: {why}; waiting for the next change"),
+                }
+                return Ok(());
+            }
+        };
+        if let Some(old) = self.running.take() {
+            println!("watch: stopping build {}", old.build);
+            old.stop();
+        }
+        self.builds += 1;
+        self.running = Some(Running::start(
+            &binary,
+            self.args,
+            self.with_site,
+            self.builds,
+        )?);
+        Ok(())
+    }
+
+    fn poll(&mut self) {
+        if let Some(stage) = &mut self.running
+            && let Some(status) = stage.exited()
+        {
+            println!(
+                "watch: build {} of the stage stopped ({status}); it starts again after the next \
+                 change",
+                stage.build
+            );
+            self.running = None;
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(stage) = self.running.take() {
+            stage.stop();
+        }
+    }
+}
+
+/// The workspace above the current directory, which `watch` needs.
+pub fn workspace() -> anyhow::Result<PathBuf> {
     let here = std::env::current_dir().context("reading the current directory")?;
-    let workspace = find_workspace(&here).with_context(|| {
+    find_workspace(&here).with_context(|| {
         format!(
             "`deployer watch` rebuilds the app from its sources, and there are none above `{}`: \
              run it inside the repository",
             here.display()
         )
-    })?;
+    })
+}
+
+/// Turns true on Ctrl-C or SIGTERM.
+fn stop_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    std::thread::spawn(move || {
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            runtime.block_on(crate::stop_signal());
+            set.store(true, Ordering::SeqCst);
+        }
+    });
+    flag
+}
+
+/// Updates `target` once, then after each burst of changes to the sources of `workspace`
+/// (leaving out `skip`), until Ctrl-C or SIGTERM.
+pub fn watch_sources(
+    workspace: &Path,
+    skip: &[PathBuf],
+    target: &mut dyn Target,
+) -> anyhow::Result<()> {
+    let stop = stop_flag();
+    let mut seen = scan(workspace, skip);
+    report(target.update());
+    let mut changed: Option<(Instant, PathBuf)> = None;
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(POLL);
+        target.poll();
+        let now = scan(workspace, skip);
+        if now != seen {
+            let path = a_change(&seen, &now).unwrap_or_default();
+            changed = Some((Instant::now(), path));
+            seen = now;
+            continue;
+        }
+        if let Some((at, path)) = &changed
+            && at.elapsed() >= QUIET
+        {
+            let shown = path.strip_prefix(workspace).unwrap_or(path);
+            println!("watch: {} changed: updating", shown.display());
+            changed = None;
+            report(target.update());
+        }
+    }
+    println!("watch: stopping");
+    target.stop();
+    Ok(())
+}
+
+fn report(result: anyhow::Result<()>) {
+    if let Err(err) = result {
+        println!("watch: {err:#}; waiting for the next change");
+    }
+}
+
+/// The directories a watch leaves out besides hidden ones: the target directory and `extra`.
+pub fn skipped(workspace: &Path, extra: &[&Path]) -> Vec<PathBuf> {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    std::iter::once(absolute(&target_dir(workspace)))
+        .chain(extra.iter().map(|p| absolute(p)))
+        .collect()
+}
+
+/// `deployer watch --stage local`: runs until Ctrl-C (or SIGTERM), then stops the stage.
+pub fn run(args: &LocalArgs, with_site: bool, watch: &WatchBuild) -> anyhow::Result<()> {
+    let workspace = workspace()?;
     let build = match (&watch.build_command, &watch.stage_binary) {
         (Some(line), Some(binary)) => Build::Command {
             line: line.clone(),
@@ -280,61 +392,19 @@ pub fn run(args: &LocalArgs, with_site: bool, watch: &WatchBuild) -> anyhow::Res
             workspace: workspace.clone(),
         },
     };
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
-    let skip = vec![absolute(&target_dir(&workspace)), absolute(&args.data_dir)];
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let stop = crate::stop_signal();
-        tokio::pin!(stop);
-        println!(
-            "watch: building, then watching the sources under {} (Ctrl-C stops)",
-            workspace.display()
-        );
-        let mut seen = scan(&workspace, &skip);
-        let mut running = None;
-        let mut builds = 0;
-        rebuild(&build, &mut running, &mut builds, args, with_site)?;
-        let mut changed: Option<(Instant, PathBuf)> = None;
-        loop {
-            tokio::select! {
-                () = &mut stop => break,
-                () = tokio::time::sleep(POLL) => {}
-            }
-            if let Some(stage) = &mut running
-                && let Some(status) = stage.exited()
-            {
-                println!(
-                    "watch: build {} of the stage stopped ({status}); it starts again after the \
-                     next change",
-                    stage.build
-                );
-                running = None;
-            }
-            let now = scan(&workspace, &skip);
-            if now != seen {
-                let path = a_change(&seen, &now).unwrap_or_default();
-                changed = Some((Instant::now(), path));
-                seen = now;
-                continue;
-            }
-            if let Some((at, path)) = &changed
-                && at.elapsed() >= QUIET
-            {
-                let shown = path.strip_prefix(&workspace).unwrap_or(path);
-                println!("watch: {} changed: rebuilding", shown.display());
-                changed = None;
-                rebuild(&build, &mut running, &mut builds, args, with_site)?;
-            }
-        }
-        println!("watch: stopping");
-        if let Some(stage) = running {
-            stage.stop();
-        }
-        Ok(())
-    })
+    println!(
+        "watch: building, then watching the sources under {} (Ctrl-C stops)",
+        workspace.display()
+    );
+    let skip = skipped(&workspace, &[&args.data_dir]);
+    let mut target = LocalTarget {
+        build,
+        running: None,
+        builds: 0,
+        args,
+        with_site,
+    };
+    watch_sources(&workspace, &skip, &mut target)
 }
 
 #[cfg(test)]
