@@ -177,6 +177,11 @@ pub const CALLS: &[Call] = &[
         "UpdateFunctionCode",
         &["lambda:UpdateFunctionCode"],
     ),
+    call(
+        "Lambda",
+        "GetFunctionConfiguration",
+        &["lambda:GetFunctionConfiguration"],
+    ),
     // `smoke`: a throwaway user; `down --delete-data`: the retained pool.
     call(
         "Cognito Identity Provider",

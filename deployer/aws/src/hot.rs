@@ -225,8 +225,34 @@ pub async fn update_code(
         .send()
         .await
         .with_context(|| format!("updating the code of function `{name}`"))?;
-    Ok(())
+    // Lambda switches to the new code in the background: done when the update has finished.
+    for _ in 0..UPDATE_POLLS {
+        let config = lambda
+            .get_function_configuration()
+            .function_name(&name)
+            .send()
+            .await
+            .with_context(|| format!("reading the state of function `{name}`"))?;
+        match config.last_update_status() {
+            Some(aws_sdk_lambda::types::LastUpdateStatus::InProgress) => {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            Some(aws_sdk_lambda::types::LastUpdateStatus::Failed) => anyhow::bail!(
+                "Lambda could not update the code of function `{name}`: {}",
+                config
+                    .last_update_status_reason()
+                    .unwrap_or("no reason given")
+            ),
+            _ => return Ok(()),
+        }
+    }
+    anyhow::bail!(
+        "the code update of function `{name}` was still in progress after {UPDATE_POLLS} s"
+    )
 }
+
+/// How many seconds a code update may take to finish.
+const UPDATE_POLLS: u32 = 120;
 
 /// Now, as the record writes it: RFC 3339, UTC.
 pub fn now() -> String {

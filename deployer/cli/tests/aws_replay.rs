@@ -703,3 +703,101 @@ async fn a_new_stage_that_fits_is_created() {
         bodies[1]
     );
 }
+
+/// A Lambda client answering each request with the next of `answers` (status, JSON body).
+fn lambda_answering(answers: &[(u16, &str)]) -> (aws_sdk_lambda::Client, StaticReplayClient) {
+    let events = answers
+        .iter()
+        .map(|(status, body)| {
+            ReplayEvent::new(
+                http::Request::builder()
+                    .uri("https://lambda.eu-west-1.amazonaws.com/")
+                    .body(SdkBody::empty())
+                    .unwrap(),
+                http::Response::builder()
+                    .status(*status)
+                    .header("content-type", "application/json")
+                    .body(SdkBody::from(body.to_string()))
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let http = StaticReplayClient::new(events);
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "replay",
+        ))
+        .http_client(http.clone())
+        .build();
+    (aws_sdk_lambda::Client::from_conf(config), http)
+}
+
+/// The stack's API function, as `DescribeStackResources` lists it.
+fn api_function_resource() -> ReplayEvent {
+    ok(wrap(
+        "DescribeStackResources",
+        &format!(
+            "<StackResources><member><StackId>{STACK_ID}</StackId><StackName>{STACK}</StackName><LogicalResourceId>ApiFunction</LogicalResourceId><PhysicalResourceId>photo-app-dev-api</PhysicalResourceId><ResourceType>AWS::Lambda::Function</ResourceType><Timestamp>2026-11-30T12:00:00Z</Timestamp><ResourceStatus>UPDATE_COMPLETE</ResourceStatus></member></StackResources>"
+        ),
+    ))
+}
+
+/// A hot update of `deployer watch` reports success only once Lambda has finished switching to
+/// the new code, and reports a failed switch with Lambda's reason. moto finishes every update at
+/// once, so Lambda's `InProgress` and `Failed` states are replayed as its REST API gives them.
+#[tokio::test]
+async fn a_hot_update_waits_for_lambda_to_finish_and_reports_a_failed_one() {
+    let api = photo_contract::functions::API;
+    let updating =
+        r#"{"FunctionName":"photo-app-dev-api","LastUpdateStatus":"InProgress","State":"Active"}"#;
+    let (d, _, _) = deployer(vec![api_function_resource()]);
+    let (lambda, http) = lambda_answering(&[
+        (200, updating),
+        (200, updating),
+        (
+            200,
+            r#"{"FunctionName":"photo-app-dev-api","LastUpdateStatus":"Successful","State":"Active"}"#,
+        ),
+    ]);
+    deployer_aws::hot::update_code(&lambda, &d, &api, "artifacts", "functions/api/b.zip")
+        .await
+        .unwrap();
+    let sent: Vec<(String, String)> = http
+        .actual_requests()
+        .map(|r| (r.method().to_string(), r.uri().to_owned()))
+        .collect();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[0].0, "PUT");
+    assert!(
+        sent[0].1.ends_with("/functions/photo-app-dev-api/code"),
+        "{sent:?}"
+    );
+    assert!(
+        sent[1..]
+            .iter()
+            .all(|(m, u)| m == "GET" && u.ends_with("/functions/photo-app-dev-api/configuration")),
+        "{sent:?}"
+    );
+
+    let (d, _, _) = deployer(vec![api_function_resource()]);
+    let (lambda, _) = lambda_answering(&[
+        (200, updating),
+        (
+            200,
+            r#"{"FunctionName":"photo-app-dev-api","LastUpdateStatus":"Failed","LastUpdateStatusReason":"Unzipped size must be smaller than 262144000 bytes"}"#,
+        ),
+    ]);
+    let err = deployer_aws::hot::update_code(&lambda, &d, &api, "artifacts", "functions/api/c.zip")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        "Lambda could not update the code of function `photo-app-dev-api`: Unzipped size must be smaller than 262144000 bytes"
+    );
+}
