@@ -14,7 +14,15 @@ use anyhow::{Context as _, Result};
 use photo_contract::functions::{FUNCTIONS, Function};
 use serde::{Deserialize, Serialize};
 
+use std::path::Path;
+
+use stack::config::StageConfig;
+
+use crate::args::{ArtifactArgs, AwsArgs};
+use crate::deploy::{Deployer, Outcome};
 use crate::plan::{Deployed, Desired, Pairs};
+use crate::ui::Ui;
+use crate::{Prepared, Session, artifacts, load_stage, plan, quota, with_prepared};
 
 /// One function's code put in place by a hot update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,7 +102,7 @@ pub fn change(desired: &Desired, deployed: &Deployed, record: &Record) -> Change
         parameters: running.clone(),
         ..deployed.clone()
     };
-    if crate::plan::unchanged(desired, &deployed) {
+    if plan::unchanged(desired, &deployed) {
         return Change::Nothing;
     }
     let code_parameters: Vec<&str> = FUNCTIONS.iter().map(|f| f.code_parameter).collect();
@@ -112,7 +120,7 @@ pub fn change(desired: &Desired, deployed: &Deployed, record: &Record) -> Change
         parameters: without_code(&running),
         ..deployed
     };
-    if !crate::plan::unchanged(&same_rest, &deployed_rest) {
+    if !plan::unchanged(&same_rest, &deployed_rest) {
         return Change::Stack;
     }
     let code: Vec<(Function, String)> = FUNCTIONS
@@ -200,7 +208,7 @@ pub async fn write_record(
 /// Puts `key` of `bucket` in place as the code of the stack's function `function`.
 pub async fn update_code(
     lambda: &aws_sdk_lambda::Client,
-    deployer: &crate::deploy::Deployer,
+    deployer: &Deployer,
     function: &Function,
     bucket: &str,
     key: &str,
@@ -260,6 +268,148 @@ pub fn now() -> String {
     DateTime::from(std::time::SystemTime::now())
         .fmt(DateTimeFormat::DateTime)
         .unwrap_or_default()
+}
+
+/// After a deploy of `desired`: the functions that hot updates of `deployer watch` changed run
+/// the code the stack's parameters now name (a change set moved the parameters; a function whose
+/// parameter did not move gets its code back with `UpdateFunctionCode`), and the record goes.
+/// Returns the line saying so, or `None` when there was no hot update.
+pub(crate) async fn reconcile(
+    session: &Session,
+    deployer: &Deployer,
+    desired: &Desired,
+) -> Result<Option<String>> {
+    let s3 = session.s3();
+    let bucket = artifacts::bucket_name(&session.account_id, &session.region);
+    let record = read_record(&s3, &bucket, &deployer.stack).await?;
+    if record.functions.is_empty() {
+        return Ok(None);
+    }
+    for code in &record.functions {
+        let Some(f) = FUNCTIONS.iter().find(|f| f.name == code.function) else {
+            continue;
+        };
+        if let Some(want) = desired.parameters.get(f.code_parameter)
+            && *want != code.key
+        {
+            update_code(&session.lambda(), deployer, f, &bucket, want).await?;
+        }
+    }
+    write_record(&s3, &bucket, &deployer.stack, &Record::default()).await?;
+    let names: Vec<&str> = record
+        .functions
+        .iter()
+        .map(|c| c.function.as_str())
+        .collect();
+    Ok(Some(format!(
+        "reconciled the hot updates of `deployer watch` ({}): the stack's code parameters name \
+         the code its functions run",
+        names.join(", ")
+    )))
+}
+
+/// The functions hot updates changed, each with what the stack's parameter names instead.
+pub(crate) async fn lag(
+    session: &Session,
+    stack: &str,
+    parameters: &Pairs,
+) -> Result<Vec<(HotCode, Option<String>)>> {
+    let bucket = artifacts::bucket_name(&session.account_id, &session.region);
+    let record = read_record(&session.s3(), &bucket, stack).await?;
+    Ok(record
+        .lagging(parameters)
+        .into_iter()
+        .map(|(code, stack)| (code.clone(), stack))
+        .collect())
+}
+
+/// One round of `deployer watch --stage NAME` on an AWS stage: builds the functions (or reads
+/// `--artifacts-dir`), uploads what is missing, and then, when only function code differs from
+/// what runs, updates those functions' code directly and records it; when anything
+/// else differs, deploys through a change set as `up` does (the SPA is not published). A
+/// protected stage is refused.
+pub fn hot_up(
+    config_file: &Path,
+    stage: &str,
+    artifacts: &ArtifactArgs,
+    aws: &AwsArgs,
+) -> Result<()> {
+    let work = async |stage: &StageConfig,
+                      session: &Session,
+                      deployer: &Deployer,
+                      prepared: Prepared| {
+        refuse_protected(stage)?;
+        let s3 = session.s3();
+        let bucket = artifacts::bucket_name(&session.account_id, &session.region);
+        let mut record = read_record(&s3, &bucket, &deployer.stack).await?;
+        let change = match deployer.describe(&deployer.stack).await? {
+            Some(info) if plan::is_success(&info.status) => {
+                let deployed = deployer.deployed(&info).await?;
+                change(&prepared.desired, &deployed, &record)
+            }
+            _ => Change::Stack,
+        };
+        match change {
+            Change::Nothing => {
+                println!(
+                    "no changes: stack `{}` and its functions are up to date",
+                    deployer.stack
+                );
+            }
+            Change::Code(code) => {
+                for (f, key) in code {
+                    let started = std::time::Instant::now();
+                    update_code(&session.lambda(), deployer, &f, &bucket, &key).await?;
+                    record.set(f.name, &key, now());
+                    write_record(&s3, &bucket, &deployer.stack, &record).await?;
+                    println!(
+                        "hot update: function `{}` runs `{key}` ({:.1} s; the stack's parameter \
+                         lags until the next `deployer up`)",
+                        f.name,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            Change::Stack => {
+                match quota::checking(deployer, session, stage)
+                    .deploy(&prepared.desired, &prepared.source, None)
+                    .await?
+                {
+                    Outcome::NoChanges => {
+                        println!("no changes: stack `{}` is up to date", deployer.stack);
+                    }
+                    Outcome::Deployed { status, changes } => println!(
+                        "stack `{}` is {status} ({} resource changes)",
+                        deployer.stack,
+                        changes.len()
+                    ),
+                }
+                if let Some(line) = reconcile(session, deployer, &prepared.desired).await? {
+                    deployer.ui.line(&line);
+                }
+            }
+        }
+        Ok(())
+    };
+    with_prepared(config_file, stage, artifacts, aws, Ui::detect(), work)
+}
+
+/// `deployer watch` changes code without a change set or a question: never on a protected stage.
+fn refuse_protected(stage: &StageConfig) -> Result<()> {
+    if stage.protected {
+        anyhow::bail!(
+            "stage `{}` is protected: `deployer watch` does not change it; deploy it with \
+             `deployer up --stage {}`",
+            stage.name,
+            stage.name
+        );
+    }
+    Ok(())
+}
+
+/// Checks, before any build, that `deployer watch` may change stage `name`.
+pub fn check_watchable(config_file: &Path, name: &str, aws: &AwsArgs) -> Result<()> {
+    refuse_protected(&load_stage(config_file, name, aws)?)
 }
 
 #[cfg(test)]

@@ -375,12 +375,7 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
     };
     let work =
         async |stage: &StageConfig, session: &Session, deployer: &Deployer, prepared: Prepared| {
-            // A new stage must fit the account's Lambda concurrency: checked before creating it.
-            let mut checked = deployer.clone();
-            checked.concurrency = Some(quota::ConcurrencyCheck {
-                lambda: session.lambda(),
-                reserved: stage.reserved_concurrency.api + stage.reserved_concurrency.thumbnail,
-            });
+            let checked = quota::checking(deployer, session, stage);
             let deployer = &checked;
             deployer.ui.line(&format!(
                 "artifacts: {} uploaded, {} already in the bucket",
@@ -418,7 +413,7 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
                     }
                 }
             }
-            if let Some(line) = reconcile(session, deployer, &prepared.desired).await? {
+            if let Some(line) = hot::reconcile(session, deployer, &prepared.desired).await? {
                 deployer.ui.line(&line);
                 record("reconciled_hot_updates", true.into());
             }
@@ -481,148 +476,6 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
     }
     ui.event("summary", summary);
     result
-}
-
-/// After a deploy of `desired`: the functions that hot updates of `deployer watch` changed run
-/// the code the stack's parameters now name (a change set moved the parameters; a function whose
-/// parameter did not move gets its code back with `UpdateFunctionCode`), and the record goes.
-/// Returns the line saying so, or `None` when there was no hot update.
-async fn reconcile(
-    session: &Session,
-    deployer: &Deployer,
-    desired: &Desired,
-) -> Result<Option<String>> {
-    let s3 = session.s3();
-    let bucket = artifacts::bucket_name(&session.account_id, &session.region);
-    let record = hot::read_record(&s3, &bucket, &deployer.stack).await?;
-    if record.functions.is_empty() {
-        return Ok(None);
-    }
-    for code in &record.functions {
-        let Some(f) = FUNCTIONS.iter().find(|f| f.name == code.function) else {
-            continue;
-        };
-        if let Some(want) = desired.parameters.get(f.code_parameter)
-            && *want != code.key
-        {
-            hot::update_code(&session.lambda(), deployer, f, &bucket, want).await?;
-        }
-    }
-    hot::write_record(&s3, &bucket, &deployer.stack, &hot::Record::default()).await?;
-    let names: Vec<&str> = record
-        .functions
-        .iter()
-        .map(|c| c.function.as_str())
-        .collect();
-    Ok(Some(format!(
-        "reconciled the hot updates of `deployer watch` ({}): the stack's code parameters name \
-         the code its functions run",
-        names.join(", ")
-    )))
-}
-
-/// The functions hot updates changed, each with what the stack's parameter names instead.
-async fn hot_lag(
-    session: &Session,
-    stack: &str,
-    parameters: &Pairs,
-) -> Result<Vec<(hot::HotCode, Option<String>)>> {
-    let bucket = artifacts::bucket_name(&session.account_id, &session.region);
-    let record = hot::read_record(&session.s3(), &bucket, stack).await?;
-    Ok(record
-        .lagging(parameters)
-        .into_iter()
-        .map(|(code, stack)| (code.clone(), stack))
-        .collect())
-}
-
-/// One round of `deployer watch --stage NAME` on an AWS stage: builds the functions (or reads
-/// `--artifacts-dir`), uploads what is missing, and then, when only function code differs from
-/// what runs, updates those functions' code directly and records it ([`hot`]); when anything
-/// else differs, deploys through a change set as `up` does (the SPA is not published). A
-/// protected stage is refused.
-pub fn hot_up(
-    config_file: &Path,
-    stage: &str,
-    artifacts: &ArtifactArgs,
-    aws: &AwsArgs,
-) -> Result<()> {
-    let work = async |stage: &StageConfig,
-                      session: &Session,
-                      deployer: &Deployer,
-                      prepared: Prepared| {
-        refuse_protected(stage)?;
-        let s3 = session.s3();
-        let bucket = artifacts::bucket_name(&session.account_id, &session.region);
-        let mut record = hot::read_record(&s3, &bucket, &deployer.stack).await?;
-        let change = match deployer.describe(&deployer.stack).await? {
-            Some(info) if plan::is_success(&info.status) => {
-                let deployed = deployer.deployed(&info).await?;
-                hot::change(&prepared.desired, &deployed, &record)
-            }
-            _ => hot::Change::Stack,
-        };
-        match change {
-            hot::Change::Nothing => {
-                println!(
-                    "no changes: stack `{}` and its functions are up to date",
-                    deployer.stack
-                );
-            }
-            hot::Change::Code(code) => {
-                for (f, key) in code {
-                    let started = std::time::Instant::now();
-                    hot::update_code(&session.lambda(), deployer, &f, &bucket, &key).await?;
-                    record.set(f.name, &key, hot::now());
-                    hot::write_record(&s3, &bucket, &deployer.stack, &record).await?;
-                    println!(
-                        "hot update: function `{}` runs `{key}` ({:.1} s; the stack's parameter \
-                         lags until the next `deployer up`)",
-                        f.name,
-                        started.elapsed().as_secs_f64()
-                    );
-                }
-            }
-            hot::Change::Stack => {
-                match deployer
-                    .deploy(&prepared.desired, &prepared.source, None)
-                    .await?
-                {
-                    Outcome::NoChanges => {
-                        println!("no changes: stack `{}` is up to date", deployer.stack);
-                    }
-                    Outcome::Deployed { status, changes } => println!(
-                        "stack `{}` is {status} ({} resource changes)",
-                        deployer.stack,
-                        changes.len()
-                    ),
-                }
-                if let Some(line) = reconcile(session, deployer, &prepared.desired).await? {
-                    deployer.ui.line(&line);
-                }
-            }
-        }
-        Ok(())
-    };
-    with_prepared(config_file, stage, artifacts, aws, Ui::detect(), work)
-}
-
-/// `deployer watch` changes code without a change set or a question: never on a protected stage.
-fn refuse_protected(stage: &StageConfig) -> Result<()> {
-    if stage.protected {
-        anyhow::bail!(
-            "stage `{}` is protected: `deployer watch` does not change it; deploy it with \
-             `deployer up --stage {}`",
-            stage.name,
-            stage.name
-        );
-    }
-    Ok(())
-}
-
-/// Checks, before any build, that `deployer watch` may change stage `name`.
-pub fn check_watchable(config_file: &Path, name: &str, aws: &AwsArgs) -> Result<()> {
-    refuse_protected(&load_stage(config_file, name, aws)?)
 }
 
 /// `deployer diff`: the change set `up` would execute, shown and then deleted.
@@ -735,7 +588,7 @@ pub fn status(config_file: &Path, args: &StatusArgs, aws: &AwsArgs) -> Result<()
                     "next_step": next_step,
                 });
                 if let Some(info) = &info {
-                    let lag = hot_lag(session, &deployer.stack, &info.parameters).await?;
+                    let lag = hot::lag(session, &deployer.stack, &info.parameters).await?;
                     value["hot_updates"] = lag
                         .iter()
                         .map(|(code, stack)| {
@@ -782,7 +635,7 @@ pub fn status(config_file: &Path, args: &StatusArgs, aws: &AwsArgs) -> Result<()
                 println!("updated  {updated}");
             }
             println!("account  {}  region {}", session.account_id, session.region);
-            let lag = hot_lag(session, &deployer.stack, &info.parameters).await?;
+            let lag = hot::lag(session, &deployer.stack, &info.parameters).await?;
             if !lag.is_empty() {
                 println!(
                     "hot updates by `deployer watch`: the stack's code parameters lag behind until \

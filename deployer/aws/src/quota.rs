@@ -63,3 +63,18 @@ impl ConcurrencyCheck {
         })
     }
 }
+
+/// `deployer` checking, before it creates the stage's stack, that the stack fits the account's
+/// Lambda concurrency.
+pub(crate) fn checking(
+    deployer: &crate::deploy::Deployer,
+    session: &crate::Session,
+    stage: &stack::config::StageConfig,
+) -> crate::deploy::Deployer {
+    let mut checked = deployer.clone();
+    checked.concurrency = Some(ConcurrencyCheck {
+        lambda: session.lambda(),
+        reserved: stage.reserved_concurrency.api + stage.reserved_concurrency.thumbnail,
+    });
+    checked
+}

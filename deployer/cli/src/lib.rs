@@ -24,7 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             local_stage::watch::run(&args.local, !args.no_site, &args.watch)
         }
         Command::Watch(args) => {
-            aws::check_watchable(&cli.config, &args.stage, &cli.aws)?;
+            aws::hot::check_watchable(&cli.config, &args.stage, &cli.aws)?;
             let workspace = local_stage::watch::workspace()?;
             println!(
                 "watch: deploying stage `{}`, then watching the sources under {} (Ctrl-C stops)",
@@ -62,7 +62,7 @@ struct AwsStage<'a> {
 
 impl local_stage::watch::Target for AwsStage<'_> {
     fn update(&mut self) -> anyhow::Result<()> {
-        aws::hot_up(
+        aws::hot::hot_up(
             self.config,
             &self.args.stage,
             &self.args.artifacts,
