@@ -415,13 +415,7 @@ pub fn check_watchable(config_file: &Path, name: &str, aws: &AwsArgs) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(items: &[(&str, &str)]) -> Pairs {
-        items
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::plan::tests::pairs;
 
     fn desired(template: &str, api: &str, thumb: &str) -> Desired {
         Desired {

@@ -110,10 +110,10 @@ pub fn is_success(status: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn pairs(items: &[(&str, &str)]) -> Pairs {
+    pub(crate) fn pairs(items: &[(&str, &str)]) -> Pairs {
         items
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

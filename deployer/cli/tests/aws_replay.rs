@@ -609,7 +609,7 @@ fn lambda_with(total: u32, unreserved: u32) -> (aws_sdk_lambda::Client, StaticRe
     let body = format!(
         "{{\"AccountLimit\":{{\"TotalCodeSize\":80530636800,\"CodeSizeUnzipped\":262144000,\"CodeSizeZipped\":52428800,\"ConcurrentExecutions\":{total},\"UnreservedConcurrentExecutions\":{unreserved}}},\"AccountUsage\":{{\"TotalCodeSize\":0,\"FunctionCount\":0}}}}"
     );
-    let http = StaticReplayClient::new(vec![ReplayEvent::new(
+    lambda_replaying(vec![ReplayEvent::new(
         http::Request::builder()
             .uri("https://lambda.eu-west-1.amazonaws.com/2016-08-19/account-settings")
             .body(SdkBody::empty())
@@ -619,7 +619,12 @@ fn lambda_with(total: u32, unreserved: u32) -> (aws_sdk_lambda::Client, StaticRe
             .header("content-type", "application/json")
             .body(SdkBody::from(body))
             .unwrap(),
-    )]);
+    )])
+}
+
+/// A Lambda client answering with `events`, in turn.
+fn lambda_replaying(events: Vec<ReplayEvent>) -> (aws_sdk_lambda::Client, StaticReplayClient) {
+    let http = StaticReplayClient::new(events);
     let config = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
@@ -722,20 +727,7 @@ fn lambda_answering(answers: &[(u16, &str)]) -> (aws_sdk_lambda::Client, StaticR
             )
         })
         .collect();
-    let http = StaticReplayClient::new(events);
-    let config = aws_sdk_lambda::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "replay",
-        ))
-        .http_client(http.clone())
-        .build();
-    (aws_sdk_lambda::Client::from_conf(config), http)
+    lambda_replaying(events)
 }
 
 /// The stack's API function, as `DescribeStackResources` lists it.
