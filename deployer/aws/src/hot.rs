@@ -10,12 +10,11 @@
 //! edited and then reverted), and it deletes the record, saying so. While a record exists, the
 //! code a function runs is the record's zip, not the stack's, and hot updates compare with that.
 
-use anyhow::{Context as _, Result};
-use photo_contract::functions::{FUNCTIONS, Function};
-use serde::{Deserialize, Serialize};
-
 use std::path::Path;
 
+use anyhow::{Context as _, Result};
+use photo_contract::functions::{FUNCTIONS, Function, by_name};
+use serde::{Deserialize, Serialize};
 use stack::config::StageConfig;
 
 use crate::args::{ArtifactArgs, AwsArgs};
@@ -58,7 +57,7 @@ impl Record {
     pub fn running(&self, parameters: &Pairs) -> Pairs {
         let mut running = parameters.clone();
         for code in &self.functions {
-            if let Some(f) = FUNCTIONS.iter().find(|f| f.name == code.function) {
+            if let Some(f) = by_name(&code.function) {
                 running.insert(f.code_parameter.to_owned(), code.key.clone());
             }
         }
@@ -71,7 +70,7 @@ impl Record {
         self.functions
             .iter()
             .filter_map(|code| {
-                let f = FUNCTIONS.iter().find(|f| f.name == code.function)?;
+                let f = by_name(&code.function)?;
                 let stack = parameters.get(f.code_parameter).cloned();
                 (stack.as_deref() != Some(code.key.as_str())).then_some((code, stack))
             })
@@ -286,13 +285,13 @@ pub(crate) async fn reconcile(
         return Ok(None);
     }
     for code in &record.functions {
-        let Some(f) = FUNCTIONS.iter().find(|f| f.name == code.function) else {
+        let Some(f) = by_name(&code.function) else {
             continue;
         };
         if let Some(want) = desired.parameters.get(f.code_parameter)
             && *want != code.key
         {
-            update_code(&session.lambda(), deployer, f, &bucket, want).await?;
+            update_code(&session.lambda(), deployer, &f, &bucket, want).await?;
         }
     }
     write_record(&s3, &bucket, &deployer.stack, &Record::default()).await?;
