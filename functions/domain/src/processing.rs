@@ -74,6 +74,18 @@ impl Processing {
         info: ProcessedInfo,
     ) -> Result<Photo> {
         let photo = self.existing(owner, id).await?;
+        self.complete_read(owner, photo, info).await
+    }
+
+    /// [`Processing::complete`] for a caller that holds the photo's record already (the one
+    /// [`Processing::start`] answered): no read before the write. The write is conditional on
+    /// the photo being PENDING, so a record that changed since is judged as it is now.
+    pub async fn complete_read(
+        &self,
+        owner: &UserId,
+        photo: Photo,
+        info: ProcessedInfo,
+    ) -> Result<Photo> {
         let outcome = if info.sha256_actual != photo.sha256_declared {
             ProcessingOutcome::Failed {
                 reason: "checksum mismatch".into(),

@@ -203,19 +203,26 @@ impl Thumbnailer {
 
         let thumbnail = ObjectKey::thumbnail(&owner, &id);
         let preview = ObjectKey::preview(&owner, &id);
-        self.put(&thumbnail, processed.thumbnail.bytes, JPEG)
-            .await?;
-        self.put(&preview, processed.preview.bytes, JPEG).await?;
-
+        let original = ObjectKey::original(&owner, &id);
         let info = processed_info(&processed.metadata);
         // Bytes other than the declared ones are not copied: `complete` records why.
         let declared = info.sha256_actual == photo.sha256_declared && info.size == photo.size;
-        if staged && declared {
-            let original = ObjectKey::original(&owner, &id);
-            self.put(&original, bytes, photo.content_type.as_str())
-                .await?;
-        }
-        match self.processing.complete(&owner, &id, info).await {
+        let content_type = photo.content_type.as_str().to_owned();
+        // The three writes go together: the function waits for the slowest, not for the sum.
+        // Each is idempotent, so a retry after one of them failed writes them all again.
+        tokio::try_join!(
+            self.put(&thumbnail, processed.thumbnail.bytes, JPEG),
+            self.put(&preview, processed.preview.bytes, JPEG),
+            async {
+                if staged && declared {
+                    self.put(&original, bytes, &content_type).await
+                } else {
+                    Ok(())
+                }
+            },
+        )?;
+        // `start` answered the record: completing needs no second read.
+        match self.processing.complete_read(&owner, photo, info).await {
             Ok(done) => match done.status {
                 PhotoStatus::Ready => {
                     if staged {
@@ -453,6 +460,8 @@ mod tests {
         /// Finishes this photo (FAILED) and then refuses the read, as S3 answers 403 for an
         /// upload another attempt finished and deleted.
         finish_on_get: Mutex<Option<(PhotoService, UserId, PhotoId)>>,
+        /// Holds every write until this many writes are in flight at once.
+        put_barrier: Mutex<Option<Arc<tokio::sync::Barrier>>>,
     }
 
     impl MemoryBlobs {
@@ -508,6 +517,16 @@ mod tests {
         }
         async fn put(&self, key: &ObjectKey, body: Vec<u8>, ct: &str) -> Result<(), BlobError> {
             self.flaky(Flake::Put)?;
+            let barrier = self.put_barrier.lock().unwrap().clone();
+            if let Some(barrier) = barrier {
+                let together = barrier.wait();
+                if tokio::time::timeout(std::time::Duration::from_secs(5), together)
+                    .await
+                    .is_err()
+                {
+                    return Err(BlobError::new("the other writes never came"));
+                }
+            }
             self.objects
                 .lock()
                 .unwrap()
@@ -744,6 +763,29 @@ mod tests {
         let pending = upload(&f, photo_fixture("orientation-8.jpg")).await;
         f.blobs.fail_next(Flake::Get);
         assert!(f.thumbnailer.process(&key(&pending)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_original_and_both_derivatives_are_written_together() {
+        let f = fixture();
+        let photo = upload(&f, photo_fixture("orientation-1.jpg")).await;
+        // Written one after the other, the first write would wait for the others in vain.
+        *f.blobs.put_barrier.lock().unwrap() = Some(Arc::new(tokio::sync::Barrier::new(3)));
+        assert_eq!(
+            f.thumbnailer.process(&key(&photo)).await.unwrap(),
+            Outcome::Ready
+        );
+        let mut keys = f.blobs.keys();
+        keys.sort();
+        let mut expected = [
+            ObjectKey::original(&owner(), &photo.id),
+            ObjectKey::preview(&owner(), &photo.id),
+            ObjectKey::thumbnail(&owner(), &photo.id),
+        ]
+        .map(|key| key.to_string())
+        .to_vec();
+        expected.sort();
+        assert_eq!(keys, expected);
     }
 
     #[tokio::test]
