@@ -65,27 +65,32 @@ pub(crate) fn orient(src: Rgb, orientation: Orientation) -> Rgb {
     if orientation == Orientation::Normal {
         return src;
     }
-    let (w, h) = (src.width as usize, src.height as usize);
+    let (w, h) = (src.width as isize, src.height as isize);
     let (out_w, out_h) = orientation.oriented(src.width, src.height);
+    // The stored pixel shown at (x, y) is `first + x * across + y * down` (in pixels): a walk
+    // through the source with fixed steps, so the loop below has no branch per pixel.
+    let (first, across, down) = match orientation {
+        Orientation::Normal => (0, 1, w),
+        Orientation::FlipHorizontal => (w - 1, -1, w),
+        Orientation::Rotate180 => ((h - 1) * w + w - 1, -1, -w),
+        Orientation::FlipVertical => ((h - 1) * w, 1, -w),
+        Orientation::Transpose => (0, w, 1),
+        Orientation::Rotate90 => ((h - 1) * w, -w, 1),
+        Orientation::Transverse => ((h - 1) * w + w - 1, -w, -1),
+        Orientation::Rotate270 => (w - 1, w, -1),
+    };
     let mut pixels = vec![0u8; src.pixels.len()];
-    for y in 0..out_h as usize {
-        for x in 0..out_w as usize {
-            // Where the pixel shown at (x, y) is stored.
-            let (sx, sy) = match orientation {
-                Orientation::Normal => (x, y),
-                Orientation::FlipHorizontal => (w - 1 - x, y),
-                Orientation::Rotate180 => (w - 1 - x, h - 1 - y),
-                Orientation::FlipVertical => (x, h - 1 - y),
-                Orientation::Transpose => (y, x),
-                Orientation::Rotate90 => (y, h - 1 - x),
-                Orientation::Transverse => (w - 1 - y, h - 1 - x),
-                Orientation::Rotate270 => (w - 1 - y, x),
-            };
-            let from = (sy * w + sx) * 3;
-            let to = (y * out_w as usize + x) * 3;
-            pixels[to..to + 3].copy_from_slice(&src.pixels[from..from + 3]);
+    let row_len = out_w as usize * 3;
+    for (y, row) in pixels.chunks_exact_mut(row_len.max(1)).enumerate() {
+        let mut at = first + y as isize * down;
+        for out in row.chunks_exact_mut(3) {
+            // In bounds: `at` walks the stored image's own pixels, one each.
+            let from = at as usize * 3;
+            out.copy_from_slice(&src.pixels[from..from + 3]);
+            at += across;
         }
     }
+    debug_assert_eq!(pixels.len(), row_len * out_h as usize);
     Rgb {
         width: out_w,
         height: out_h,
