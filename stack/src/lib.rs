@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cfn;
 pub mod config;
+pub mod routing;
 
 pub use config::StageConfig;
 

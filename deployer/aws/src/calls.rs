@@ -297,6 +297,17 @@ pub const RESOURCE_TYPES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "AWS::CloudFront::Function",
+        &[
+            "cloudfront:CreateFunction",
+            "cloudfront:UpdateFunction",
+            "cloudfront:PublishFunction",
+            "cloudfront:DeleteFunction",
+            "cloudfront:DescribeFunction",
+            "cloudfront:GetFunction",
+        ],
+    ),
+    (
         "AWS::CloudFront::OriginAccessControl",
         &[
             "cloudfront:CreateOriginAccessControl",

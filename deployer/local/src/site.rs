@@ -1,7 +1,8 @@
 //! The SPA on the local stage: built with spa-build, served with the headers CloudFront adds.
 //!
-//! Hashed `assets/` are immutable, `index.html` and `config.json` are revalidated, any other path
-//! is a deep link and gets `index.html`. The security headers are the stack's response headers
+//! Hashed `assets/` are immutable, `index.html` and `config.json` are revalidated, a deep link
+//! (no dot in its last segment: `stack::routing`, the edge's rule) gets `index.html`, and any other
+//! missing path is a 404. The security headers are the stack's response headers
 //! policy, minus what needs HTTPS (HSTS, `upgrade-insecure-requests`), with every origin the
 //! page talks to being this one.
 
@@ -98,8 +99,9 @@ pub async fn serve(State(site): State<SiteState>, uri: Uri) -> Response {
     {
         return response;
     }
-    // A missing hashed asset is a real 404: answering HTML for a script hides the mistake.
-    if uri.path().starts_with("/assets/") {
+    // The SPA's routes get index.html; a missing file (a script, a module, a download) is a real
+    // 404, as at the edge: answering HTML for it hides the mistake. `/` is the document itself.
+    if uri.path() != "/" && !stack::routing::is_app_route(uri.path()) {
         let mut response = (StatusCode::NOT_FOUND, "not found").into_response();
         security_headers(response.headers_mut(), CachePolicy::Revalidate);
         return response;
@@ -185,8 +187,11 @@ mod tests {
             (404, "not found", Some("no-cache")),
         )
         .await;
-        // Paths that try to leave the site get the app, never a file outside it.
-        check(d, "/../secret.txt", (200, "<html>", Some("no-cache"))).await;
+        // Missing files anywhere are 404s, not the app: the edge's rule (`stack::routing`).
+        check(d, "/gone.wasm", (404, "not found", Some("no-cache"))).await;
+        check(d, "/albums/", (200, "<html>", Some("no-cache"))).await;
+        // Paths that try to leave the site never get a file outside it.
+        check(d, "/../secret.txt", (404, "not found", Some("no-cache"))).await;
         check(d, "/%2e%2e/etc/passwd", (200, "<html>", Some("no-cache"))).await;
     }
 

@@ -8,10 +8,10 @@ use super::{Names, abort_incomplete_uploads, bucket_skips, deny_insecure_transpo
 use crate::StackError;
 use crate::cfn::cloudfront::{
     CacheBehavior, CacheKey, CachePolicy, CachePolicyConfig, ContentSecurityPolicy,
-    ContentTypeOptions, CustomErrorResponse, CustomHeader, CustomHeadersConfig, Distribution,
-    DistributionConfig, FrameOptions, Origin, OriginAccessControl, OriginAccessControlConfig,
-    ReferrerPolicy, ResponseHeadersPolicy, ResponseHeadersPolicyConfig, S3OriginConfig,
-    SecurityHeadersConfig, StrictTransportSecurity, ViewerCertificate,
+    ContentTypeOptions, CustomHeader, CustomHeadersConfig, Distribution, DistributionConfig,
+    FrameOptions, Function, FunctionAssociation, FunctionConfig, Origin, OriginAccessControl,
+    OriginAccessControlConfig, ReferrerPolicy, ResponseHeadersPolicy, ResponseHeadersPolicyConfig,
+    S3OriginConfig, SecurityHeadersConfig, StrictTransportSecurity, ViewerCertificate,
 };
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::s3::{
@@ -199,9 +199,26 @@ pub(super) fn distribution(
         (0, 0, ONE_YEAR),
     )?;
 
+    // The SPA routes in the browser: a deep link such as /albums/42 is no object in the bucket,
+    // so this function hands CloudFront `/index.html` for it on viewer request. A missing file
+    // (a path with an extension) stays a 404: no distribution-wide error page turns it into
+    // HTML. See `crate::routing`.
+    let routing = t.add(
+        "SiteRoutingFunction",
+        Function {
+            name: names.global("routing"),
+            auto_publish: true,
+            function_code: crate::routing::VIEWER_REQUEST_FUNCTION.to_owned(),
+            function_config: FunctionConfig {
+                comment: "Deep links of the single-page app get index.html".to_owned(),
+                runtime: "cloudfront-js-2.0",
+            },
+        },
+    )?;
     let behavior = |path: Option<&'static str>,
                     cache: &Res<CachePolicy>,
-                    headers: &Res<ResponseHeadersPolicy>| CacheBehavior {
+                    headers: &Res<ResponseHeadersPolicy>,
+                    functions: Vec<FunctionAssociation>| CacheBehavior {
         path_pattern: path,
         target_origin_id: "SiteBucket",
         viewer_protocol_policy: "redirect-to-https",
@@ -210,14 +227,7 @@ pub(super) fn distribution(
         compress: true,
         cache_policy_id: cache.reference(),
         response_headers_policy_id: headers.reference(),
-    };
-    // The SPA routes in the browser: a deep link such as /albums/42 is no object in the bucket
-    // (S3 answers 403 without ListBucket, 404 with it), so both serve index.html.
-    let deep_link = |code| CustomErrorResponse {
-        error_code: code,
-        response_code: 200,
-        response_page_path: "/index.html",
-        error_caching_min_ttl: 0,
+        function_associations: functions,
     };
     let (aliases, viewer_certificate) = match &config.domain {
         Some(domain) => (
@@ -277,9 +287,22 @@ pub(super) fn distribution(
                         origin_access_identity: "",
                     }),
                 }],
-                default_cache_behavior: behavior(None, &document_cache, &document_headers),
-                cache_behaviors: vec![behavior(Some("assets/*"), &assets_cache, &assets_headers)],
-                custom_error_responses: vec![deep_link(403), deep_link(404)],
+                default_cache_behavior: behavior(
+                    None,
+                    &document_cache,
+                    &document_headers,
+                    vec![FunctionAssociation {
+                        event_type: "viewer-request",
+                        function_arn: routing.arn(),
+                    }],
+                ),
+                // Hashed assets are files, every one: no routing.
+                cache_behaviors: vec![behavior(
+                    Some("assets/*"),
+                    &assets_cache,
+                    &assets_headers,
+                    vec![],
+                )],
             },
         },
         options,
@@ -301,7 +324,7 @@ pub(super) fn site_bucket_policy(
         BucketPolicy {
             bucket: site_bucket.reference(),
             policy_document: PolicyDocument::new(vec![
-                // Only this distribution may read, and only objects (no listing).
+                // Only this distribution may read objects.
                 Statement::allow(
                     "AllowCloudFrontRead",
                     &["s3:GetObject"],
@@ -312,9 +335,77 @@ pub(super) fn site_bucket_policy(
                 )
                 .principal(Principal::Service("cloudfront.amazonaws.com".to_owned()))
                 .when(json!({ "StringEquals": { "AWS:SourceArn": distribution_arn.to_value() } })),
+                // ListBucket makes S3 answer a missing file 404 rather than 403, so viewers get a
+                // real "not found". No listing reaches a viewer: CloudFront forwards no query
+                // string, and `/` is served as index.html.
+                Statement::allow(
+                    "AllowCloudFrontNotFound",
+                    &["s3:ListBucket"],
+                    vec![names.site_bucket_arn.clone()],
+                )
+                .principal(Principal::Service("cloudfront.amazonaws.com".to_owned()))
+                .when(json!({ "StringEquals": { "AWS:SourceArn": distribution_arn.to_value() } })),
                 deny_insecure_transport(&names.site_bucket_arn),
             ]),
         },
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::config::{Region, StageName};
+
+    #[test]
+    fn deep_links_are_routed_at_the_edge_and_missing_files_stay_404() {
+        for stage in ["dev", "prod"] {
+            let config = crate::StageConfig::with_defaults(
+                stage.parse::<StageName>().unwrap(),
+                "eu-west-1".parse::<Region>().unwrap(),
+            );
+            let v = super::super::photo_app(&config).unwrap().to_value();
+            let r = &v["Resources"];
+            let dist = &r["SiteDistribution"]["Properties"]["DistributionConfig"];
+            // No distribution-wide error page turns an expired link or a missing file into HTML.
+            assert!(dist.get("CustomErrorResponses").is_none(), "{stage}");
+            assert_eq!(
+                dist["DefaultCacheBehavior"]["FunctionAssociations"],
+                json!([{
+                    "EventType": "viewer-request",
+                    "FunctionARN": {"Fn::GetAtt": ["SiteRoutingFunction", "FunctionARN"]}
+                }])
+            );
+            for behavior in dist["CacheBehaviors"].as_array().unwrap() {
+                assert!(behavior.get("FunctionAssociations").is_none());
+            }
+            let function = &r["SiteRoutingFunction"];
+            assert_eq!(function["Type"], "AWS::CloudFront::Function");
+            assert_eq!(function["Properties"]["AutoPublish"], true);
+            assert_eq!(
+                function["Properties"]["FunctionCode"],
+                crate::routing::VIEWER_REQUEST_FUNCTION
+            );
+            assert_eq!(
+                function["Properties"]["FunctionConfig"]["Runtime"],
+                "cloudfront-js-2.0"
+            );
+            // ListBucket, for this distribution only, so that S3 answers a missing file 404.
+            let statements = &r["SiteBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"];
+            let list = statements
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Action"] == json!(["s3:ListBucket"]) || s["Action"] == "s3:ListBucket")
+                .expect("a ListBucket statement");
+            assert_eq!(list["Effect"], "Allow");
+            assert_eq!(
+                list["Principal"],
+                json!({"Service": "cloudfront.amazonaws.com"})
+            );
+            assert!(list["Condition"]["StringEquals"]["AWS:SourceArn"].is_object());
+            assert!(!list["Resource"].to_string().contains("/*"));
+        }
+    }
 }

@@ -52,9 +52,6 @@ pub struct DistributionConfig {
     /// Path-specific behaviors, first match wins.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cache_behaviors: Vec<CacheBehavior>,
-    /// What to answer for origin errors.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub custom_error_responses: Vec<CustomErrorResponse>,
 }
 
 /// `ViewerCertificate`.
@@ -120,21 +117,55 @@ pub struct CacheBehavior {
     pub cache_policy_id: Expr,
     /// The response headers policy's id.
     pub response_headers_policy_id: Expr,
+    /// CloudFront Functions run on this behavior's requests or responses.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub function_associations: Vec<FunctionAssociation>,
 }
 
-/// `CustomErrorResponse`.
+/// `FunctionAssociation`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CustomErrorResponse {
-    /// The origin's status.
-    pub error_code: u16,
-    /// The status sent to the viewer.
-    pub response_code: u16,
-    /// The object sent instead.
-    pub response_page_path: &'static str,
-    /// Seconds CloudFront caches the error answer.
-    #[serde(rename = "ErrorCachingMinTTL")]
-    pub error_caching_min_ttl: u32,
+pub struct FunctionAssociation {
+    /// `viewer-request` or `viewer-response`.
+    pub event_type: &'static str,
+    /// The function's ARN.
+    #[serde(rename = "FunctionARN")]
+    pub function_arn: Expr,
+}
+
+/// `AWS::CloudFront::Function`: a CloudFront Function (JavaScript run at the edge).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Function {
+    /// Unique in the account.
+    pub name: Expr,
+    /// Publish each change to the live stage, so the distribution runs it.
+    pub auto_publish: bool,
+    /// The source.
+    pub function_code: String,
+    /// Runtime and comment.
+    pub function_config: FunctionConfig,
+}
+
+impl Resource for Function {
+    const TYPE: &'static str = "AWS::CloudFront::Function";
+}
+
+impl Res<Function> {
+    /// `FunctionARN`, as a cache behavior's association names it.
+    pub fn arn(&self) -> Expr {
+        self.get_att("FunctionARN")
+    }
+}
+
+/// `FunctionConfig`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FunctionConfig {
+    /// Shown in the console.
+    pub comment: String,
+    /// `cloudfront-js-2.0`.
+    pub runtime: &'static str,
 }
 
 /// `AWS::CloudFront::OriginAccessControl`.
