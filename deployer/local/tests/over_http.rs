@@ -14,7 +14,7 @@ use photo_auth::issuer::{Issuer, Subject};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use testkit::local::{CLIENT_ID, LocalClient, POOL_ID, fields_of, with_field};
-use testkit::stage::{InProcessStage, jobs};
+use testkit::stage::{InProcessStage, jobs, jobs_drained};
 use testkit::test_photo as fixture;
 
 const PASSWORD: &str = "Correct-Horse-9";
@@ -385,7 +385,10 @@ async fn three_real_photos_from_sign_up_to_deletion() {
         assert_eq!(thumb.status(), 200);
         assert_eq!(thumb.headers()["content-type"], "image/jpeg");
     }
-    assert!(jobs(&data).is_empty(), "{:?}", jobs(&data));
+    assert_eq!(
+        jobs_drained(&data, Duration::from_secs(10)),
+        Vec::<(String, String)>::new()
+    );
 
     // Pagination: two, then the third with no further cursor.
     let (status, first) = stage.api("GET", "/photos?limit=2", &alice, None).await;
@@ -517,10 +520,9 @@ async fn memory_bombs_end_ready_or_failed_and_the_stage_stays_up() {
     let (status, page) = stage.api("GET", "/photos", &alice, None).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
-    assert!(
-        jobs(&stage.data_dir).is_empty(),
-        "{:?}",
-        jobs(&stage.data_dir)
+    assert_eq!(
+        jobs_drained(&stage.data_dir, Duration::from_secs(10)),
+        Vec::<(String, String)>::new()
     );
 }
 

@@ -132,6 +132,20 @@ pub fn jobs(data_dir: &Path) -> Vec<(String, String)> {
         .expect("reading the queue")
 }
 
+/// The queue's jobs once they are all gone, or as they stand after `limit`. A job is removed just
+/// after its photo's outcome is recorded, so a photo seen settled may still have its job for a
+/// moment.
+pub fn jobs_drained(data_dir: &Path, limit: Duration) -> Vec<(String, String)> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let left = jobs(data_dir);
+        if left.is_empty() || std::time::Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 impl LocalClient {
     /// Polls the photo `id` until it leaves PENDING, for at most `limit`: the photo as the API
     /// shows it. The failure names the queue's jobs.
