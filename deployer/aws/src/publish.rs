@@ -260,9 +260,9 @@ fn upload_rank(file: &SiteFile) -> u8 {
 /// The paths to invalidate after `changed` files were uploaded.
 ///
 /// Hashed assets get new names when they change, so only fixed-name files can be stale at the
-/// edge. A changed `index.html` is cached under `/`, `/index.html` and every deep link the
-/// distribution answers with it, so it needs `/*` (one path for billing, like any other);
-/// otherwise the changed files themselves.
+/// edge. A changed `index.html` is cached under `/` and `/index.html` (the routing function hands
+/// deep links `/index.html` before the cache is looked up): `/*` covers both as one path for
+/// billing; otherwise the changed files themselves.
 pub fn invalidation_paths(changed: &[&SiteFile]) -> Vec<String> {
     let fixed: Vec<&&SiteFile> = changed
         .iter()

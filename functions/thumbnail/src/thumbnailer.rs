@@ -207,7 +207,6 @@ impl Thumbnailer {
         let info = processed_info(&processed.metadata);
         // Bytes other than the declared ones are not copied: `complete` records why.
         let declared = info.sha256_actual == photo.sha256_declared && info.size == photo.size;
-        let content_type = photo.content_type.as_str().to_owned();
         // The three writes go together: the function waits for the slowest, not for the sum.
         // Each is idempotent, so a retry after one of them failed writes them all again.
         tokio::try_join!(
@@ -215,7 +214,8 @@ impl Thumbnailer {
             self.put(&preview, processed.preview.bytes, JPEG),
             async {
                 if staged && declared {
-                    self.put(&original, bytes, &content_type).await
+                    self.put(&original, bytes, photo.content_type.as_str())
+                        .await
                 } else {
                     Ok(())
                 }
