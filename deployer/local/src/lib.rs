@@ -1,6 +1,7 @@
 //! The local stage: the whole app in one process on 127.0.0.1, with its state in a data directory.
 
 pub mod cognito;
+pub mod console;
 pub mod datadir;
 pub mod objects;
 pub mod queue;
@@ -110,19 +111,34 @@ pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
             })?)
         },
     };
-    // One line per request on the console (route template, status, request id; never tokens).
+    // One line per request on the console (route template, status, request id; never tokens),
+    // written by the console's own thread.
+    let console = console::Console::start(std::io::stdout()).context("starting the console log")?;
     let _ = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .with_target(false)
+        .with_writer(console.clone())
         .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(request_threads())
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(server::up(options, async {
+    let stopped = runtime.block_on(server::up(options, async {
         stop_signal().await;
         println!("stopping: finishing requests in flight");
-    }))
+    }));
+    console.finish();
+    stopped
+}
+
+/// Threads serving requests: two per core. The repository answers on the thread that asks
+/// (SQLite calls are short, and blocking), so a request waiting for the write lock, or the
+/// disk, holds its thread; with only one per core, the requests queued behind it wait too. On
+/// two cores with the load generator beside it, `cargo xtask bench local` measured 55 to 59 us
+/// of CPU a listing with four threads against 58 to 73 us with two.
+fn request_threads() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Ctrl-C, or SIGTERM as a service manager or `kill` sends. If a handler cannot be installed

@@ -526,25 +526,31 @@ mod tests {
         serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
     }
 
-    fn api_photo(id: &str, status: &str, title: Option<&str>) -> dto::PhotoDto {
+    /// The photo id the API photos of these tests carry.
+    const PHOTO_ID: &str = "01JD3W8Z5E0000000000000000";
+
+    fn api_photo(status: &'static str, title: Option<&str>) -> dto::PhotoDto {
+        use photo_domain::{PhotoId, Sha256, Timestamp};
         dto::PhotoDto {
-            id: id.into(),
-            status: status.into(),
+            id: dto::Text(PhotoId::parse(PHOTO_ID).unwrap()),
+            status,
             failure_reason: None,
             file_name: "sea.jpg".into(),
-            content_type: "image/jpeg".into(),
+            content_type: "image/jpeg",
             size: 1234,
-            sha256: "ab".repeat(32),
+            sha256: dto::Text(Sha256::from_bytes([0xab; 32])),
             dimensions: Some(dto::DimensionsDto {
                 width: 640,
                 height: 480,
             }),
-            taken_at: Some("2024-05-01T10:00:00Z".into()),
+            taken_at: Some(dto::Text(
+                Timestamp::from_millis(1_714_557_600_000).rfc3339(),
+            )),
             camera: Some("Canon".into()),
             gps: None,
             title: title.map(Into::into),
             favourite: true,
-            created_at: "2026-01-01T00:00:00Z".into(),
+            created_at: dto::Text(Timestamp::from_millis(1_767_225_600_000).rfc3339()),
             thumbnail_url: Some("http://h/_media/t".into()),
             preview_url: Some("http://h/_media/p".into()),
             original_url: Some("http://h/_media/o".into()),
@@ -653,7 +659,7 @@ mod tests {
         assert_eq!(Cursor::after(None), Cursor::End);
         assert_eq!(Cursor::after(Some("")), Cursor::End);
         let page: PhotoPage = via_api(&dto::PhotoPage {
-            items: vec![api_photo("p1", "PENDING", None)],
+            items: vec![api_photo("PENDING", None)],
             next_cursor: Some("c2".into()),
         });
         assert_eq!(page.photos[0].status, PhotoStatus::Pending);
@@ -665,7 +671,7 @@ mod tests {
 
     #[test]
     fn decodes_the_api_photo() {
-        let photo: Photo = via_api(&api_photo("p1", "READY", None));
+        let photo: Photo = via_api(&api_photo("READY", None));
         assert_eq!(photo.status, PhotoStatus::Ready);
         assert_eq!(photo.title, "");
         assert_eq!(photo.display_name(), "sea.jpg");
@@ -680,7 +686,7 @@ mod tests {
         assert_eq!(photo.camera.as_deref(), Some("Canon"));
         let failed: Photo = via_api(&dto::PhotoDto {
             failure_reason: Some("not an image".into()),
-            ..api_photo("p2", "FAILED", Some("Sea"))
+            ..api_photo("FAILED", Some("Sea"))
         });
         assert_eq!(failed.status, PhotoStatus::Failed);
         assert_eq!(failed.display_name(), "Sea");
@@ -689,7 +695,7 @@ mod tests {
     #[test]
     fn parses_upload_grant() {
         let grant: UploadGrant = via_api(&dto::UploadResponse {
-            photo: api_photo("p1", "PENDING", None),
+            photo: api_photo("PENDING", None),
             upload: dto::UploadTarget {
                 url: "https://b.s3.eu-west-1.amazonaws.com".into(),
                 fields: [("key", "uploads/u/p1"), ("policy", "x")]
@@ -699,7 +705,7 @@ mod tests {
             },
         });
         assert_eq!(grant.upload.fields["key"], "uploads/u/p1");
-        assert_eq!(grant.photo.id, "p1");
+        assert_eq!(grant.photo.id, PHOTO_ID);
     }
 
     #[test]

@@ -4,14 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use photo_domain::types::Rfc3339;
 use photo_domain::{
-    Album, Listing, PhotoStatus, PhotoView, PresignedPost, Share, ShareTarget, SharedPhoto,
-    SharedView, Timestamp, UsageReport, UserId,
+    Album, Listing, PhotoId, PhotoStatus, PhotoView, PresignedPost, Sha256, Share, ShareTarget,
+    SharedPhoto, SharedView, Timestamp, UsageReport, UserId,
 };
 
 /// Starts an upload.
@@ -66,27 +65,46 @@ pub struct GpsDto {
     pub longitude: f64,
 }
 
+// Built for every photo of every page, so it allocates little: ids, checksums and times are
+// written into the JSON through their `Display` (`Text`), not first into `String`s of their own.
 /// A photo as its owner sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PhotoDto {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: Text<PhotoId>,
     /// `PENDING`, `READY` or `FAILED`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: &'static str,
     pub failure_reason: Option<String>,
     pub file_name: String,
-    pub content_type: String,
+    #[schema(value_type = String)]
+    pub content_type: &'static str,
     pub size: u64,
-    pub sha256: String,
+    #[schema(value_type = String)]
+    pub sha256: Text<Sha256>,
     pub dimensions: Option<DimensionsDto>,
-    pub taken_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub taken_at: Option<Text<Rfc3339>>,
     pub camera: Option<String>,
     pub gps: Option<GpsDto>,
     pub title: Option<String>,
     pub favourite: bool,
-    pub created_at: String,
+    #[schema(value_type = String)]
+    pub created_at: Text<Rfc3339>,
     pub thumbnail_url: Option<String>,
     pub preview_url: Option<String>,
     pub original_url: Option<String>,
+}
+
+/// A value that appears in the JSON as a string: its `Display` form, written straight into the
+/// response (`collect_str`) with no `String` made for it on the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text<T>(pub T);
+
+impl<T: std::fmt::Display> Serialize for Text<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
 }
 
 fn time(t: Timestamp) -> String {
@@ -96,23 +114,24 @@ fn time(t: Timestamp) -> String {
 impl From<PhotoView> for PhotoDto {
     fn from(v: PhotoView) -> Self {
         let p = v.photo;
-        let failure_reason = match &p.status {
-            PhotoStatus::Failed { reason } => Some(reason.clone()),
-            _ => None,
+        let status = p.status.as_str();
+        let failure_reason = match p.status {
+            PhotoStatus::Failed { reason } => Some(reason),
+            PhotoStatus::Pending | PhotoStatus::Ready => None,
         };
         PhotoDto {
-            id: p.id.to_string(),
-            status: p.status.as_str().to_owned(),
+            id: Text(p.id),
+            status,
             failure_reason,
             file_name: p.file_name.into(),
-            content_type: p.content_type.as_str().to_owned(),
+            content_type: p.content_type.as_str(),
             size: p.size,
-            sha256: p.sha256_declared.to_string(),
+            sha256: Text(p.sha256_declared),
             dimensions: p.dimensions.map(|d| DimensionsDto {
                 width: d.width,
                 height: d.height,
             }),
-            taken_at: p.taken_at.map(time),
+            taken_at: p.taken_at.map(|t| Text(t.rfc3339())),
             camera: p.camera.map(Into::into),
             gps: p.gps.map(|g| GpsDto {
                 latitude: g.latitude(),
@@ -120,49 +139,10 @@ impl From<PhotoView> for PhotoDto {
             }),
             title: p.title.map(Into::into),
             favourite: p.favourite,
-            created_at: time(p.created_at),
+            created_at: Text(p.created_at.rfc3339()),
             thumbnail_url: v.urls.thumbnail,
             preview_url: v.urls.preview,
             original_url: v.urls.original,
-        }
-    }
-}
-
-/// A JSON response written into a buffer sized for it up front. A page of 50 photos is about
-/// 20 KB, which `axum::Json` would reach by growing a 128-byte buffer eight times, copying it at
-/// each step; listings are the API's largest and most frequent answers.
-#[derive(Debug)]
-pub struct SizedJson<T> {
-    value: T,
-    capacity: usize,
-}
-
-impl<T> SizedJson<T> {
-    /// `items` entries of about `each` bytes.
-    pub fn new(value: T, items: usize, each: usize) -> Self {
-        SizedJson {
-            value,
-            capacity: 64 + items.saturating_mul(each),
-        }
-    }
-}
-
-impl<T: Serialize> IntoResponse for SizedJson<T> {
-    fn into_response(self) -> Response {
-        let mut body = Vec::with_capacity(self.capacity);
-        match serde_json::to_writer(&mut body, &self.value) {
-            Ok(()) => (
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )],
-                body,
-            )
-                .into_response(),
-            Err(e) => crate::Error::from(photo_domain::Error::Backend(format!(
-                "writing the response: {e}"
-            )))
-            .into_response(),
         }
     }
 }

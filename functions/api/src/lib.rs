@@ -9,6 +9,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+mod page_json;
 pub mod routes;
 
 use std::sync::Arc;

@@ -13,10 +13,7 @@ use crate::AppState;
 use crate::dto::*;
 use crate::error::{Error, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
-
-/// About what one photo takes in a page's JSON (a PENDING one 400 bytes, a READY one more with
-/// its links): the buffer is sized for a page of them up front.
-const PHOTO_JSON_BYTES: usize = 768;
+use crate::page_json::PhotoListing;
 
 type ApiResult<T> = Result<T, Error>;
 
@@ -73,14 +70,11 @@ pub async fn list_photos(
     State(s): State<AppState>,
     Caller(user): Caller,
     Query(q): Query<ListQuery>,
-) -> ApiResult<SizedJson<PhotoPage>> {
-    let page: PhotoPage = s
-        .service
+) -> ApiResult<PhotoListing> {
+    Ok(s.service
         .list_photos(&user, q.cursor.as_deref(), q.limit())
-        .await?
-        .into();
-    let items = page.items.len();
-    Ok(SizedJson::new(page, items, PHOTO_JSON_BYTES))
+        .await
+        .map(PhotoListing)?)
 }
 
 /// One of my photos, with a link to the original.
@@ -216,15 +210,12 @@ pub async fn list_album_photos(
     Caller(user): Caller,
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
-) -> ApiResult<SizedJson<PhotoPage>> {
+) -> ApiResult<PhotoListing> {
     let id = album_id(&id)?;
-    let page: PhotoPage = s
-        .service
+    Ok(s.service
         .list_album_photos(&user, &id, q.cursor.as_deref(), q.limit())
-        .await?
-        .into();
-    let items = page.items.len();
-    Ok(SizedJson::new(page, items, PHOTO_JSON_BYTES))
+        .await
+        .map(PhotoListing)?)
 }
 
 /// Put one of my photos in one of my albums.

@@ -104,35 +104,13 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-24T20:25:07.123Z`.
     pub fn to_rfc3339(self) -> String {
-        let days = self.0.div_euclid(86_400_000);
-        let ms_of_day = self.0.rem_euclid(86_400_000);
-        let (y, m, d) = civil_from_days(days);
-        let (h, min, s, ms) = (
-            ms_of_day / 3_600_000,
-            ms_of_day / 60_000 % 60,
-            ms_of_day / 1000 % 60,
-            ms_of_day % 1000,
-        );
-        if !(0..=9999).contains(&y) {
-            return format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z");
-        }
-        // Listings print several timestamps per photo: write the fixed-width digits directly
-        // rather than through the formatting machinery.
-        let mut out = *b"0000-00-00T00:00:00.000Z";
-        let mut put = |at: usize, width: usize, mut value: i64| {
-            for i in (at..at + width).rev() {
-                out[i] = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        };
-        put(0, 4, y);
-        put(5, 2, i64::from(m));
-        put(8, 2, i64::from(d));
-        put(11, 2, h);
-        put(14, 2, min);
-        put(17, 2, s);
-        put(20, 3, ms);
-        String::from_utf8_lossy(&out).into_owned()
+        self.rfc3339().to_string()
+    }
+
+    /// The [`to_rfc3339`](Self::to_rfc3339) form as a `Display`, to write into a larger text
+    /// (a JSON response) without a `String` of its own.
+    pub fn rfc3339(self) -> Rfc3339 {
+        Rfc3339(self)
     }
 }
 
@@ -197,8 +175,53 @@ impl fmt::Display for Ulid {
     }
 }
 
+/// A [`Timestamp`] shown as RFC 3339 in UTC with milliseconds ([`Timestamp::rfc3339`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rfc3339(Timestamp);
+
+impl fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.0.0.div_euclid(86_400_000);
+        let ms_of_day = self.0.0.rem_euclid(86_400_000);
+        let (y, m, d) = civil_from_days(days);
+        let (h, min, s, ms) = (
+            ms_of_day / 3_600_000,
+            ms_of_day / 60_000 % 60,
+            ms_of_day / 1000 % 60,
+            ms_of_day % 1000,
+        );
+        if !(0..=9999).contains(&y) {
+            return write!(f, "{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z");
+        }
+        // Listings print several timestamps per photo: write the fixed-width digits directly
+        // rather than through the formatting machinery.
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut value: i64| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, y);
+        put(5, 2, i64::from(m));
+        put(8, 2, i64::from(d));
+        put(11, 2, h);
+        put(14, 2, min);
+        put(17, 2, s);
+        put(20, 3, ms);
+        // Only ASCII digits and separators were written.
+        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+    }
+}
+
 /// Hands out strictly increasing ULIDs, even within one millisecond or if the clock steps back,
 /// so that two photos uploaded in the same millisecond still list in upload order.
+///
+/// The first id of a millisecond takes 80 fresh random bits; later ids of the same millisecond
+/// add one to the last (the ULID specification's monotonic mode), so a burst of ids (a request
+/// id for every request of a busy server) asks the operating system for randomness about once a
+/// millisecond rather than once an id. Ids are names, not secrets: nothing is authorised by
+/// knowing one.
 #[derive(Debug, Default)]
 pub struct UlidGenerator {
     last: Mutex<u128>,
@@ -206,14 +229,12 @@ pub struct UlidGenerator {
 
 impl UlidGenerator {
     pub fn next(&self, now: Timestamp) -> Ulid {
-        let mut random = [0u8; 16];
-        random_bytes(&mut random);
-        let random = u128::from_be_bytes(random) & ((1u128 << 80) - 1);
         let ms = (now.millis().max(0) as u128) & ((1u128 << 48) - 1);
-        let candidate = (ms << 80) | random;
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        let next = if candidate > *last {
-            candidate
+        let next = if ms > *last >> 80 {
+            let mut random = [0u8; 16];
+            random_bytes(&mut random);
+            (ms << 80) | (u128::from_be_bytes(random) & ((1u128 << 80) - 1))
         } else {
             *last + 1
         };
@@ -508,6 +529,26 @@ mod tests {
         assert_eq!(a.created_at(), Timestamp::from_millis(1000));
         let later = g.next(Timestamp::from_millis(2_000_000_000_000));
         assert!(later.to_string() > c.to_string());
+        assert_eq!(
+            later.created_at(),
+            Timestamp::from_millis(2_000_000_000_000)
+        );
+    }
+
+    #[test]
+    fn a_millisecond_starts_from_fresh_randomness_and_counts_up_from_there() {
+        let now = Timestamp::from_millis(1_800_000_000_000);
+        let (g, h) = (UlidGenerator::default(), UlidGenerator::default());
+        let burst: Vec<Ulid> = (0..100).map(|_| g.next(now)).collect();
+        assert!(burst.windows(2).all(|w| w[1].0 == w[0].0 + 1), "{burst:?}");
+        assert!(burst.iter().all(|u| u.created_at() == now));
+        // Two generators (two processes) meeting in one millisecond draw apart.
+        assert_ne!(h.next(now), burst[0]);
+        let next_ms = g.next(Timestamp::from_millis(now.millis() + 1));
+        assert_eq!(
+            next_ms.created_at(),
+            Timestamp::from_millis(now.millis() + 1)
+        );
     }
 
     #[test]
