@@ -104,9 +104,9 @@ pub fn run(args: &[String]) -> Result<()> {
     wrk(&peer_url, &auth, 1)?;
     let mut rounds = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
-        let cpu_before = cpu_seconds(stage.0.id());
+        let cpu_before = crate::bench_stage::cpu_seconds(stage.0.id());
         let ours = wrk(&ours_url, &auth, seconds)?;
-        let cpu_after = cpu_seconds(stage.0.id());
+        let cpu_after = crate::bench_stage::cpu_seconds(stage.0.id());
         let peer = wrk(&peer_url, &auth, seconds)?;
         let cpu = cpu_before.zip(cpu_after).map(|(b, a)| a - b);
         rounds.push((ours, peer, cpu));
@@ -146,17 +146,6 @@ pub fn run(args: &[String]) -> Result<()> {
         verdict(errors == 0)
     );
     Ok(())
-}
-
-/// The CPU time, user and system, the process `pid` has used so far (Linux's `/proc`, in
-/// `USER_HZ` ticks of 1/100 s); `None` where there is no such file.
-fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
 }
 
 fn verdict(met: bool) -> &'static str {

@@ -133,7 +133,7 @@ fn once(deployer: &Path, photos: &[Vec<u8>]) -> Result<Duration> {
         }
     }
     let started = Instant::now();
-    let (_stage, http, _) = start_stage(deployer, &data, &[])?;
+    let (stage, http, _) = start_stage(deployer, &data, &[])?;
     let token = crate::bench_stage::sign_in(&http, EMAIL, PASSWORD)?;
     let path = format!("/api/photos?limit={PHOTOS}");
     loop {
@@ -146,6 +146,13 @@ fn once(deployer: &Path, photos: &[Vec<u8>]) -> Result<Duration> {
         let pending = items.iter().filter(|p| p["status"] == "PENDING").count();
         if pending == 0 {
             let took = started.elapsed();
+            if let Some(cpu) = crate::bench_stage::cpu_seconds(stage.0.id()) {
+                println!(
+                    "  stage CPU {cpu:.2} s in {:.2} s ({:.2} cores busy)",
+                    took.as_secs_f64(),
+                    cpu / took.as_secs_f64()
+                );
+            }
             let failed: Vec<&Value> = items.iter().filter(|p| p["status"] != "READY").collect();
             if !failed.is_empty() {
                 bail!("photos not READY: {failed:?}");

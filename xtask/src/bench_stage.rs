@@ -217,3 +217,14 @@ pub fn sign_in(http: &Http, email: &str, password: &str) -> Result<String> {
         .map(str::to_owned)
         .context("no access token in the sign-in answer")
 }
+
+/// The CPU time, user and system, the process `pid` has used so far (Linux's `/proc`, in
+/// `USER_HZ` ticks of 1/100 s); `None` where there is no such file.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+}
