@@ -6,3 +6,4 @@
 mod moto_dynamodb;
 mod moto_s3;
 mod moto_s3_blobs;
+mod oracle_cloudfront;
