@@ -7,10 +7,11 @@
 //! checksums and times are written through their `Display` and checked once for anything that
 //! would need escaping (they never have any, but the check makes that a fact rather than an
 //! assumption); only text a user chose (file names, titles, cameras) and links go through an
-//! escaper. Nested values and numbers are still written by `serde_json`, so the bytes are the
-//! same as the derived `Serialize` would write, which the tests hold it to: the derive stays
-//! the definition of the shape (and of the OpenAPI schema), this is only a faster way to
-//! write it.
+//! escaper. Nested values and numbers are still written by `serde_json`. It writes straight from
+//! the domain's views, skipping the DTOs, and its bytes are the ones `PhotoPage::from` and the
+//! derived `Serialize` would give, which the tests hold it to with every field filled: the DTO
+//! stays the definition of the shape (and of the OpenAPI schema), and a field added to it
+//! without being added here fails them.
 
 use std::io::Write as _;
 
