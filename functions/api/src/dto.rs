@@ -9,8 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use photo_domain::types::Rfc3339;
 use photo_domain::{
-    Album, Listing, PhotoId, PhotoStatus, PhotoView, PresignedPost, Sha256, Share, ShareTarget,
-    SharedPhoto, SharedView, Timestamp, UsageReport, UserId,
+    Album, Dimensions, Gps, Listing, PhotoId, PhotoStatus, PhotoView, PresignedPost, Sha256, Share,
+    ShareTarget, SharedPhoto, SharedView, Timestamp, UsageReport, UserId,
 };
 
 /// Starts an upload.
@@ -58,11 +58,29 @@ pub struct DimensionsDto {
     pub height: u32,
 }
 
+impl From<Dimensions> for DimensionsDto {
+    fn from(d: Dimensions) -> Self {
+        DimensionsDto {
+            width: d.width,
+            height: d.height,
+        }
+    }
+}
+
 /// Where the photo was taken; only ever shown to its owner.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GpsDto {
     pub latitude: f64,
     pub longitude: f64,
+}
+
+impl From<Gps> for GpsDto {
+    fn from(g: Gps) -> Self {
+        GpsDto {
+            latitude: g.latitude(),
+            longitude: g.longitude(),
+        }
+    }
 }
 
 // Built for every photo of every page, so it allocates little: ids, checksums and times are
@@ -127,16 +145,10 @@ impl From<PhotoView> for PhotoDto {
             content_type: p.content_type.as_str(),
             size: p.size,
             sha256: Text(p.sha256_declared),
-            dimensions: p.dimensions.map(|d| DimensionsDto {
-                width: d.width,
-                height: d.height,
-            }),
+            dimensions: p.dimensions.map(Into::into),
             taken_at: p.taken_at.map(|t| Text(t.rfc3339())),
             camera: p.camera.map(Into::into),
-            gps: p.gps.map(|g| GpsDto {
-                latitude: g.latitude(),
-                longitude: g.longitude(),
-            }),
+            gps: p.gps.map(Into::into),
             title: p.title.map(Into::into),
             favourite: p.favourite,
             created_at: Text(p.created_at.rfc3339()),
@@ -308,10 +320,7 @@ impl From<SharedPhoto> for PublicPhotoDto {
         PublicPhotoDto {
             id: p.id.to_string(),
             title: p.title.map(Into::into),
-            dimensions: p.dimensions.map(|d| DimensionsDto {
-                width: d.width,
-                height: d.height,
-            }),
+            dimensions: p.dimensions.map(Into::into),
             taken_at: p.taken_at.map(time),
             camera: p.camera.map(Into::into),
             thumbnail_url: p.thumbnail_url,

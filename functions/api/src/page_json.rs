@@ -78,21 +78,13 @@ fn photo(out: &mut Vec<u8>, view: &PhotoView) {
     out.extend_from_slice(b",\"sha256\":");
     shown(out, &Text(p.sha256_declared));
     out.extend_from_slice(b",\"dimensions\":");
-    let dimensions = p.dimensions.map(|d| DimensionsDto {
-        width: d.width,
-        height: d.height,
-    });
-    value(out, &dimensions);
+    value(out, &p.dimensions.map(DimensionsDto::from));
     out.extend_from_slice(b",\"taken_at\":");
     option(out, p.taken_at.map(|t| Text(t.rfc3339())).as_ref(), shown);
     out.extend_from_slice(b",\"camera\":");
     option(out, p.camera.as_ref().map(|c| c.as_str()), string);
     out.extend_from_slice(b",\"gps\":");
-    let gps = p.gps.map(|g| GpsDto {
-        latitude: g.latitude(),
-        longitude: g.longitude(),
-    });
-    value(out, &gps);
+    value(out, &p.gps.map(GpsDto::from));
     out.extend_from_slice(b",\"title\":");
     option(out, p.title.as_ref().map(|t| t.as_str()), string);
     out.extend_from_slice(b",\"favourite\":");

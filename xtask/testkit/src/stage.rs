@@ -136,14 +136,8 @@ pub fn jobs(data_dir: &Path) -> Vec<(String, String)> {
 /// after its photo's outcome is recorded, so a photo seen settled may still have its job for a
 /// moment.
 pub fn jobs_drained(data_dir: &Path, limit: Duration) -> Vec<(String, String)> {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        let left = jobs(data_dir);
-        if left.is_empty() || std::time::Instant::now() > deadline {
-            return left;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::wait_until(limit, || jobs(data_dir).is_empty());
+    jobs(data_dir)
 }
 
 impl LocalClient {
