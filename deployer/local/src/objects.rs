@@ -116,6 +116,11 @@ impl FileObjectStore {
     }
 
     fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+        Self::place(path, |tmp| crate::datadir::write_private(tmp, bytes))
+    }
+
+    /// Puts a file at `path` by filling a temporary file beside it and renaming it into place.
+    fn place(path: &Path, fill: impl Fn(&Path) -> std::io::Result<()>) -> Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
         let tmp = path.with_extension("partial");
         let mut written = Ok(());
@@ -123,7 +128,7 @@ impl FileObjectStore {
         // the write: create it again once.
         for _ in 0..2 {
             std::fs::create_dir_all(dir).map_err(|e| io("creating", dir, e))?;
-            written = crate::datadir::write_private(&tmp, bytes);
+            written = fill(&tmp);
             if !matches!(&written, Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
                 break;
             }
@@ -153,6 +158,45 @@ impl FileObjectStore {
         // Metadata first: an object is visible once its bytes are in place.
         Self::write_atomically(&meta, content_type.as_bytes())?;
         Self::write_atomically(&data, bytes)
+    }
+
+    /// Stores under `key` the object at `source`, whose bytes were read as `bytes`: a hard link
+    /// to the source's file, so an original of tens of megabytes is not written a second time.
+    /// The linked file is compared with `bytes` before it is put in place (objects are only ever
+    /// replaced by a rename, never changed in place, so what is compared stays); when the source
+    /// is gone, holds other bytes, or cannot be linked, `bytes` are written instead.
+    pub fn put_copy_of(
+        &self,
+        source: &str,
+        key: &str,
+        bytes: &[u8],
+        content_type: &str,
+    ) -> Result<()> {
+        let (Some(from), Some(data), Some(meta)) = (
+            self.path("data", source),
+            self.path("data", key),
+            self.path("meta", key),
+        ) else {
+            return Err(Error::Backend(format!("`{key}` is not a bucket key")));
+        };
+        Self::write_atomically(&meta, content_type.as_bytes())?;
+        let linked = Self::place(&data, |tmp| {
+            match std::fs::remove_file(tmp) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            std::fs::hard_link(&from, tmp)?;
+            if same_bytes(tmp, bytes)? {
+                Ok(())
+            } else {
+                std::fs::remove_file(tmp)?;
+                Err(std::io::Error::other("the source holds other bytes"))
+            }
+        });
+        match linked {
+            Ok(()) => Ok(()),
+            Err(_) => Self::write_atomically(&data, bytes),
+        }
     }
 
     /// Reads an object; `None` if there is none (or the key is not a bucket key).
@@ -289,6 +333,27 @@ impl ObjectStore for FileObjectStore {
     }
 }
 
+/// Whether the file at `path` holds exactly `bytes`, read in chunks.
+fn same_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    if file.metadata()?.len() != bytes.len() as u64 {
+        return Ok(false);
+    }
+    let mut chunk = vec![0; 64 * 1024];
+    let mut rest = bytes;
+    loop {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(rest.is_empty());
+        }
+        match rest.split_at_checked(n) {
+            Some((head, tail)) if head == &chunk[..n] => rest = tail,
+            _ => return Ok(false),
+        }
+    }
+}
+
 /// The current time as the verifier wants it.
 pub fn system_time(now: Timestamp) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(now.millis().max(0) as u64)
@@ -421,6 +486,88 @@ mod tests {
             assert!(dir.path().join(area).is_dir());
         }
         assert_eq!(store.get(kept.as_str()).unwrap().unwrap().bytes, b"k");
+    }
+
+    #[tokio::test]
+    async fn a_copy_shares_the_sources_bytes_only_when_they_are_the_ones_read() {
+        use std::os::unix::fs::MetadataExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let user = UserId::parse("alice").unwrap();
+        let photo = PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap();
+        let (upload, original) = (key(), ObjectKey::original(&user, &photo));
+        let inode = |key: &ObjectKey| {
+            std::fs::metadata(dir.path().join("data").join(key.as_str()))
+                .unwrap()
+                .ino()
+        };
+        let photo_bytes = vec![42; 200_000];
+        store
+            .put(upload.as_str(), &photo_bytes, "image/png")
+            .unwrap();
+
+        store
+            .put_copy_of(
+                upload.as_str(),
+                original.as_str(),
+                &photo_bytes,
+                "image/png",
+            )
+            .unwrap();
+        assert_eq!(
+            inode(&original),
+            inode(&upload),
+            "linked, not written again"
+        );
+        let copy = store.get(original.as_str()).unwrap().unwrap();
+        assert_eq!(
+            (copy.bytes, copy.content_type.as_str()),
+            (photo_bytes.clone(), "image/png")
+        );
+        // Deleting the upload, as processing does next, leaves the original whole.
+        store.delete_objects(&[upload.clone()]).await.unwrap();
+        assert_eq!(
+            store.get(original.as_str()).unwrap().unwrap().bytes,
+            photo_bytes
+        );
+
+        // A source that is gone, or that holds other bytes than were read (one byte differs
+        // near the end, the same length): the bytes read are written.
+        store
+            .put_copy_of(upload.as_str(), original.as_str(), b"read", "image/jpeg")
+            .unwrap();
+        assert_eq!(
+            store.get(original.as_str()).unwrap().unwrap().bytes,
+            b"read"
+        );
+        let mut other = photo_bytes.clone();
+        other[199_000] = 0;
+        store.put(upload.as_str(), &other, "image/png").unwrap();
+        store
+            .put_copy_of(
+                upload.as_str(),
+                original.as_str(),
+                &photo_bytes,
+                "image/png",
+            )
+            .unwrap();
+        assert_ne!(inode(&original), inode(&upload));
+        assert_eq!(
+            store.get(original.as_str()).unwrap().unwrap().bytes,
+            photo_bytes
+        );
+        assert_eq!(store.get(upload.as_str()).unwrap().unwrap().bytes, other);
+        assert!(
+            !dir.path()
+                .join("data/originals/alice/01ARZ3NDEKTSV4RRFFQ69G5FAV.partial")
+                .exists(),
+            "no temporary file is left"
+        );
+        assert!(
+            store
+                .put_copy_of("../x", original.as_str(), b"x", "image/png")
+                .is_err()
+        );
     }
 
     #[tokio::test]

@@ -62,6 +62,27 @@ impl BlobStore for LocalBlobs {
             .map_err(blob_error)
     }
 
+    async fn put_copy_of(
+        &self,
+        source: &ObjectKey,
+        key: &ObjectKey,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), BlobError> {
+        let (store, source, key, content_type) = (
+            self.0.clone(),
+            source.clone(),
+            key.clone(),
+            content_type.to_owned(),
+        );
+        tokio::task::spawn_blocking(move || {
+            store.put_copy_of(source.as_str(), key.as_str(), &body, &content_type)
+        })
+        .await
+        .map_err(blob_error)?
+        .map_err(blob_error)
+    }
+
     async fn delete(&self, keys: &[ObjectKey]) -> Result<(), BlobError> {
         use photo_domain::ObjectStore as _;
         self.0.delete_objects(keys).await.map_err(blob_error)

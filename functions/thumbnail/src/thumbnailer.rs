@@ -214,8 +214,10 @@ impl Thumbnailer {
             self.put(&preview, processed.preview.bytes, JPEG),
             async {
                 if staged && declared {
-                    self.put(&original, bytes, photo.content_type.as_str())
+                    self.blobs
+                        .put_copy_of(&source, &original, bytes, photo.content_type.as_str())
                         .await
+                        .map_err(|cause| storage("writing", &original, cause))
                 } else {
                     Ok(())
                 }
