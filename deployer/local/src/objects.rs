@@ -3,8 +3,9 @@
 //! Upload forms are real S3 POST forms ([`s3post::presign_post`]) aimed at the stage's own
 //! `/_s3/{bucket}` endpoint, which checks them with [`s3post::verify_post`]. Download URLs are
 //! HMAC-signed and expire, like S3's pre-signed GETs. Object bytes live under `objects/data/{key}`
-//! and their content type under `objects/meta/{key}`, written through a temporary file and a
-//! rename so a crash never leaves half an object.
+//! and their headers under `objects/meta/{key}` (the content type, and on a second line the
+//! `Content-Disposition` of an original), written through a temporary file and a rename so a
+//! crash never leaves half an object.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -78,6 +79,8 @@ pub enum Bounded {
 pub struct StoredObject {
     pub bytes: Vec<u8>,
     pub content_type: String,
+    /// How a download is saved; set on originals only.
+    pub content_disposition: Option<String>,
 }
 
 impl FileObjectStore {
@@ -165,12 +168,13 @@ impl FileObjectStore {
     /// The linked file is compared with `bytes` before it is put in place (objects are only ever
     /// replaced by a rename, never changed in place, so what is compared stays); when the source
     /// is gone, holds other bytes, or cannot be linked, `bytes` are written instead.
-    pub fn put_copy_of(
+    pub fn put_original(
         &self,
         source: &str,
         key: &str,
         bytes: &[u8],
         content_type: &str,
+        content_disposition: &str,
     ) -> Result<()> {
         let (Some(from), Some(data), Some(meta)) = (
             self.path("data", source),
@@ -179,7 +183,14 @@ impl FileObjectStore {
         ) else {
             return Err(Error::Backend(format!("`{key}` is not a bucket key")));
         };
-        Self::write_atomically(&meta, content_type.as_bytes())?;
+        // One header a line: neither value may hold a line break.
+        if content_type.contains('\n') || content_disposition.contains('\n') {
+            return Err(Error::Backend(format!(
+                "a header of `{key}` holds a line break"
+            )));
+        }
+        let headers = format!("{content_type}\n{content_disposition}");
+        Self::write_atomically(&meta, headers.as_bytes())?;
         let linked = Self::place(&data, |tmp| {
             match std::fs::remove_file(tmp) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -209,11 +220,18 @@ impl FileObjectStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io("reading", &data, e)),
         };
-        let content_type = std::fs::read_to_string(&meta)
-            .unwrap_or_else(|_| "application/octet-stream".to_owned());
+        let headers = std::fs::read_to_string(&meta).unwrap_or_default();
+        let mut lines = headers.lines();
+        let content_type = lines
+            .next()
+            .filter(|t| !t.is_empty())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let content_disposition = lines.next().map(str::to_owned);
         Ok(Some(StoredObject {
             bytes,
             content_type,
+            content_disposition,
         }))
     }
 
@@ -505,37 +523,37 @@ mod tests {
         store
             .put(upload.as_str(), &photo_bytes, "image/png")
             .unwrap();
+        let stored = store.get(upload.as_str()).unwrap().unwrap();
+        assert_eq!(stored.content_disposition, None);
 
-        store
-            .put_copy_of(
+        let saved_as = "attachment; filename=\"a.png\"; filename*=UTF-8''a.png";
+        let copy_of = |bytes: &[u8], disposition: &str| {
+            store.put_original(
                 upload.as_str(),
                 original.as_str(),
-                &photo_bytes,
+                bytes,
                 "image/png",
+                disposition,
             )
-            .unwrap();
+        };
+        copy_of(&photo_bytes, saved_as).unwrap();
         assert_eq!(
             inode(&original),
             inode(&upload),
             "linked, not written again"
         );
         let copy = store.get(original.as_str()).unwrap().unwrap();
-        assert_eq!(
-            (copy.bytes, copy.content_type.as_str()),
-            (photo_bytes.clone(), "image/png")
-        );
+        assert_eq!(copy.bytes, photo_bytes);
+        assert_eq!(copy.content_type, "image/png");
+        assert_eq!(copy.content_disposition.as_deref(), Some(saved_as));
         // Deleting the upload, as processing does next, leaves the original whole.
-        store.delete_objects(&[upload.clone()]).await.unwrap();
-        assert_eq!(
-            store.get(original.as_str()).unwrap().unwrap().bytes,
-            photo_bytes
-        );
+        store.delete_objects(std::slice::from_ref(&upload)).await.unwrap();
+        let kept = store.get(original.as_str()).unwrap().unwrap();
+        assert_eq!(kept.bytes, photo_bytes);
 
         // A source that is gone, or that holds other bytes than were read (one byte differs
         // near the end, the same length): the bytes read are written.
-        store
-            .put_copy_of(upload.as_str(), original.as_str(), b"read", "image/jpeg")
-            .unwrap();
+        copy_of(b"read", saved_as).unwrap();
         assert_eq!(
             store.get(original.as_str()).unwrap().unwrap().bytes,
             b"read"
@@ -543,30 +561,24 @@ mod tests {
         let mut other = photo_bytes.clone();
         other[199_000] = 0;
         store.put(upload.as_str(), &other, "image/png").unwrap();
-        store
-            .put_copy_of(
-                upload.as_str(),
-                original.as_str(),
-                &photo_bytes,
-                "image/png",
-            )
-            .unwrap();
+        copy_of(&photo_bytes, saved_as).unwrap();
         assert_ne!(inode(&original), inode(&upload));
-        assert_eq!(
-            store.get(original.as_str()).unwrap().unwrap().bytes,
-            photo_bytes
-        );
+        let kept = store.get(original.as_str()).unwrap().unwrap();
+        assert_eq!(kept.bytes, photo_bytes);
         assert_eq!(store.get(upload.as_str()).unwrap().unwrap().bytes, other);
+        let partial = "data/originals/alice/01ARZ3NDEKTSV4RRFFQ69G5FAV.partial";
         assert!(
-            !dir.path()
-                .join("data/originals/alice/01ARZ3NDEKTSV4RRFFQ69G5FAV.partial")
-                .exists(),
+            !dir.path().join(partial).exists(),
             "no temporary file is left"
         );
         assert!(
             store
-                .put_copy_of("../x", original.as_str(), b"x", "image/png")
+                .put_original("../x", original.as_str(), b"x", "image/png", saved_as)
                 .is_err()
+        );
+        assert!(
+            copy_of(b"x", "a\nb").is_err(),
+            "a header cannot add a line of its own"
         );
     }
 

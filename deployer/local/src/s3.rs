@@ -221,6 +221,13 @@ pub async fn media(
             if let Ok(v) = HeaderValue::from_str(&object.content_type) {
                 headers.insert(header::CONTENT_TYPE, v);
             }
+            if let Some(Ok(v)) = object
+                .content_disposition
+                .as_deref()
+                .map(HeaderValue::from_str)
+            {
+                headers.insert(header::CONTENT_DISPOSITION, v);
+            }
             headers.insert(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("private, max-age=300"),

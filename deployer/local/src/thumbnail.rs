@@ -62,21 +62,18 @@ impl BlobStore for LocalBlobs {
             .map_err(blob_error)
     }
 
-    async fn put_copy_of(
+    async fn put_original(
         &self,
         source: &ObjectKey,
         key: &ObjectKey,
         body: Vec<u8>,
         content_type: &str,
+        content_disposition: &str,
     ) -> Result<(), BlobError> {
-        let (store, source, key, content_type) = (
-            self.0.clone(),
-            source.clone(),
-            key.clone(),
-            content_type.to_owned(),
-        );
+        let (store, source, key) = (self.0.clone(), source.clone(), key.clone());
+        let headers = (content_type.to_owned(), content_disposition.to_owned());
         tokio::task::spawn_blocking(move || {
-            store.put_copy_of(source.as_str(), key.as_str(), &body, &content_type)
+            store.put_original(source.as_str(), key.as_str(), &body, &headers.0, &headers.1)
         })
         .await
         .map_err(blob_error)?

@@ -565,6 +565,13 @@ async fn heic_photos_end_ready_and_download_as_uploaded() {
         let original = stage.get(photo["original_url"].as_str().unwrap()).await;
         assert_eq!(original.status(), 200, "{name}");
         assert_eq!(original.headers()["content-type"], *content_type, "{name}");
+        // "Download original" saves the file under the name it was uploaded with.
+        assert_eq!(
+            original.headers()["content-disposition"],
+            format!("attachment; filename=\"{name}\"; filename*=UTF-8''{name}").as_str(),
+            "{name}"
+        );
+        assert!(preview.headers().get("content-disposition").is_none());
         assert_eq!(
             original.bytes().await.unwrap().as_ref(),
             bytes.as_slice(),

@@ -164,6 +164,29 @@ impl ObjectStore for S3ObjectStore {
     }
 }
 
+impl S3ObjectStore {
+    async fn write(
+        &self,
+        key: &ObjectKey,
+        body: Vec<u8>,
+        content_type: &str,
+        content_disposition: Option<&str>,
+    ) -> std::result::Result<(), BlobError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .set_content_disposition(content_disposition.map(str::to_owned))
+            .set_storage_class(storage_class(key))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| backend("writing", key.as_str(), e))?;
+        Ok(())
+    }
+}
+
 fn backend(what: &str, key: &str, e: impl std::error::Error) -> BlobError {
     BlobError::new(format!("{what} `{key}`: {}", DisplayErrorContext(e)))
 }
@@ -218,17 +241,20 @@ impl BlobStore for S3ObjectStore {
         body: Vec<u8>,
         content_type: &str,
     ) -> std::result::Result<(), BlobError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .content_type(content_type)
-            .set_storage_class(storage_class(key))
-            .body(ByteStream::from(body))
-            .send()
+        self.write(key, body, content_type, None).await
+    }
+
+    /// Written from the bytes read, like any object, with its `Content-Disposition`.
+    async fn put_original(
+        &self,
+        _source: &ObjectKey,
+        key: &ObjectKey,
+        body: Vec<u8>,
+        content_type: &str,
+        content_disposition: &str,
+    ) -> std::result::Result<(), BlobError> {
+        self.write(key, body, content_type, Some(content_disposition))
             .await
-            .map_err(|e| backend("writing", key.as_str(), e))?;
-        Ok(())
     }
 
     async fn delete(&self, keys: &[ObjectKey]) -> std::result::Result<(), BlobError> {

@@ -45,8 +45,18 @@ async fn s3_blob_store_reads_writes_and_deletes_within_limits() {
     let original = ObjectKey::from_trusted(
         "originals/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab/01JDQ4Z1XK8V7R3M5N2P6W9Y0A".to_owned(),
     );
+    let upload = ObjectKey::from_trusted(
+        "uploads/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab/01JDQ4Z1XK8V7R3M5N2P6W9Y0A".to_owned(),
+    );
+    let disposition = "attachment; filename=\"_t_.heic\"; filename*=UTF-8''%C3%89t%C3%A9.heic";
     store
-        .put(&original, b"jpeg".to_vec(), "image/jpeg")
+        .put_original(
+            &upload,
+            &original,
+            b"heic".to_vec(),
+            "image/heic",
+            disposition,
+        )
         .await
         .unwrap();
     let head = client
@@ -60,6 +70,9 @@ async fn s3_blob_store_reads_writes_and_deletes_within_limits() {
         head.storage_class(),
         Some(&aws_sdk_s3::types::StorageClass::IntelligentTiering)
     );
+    // A download of the original is saved under the photo's name.
+    assert_eq!(head.content_type(), Some("image/heic"));
+    assert_eq!(head.content_disposition(), Some(disposition));
     store.delete(&[original]).await.unwrap();
     assert_eq!(
         store.get(&thumb, 10).await,

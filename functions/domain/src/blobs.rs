@@ -45,19 +45,18 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<(), BlobError>;
-    /// Writes under `key` the bytes `body` just read from `source`, unchanged. By default they
-    /// are written like any object; a store that can share the source's bytes instead of writing
+    /// Writes a photo's original under `key`: the bytes `body` just read from `source`,
+    /// unchanged, served with `content_type` and `content_disposition` (so a download is saved
+    /// under the photo's file name). A store that can share the source's bytes instead of writing
     /// them again (a hard link on disk) does, when the source still holds those bytes.
-    async fn put_copy_of(
+    async fn put_original(
         &self,
         source: &ObjectKey,
         key: &ObjectKey,
         body: Vec<u8>,
         content_type: &str,
-    ) -> Result<(), BlobError> {
-        let _ = source;
-        self.put(key, body, content_type).await
-    }
+        content_disposition: &str,
+    ) -> Result<(), BlobError>;
     /// Missing keys are not an error.
     async fn delete(&self, keys: &[ObjectKey]) -> Result<(), BlobError>;
 }

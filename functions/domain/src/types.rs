@@ -442,6 +442,37 @@ text_type!(
     1,
     255
 );
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+impl FileName {
+    /// The `Content-Disposition` a download of the photo is served with, so that browsers save
+    /// it under this name: `attachment`, an ASCII `filename` for old clients (where characters
+    /// outside printable ASCII, quotes, backslashes, semicolons and percent signs become `_`) and
+    /// the exact name as RFC 5987's `filename*`. The value is printable ASCII, as S3's object
+    /// metadata and HTTP headers want.
+    pub fn content_disposition(&self) -> String {
+        let fallback: String = self
+            .0
+            .chars()
+            .map(|c| match c {
+                ' '..='~' if !matches!(c, '"' | '\\' | ';' | '%') => c,
+                _ => '_',
+            })
+            .collect();
+        let mut exact = String::with_capacity(self.0.len() * 3);
+        for b in self.0.bytes() {
+            // RFC 5987's attr-char is sent as it is; every other byte as %XX.
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                exact.push(char::from(b));
+            } else {
+                exact.push('%');
+                exact.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
+                exact.push(char::from(HEX_UPPER[usize::from(b & 15)]));
+            }
+        }
+        format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}")
+    }
+}
 text_type!(
     /// A photo's title, at most 200 characters.
     Title,
@@ -615,5 +646,24 @@ mod tests {
         assert!(AlbumName::parse("   ").is_err());
         assert!(FileName::parse("a\nb.jpg").is_err());
         assert_eq!(AlbumName::parse("  Summer ").unwrap().as_str(), "Summer");
+    }
+
+    #[test]
+    fn a_download_is_saved_under_the_files_name() {
+        let disposition = |name: &str| FileName::parse(name).unwrap().content_disposition();
+        assert_eq!(
+            disposition("IMG_0042.HEIC"),
+            "attachment; filename=\"IMG_0042.HEIC\"; filename*=UTF-8''IMG_0042.HEIC"
+        );
+        assert_eq!(
+            disposition("Été à Nice \"2024\"\\1.jpg"),
+            "attachment; filename=\"_t_ _ Nice _2024__1.jpg\"; \
+             filename*=UTF-8''%C3%89t%C3%A9%20%C3%A0%20Nice%20%222024%22%5C1.jpg"
+        );
+        // A name cannot end the header or add a parameter of its own.
+        let tricky = disposition("a\"; filename=evil.exe; x=\"");
+        assert!(tricky.is_ascii() && !tricky.chars().any(char::is_control));
+        assert_eq!(tricky.matches('"').count(), 2, "{tricky}");
+        assert_eq!(tricky.matches(';').count(), 2, "{tricky}");
     }
 }

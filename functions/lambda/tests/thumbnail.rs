@@ -137,6 +137,18 @@ async fn bootstrap_processes_s3_events_over_moto() {
         .expect("the original");
     assert_eq!(kept, fixture("landscape-8mp.jpg"));
     assert_eq!(content_type, "image/jpeg");
+    // A download of it is saved under the name it was uploaded with.
+    let head = s3(&config)
+        .head_object()
+        .bucket(BUCKET)
+        .key(original(&good))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.content_disposition(),
+        Some("attachment; filename=\"IMG_0001.jpg\"; filename*=UTF-8''IMG_0001.jpg")
+    );
     assert!(object(&config, &upload_key(&good)).await.is_none());
 
     // The hostile file: FAILED with the reason, and its original deleted.

@@ -215,7 +215,13 @@ impl Thumbnailer {
             async {
                 if staged && declared {
                     self.blobs
-                        .put_copy_of(&source, &original, bytes, photo.content_type.as_str())
+                        .put_original(
+                            &source,
+                            &original,
+                            bytes,
+                            photo.content_type.as_str(),
+                            &photo.file_name.content_disposition(),
+                        )
                         .await
                         .map_err(|cause| storage("writing", &original, cause))
                 } else {
@@ -464,6 +470,8 @@ mod tests {
         finish_on_get: Mutex<Option<(PhotoService, UserId, PhotoId)>>,
         /// Holds every write until this many writes are in flight at once.
         put_barrier: Mutex<Option<Arc<tokio::sync::Barrier>>>,
+        /// The `Content-Disposition` each original was written with.
+        dispositions: Mutex<BTreeMap<String, String>>,
     }
 
     impl MemoryBlobs {
@@ -539,6 +547,21 @@ mod tests {
                     service.delete_photo(&owner, &id).await.unwrap();
                 }
             }
+            Ok(())
+        }
+        async fn put_original(
+            &self,
+            _source: &ObjectKey,
+            key: &ObjectKey,
+            body: Vec<u8>,
+            ct: &str,
+            disposition: &str,
+        ) -> Result<(), BlobError> {
+            self.put(key, body, ct).await?;
+            self.dispositions
+                .lock()
+                .unwrap()
+                .insert(key.to_string(), disposition.to_owned());
             Ok(())
         }
         async fn delete(&self, keys: &[ObjectKey]) -> Result<(), BlobError> {
@@ -685,6 +708,11 @@ mod tests {
             .expect("the original");
         assert_eq!(original, photo_fixture("landscape-8mp.jpg"));
         assert_eq!(content_type, "image/jpeg");
+        // A download of it is saved under the name it was uploaded with.
+        assert_eq!(
+            f.blobs.dispositions.lock().unwrap()[ObjectKey::original(&owner(), &photo.id).as_str()],
+            "attachment; filename=\"IMG_0001.jpg\"; filename*=UTF-8''IMG_0001.jpg"
+        );
         assert!(
             f.blobs
                 .get_now(&ObjectKey::upload(&owner(), &photo.id))
