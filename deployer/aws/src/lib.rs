@@ -22,6 +22,7 @@ pub mod owner;
 pub mod plan;
 pub mod publish;
 pub mod quota;
+pub mod reencrypt;
 pub mod report;
 pub mod session;
 pub mod smoke;
@@ -416,6 +417,9 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
             if let Some(line) = hot::reconcile(session, deployer, &prepared.desired).await? {
                 deployer.ui.line(&line);
                 record("reconciled_hot_updates", true.into());
+            }
+            if let Some(line) = reencrypt::after_deploy(session, deployer).await? {
+                deployer.ui.line(&line);
             }
             // The SPA goes out once the stack (and so its outputs) is up.
             if !publish_site {

@@ -274,6 +274,11 @@ fn up_uploads_what_is_missing_and_changes_only_what_changed() {
             .count(),
         1
     );
+    // The photo bucket was looked through for objects under SSE-KMS, once: recorded.
+    assert!(
+        keys.contains(&"encryption/photo-app-dev.json".to_owned()),
+        "{keys:?}"
+    );
     let (status, _) = look.stack().unwrap();
     assert_eq!(status, "CREATE_COMPLETE");
     assert_eq!(

@@ -559,3 +559,114 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// Photos written under the bucket's old SSE-KMS default are copied onto themselves under SSE-S3
+/// with their bytes, headers and storage class; a second run copies nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn reencryption_moves_kms_photos_to_sse_s3_once_and_keeps_them_whole() {
+    use aws_sdk_s3::primitives::ByteStream;
+    use aws_sdk_s3::types::{ServerSideEncryption as Sse, StorageClass};
+    use deployer_aws::reencrypt::{Reencrypted, photos_to_sse_s3};
+
+    let moto = MotoServer::start();
+    let sdk = testkit::aws::sdk_config_in(&moto, REGION).await;
+    let s3 = s3_client(&sdk);
+    let bucket = "photo-bucket";
+    testkit::aws::create_bucket(&sdk, bucket).await;
+    let saved_as = "attachment; filename=\"IMG_1.jpg\"; filename*=UTF-8''IMG_1.jpg";
+    // (key, encryption, storage class, disposition), as the thumbnail function left them.
+    let objects = [
+        (
+            "originals/u/01A",
+            Sse::AwsKms,
+            Some(StorageClass::IntelligentTiering),
+            Some(saved_as),
+        ),
+        ("derivatives/u/01A/thumb.jpg", Sse::AwsKms, None, None),
+        ("derivatives/u/01A/preview.jpg", Sse::Aes256, None, None),
+    ];
+    // More than a page of work at once: the copies in flight are bounded.
+    let many: Vec<String> = (0..40)
+        .map(|i| format!("derivatives/u/01B{i:02}/thumb.jpg"))
+        .collect();
+    for (key, sse, class, disposition) in &objects {
+        s3.put_object()
+            .bucket(bucket)
+            .key(*key)
+            .body(ByteStream::from(key.as_bytes().to_vec()))
+            .content_type("image/jpeg")
+            .server_side_encryption(sse.clone())
+            .set_storage_class(class.clone())
+            .set_content_disposition(disposition.map(str::to_owned))
+            .send()
+            .await
+            .unwrap();
+    }
+    for key in &many {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from_static(b"t"))
+            .server_side_encryption(Sse::AwsKms)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let first = photos_to_sse_s3(&s3, bucket).await.unwrap();
+    assert_eq!(
+        first,
+        Reencrypted {
+            checked: 43,
+            copied: 42
+        }
+    );
+    for (key, _, class, disposition) in &objects {
+        let head = s3
+            .head_object()
+            .bucket(bucket)
+            .key(*key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.server_side_encryption(), Some(&Sse::Aes256), "{key}");
+        assert_eq!(head.storage_class(), class.as_ref(), "{key}");
+        assert_eq!(head.content_disposition(), *disposition, "{key}");
+        assert_eq!(head.content_type(), Some("image/jpeg"), "{key}");
+        let body = s3
+            .get_object()
+            .bucket(bucket)
+            .key(*key)
+            .send()
+            .await
+            .unwrap();
+        let bytes = body.body.collect().await.unwrap().into_bytes();
+        assert_eq!(bytes.as_ref(), key.as_bytes(), "{key}: the bytes are kept");
+    }
+    for key in &many {
+        let head = s3
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.server_side_encryption(), Some(&Sse::Aes256), "{key}");
+    }
+
+    let again = photos_to_sse_s3(&s3, bucket).await.unwrap();
+    assert_eq!(
+        again,
+        Reencrypted {
+            checked: 43,
+            copied: 0
+        },
+        "nothing left to copy"
+    );
+    // A bucket that does not exist is an error naming it.
+    let missing = photos_to_sse_s3(&s3, "no-such-bucket").await.unwrap_err();
+    assert!(
+        format!("{missing:#}").contains("no-such-bucket"),
+        "{missing:#}"
+    );
+}

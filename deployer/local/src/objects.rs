@@ -547,7 +547,10 @@ mod tests {
         assert_eq!(copy.content_type, "image/png");
         assert_eq!(copy.content_disposition.as_deref(), Some(saved_as));
         // Deleting the upload, as processing does next, leaves the original whole.
-        store.delete_objects(std::slice::from_ref(&upload)).await.unwrap();
+        store
+            .delete_objects(std::slice::from_ref(&upload))
+            .await
+            .unwrap();
         let kept = store.get(original.as_str()).unwrap().unwrap();
         assert_eq!(kept.bytes, photo_bytes);
 

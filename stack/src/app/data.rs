@@ -91,7 +91,11 @@ pub(super) fn photo_bucket(
         "PhotoBucket",
         Bucket {
             bucket_name: Some(names.photo_bucket.clone()),
-            bucket_encryption: Some(BucketEncryption::kms(None)),
+            // SSE-S3: CloudFront's origin access control cannot decrypt objects under the
+            // AWS-managed aws/s3 key, and a customer-managed key would add a monthly cost and a
+            // retained key without narrowing who can read (the bucket policy and IAM decide
+            // that). `deployer up` re-encrypts what an older stage stored under aws:kms, once.
+            bucket_encryption: Some(BucketEncryption::s3_managed()),
             public_access_block_configuration: Some(PublicAccessBlock::all()),
             ownership_controls: Some(OwnershipControls::bucket_owner_enforced()),
             versioning_configuration: Some(Versioning { status: "Enabled" }),

@@ -72,20 +72,6 @@ impl BucketEncryption {
             }],
         }
     }
-
-    /// SSE-KMS with `key` (the AWS-managed `aws/s3` key when `None`) and an S3 Bucket Key,
-    /// which cuts KMS requests (and their cost) by orders of magnitude.
-    pub fn kms(key: Option<Expr>) -> Self {
-        BucketEncryption {
-            server_side_encryption_configuration: vec![EncryptionRule {
-                server_side_encryption_by_default: EncryptionByDefault {
-                    sse_algorithm: "aws:kms",
-                    kms_master_key_id: key,
-                },
-                bucket_key_enabled: Some(true),
-            }],
-        }
-    }
 }
 
 /// `ServerSideEncryptionRule`.
