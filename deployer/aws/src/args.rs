@@ -155,6 +155,14 @@ pub struct OutputsArgs {
     pub json: bool,
 }
 
+/// Arguments of `deployer rotate-media-key`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The stage, as named in the configuration file.
+    #[arg(long, short, env = "DEPLOYER_STAGE")]
+    pub stage: String,
+}
+
 /// Arguments of `deployer down`.
 #[derive(Debug, Args)]
 pub struct DownArgs {

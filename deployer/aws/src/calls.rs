@@ -147,6 +147,7 @@ pub const CALLS: &[Call] = &[
         "DeleteObjects",
         &["s3:DeleteObject", "s3:DeleteObjectVersion"],
     ),
+    call("S3", "DeleteObject", &["s3:DeleteObject"]),
     call("S3", "DeleteBucket", &["s3:DeleteBucket"]),
     // Publishing the site.
     call(
@@ -158,6 +159,34 @@ pub const CALLS: &[Call] = &[
         "CloudFront",
         "GetInvalidation",
         &["cloudfront:GetInvalidation"],
+    ),
+    // The media signing keys: created and rotated by `up` and `rotate-media-key`, locked to
+    // the API function's role, deleted by `down`. The deployer writes them and never reads
+    // one; a rotation waits for the media distribution to deploy the new key.
+    call(
+        "Secrets Manager",
+        "CreateSecret",
+        &["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
+    ),
+    call(
+        "Secrets Manager",
+        "PutSecretValue",
+        &["secretsmanager:PutSecretValue"],
+    ),
+    call(
+        "Secrets Manager",
+        "PutResourcePolicy",
+        &["secretsmanager:PutResourcePolicy"],
+    ),
+    call(
+        "Secrets Manager",
+        "DeleteSecret",
+        &["secretsmanager:DeleteSecret"],
+    ),
+    call(
+        "CloudFront",
+        "GetDistribution",
+        &["cloudfront:GetDistribution"],
     ),
     // `logs`.
     call(
@@ -294,6 +323,24 @@ pub const RESOURCE_TYPES: &[(&str, &[&str])] = &[
             "cloudfront:TagResource",
             "cloudfront:UntagResource",
             "cloudfront:ListTagsForResource",
+        ],
+    ),
+    (
+        "AWS::CloudFront::PublicKey",
+        &[
+            "cloudfront:CreatePublicKey",
+            "cloudfront:UpdatePublicKey",
+            "cloudfront:DeletePublicKey",
+            "cloudfront:GetPublicKey",
+        ],
+    ),
+    (
+        "AWS::CloudFront::KeyGroup",
+        &[
+            "cloudfront:CreateKeyGroup",
+            "cloudfront:UpdateKeyGroup",
+            "cloudfront:DeleteKeyGroup",
+            "cloudfront:GetKeyGroup",
         ],
     ),
     (

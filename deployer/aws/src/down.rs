@@ -112,6 +112,13 @@ pub async fn run(
     }
     deployer.delete(&info.id).await?;
     println!("stack `{}` deleted", deployer.stack);
+    // The media signing keys open nothing without the distribution.
+    let keys = crate::media_key::KeyStore::new(session, &deployer.stack)
+        .delete_all()
+        .await?;
+    if keys {
+        println!("deleted the media signing keys");
+    }
     if args.delete_data {
         for (_, kind, id) in &kept {
             delete_retained(session, kind, id).await?;

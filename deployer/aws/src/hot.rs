@@ -390,7 +390,7 @@ pub fn hot_up(
         }
         Ok(())
     };
-    with_prepared(config_file, stage, artifacts, aws, Ui::detect(), work)
+    with_prepared(config_file, stage, artifacts, aws, Ui::detect(), true, work)
 }
 
 /// `deployer watch` changes code without a change set or a question: never on a protected stage.

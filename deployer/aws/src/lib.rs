@@ -17,6 +17,7 @@ pub mod drift;
 pub mod error;
 pub mod hot;
 pub mod logs;
+pub mod media_key;
 pub mod ops_sdk;
 pub mod owner;
 pub mod plan;
@@ -26,6 +27,7 @@ pub mod reencrypt;
 pub mod report;
 pub mod session;
 pub mod smoke;
+mod status;
 pub mod synth;
 pub mod timing;
 pub mod ui;
@@ -40,9 +42,10 @@ use stack::config::StageConfig;
 
 pub use error::AwsError;
 pub use session::Session;
+pub use status::status;
 
 use crate::args::{
-    ArtifactArgs, AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, StatusArgs,
+    ArtifactArgs, AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, RotateArgs,
 };
 use crate::config::DeployerConfig;
 use crate::synth::stack_name;
@@ -180,6 +183,8 @@ pub fn package(config_file: &Path, args: &PackageArgs, aws: &AwsArgs) -> Result<
 /// and where CloudFormation reads it.
 struct Prepared {
     desired: Desired,
+    /// The media signing keys the stack is deployed with.
+    keys: media_key::MediaKeys,
     source: TemplateSource,
     uploaded: usize,
     present: usize,
@@ -192,6 +197,7 @@ async fn prepare(
     stage: &StageConfig,
     artifacts: &ArtifactArgs,
     ui: &Ui,
+    create_keys: bool,
 ) -> Result<Prepared> {
     let steps = ui.steps();
     let packages = function_packages(stage, artifacts, steps)?;
@@ -257,6 +263,15 @@ async fn prepare(
         parameters.insert(f.code_parameter.into(), key);
     }
     let stack = stack_name(stage.name.as_str());
+    let keys = steps
+        .time_async(
+            "media keys",
+            media_key::KeyStore::new(session, &stack).ensure(create_keys),
+        )
+        .await?;
+    for (name, value) in keys.parameters() {
+        parameters.insert(name.to_owned(), value);
+    }
     let source = if template.len() > deploy::INLINE_TEMPLATE_LIMIT {
         let key = artifacts::template_key(&stack, &template);
         let put = steps
@@ -275,6 +290,7 @@ async fn prepare(
         (MANAGED_BY_TAG.to_owned(), "deployer".to_owned()),
     ]);
     Ok(Prepared {
+        keys,
         desired: Desired {
             template,
             parameters,
@@ -320,13 +336,15 @@ fn on_stack_with<T>(
 }
 
 /// [`on_stack`], then uploads the stage's artifacts and prepares the desired stack before `work`
-/// (what `up` and `diff` share); Ctrl-C stops it and reports where the stack is.
+/// (what `up` and `diff` share); Ctrl-C stops it and reports where the stack is. A stage's
+/// first media key is made and kept when `create_keys` says so (`up`, not `diff`).
 fn with_prepared(
     config_file: &Path,
     name: &str,
     artifacts: &ArtifactArgs,
     aws: &AwsArgs,
     ui: Ui,
+    create_keys: bool,
     work: impl AsyncFnOnce(&StageConfig, &Session, &Deployer, Prepared) -> Result<()>,
 ) -> Result<()> {
     on_stack_with(
@@ -336,7 +354,8 @@ fn with_prepared(
         ui,
         async |stage, session, deployer| {
             interruptible(deployer, async {
-                let prepared = prepare(session, stage, artifacts, &deployer.ui).await?;
+                let prepared =
+                    prepare(session, stage, artifacts, &deployer.ui, create_keys).await?;
                 work(stage, session, deployer, prepared).await
             })
             .await
@@ -421,6 +440,7 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
             if let Some(line) = reencrypt::after_deploy(session, deployer).await? {
                 deployer.ui.line(&line);
             }
+            media_key::after_deploy(session, deployer, &prepared.keys).await?;
             // The SPA goes out once the stack (and so its outputs) is up.
             if !publish_site {
                 deployer.ui.line("site: not published (--no-site)");
@@ -463,6 +483,7 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
         &args.artifacts,
         aws,
         ui.clone(),
+        true,
         work,
     );
     let mut summary = summary
@@ -525,6 +546,7 @@ pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
         &args.artifacts,
         aws,
         Ui::detect(),
+        false,
         work,
     )
 }
@@ -558,124 +580,15 @@ pub fn outputs(config_file: &Path, args: &OutputsArgs, aws: &AwsArgs) -> Result<
     })
 }
 
-/// `deployer status`: the stack's state, its latest events and, when blocked, the next step;
-/// with `--drift`, a drift detection's result ([`drift`]). `--json` prints one object: `stack`,
-/// `exists`, `status`, `reason`, `updated`, `account`, `region`, `next_step`, and with
-/// `--drift` a `drift` object ([`drift::report_json`]).
-pub fn status(config_file: &Path, args: &StatusArgs, aws: &AwsArgs) -> Result<()> {
+/// `deployer rotate-media-key`: see [`media_key::rotate`].
+pub fn rotate_media_key(config_file: &Path, args: &RotateArgs, aws: &AwsArgs) -> Result<()> {
     on_stack(
         config_file,
         &args.stage,
         aws,
-        async |stage, session, deployer| {
-            let info = deployer.describe(&deployer.stack).await?;
-            let next_step = info.as_ref().and_then(|info| {
-                match plan::start_from(
-                    Some(&info.status),
-                    stage.name.as_str(),
-                    &deployer.stack,
-                    &session.region,
-                ) {
-                    plan::Start::Blocked(next_step) => Some(next_step),
-                    _ => None,
-                }
-            });
-            if args.json {
-                let mut value = serde_json::json!({
-                    "stack": deployer.stack,
-                    "exists": info.is_some(),
-                    "status": info.as_ref().map(|i| &i.status),
-                    "reason": info.as_ref().and_then(|i| i.reason.as_ref()),
-                    "updated": info.as_ref().and_then(|i| i.updated.as_ref()),
-                    "account": session.account_id,
-                    "region": session.region,
-                    "next_step": next_step,
-                });
-                if let Some(info) = &info {
-                    let lag = hot::lag(session, &deployer.stack, &info.parameters).await?;
-                    value["hot_updates"] = lag
-                        .iter()
-                        .map(|(code, stack)| {
-                            serde_json::json!({
-                                "function": code.function,
-                                "running": code.key,
-                                "since": code.at,
-                                "stack_parameter": stack,
-                            })
-                        })
-                        .collect();
-                }
-                if args.drift {
-                    let report = deployer
-                        .detect_drift(drift::DriftWait::within(deployer.timeout))
-                        .await?;
-                    value["drift"] = drift::report_json(&report);
-                }
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&value).context("writing the status as JSON")?
-                );
-                return Ok(());
-            }
-            let Some(info) = info else {
-                if args.drift {
-                    // The one-line error of a detection on a missing stack.
-                    deployer
-                        .detect_drift(drift::DriftWait::within(deployer.timeout))
-                        .await?;
-                }
-                println!(
-                    "stack `{}` does not exist in {} (account {}): `deployer up --stage {}` creates it",
-                    deployer.stack, session.region, session.account_id, stage.name
-                );
-                return Ok(());
-            };
-            println!("stack    {}", deployer.stack);
-            println!("status   {}", info.status);
-            if let Some(reason) = &info.reason {
-                println!("reason   {reason}");
-            }
-            if let Some(updated) = &info.updated {
-                println!("updated  {updated}");
-            }
-            println!("account  {}  region {}", session.account_id, session.region);
-            let lag = hot::lag(session, &deployer.stack, &info.parameters).await?;
-            if !lag.is_empty() {
-                println!(
-                    "hot updates by `deployer watch`: the stack's code parameters lag behind until \
-                     the next `deployer up --stage {}`",
-                    stage.name
-                );
-                for (code, stack) in &lag {
-                    println!(
-                        "  {} runs {} since {} (the stack names {})",
-                        code.function,
-                        code.key,
-                        code.at,
-                        stack.as_deref().unwrap_or("no code")
-                    );
-                }
-            }
-            let events = deployer.recent_events(10).await?;
-            if !events.is_empty() {
-                println!("latest events:");
-                for e in &events {
-                    println!("  {}", e.line());
-                }
-            }
-            if let Some(next_step) = next_step {
-                println!("next step: {next_step}");
-            }
-            if args.drift {
-                deployer.ui.line(&format!(
-                    "detecting drift on stack `{}` (tens of seconds)...",
-                    deployer.stack
-                ));
-                let report = deployer
-                    .detect_drift(drift::DriftWait::within(deployer.timeout))
-                    .await?;
-                print!("{}", drift::render_report(&report));
-            }
+        async |_, session, deployer| {
+            let done = interruptible(deployer, media_key::rotate(session, deployer)).await?;
+            println!("{done}");
             Ok(())
         },
     )

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use deployer_aws::args::{
-    AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, SmokeArgs, StatusArgs,
-    SynthArgs,
+    AwsArgs, DeployArgs, DiffArgs, DownArgs, OutputsArgs, PackageArgs, RotateArgs, SmokeArgs,
+    StatusArgs, SynthArgs,
 };
 use deployer_aws::config::DEFAULT_CONFIG_FILE;
 use deployer_aws::logs::LogsArgs;
@@ -54,6 +54,10 @@ pub enum Command {
     /// Show the stack's state, its latest events and, when it is blocked, what to do; with
     /// `--drift`, also what changed in its resources outside CloudFormation.
     Status(StatusArgs),
+    /// Rotate the key media links are signed with, without breaking a link: adds a new key
+    /// beside the old one, switches signing to it, and on a run after the old key's links have
+    /// expired (13 hours), removes the old key. `status` shows where a rotation stands.
+    RotateMediaKey(RotateArgs),
     /// Delete a stage's stack. Photos, metadata and users are kept unless `--delete-data` is
     /// given and confirmed; what remains is printed with the commands that remove it.
     Down(DownArgs),

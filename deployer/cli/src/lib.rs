@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diff(args) => aws::diff(&cli.config, &args, &cli.aws),
         Command::Outputs(args) => aws::outputs(&cli.config, &args, &cli.aws),
         Command::Status(args) => aws::status(&cli.config, &args, &cli.aws),
+        Command::RotateMediaKey(args) => aws::rotate_media_key(&cli.config, &args, &cli.aws),
         Command::Down(args) => aws::down(&cli.config, &args, &cli.aws),
         Command::Package(args) => aws::package(&cli.config, &args, &cli.aws),
         Command::Logs(args) => aws::logs::run(&cli.config, &args, &cli.aws),

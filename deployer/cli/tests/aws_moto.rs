@@ -38,10 +38,10 @@ use serde_json::Value;
 use testkit::MotoServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_deployer");
-const BUCKET: &str = "deployer-artifacts-123456789012-eu-west-1";
-const STACK: &str = "photo-app-dev";
+pub(crate) const BUCKET: &str = "deployer-artifacts-123456789012-eu-west-1";
+pub(crate) const STACK: &str = "photo-app-dev";
 
-const CONFIG: &str =
+pub(crate) const CONFIG: &str =
     "[stages.dev]\nregion = \"eu-west-1\"\narchitecture = \"arm64\"\nlog_retention_days = 30\n";
 
 /// The stage's template as moto can deploy it, padded to stay over the inline limit (51,200
@@ -57,12 +57,12 @@ fn for_moto(template: &str) -> String {
 }
 
 /// A scratch directory with a configuration file, its template for moto, and function zips.
-struct Scratch {
+pub(crate) struct Scratch {
     dir: tempfile::TempDir,
 }
 
 impl Scratch {
-    fn new(config: &str) -> Scratch {
+    pub(crate) fn new(config: &str) -> Scratch {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("artifacts")).unwrap();
         let s = Scratch { dir };
@@ -100,7 +100,7 @@ impl Scratch {
 }
 
 /// Runs the deployer with moto's endpoint and moto's fake credentials, no terminal.
-fn deployer(moto: &MotoServer, scratch: &Scratch, args: &[&str]) -> Output {
+pub(crate) fn deployer(moto: &MotoServer, scratch: &Scratch, args: &[&str]) -> Output {
     let mut command = command(scratch.dir.path(), &scratch.config());
     testkit::aws::moto_env(&mut command, moto);
     command
@@ -148,11 +148,11 @@ fn command(cwd: &Path, config: &Path) -> Command {
     cmd
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn ok(out: &Output) -> (String, String) {
+pub(crate) fn ok(out: &Output) -> (String, String) {
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(
         out.status.success(),
@@ -163,23 +163,25 @@ fn ok(out: &Output) -> (String, String) {
 }
 
 /// SDK clients on moto, for looking behind the deployer's back.
-struct Look {
-    rt: tokio::runtime::Runtime,
-    s3: aws_sdk_s3::Client,
+pub(crate) struct Look {
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) sdk: aws_config::SdkConfig,
     cfn: aws_sdk_cloudformation::Client,
 }
 
 impl Look {
-    fn new(moto: &MotoServer) -> Look {
+    pub(crate) fn new(moto: &MotoServer) -> Look {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         let sdk = rt.block_on(testkit::aws::sdk_config(moto));
         Look {
-            rt,
             s3: testkit::aws::s3_client(&sdk),
             cfn: aws_sdk_cloudformation::Client::new(&sdk),
+            rt,
+            sdk,
         }
     }
 
@@ -218,7 +220,7 @@ impl Look {
         Some((s.stack_status()?.as_str().to_owned(), params))
     }
 
-    fn param(&self, key: &str) -> String {
+    pub(crate) fn param(&self, key: &str) -> String {
         let (_, params) = self.stack().expect("the stack exists");
         params
             .into_iter()

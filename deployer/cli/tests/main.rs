@@ -5,6 +5,7 @@
 
 mod aws_credentials;
 mod aws_drift;
+mod aws_media_keys;
 mod aws_moto;
 mod aws_ops;
 mod aws_replay;

@@ -13,7 +13,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
-use photo_domain::{Error, ObjectKey, ObjectStore, PresignedPost, Result, Timestamp, UploadPolicy};
+use photo_domain::{
+    Error, Grant, ObjectKey, ObjectStore, PresignedPost, Result, Timestamp, UploadPolicy,
+};
 use s3post::{Credentials, Endpoint, PolicyLifetime, PostUpload};
 
 type HmacSha256 = Hmac<sha2::Sha256>;
@@ -316,10 +318,12 @@ impl ObjectStore for FileObjectStore {
         })
     }
 
+    /// One key's link, whatever the grant: an HMAC costs nothing, so nothing is shared.
     async fn presign_download(
         &self,
         key: &ObjectKey,
-        _now: Timestamp,
+        _grant: Grant,
+        _signed_at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<String> {
         let expires = expires_at.secs();
@@ -591,7 +595,7 @@ mod tests {
         let store = store(dir.path());
         let now = Timestamp::from_secs(1000);
         let url = store
-            .presign_download(&key(), now, now.plus_secs(60))
+            .presign_download(&key(), Grant::Owner, now, now.plus_secs(60))
             .await
             .unwrap();
         let query = url.split_once('?').unwrap().1;

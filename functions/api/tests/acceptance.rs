@@ -53,12 +53,20 @@ async fn upload_process_and_read_back() {
         let tampered = url.replace("alice", "bob");
         assert_eq!(app.store.verify_download_url(&tampered, now), None);
     }
-    let later = now.plus_secs(301);
+    // Owner links last 12 hours after the end of their hour-long window, and no longer.
+    let window_end = (now.secs() / 3600 + 1) * 3600;
+    let thumbnail = photo["thumbnail_url"].as_str().unwrap();
+    let just_before = Timestamp::from_secs(window_end + 12 * 3600 - 1);
+    assert!(
+        app.store
+            .verify_download_url(thumbnail, just_before)
+            .is_some()
+    );
     assert_eq!(
         app.store
-            .verify_download_url(photo["thumbnail_url"].as_str().unwrap(), later),
+            .verify_download_url(thumbnail, just_before.plus_secs(1)),
         None,
-        "short-lived"
+        "expired"
     );
 
     // The pending one has no links yet.

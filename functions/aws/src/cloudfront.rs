@@ -137,6 +137,58 @@ impl SignedPolicy {
     }
 }
 
+/// A fresh RSA key pair for CloudFront signing: 2048 bits, the size CloudFront's public keys
+/// take.
+pub struct KeyPair {
+    /// PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), wiped from memory when dropped.
+    pub private_pem: zeroize::Zeroizing<String>,
+    /// SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`), as CloudFront's `EncodedKey`.
+    pub public_pem: String,
+    /// The first 16 hex digits of the SHA-256 of the public key's DER: names the key.
+    pub fingerprint: String,
+}
+
+impl std::fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyPair {
+    /// Generates a key pair from the operating system's random source.
+    pub fn generate() -> Result<KeyPair, SignError> {
+        use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
+        let key = PrivateKey::new(&mut getrandom::SysRng, 2048)
+            .map_err(|e| SignError::Key(format!("generating an RSA key: {e}")))?;
+        let private_pem = key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| SignError::Key(format!("encoding the private key: {e}")))?;
+        let public = key.to_public_key();
+        let public_pem = public
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| SignError::Key(format!("encoding the public key: {e}")))?;
+        Ok(KeyPair {
+            private_pem,
+            fingerprint: fingerprint(&public_pem)?,
+            public_pem,
+        })
+    }
+}
+
+/// The first 16 hex digits of the SHA-256 of a PEM public key's DER.
+pub fn fingerprint(public_pem: &str) -> Result<String, SignError> {
+    use rsa::pkcs8::DecodePublicKey as _;
+    use rsa::pkcs8::EncodePublicKey as _;
+    use sha2::Digest as _;
+    let der = rsa::PublicKey::from_public_key_pem(public_pem)
+        .and_then(|k| k.to_public_key_der())
+        .map_err(|e| SignError::Key(format!("reading a PEM public key: {e}")))?;
+    let digest = sha2::Sha256::digest(der.as_bytes());
+    Ok(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Signs CloudFront URLs with one key of a trusted key group.
 pub struct UrlSigner {
     key_pair_id: String,

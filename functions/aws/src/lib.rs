@@ -8,8 +8,10 @@
 pub mod cloudfront;
 pub mod dynamo;
 mod item;
+pub mod media;
 pub mod s3;
 pub mod table;
 
 pub use dynamo::DynamoDbRepository;
+pub use media::CloudFrontMedia;
 pub use s3::S3ObjectStore;

@@ -20,7 +20,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier, StorageClass};
 
 use photo_domain::{
-    BlobError, BlobStore, Error, ObjectKey, ObjectStore, PresignedPost, Result, Timestamp,
+    BlobError, BlobStore, Error, Grant, ObjectKey, ObjectStore, PresignedPost, Result, Timestamp,
     UploadPolicy,
 };
 
@@ -129,15 +129,20 @@ impl ObjectStore for S3ObjectStore {
         })
     }
 
+    /// A pre-signed GET of S3 itself, for one key whatever the grant: what a stage without a
+    /// media distribution (moto, say) hands out. Signed at `signed_at`, so one window's links
+    /// are the same; the link cannot outlive the credentials that sign it (on Lambda, the
+    /// function's session).
     async fn presign_download(
         &self,
         key: &ObjectKey,
-        now: Timestamp,
+        _grant: Grant,
+        signed_at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<String> {
-        let seconds = (expires_at.secs() - now.secs()).max(1).unsigned_abs();
+        let seconds = (expires_at.secs() - signed_at.secs()).max(1).unsigned_abs();
         let presigning = PresigningConfig::builder()
-            .start_time(at(now))
+            .start_time(at(signed_at))
             .expires_in(Duration::from_secs(seconds))
             .build()
             .map_err(|e| Error::Backend(format!("download link: {e}")))?;

@@ -67,7 +67,12 @@ async fn uploads_by_form_downloads_by_link_and_deletes() {
     );
 
     let link = store
-        .presign_download(&policy.key, now, now.plus_secs(300))
+        .presign_download(
+            &policy.key,
+            photo_domain::Grant::Owner,
+            now,
+            now.plus_secs(300),
+        )
         .await
         .unwrap();
     assert!(link.contains("X-Amz-Signature="), "{link}");

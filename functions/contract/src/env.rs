@@ -14,6 +14,14 @@ pub const MAX_UPLOAD_BYTES: &str = "MAX_UPLOAD_BYTES";
 pub const QUOTA_BYTES: &str = "QUOTA_BYTES";
 /// The longest a share link may live, in days.
 pub const MAX_SHARE_DAYS: &str = "MAX_SHARE_DAYS";
+/// The media distribution's host name (`d111111abcdef8.cloudfront.net`): photos are linked
+/// through it, signed with the stage's key. Unset, links are S3 pre-signed GETs (emulators).
+pub const MEDIA_DOMAIN: &str = "MEDIA_DOMAIN";
+/// The CloudFront id of the public key media links are signed for (the active one).
+pub const MEDIA_KEY_ID: &str = "MEDIA_KEY_ID";
+/// The Secrets Manager secret holding that key's private half (PKCS#8 PEM), readable by the
+/// API function's role alone.
+pub const MEDIA_KEY_SECRET: &str = "MEDIA_KEY_SECRET";
 
 /// Not set by the stack: replaces `https://cognito-idp.{region}.amazonaws.com` as the base the
 /// user pool's keys are fetched from, for emulators and tests.
@@ -28,6 +36,9 @@ pub const API: &[&str] = &[
     MAX_UPLOAD_BYTES,
     QUOTA_BYTES,
     MAX_SHARE_DAYS,
+    MEDIA_DOMAIN,
+    MEDIA_KEY_ID,
+    MEDIA_KEY_SECRET,
 ];
 
 /// What the thumbnail function reads, in the order the stack sets them.

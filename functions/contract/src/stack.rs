@@ -13,6 +13,20 @@ pub const STACK_PREFIX: &str = "photo-app-";
 pub mod parameters {
     /// The S3 bucket holding the function zips.
     pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
+
+    /// The media signing keys: two slots, so a rotation can hold the old and the new key.
+    pub mod media {
+        /// Which slot signs now: `a` or `b`.
+        pub const ACTIVE: &str = "MediaKeyActive";
+        /// Slot a's key fingerprint (16 hex digits; empty when the slot is free).
+        pub const A_ID: &str = "MediaKeyAId";
+        /// Slot a's PEM public key.
+        pub const A_PUBLIC: &str = "MediaKeyAPublic";
+        /// Slot b's key fingerprint.
+        pub const B_ID: &str = "MediaKeyBId";
+        /// Slot b's PEM public key.
+        pub const B_PUBLIC: &str = "MediaKeyBPublic";
+    }
 }
 
 /// The stack's outputs: what the deployer publishes the SPA with, writes into its runtime
@@ -36,4 +50,8 @@ pub mod outputs {
     pub const SITE_BUCKET: &str = "SiteBucketName";
     /// The CloudFront distribution to invalidate after publishing.
     pub const DISTRIBUTION: &str = "DistributionId";
+    /// The CloudFront distribution photos are served through.
+    pub const MEDIA_DISTRIBUTION: &str = "MediaDistributionId";
+    /// Its host name.
+    pub const MEDIA_DOMAIN: &str = "MediaDomain";
 }

@@ -25,13 +25,13 @@ pub use model::{
 };
 pub use password::{Password, PasswordCost};
 pub use ports::{
-    Claims, Clock, IdentityVerifier, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository,
-    SystemClock, UploadPolicy,
+    Claims, Clock, Grant, IdentityVerifier, ObjectKey, ObjectStore, PhotoPatch, PresignedPost,
+    Repository, SystemClock, UploadPolicy,
 };
 pub use processing::{Processing, Start};
 pub use service::{
-    Limits, Listing, NewUpload, PhotoService, PhotoUrls, PhotoView, SharedPhoto, SharedView,
-    UsageReport,
+    Limits, LinkTerms, Listing, NewUpload, PhotoService, PhotoUrls, PhotoView, SharedPhoto,
+    SharedView, UsageReport,
 };
 pub use types::{
     AlbumId, AlbumName, Camera, ContentType, Dimensions, FileName, Gps, PhotoId, Sha256,

@@ -243,17 +243,31 @@ impl fmt::Debug for PresignedPost {
     }
 }
 
+/// Whom a download link is for, which bounds what one signature may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Grant {
+    /// The key's owner, signed in: one signature may cover every object of the owner under the
+    /// key's prefix (`derivatives/{owner}/` or `originals/{owner}/`), so a page of photos costs
+    /// one signature where signatures are dear (CloudFront's RSA).
+    Owner,
+    /// A share's guest: the signature covers this photo's objects and nothing else of the
+    /// owner's.
+    Photo,
+}
+
 /// The photo bucket.
 #[async_trait]
 pub trait ObjectStore: Send + Sync + fmt::Debug {
     /// Signs a POST policy for one upload; `now` is the signing time.
     async fn presign_upload(&self, policy: &UploadPolicy, now: Timestamp) -> Result<PresignedPost>;
 
-    /// Signs a GET URL valid from `now` until `expires_at`.
+    /// Signs a GET URL for `grant`, signed at `signed_at` (the start of the link's time window,
+    /// so every request in one window gets the same URL) and valid until `expires_at`.
     async fn presign_download(
         &self,
         key: &ObjectKey,
-        now: Timestamp,
+        grant: Grant,
+        signed_at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<String>;
 

@@ -8,7 +8,7 @@ use crate::keys;
 use crate::model::{Album, Page, Photo, PhotoStatus, ProcessedInfo, Share, ShareTarget, Usage};
 use crate::password::{self, Password, PasswordCost};
 use crate::ports::{
-    Clock, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository, UploadPolicy,
+    Clock, Grant, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository, UploadPolicy,
 };
 use crate::processing::Processing;
 use crate::types::{
@@ -29,8 +29,10 @@ pub struct Limits {
     pub default_share_days: u32,
     /// Lifetime of a pre-signed upload.
     pub upload_url_secs: i64,
-    /// Lifetime of a pre-signed download.
-    pub download_url_secs: i64,
+    /// Links to a signed-in owner's photos.
+    pub owner_links: LinkTerms,
+    /// Links to the photos of a share, for its guests.
+    pub share_links: LinkTerms,
     pub password_cost: PasswordCost,
 }
 
@@ -42,10 +44,47 @@ impl Default for Limits {
             max_share_days: 30,
             default_share_days: 7,
             upload_url_secs: 15 * 60,
-            download_url_secs: 5 * 60,
+            owner_links: Limits::DEFAULT_OWNER_LINKS,
+            share_links: Limits::DEFAULT_SHARE_LINKS,
             password_cost: PasswordCost::Standard,
         }
     }
+}
+
+/// How download links are issued: signed for fixed time windows, so that every request within
+/// one window gets byte-identical links (which browsers and the edge can cache, and which cost
+/// one signature per window where signing is dear), each valid for `lifetime_secs` after its
+/// window ends. A link is so valid between `lifetime_secs` and `window_secs + lifetime_secs`
+/// after it is issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkTerms {
+    pub window_secs: i64,
+    pub lifetime_secs: i64,
+}
+
+impl LinkTerms {
+    /// The window `now` falls in: when its links are signed (its start) and when they expire.
+    pub fn at(self, now: Timestamp) -> (Timestamp, Timestamp) {
+        let window = self.window_secs.max(1);
+        let start = now.secs().div_euclid(window) * window;
+        (
+            Timestamp::from_secs(start),
+            Timestamp::from_secs(start + window + self.lifetime_secs),
+        )
+    }
+}
+
+impl Limits {
+    /// A gallery left open for the day keeps working; links change once an hour.
+    pub const DEFAULT_OWNER_LINKS: LinkTerms = LinkTerms {
+        window_secs: 60 * 60,
+        lifetime_secs: 12 * 60 * 60,
+    };
+    /// CloudFront cannot revoke a signed URL: a revoked share's links die within the hour.
+    pub const DEFAULT_SHARE_LINKS: LinkTerms = LinkTerms {
+        window_secs: 10 * 60,
+        lifetime_secs: 50 * 60,
+    };
 }
 
 /// The most items one page may hold.
@@ -221,14 +260,30 @@ impl PhotoService {
         }
     }
 
-    async fn urls(&self, photo: &Photo, with_original: bool) -> Result<PhotoUrls> {
+    /// The photo's links for `grant`; a share's (`Grant::Photo`) never outlive `share_ends`.
+    async fn urls(
+        &self,
+        photo: &Photo,
+        with_original: bool,
+        grant: Grant,
+        share_ends: Option<Timestamp>,
+    ) -> Result<PhotoUrls> {
         if photo.status != PhotoStatus::Ready {
             return Ok(PhotoUrls::default());
         }
-        let now = self.clock.now();
-        let until = now.plus_secs(self.limits.download_url_secs);
-        let sign =
-            |key: ObjectKey| async move { self.store.presign_download(&key, now, until).await };
+        let terms = match grant {
+            Grant::Owner => self.limits.owner_links,
+            Grant::Photo => self.limits.share_links,
+        };
+        let (signed_at, mut until) = terms.at(self.clock.now());
+        if let Some(ends) = share_ends {
+            until = until.min(ends);
+        }
+        let sign = |key: ObjectKey| async move {
+            self.store
+                .presign_download(&key, grant, signed_at, until)
+                .await
+        };
         Ok(PhotoUrls {
             thumbnail: Some(sign(ObjectKey::thumbnail(&photo.owner, &photo.id)).await?),
             preview: Some(sign(ObjectKey::preview(&photo.owner, &photo.id)).await?),
@@ -248,7 +303,7 @@ impl PhotoService {
     ) -> Result<Listing<PhotoView>> {
         let mut items = Vec::with_capacity(page.items.len());
         for photo in page.items {
-            let urls = self.urls(&photo, with_original).await?;
+            let urls = self.urls(&photo, with_original, Grant::Owner, None).await?;
             items.push(PhotoView { photo, urls });
         }
         Ok(Listing {
@@ -279,7 +334,7 @@ impl PhotoService {
     /// One of the owner's photos, with a link to the original.
     pub async fn get_photo(&self, owner: &UserId, id: &PhotoId) -> Result<PhotoView> {
         let photo = self.photo(owner, id).await?;
-        let urls = self.urls(&photo, true).await?;
+        let urls = self.urls(&photo, true, Grant::Owner, None).await?;
         Ok(PhotoView { photo, urls })
     }
 
@@ -290,7 +345,7 @@ impl PhotoService {
         patch: &PhotoPatch,
     ) -> Result<PhotoView> {
         let photo = self.repo.update_photo(owner, id, patch).await?;
-        let urls = self.urls(&photo, true).await?;
+        let urls = self.urls(&photo, true, Grant::Owner, None).await?;
         Ok(PhotoView { photo, urls })
     }
 
@@ -475,8 +530,10 @@ impl PhotoService {
         self.repo.revoke_share(owner, token).await
     }
 
-    async fn shared_photo(&self, photo: Photo) -> Result<SharedPhoto> {
-        let urls = self.urls(&photo, false).await?;
+    async fn shared_photo(&self, photo: Photo, share_ends: Timestamp) -> Result<SharedPhoto> {
+        let urls = self
+            .urls(&photo, false, Grant::Photo, Some(share_ends))
+            .await?;
         Ok(SharedPhoto {
             id: photo.id,
             title: photo.title,
@@ -533,7 +590,7 @@ impl PhotoService {
             .into_iter()
             .filter(|p| p.status == PhotoStatus::Ready)
         {
-            shared.push(self.shared_photo(photo).await?);
+            shared.push(self.shared_photo(photo, share.expires_at).await?);
         }
         Ok(SharedView {
             target: share.target,
@@ -869,10 +926,13 @@ mod tests {
             async fn presign_download(
                 &self,
                 key: &ObjectKey,
-                now: Timestamp,
+                grant: Grant,
+                signed_at: Timestamp,
                 expires_at: Timestamp,
             ) -> Result<String> {
-                self.inner.presign_download(key, now, expires_at).await
+                self.inner
+                    .presign_download(key, grant, signed_at, expires_at)
+                    .await
             }
             async fn delete_objects(&self, keys: &[ObjectKey]) -> Result<()> {
                 self.inner.delete_objects(keys).await?;

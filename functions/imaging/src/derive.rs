@@ -4,8 +4,9 @@
 //! this crate stays pure Rust so the Lambda cross-compiles with nothing but cargo. JPEG is
 //! understood by every browser, and at these sizes the byte difference is small.
 
-use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::images::{TypedImage, TypedImageRef};
+use fast_image_resize::pixels::U8x3;
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 
 use crate::decode::Rgb;
 use crate::{ImagingError, Orientation};
@@ -27,6 +28,10 @@ pub(crate) fn fit_long_edge(width: u32, height: u32, long_edge: u32) -> (u32, u3
 
 /// Resizes `src` (optionally its centered square) to `width`×`height` with Lanczos3, the
 /// filter vipsthumbnail uses after its shrink-on-load too.
+///
+/// Typed as RGB (`resize_typed`): the untyped `resize` dispatches over every pixel type the
+/// resizer knows and so compiles all of their SIMD kernels into this crate, which made it the
+/// slowest crate of the workspace to build.
 pub(crate) fn resize(
     src: &Rgb,
     square_crop: bool,
@@ -37,8 +42,8 @@ pub(crate) fn resize(
         what: "resized image",
         detail: e.to_string(),
     };
-    let view =
-        ImageRef::new(src.width, src.height, &src.pixels, PixelType::U8x3).map_err(|e| fail(&e))?;
+    let view = TypedImageRef::<U8x3>::from_buffer(src.width, src.height, &src.pixels)
+        .map_err(|e| fail(&e))?;
     let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     if square_crop {
         let side = src.width.min(src.height);
@@ -49,14 +54,16 @@ pub(crate) fn resize(
     if !square_crop && (width, height) == (src.width, src.height) {
         return Ok(src.clone());
     }
-    let mut dst = Image::new(width, height, PixelType::U8x3);
+    let mut pixels = vec![0; width as usize * height as usize * 3];
+    let mut dst =
+        TypedImage::<U8x3>::from_buffer(width, height, &mut pixels).map_err(|e| fail(&e))?;
     Resizer::new()
-        .resize(&view, &mut dst, &options)
+        .resize_typed(&view, &mut dst, &options)
         .map_err(|e| fail(&e))?;
     Ok(Rgb {
         width,
         height,
-        pixels: dst.into_vec(),
+        pixels,
     })
 }
 

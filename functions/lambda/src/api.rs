@@ -2,7 +2,8 @@
 //! tokens, served to API Gateway (HTTP API, payload v2) through `lambda_http`.
 //!
 //! Environment (set by the stack, named in [`photo_contract::env::API`]): the stage's table and
-//! photo bucket, whose access tokens are accepted, and the API's limits. For tests and emulators
+//! photo bucket, whose access tokens are accepted, the API's limits, and the media distribution
+//! with the key its links are signed with (read from Secrets Manager once per cold start). For tests and emulators
 //! only, `COGNITO_ENDPOINT` replaces `https://cognito-idp.{region}.amazonaws.com` as the base the
 //! user pool's JWKS is fetched from; the accepted issuer stays the AWS one, which moto also signs
 //! with.
@@ -18,9 +19,10 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt as _};
 use photo_api::{ApiConfig, AppState, router};
 use photo_auth::CognitoIdentity;
-use photo_aws::{DynamoDbRepository, S3ObjectStore};
+use photo_aws::cloudfront::UrlSigner;
+use photo_aws::{CloudFrontMedia, DynamoDbRepository, S3ObjectStore};
 use photo_contract::env;
-use photo_domain::{PhotoService, SystemClock};
+use photo_domain::{ObjectStore, PhotoService, SystemClock};
 
 use crate::startup::var;
 
@@ -37,7 +39,11 @@ pub async fn build() -> Result<axum::Router> {
     let sdk = crate::startup::sdk_config().await?;
     let region = sdk.region().map(ToString::to_string).unwrap_or_default();
     let repo = Arc::new(DynamoDbRepository::new(&sdk, table));
-    let store = Arc::new(S3ObjectStore::new(&sdk, bucket).context("configuring S3")?);
+    let mut store: Arc<dyn ObjectStore> =
+        Arc::new(S3ObjectStore::new(&sdk, bucket).context("configuring S3")?);
+    if let Ok(domain) = var(env::MEDIA_DOMAIN) {
+        store = Arc::new(media(&sdk, store, &domain).await?);
+    }
     let clock = Arc::new(SystemClock);
     let identity = CognitoIdentity::remote(
         &region,
@@ -49,6 +55,34 @@ pub async fn build() -> Result<axum::Router> {
     .context("configuring the token verifier")?;
     let service = PhotoService::new(repo, store, clock, limits);
     Ok(router(AppState::new(service, Arc::new(identity))))
+}
+
+/// Links through the media distribution `domain`, signed with the key whose private half the
+/// secret `MEDIA_KEY_SECRET` holds.
+async fn media(
+    sdk: &aws_config::SdkConfig,
+    store: Arc<dyn ObjectStore>,
+    domain: &str,
+) -> Result<CloudFrontMedia> {
+    let key_id = var(env::MEDIA_KEY_ID)?;
+    let secret = var(env::MEDIA_KEY_SECRET)?;
+    let value = aws_sdk_secretsmanager::Client::new(sdk)
+        .get_secret_value()
+        .secret_id(&secret)
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "reading the media signing key from secret `{secret}`: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+            )
+        })?;
+    let pem = value
+        .secret_string()
+        .with_context(|| format!("secret `{secret}` holds no PEM text"))?;
+    let signer = UrlSigner::from_pkcs8_pem(&key_id, pem)
+        .with_context(|| format!("the media signing key in secret `{secret}`"))?;
+    CloudFrontMedia::new(store, domain, signer).context("configuring media links")
 }
 
 /// Hands API Gateway's request id to the router, whose span and `x-request-id` answer use it,

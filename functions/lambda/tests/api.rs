@@ -161,3 +161,123 @@ fn a_missing_setting_is_reported_to_lambda_as_an_init_error() {
         "environment variable `PHOTO_TABLE` is not set",
     );
 }
+
+/// With the stack's media settings the function reads the signing key from Secrets Manager
+/// (moto's) once, and links a READY photo through the media distribution: CloudFront signed
+/// URLs whose custom policy covers the owner's prefix, carrying the key's CloudFront id. The
+/// key never reaches the logs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_are_linked_through_the_media_distribution_with_the_key_from_secrets_manager() {
+    let (moto, config) = common::moto_stack().await;
+    let user = testkit::aws::cognito_user(&config, "photos", "alice").await;
+    let owner = photo_domain::UserId::parse(&user.sub).unwrap();
+    let bytes = b"the photo".to_vec();
+    let (id, _) = common::uploaded(&config, &owner, bytes.clone()).await;
+    common::mark_ready(&config, &owner, &id, &bytes).await;
+    let keys = photo_aws::cloudfront::KeyPair::generate().unwrap();
+    let secret = "photo-app-test/media-key-a";
+    aws_sdk_secretsmanager::Client::new(&config)
+        .create_secret()
+        .name(secret)
+        .secret_string(keys.private_pem.as_str())
+        .send()
+        .await
+        .unwrap();
+
+    let runtime = RuntimeApi::start();
+    let mut command = common::bootstrap(&runtime, &moto, BIN, "photo-app-test-api", 256);
+    let media = "d111111abcdef8.cloudfront.net";
+    command
+        .env("COGNITO_ENDPOINT", moto.endpoint_url())
+        .env("USER_POOL_ID", &user.pool_id)
+        .env("USER_POOL_CLIENT_ID", &user.client_id)
+        .env("MAX_UPLOAD_BYTES", "1000000")
+        .env("QUOTA_BYTES", "5000000")
+        .env("MAX_SHARE_DAYS", "30")
+        .env("MEDIA_DOMAIN", media)
+        .env("MEDIA_KEY_ID", "K2JCJMDEHXQW5F")
+        .env("MEDIA_KEY_SECRET", secret);
+    let api = Api {
+        function: runtime.start_function(&mut command, Duration::from_secs(20)),
+        user,
+    };
+    let token = api.user.access_token.as_str();
+    let sub = api.user.sub.as_str();
+    let (status, _, body) = api.invoke(
+        call("GET", "/photos/{id}", "req-media")
+            .id(&id.to_string())
+            .token(token),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "READY");
+    for (field, path, resource) in [
+        (
+            "thumbnail_url",
+            format!("derivatives/{sub}/{id}/thumb.jpg"),
+            format!("derivatives/{sub}/*"),
+        ),
+        (
+            "original_url",
+            format!("originals/{sub}/{id}"),
+            format!("originals/{sub}/*"),
+        ),
+    ] {
+        let url = body[field].as_str().unwrap();
+        let (address, query) = url.split_once('?').unwrap();
+        assert_eq!(address, format!("https://{media}/{path}"));
+        assert!(query.ends_with("&Key-Pair-Id=K2JCJMDEHXQW5F"), "{url}");
+        let policy = query
+            .strip_prefix("Policy=")
+            .and_then(|q| q.split_once('&'))
+            .unwrap()
+            .0;
+        let policy = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            policy.replace('-', "+").replace('_', "=").replace('~', "/"),
+        )
+        .unwrap();
+        let policy: Value = serde_json::from_slice(&policy).unwrap();
+        assert_eq!(
+            policy["Statement"][0]["Resource"],
+            format!("https://{media}/{resource}")
+        );
+    }
+    let logs = api.function.logs();
+    let body_line = keys.private_pem.lines().nth(1).unwrap();
+    assert!(!logs.contains(body_line), "logs never carry the key");
+}
+
+/// A media distribution without its key in Secrets Manager stops the function at start-up,
+/// saying which secret it could not read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_media_key_is_reported_to_lambda_as_an_init_error() {
+    let (moto, _config) = common::moto_stack().await;
+    let endpoint = moto.endpoint_url();
+    let report = RuntimeApi::init_failure(
+        BIN,
+        &[
+            ("AWS_REGION", REGION),
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", testkit::aws::ACCESS_KEY_ID),
+            ("AWS_SECRET_ACCESS_KEY", testkit::aws::SECRET_ACCESS_KEY),
+            ("PHOTO_TABLE", TABLE),
+            ("PHOTO_BUCKET", BUCKET),
+            ("USER_POOL_ID", "eu-west-1_abc"),
+            ("USER_POOL_CLIENT_ID", "client"),
+            ("MAX_UPLOAD_BYTES", "1000000"),
+            ("QUOTA_BYTES", "5000000"),
+            ("MAX_SHARE_DAYS", "30"),
+            ("MEDIA_DOMAIN", "d111111abcdef8.cloudfront.net"),
+            ("MEDIA_KEY_ID", "K2JCJMDEHXQW5F"),
+            ("MEDIA_KEY_SECRET", "photo-app-test/media-key-b"),
+        ],
+    );
+    let report: Value = serde_json::from_str(&report).unwrap();
+    let message = report["errorMessage"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "reading the media signing key from secret `photo-app-test/media-key-b`: "
+        ),
+        "{message}"
+    );
+}

@@ -2,15 +2,20 @@
 //! (whose uploads trigger the thumbnail function), its bucket policy, and whether the stack
 //! keeps them when it is deleted.
 
+use serde_json::json;
+
 use super::{
-    Names, UPLOADS_PREFIX, abort_incomplete_uploads, bucket_skips, deny_insecure_transport,
+    DERIVATIVES_PREFIX, Names, ORIGINALS_PREFIX, UPLOADS_PREFIX, abort_incomplete_uploads,
+    bucket_skips, deny_insecure_transport,
 };
 use crate::StackError;
+use crate::cfn::cloudfront::Distribution;
 use crate::cfn::dynamodb::{
     AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, PointInTimeRecovery, Projection,
     SseSpecification, Table, TimeToLive,
 };
 use crate::cfn::iam::PolicyDocument;
+use crate::cfn::iam::{Principal, Statement};
 use crate::cfn::lambda::{Function, Permission};
 use crate::cfn::s3::{
     Bucket, BucketEncryption, BucketPolicy, CorsConfiguration, CorsRule, LambdaConfiguration,
@@ -163,19 +168,35 @@ pub(super) fn photo_bucket(
     )
 }
 
-/// The photo bucket takes requests over TLS only.
+/// The photo bucket takes requests over TLS only, and lets the media distribution (and no
+/// other) read originals and derivatives: never uploads, which nothing has checked yet.
 pub(super) fn photo_bucket_policy(
     t: &mut Template,
     names: &Names,
     photo_bucket: &Res<Bucket>,
+    media: &Res<Distribution>,
 ) -> Result<(), StackError> {
+    let distribution_arn = Expr::sub_with(
+        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}",
+        [("Distribution", media.reference())],
+    );
     t.add(
         "PhotoBucketPolicy",
         BucketPolicy {
             bucket: photo_bucket.reference(),
-            policy_document: PolicyDocument::new(vec![deny_insecure_transport(
-                &names.photo_bucket_arn,
-            )]),
+            policy_document: PolicyDocument::new(vec![
+                Statement::allow(
+                    "AllowMediaDistributionRead",
+                    &["s3:GetObject"],
+                    vec![
+                        names.photo_objects(ORIGINALS_PREFIX),
+                        names.photo_objects(DERIVATIVES_PREFIX),
+                    ],
+                )
+                .principal(Principal::Service("cloudfront.amazonaws.com".to_owned()))
+                .when(json!({ "StringEquals": { "AWS:SourceArn": distribution_arn.to_value() } })),
+                deny_insecure_transport(&names.photo_bucket_arn),
+            ]),
         },
     )?;
     Ok(())

@@ -127,13 +127,15 @@ pub(super) fn api_statements(names: &Names, table: &Res<Table>) -> Vec<Statement
         // Pre-signed POSTs for uploads are signed with this role, so it needs PutObject on the
         // upload prefix; it never writes originals or derivatives.
         Statement::allow("UploadForms", &["s3:PutObject"], vec![uploads.clone()]),
-        // Pre-signed GETs. No `s3:ListBucket`: the API makes no HEAD or list call, and nothing
-        // tells a missing key (which then answers 403 rather than 404 to a pre-signed GET) from
-        // a forbidden one.
+        // No `s3:GetObject`: photos are linked through the media distribution, which reads
+        // them itself, with links signed by the media key, read here.
         Statement::allow(
-            "ReadPhotos",
-            &["s3:GetObject"],
-            vec![originals.clone(), derivatives.clone()],
+            "MediaSigningKey",
+            &["secretsmanager:GetSecretValue"],
+            vec![Expr::sub(format!(
+                "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{}",
+                super::media::key_secret_name(&names.prefix, "*")
+            ))],
         ),
         // Deleting a photo deletes every object it may have.
         Statement::allow(

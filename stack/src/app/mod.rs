@@ -18,6 +18,7 @@ mod api;
 mod auth;
 mod data;
 mod functions;
+mod media;
 mod operations;
 mod site;
 
@@ -31,6 +32,7 @@ use crate::cfn::{Expr, Options, Param, Parameter, Policy, Template};
 use crate::config::StageConfig;
 
 pub use api::route_logical_id;
+pub use media::key_secret_name as media_key_secret_name;
 use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX};
 
 use api::{api_routes, http_api};
@@ -68,6 +70,7 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
     };
 
     let site_bucket = site_bucket(&mut t, &names)?;
+    let media = media::media_edge(&mut t, &names)?;
     let pool = user_pool(&mut t, config, &names)?;
     let client = user_pool_client(&mut t, &names, &pool)?;
 
@@ -79,12 +82,26 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
             let origin = Expr::from(format!("https://{}", domain.name));
             let api = http_api(&mut t, &names, origin.clone())?;
             let csp_api = Expr::sub_with("${Endpoint}", [("Endpoint", api.api_endpoint())]);
-            let dist = distribution(&mut t, config, &names, &site_bucket, csp_api)?;
+            let dist = distribution(
+                &mut t,
+                config,
+                &names,
+                &site_bucket,
+                csp_api,
+                &media.distribution,
+            )?;
             (origin, api, dist)
         }
         None => {
             let csp_api = Expr::sub("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}");
-            let dist = distribution(&mut t, config, &names, &site_bucket, csp_api)?;
+            let dist = distribution(
+                &mut t,
+                config,
+                &names,
+                &site_bucket,
+                csp_api,
+                &media.distribution,
+            )?;
             let origin = Expr::sub_with("https://${Domain}", [("Domain", dist.domain_name())]);
             let api = http_api(&mut t, &names, origin.clone())?;
             (origin, api, dist)
@@ -120,6 +137,9 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
             env::MAX_SHARE_DAYS,
             Expr::from(config.limits.max_share_days.to_string()),
         ),
+        (env::MEDIA_DOMAIN, media.distribution.domain_name()),
+        (env::MEDIA_KEY_ID, media.active_key_id.clone()),
+        (env::MEDIA_KEY_SECRET, media.active_key_secret.clone()),
     ];
     let api_fn = t.add_with(
         contract::functions::API.logical_id,
@@ -180,7 +200,7 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
     )?;
 
     let photo_bucket = photo_bucket(&mut t, config, &names, site_origin, &thumb_fn, &s3_invoke)?;
-    photo_bucket_policy(&mut t, &names, &photo_bucket)?;
+    photo_bucket_policy(&mut t, &names, &photo_bucket, &media.distribution)?;
 
     api_routes(&mut t, config, &names, &api, &pool, &client, &api_fn)?;
     operations(&mut t, config, &names, &api, &api_fn, &thumb_fn, &dlq)?;
@@ -226,6 +246,16 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
         "The CloudFront distribution to invalidate after publishing",
         distribution.reference(),
     )?;
+    t.output(
+        outputs::MEDIA_DISTRIBUTION,
+        "The CloudFront distribution photos are served through",
+        media.distribution.reference(),
+    )?;
+    t.output(
+        outputs::MEDIA_DOMAIN,
+        "The media distribution's host name",
+        media.distribution.domain_name(),
+    )?;
     Ok(t)
 }
 
@@ -235,6 +265,8 @@ struct Names {
     prefix: String,
     photo_bucket: Expr,
     photo_bucket_arn: Expr,
+    /// The photo bucket's regional host name, as CloudFront reaches it.
+    photo_bucket_domain: Expr,
     site_bucket: Expr,
     site_bucket_arn: Expr,
 }
@@ -248,6 +280,9 @@ impl Names {
         Names {
             photo_bucket: Expr::sub(photo.clone()),
             photo_bucket_arn: Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{photo}")),
+            photo_bucket_domain: Expr::sub(format!(
+                "{photo}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}"
+            )),
             site_bucket: Expr::sub(site.clone()),
             site_bucket_arn: Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{site}")),
             prefix,
@@ -483,10 +518,8 @@ mod tests {
         let thumbnail = contract::functions::THUMBNAIL.role;
         // The API signs upload forms: they can write under `uploads/` and nowhere else.
         assert_eq!(prefixes(&v, api, "s3:PutObject"), ["uploads/"]);
-        assert_eq!(
-            prefixes(&v, api, "s3:GetObject"),
-            ["originals/", "derivatives/"]
-        );
+        // It reads no photo: the media distribution does, for the links it signs.
+        assert!(prefixes(&v, api, "s3:GetObject").is_empty());
         // Processing reads uploads, writes originals and derivatives (neither notifies it, so
         // it cannot trigger itself), and deletes what it refuses.
         assert_eq!(

@@ -60,20 +60,25 @@ pub(super) fn site_bucket(t: &mut Template, names: &Names) -> Result<Res<Bucket>
     )
 }
 
-/// The site's Content-Security-Policy: the wasm SPA, its API, Cognito and the photo bucket.
-fn content_security_policy(names: &Names, api: Expr) -> Expr {
+/// The site's Content-Security-Policy: the wasm SPA, its API, Cognito, the photo bucket that
+/// uploads go to and the media distribution photos come from.
+fn content_security_policy(names: &Names, api: Expr, media: Expr) -> Expr {
     Expr::sub_with(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data: blob: https://${PhotoBucket}.s3.${AWS::Region}.${AWS::URLSuffix}; \
+         img-src 'self' data: blob: https://${Media}; \
          connect-src 'self' ${Api} https://cognito-idp.${AWS::Region}.${AWS::URLSuffix} \
          https://${PhotoBucket}.s3.${AWS::Region}.${AWS::URLSuffix}; font-src 'self'; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; \
          upgrade-insecure-requests",
-        [("PhotoBucket", names.photo_bucket.clone()), ("Api", api)],
+        [
+            ("PhotoBucket", names.photo_bucket.clone()),
+            ("Api", api),
+            ("Media", media),
+        ],
     )
 }
 
-fn response_headers_policy(
+pub(super) fn response_headers_policy(
     t: &mut Template,
     id: &str,
     name: Expr,
@@ -122,7 +127,7 @@ fn response_headers_policy(
     )
 }
 
-fn cache_policy(
+pub(super) fn cache_policy(
     t: &mut Template,
     id: &str,
     name: Expr,
@@ -150,6 +155,7 @@ pub(super) fn distribution(
     names: &Names,
     site_bucket: &Res<Bucket>,
     csp_api: Expr,
+    media: &Res<Distribution>,
 ) -> Result<Res<Distribution>, StackError> {
     let oac = t.add(
         "SiteOriginAccessControl",
@@ -163,7 +169,7 @@ pub(super) fn distribution(
             },
         },
     )?;
-    let csp = content_security_policy(names, csp_api);
+    let csp = content_security_policy(names, csp_api, media.domain_name());
     // Hashed file names change with their content, so a cached copy is never stale.
     let assets_headers = response_headers_policy(
         t,
@@ -228,6 +234,7 @@ pub(super) fn distribution(
         cache_policy_id: cache.reference(),
         response_headers_policy_id: headers.reference(),
         function_associations: functions,
+        trusted_key_groups: vec![],
     };
     let (aliases, viewer_certificate) = match &config.domain {
         Some(domain) => (
@@ -273,7 +280,7 @@ pub(super) fn distribution(
             distribution_config: DistributionConfig {
                 enabled: true,
                 comment: format!("{} site", names.prefix),
-                default_root_object: "index.html",
+                default_root_object: Some("index.html"),
                 http_version: "http2and3",
                 ipv6_enabled: true,
                 price_class: "PriceClass_100",

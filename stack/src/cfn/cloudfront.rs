@@ -32,7 +32,8 @@ pub struct DistributionConfig {
     /// Shown in the console.
     pub comment: String,
     /// Served for `/`.
-    pub default_root_object: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_root_object: Option<&'static str>,
     /// `http2and3` offers HTTP/2 and HTTP/3.
     pub http_version: &'static str,
     /// Also serve over IPv6.
@@ -117,6 +118,9 @@ pub struct CacheBehavior {
     pub cache_policy_id: Expr,
     /// The response headers policy's id.
     pub response_headers_policy_id: Expr,
+    /// Key groups whose keys sign the URLs this behavior requires; empty, no signature is asked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trusted_key_groups: Vec<Expr>,
     /// CloudFront Functions run on this behavior's requests or responses.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub function_associations: Vec<FunctionAssociation>,
@@ -166,6 +170,57 @@ pub struct FunctionConfig {
     pub comment: String,
     /// `cloudfront-js-2.0`.
     pub runtime: &'static str,
+}
+
+/// `AWS::CloudFront::PublicKey`: a key that signed URLs may be checked with. `Ref` gives its
+/// id (the `Key-Pair-Id` of the URLs it signs).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PublicKey {
+    /// The configuration.
+    pub public_key_config: PublicKeyConfig,
+}
+
+impl Resource for PublicKey {
+    const TYPE: &'static str = "AWS::CloudFront::PublicKey";
+}
+
+/// `PublicKeyConfig`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PublicKeyConfig {
+    /// Unique per key: a new key is a new resource.
+    pub caller_reference: Expr,
+    /// Unique in the account.
+    pub name: Expr,
+    /// The PEM-encoded RSA 2048 public key.
+    pub encoded_key: Expr,
+    /// Shown in the console.
+    pub comment: String,
+}
+
+/// `AWS::CloudFront::KeyGroup`: the keys a behavior trusts.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyGroup {
+    /// The configuration.
+    pub key_group_config: KeyGroupConfig,
+}
+
+impl Resource for KeyGroup {
+    const TYPE: &'static str = "AWS::CloudFront::KeyGroup";
+}
+
+/// `KeyGroupConfig`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyGroupConfig {
+    /// Unique in the account.
+    pub name: Expr,
+    /// The public keys' ids.
+    pub items: Vec<Expr>,
+    /// Shown in the console.
+    pub comment: String,
 }
 
 /// `AWS::CloudFront::OriginAccessControl`.

@@ -247,6 +247,10 @@ pub enum ConditionExpr {
     Equals(Expr, Expr),
     /// `Fn::Not`.
     Not(Box<ConditionExpr>),
+    /// `Fn::Or`.
+    Or(Vec<ConditionExpr>),
+    /// `{"Condition": name}`: another condition of the template.
+    Condition(String),
 }
 
 impl ConditionExpr {
@@ -260,11 +264,25 @@ impl ConditionExpr {
         ConditionExpr::Not(Box::new(c))
     }
 
+    /// `{"Fn::Or": [a, b]}`.
+    pub fn or(a: ConditionExpr, b: ConditionExpr) -> Self {
+        ConditionExpr::Or(vec![a, b])
+    }
+
+    /// `{"Condition": name}`: holds when `cond` does.
+    pub fn holds(cond: &Cond) -> Self {
+        ConditionExpr::Condition(cond.name().to_owned())
+    }
+
     /// The template JSON for this condition.
     pub fn to_value(&self) -> Value {
         match self {
             ConditionExpr::Equals(a, b) => json!({ "Fn::Equals": [a.to_value(), b.to_value()] }),
             ConditionExpr::Not(c) => json!({ "Fn::Not": [c.to_value()] }),
+            ConditionExpr::Or(cs) => {
+                json!({ "Fn::Or": cs.iter().map(ConditionExpr::to_value).collect::<Vec<_>>() })
+            }
+            ConditionExpr::Condition(name) => json!({ "Condition": name }),
         }
     }
 }

@@ -159,6 +159,12 @@ pub struct Parameter {
     /// The shortest value accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_length: Option<u32>,
+    /// The only values accepted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_values: Vec<&'static str>,
+    /// The value when none is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<&'static str>,
 }
 
 impl Parameter {
@@ -169,6 +175,17 @@ impl Parameter {
             description: description.into(),
             allowed_pattern: None,
             min_length: Some(1),
+            allowed_values: vec![],
+            default: None,
+        }
+    }
+
+    /// An optional string parameter, empty unless given.
+    pub fn optional(description: impl Into<String>) -> Self {
+        Parameter {
+            min_length: None,
+            default: Some(""),
+            ..Parameter::string(description)
         }
     }
 }

@@ -11,7 +11,7 @@ use sha2::Digest as _;
 
 use super::signing::{random_secret, sign_hex, verify_hex};
 use crate::error::{Error, Result};
-use crate::ports::{ObjectKey, ObjectStore, PresignedPost, UploadPolicy};
+use crate::ports::{Grant, ObjectKey, ObjectStore, PresignedPost, UploadPolicy};
 use crate::types::{Sha256, Timestamp};
 
 /// One stored object.
@@ -182,7 +182,8 @@ impl ObjectStore for InMemoryObjectStore {
     async fn presign_download(
         &self,
         key: &ObjectKey,
-        _now: Timestamp,
+        _grant: Grant,
+        _signed_at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<String> {
         let expires = expires_at.secs();

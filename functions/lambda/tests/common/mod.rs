@@ -118,6 +118,27 @@ pub async fn uploaded(config: &SdkConfig, owner: &UserId, bytes: Vec<u8>) -> (Ph
     (photo.id, key)
 }
 
+/// Marks `owner`'s photo `id` READY, as the thumbnail function does once `bytes` are processed.
+pub async fn mark_ready(config: &SdkConfig, owner: &UserId, id: &PhotoId, bytes: &[u8]) {
+    let repo = Arc::new(DynamoDbRepository::new(config, TABLE));
+    let info = photo_domain::model::ProcessedInfo {
+        dimensions: photo_domain::Dimensions {
+            width: 4,
+            height: 3,
+        },
+        taken_at: None,
+        camera: None,
+        gps: None,
+        sha256_actual: Sha256::from_bytes(imaging::Sha256Digest::of(bytes).0),
+        size: bytes.len() as u64,
+    };
+    let ready = photo_domain::Processing::new(repo)
+        .complete(owner, id, info)
+        .await
+        .expect("marking the photo READY");
+    assert_eq!(ready.status, photo_domain::model::PhotoStatus::Ready);
+}
+
 /// An S3 notification from the fixture with one record per `(event name, raw key)`.
 pub fn s3_event(records: &[(&str, &str)]) -> String {
     let mut event: Value = serde_json::from_str(S3_EVENT).unwrap();
