@@ -88,34 +88,32 @@ fn run() -> Result<()> {
 /// Installs the oracles, then runs every test in the workspace.
 fn test(extra: &[String]) -> Result<()> {
     let target = target_dir();
-    oracles::install_all(&target)?;
-    // The web app's end-to-end tests (`web-e2e`) drive a real headless Chromium; the imaging
-    // tests write HEIC tiles with `heif-enc` and compare every HEIC decode with libheif's
-    // `heif-convert` (both in libheif-examples). The functions' tests build both functions for
-    // both Lambda architectures, which takes the C compilers of `cargo xtask toolchain`, and run
-    // the arm64 build under `qemu-aarch64-static`.
-    let mut tools = vec![
-        ("chromium", "chromium"),
-        ("chromedriver", "chromium-driver"),
-        ("heif-convert", "libheif-examples"),
-        ("heif-enc", "libheif-examples"),
-        ("qemu-aarch64-static", "qemu-user-static"),
-    ];
-    tools.extend(toolchain::C_COMPILERS);
-    apt::ensure(&tools)?;
-    // The deployer's build tests and the functions' tests compile static binaries for both
-    // Lambda architectures.
-    toolchain::rust_targets()?;
-    let mut cmd = Command::new(cargo());
-    cmd.current_dir(workspace_root())
-        .args(["test", "--workspace", "--locked"])
-        .args(extra)
-        .env("ORACLES_DIR", target.join("oracles"));
-    if std::env::var_os("CI").is_some() {
-        // A CI run builds once from cold: incremental state would only cost disk and time.
-        cmd.env("CARGO_INCREMENTAL", "0");
-    }
-    run_checked(&mut cmd)?;
+    // The test oracles (pip), the Debian packages (apt) and the Rust targets (rustup) download
+    // and install while the workspace's tests compile: neither needs the other until the tests
+    // run, and on a fresh machine the installs take minutes that the build would otherwise wait.
+    let setup = {
+        let target = target.clone();
+        std::thread::spawn(move || setup_for_tests(&target))
+    };
+    let cargo_test = |run: bool| {
+        let mut cmd = Command::new(cargo());
+        cmd.current_dir(workspace_root())
+            .args(["test", "--workspace", "--locked"])
+            .args((!run).then_some("--no-run"))
+            .args(extra)
+            .env("ORACLES_DIR", target.join("oracles"));
+        if std::env::var_os("CI").is_some() {
+            // A CI run builds once from cold: incremental state would only cost disk and time.
+            cmd.env("CARGO_INCREMENTAL", "0");
+        }
+        run_checked(&mut cmd)
+    };
+    let built = cargo_test(false);
+    setup
+        .join()
+        .map_err(|_| anyhow::anyhow!("installing what the tests need panicked"))??;
+    built?;
+    cargo_test(true)?;
     // The fuzz targets are part of the suite: a bounded run of the whole pipeline and a
     // deterministic replay of the HEIC seeds, failing on any crash; cargo-fuzz is installed first
     // if missing, so neither is ever silently skipped.
@@ -132,6 +130,29 @@ fn test(extra: &[String]) -> Result<()> {
         "--seconds".to_owned(),
         fuzz::S3POST_CI_SECONDS.to_string(),
     ])
+}
+
+/// What the tests need beside the workspace: the test oracles, the Debian packages and the Rust
+/// targets.
+fn setup_for_tests(target: &std::path::Path) -> Result<()> {
+    oracles::install_all(target)?;
+    // The web app's end-to-end tests (`web-e2e`) drive a real headless Chromium; the imaging
+    // tests write HEIC tiles with `heif-enc` and compare every HEIC decode with libheif's
+    // `heif-convert` (both in libheif-examples). The functions' tests build both functions for
+    // both Lambda architectures, which takes the C compilers of `cargo xtask toolchain`, and run
+    // the arm64 build under `qemu-aarch64-static`.
+    let mut tools = vec![
+        ("chromium", "chromium"),
+        ("chromedriver", "chromium-driver"),
+        ("heif-convert", "libheif-examples"),
+        ("heif-enc", "libheif-examples"),
+        ("qemu-aarch64-static", "qemu-user-static"),
+    ];
+    tools.extend(toolchain::C_COMPILERS);
+    apt::ensure(&tools)?;
+    // The deployer's build tests and the functions' tests compile static binaries for both
+    // Lambda architectures.
+    toolchain::rust_targets()
 }
 
 // Where the workspace and its target directory are: the same answer as every test's.

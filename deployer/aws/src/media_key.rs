@@ -463,23 +463,31 @@ async fn redeploy(session: &Session, deployer: &Deployer, keys: &MediaKeys) -> R
     Ok(())
 }
 
-/// Waits until the media distribution has deployed its configuration (the key group's new key
-/// included) to every edge location, polling `GetDistribution`.
-async fn wait_for_media_distribution(session: &Session, deployer: &Deployer) -> Result<()> {
-    let resources = deployer.resources().await?;
-    let Some((_, _, id)) = resources
+/// The stack's media distribution, once it has one (an emulator that makes no distributions
+/// leaves none).
+async fn media_distribution(deployer: &Deployer) -> Result<Option<String>> {
+    Ok(deployer
+        .resources()
+        .await?
         .into_iter()
         .find(|(logical, _, physical)| logical == "MediaDistribution" && !physical.is_empty())
-    else {
-        // An emulator that does not make distributions: nothing to wait for.
-        return Ok(());
-    };
-    let cloudfront = crate::client!(aws_sdk_cloudfront, &session.sdk);
+        .map(|(_, _, id)| id))
+}
+
+/// Waits until distribution `id` has deployed its configuration (the key group's new key
+/// included) to every edge location, polling `GetDistribution` every `poll` for at most
+/// `timeout`.
+pub async fn wait_until_deployed(
+    cloudfront: &aws_sdk_cloudfront::Client,
+    id: &str,
+    poll: Duration,
+    timeout: Duration,
+) -> Result<()> {
     let started = std::time::Instant::now();
     loop {
         let status = cloudfront
             .get_distribution()
-            .id(&id)
+            .id(id)
             .send()
             .await
             .with_context(|| format!("reading the status of distribution `{id}`"))?
@@ -489,14 +497,14 @@ async fn wait_for_media_distribution(session: &Session, deployer: &Deployer) -> 
         if status == "Deployed" {
             return Ok(());
         }
-        if started.elapsed() >= deployer.timeout {
+        if started.elapsed() >= timeout {
             bail!(
                 "distribution `{id}` is still {status} after {}s: run `deployer rotate-media-key` \
                  again to go on once it is Deployed",
-                deployer.timeout.as_secs()
+                timeout.as_secs()
             );
         }
-        tokio::time::sleep(deployer.poll.max(Duration::from_secs(1))).await;
+        tokio::time::sleep(poll).await;
     }
 }
 
@@ -543,7 +551,10 @@ pub(crate) async fn rotate(session: &Session, deployer: &Deployer) -> Result<Str
     }
     // Both keys in the key group, at every edge, before any link is signed with the new one.
     redeploy(session, deployer, &keys).await?;
-    wait_for_media_distribution(session, deployer).await?;
+    if let Some(id) = media_distribution(deployer).await? {
+        let cloudfront = crate::client!(aws_sdk_cloudfront, &session.sdk);
+        wait_until_deployed(&cloudfront, &id, deployer.poll, deployer.timeout).await?;
+    }
     let until = now + LONGEST_LINK_SECS;
     keys.active = new;
     keys.retiring = Some(Retiring {
@@ -564,4 +575,111 @@ pub(crate) async fn rotate(session: &Session, deployer: &Deployer) -> Result<Str
         old.name(),
         hours(LONGEST_LINK_SECS)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+    use aws_smithy_types::body::SdkBody;
+
+    /// `GetDistribution`'s answer (CloudFront's REST XML) with `status`.
+    fn distribution(status: &str) -> ReplayEvent {
+        ReplayEvent::new(
+            http::Request::builder()
+                .uri("https://cloudfront.amazonaws.com/2020-05-31/distribution/E2MEDIA")
+                .body(SdkBody::empty())
+                .unwrap(),
+            http::Response::builder()
+                .status(200)
+                .header("content-type", "text/xml")
+                .body(SdkBody::from(format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+                     <Distribution xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\">\
+                     <Id>E2MEDIA</Id>\
+                     <ARN>arn:aws:cloudfront::123456789012:distribution/E2MEDIA</ARN>\
+                     <Status>{status}</Status>\
+                     <LastModifiedTime>2026-12-01T12:00:00.000Z</LastModifiedTime>\
+                     <InProgressInvalidationBatches>0</InProgressInvalidationBatches>\
+                     <DomainName>d2media.cloudfront.net</DomainName>\
+                     </Distribution>"
+                )))
+                .unwrap(),
+        )
+    }
+
+    fn cloudfront(events: Vec<ReplayEvent>) -> (aws_sdk_cloudfront::Client, StaticReplayClient) {
+        let http = StaticReplayClient::new(events);
+        let config = aws_sdk_cloudfront::Config::builder()
+            .behavior_version(aws_sdk_cloudfront::config::BehaviorVersion::latest())
+            .region(aws_sdk_cloudfront::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudfront::config::Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "replay",
+            ))
+            .http_client(http.clone())
+            .interceptor(crate::calls::Declared)
+            .build();
+        (aws_sdk_cloudfront::Client::from_conf(config), http)
+    }
+
+    /// moto makes no distribution, so the wait between adding a key and signing with it is
+    /// replayed from CloudFront-shaped answers: it polls until the distribution is Deployed.
+    #[tokio::test]
+    async fn a_rotation_waits_for_the_distribution_to_deploy_the_new_key() {
+        let (client, http) = cloudfront(vec![
+            distribution("InProgress"),
+            distribution("InProgress"),
+            distribution("Deployed"),
+        ]);
+        wait_until_deployed(
+            &client,
+            "E2MEDIA",
+            Duration::from_millis(1),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+        assert_eq!(http.actual_requests().count(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_distribution_that_stays_in_progress_stops_the_wait_at_its_bound() {
+        let (client, _) = cloudfront(vec![distribution("InProgress"), distribution("InProgress")]);
+        let err = wait_until_deployed(
+            &client,
+            "E2MEDIA",
+            Duration::from_millis(30),
+            Duration::from_millis(10),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "distribution `E2MEDIA` is still InProgress after 0s: run `deployer rotate-media-key` \
+             again to go on once it is Deployed"
+        );
+    }
+
+    #[test]
+    fn the_secret_policy_denies_reading_to_all_but_the_api_role() {
+        let policy = secret_policy("arn:aws:iam::123456789012:role/photo-app-dev-ApiRole-X");
+        let statement = &policy["Statement"][0];
+        assert_eq!(statement["Effect"], "Deny");
+        assert_eq!(statement["Action"], "secretsmanager:GetSecretValue");
+        assert_eq!(
+            statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"],
+            "arn:aws:iam::123456789012:role/photo-app-dev-ApiRole-X"
+        );
+    }
+
+    #[test]
+    fn the_longest_link_is_an_owners_window_and_lifetime() {
+        assert_eq!(LONGEST_LINK_SECS, 13 * 3600);
+        assert_eq!(hours(LONGEST_LINK_SECS), "13h00m");
+    }
 }
