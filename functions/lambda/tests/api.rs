@@ -47,13 +47,7 @@ async fn bootstrap_serves_the_api_over_moto() {
     let user = testkit::aws::cognito_user(&config, "photos", "alice").await;
     let runtime = RuntimeApi::start();
     let mut command = common::bootstrap(&runtime, &moto, BIN, "photo-app-test-api", 256);
-    command
-        .env("COGNITO_ENDPOINT", moto.endpoint_url())
-        .env("USER_POOL_ID", &user.pool_id)
-        .env("USER_POOL_CLIENT_ID", &user.client_id)
-        .env("MAX_UPLOAD_BYTES", "1000000")
-        .env("QUOTA_BYTES", "5000000")
-        .env("MAX_SHARE_DAYS", "30");
+    common::api_settings(&mut command, &moto, &user);
     let api = Api {
         function: runtime.start_function(&mut command, Duration::from_secs(20)),
         user,
@@ -187,13 +181,8 @@ async fn photos_are_linked_through_the_media_distribution_with_the_key_from_secr
     let runtime = RuntimeApi::start();
     let mut command = common::bootstrap(&runtime, &moto, BIN, "photo-app-test-api", 256);
     let media = "d111111abcdef8.cloudfront.net";
+    common::api_settings(&mut command, &moto, &user);
     command
-        .env("COGNITO_ENDPOINT", moto.endpoint_url())
-        .env("USER_POOL_ID", &user.pool_id)
-        .env("USER_POOL_CLIENT_ID", &user.client_id)
-        .env("MAX_UPLOAD_BYTES", "1000000")
-        .env("QUOTA_BYTES", "5000000")
-        .env("MAX_SHARE_DAYS", "30")
         .env("MEDIA_DOMAIN", media)
         .env("MEDIA_KEY_ID", "K2JCJMDEHXQW5F")
         .env("MEDIA_KEY_SECRET", secret);

@@ -42,13 +42,7 @@ async fn api_serves_a_photo(arch: Architecture) {
 
     let runtime = RuntimeApi::start();
     let mut command = common::lambda_bootstrap(&runtime, &moto, API, arch, 256);
-    command
-        .env("COGNITO_ENDPOINT", moto.endpoint_url())
-        .env("USER_POOL_ID", &user.pool_id)
-        .env("USER_POOL_CLIENT_ID", &user.client_id)
-        .env("MAX_UPLOAD_BYTES", "1000000")
-        .env("QUOTA_BYTES", "5000000")
-        .env("MAX_SHARE_DAYS", "30");
+    common::api_settings(&mut command, &moto, &user);
     let function = runtime.start_function(&mut command, START);
 
     let request_id = format!("cross-{arch}=");

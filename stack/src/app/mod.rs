@@ -77,31 +77,27 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
     // With a custom domain the site origin is a constant, so the CSP may name the API exactly;
     // without one, the API's CORS needs the distribution, which needs the CSP, so the CSP
     // allows any API Gateway host in the region instead of this API's.
+    let site_distribution = |t: &mut Template, csp_api| {
+        distribution(
+            t,
+            config,
+            &names,
+            &site_bucket,
+            csp_api,
+            &media.distribution,
+        )
+    };
     let (site_origin, api, distribution) = match &config.domain {
         Some(domain) => {
             let origin = Expr::from(format!("https://{}", domain.name));
             let api = http_api(&mut t, &names, origin.clone())?;
             let csp_api = Expr::sub_with("${Endpoint}", [("Endpoint", api.api_endpoint())]);
-            let dist = distribution(
-                &mut t,
-                config,
-                &names,
-                &site_bucket,
-                csp_api,
-                &media.distribution,
-            )?;
+            let dist = site_distribution(&mut t, csp_api)?;
             (origin, api, dist)
         }
         None => {
             let csp_api = Expr::sub("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}");
-            let dist = distribution(
-                &mut t,
-                config,
-                &names,
-                &site_bucket,
-                csp_api,
-                &media.distribution,
-            )?;
+            let dist = site_distribution(&mut t, csp_api)?;
             let origin = Expr::sub_with("https://${Domain}", [("Domain", dist.domain_name())]);
             let api = http_api(&mut t, &names, origin.clone())?;
             (origin, api, dist)

@@ -66,6 +66,17 @@ pub fn lambda_bootstrap(
     )
 }
 
+/// The API function's settings besides AWS's: `user`'s pool on moto, and small limits.
+pub fn api_settings(command: &mut Command, moto: &MotoServer, user: &CognitoUser) {
+    command
+        .env("COGNITO_ENDPOINT", moto.endpoint_url())
+        .env("USER_POOL_ID", &user.pool_id)
+        .env("USER_POOL_CLIENT_ID", &user.client_id)
+        .env("MAX_UPLOAD_BYTES", "1000000")
+        .env("QUOTA_BYTES", "5000000")
+        .env("MAX_SHARE_DAYS", "30");
+}
+
 /// `command` with the AWS settings of a function of the stack, pointing at moto.
 fn with_moto(mut command: Command, moto: &MotoServer) -> Command {
     testkit::aws::moto_env(&mut command, moto);
