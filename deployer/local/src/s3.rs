@@ -230,7 +230,7 @@ pub async fn media(
             }
             headers.insert(
                 header::CACHE_CONTROL,
-                HeaderValue::from_static("private, max-age=300"),
+                HeaderValue::from_static(photo_contract::keys::MEDIA_VIEWER_CACHE_CONTROL),
             );
             headers.insert(
                 header::X_CONTENT_TYPE_OPTIONS,

@@ -572,6 +572,14 @@ async fn heic_photos_end_ready_and_download_as_uploaded() {
             "{name}"
         );
         assert!(preview.headers().get("content-disposition").is_none());
+        // A photo under one link never changes: the browser keeps it, for itself alone.
+        for response in [&preview, &original] {
+            assert_eq!(
+                response.headers()["cache-control"],
+                "private, max-age=31536000, immutable",
+                "{name}"
+            );
+        }
         assert_eq!(
             original.bytes().await.unwrap().as_ref(),
             bytes.as_slice(),

@@ -183,6 +183,7 @@ impl S3ObjectStore {
             .key(key.as_str())
             .content_type(content_type)
             .set_content_disposition(content_disposition.map(str::to_owned))
+            .cache_control(photo_contract::keys::MEDIA_CACHE_CONTROL)
             .set_storage_class(storage_class(key))
             .body(ByteStream::from(body))
             .send()

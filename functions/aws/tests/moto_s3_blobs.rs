@@ -39,6 +39,8 @@ async fn s3_blob_store_reads_writes_and_deletes_within_limits() {
         .await
         .unwrap();
     assert_eq!(head.content_type(), Some("image/jpeg"));
+    // A derivative never changes under its key: the edge may keep it.
+    assert_eq!(head.cache_control(), Some("max-age=31536000, immutable"));
     // Derivatives stay in Standard (S3 reports no class for it); originals go to
     // Intelligent-Tiering from their first write.
     assert_eq!(head.storage_class(), None);
@@ -73,6 +75,7 @@ async fn s3_blob_store_reads_writes_and_deletes_within_limits() {
     // A download of the original is saved under the photo's name.
     assert_eq!(head.content_type(), Some("image/heic"));
     assert_eq!(head.content_disposition(), Some(disposition));
+    assert_eq!(head.cache_control(), Some("max-age=31536000, immutable"));
     store.delete(&[original]).await.unwrap();
     assert_eq!(
         store.get(&thumb, 10).await,

@@ -152,7 +152,7 @@ pub(super) fn media_edge(t: &mut Template, names: &Names) -> Result<MediaEdge, S
         "Security headers; a photo under one key never changes",
         // Images only, and never anything that could run: not a page of the app's origin.
         Expr::from("default-src 'none'; img-src 'self'; sandbox"),
-        "private, max-age=31536000, immutable",
+        photo_contract::keys::MEDIA_VIEWER_CACHE_CONTROL,
     )?;
     let behavior = |path: Option<&'static str>| CacheBehavior {
         path_pattern: path,
