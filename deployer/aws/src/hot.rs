@@ -386,6 +386,7 @@ pub fn hot_up(
                 if let Some(line) = reconcile(session, deployer, &prepared.desired).await? {
                     deployer.ui.line(&line);
                 }
+                crate::media_key::after_deploy(session, deployer, &prepared.keys).await?;
             }
         }
         Ok(())

@@ -37,6 +37,14 @@ pub const LONGEST_LINK_SECS: u64 = {
     (owner.window_secs + owner.lifetime_secs) as u64
 };
 
+/// How long after the old key's last signature its retirement waits beyond a link's lifetime:
+/// for function instances that started before the switch and for clocks that disagree.
+pub const DRAIN_MARGIN_SECS: u64 = 15 * 60;
+
+/// How long a rotation waits, once the media distribution reports `Deployed`, before signing with
+/// the new key.
+const KEY_GROUP_SETTLE: Duration = Duration::from_secs(5 * 60);
+
 /// One key of a slot, as the template needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Key {
@@ -181,6 +189,7 @@ pub fn secret_name(stack: &str, slot: Slot) -> String {
 /// The record in the artifact bucket and the secrets of one stack's keys.
 #[derive(Debug)]
 pub struct KeyStore {
+    cfn: aws_sdk_cloudformation::Client,
     s3: aws_sdk_s3::Client,
     secrets: aws_sdk_secretsmanager::Client,
     bucket: String,
@@ -190,6 +199,7 @@ pub struct KeyStore {
 impl KeyStore {
     pub fn new(session: &Session, stack: &str) -> KeyStore {
         KeyStore {
+            cfn: session.cloudformation(),
             s3: session.s3(),
             secrets: crate::client!(aws_sdk_secretsmanager, &session.sdk),
             bucket: artifacts::bucket_name(&session.account_id, &session.region),
@@ -244,11 +254,19 @@ impl KeyStore {
         Ok(())
     }
 
-    /// The keys to deploy with: the recorded ones, or on a stage's first deploy a new key in
-    /// slot a, whose secret is written before the record. With `create` false (`diff`), a
-    /// stage without keys gets a key pair that is made for the preview and kept nowhere.
+    /// The keys to deploy with: the recorded ones; without a record, the ones the deployed stack
+    /// names (recorded again: a lost record must not re-key a live stage); on a stage's first
+    /// deploy, a new key in slot a, whose secret is written before the record. With `create`
+    /// false (`diff`), a stage without keys gets a key pair made for the preview and kept
+    /// nowhere.
     pub async fn ensure(&self, create: bool) -> Result<MediaKeys> {
         if let Some(keys) = self.load().await? {
+            return Ok(keys);
+        }
+        if let Some(keys) = self.from_stack().await? {
+            if create {
+                self.save(&keys).await?;
+            }
             return Ok(keys);
         }
         let key = if create {
@@ -271,6 +289,75 @@ impl KeyStore {
             self.save(&keys).await?;
         }
         Ok(keys)
+    }
+
+    /// The keys the deployed stack's parameters name, if it names any. Which key signed last is
+    /// not in the stack: with both slots filled, the other one is taken to be retiring from now,
+    /// so no link it may have signed breaks.
+    async fn from_stack(&self) -> Result<Option<MediaKeys>> {
+        let out = match self
+            .cfn
+            .describe_stacks()
+            .stack_name(&self.stack)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.message().is_some_and(|m| m.contains("does not exist")) => {
+                return Ok(None);
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e))
+                    .with_context(|| format!("describing stack `{}`", self.stack));
+            }
+        };
+        let Some(stack) = out.stacks().first() else {
+            return Ok(None);
+        };
+        let param = |name: &str| {
+            stack
+                .parameters()
+                .iter()
+                .find(|p| p.parameter_key() == Some(name))
+                .and_then(|p| p.parameter_value())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let key = |id: &str, public: &str| {
+            let fingerprint = param(id);
+            (!fingerprint.is_empty()).then(|| Key {
+                fingerprint,
+                public_key: param(public),
+                created_at: 0,
+            })
+        };
+        let (a, b) = (
+            key(media::A_ID, media::A_PUBLIC),
+            key(media::B_ID, media::B_PUBLIC),
+        );
+        let active = if param(media::ACTIVE) == "b" {
+            Slot::B
+        } else {
+            Slot::A
+        };
+        let mut keys = MediaKeys {
+            active,
+            a,
+            b,
+            retiring: None,
+        };
+        if keys.slot(active).is_none() {
+            return Ok(None);
+        }
+        if keys.slot(active.other()).is_some() {
+            let now = unix_now();
+            keys.retiring = Some(Retiring {
+                slot: active.other(),
+                since: now,
+                until: now + LONGEST_LINK_SECS,
+            });
+        }
+        Ok(Some(keys))
     }
 
     /// Makes a key pair for `slot` and writes its private half to the slot's secret.
@@ -499,8 +586,7 @@ pub async fn wait_until_deployed(
         }
         if started.elapsed() >= timeout {
             bail!(
-                "distribution `{id}` is still {status} after {}s: run `deployer rotate-media-key` \
-                 again to go on once it is Deployed",
+                "distribution `{id}` is still {status} after {}s",
                 timeout.as_secs()
             );
         }
@@ -553,16 +639,32 @@ pub(crate) async fn rotate(session: &Session, deployer: &Deployer) -> Result<Str
     redeploy(session, deployer, &keys).await?;
     if let Some(id) = media_distribution(deployer).await? {
         let cloudfront = crate::client!(aws_sdk_cloudfront, &session.sdk);
-        wait_until_deployed(&cloudfront, &id, deployer.poll, deployer.timeout).await?;
+        wait_until_deployed(&cloudfront, &id, deployer.poll, deployer.timeout)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{e:#}: run `deployer rotate-media-key --stage {stage}` again to go on once \
+                     it is Deployed"
+                )
+            })?;
+        // A key group's change need not show in the distribution's status: give the edge
+        // locations a few minutes more before any link is signed with the new key.
+        deployer.ui.line(&format!(
+            "waiting {} min for the new key to reach every edge location",
+            KEY_GROUP_SETTLE.as_secs() / 60
+        ));
+        tokio::time::sleep(KEY_GROUP_SETTLE).await;
     }
-    let until = now + LONGEST_LINK_SECS;
     keys.active = new;
+    redeploy(session, deployer, &keys).await?;
+    // The old key signed until the update above finished (and function instances started
+    // before it may sign a while longer): its links live from then, with a margin.
+    let since = unix_now();
     keys.retiring = Some(Retiring {
         slot: old,
-        since: now,
-        until,
+        since,
+        until: since + LONGEST_LINK_SECS + DRAIN_MARGIN_SECS,
     });
-    redeploy(session, deployer, &keys).await?;
     store.save(&keys).await?;
     Ok(format!(
         "media links are now signed with key {} ({}); key {} stays in the key group until the \
@@ -573,7 +675,7 @@ pub(crate) async fn rotate(session: &Session, deployer: &Deployer) -> Result<Str
             .map(|k| k.fingerprint.as_str())
             .unwrap_or_default(),
         old.name(),
-        hours(LONGEST_LINK_SECS)
+        hours(LONGEST_LINK_SECS + DRAIN_MARGIN_SECS)
     ))
 }
 
@@ -660,8 +762,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "distribution `E2MEDIA` is still InProgress after 0s: run `deployer rotate-media-key` \
-             again to go on once it is Deployed"
+            "distribution `E2MEDIA` is still InProgress after 0s"
         );
     }
 

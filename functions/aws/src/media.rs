@@ -3,10 +3,11 @@
 //! CloudFront signed URLs with a custom policy, signed with the deployer's key.
 //!
 //! RSA signing costs milliseconds, so a signature is made once per resource and expiry and
-//! reused: the domain signs links for fixed time windows, so every link of one owner in one
-//! window shares one wildcard policy (`Grant::Owner`: `https://{media}/derivatives/{owner}/*`),
-//! and a share's links share one per photo (`Grant::Photo`:
-//! `https://{media}/derivatives/{owner}/{photo}/*`), which opens nothing else of the owner's.
+//! reused: the domain signs links for fixed time windows, so every thumbnail and preview link of
+//! one owner in one window shares one wildcard policy (`Grant::Owner`:
+//! `https://{media}/derivatives/{owner}/*`), a share's links share one per photo (`Grant::Photo`:
+//! `https://{media}/derivatives/{owner}/{photo}/*`), which opens nothing else of the owner's,
+//! and an original, which keeps its location data, is signed for its own URL alone.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -88,13 +89,14 @@ impl CloudFrontMedia {
         }
         let origin = &self.origin;
         Ok(match grant {
-            // `derivatives/{owner}/*` or `originals/{owner}/*`.
+            // A photo's original (`originals/{owner}/{photo}`) is signed alone, whoever asks: it
+            // keeps its location and camera data, and its link is the one an owner copies to
+            // send a single photo. One original is linked per answer, so this costs little.
+            _ if parts.len() == 3 => format!("{origin}/{key}"),
+            // `derivatives/{owner}/*`: every thumbnail and preview of the owner's.
             Grant::Owner => format!("{origin}/{}/{}/*", parts[0], parts[1]),
-            // `derivatives/{owner}/{photo}/*`, or the original's own URL.
-            Grant::Photo if parts.len() > 3 => {
-                format!("{origin}/{}/*", parts[..3].join("/"))
-            }
-            Grant::Photo => format!("{origin}/{key}"),
+            // `derivatives/{owner}/{photo}/*`: this photo's alone.
+            Grant::Photo => format!("{origin}/{}/*", parts[..3].join("/")),
         })
     }
 
@@ -114,8 +116,12 @@ impl CloudFrontMedia {
             .map_err(|e| Error::Backend(format!("signing a media link: {e}")))?;
         self.signatures.fetch_add(1, Ordering::Relaxed);
         if signed.len() >= MEMO_LIMIT {
-            // Older windows' policies are never asked for again.
+            // Older windows' policies are never asked for again; if the current window alone
+            // fills the memo, start it afresh.
             signed.retain(|(_, until), _| *until >= expires);
+            if signed.len() >= MEMO_LIMIT {
+                signed.clear();
+            }
         }
         signed.insert(memo, policy.clone());
         Ok(policy)

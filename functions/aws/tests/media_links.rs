@@ -170,15 +170,17 @@ async fn a_gallery_signs_once_per_owner_per_window_and_a_share_once_per_photo() 
         assert_eq!(resource, format!("https://{DOMAIN}/derivatives/alice/*"));
     }
 
-    // The original, on the photo's page: one more signature for the owner's originals.
+    // The original, on the photo's page: signed for its own URL alone (it keeps its location
+    // data), once per photo per window.
     let view = f.service.get_photo(&alice, &ids[0]).await.unwrap();
     let original = view.urls.original.unwrap();
     assert_eq!(
         check(&f, &original, hour_links),
-        format!("https://{DOMAIN}/originals/alice/*")
+        format!("https://{DOMAIN}/originals/alice/{}", ids[0])
     );
+    f.service.get_photo(&alice, &ids[0]).await.unwrap();
     f.service.get_photo(&alice, &ids[1]).await.unwrap();
-    assert_eq!(f.media.signatures(), 2);
+    assert_eq!(f.media.signatures(), 3);
 
     // A shared album of the 50: one signature per photo, each opening that photo alone.
     let album = f
@@ -196,11 +198,11 @@ async fn a_gallery_signs_once_per_owner_per_window_and_a_share_once_per_photo() 
         .unwrap();
     let opened = f.service.open_share(&share.token, None).await.unwrap();
     assert_eq!(opened.photos.len(), 50);
-    assert_eq!(f.media.signatures(), 2 + 50);
+    assert_eq!(f.media.signatures(), 3 + 50);
     let reopened = f.service.open_share(&share.token, None).await.unwrap();
     assert_eq!(
         f.media.signatures(),
-        2 + 50,
+        3 + 50,
         "reopening in the window signs nothing"
     );
     // Share links live at most an hour from when they are issued.
@@ -221,7 +223,7 @@ async fn a_gallery_signs_once_per_owner_per_window_and_a_share_once_per_photo() 
     // The next window signs anew, once for the gallery.
     f.clock.advance_secs(3600);
     let next = f.service.list_photos(&alice, None, 50).await.unwrap();
-    assert_eq!(f.media.signatures(), 2 + 50 + 1);
+    assert_eq!(f.media.signatures(), 3 + 50 + 1);
     assert_ne!(links(&next), links(&first));
 
     // A host name that is not one, or a key that is no photo object's, gets no link.

@@ -134,7 +134,8 @@ pub(super) fn api_statements(names: &Names, table: &Res<Table>) -> Vec<Statement
             &["secretsmanager:GetSecretValue"],
             vec![Expr::sub(format!(
                 "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{}",
-                super::media::key_secret_name(&names.prefix, "*")
+                // A slot's letter, then the six characters Secrets Manager appends.
+                super::media::key_secret_name(&names.prefix, "?-??????")
             ))],
         ),
         // Deleting a photo deletes every object it may have.
