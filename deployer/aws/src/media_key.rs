@@ -263,7 +263,7 @@ impl KeyStore {
         if let Some(keys) = self.load().await? {
             return Ok(keys);
         }
-        if let Some(keys) = self.from_stack().await? {
+        if let Some(keys) = self.named_by_stack().await? {
             if create {
                 self.save(&keys).await?;
             }
@@ -294,7 +294,7 @@ impl KeyStore {
     /// The keys the deployed stack's parameters name, if it names any. Which key signed last is
     /// not in the stack: with both slots filled, the other one is taken to be retiring from now,
     /// so no link it may have signed breaks.
-    async fn from_stack(&self) -> Result<Option<MediaKeys>> {
+    async fn named_by_stack(&self) -> Result<Option<MediaKeys>> {
         let out = match self
             .cfn
             .describe_stacks()
