@@ -15,6 +15,7 @@ use aws_sdk_s3::types::{
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use super::deploy::{INLINE_TEMPLATE_LIMIT, TemplateSource};
 use super::error::AwsError;
 use super::ui::Ui;
 
@@ -114,6 +115,36 @@ impl ArtifactBucket {
             region,
             tls_only,
         }
+    }
+
+    /// The artifact bucket of `session`'s account and region.
+    pub fn of(session: &crate::Session) -> Self {
+        ArtifactBucket::new(
+            session.s3(),
+            bucket_name(&session.account_id, &session.region),
+            session.region.clone(),
+            !session.is_plain_http(),
+        )
+    }
+
+    /// Where CloudFormation reads `template` of `stack` from: inline when it is small enough,
+    /// else this bucket (uploaded if missing; the key and what was done are returned too).
+    pub async fn template_source(
+        &self,
+        session: &crate::Session,
+        ui: &Ui,
+        stack: &str,
+        template: &str,
+    ) -> Result<(TemplateSource, Option<(String, Put)>)> {
+        if template.len() <= INLINE_TEMPLATE_LIMIT {
+            return Ok((TemplateSource::Body(template.to_owned()), None));
+        }
+        let key = template_key(stack, template);
+        let put = self
+            .put_if_missing(ui, &key, template.as_bytes(), "application/json")
+            .await?;
+        let url = session.object_url(&self.name, &key);
+        Ok((TemplateSource::Url(url), Some((key, put))))
     }
 
     /// Makes sure the bucket exists, belongs to this account, and is configured.

@@ -221,12 +221,7 @@ async fn prepare(
                 .to_json(),
         })
     })?;
-    let bucket = ArtifactBucket::new(
-        session.s3(),
-        artifacts::bucket_name(&session.account_id, &session.region),
-        session.region.clone(),
-        !session.is_plain_http(),
-    );
+    let bucket = ArtifactBucket::of(session);
     steps
         .time_async("artifact bucket", bucket.ensure(ui))
         .await?;
@@ -272,19 +267,15 @@ async fn prepare(
     for (name, value) in keys.parameters() {
         parameters.insert(name.to_owned(), value);
     }
-    let source = if template.len() > deploy::INLINE_TEMPLATE_LIMIT {
-        let key = artifacts::template_key(&stack, &template);
-        let put = steps
-            .time_async(
-                "artifacts",
-                bucket.put_if_missing(ui, &key, template.as_bytes(), "application/json"),
-            )
-            .await?;
+    let (source, uploaded_template) = steps
+        .time_async(
+            "artifacts",
+            bucket.template_source(session, ui, &stack, &template),
+        )
+        .await?;
+    if let Some((key, put)) = uploaded_template {
         count(&key, template.len(), put);
-        TemplateSource::Url(session.object_url(&bucket.name, &key))
-    } else {
-        TemplateSource::Body(template.clone())
-    };
+    }
     let tags = Pairs::from([
         (STAGE_TAG.to_owned(), stage.name.to_string()),
         (MANAGED_BY_TAG.to_owned(), "deployer".to_owned()),

@@ -25,8 +25,8 @@ use photo_aws::cloudfront::KeyPair;
 use photo_contract::stack::parameters::media;
 use serde::{Deserialize, Serialize};
 
-use crate::artifacts::{self, ArtifactBucket};
-use crate::deploy::{Deployer, INLINE_TEMPLATE_LIMIT, TemplateSource};
+use crate::artifacts::ArtifactBucket;
+use crate::deploy::Deployer;
 use crate::plan::Desired;
 use crate::session::Session;
 
@@ -54,6 +54,16 @@ pub struct Key {
     pub public_key: String,
     /// When it was made (Unix seconds).
     pub created_at: u64,
+}
+
+impl Key {
+    fn of(pair: &KeyPair) -> Key {
+        Key {
+            fingerprint: pair.fingerprint.clone(),
+            public_key: pair.public_pem.clone(),
+            created_at: unix_now(),
+        }
+    }
 }
 
 /// A key switched away from, kept until the links it signed have expired.
@@ -202,7 +212,7 @@ impl KeyStore {
             cfn: session.cloudformation(),
             s3: session.s3(),
             secrets: crate::client!(aws_sdk_secretsmanager, &session.sdk),
-            bucket: artifacts::bucket_name(&session.account_id, &session.region),
+            bucket: ArtifactBucket::of(session).name,
             stack: stack.to_owned(),
         }
     }
@@ -272,12 +282,7 @@ impl KeyStore {
         let key = if create {
             self.new_key(Slot::A).await?
         } else {
-            let pair = KeyPair::generate().context("making a media signing key")?;
-            Key {
-                fingerprint: pair.fingerprint.clone(),
-                public_key: pair.public_pem.clone(),
-                created_at: unix_now(),
-            }
+            Key::of(&KeyPair::generate().context("making a media signing key")?)
         };
         let keys = MediaKeys {
             active: Slot::A,
@@ -393,11 +398,7 @@ impl KeyStore {
                     .with_context(|| format!("creating the secret `{name}`"));
             }
         }
-        Ok(Key {
-            fingerprint: pair.fingerprint.clone(),
-            public_key: pair.public_pem.clone(),
-            created_at: unix_now(),
-        })
+        Ok(Key::of(&pair))
     }
 
     /// Lets `role_arn` alone read the secrets of `keys`' slots.
@@ -526,21 +527,9 @@ async fn redeploy(session: &Session, deployer: &Deployer, keys: &MediaKeys) -> R
         parameters.insert(name.to_owned(), value);
     }
     let template = deployed.template;
-    let source = if template.len() > INLINE_TEMPLATE_LIMIT {
-        let bucket = ArtifactBucket::new(
-            session.s3(),
-            artifacts::bucket_name(&session.account_id, &session.region),
-            session.region.clone(),
-            !session.is_plain_http(),
-        );
-        let key = artifacts::template_key(&deployer.stack, &template);
-        bucket
-            .put_if_missing(&deployer.ui, &key, template.as_bytes(), "application/json")
-            .await?;
-        TemplateSource::Url(session.object_url(&bucket.name, &key))
-    } else {
-        TemplateSource::Body(template.clone())
-    };
+    let (source, _) = ArtifactBucket::of(session)
+        .template_source(session, &deployer.ui, &deployer.stack, &template)
+        .await?;
     let desired = Desired {
         template,
         parameters,

@@ -166,27 +166,17 @@ impl KeyPair {
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| SignError::Key(format!("encoding the private key: {e}")))?;
         let public = key.to_public_key();
-        let public_pem = public
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|e| SignError::Key(format!("encoding the public key: {e}")))?;
+        let encoding =
+            |e: rsa::pkcs8::spki::Error| SignError::Key(format!("encoding the public key: {e}"));
+        let public_pem = public.to_public_key_pem(LineEnding::LF).map_err(encoding)?;
+        let der = public.to_public_key_der().map_err(encoding)?;
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(der.as_bytes());
         Ok(KeyPair {
             private_pem,
-            fingerprint: fingerprint(&public_pem)?,
+            fingerprint: digest[..8].iter().map(|b| format!("{b:02x}")).collect(),
             public_pem,
         })
     }
-}
-
-/// The first 16 hex digits of the SHA-256 of a PEM public key's DER.
-pub fn fingerprint(public_pem: &str) -> Result<String, SignError> {
-    use rsa::pkcs8::DecodePublicKey as _;
-    use rsa::pkcs8::EncodePublicKey as _;
-    use sha2::Digest as _;
-    let der = rsa::PublicKey::from_public_key_pem(public_pem)
-        .and_then(|k| k.to_public_key_der())
-        .map_err(|e| SignError::Key(format!("reading a PEM public key: {e}")))?;
-    let digest = sha2::Sha256::digest(der.as_bytes());
-    Ok(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Signs CloudFront URLs with one key of a trusted key group.
