@@ -20,7 +20,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let runs = parse_runs(args.first(), 20)?;
     crate::apt::ensure(&[("musl-gcc", "musl-tools")])?;
     run_checked(Command::new("rustup").args(["target", "add", TARGET]))?;
-    // aws-lc-sys (the TLS stack's crypto) compiles C: the musl target needs `musl-gcc`
+    // ring (the TLS stack's crypto) compiles C: the musl target needs `musl-gcc`
     // (Debian: `musl-tools`); cc-rs would otherwise look for `x86_64-linux-musl-gcc`.
     let mut build = Command::new(cargo());
     if std::env::var_os("CC_x86_64_unknown_linux_musl").is_none() {

@@ -1,5 +1,5 @@
 //! `cargo xtask toolchain`: installs what building the functions for Lambda needs beyond cargo:
-//! the two musl Rust targets, and the C compilers `aws-lc-sys` needs for them (`musl-gcc` from
+//! the two musl Rust targets, and the C compilers `ring` (the TLS stack's crypto) needs for them (`musl-gcc` from
 //! `musl-tools` for x86_64; for arm64 `aarch64-linux-gnu-gcc` from `gcc-aarch64-linux-gnu`, with
 //! its libc headers from `libc6-dev-arm64-cross`, which apt leaves out as a mere recommendation).
 //!

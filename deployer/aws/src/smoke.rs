@@ -667,7 +667,7 @@ pub fn run_command(config_file: &Path, args: &SmokeArgs, aws: &AwsArgs) -> anyho
             client_id: get(outputs::USER_POOL_CLIENT_ID)?,
         };
         let cognito = crate::client!(aws_sdk_cognitoidentityprovider, &sdk);
-        let http = reqwest::Client::builder()
+        let http = photo_auth::tls::http_client()
             .timeout(Duration::from_secs(30))
             .build()
             .context("building the HTTP client")?;

@@ -4,7 +4,7 @@
 //! it could fail to start on Lambda. Building for the `-musl` targets gives static binaries that
 //! need no libc at all; [`crate::elf::check_lambda_binary`] proves it for every build.
 //! Cross-linking for arm64 uses `rust-lld`, which ships with the toolchain. Crates with C code
-//! (`aws-lc-sys`, the AWS SDK's TLS crypto) also need a C compiler for the target: `musl-gcc`
+//! (`ring`, the TLS stack's crypto) also need a C compiler for the target: `musl-gcc`
 //! for x86_64, a Debian aarch64 cross gcc for arm64. `cargo xtask toolchain` installs all of it;
 //! whatever is missing is reported with the exact command that installs it.
 
@@ -26,7 +26,7 @@ pub enum BuildError {
     MissingTarget(&'static str),
     /// The C compiler for the target is not installed.
     #[error(
-        "the C compiler `{}` for `{target}` is not installed (aws-lc-sys, under the AWS SDK's TLS, compiles C): run `apt-get install {}` (or `cargo xtask toolchain` for everything the build needs)",
+        "the C compiler `{}` for `{target}` is not installed (ring, under the TLS stack, compiles C): run `apt-get install {}` (or `cargo xtask toolchain` for everything the build needs)",
         .compiler.program, .compiler.apt_packages
     )]
     MissingCCompiler {
@@ -91,7 +91,7 @@ pub struct CCompiler {
 /// The C compiler for `arch`'s musl target.
 ///
 /// x86_64: `musl-gcc`, gcc wrapped to use musl's headers and libc. arm64: Debian has no musl
-/// cross gcc, but aws-lc's C needs little of libc, so the glibc-targeting aarch64 cross gcc with
+/// cross gcc, but ring's C needs little of libc, so the glibc-targeting aarch64 cross gcc with
 /// its headers compiles objects that link statically against musl (checked by building
 /// `photo-api` for `aarch64-unknown-linux-musl` with it). The headers are a separate package
 /// that `--no-install-recommends` leaves out, hence the explicit check.
@@ -458,7 +458,7 @@ mod tests {
         };
         assert_eq!(
             err.to_string(),
-            "the C compiler `aarch64-linux-gnu-gcc` for `aarch64-unknown-linux-musl` is not installed (aws-lc-sys, under the AWS SDK's TLS, compiles C): run `apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross` (or `cargo xtask toolchain` for everything the build needs)"
+            "the C compiler `aarch64-linux-gnu-gcc` for `aarch64-unknown-linux-musl` is not installed (ring, under the TLS stack, compiles C): run `apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross` (or `cargo xtask toolchain` for everything the build needs)"
         );
         assert_eq!(
             cc_variable("x86_64-unknown-linux-musl"),

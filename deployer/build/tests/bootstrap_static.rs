@@ -3,7 +3,7 @@
 //!
 //! Building the real `photo-api` for x86_64 musl in release from cold takes far longer than a
 //! test should: 16.5 minutes wall (400 s of CPU) on a shared 2-core machine, for fat LTO over
-//! the AWS SDK and aws-lc. So this drives the same code path (`build_bootstrap`: musl target,
+//! the AWS SDK and its TLS stack. So this drives the same code path (`build_bootstrap`: musl target,
 //! rust-lld for arm64, release, `--locked`, the ELF check) on a crate that builds in seconds.
 //! `cargo xtask bench api` and `deployer package` build the real one; so do photo-lambda's
 //! `cross` tests, for both architectures, in a quicker profile, and run them (arm64 under qemu).

@@ -114,7 +114,7 @@ fn copy_site(site: &BuiltSite, dest: &Path, base: &str) {
 
 /// An HTTP client whose every request is bounded.
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder()
+    photo_auth::tls::http_client()
         .timeout(Duration::from_secs(30))
         .build()
         .expect("building an HTTP client")

@@ -21,6 +21,7 @@ pub mod identity;
 pub mod issuer;
 mod jwks;
 mod remote;
+pub mod tls;
 mod verify;
 
 pub use claims::{Claims, TokenUse};

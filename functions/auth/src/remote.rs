@@ -63,7 +63,7 @@ impl Verifier {
         config: VerifierConfig,
         jwks_url: impl Into<String>,
     ) -> Result<Verifier, AuthError> {
-        let client = reqwest::Client::builder()
+        let client = crate::tls::http_client()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
             .build()

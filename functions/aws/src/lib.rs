@@ -11,6 +11,7 @@ mod item;
 pub mod media;
 pub mod s3;
 pub mod table;
+pub mod tls;
 
 pub use dynamo::DynamoDbRepository;
 pub use media::CloudFrontMedia;

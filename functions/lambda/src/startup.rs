@@ -36,6 +36,7 @@ pub async fn sdk_config() -> Result<SdkConfig> {
     let region = var("AWS_REGION")?;
     Ok(aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
+        .http_client(photo_aws::tls::https_client())
         .load()
         .await)
 }

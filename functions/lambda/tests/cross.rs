@@ -1,6 +1,6 @@
 //! The functions as they ship, on both Lambda architectures: each is built for
 //! `x86_64-unknown-linux-musl` and `aarch64-unknown-linux-musl` by the deployer's own build code
-//! (static, `aws-lc-sys` cross-compiled, the ELF check), and run against the loopback Runtime API
+//! (static, `ring` cross-compiled, the ELF check), and run against the loopback Runtime API
 //! with moto behind it, the arm64 binary under `qemu-aarch64-static`. The tests in `api` and
 //! `thumbnail` cover the behaviour on the host's test build; these prove that the binaries
 //! `deployer package` would upload start, reach DynamoDB, S3 and Cognito, verify a token and turn

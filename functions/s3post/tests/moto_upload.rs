@@ -18,7 +18,7 @@ async fn browser_style_upload_lands_in_moto() {
     let config = testkit::aws::sdk_config_in(&moto, "us-east-1").await;
     testkit::aws::create_bucket(&config, "photos-dev").await;
     let s3 = testkit::aws::s3_client(&config);
-    let http = reqwest::Client::builder()
+    let http = photo_auth::tls::http_client()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();

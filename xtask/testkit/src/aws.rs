@@ -43,6 +43,8 @@ pub async fn sdk_config_in(moto: &MotoServer, region: &'static str) -> SdkConfig
             "testkit",
         ))
         .endpoint_url(moto.endpoint_url())
+        // moto answers plain HTTP on loopback: no TLS.
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .load()
         .await
 }

@@ -4,7 +4,7 @@
 //!
 //! [`bootstrap`] builds every function of [`FUNCTIONS`] for both architectures the way `deployer
 //! package` does ([`build_functions_for`]: the musl targets, each target's C compiler for
-//! `aws-lc-sys`, `rust-lld` for arm64, `--locked`, the ELF check), in one `cargo build` into the
+//! `ring`, `rust-lld` for arm64, `--locked`, the ELF check), in one `cargo build` into the
 //! shared target directory. Only the cargo profile differs: [`PROFILE`] keeps the release
 //! profile's settings and optimised image crates but drops fat LTO and the optimisation of
 //! everything else, so a cold build stays within a test's budget. [`command`] starts a binary of the other

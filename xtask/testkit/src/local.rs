@@ -98,7 +98,7 @@ impl LocalClient {
         LocalClient {
             base,
             data_dir: data_dir.to_owned(),
-            http: reqwest::Client::builder()
+            http: photo_auth::tls::http_client()
                 .timeout(Duration::from_secs(30))
                 .build()
                 .expect("building an HTTP client"),

@@ -42,8 +42,9 @@ const LOAD_TIMEOUT: Duration = Duration::from_secs(300);
 /// profile, or `AWS_PROFILE`, when `None`) and resolves its credentials once, asking for an MFA
 /// code on the terminal if the profile needs one.
 pub async fn load(loader: ConfigLoader, profile: Option<&str>) -> Result<SdkConfig, AwsError> {
-    let mut loader =
-        loader.identity_cache(IdentityCache::lazy().load_timeout(LOAD_TIMEOUT).build());
+    let mut loader = loader
+        .identity_cache(IdentityCache::lazy().load_timeout(LOAD_TIMEOUT).build())
+        .http_client(photo_aws::tls::https_client());
     if let Some(name) = profile {
         loader = loader.profile_name(name);
     }

@@ -136,7 +136,9 @@ impl Profiles {
         role: &MfaRole,
         region: Option<Region>,
     ) -> (SharedCredentialsProvider, Source) {
-        let config = ProviderConfig::without_region().with_region(region);
+        let config = ProviderConfig::without_region()
+            .with_region(region)
+            .with_http_client(photo_aws::tls::https_client());
         match &role.from {
             RoleFrom::Profile(name) => {
                 let source = self
