@@ -94,6 +94,7 @@ pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
             .workers
             .map_or_else(server::UpOptions::default_workers, usize::from),
         watch_build: args.watch_build,
+        clock: None,
         processing_memory: args
             .processing_memory_mib
             .map_or_else(server::UpOptions::default_processing_memory, |mib| {

@@ -75,6 +75,9 @@ pub struct UpOptions {
     /// Under `deployer watch`: the number of the build this process runs, which the reload
     /// channel (`/_watch/`) announces; `None` serves no reload channel.
     pub watch_build: Option<u64>,
+    /// The stage's clock, for tokens, links, upload forms and the queue; `None` is the
+    /// system's (tests move a clock of their own through a link's window and lifetime).
+    pub clock: Option<Arc<dyn Clock>>,
 }
 
 impl UpOptions {
@@ -278,7 +281,10 @@ pub async fn up(
     let listener = bind(options.port).await?;
     let port = listener.local_addr()?.port();
     let base_url = format!("http://127.0.0.1:{port}");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = options
+        .clock
+        .clone()
+        .unwrap_or_else(|| Arc::new(SystemClock));
 
     let db = dir.join("stage.sqlite3");
     crate::datadir::private_database(&db)
@@ -399,10 +405,7 @@ pub async fn up(
         Some(build) => app.nest("/_watch", reload::router(build, closing_rx)),
         None => app,
     };
-    let site_state = site::SiteState {
-        dir: site_dir,
-        reload_script: options.watch_build.is_some(),
-    };
+    let site_state = site::SiteState::new(site_dir, options.watch_build.is_some());
     let app = app.fallback(get(site::serve).with_state(site_state)).layer(
         axum::middleware::from_fn_with_state(
             Arc::new(AllowedHosts::new(port, &options.allowed_hosts)),

@@ -6,6 +6,7 @@
 mod conformance;
 mod data_dir;
 mod hostile;
+mod links;
 mod over_http;
 mod pool_rules;
 mod upgrade;

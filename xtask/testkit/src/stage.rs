@@ -66,6 +66,7 @@ impl InProcessStage {
             workers: UpOptions::default_workers(),
             processing_memory: UpOptions::default_processing_memory(),
             watch_build: None,
+            clock: None,
         };
         configure(&mut options, &base);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

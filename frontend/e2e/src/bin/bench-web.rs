@@ -6,7 +6,7 @@
 //! listing and the media the browser then loads are exactly what a real account produces. The
 //! photos are small generated JPEGs, each different, so every one is a distinct upload.
 
-use std::io::Write as _;
+use std::io::Read as _;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -45,19 +45,36 @@ fn args() -> Args {
     out
 }
 
-/// The size of `bytes` gzipped at level 9, as a CDN or `gzip -9` would send them.
-fn gzip_len(bytes: &[u8]) -> usize {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(bytes).expect("compressing in memory");
-    enc.finish().expect("compressing in memory").len()
+/// `url`'s body as the stage sends it, asking with `accept_encoding` (reqwest decompresses
+/// nothing here: these are the bytes on the wire), and its `Content-Encoding`.
+async fn fetch(client: &reqwest::Client, url: &str, accept_encoding: &str) -> (Vec<u8>, String) {
+    let response = client
+        .get(url)
+        .header("accept-encoding", accept_encoding)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .unwrap_or_else(|e| panic!("fetching {url}: {e}"));
+    let encoding = response
+        .headers()
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .to_owned();
+    let body = response
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("reading {url}: {e}"));
+    (body.to_vec(), encoding)
 }
 
-/// The first load: `index.html` and every asset it names, plus `config.json`.
+/// The first load: `index.html` and every asset it names, plus `config.json`, each asked for
+/// as Chromium asks (`gzip, deflate, br, zstd`) and without compression.
 async fn first_load(stage: &Stage) {
     let site = site();
     let client = http();
     let mut total = (0usize, 0usize);
-    println!("first load (each file as the stage serves it; gzip level 9):");
+    println!("first load (each file as the stage sends it: plain, and to a browser):");
     let paths = site
         .files
         .iter()
@@ -66,22 +83,25 @@ async fn first_load(stage: &Stage) {
         .chain(["config.json"]);
     for path in paths {
         let url = format!("{}/{path}", stage.base);
-        let body = client
-            .get(&url)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .unwrap_or_else(|e| panic!("fetching {url}: {e}"))
-            .bytes()
-            .await
-            .unwrap_or_else(|e| panic!("reading {url}: {e}"));
-        let gz = gzip_len(&body);
-        println!("  {path:<40} {:>9} B  {:>8} B gzip", body.len(), gz);
-        total.0 += body.len();
-        total.1 += gz;
+        let (plain, _) = fetch(&client, &url, "identity").await;
+        let (sent, encoding) = fetch(&client, &url, "gzip, deflate, br, zstd").await;
+        if encoding == "gzip" {
+            let mut unpacked = Vec::new();
+            flate2::read::GzDecoder::new(&sent[..])
+                .read_to_end(&mut unpacked)
+                .unwrap_or_else(|e| panic!("{url}: the stage's gzip does not decode: {e}"));
+            assert!(unpacked == plain, "{url}: gzipped, it is another file");
+        }
+        println!(
+            "  {path:<40} {:>9} B  {:>8} B {encoding}",
+            plain.len(),
+            sent.len()
+        );
+        total.0 += plain.len();
+        total.1 += sent.len();
     }
     println!(
-        "  total {} B, {} B gzip = {:.1} KB ({:.0}% of the {} KB budget)",
+        "  total {} B plain, {} B to a browser = {:.1} KB ({:.0}% of the {} KB budget)",
         total.0,
         total.1,
         total.1 as f64 / 1024.0,
