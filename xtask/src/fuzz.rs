@@ -184,8 +184,34 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Builds every fuzz target's instrumented binary as `cargo fuzz run` builds it (so that the
+/// runs after it build nothing), at the lowest CPU priority: `cargo xtask test` starts it while
+/// the test suite runs, whose waits (emulators, the browser, processes starting) leave a core
+/// idle much of the time, and which must not be slowed by it.
+pub fn prebuild_all() -> Result<()> {
+    ensure_cargo_fuzz()?;
+    let root = crate::workspace_root();
+    for spec in &TARGETS {
+        crate::run_checked(
+            Command::new("nice")
+                .args(["-n", "19"])
+                .arg(crate::cargo())
+                .current_dir(&root)
+                .env("RUSTC_BOOTSTRAP", "1")
+                .args(["fuzz", "build", "--fuzz-dir"])
+                .arg(root.join(spec.fuzz_dir))
+                .arg("--target-dir")
+                .arg(crate::target_dir().join("fuzz"))
+                .arg(spec.bin)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null()),
+        )?;
+    }
+    Ok(())
+}
+
 /// Installs cargo-fuzz from crates.io when `cargo fuzz` is not available.
-fn ensure_cargo_fuzz() -> Result<()> {
+pub fn ensure_cargo_fuzz() -> Result<()> {
     let present = Command::new(crate::cargo())
         .args(["fuzz", "--version"])
         .output()

@@ -113,23 +113,41 @@ fn test(extra: &[String]) -> Result<()> {
         .join()
         .map_err(|_| anyhow::anyhow!("installing what the tests need panicked"))??;
     built?;
-    cargo_test(true)?;
+    // The fuzz targets' instrumented builds take minutes of CPU: they go beside the tests, at
+    // the lowest priority, filling the cores the tests leave idle while they wait. A failure
+    // here is left for the fuzz runs below to meet and report.
+    let prebuild = std::thread::spawn(fuzz::prebuild_all);
+    let tested = cargo_test(true);
+    if let Ok(Err(e)) = prebuild.join() {
+        eprintln!("building the fuzz targets beside the tests failed ({e:#}); the runs build them");
+    }
+    tested?;
     // The fuzz targets are part of the suite: a bounded run of the whole pipeline and a
     // deterministic replay of the HEIC seeds, failing on any crash; cargo-fuzz is installed first
-    // if missing, so neither is ever silently skipped.
-    fuzz::run(&["--seconds".to_owned(), fuzz::CI_SECONDS.to_string()])?;
-    fuzz::run(&[
-        "--target".to_owned(),
-        "heic".to_owned(),
-        "--replay".to_owned(),
-    ])?;
-    // The upload form verifier takes unauthenticated input on the local stage.
-    fuzz::run(&[
-        "--target".to_owned(),
-        "s3post".to_owned(),
-        "--seconds".to_owned(),
-        fuzz::S3POST_CI_SECONDS.to_string(),
-    ])
+    // if missing, so neither is ever silently skipped. libFuzzer runs on one core: the upload
+    // form verifier's run (it takes unauthenticated input on the local stage) goes beside the
+    // pipeline's, each with the whole of its time.
+    fuzz::ensure_cargo_fuzz()?;
+    let s3post = std::thread::spawn(|| {
+        fuzz::run(&[
+            "--target".to_owned(),
+            "s3post".to_owned(),
+            "--seconds".to_owned(),
+            fuzz::S3POST_CI_SECONDS.to_string(),
+        ])
+    });
+    let pipeline =
+        fuzz::run(&["--seconds".to_owned(), fuzz::CI_SECONDS.to_string()]).and_then(|()| {
+            fuzz::run(&[
+                "--target".to_owned(),
+                "heic".to_owned(),
+                "--replay".to_owned(),
+            ])
+        });
+    let s3post = s3post
+        .join()
+        .map_err(|_| anyhow::anyhow!("fuzzing the upload form verifier panicked"))?;
+    pipeline.and(s3post)
 }
 
 /// What the tests need beside the workspace: the test oracles, the Debian packages and the Rust
