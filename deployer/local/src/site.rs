@@ -70,12 +70,12 @@ impl SiteState {
 
     /// `bytes` of the file at `path` gzipped: from the memo when the file has not changed since.
     fn gzip(&self, path: &str, bytes: &[u8]) -> Arc<Vec<u8>> {
-        let memo = |m: &HashMap<String, Gzipped>| {
+        let remembered = |m: &HashMap<String, Gzipped>| {
             m.get(path)
                 .filter(|g| *g.source == *bytes)
                 .map(|g| g.gzipped.clone())
         };
-        if let Some(hit) = memo(&self.lock()) {
+        if let Some(hit) = remembered(&self.lock()) {
             return hit;
         }
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -86,7 +86,13 @@ impl SiteState {
                 .and_then(|()| encoder.finish())
                 .unwrap_or_default(),
         );
-        self.lock().insert(
+        let mut memo = self.lock();
+        // `deployer watch` rebuilds under new hashed names: the old ones are never asked for
+        // again, so the memo starts over rather than grow with every rebuild.
+        if memo.len() >= GZIPPED_MAX && !memo.contains_key(path) {
+            memo.clear();
+        }
+        memo.insert(
             path.to_owned(),
             Gzipped {
                 source: bytes.into(),
@@ -107,6 +113,9 @@ pub struct Gzipped {
     source: Box<[u8]>,
     gzipped: Arc<Vec<u8>>,
 }
+
+/// Files kept gzipped at most: the site has a handful.
+const GZIPPED_MAX: usize = 32;
 
 /// Files smaller than this go out as they are: gzip's header and the round trip cost more than
 /// it saves.
@@ -390,7 +399,14 @@ mod tests {
         let rebuilt = format!("<html>{}</html>", "<p>albums</p>".repeat(200));
         std::fs::write(d.join("index.html"), &rebuilt).unwrap();
         let page = fetch(&site, "/", chromium).await;
-        assert_eq!(page, (200, gz, vary, rebuilt.into_bytes()));
+        assert_eq!(page, (200, gz, vary, rebuilt.clone().into_bytes()));
+        // Rebuilds under new hashed names do not grow the memo without bound.
+        for build in 0..2 * GZIPPED_MAX {
+            let name = format!("assets/app-{build:04}.js");
+            std::fs::write(d.join(&name), &rebuilt).unwrap();
+            assert_eq!(fetch(&site, &format!("/{name}"), chromium).await.0, 200);
+        }
+        assert!(site.lock().len() <= GZIPPED_MAX);
     }
 
     #[test]
