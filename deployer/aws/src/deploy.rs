@@ -132,21 +132,7 @@ impl Deployer {
 
     /// The stack, or `None` when there is none (or only a deleted one) under that name or id.
     pub async fn describe(&self, name_or_id: &str) -> Result<Option<StackInfo>> {
-        let out = match self
-            .cfn
-            .describe_stacks()
-            .stack_name(name_or_id)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(err) if is_missing_stack(&err) => return Ok(None),
-            Err(err) => {
-                return Err(anyhow::Error::new(err))
-                    .with_context(|| format!("describing stack `{name_or_id}`"));
-            }
-        };
-        Ok(out.stacks().first().map(stack_info))
+        describe(&self.cfn, name_or_id).await
     }
 
     /// The stack's current template, parameters and tags.
@@ -588,6 +574,19 @@ impl Deployer {
             })
             .collect())
     }
+}
+
+/// The stack, or `None` when there is none (or only a deleted one) under that name or id.
+pub async fn describe(cfn: &Client, name_or_id: &str) -> Result<Option<StackInfo>> {
+    let out = match cfn.describe_stacks().stack_name(name_or_id).send().await {
+        Ok(out) => out,
+        Err(err) if is_missing_stack(&err) => return Ok(None),
+        Err(err) => {
+            return Err(anyhow::Error::new(err))
+                .with_context(|| format!("describing stack `{name_or_id}`"));
+        }
+    };
+    Ok(out.stacks().first().map(stack_info))
 }
 
 /// Whether CloudFormation answered "stack does not exist".

@@ -300,34 +300,10 @@ impl KeyStore {
     /// not in the stack: with both slots filled, the other one is taken to be retiring from now,
     /// so no link it may have signed breaks.
     async fn named_by_stack(&self) -> Result<Option<MediaKeys>> {
-        let out = match self
-            .cfn
-            .describe_stacks()
-            .stack_name(&self.stack)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.message().is_some_and(|m| m.contains("does not exist")) => {
-                return Ok(None);
-            }
-            Err(e) => {
-                return Err(anyhow::Error::new(e))
-                    .with_context(|| format!("describing stack `{}`", self.stack));
-            }
-        };
-        let Some(stack) = out.stacks().first() else {
+        let Some(stack) = crate::deploy::describe(&self.cfn, &self.stack).await? else {
             return Ok(None);
         };
-        let param = |name: &str| {
-            stack
-                .parameters()
-                .iter()
-                .find(|p| p.parameter_key() == Some(name))
-                .and_then(|p| p.parameter_value())
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let param = |name: &str| stack.parameters.get(name).cloned().unwrap_or_default();
         let key = |id: &str, public: &str| {
             let fingerprint = param(id);
             (!fingerprint.is_empty()).then(|| Key {

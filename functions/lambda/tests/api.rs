@@ -158,8 +158,8 @@ fn a_missing_setting_is_reported_to_lambda_as_an_init_error() {
 
 /// With the stack's media settings the function reads the signing key from Secrets Manager
 /// (moto's) once, and links a READY photo through the media distribution: CloudFront signed
-/// URLs whose custom policy covers the owner's thumbnails (the original, its own URL), carrying the key's CloudFront id. The
-/// key never reaches the logs.
+/// URLs whose custom policy covers the owner's thumbnails (the original's, its own URL), carrying
+/// the key's CloudFront id. The key never reaches the logs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn photos_are_linked_through_the_media_distribution_with_the_key_from_secrets_manager() {
     let (moto, config) = common::moto_stack().await;
