@@ -36,9 +36,55 @@ function handler(event) {
 }
 ";
 
+/// Where the site serves the HTTP API: `/api/photos` is the API's `/photos`. On AWS the site's
+/// distribution sends `/api/*` to API Gateway through [`API_REQUEST_FUNCTION`]; the local stage
+/// nests its API router here. One origin for the SPA and its API: no CORS preflight before
+/// each call, and a CSP whose `connect-src` is the site itself.
+pub const API_PREFIX: &str = "/api";
+
+/// The API's own path for a site path under [`API_PREFIX`]: what [`API_REQUEST_FUNCTION`] does.
+pub fn api_path(uri: &str) -> &str {
+    match uri.strip_prefix(API_PREFIX) {
+        Some("") => "/",
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => uri,
+    }
+}
+
+/// The CloudFront Function (runtime `cloudfront-js-2.0`) of the site's `api/*` behavior: on
+/// viewer request it drops the [`API_PREFIX`] before the request goes to API Gateway, whose
+/// `$default` stage serves the routes at its root. [`api_path`] in JavaScript.
+pub const API_REQUEST_FUNCTION: &str = "\
+function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri === '/api') {
+    request.uri = '/';
+  } else if (uri.indexOf('/api/') === 0) {
+    request.uri = uri.substring(4);
+  }
+  return request;
+}
+";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_paths() {
+        for (site, api) in [
+            ("/api/photos", "/photos"),
+            ("/api/photos/01J/edit", "/photos/01J/edit"),
+            ("/api/", "/"),
+            ("/api", "/"),
+            ("/apiary", "/apiary"),
+            ("/photos", "/photos"),
+        ] {
+            assert_eq!(api_path(site), api, "{site}");
+        }
+        assert!(API_REQUEST_FUNCTION.contains(&format!("'{API_PREFIX}/'")));
+    }
 
     #[test]
     fn routes_and_files() {

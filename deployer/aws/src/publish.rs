@@ -102,7 +102,8 @@ pub enum PublishError {
 
 /// Reads the publishing target and the SPA's runtime config from the stack outputs.
 ///
-/// The SPA talks to Cognito's public endpoint for the stack's region.
+/// The SPA talks to its API through the site's own distribution (`/api/*`), and to Cognito's
+/// public endpoint for the stack's region.
 pub fn from_outputs(
     outputs: &HashMap<String, String>,
 ) -> Result<(SiteTarget, RuntimeConfig), PublishError> {
@@ -118,8 +119,14 @@ pub fn from_outputs(
         bucket: get(outputs::SITE_BUCKET)?,
         distribution_id: get(outputs::DISTRIBUTION)?,
     };
+    // The SPA calls the API on its own origin, under the site's `/api/*`.
+    let site_url = get(outputs::SITE_URL)?;
     let config = RuntimeConfig {
-        api_url: get(outputs::API_URL)?,
+        api_url: format!(
+            "{}{}",
+            site_url.trim_end_matches('/'),
+            stack::routing::API_PREFIX
+        ),
         user_pool_id: get(outputs::USER_POOL_ID)?,
         user_pool_client_id: get(outputs::USER_POOL_CLIENT_ID)?,
         cognito_endpoint: format!("https://cognito-idp.{region}.amazonaws.com/"),
@@ -607,10 +614,7 @@ mod tests {
         let all = [
             (outputs::SITE_BUCKET, "site-bucket"),
             (outputs::DISTRIBUTION, "E2ABC"),
-            (
-                outputs::API_URL,
-                "https://abc.execute-api.eu-west-1.amazonaws.com",
-            ),
+            (outputs::SITE_URL, "https://d111111abcdef8.cloudfront.net"),
             (outputs::USER_POOL_ID, "eu-west-1_pool"),
             (outputs::USER_POOL_CLIENT_ID, "client"),
             (outputs::REGION, "eu-west-1"),
@@ -628,6 +632,7 @@ mod tests {
             "https://cognito-idp.eu-west-1.amazonaws.com/"
         );
         assert_eq!(config.user_pool_id, "eu-west-1_pool");
+        assert_eq!(config.api_url, "https://d111111abcdef8.cloudfront.net/api");
         // The SPA's own parser accepts what we write.
         let json = serde_json::to_string(&config).unwrap();
         assert_eq!(RuntimeConfig::parse(&json).unwrap(), config);

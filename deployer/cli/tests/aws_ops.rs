@@ -292,7 +292,7 @@ async fn publish_uploads_changes_only_deletes_leftovers_and_invalidates() {
     let outputs: HashMap<String, String> = [
         ("SiteBucketName", "site-bucket"),
         ("DistributionId", target.distribution_id.as_str()),
-        ("ApiUrl", "https://api.example.com"),
+        ("SiteUrl", "https://d111111abcdef8.cloudfront.net"),
         ("UserPoolId", "us-east-1_pool"),
         ("UserPoolClientId", "client"),
         ("Region", "us-east-1"),

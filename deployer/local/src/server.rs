@@ -371,7 +371,7 @@ pub async fn up(
     };
     let upload_limit = (options.limits.max_upload_bytes + FORM_OVERHEAD_BYTES) as usize;
     let app = Router::new()
-        .nest("/api", api)
+        .nest(stack::routing::API_PREFIX, api)
         .route(
             "/_cognito/",
             post(cognito::handle).with_state(cognito_state.clone()),

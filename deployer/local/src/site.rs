@@ -38,7 +38,7 @@ pub fn build(
     let mut site = spa_build::build(&BuildOptions::new(workspace, out_dir))
         .context("building the SPA (`--no-site` skips it)")?;
     let config = RuntimeConfig {
-        api_url: format!("{base_url}/api"),
+        api_url: format!("{base_url}{}", stack::routing::API_PREFIX),
         region: crate::objects::LOCAL_REGION.to_owned(),
         user_pool_id: pool_id.to_owned(),
         user_pool_client_id: client_id.to_owned(),

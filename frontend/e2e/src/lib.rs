@@ -13,12 +13,15 @@ use std::time::{Duration, Instant};
 
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
+use local_stage::server::UpOptions;
 use serde_json::{Value, json};
 use spa_build::{BuildOptions, BuiltSite, RuntimeConfig};
 use testkit::local::LocalClient;
 use testkit::stage::InProcessStage;
 
 pub use fantoccini;
+
+pub mod seed;
 /// Waiting, bounded: the same helpers as every other test's.
 pub use testkit::local::{STEP, bounded, poll};
 pub use testkit::{free_port, target_dir, workspace_root};
@@ -66,9 +69,15 @@ impl Stage {
     /// Starts a stage on a free port with a fresh data directory, serving the built SPA with a
     /// `config.json` for this stage, the same as `deployer up --stage local` writes.
     pub async fn start() -> Stage {
+        Self::start_with(|_| {}).await
+    }
+
+    /// [`Stage::start`] with its options changed by `configure` first (its clock, say).
+    pub async fn start_with(configure: impl FnOnce(&mut UpOptions)) -> Stage {
         let site = site();
         Stage(
             InProcessStage::start_with(|options, base| {
+                configure(options);
                 // Served from this copy; building is `site()`'s job.
                 copy_site(site, &options.data_dir.join("site"), base);
             })

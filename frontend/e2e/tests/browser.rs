@@ -1,11 +1,16 @@
 //! The web app end to end in headless Chromium against a local stage: an account from sign-up
-//! to a revoked share link, as a user clicks through it.
+//! to a revoked share link, as a user clicks through it; and media links as a gallery and a
+//! shared album left open for a day meet them (from the cache within a window, renewed by the
+//! page once expired).
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
+use photo_domain::memory::ManualClock;
+use photo_domain::{Limits, Timestamp};
+use serde_json::{Value, json};
 use web_e2e::fantoccini::Locator;
-use web_e2e::{Browser, Driver, Stage, bounded, poll, site};
+use web_e2e::{Browser, Driver, Stage, bounded, poll, seed, site};
 
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "Correct-Horse-Battery-Staple-9";
@@ -318,5 +323,243 @@ async fn flow() {
     b.click("button[type=submit]").await;
     b.at("/").await;
     b.see("Your photos").await;
+    b.close().await;
+}
+
+/// In the page: scrolls the first element `css` matches (or the window) one screen further
+/// once every image of `css_images` on screen has loaded, and reports
+/// `[images, loaded, at_bottom, renewed]`: how many images there are, how many have loaded,
+/// whether the page is scrolled to its end, and how many a renewal gave a fresh link.
+fn scroll_step(css_images: &str) -> String {
+    format!(
+        "const imgs = [...document.querySelectorAll('{css_images}')];\
+         const loaded = (i) => i.complete && i.naturalWidth > 0;\
+         const onScreen = imgs.filter((i) => {{ const r = i.getBoundingClientRect();\
+           return r.bottom > 0 && r.top < innerHeight; }});\
+         const bottom = scrollY + innerHeight >= document.documentElement.scrollHeight - 2;\
+         if (onScreen.every(loaded) && !bottom) {{ scrollBy(0, innerHeight * 0.8); }}\
+         return [imgs.length, imgs.filter(loaded).length, bottom,\
+                 document.querySelectorAll('img[data-renewed]').length];"
+    )
+}
+
+/// Scrolls the page through every image of `css_images`, waiting for each screen to load,
+/// until all `n` are loaded; returns how many images a renewal gave a fresh link.
+async fn scroll_through(b: &Browser, css_images: &str, n: u64) -> u64 {
+    let script = scroll_step(css_images);
+    poll(
+        &format!("every one of {n} images `{css_images}` loaded, scrolling"),
+        Duration::from_secs(180),
+        || async {
+            let v = b.js(&script).await;
+            match (v[0].as_u64(), v[1].as_u64(), v[2].as_bool(), v[3].as_u64()) {
+                (Some(all), Some(loaded), Some(true), Some(renewed)) if all == n && loaded == n => {
+                    Ok(renewed)
+                }
+                _ => Err(format!("[images, loaded, at bottom, renewed] = {v}")),
+            }
+        },
+    )
+    .await
+}
+
+/// In the page: the gallery's first screen once its thumbnails have loaded, as
+/// `[on screen, image requests, bytes over the network, requests from the cache]` read from
+/// resource timing (a cache hit transfers 0 bytes); `null` until then.
+const FIRST_SCREEN: &str = "const imgs = [...document.querySelectorAll('.grid .tile img')]\
+      .filter((i) => { const r = i.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; });\
+    if (imgs.length === 0 || !imgs.every((i) => i.complete && i.naturalWidth > 0)) return null;\
+    const media = performance.getEntriesByType('resource').filter((r) => r.initiatorType === 'img');\
+    return [imgs.length, media.length, media.reduce((s, r) => s + r.transferSize, 0),\
+            media.filter((r) => r.transferSize === 0).length];";
+
+/// Reads the gallery's first screen (see [`FIRST_SCREEN`]) once it has loaded.
+async fn first_screen(b: &Browser) -> [u64; 4] {
+    poll(
+        "the gallery's first screen of thumbnails",
+        Duration::from_secs(60),
+        || async {
+            let v = b.js(FIRST_SCREEN).await;
+            match v
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_u64).collect::<Vec<_>>())
+            {
+                Some(n) if n.len() == 4 => Ok([n[0], n[1], n[2], n[3]]),
+                _ => Err(format!("{v}")),
+            }
+        },
+    )
+    .await
+}
+
+const GALLERY: usize = 200;
+const SHARED: usize = 100;
+const OWNER: &str = "grace@example.com";
+const SHARE_PASSWORD: &str = "guest-password";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_links_come_from_the_cache_and_renew_themselves() {
+    tokio::task::spawn_blocking(site).await.unwrap();
+    bounded(
+        "the media links flow",
+        Duration::from_secs(900),
+        links_flow(),
+    )
+    .await;
+}
+
+/// A gallery of 200 photos and a password-protected shared album, each left open past its
+/// links' lifetime on a stage whose clock the test moves.
+async fn links_flow() {
+    let (owner, guest) = (Limits::DEFAULT_OWNER_LINKS, Limits::DEFAULT_SHARE_LINKS);
+    // Begin 5 s into an owner window (which is also a share window).
+    let real = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64;
+    let window = real - real.rem_euclid(owner.window_secs);
+    let clock = Arc::new(ManualClock::new(Timestamp::from_secs(window + 5)));
+    let stage = {
+        let clock = clock.clone();
+        Stage::start_with(move |o| o.clock = Some(clock)).await
+    };
+    let base = stage.base.clone();
+    seed::account_with_photos(&stage, OWNER, PASSWORD, GALLERY).await;
+    let driver = Driver::start().await;
+    let b = driver.browser().await;
+    b.goto(&format!("{base}/signin")).await;
+    b.fill("email", OWNER).await;
+    b.fill("password", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.at("/").await;
+
+    // The first visit (signing in leads to the gallery) downloads the first screen's
+    // thumbnails; a second within the window takes every one from the browser's cache.
+    let [shown, requests, bytes, cached] = first_screen(&b).await;
+    eprintln!(
+        "first visit: {shown} on screen, {requests} image requests, {bytes} B, {cached} cached"
+    );
+    assert!(
+        bytes > 0 && requests >= shown,
+        "the first visit downloads thumbnails"
+    );
+    assert_eq!(cached, 0, "a new browser has nothing cached");
+    b.goto(&format!("{base}/")).await;
+    let [shown, requests, bytes, cached] = first_screen(&b).await;
+    eprintln!(
+        "second visit: {shown} on screen, {requests} image requests, {bytes} B, {cached} cached"
+    );
+    // From the disk cache an image has an entry of 0 bytes; from the memory cache, none.
+    assert_eq!(bytes, 0, "the second visit downloads no thumbnail");
+    assert_eq!(cached, requests, "every thumbnail from the cache");
+
+    // Every page of the gallery listed with "Load more" (as a keyboard user does), staying
+    // at the top: the thumbnails further down are not loaded, nor requested, yet; their links
+    // are this window's.
+    poll(
+        "every page of the gallery listed",
+        Duration::from_secs(60),
+        || async {
+            let n = b
+                .js("const more = [...document.querySelectorAll('button')]\
+                       .find((x) => x.textContent === 'Load more' && !x.hidden);\
+                     if (more) more.click();\
+                     return document.querySelectorAll('.grid .tile').length;")
+                .await;
+            match n.as_u64() {
+                Some(n) if n == GALLERY as u64 => Ok(()),
+                _ => Err(format!("{n} tiles")),
+            }
+        },
+    )
+    .await;
+    let unloaded = b
+        .js("return [...document.querySelectorAll('.grid .tile img')]\
+             .filter((i) => !(i.complete && i.naturalWidth > 0)).length;")
+        .await;
+    eprintln!("thumbnails not loaded before their links expire: {unloaded}");
+    assert!(
+        unloaded.as_u64() > Some(GALLERY as u64 / 2),
+        "most thumbnails wait for a scroll: {unloaded}"
+    );
+    // Left open past every link's lifetime: the thumbnails not yet shown get fresh links as
+    // they fail, without a reload, and the session renews itself too.
+    b.js("window.sameDocument = true;").await;
+    clock.advance_secs(owner.window_secs + owner.lifetime_secs);
+    let renewed = scroll_through(&b, ".grid .tile img", GALLERY as u64).await;
+    assert!(
+        renewed > 0,
+        "some thumbnails had expired links and were renewed"
+    );
+    assert_eq!(
+        b.js("return window.sameDocument === true;").await,
+        Value::Bool(true),
+        "the gallery recovered without a reload"
+    );
+
+    // A guest's shared album behind a password, left open past its links' lifetime (at most
+    // an hour from issue), recovers too, without asking for the password again.
+    let token = stage.sign_in(OWNER, PASSWORD).await;
+    let photos = seed::listed(&stage, &token).await.expect("the listing");
+    let (status, album) = stage
+        .api(
+            "POST",
+            "/albums",
+            &token,
+            Some(json!({"name": "Left open"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{album}");
+    let album_id = album["id"].as_str().expect("an album id");
+    for p in &photos[..SHARED] {
+        let path = format!(
+            "/albums/{album_id}/photos/{}",
+            p["id"].as_str().expect("id")
+        );
+        let (status, body) = stage.api("PUT", &path, &token, None).await;
+        assert!((200..300).contains(&status), "{path}: {status} {body}");
+    }
+    let (status, share) = stage
+        .api(
+            "POST",
+            "/shares",
+            &token,
+            Some(json!({"album_id": album_id, "password": SHARE_PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, 201, "{share}");
+    let share_token = share["token"].as_str().expect("a share token");
+    let visitor = driver.browser().await;
+    visitor.goto(&format!("{base}/s/{share_token}")).await;
+    visitor.fill("password", SHARE_PASSWORD).await;
+    visitor.click("button[type=submit]").await;
+    visitor.see("Left open").await;
+    loaded_image(&visitor, ".public figure img").await;
+    let unloaded = visitor
+        .js(
+            "return [...document.querySelectorAll('.public figure img')]\
+             .filter((i) => !(i.complete && i.naturalWidth > 0)).length;",
+        )
+        .await;
+    eprintln!("shared photos not loaded before their links expire: {unloaded}");
+    assert!(
+        unloaded.as_u64() > Some(SHARED as u64 / 2),
+        "most shared photos wait for a scroll: {unloaded}"
+    );
+    visitor.js("window.sameDocument = true;").await;
+    clock.advance_secs(guest.window_secs + guest.lifetime_secs + 1);
+    let renewed = scroll_through(&visitor, ".public figure img", SHARED as u64).await;
+    assert!(
+        renewed > 0,
+        "some shared photos had expired links and were renewed"
+    );
+    assert_eq!(
+        visitor
+            .js("return [window.sameDocument === true, !!document.querySelector('input[type=password]')];")
+            .await,
+        json!([true, false]),
+        "the shared album recovered without a reload or a password prompt"
+    );
+    visitor.close().await;
     b.close().await;
 }

@@ -1,4 +1,4 @@
-//! The HTTP API: its CORS, the routes with their JWT authorizer, the Lambda integration, and the
+//! The HTTP API: the routes with their JWT authorizer, the Lambda integration, and the
 //! stage with its access logs and throttling.
 
 use photo_contract::api::{Access, Endpoint};
@@ -7,8 +7,7 @@ use serde_json::json;
 use super::{Names, log_group_skips};
 use crate::StackError;
 use crate::cfn::apigw::{
-    AccessLogSettings, Api, Authorizer, Cors, Integration, JwtConfiguration, Route, RouteSettings,
-    Stage,
+    AccessLogSettings, Api, Authorizer, Integration, JwtConfiguration, Route, RouteSettings, Stage,
 };
 use crate::cfn::cognito::{UserPool, UserPoolClient};
 use crate::cfn::lambda::{Function, Permission};
@@ -16,24 +15,16 @@ use crate::cfn::logs::LogGroup;
 use crate::cfn::{Expr, Options, Res, Template};
 use crate::config::StageConfig;
 
-pub(super) fn http_api(
-    t: &mut Template,
-    names: &Names,
-    site_origin: Expr,
-) -> Result<Res<Api>, StackError> {
+/// The API. It has no CORS: the SPA reaches it on its own origin, through the site's
+/// distribution (`/api/*`), and no other site's scripts may call it with a user's token.
+pub(super) fn http_api(t: &mut Template, names: &Names) -> Result<Res<Api>, StackError> {
     t.add(
         "HttpApi",
         Api {
             name: Expr::from(format!("{}-api", names.prefix)),
             protocol_type: "HTTP",
             description: Some("The photo API".to_owned()),
-            cors_configuration: Some(Cors {
-                allow_origins: vec![site_origin],
-                allow_methods: vec!["GET", "POST", "PUT", "PATCH", "DELETE"],
-                allow_headers: vec!["authorization", "content-type"],
-                expose_headers: vec![],
-                max_age: 600,
-            }),
+            cors_configuration: None,
         },
     )
 }

@@ -163,6 +163,7 @@ pub(super) fn media_edge(t: &mut Template, names: &Names) -> Result<MediaEdge, S
         // JPEG and HEIC are compressed already.
         compress: false,
         cache_policy_id: cache.reference(),
+        origin_request_policy_id: None,
         response_headers_policy_id: headers.reference(),
         function_associations: vec![],
         trusted_key_groups: vec![key_group.reference()],
@@ -191,6 +192,7 @@ pub(super) fn media_edge(t: &mut Template, names: &Names) -> Result<MediaEdge, S
                     s3_origin_config: Some(S3OriginConfig {
                         origin_access_identity: "",
                     }),
+                    custom_origin_config: None,
                 }],
                 // Every path needs a signature; the bucket policy lets CloudFront read
                 // `derivatives/` and `originals/` alone, so `uploads/` is never served.

@@ -74,34 +74,23 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
     let pool = user_pool(&mut t, config, &names)?;
     let client = user_pool_client(&mut t, &names, &pool)?;
 
-    // With a custom domain the site origin is a constant, so the CSP may name the API exactly;
-    // without one, the API's CORS needs the distribution, which needs the CSP, so the CSP
-    // allows any API Gateway host in the region instead of this API's.
-    let site_distribution = |t: &mut Template, csp_api| {
-        distribution(
-            t,
-            config,
-            &names,
-            &site_bucket,
-            csp_api,
-            &media.distribution,
-        )
-    };
-    let (site_origin, api, distribution) = match &config.domain {
-        Some(domain) => {
-            let origin = Expr::from(format!("https://{}", domain.name));
-            let api = http_api(&mut t, &names, origin.clone())?;
-            let csp_api = Expr::sub_with("${Endpoint}", [("Endpoint", api.api_endpoint())]);
-            let dist = site_distribution(&mut t, csp_api)?;
-            (origin, api, dist)
-        }
-        None => {
-            let csp_api = Expr::sub("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}");
-            let dist = site_distribution(&mut t, csp_api)?;
-            let origin = Expr::sub_with("https://${Domain}", [("Domain", dist.domain_name())]);
-            let api = http_api(&mut t, &names, origin.clone())?;
-            (origin, api, dist)
-        }
+    // The SPA calls its API on its own origin (the distribution's `/api/*`): the API needs no
+    // CORS, and the CSP's `connect-src` names the site itself.
+    let api = http_api(&mut t, &names)?;
+    let distribution = distribution(
+        &mut t,
+        config,
+        &names,
+        &site_bucket,
+        &api,
+        &media.distribution,
+    )?;
+    let site_origin = match &config.domain {
+        Some(domain) => Expr::from(format!("https://{}", domain.name)),
+        None => Expr::sub_with(
+            "https://${Domain}",
+            [("Domain", distribution.domain_name())],
+        ),
     };
     site_bucket_policy(&mut t, &names, &site_bucket, &distribution)?;
 
@@ -404,17 +393,65 @@ mod tests {
     }
 
     #[test]
-    fn site_origin_and_csp_follow_the_domain() {
+    fn the_api_is_on_the_site_origin() {
         let v = photo_app(&dev()).unwrap().to_value();
         let r = &v["Resources"];
-        let origin = json!({"Fn::Sub": ["https://${Domain}", {"Domain": {"Fn::GetAtt": ["SiteDistribution", "DomainName"]}}]});
-        assert_eq!(
-            r["HttpApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"],
-            json!([origin])
+        // Same origin: the API has no CORS, and the CSP connects to the site itself.
+        assert!(
+            r["HttpApi"]["Properties"]
+                .get("CorsConfiguration")
+                .is_none()
         );
         let csp = r["SiteDocumentHeadersPolicy"].to_string();
-        assert!(csp.contains("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}"));
+        assert!(
+            csp.contains("connect-src 'self' https://cognito-idp."),
+            "{csp}"
+        );
+        assert!(!csp.contains("execute-api"), "{csp}");
         assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+        // `/api/*` goes to this API, uncached, with the caller's headers but not its Host.
+        let dist = &r["SiteDistribution"]["Properties"]["DistributionConfig"];
+        let origin = dist["Origins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["Id"] == "Api")
+            .expect("an API origin");
+        assert_eq!(
+            origin["DomainName"],
+            json!({"Fn::Sub": ["${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}", {"Api": {"Ref": "HttpApi"}}]})
+        );
+        assert_eq!(
+            origin["CustomOriginConfig"]["OriginProtocolPolicy"],
+            "https-only"
+        );
+        let api = dist["CacheBehaviors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["PathPattern"] == "api/*")
+            .expect("an api/* behavior");
+        assert_eq!(api["TargetOriginId"], "Api");
+        assert_eq!(api["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad");
+        assert_eq!(
+            api["OriginRequestPolicyId"],
+            "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+        );
+        assert_eq!(api["AllowedMethods"].as_array().unwrap().len(), 7);
+        assert_eq!(
+            api["FunctionAssociations"][0]["FunctionARN"],
+            json!({"Fn::GetAtt": ["SiteApiFunction", "FunctionARN"]})
+        );
+        assert_eq!(
+            r["SiteApiFunction"]["Properties"]["FunctionCode"],
+            crate::routing::API_REQUEST_FUNCTION
+        );
+        // Uploads go straight to the bucket, from the site's origin.
+        let origin = json!({"Fn::Sub": ["https://${Domain}", {"Domain": {"Fn::GetAtt": ["SiteDistribution", "DomainName"]}}]});
+        assert_eq!(
+            r["PhotoBucket"]["Properties"]["CorsConfiguration"]["CorsRules"][0]["AllowedOrigins"],
+            json!([origin])
+        );
 
         let mut config = dev();
         config.domain = Some(crate::config::CustomDomain {
@@ -436,10 +473,11 @@ mod tests {
             dist["ViewerCertificate"]["MinimumProtocolVersion"],
             "TLSv1.2_2021"
         );
-        // With a fixed origin the CSP names this API exactly, not any API in the region.
-        let csp = r["SiteDocumentHeadersPolicy"].to_string();
-        assert!(!csp.contains("*.execute-api"));
-        assert!(csp.contains("HttpApi"));
+        assert!(
+            !r["SiteDocumentHeadersPolicy"]
+                .to_string()
+                .contains("execute-api")
+        );
     }
 
     #[test]

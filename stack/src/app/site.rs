@@ -1,17 +1,20 @@
 //! The site: the private bucket the SPA is published to, the CloudFront distribution in front
-//! of it with its security headers (Content-Security-Policy included) and cache policies, and
-//! the bucket policy that lets only that distribution read.
+//! of it with its security headers (Content-Security-Policy included) and cache policies, the
+//! HTTP API under the same distribution's `/api/*`, and the bucket policy that lets only that
+//! distribution read.
 
 use serde_json::json;
 
 use super::{Names, abort_incomplete_uploads, bucket_skips, deny_insecure_transport};
 use crate::StackError;
+use crate::cfn::apigw::Api;
 use crate::cfn::cloudfront::{
     CacheBehavior, CacheKey, CachePolicy, CachePolicyConfig, ContentSecurityPolicy,
-    ContentTypeOptions, CustomHeader, CustomHeadersConfig, Distribution, DistributionConfig,
-    FrameOptions, Function, FunctionAssociation, FunctionConfig, Origin, OriginAccessControl,
-    OriginAccessControlConfig, ReferrerPolicy, ResponseHeadersPolicy, ResponseHeadersPolicyConfig,
-    S3OriginConfig, SecurityHeadersConfig, StrictTransportSecurity, ViewerCertificate,
+    ContentTypeOptions, CustomHeader, CustomHeadersConfig, CustomOriginConfig, Distribution,
+    DistributionConfig, FrameOptions, Function, FunctionAssociation, FunctionConfig, Origin,
+    OriginAccessControl, OriginAccessControlConfig, ReferrerPolicy, ResponseHeadersPolicy,
+    ResponseHeadersPolicyConfig, S3OriginConfig, SecurityHeadersConfig, StrictTransportSecurity,
+    ViewerCertificate,
 };
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::s3::{
@@ -60,19 +63,25 @@ pub(super) fn site_bucket(t: &mut Template, names: &Names) -> Result<Res<Bucket>
     )
 }
 
-/// The site's Content-Security-Policy: the wasm SPA, its API, Cognito, the photo bucket that
-/// uploads go to and the media distribution photos come from.
-fn content_security_policy(names: &Names, api: Expr, media: Expr) -> Expr {
+/// The AWS-managed cache policy `Managed-CachingDisabled`: the API's answers are per user.
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+/// The AWS-managed origin request policy `Managed-AllViewerExceptHostHeader`: the API gets
+/// every header (`Authorization` with the user's token), query string and cookie, and the Host
+/// its own endpoint expects.
+const ALL_VIEWER_EXCEPT_HOST_HEADER: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+
+/// The site's Content-Security-Policy: the wasm SPA and its API (the site itself), Cognito, the
+/// photo bucket that uploads go to and the media distribution photos come from.
+fn content_security_policy(names: &Names, media: Expr) -> Expr {
     Expr::sub_with(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data: blob: https://${Media}; \
-         connect-src 'self' ${Api} https://cognito-idp.${AWS::Region}.${AWS::URLSuffix} \
+         connect-src 'self' https://cognito-idp.${AWS::Region}.${AWS::URLSuffix} \
          https://${PhotoBucket}.s3.${AWS::Region}.${AWS::URLSuffix}; font-src 'self'; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; \
          upgrade-insecure-requests",
         [
             ("PhotoBucket", names.photo_bucket.clone()),
-            ("Api", api),
             ("Media", media),
         ],
     )
@@ -154,7 +163,7 @@ pub(super) fn distribution(
     config: &StageConfig,
     names: &Names,
     site_bucket: &Res<Bucket>,
-    csp_api: Expr,
+    api: &Res<Api>,
     media: &Res<Distribution>,
 ) -> Result<Res<Distribution>, StackError> {
     let oac = t.add(
@@ -169,7 +178,7 @@ pub(super) fn distribution(
             },
         },
     )?;
-    let csp = content_security_policy(names, csp_api, media.domain_name());
+    let csp = content_security_policy(names, media.domain_name());
     // Hashed file names change with their content, so a cached copy is never stale.
     let assets_headers = response_headers_policy(
         t,
@@ -221,6 +230,38 @@ pub(super) fn distribution(
             },
         },
     )?;
+    // The API under `/api/*`: see `crate::routing::API_PREFIX`.
+    let api_routing = t.add(
+        "SiteApiFunction",
+        Function {
+            name: names.global("api"),
+            auto_publish: true,
+            function_code: crate::routing::API_REQUEST_FUNCTION.to_owned(),
+            function_config: FunctionConfig {
+                comment: "The API's paths under /api lose the prefix".to_owned(),
+                runtime: "cloudfront-js-2.0",
+            },
+        },
+    )?;
+    let api_behavior = CacheBehavior {
+        path_pattern: Some("api/*"),
+        target_origin_id: "Api",
+        // A redirect would drop a POST's body: plain HTTP is refused instead.
+        viewer_protocol_policy: "https-only",
+        allowed_methods: vec!["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+        cached_methods: vec!["GET", "HEAD"],
+        // The cache policy keeps nothing, so there is nothing to compress at the edge.
+        compress: false,
+        cache_policy_id: Expr::from(CACHING_DISABLED),
+        origin_request_policy_id: Some(Expr::from(ALL_VIEWER_EXCEPT_HOST_HEADER)),
+        // The security headers, and `no-cache` for browsers.
+        response_headers_policy_id: document_headers.reference(),
+        function_associations: vec![FunctionAssociation {
+            event_type: "viewer-request",
+            function_arn: api_routing.arn(),
+        }],
+        trusted_key_groups: vec![],
+    };
     let behavior = |path: Option<&'static str>,
                     cache: &Res<CachePolicy>,
                     headers: &Res<ResponseHeadersPolicy>,
@@ -232,6 +273,7 @@ pub(super) fn distribution(
         cached_methods: vec!["GET", "HEAD"],
         compress: true,
         cache_policy_id: cache.reference(),
+        origin_request_policy_id: None,
         response_headers_policy_id: headers.reference(),
         function_associations: functions,
         trusted_key_groups: vec![],
@@ -286,14 +328,27 @@ pub(super) fn distribution(
                 price_class: "PriceClass_100",
                 aliases,
                 viewer_certificate,
-                origins: vec![Origin {
-                    id: "SiteBucket",
-                    domain_name: site_bucket.regional_domain_name(),
-                    origin_access_control_id: Some(oac.reference()),
-                    s3_origin_config: Some(S3OriginConfig {
-                        origin_access_identity: "",
-                    }),
-                }],
+                origins: vec![
+                    Origin {
+                        id: "SiteBucket",
+                        domain_name: site_bucket.regional_domain_name(),
+                        origin_access_control_id: Some(oac.reference()),
+                        s3_origin_config: Some(S3OriginConfig {
+                            origin_access_identity: "",
+                        }),
+                        custom_origin_config: None,
+                    },
+                    Origin {
+                        id: "Api",
+                        domain_name: Expr::sub_with(
+                            "${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+                            [("Api", api.reference())],
+                        ),
+                        origin_access_control_id: None,
+                        s3_origin_config: None,
+                        custom_origin_config: Some(CustomOriginConfig::https_only()),
+                    },
+                ],
                 default_cache_behavior: behavior(
                     None,
                     &document_cache,
@@ -303,13 +358,11 @@ pub(super) fn distribution(
                         function_arn: routing.arn(),
                     }],
                 ),
-                // Hashed assets are files, every one: no routing.
-                cache_behaviors: vec![behavior(
-                    Some("assets/*"),
-                    &assets_cache,
-                    &assets_headers,
-                    vec![],
-                )],
+                cache_behaviors: vec![
+                    // Hashed assets are files, every one: no routing.
+                    behavior(Some("assets/*"), &assets_cache, &assets_headers, vec![]),
+                    api_behavior,
+                ],
             },
         },
         options,
@@ -384,8 +437,14 @@ mod tests {
                     "FunctionARN": {"Fn::GetAtt": ["SiteRoutingFunction", "FunctionARN"]}
                 }])
             );
+            // Assets are files; the API's paths only lose their prefix.
             for behavior in dist["CacheBehaviors"].as_array().unwrap() {
-                assert!(behavior.get("FunctionAssociations").is_none());
+                let functions = behavior.get("FunctionAssociations");
+                if behavior["PathPattern"] == "api/*" {
+                    assert_eq!(functions.unwrap().as_array().unwrap().len(), 1);
+                } else {
+                    assert!(functions.is_none());
+                }
             }
             let function = &r["SiteRoutingFunction"];
             assert_eq!(function["Type"], "AWS::CloudFront::Function");

@@ -87,6 +87,31 @@ pub struct Origin {
     /// Present for S3 origins.
     #[serde(rename = "S3OriginConfig", skip_serializing_if = "Option::is_none")]
     pub s3_origin_config: Option<S3OriginConfig>,
+    /// Present for other origins (an API Gateway endpoint).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_origin_config: Option<CustomOriginConfig>,
+}
+
+/// `CustomOriginConfig`: an origin reached over HTTPS only.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomOriginConfig {
+    #[serde(rename = "OriginProtocolPolicy")]
+    pub origin_protocol_policy: &'static str,
+    #[serde(rename = "OriginSSLProtocols")]
+    pub origin_ssl_protocols: Vec<&'static str>,
+    #[serde(rename = "HTTPSPort")]
+    pub https_port: u16,
+}
+
+impl CustomOriginConfig {
+    /// HTTPS on port 443 with TLS 1.2, nothing else.
+    pub fn https_only() -> Self {
+        CustomOriginConfig {
+            origin_protocol_policy: "https-only",
+            origin_ssl_protocols: vec!["TLSv1.2"],
+            https_port: 443,
+        }
+    }
 }
 
 /// `S3OriginConfig`.
@@ -116,6 +141,9 @@ pub struct CacheBehavior {
     pub compress: bool,
     /// The cache policy's id.
     pub cache_policy_id: Expr,
+    /// What reaches the origin beyond the cache key (headers, cookies, query strings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_request_policy_id: Option<Expr>,
     /// The response headers policy's id.
     pub response_headers_policy_id: Expr,
     /// Key groups whose keys sign the URLs this behavior requires; empty, no signature is asked.

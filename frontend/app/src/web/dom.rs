@@ -18,7 +18,8 @@ pub fn document() -> Document {
     window().document().expect("the window has a document")
 }
 
-type Listener = (EventTarget, &'static str, Closure<dyn FnMut(Event)>);
+/// A listener: its target, event type, capture flag and closure.
+type Listener = (EventTarget, &'static str, bool, Closure<dyn FnMut(Event)>);
 
 #[derive(Default)]
 struct Scope {
@@ -35,12 +36,31 @@ thread_local! {
 
 /// Adds a listener that lives until the next page is rendered.
 pub fn listen(target: &EventTarget, ty: &'static str, f: impl FnMut(Event) + 'static) {
+    add_listener(target, ty, false, f);
+}
+
+/// [`listen`] in the capture phase: it hears events that do not bubble (an image's `error`)
+/// from everything under `target`.
+pub fn listen_capture(target: &EventTarget, ty: &'static str, f: impl FnMut(Event) + 'static) {
+    add_listener(target, ty, true, f);
+}
+
+fn add_listener(
+    target: &EventTarget,
+    ty: &'static str,
+    capture: bool,
+    f: impl FnMut(Event) + 'static,
+) {
     let closure = Closure::<dyn FnMut(Event)>::new(f);
     if target
-        .add_event_listener_with_callback(ty, closure.as_ref().unchecked_ref())
+        .add_event_listener_with_callback_and_bool(ty, closure.as_ref().unchecked_ref(), capture)
         .is_ok()
     {
-        SCOPE.with(|s| s.borrow_mut().listeners.push((target.clone(), ty, closure)));
+        SCOPE.with(|s| {
+            s.borrow_mut()
+                .listeners
+                .push((target.clone(), ty, capture, closure))
+        });
     }
 }
 
@@ -56,8 +76,12 @@ pub fn keep_observer(observer: IntersectionObserver, callback: Box<dyn std::any:
 /// Removes every page-scoped listener and observer.
 pub fn clear_scope() {
     let scope = SCOPE.with(|s| std::mem::take(&mut *s.borrow_mut()));
-    for (target, ty, closure) in scope.listeners {
-        let _ = target.remove_event_listener_with_callback(ty, closure.as_ref().unchecked_ref());
+    for (target, ty, capture, closure) in scope.listeners {
+        let _ = target.remove_event_listener_with_callback_and_bool(
+            ty,
+            closure.as_ref().unchecked_ref(),
+            capture,
+        );
     }
     for observer in scope.observers {
         observer.disconnect();

@@ -3,6 +3,7 @@
 mod dom;
 mod net;
 mod pages;
+mod renew;
 mod session;
 
 use wasm_bindgen::JsCast;

@@ -15,7 +15,7 @@ use crate::api::{self, Cursor, Photo, PhotoPage, PhotoStatus};
 use crate::messages;
 use crate::route::Route;
 use crate::web::dom::{self, El, button, el, link, say};
-use crate::web::net;
+use crate::web::{net, renew};
 
 thread_local! {
     /// Photo ids of the last gallery or album shown, in order: the viewer's previous and next.
@@ -42,12 +42,9 @@ pub(super) fn tile(photo: &Photo) -> El {
         .class("tile")
         .attr("aria-label", photo.display_name());
     let a = match (photo.status, &photo.thumbnail_url) {
-        (PhotoStatus::Ready, Some(url)) => a.child(
-            el("img")
-                .attr("src", url)
-                .attr("loading", "lazy")
-                .attr("alt", photo.display_name()),
-        ),
+        (PhotoStatus::Ready, Some(url)) => {
+            a.child(renew::image(url, &photo.id, photo.display_name()).attr("loading", "lazy"))
+        }
         (PhotoStatus::Failed, _) => a.child(
             el("span")
                 .class("failed")
@@ -89,11 +86,39 @@ fn poll_until_ready(id: String, tile_el: Element) {
     });
 }
 
-/// A paginated photo listing with "load more" on scroll (and a button, for keyboards).
+/// The request for a listing's page after a cursor; `None` when there is none.
+type PageRequest = dyn Fn(&Cursor) -> Option<api::ApiRequest>;
+
+/// Asks for the first `pages` pages of a listing again and gives their photos' thumbnails the
+/// fresh links (see [`renew`]).
+async fn renew_thumbnails(grid: &Element, request: &PageRequest, pages: usize) {
+    let mut cursor = Cursor::Start;
+    for _ in 0..pages {
+        let Some(req) = request(&cursor) else { return };
+        let Ok(page) = net::api::<PhotoPage>(&req).await else {
+            return;
+        };
+        for p in &page.photos {
+            if let Some(url) = &p.thumbnail_url {
+                renew::swap(grid, &p.id, url);
+            }
+        }
+        cursor = Cursor::after(page.next_cursor.as_deref());
+        if cursor.is_end() {
+            return;
+        }
+    }
+}
+
+/// A paginated photo listing with "load more" on scroll (and a button, for keyboards). A
+/// thumbnail whose link has expired gets a fresh one without a reload.
 pub(super) fn photo_grid(
     request: impl Fn(&Cursor) -> Option<api::ApiRequest> + 'static,
     decorate: impl Fn(&Photo, El) -> El + 'static,
 ) -> (El, El) {
+    let request: Rc<PageRequest> = Rc::new(request);
+    // Pages shown so far: what a renewal asks for again.
+    let pages = Rc::new(std::cell::Cell::new(0usize));
     let grid = el("div").class("grid");
     let more = button("Load more").class("secondary");
     let line = status();
@@ -104,12 +129,20 @@ pub(super) fn photo_grid(
         .child(more.clone())
         .child(sentinel.clone());
     BROWSED.with(|b| b.borrow_mut().clear());
+    {
+        let (grid_el, request, pages) = (grid.element(), request.clone(), pages.clone());
+        renew::on_failed_image(&grid.element(), move || {
+            let (grid, request, pages) = (grid_el.clone(), request.clone(), pages.get());
+            async move { renew_thumbnails(&grid, &*request, pages).await }
+        });
+    }
     let state = Rc::new(RefCell::new((Cursor::Start, false)));
     let observer_slot: Rc<RefCell<Option<IntersectionObserver>>> = Rc::default();
     let load: Rc<dyn Fn()> = {
         let (grid, more, line) = (grid.element(), more.element(), line.element());
         let (slot, sentinel) = (observer_slot.clone(), sentinel.element());
         let decorate = Rc::new(decorate);
+        let pages = pages.clone();
         Rc::new(move || {
             let Some(req) = ({
                 let s = state.borrow();
@@ -118,7 +151,7 @@ pub(super) fn photo_grid(
                 return;
             };
             state.borrow_mut().1 = true;
-            let (state, grid, more, line, decorate, slot, sentinel) = (
+            let (state, grid, more, line, decorate, slot, sentinel, pages) = (
                 state.clone(),
                 grid.clone(),
                 more.clone(),
@@ -126,10 +159,12 @@ pub(super) fn photo_grid(
                 decorate.clone(),
                 slot.clone(),
                 sentinel.clone(),
+                pages.clone(),
             );
             spawn_local(async move {
                 match net::api::<PhotoPage>(&req).await {
                     Ok(page) => {
+                        pages.set(pages.get() + 1);
                         say(&line, "", false);
                         if page.photos.is_empty() && grid.child_element_count() == 0 {
                             say(&line, "No photos yet.", false);

@@ -164,14 +164,3 @@ fn loaded<T: DeserializeOwned + 'static>(
     });
     section
 }
-
-/// A link that downloads an original, or an empty span when there is none.
-fn download(url: Option<&String>, file_name: &str, text: &str) -> El {
-    match url {
-        Some(url) => el("a")
-            .attr("href", url)
-            .attr("download", file_name)
-            .text(text),
-        None => el("span"),
-    }
-}

@@ -1,14 +1,14 @@
 //! The public page a share link opens, for anyone with the link: a password form when the
-//! link has one, then the shared photos with their downloads.
+//! link has one, then the shared photos, whose links renew themselves while the page is open.
 
 use wasm_bindgen_futures::spawn_local;
 use web_sys::Element;
 
-use super::{card, download, failed, load_error, loading, status, submit};
-use crate::api::{self, ApiError, PublicShare};
+use super::{card, failed, load_error, loading, status, submit};
+use crate::api::{self, ApiError, Photo, PublicShare};
 use crate::messages;
 use crate::web::dom::{self, El, el, field};
-use crate::web::net;
+use crate::web::{net, renew};
 
 pub(super) fn public_share(token: String) -> El {
     let (section, target) = loading();
@@ -19,7 +19,26 @@ pub(super) fn public_share(token: String) -> El {
 fn open_share(token: String, password: Option<String>, target: Element) {
     spawn_local(async move {
         match net::api::<PublicShare>(&api::open_public_share(&token, password.as_deref())).await {
-            Ok(share) => dom::replace_children(&target, &public_body(&share)),
+            Ok(share) => {
+                let body = public_body(&share);
+                // The password is kept for the visit: fresh links need no prompt.
+                let figures = body.element();
+                renew::on_failed_image(&body.element(), move || {
+                    let (figures, token, password) =
+                        (figures.clone(), token.clone(), password.clone());
+                    async move {
+                        let request = api::open_public_share(&token, password.as_deref());
+                        if let Ok(share) = net::api::<PublicShare>(&request).await {
+                            for p in &share.photos {
+                                if let Some(url) = shown(p) {
+                                    renew::swap(&figures, &p.id, url);
+                                }
+                            }
+                        }
+                    }
+                });
+                dom::replace_children(&target, &body);
+            }
             Err(e)
                 if matches!(
                     e.code.as_str(),
@@ -49,6 +68,11 @@ fn open_share(token: String, password: Option<String>, target: Element) {
     });
 }
 
+/// The link of the picture shown for a shared photo: the preview, else the thumbnail.
+fn shown(photo: &Photo) -> Option<&String> {
+    photo.preview_url.as_ref().or(photo.thumbnail_url.as_ref())
+}
+
 fn public_body(share: &PublicShare) -> El {
     let title = if share.album_name.is_empty() {
         "Shared photos"
@@ -56,14 +80,10 @@ fn public_body(share: &PublicShare) -> El {
         &share.album_name
     };
     let figures = share.photos.iter().map(|p| {
-        let img = match p.preview_url.as_ref().or(p.thumbnail_url.as_ref()) {
-            Some(url) => el("img")
-                .attr("src", url)
-                .attr("loading", "lazy")
-                .attr("alt", p.display_name()),
+        let img = match shown(p) {
+            Some(url) => renew::image(url, &p.id, p.display_name()).attr("loading", "lazy"),
             None => el("span").class("pending").text("Processing…"),
         };
-        let dl = download(p.original_url.as_ref(), &p.file_name, "Download");
         // A shared photo has no file name; its id means nothing to a visitor, so the caption
         // is the title and the day it was taken, when known.
         let mut caption = p.title.trim().to_owned();
@@ -77,7 +97,7 @@ fn public_body(share: &PublicShare) -> El {
         }
         el("figure")
             .child(img)
-            .child(el("figcaption").child(el("span").text(&caption)).child(dl))
+            .child(el("figcaption").child(el("span").text(&caption)))
     });
     let expires = if share.expires_at.is_empty() {
         String::new()

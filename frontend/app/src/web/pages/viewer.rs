@@ -10,15 +10,20 @@ use web_sys::{Element, KeyboardEvent, TouchEvent};
 use super::albums::add_to_album;
 use super::grid::neighbours;
 use super::shares::share_form;
-use super::{confirmed, download, form, loaded, send, send_text, status, submit};
+use super::{confirmed, form, loaded, send, send_text, status, submit};
 use crate::api::{self, Photo, PhotoPatch, PhotoStatus, ShareKind};
 use crate::messages;
 use crate::route::Route;
 use crate::web::dom::{El, button, document, el, field, link, listen, say};
-use crate::web::go;
+use crate::web::{go, net, renew};
 
 pub(super) fn viewer(id: String) -> El {
     loaded(api::get_photo(&id), viewer_body)
+}
+
+/// The link of the picture the viewer shows: the preview, else the thumbnail.
+fn shown(photo: &Photo) -> Option<&String> {
+    photo.preview_url.as_ref().or(photo.thumbnail_url.as_ref())
 }
 
 /// The favourite button's label and `aria-pressed` value.
@@ -32,8 +37,8 @@ fn favourite_state(on: bool) -> (&'static str, &'static str) {
 
 fn viewer_body(photo: Photo) -> El {
     let (prev, next) = neighbours(&photo.id);
-    let image = match photo.preview_url.as_ref().or(photo.thumbnail_url.as_ref()) {
-        Some(url) => el("img").attr("src", url).attr("alt", photo.display_name()),
+    let image = match shown(&photo) {
+        Some(url) => renew::image(url, &photo.id, photo.display_name()),
         None => el("p")
             .class("notice")
             .text(if photo.status == PhotoStatus::Failed {
@@ -43,6 +48,18 @@ fn viewer_body(photo: Photo) -> El {
             }),
     };
     let figure = el("figure").child(image);
+    // A viewer left open past its links' lifetime: the picture asks for fresh ones.
+    let (figure_el, id0) = (figure.element(), photo.id.clone());
+    renew::on_failed_image(&figure.element(), move || {
+        let (figure, id) = (figure_el.clone(), id0.clone());
+        async move {
+            if let Ok(p) = net::api::<Photo>(&api::get_photo(&id)).await
+                && let Some(url) = shown(&p)
+            {
+                renew::swap(&figure, &id, url);
+            }
+        }
+    });
     // Swipe left or right on the picture for the next or previous photo.
     let start_x = Rc::new(RefCell::new(None::<i32>));
     let (sx1, sx2) = (start_x.clone(), start_x);
@@ -174,11 +191,21 @@ fn viewer_body(photo: Photo) -> El {
             .filter(|(_, v)| !v.is_empty())
             .flat_map(|(k, v)| [el("dt").text(k), el("dd").text(&v)]),
     );
-    let download = download(
-        photo.original_url.as_ref(),
-        &photo.file_name,
-        "Download original",
-    );
+    let download = match &photo.original_url {
+        Some(url) => {
+            let id = photo.id.clone();
+            renew::download(url, &photo.file_name, "Download original", move || {
+                let id = id.clone();
+                async move {
+                    net::api::<Photo>(&api::get_photo(&id))
+                        .await
+                        .ok()
+                        .and_then(|p| p.original_url)
+                }
+            })
+        }
+        None => el("span"),
+    };
     let aside = el("aside")
         .child(heading)
         .child(title_form)
