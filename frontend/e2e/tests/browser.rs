@@ -1,7 +1,7 @@
 //! The web app end to end in headless Chromium against a local stage: an account from sign-up
 //! to a revoked share link, as a user clicks through it; and media links as a gallery and a
 //! shared album left open for a day meet them (from the cache within a window, renewed by the
-//! page once expired).
+//! page once expired, a download link too).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -496,6 +496,50 @@ async fn links_flow() {
         Value::Bool(true),
         "the gallery recovered without a reload"
     );
+
+    // A viewer left open as long: "Download original" fetches a fresh link before it is
+    // followed. (The page's clock is moved with the stage's: the link's age is the page's.)
+    b.click(".grid .tile").await;
+    b.find(".viewer a[download]").await;
+    let href = "return document.querySelector('.viewer a[download]').href;";
+    let issued = b
+        .js(href)
+        .await
+        .as_str()
+        .expect("a download link")
+        .to_owned();
+    let ahead = owner.window_secs + owner.lifetime_secs;
+    clock.advance_secs(ahead);
+    b.js(&format!(
+        "const now = Date.now; Date.now = () => now() + {};",
+        ahead * 1000
+    ))
+    .await;
+    let http = web_e2e::http();
+    let status = |url: String| {
+        let http = http.clone();
+        async move {
+            http.get(&url)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(
+        status(issued.clone()).await,
+        403,
+        "the viewer's link expired"
+    );
+    b.click(".viewer a[download]").await;
+    let fresh = poll("a fresh download link", Duration::from_secs(30), || async {
+        match b.js(href).await.as_str() {
+            Some(url) if url != issued => Ok(url.to_owned()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert_eq!(status(fresh).await, 200, "the fresh link downloads");
 
     // A guest's shared album behind a password, left open past its links' lifetime (at most
     // an hour from issue), recovers too, without asking for the password again.
