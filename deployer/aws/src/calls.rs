@@ -235,10 +235,16 @@ pub const CALLS: &[Call] = &[
     ),
     call(
         "Cognito Identity Provider",
+        "DescribeUserPool",
+        &["cognito-idp:DescribeUserPool"],
+    ),
+    call(
+        "Cognito Identity Provider",
         "DeleteUserPool",
         &["cognito-idp:DeleteUserPool"],
     ),
     // `down --delete-data`: the retained table.
+    call("DynamoDB", "DescribeTable", &["dynamodb:DescribeTable"]),
     call("DynamoDB", "UpdateTable", &["dynamodb:UpdateTable"]),
     call("DynamoDB", "DeleteTable", &["dynamodb:DeleteTable"]),
 ];

@@ -14,7 +14,8 @@ use crate::args::DownArgs;
 /// A resource of the stack: logical id, type, physical id.
 pub type Resource = (String, String, String);
 
-/// The logical ids whose `DeletionPolicy` is `Retain` in a template.
+/// The logical ids whose `DeletionPolicy` keeps them when the stack is deleted (`Retain`, or
+/// `RetainExceptOnCreate`, which deletes them only when a first creation rolls back).
 pub fn retained_ids(template: &str) -> Vec<String> {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(template) else {
         return Vec::new();
@@ -24,7 +25,12 @@ pub fn retained_ids(template: &str) -> Vec<String> {
         .map(|resources| {
             resources
                 .iter()
-                .filter(|(_, r)| r["DeletionPolicy"] == "Retain")
+                .filter(|(_, r)| {
+                    matches!(
+                        r["DeletionPolicy"].as_str(),
+                        Some("Retain" | "RetainExceptOnCreate")
+                    )
+                })
                 .map(|(id, _)| id.clone())
                 .collect()
         })
@@ -121,8 +127,11 @@ pub async fn run(
     }
     if args.delete_data {
         for (_, kind, id) in &kept {
-            delete_retained(session, kind, id).await?;
-            println!("deleted {kind} `{id}`");
+            if delete_retained(session, kind, id).await? {
+                println!("deleted {kind} `{id}`");
+            } else {
+                println!("{kind} `{id}` was already gone");
+            }
         }
     } else if !kept.is_empty() {
         println!(
@@ -210,9 +219,54 @@ pub async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
     anyhow::bail!("bucket `{bucket}` still holds objects after 10,000 pages")
 }
 
+/// Whether a retained resource still exists: someone may have removed it by hand (and an
+/// emulator may delete `RetainExceptOnCreate` resources with the stack).
+async fn still_there(session: &Session, kind: &str, id: &str) -> Result<bool> {
+    use aws_sdk_s3::error::ProvideErrorMetadata as _;
+    let missing = |code: Option<&str>| {
+        matches!(
+            code,
+            Some("NotFound" | "NoSuchBucket" | "ResourceNotFoundException")
+        )
+    };
+    let found = match kind {
+        "AWS::S3::Bucket" => match session.s3().head_bucket().bucket(id).send().await {
+            Ok(_) => true,
+            Err(e)
+                if missing(e.code())
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) =>
+            {
+                false
+            }
+            Err(e) => return Err(e).with_context(|| format!("looking for bucket `{id}`")),
+        },
+        "AWS::DynamoDB::Table" => {
+            let db = crate::client!(aws_sdk_dynamodb, &session.sdk);
+            match db.describe_table().table_name(id).send().await {
+                Ok(_) => true,
+                Err(e) if missing(e.code()) => false,
+                Err(e) => return Err(e).with_context(|| format!("looking for table `{id}`")),
+            }
+        }
+        "AWS::Cognito::UserPool" => {
+            let idp = crate::client!(aws_sdk_cognitoidentityprovider, &session.sdk);
+            match idp.describe_user_pool().user_pool_id(id).send().await {
+                Ok(_) => true,
+                Err(e) if missing(e.code()) => false,
+                Err(e) => return Err(e).with_context(|| format!("looking for user pool `{id}`")),
+            }
+        }
+        _ => true,
+    };
+    Ok(found)
+}
+
 /// Deletes a resource the stack retained (`--delete-data`), turning off its deletion protection
-/// first.
-async fn delete_retained(session: &Session, kind: &str, id: &str) -> Result<()> {
+/// first; `false` when it was already gone.
+async fn delete_retained(session: &Session, kind: &str, id: &str) -> Result<bool> {
+    if !still_there(session, kind, id).await? {
+        return Ok(false);
+    }
     match kind {
         "AWS::S3::Bucket" => {
             let s3 = session.s3();
@@ -259,7 +313,7 @@ async fn delete_retained(session: &Session, kind: &str, id: &str) -> Result<()> 
             removal_command(other, id, &session.region)
         ),
     }
-    Ok(())
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -270,10 +324,11 @@ mod tests {
     fn retained_resources_come_from_the_deletion_policy() {
         let template = r#"{"Resources": {
             "PhotoTable": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain"},
+            "UserPool": {"Type": "AWS::Cognito::UserPool", "DeletionPolicy": "RetainExceptOnCreate"},
             "SiteBucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Delete"},
             "Queue": {"Type": "AWS::SQS::Queue"}
         }}"#;
-        assert_eq!(retained_ids(template), ["PhotoTable"]);
+        assert_eq!(retained_ids(template), ["PhotoTable", "UserPool"]);
         assert!(retained_ids("not json").is_empty());
     }
 

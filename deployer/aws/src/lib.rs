@@ -21,6 +21,7 @@ pub mod media_key;
 pub mod ops_sdk;
 pub mod owner;
 pub mod plan;
+pub mod protection;
 pub mod publish;
 pub mod quota;
 pub mod reencrypt;
@@ -280,13 +281,25 @@ async fn prepare(
         (STAGE_TAG.to_owned(), stage.name.to_string()),
         (MANAGED_BY_TAG.to_owned(), "deployer".to_owned()),
     ]);
+    let mut desired = Desired {
+        template,
+        parameters,
+        tags,
+    };
+    // Kept data is protected from deletion, except while the stack is first created.
+    let status = deploy::describe(&session.cloudformation(), &stack)
+        .await?
+        .map(|s| s.status);
+    let start = plan::start_from(
+        status.as_deref(),
+        stage.name.as_str(),
+        &stack,
+        &session.region,
+    );
+    protection::set(&mut desired, !protection::creates(&start));
     Ok(Prepared {
         keys,
-        desired: Desired {
-            template,
-            parameters,
-            tags,
-        },
+        desired,
         source,
         uploaded,
         present,
@@ -402,7 +415,7 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
                 .deploy(&prepared.desired, &prepared.source, confirm)
                 .await?;
             let json = deployer.ui.is_json();
-            match outcome {
+            match &outcome {
                 Outcome::NoChanges => {
                     record("outcome", "no_changes".into());
                     record("change_sets", 0.into());
@@ -423,6 +436,13 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
                         );
                     }
                 }
+            }
+            if let Some(line) =
+                protection::after_deploy(deployer, &prepared.desired, &prepared.source, &outcome)
+                    .await?
+            {
+                deployer.ui.line(&line);
+                record("change_sets", 2.into());
             }
             if let Some(line) = hot::reconcile(session, deployer, &prepared.desired).await? {
                 deployer.ui.line(&line);

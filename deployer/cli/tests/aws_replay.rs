@@ -4,7 +4,8 @@
 //!
 //! Covered here: the live event stream (each event once, oldest first, nothing from before the
 //! deploy), the root cause of a failed update, a `ROLLBACK_COMPLETE` stack deleted and created
-//! again, and the refusal of a stack that is `*_IN_PROGRESS` or `UPDATE_ROLLBACK_FAILED`. The
+//! again, the update that protects a new stage's data after its creation, and the refusal of a
+//! stack that is `*_IN_PROGRESS` or `UPDATE_ROLLBACK_FAILED`. The
 //! bodies follow the shapes of CloudFormation's API reference (`DescribeStacks`,
 //! `DescribeStackEvents`, `DescribeChangeSet`, ...), with the values a real deploy shows.
 
@@ -792,4 +793,85 @@ async fn a_hot_update_waits_for_lambda_to_finish_and_reports_a_failed_one() {
         format!("{err:#}"),
         "Lambda could not update the code of function `photo-app-dev-api`: Unzipped size must be smaller than 262144000 bytes"
     );
+}
+
+/// A stage that keeps its data is created with its table and user pool unprotected (so a failed
+/// creation rolls back without leaving them behind), then protected by an update: replayed, as
+/// moto neither fails a creation nor rolls one back.
+#[tokio::test]
+async fn a_first_creation_is_followed_by_the_update_that_protects_its_data() {
+    use deployer_aws::protection;
+    const TABLE: &str = "AWS::DynamoDB::Table";
+    let template = r#"{"Parameters":{"DataProtection":{"Type":"String"}},"Resources":{"PhotoTable":{"Type":"AWS::DynamoDB::Table","DeletionPolicy":"RetainExceptOnCreate"}}}"#;
+    let updated: Vec<Ev<'_>> = vec![
+        stack_event("u3", "UPDATE_COMPLETE", None),
+        ("u2", "PhotoTable", TABLE, "UPDATE_COMPLETE", None),
+        stack_event("u1", "UPDATE_IN_PROGRESS", Some("User Initiated")),
+    ];
+    let (d, http, lines) = deployer(vec![
+        describe_stacks("CREATE_COMPLETE", "functions/api/new.zip"),
+        get_template(template),
+        create_change_set(),
+        describe_change_set(&[("Modify", "PhotoTable", TABLE, Some("False"))]),
+        describe_events(&[stack_event("n4", "CREATE_COMPLETE", None)]),
+        execute_change_set(),
+        describe_events(&updated),
+        describe_stacks("UPDATE_COMPLETE", "functions/api/new.zip"),
+        describe_events(&updated),
+        describe_stacks("UPDATE_COMPLETE", "functions/api/new.zip"),
+    ]);
+    let source = TemplateSource::Body(template.to_owned());
+    let mut created = desired();
+    created.template = template.to_owned();
+    protection::set(&mut created, false);
+    assert_eq!(created.parameters["DataProtection"], "false");
+    let deployed = Outcome::Deployed {
+        status: "CREATE_COMPLETE".to_owned(),
+        changes: Vec::new(),
+    };
+    let line = protection::after_deploy(&d, &created, &source, &deployed)
+        .await
+        .unwrap();
+    assert_eq!(
+        line.as_deref(),
+        Some("deletion protection: on (stack `photo-app-dev` is UPDATE_COMPLETE)")
+    );
+    assert_eq!(
+        actions(&http),
+        [&["DescribeStacks", "GetTemplate"][..], &CHANGE, &watch(2)].concat()
+    );
+    // The update changes nothing but the parameter: the same template, protection on.
+    let body = &bodies(&http)[2];
+    assert!(body.contains("ChangeSetType=UPDATE"), "{body}");
+    assert!(
+        body.contains("Parameters.member.3.ParameterKey=DataProtection")
+            && body.contains("Parameters.member.3.ParameterValue=true"),
+        "{body}"
+    );
+    assert!(
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("turning on deletion protection")),
+        "{lines:?}"
+    );
+
+    // After an update, when nothing was deployed, or in a stage that keeps no data: nothing.
+    let mut updated = created.clone();
+    protection::set(&mut updated, true);
+    let mut no_data = desired();
+    protection::set(&mut no_data, false);
+    for (desired, outcome) in [
+        (&updated, &deployed),
+        (&created, &Outcome::NoChanges),
+        (&no_data, &deployed),
+    ] {
+        let (d, http, _) = deployer(Vec::new());
+        let line = protection::after_deploy(&d, desired, &source, outcome)
+            .await
+            .unwrap();
+        assert_eq!(line, None);
+        assert!(actions(&http).is_empty());
+    }
 }

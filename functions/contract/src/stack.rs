@@ -14,6 +14,11 @@ pub mod parameters {
     /// The S3 bucket holding the function zips.
     pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
 
+    /// `true` or `false`: deletion protection of the table and the user pool, in stages that
+    /// keep their data. Off while a stage is first created (so that a failed creation can roll
+    /// back and leave nothing behind), turned on by the update that follows it.
+    pub const DATA_PROTECTION: &str = "DataProtection";
+
     /// The media signing keys: two slots, so a rotation can hold the old and the new key.
     pub mod media {
         /// Which slot signs now: `a` or `b`.

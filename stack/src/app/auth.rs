@@ -2,14 +2,14 @@
 //! authorizer checks.
 
 use super::Names;
-use super::data::data_policy;
+use super::data::keep_data;
 use crate::StackError;
 use crate::cfn::cognito::{
     AccountRecoverySetting, AdminCreateUserConfig, EmailConfiguration, PasswordPolicy, Policies,
     RecoveryOption, TokenValidityUnits, UserAttributeUpdateSettings, UserPool, UserPoolClient,
     UsernameConfiguration,
 };
-use crate::cfn::{Expr, Options, Res, Template};
+use crate::cfn::{Cond, Expr, Options, Res, Template};
 use crate::config::StageConfig;
 use photo_contract::users;
 
@@ -17,6 +17,7 @@ pub(super) fn user_pool(
     t: &mut Template,
     config: &StageConfig,
     names: &Names,
+    protection: Option<&Cond>,
 ) -> Result<Res<UserPool>, StackError> {
     t.add_with(
         "UserPool",
@@ -57,10 +58,9 @@ pub(super) fn user_pool(
                 attributes_require_verification_before_update: vec!["email"],
             }),
             mfa_configuration: Some("OFF"),
-            deletion_protection: Some(if config.retain_data {
-                "ACTIVE"
-            } else {
-                "INACTIVE"
+            deletion_protection: Some(match protection {
+                Some(on) => Expr::if_(on, "ACTIVE".into(), "INACTIVE".into()),
+                None => "INACTIVE".into(),
             }),
             // Cognito's own sender allows about 50 mails a day to the whole pool, which anonymous
             // sign-ups and resends can use up; a production stage sends through SES.
@@ -71,7 +71,7 @@ pub(super) fn user_pool(
                 from: mail.from.as_str().to_owned(),
             }),
         },
-        Options::new().policy(data_policy(config)),
+        keep_data(config, Options::new()),
     )
 }
 

@@ -2,6 +2,7 @@
 //! (whose uploads trigger the thumbnail function), its bucket policy, and whether the stack
 //! keeps them when it is deleted.
 
+use photo_contract::stack::parameters;
 use serde_json::json;
 
 use super::{
@@ -22,19 +23,55 @@ use crate::cfn::s3::{
     LifecycleConfiguration, LifecycleRule, NoncurrentVersionExpiration, NotificationConfiguration,
     NotificationFilter, OwnershipControls, PublicAccessBlock, Versioning,
 };
-use crate::cfn::{Expr, Options, Policy, Res, Template};
+use crate::cfn::{Cond, ConditionExpr, Expr, Options, Parameter, Policy, Res, Template};
 use crate::config::StageConfig;
 
-/// Keeps or deletes data with the stack, in every stage, as `retain_data` says.
-pub(super) fn data_policy(config: &StageConfig) -> Policy {
+/// Keeps or deletes data with the stack, in every stage, as `retain_data` says. Kept data is
+/// `RetainExceptOnCreate`: a failed first creation rolls back without leaving a bucket, a table
+/// or a user pool behind (whose fixed names would then make the retry fail); a replacement
+/// always keeps the old resource.
+pub(super) fn keep_data(config: &StageConfig, options: Options) -> Options {
     if config.retain_data {
-        Policy::Retain
+        options
+            .deletion_policy(Policy::RetainExceptOnCreate)
+            .update_replace_policy(Policy::Retain)
     } else {
-        Policy::Delete
+        options.policy(Policy::Delete)
     }
 }
 
-pub(super) fn table(t: &mut Template, config: &StageConfig) -> Result<Res<Table>, StackError> {
+/// Whether the table and the user pool are protected from deletion: in stages that keep their
+/// data, as the deployer's [`parameters::DATA_PROTECTION`] says (off during a stage's first
+/// creation, since a rollback cannot delete a protected resource; on from the update that
+/// follows it). `None`: never.
+pub(super) fn data_protection(
+    t: &mut Template,
+    config: &StageConfig,
+) -> Result<Option<Cond>, StackError> {
+    if !config.retain_data {
+        return Ok(None);
+    }
+    let param = t.add_parameter(parameters::DATA_PROTECTION, {
+        let mut p = Parameter::string(
+            "Deletion protection of the table and the user pool: off while the stage is first \
+             created, then on (filled in by the deployer)",
+        );
+        p.allowed_values = vec!["true", "false"];
+        p.default = Some("true");
+        p
+    })?;
+    let cond = t.add_condition(
+        "DataProtected",
+        ConditionExpr::equals(param.reference(), Expr::from("true")),
+    )?;
+    Ok(Some(cond))
+}
+
+pub(super) fn table(
+    t: &mut Template,
+    config: &StageConfig,
+    protection: Option<&Cond>,
+) -> Result<Res<Table>, StackError> {
     let key = |name, kind| KeySchemaElement {
         attribute_name: name,
         key_type: kind,
@@ -73,9 +110,12 @@ pub(super) fn table(t: &mut Template, config: &StageConfig) -> Result<Res<Table>
                 attribute_name: "ttl",
                 enabled: true,
             }),
-            deletion_protection_enabled: Some(config.retain_data),
+            deletion_protection_enabled: Some(match protection {
+                Some(on) => Expr::if_(on, true.into(), false.into()),
+                None => false.into(),
+            }),
         },
-        Options::new().policy(data_policy(config)).checkov_skip(
+        keep_data(config, Options::new()).checkov_skip(
             "CKV_AWS_119",
             "encrypted with KMS under the AWS-managed aws/dynamodb key (SSEType KMS); a \
              customer-managed key would add a monthly cost and a key policy to maintain without \
@@ -162,9 +202,7 @@ pub(super) fn photo_bucket(
             }),
         },
         // S3 checks that it may invoke the function when the notification is created.
-        bucket_skips()
-            .depends_on(invoke)
-            .policy(data_policy(config)),
+        keep_data(config, bucket_skips().depends_on(invoke)),
     )
 }
 

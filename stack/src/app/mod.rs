@@ -37,7 +37,7 @@ use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX}
 
 use api::{api_routes, http_api};
 use auth::{user_pool, user_pool_client};
-use data::{photo_bucket, photo_bucket_policy, table};
+use data::{data_protection, photo_bucket, photo_bucket_policy, table};
 use functions::{
     api_statements, dead_letter_queue, function, lambda_skips, logs_and_role, thumbnail_statements,
 };
@@ -71,7 +71,8 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
 
     let site_bucket = site_bucket(&mut t, &names)?;
     let media = media::media_edge(&mut t, &names)?;
-    let pool = user_pool(&mut t, config, &names)?;
+    let protection = data_protection(&mut t, config)?;
+    let pool = user_pool(&mut t, config, &names, protection.as_ref())?;
     let client = user_pool_client(&mut t, &names, &pool)?;
 
     // The SPA calls its API on its own origin (the distribution's `/api/*`): the API needs no
@@ -94,7 +95,7 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
     };
     site_bucket_policy(&mut t, &names, &site_bucket, &distribution)?;
 
-    let table = table(&mut t, config)?;
+    let table = table(&mut t, config, protection.as_ref())?;
     let dlq = dead_letter_queue(&mut t)?;
 
     // The HTTP API function.
@@ -381,15 +382,45 @@ mod tests {
     fn retention_follows_retain_data() {
         let mut config = dev();
         let v = photo_app(&config).unwrap().to_value();
+        let r = &v["Resources"];
+        // Kept, except when the first creation rolls back: then nothing is left behind.
         for id in ["PhotoBucket", "PhotoTable", "UserPool"] {
-            assert_eq!(v["Resources"][id]["DeletionPolicy"], "Retain", "{id}");
-            assert_eq!(v["Resources"][id]["UpdateReplacePolicy"], "Retain", "{id}");
+            assert_eq!(r[id]["DeletionPolicy"], "RetainExceptOnCreate", "{id}");
+            assert_eq!(r[id]["UpdateReplacePolicy"], "Retain", "{id}");
         }
+        // Deletion protection as the deployer says: off during the first creation.
+        let p = &v["Parameters"][parameters::DATA_PROTECTION];
+        assert_eq!(p["AllowedValues"], json!(["true", "false"]));
+        assert_eq!(p["Default"], "true");
+        assert_eq!(
+            v["Conditions"]["DataProtected"],
+            json!({"Fn::Equals": [{"Ref": parameters::DATA_PROTECTION}, "true"]})
+        );
+        assert_eq!(
+            r["PhotoTable"]["Properties"]["DeletionProtectionEnabled"],
+            json!({"Fn::If": ["DataProtected", true, false]})
+        );
+        assert_eq!(
+            r["UserPool"]["Properties"]["DeletionProtection"],
+            json!({"Fn::If": ["DataProtected", "ACTIVE", "INACTIVE"]})
+        );
+
         config.retain_data = false;
         let v = photo_app(&config).unwrap().to_value();
+        let r = &v["Resources"];
         for id in ["PhotoBucket", "PhotoTable", "UserPool"] {
-            assert_eq!(v["Resources"][id]["DeletionPolicy"], "Delete", "{id}");
+            assert_eq!(r[id]["DeletionPolicy"], "Delete", "{id}");
+            assert_eq!(r[id]["UpdateReplacePolicy"], "Delete", "{id}");
         }
+        assert!(v["Parameters"].get(parameters::DATA_PROTECTION).is_none());
+        assert_eq!(
+            r["PhotoTable"]["Properties"]["DeletionProtectionEnabled"],
+            false
+        );
+        assert_eq!(
+            r["UserPool"]["Properties"]["DeletionProtection"],
+            "INACTIVE"
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub struct UserPool {
     pub mfa_configuration: Option<&'static str>,
     /// `ACTIVE` refuses deleting the pool.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deletion_protection: Option<&'static str>,
+    pub deletion_protection: Option<Expr>,
     /// The feature plan: `LITE` has everything this pool uses (passwords, e-mail codes, token
     /// revocation) at the lowest price; `ESSENTIALS` is Cognito's default.
     pub user_pool_tier: &'static str,

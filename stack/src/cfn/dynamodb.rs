@@ -28,7 +28,7 @@ pub struct Table {
     pub time_to_live_specification: Option<TimeToLive>,
     /// Refuse `DeleteTable` while set.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deletion_protection_enabled: Option<bool>,
+    pub deletion_protection_enabled: Option<Expr>,
 }
 
 impl Resource for Table {

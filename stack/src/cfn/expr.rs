@@ -16,6 +16,7 @@ pub struct Expr(Inner);
 #[derive(Debug, Clone, PartialEq)]
 enum Inner {
     Str(String),
+    Bool(bool),
     List(Vec<Expr>),
     Ref(String),
     GetAtt(String, String),
@@ -181,6 +182,7 @@ impl Expr {
     pub fn to_value(&self) -> Value {
         match &self.0 {
             Inner::Str(s) => json!(s),
+            Inner::Bool(b) => json!(b),
             Inner::List(items) => Value::Array(items.iter().map(Expr::to_value).collect()),
             Inner::Ref(name) => json!({ "Ref": name }),
             Inner::GetAtt(id, attr) => json!({ "Fn::GetAtt": [id, attr] }),
@@ -200,6 +202,12 @@ impl Expr {
             Inner::Select(i, list) => json!({ "Fn::Select": [i.to_string(), list.to_value()] }),
             Inner::Split(sep, v) => json!({ "Fn::Split": [sep, v.to_value()] }),
         }
+    }
+}
+
+impl From<bool> for Expr {
+    fn from(b: bool) -> Self {
+        Expr(Inner::Bool(b))
     }
 }
 

@@ -197,6 +197,9 @@ pub enum Policy {
     Delete,
     /// Keep the physical resource, orphaned from the stack.
     Retain,
+    /// Keep the physical resource, except when the stack's first creation fails and rolls
+    /// back (a `DeletionPolicy` only).
+    RetainExceptOnCreate,
     /// Keep a snapshot, then delete (only some types support it).
     Snapshot,
 }
