@@ -1,6 +1,7 @@
 //! `deployer down`: deletes a stage's stack. Data resources (photo bucket, table, user pool) are
 //! retained by their `DeletionPolicy` unless `--delete-data` is confirmed; what remains is
-//! printed with the commands that remove it.
+//! recorded (`crate::kept`) and printed with the commands that remove it. `--delete-data` on a
+//! stage already down deletes what its record names.
 
 use anyhow::{Context, Result};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
@@ -61,11 +62,7 @@ pub async fn run(
     args: &DownArgs,
 ) -> Result<()> {
     let Some(info) = deployer.describe(&deployer.stack).await? else {
-        println!(
-            "stack `{}` does not exist: nothing to delete",
-            deployer.stack
-        );
-        return Ok(());
+        return without_stack(session, deployer, stage, args).await;
     };
     if info.status.ends_with("_IN_PROGRESS") && info.status != "REVIEW_IN_PROGRESS" {
         return Err(AwsError::Blocked {
@@ -116,6 +113,12 @@ pub async fn run(
             empty_bucket(&s3, bucket).await?;
         }
     }
+    // What stays is recorded first: a later `up` finds it there (see `crate::kept`). No record,
+    // no deletion.
+    if !args.delete_data && !kept.is_empty() {
+        let record = crate::kept::Record::new(&deployer.stack, &kept, now_secs());
+        crate::kept::write(session, &record).await?;
+    }
     deployer.delete(&info.id).await?;
     println!("stack `{}` deleted", deployer.stack);
     // The media signing keys open nothing without the distribution.
@@ -126,13 +129,7 @@ pub async fn run(
         println!("deleted the media signing keys");
     }
     if args.delete_data {
-        for (_, kind, id) in &kept {
-            if delete_retained(session, kind, id).await? {
-                println!("deleted {kind} `{id}`");
-            } else {
-                println!("{kind} `{id}` was already gone");
-            }
-        }
+        delete_all(session, &deployer.stack, &kept).await?;
     } else if !kept.is_empty() {
         println!(
             "kept (data outlives the stack; remove by hand, or next time use `--delete-data`):"
@@ -219,9 +216,80 @@ pub async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
     anyhow::bail!("bucket `{bucket}` still holds objects after 10,000 pages")
 }
 
+/// Deletes every kept resource of `stack` and the record of them.
+async fn delete_all(session: &Session, stack: &str, kept: &[Resource]) -> Result<()> {
+    for (_, kind, id) in kept {
+        if delete_retained(session, kind, id).await? {
+            println!("deleted {kind} `{id}`");
+        } else {
+            println!("{kind} `{id}` was already gone");
+        }
+    }
+    crate::kept::forget(session, stack).await
+}
+
+/// `down` of a stage without a stack: nothing to delete, unless the stack was taken down with
+/// its data kept; `--delete-data` (confirmed) then deletes that data.
+async fn without_stack(
+    session: &Session,
+    deployer: &Deployer,
+    stage: &StageConfig,
+    args: &DownArgs,
+) -> Result<()> {
+    let stack = &deployer.stack;
+    let mut left = Vec::new();
+    if let Some(record) = crate::kept::read(session, stack).await? {
+        for k in record.resources {
+            if still_there(session, &k.resource_type, &k.physical_id).await? {
+                left.push(k);
+            }
+        }
+    }
+    if left.is_empty() {
+        println!("stack `{stack}` does not exist: nothing to delete");
+        return Ok(());
+    }
+    let kept: Vec<Resource> = left
+        .iter()
+        .map(|k| {
+            (
+                k.logical_id.clone(),
+                k.resource_type.clone(),
+                k.physical_id.clone(),
+            )
+        })
+        .collect();
+    if !args.delete_data {
+        println!(
+            "stack `{stack}` does not exist; its data was kept when it was deleted: {} (`--delete-data` deletes it)",
+            crate::kept::listed(&left)
+        );
+        return Ok(());
+    }
+    if !args.yes {
+        deployer
+            .ui
+            .ask(
+                stage.name.as_str(),
+                &format!(
+                    "delete every photo, album, share and user of stage `{}` for good?",
+                    stage.name
+                ),
+            )
+            .await?;
+    }
+    delete_all(session, stack, &kept).await
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Whether a retained resource still exists: someone may have removed it by hand (and an
 /// emulator may delete `RetainExceptOnCreate` resources with the stack).
-async fn still_there(session: &Session, kind: &str, id: &str) -> Result<bool> {
+pub(crate) async fn still_there(session: &Session, kind: &str, id: &str) -> Result<bool> {
     use aws_sdk_s3::error::ProvideErrorMetadata as _;
     let missing = |code: Option<&str>| {
         matches!(

@@ -16,6 +16,7 @@ pub mod down;
 pub mod drift;
 pub mod error;
 pub mod hot;
+pub mod kept;
 pub mod logs;
 pub mod media_key;
 pub mod ops_sdk;
@@ -222,6 +223,27 @@ async fn prepare(
                 .to_json(),
         })
     })?;
+    let stack = stack_name(stage.name.as_str());
+    // How the deploy starts: a creation is refused beside a stage's kept data (before anything
+    // is made for it), and creates the data unprotected.
+    let status = deploy::describe(&session.cloudformation(), &stack)
+        .await?
+        .map(|s| s.status);
+    let start = plan::start_from(
+        status.as_deref(),
+        stage.name.as_str(),
+        &stack,
+        &session.region,
+    );
+    if protection::creates(&start) {
+        // A stage taken down with its data kept is not created again beside that data.
+        let photos =
+            photo_contract::stack::photo_bucket(&stack, &session.account_id, &session.region);
+        let left = kept::remaining(session, &stack, &photos).await?;
+        if !left.is_empty() {
+            return Err(kept::refusal(&stack, stage.name.as_str(), &left).into());
+        }
+    }
     let bucket = ArtifactBucket::of(session);
     steps
         .time_async("artifact bucket", bucket.ensure(ui))
@@ -258,7 +280,6 @@ async fn prepare(
         count(&key, p.bytes.len(), put);
         parameters.insert(f.code_parameter.into(), key);
     }
-    let stack = stack_name(stage.name.as_str());
     let keys = steps
         .time_async(
             "media keys",
@@ -286,16 +307,6 @@ async fn prepare(
         parameters,
         tags,
     };
-    // Kept data is protected from deletion, except while the stack is first created.
-    let status = deploy::describe(&session.cloudformation(), &stack)
-        .await?
-        .map(|s| s.status);
-    let start = plan::start_from(
-        status.as_deref(),
-        stage.name.as_str(),
-        &stack,
-        &session.region,
-    );
     protection::set(&mut desired, !protection::creates(&start));
     Ok(Prepared {
         keys,

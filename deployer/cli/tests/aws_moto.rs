@@ -511,16 +511,7 @@ fn down_with_delete_data_removes_the_data_too() {
     moto.reset();
     let scratch = Scratch::new(CONFIG);
     let look = Look::new(&moto);
-    // moto deletes `RetainExceptOnCreate` resources with their stack (it spares only the literal
-    // `Retain`), so this stack is deployed from the stage's template with the literal policy:
-    // `down` keeps (and with `--delete-data` deletes) both alike.
-    let template = std::fs::read_to_string(scratch.template()).unwrap();
-    assert!(template.contains("\"RetainExceptOnCreate\""));
-    std::fs::write(
-        scratch.template(),
-        template.replace("\"RetainExceptOnCreate\"", "\"Retain\""),
-    )
-    .unwrap();
+    retain_literally(&scratch);
     ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
     // ListStackResources, not DescribeStackResource: moto fails the latter (500) when a type it
     // does not model (the CloudFront Function) comes before the resource in the template.
@@ -572,6 +563,114 @@ fn down_with_delete_data_removes_the_data_too() {
             .block_on(look.s3.head_bucket().bucket(&photos).send())
             .is_err()
     );
+}
+
+/// The stage's template with its kept data's policy made the literal `Retain`: moto deletes
+/// `RetainExceptOnCreate` resources with their stack (it spares only `Retain`), and `down` keeps
+/// both alike.
+fn retain_literally(scratch: &Scratch) {
+    let template = std::fs::read_to_string(scratch.template()).unwrap();
+    assert!(template.contains("\"RetainExceptOnCreate\""));
+    std::fs::write(
+        scratch.template(),
+        template.replace("\"RetainExceptOnCreate\"", "\"Retain\""),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_stage_taken_down_keeps_a_record_and_is_not_created_again_beside_its_data() {
+    let moto = MotoServer::start();
+    moto.reset();
+    let scratch = Scratch::new(CONFIG);
+    let look = Look::new(&moto);
+    retain_literally(&scratch);
+    ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["down", "--stage", "dev"]));
+    assert!(stdout.contains("kept (data outlives the stack"), "{stdout}");
+    assert_eq!(look.stack(), None);
+    // The record, in the artifact bucket: moto makes no user pool through CloudFormation, so
+    // the bucket and the table.
+    let record = look
+        .rt
+        .block_on(
+            look.s3
+                .get_object()
+                .bucket(BUCKET)
+                .key("kept/photo-app-dev.json")
+                .send(),
+        )
+        .expect("down records what it keeps");
+    let record: Value = serde_json::from_slice(
+        &look
+            .rt
+            .block_on(record.body.collect())
+            .unwrap()
+            .into_bytes(),
+    )
+    .unwrap();
+    assert_eq!(record["stack"], STACK);
+    let resources = record["resources"].as_array().unwrap();
+    let mut kinds: Vec<&str> = resources
+        .iter()
+        .map(|r| r["resource_type"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        ["AWS::DynamoDB::Table", "AWS::S3::Bucket"],
+        "{record}"
+    );
+    let photos = resources
+        .iter()
+        .find(|r| r["logical_id"] == "PhotoBucket")
+        .and_then(|r| r["physical_id"].as_str())
+        .unwrap()
+        .to_owned();
+
+    // `up` finds the kept data and creates nothing beside it.
+    let out = deployer(&moto, &scratch, &["up", "--stage", "dev"]);
+    check_error(&out, 9, &format!("AWS::S3::Bucket `{photos}`"));
+    assert!(text(&out.stderr).contains("`deployer down --stage dev --delete-data`"));
+    assert_eq!(look.stack(), None);
+    // Nor does `down` without `--delete-data`: it says what is kept.
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["down", "--stage", "dev"]));
+    assert!(
+        stdout.contains("does not exist; its data was kept when it was deleted"),
+        "{stdout}"
+    );
+
+    // `down --delete-data` deletes it, and the record; then the stage starts afresh.
+    let (stdout, _) = ok(&deployer(
+        &moto,
+        &scratch,
+        &["down", "--stage", "dev", "--delete-data", "--yes"],
+    ));
+    assert!(
+        stdout.contains(&format!("deleted AWS::S3::Bucket `{photos}`")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("deleted AWS::DynamoDB::Table"), "{stdout}");
+    assert!(
+        look.rt
+            .block_on(look.s3.head_bucket().bucket(&photos).send())
+            .is_err()
+    );
+    assert!(
+        look.rt
+            .block_on(
+                look.s3
+                    .head_object()
+                    .bucket(BUCKET)
+                    .key("kept/photo-app-dev.json")
+                    .send()
+            )
+            .is_err(),
+        "the record is gone"
+    );
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    assert!(stdout.contains("CREATE_COMPLETE"), "{stdout}");
+    assert!(look.stack().is_some());
 }
 
 #[test]

@@ -8,6 +8,12 @@ pub fn stack_name(stage: &str) -> String {
 /// What every stack name starts with; resource names derived from the stage share it.
 pub const STACK_PREFIX: &str = "photo-app-";
 
+/// The photo bucket's fixed name: `{stack}-photos-{account}-{region}` (the template passes its
+/// pseudo parameters as `account` and `region`).
+pub fn photo_bucket(stack: &str, account: &str, region: &str) -> String {
+    format!("{stack}-photos-{account}-{region}")
+}
+
 /// The template parameters the deployer fills in (besides each function's
 /// [`code_parameter`](crate::functions::Function::code_parameter)).
 pub mod parameters {

@@ -261,7 +261,8 @@ impl Names {
     fn new(config: &StageConfig) -> Self {
         let prefix = stack_name(config.name.as_str());
         // At most 10 + 16 + 8 + 12 + 15 characters: within S3's 63.
-        let photo = format!("{prefix}-photos-${{AWS::AccountId}}-${{AWS::Region}}");
+        let photo =
+            photo_contract::stack::photo_bucket(&prefix, "${AWS::AccountId}", "${AWS::Region}");
         let site = format!("{prefix}-site-${{AWS::AccountId}}-${{AWS::Region}}");
         Names {
             photo_bucket: Expr::sub(photo.clone()),
