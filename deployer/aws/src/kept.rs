@@ -129,14 +129,20 @@ pub async fn forget(session: &Session, stack: &str) -> Result<()> {
 /// The kept resources of `stack` that still exist: those of its record, or, without one, its
 /// photo bucket `photo_bucket` (whose name is fixed) if it exists.
 pub async fn remaining(session: &Session, stack: &str, photo_bucket: &str) -> Result<Vec<Kept>> {
-    let candidates = match read(session, stack).await? {
-        Some(record) => record.resources,
-        None => vec![Kept {
-            logical_id: "PhotoBucket".to_owned(),
-            resource_type: "AWS::S3::Bucket".to_owned(),
-            physical_id: photo_bucket.to_owned(),
-        }],
+    let Some(record) = read(session, stack).await? else {
+        // No record: only the bucket's fixed name to go by. A bucket this identity may not look
+        // at (another account's, under that name) is not this stage's kept data.
+        let bucket = "AWS::S3::Bucket";
+        return Ok(match still_there(session, bucket, photo_bucket).await {
+            Ok(true) => vec![Kept {
+                logical_id: "PhotoBucket".to_owned(),
+                resource_type: bucket.to_owned(),
+                physical_id: photo_bucket.to_owned(),
+            }],
+            Ok(false) | Err(_) => Vec::new(),
+        });
     };
+    let candidates = record.resources;
     let mut left = Vec::new();
     for k in candidates {
         if still_there(session, &k.resource_type, &k.physical_id).await? {
