@@ -334,7 +334,7 @@ impl Deployer {
 
     /// Waits until the change set is ready and returns its changes; `None` when CloudFormation
     /// found nothing to change.
-    async fn wait_for_change_set(&self, name: &str) -> Result<Option<Vec<Change>>> {
+    pub(crate) async fn wait_for_change_set(&self, name: &str) -> Result<Option<Vec<Change>>> {
         let started = Instant::now();
         loop {
             let mut changes = Vec::new();

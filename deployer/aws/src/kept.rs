@@ -2,17 +2,17 @@
 //!
 //! Before `down` deletes a stack whose photo bucket, table and user pool are kept, it writes their
 //! physical ids to the artifact bucket, as `kept/photo-app-STAGE.json`; `down --delete-data`
-//! removes them and the record. A later `up` that would create the stage again reads the record
-//! and, while any of those resources still exists, stops before creating anything: a new stack
-//! would make a new, empty table and user pool beside the kept ones, and fail on the photo
-//! bucket's fixed name. (A stage taken down before the record existed is found by that name.)
+//! removes them and the record. A later `up` that creates the stage again reads the record and
+//! adopts those of the resources that still exist into the new stack (`crate::adopt`), rather
+//! than making a new, empty table and user pool beside them (and failing on the photo bucket's
+//! fixed name); once the stack holds them, the record goes. A stage taken down before records
+//! existed is found by its photo bucket's name.
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts;
 use crate::down::{Resource, still_there};
-use crate::error::AwsError;
 use crate::session::Session;
 
 /// The record's key in the artifact bucket.
@@ -160,24 +160,12 @@ pub fn listed(kept: &[Kept]) -> String {
         .join(", ")
 }
 
-/// The refusal of `up` to create `stack` of `stage` beside its kept data.
-pub fn refusal(stack: &str, stage: &str, kept: &[Kept]) -> AwsError {
-    AwsError::Blocked {
-        stack: stack.to_owned(),
-        status: "DELETE_COMPLETE".to_owned(),
-        next_step: format!(
-            "the stage was taken down and kept its data ({}); a new stack would start empty beside it, so nothing was created. To start the stage afresh, `deployer down --stage {stage} --delete-data` deletes the kept data for good; to keep it, leave the stage down (the runbook's \"Taking a stage down and up again\")",
-            listed(kept)
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_record_round_trips_and_names_its_resources() {
+    fn the_record_round_trips_and_lists_its_resources() {
         let resources = [
             (
                 "PhotoBucket".to_owned(),
@@ -194,16 +182,9 @@ mod tests {
         let json = serde_json::to_string(&record).unwrap();
         assert_eq!(serde_json::from_str::<Record>(&json).unwrap(), record);
         assert_eq!(record_key("photo-app-dev"), "kept/photo-app-dev.json");
-        let refusal = refusal("photo-app-dev", "dev", &record.resources).to_string();
-        assert!(
-            refusal.contains(
-                "(AWS::S3::Bucket `photo-app-dev-photos-123456789012-eu-west-1`, AWS::DynamoDB::Table `photo-app-dev-PhotoTable-1A2B3C`)"
-            ),
-            "{refusal}"
-        );
-        assert!(
-            refusal.contains("`deployer down --stage dev --delete-data`"),
-            "{refusal}"
+        assert_eq!(
+            listed(&record.resources),
+            "AWS::S3::Bucket `photo-app-dev-photos-123456789012-eu-west-1`, AWS::DynamoDB::Table `photo-app-dev-PhotoTable-1A2B3C`"
         );
     }
 }

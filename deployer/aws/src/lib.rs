@@ -6,6 +6,7 @@
 //! are the pure decisions and renderings, unit-tested without AWS. [`publish`] puts the SPA on
 //! the site bucket; [`logs`] and [`smoke`] read and check a deployed stage.
 
+pub mod adopt;
 pub mod args;
 pub mod artifacts;
 pub mod calls;
@@ -185,6 +186,8 @@ pub fn package(config_file: &Path, args: &PackageArgs, aws: &AwsArgs) -> Result<
 /// and where CloudFormation reads it.
 struct Prepared {
     desired: Desired,
+    /// The kept data of a stage taken down, which `up` imports before creating the rest.
+    adopt: Vec<kept::Kept>,
     /// The media signing keys the stack is deployed with.
     keys: media_key::MediaKeys,
     source: TemplateSource,
@@ -235,15 +238,14 @@ async fn prepare(
         &stack,
         &session.region,
     );
-    if protection::creates(&start) {
-        // A stage taken down with its data kept is not created again beside that data.
+    // A stage taken down with its data kept gets that data back, never new data beside it.
+    let adopt = if protection::creates(&start) {
         let photos =
             photo_contract::stack::photo_bucket(&stack, &session.account_id, &session.region);
-        let left = kept::remaining(session, &stack, &photos).await?;
-        if !left.is_empty() {
-            return Err(kept::refusal(&stack, stage.name.as_str(), &left).into());
-        }
-    }
+        kept::remaining(session, &stack, &photos).await?
+    } else {
+        Vec::new()
+    };
     let bucket = ArtifactBucket::of(session);
     steps
         .time_async("artifact bucket", bucket.ensure(ui))
@@ -307,10 +309,15 @@ async fn prepare(
         parameters,
         tags,
     };
-    protection::set(&mut desired, !protection::creates(&start));
+    // Adopted data keeps the protection it has; new data is unprotected until it exists.
+    protection::set(
+        &mut desired,
+        !protection::creates(&start) || !adopt.is_empty(),
+    );
     Ok(Prepared {
         keys,
         desired,
+        adopt,
         source,
         uploaded,
         present,
@@ -408,97 +415,117 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
             summary[key] = value;
         }
     };
-    let work =
-        async |stage: &StageConfig, session: &Session, deployer: &Deployer, prepared: Prepared| {
-            let checked = quota::checking(deployer, session, stage);
-            let deployer = &checked;
+    let work = async |stage: &StageConfig,
+                      session: &Session,
+                      deployer: &Deployer,
+                      prepared: Prepared| {
+        let checked = quota::checking(deployer, session, stage);
+        let deployer = &checked;
+        deployer.ui.line(&format!(
+            "artifacts: {} uploaded, {} already in the bucket",
+            prepared.uploaded, prepared.present
+        ));
+        record("uploaded", prepared.uploaded.into());
+        record("already_present", prepared.present.into());
+        let mut confirm = (stage.protected && !args.yes).then(|| deploy::Confirmation {
+            stage: stage.name.to_string(),
+            question: format!("apply these changes to stage `{}`?", stage.name),
+        });
+        if !prepared.adopt.is_empty() {
             deployer.ui.line(&format!(
-                "artifacts: {} uploaded, {} already in the bucket",
-                prepared.uploaded, prepared.present
-            ));
-            record("uploaded", prepared.uploaded.into());
-            record("already_present", prepared.present.into());
-            let confirm = (stage.protected && !args.yes).then(|| deploy::Confirmation {
-                stage: stage.name.to_string(),
-                question: format!("apply these changes to stage `{}`?", stage.name),
-            });
-            let outcome = deployer
-                .deploy(&prepared.desired, &prepared.source, confirm)
-                .await?;
-            let json = deployer.ui.is_json();
-            match &outcome {
-                Outcome::NoChanges => {
-                    record("outcome", "no_changes".into());
-                    record("change_sets", 0.into());
-                    if !json {
-                        println!("no changes: stack `{}` is up to date", deployer.stack);
-                    }
-                }
-                Outcome::Deployed { status, changes } => {
-                    record("outcome", "deployed".into());
-                    record("change_sets", 1.into());
-                    record("status", status.clone().into());
-                    record("resource_changes", changes.len().into());
-                    if !json {
-                        println!(
-                            "stack `{}` is {status} ({} resource changes)",
-                            deployer.stack,
-                            changes.len()
-                        );
-                    }
+                    "stage `{}` kept its data when it was taken down: adopting {} into the new stack before creating the rest",
+                    stage.name,
+                    kept::listed(&prepared.adopt)
+                ));
+            // A protected stage is asked once, for the adoption and the rest.
+            if let Some(ask) = confirm.take() {
+                deployer.ui.ask(&ask.stage, &ask.question).await?;
+            }
+            adopt::import(deployer, &prepared.desired, &prepared.adopt).await?;
+            record("adopted", kept::listed(&prepared.adopt).into());
+        }
+        let outcome = deployer
+            .deploy(&prepared.desired, &prepared.source, confirm)
+            .await?;
+        if !prepared.adopt.is_empty() {
+            // The data belongs to a stack again.
+            kept::forget(session, &deployer.stack).await?;
+        }
+        let json = deployer.ui.is_json();
+        match &outcome {
+            Outcome::NoChanges => {
+                record("outcome", "no_changes".into());
+                record("change_sets", 0.into());
+                if !json {
+                    println!("no changes: stack `{}` is up to date", deployer.stack);
                 }
             }
-            if let Some(line) =
-                protection::after_deploy(deployer, &prepared.desired, &prepared.source, &outcome)
-                    .await?
-            {
-                deployer.ui.line(&line);
-                record("change_sets", 2.into());
+            Outcome::Deployed { status, changes } => {
+                record("outcome", "deployed".into());
+                record("change_sets", 1.into());
+                record("status", status.clone().into());
+                record("resource_changes", changes.len().into());
+                if !json {
+                    println!(
+                        "stack `{}` is {status} ({} resource changes)",
+                        deployer.stack,
+                        changes.len()
+                    );
+                }
             }
-            if let Some(line) = hot::reconcile(session, deployer, &prepared.desired).await? {
-                deployer.ui.line(&line);
-                record("reconciled_hot_updates", true.into());
-            }
-            if let Some(line) = reencrypt::after_deploy(session, deployer).await? {
-                deployer.ui.line(&line);
-            }
-            media_key::after_deploy(session, deployer, &prepared.keys).await?;
-            // The SPA goes out once the stack (and so its outputs) is up.
-            if !publish_site {
-                deployer.ui.line("site: not published (--no-site)");
-                deployer
-                    .ui
-                    .event("publish", serde_json::json!({ "published": false }));
-                record("site", "not published".into());
-                return Ok(());
-            }
-            let info = deployer.describe(&deployer.stack).await?.with_context(|| {
-                format!("stack `{}` is gone after deploying it", deployer.stack)
-            })?;
-            let outputs = info.outputs.into_iter().collect();
-            let cwd = std::env::current_dir().context("reading the working directory")?;
-            let publish_started = std::time::Instant::now();
-            let report = publish::publish_stage_site(
-                &session.s3(),
-                &crate::client!(aws_sdk_cloudfront, &session.sdk),
-                &outputs,
-                &cwd,
-                &publish::PublishOptions::default(),
-            )
-            .await
-            .context("publishing the SPA (the stack itself is deployed)")?;
+        }
+        if let Some(line) =
+            protection::after_deploy(deployer, &prepared.desired, &prepared.source, &outcome)
+                .await?
+        {
+            deployer.ui.line(&line);
+            record("change_sets", 2.into());
+        }
+        if let Some(line) = hot::reconcile(session, deployer, &prepared.desired).await? {
+            deployer.ui.line(&line);
+            record("reconciled_hot_updates", true.into());
+        }
+        if let Some(line) = reencrypt::after_deploy(session, deployer).await? {
+            deployer.ui.line(&line);
+        }
+        media_key::after_deploy(session, deployer, &prepared.keys).await?;
+        // The SPA goes out once the stack (and so its outputs) is up.
+        if !publish_site {
+            deployer.ui.line("site: not published (--no-site)");
             deployer
                 .ui
-                .steps()
-                .record("publish the site", publish_started.elapsed());
-            deployer.ui.line(&report.summary());
-            deployer.ui.event(
-                "publish",
-                serde_json::json!({ "published": true, "summary": report.summary() }),
-            );
-            record("site", "published".into());
-            Ok(())
-        };
+                .event("publish", serde_json::json!({ "published": false }));
+            record("site", "not published".into());
+            return Ok(());
+        }
+        let info = deployer
+            .describe(&deployer.stack)
+            .await?
+            .with_context(|| format!("stack `{}` is gone after deploying it", deployer.stack))?;
+        let outputs = info.outputs.into_iter().collect();
+        let cwd = std::env::current_dir().context("reading the working directory")?;
+        let publish_started = std::time::Instant::now();
+        let report = publish::publish_stage_site(
+            &session.s3(),
+            &crate::client!(aws_sdk_cloudfront, &session.sdk),
+            &outputs,
+            &cwd,
+            &publish::PublishOptions::default(),
+        )
+        .await
+        .context("publishing the SPA (the stack itself is deployed)")?;
+        deployer
+            .ui
+            .steps()
+            .record("publish the site", publish_started.elapsed());
+        deployer.ui.line(&report.summary());
+        deployer.ui.event(
+            "publish",
+            serde_json::json!({ "published": true, "summary": report.summary() }),
+        );
+        record("site", "published".into());
+        Ok(())
+    };
     let result = with_prepared(
         config_file,
         &args.stage,
@@ -528,6 +555,16 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
 /// `deployer diff`: the change set `up` would execute, shown and then deleted.
 pub fn diff(config_file: &Path, args: &DiffArgs, aws: &AwsArgs) -> Result<()> {
     let work = async |stage: &StageConfig, _: &Session, deployer: &Deployer, prepared: Prepared| {
+        if !prepared.adopt.is_empty() {
+            // An import cannot be previewed beside a creation: say what `up` would do.
+            println!(
+                "stage `{}` kept its data when it was taken down: `up` adopts {} into a new stack `{}`, then creates the rest around it",
+                stage.name,
+                kept::listed(&prepared.adopt),
+                deployer.stack
+            );
+            return Ok(());
+        }
         let plan = deployer
             .prepare(&prepared.desired, &prepared.source, false)
             .await?;

@@ -875,3 +875,99 @@ async fn a_first_creation_is_followed_by_the_update_that_protects_its_data() {
         assert!(actions(&http).is_empty());
     }
 }
+
+/// A stage taken down with its data kept is created again by importing that data first: the
+/// import change set, replayed, as moto has no resource import.
+#[tokio::test]
+async fn kept_data_is_imported_into_the_new_stack() {
+    use deployer_aws::{adopt, kept::Kept};
+    let template = r#"{
+      "Parameters": {"DataProtection": {"Type": "String"}, "ApiCodeKey": {"Type": "String"}},
+      "Conditions": {"DataProtected": {"Fn::Equals": [{"Ref": "DataProtection"}, "true"]}},
+      "Resources": {
+        "PhotoBucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "RetainExceptOnCreate",
+          "UpdateReplacePolicy": "Retain",
+          "Properties": {"BucketName": "photo-app-dev-photos-123456789012-eu-west-1",
+            "NotificationConfiguration": {"LambdaConfigurations": [
+              {"Event": "s3:ObjectCreated:*", "Function": {"Fn::GetAtt": ["ThumbnailFunction", "Arn"]}}]}}},
+        "PhotoTable": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "RetainExceptOnCreate",
+          "UpdateReplacePolicy": "Retain",
+          "Properties": {"BillingMode": "PAY_PER_REQUEST",
+            "DeletionProtectionEnabled": {"Fn::If": ["DataProtected", true, false]}}},
+        "ThumbnailFunction": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": {"Ref": "ApiCodeKey"}}}}
+      }
+    }"#;
+    let kept = [
+        Kept {
+            logical_id: "PhotoBucket".to_owned(),
+            resource_type: "AWS::S3::Bucket".to_owned(),
+            physical_id: "photo-app-dev-photos-123456789012-eu-west-1".to_owned(),
+        },
+        Kept {
+            logical_id: "PhotoTable".to_owned(),
+            resource_type: "AWS::DynamoDB::Table".to_owned(),
+            physical_id: "photo-app-dev-PhotoTable-1A2B3C".to_owned(),
+        },
+    ];
+    const BUCKET: &str = "AWS::S3::Bucket";
+    const TABLE: &str = "AWS::DynamoDB::Table";
+    let imported: Vec<Ev<'_>> = vec![
+        stack_event("i4", "IMPORT_COMPLETE", None),
+        ("i3", "PhotoTable", TABLE, "IMPORT_COMPLETE", None),
+        ("i2", "PhotoBucket", BUCKET, "IMPORT_COMPLETE", None),
+        stack_event("i1", "IMPORT_IN_PROGRESS", Some("User Initiated")),
+    ];
+    let (d, http, lines) = deployer(vec![
+        create_change_set(),
+        describe_change_set(&[
+            ("Import", "PhotoBucket", BUCKET, None),
+            ("Import", "PhotoTable", TABLE, None),
+        ]),
+        describe_events(&[stack_event(
+            "n1",
+            "REVIEW_IN_PROGRESS",
+            Some("User Initiated"),
+        )]),
+        execute_change_set(),
+        describe_events(&imported),
+        describe_stacks("IMPORT_COMPLETE", "functions/api/new.zip"),
+        describe_events(&imported),
+        describe_stacks("IMPORT_COMPLETE", "functions/api/new.zip"),
+    ]);
+    let mut desired = desired();
+    desired.template = template.to_owned();
+    desired
+        .parameters
+        .insert("DataProtection".to_owned(), "true".to_owned());
+    let status = adopt::import(&d, &desired, &kept).await.unwrap();
+    assert_eq!(status, "IMPORT_COMPLETE");
+    assert_eq!(actions(&http), [&CHANGE[..], &watch(2)].concat());
+    let body = &bodies(&http)[0];
+    for part in [
+        "ChangeSetType=IMPORT",
+        "ResourcesToImport.member.1.ResourceType=AWS%3A%3AS3%3A%3ABucket",
+        "ResourcesToImport.member.1.LogicalResourceId=PhotoBucket",
+        "ResourcesToImport.member.1.ResourceIdentifier.entry.1.key=BucketName",
+        "ResourcesToImport.member.1.ResourceIdentifier.entry.1.value=photo-app-dev-photos-123456789012-eu-west-1",
+        "ResourcesToImport.member.2.ResourceType=AWS%3A%3ADynamoDB%3A%3ATable",
+        "ResourcesToImport.member.2.ResourceIdentifier.entry.1.key=TableName",
+        "ResourcesToImport.member.2.ResourceIdentifier.entry.1.value=photo-app-dev-PhotoTable-1A2B3C",
+        // Only the parameter the kept resources use; the stage's tags.
+        "Parameters.member.1.ParameterKey=DataProtection",
+        "Tags.member.1.Key=photo-app%3Astage",
+    ] {
+        assert!(body.contains(part), "{part} not in {body}");
+    }
+    assert!(!body.contains("Parameters.member.2"), "{body}");
+    // The template holds the kept resources alone, without what names the function.
+    assert!(body.contains("TemplateBody="), "{body}");
+    assert!(!body.contains("ThumbnailFunction"), "{body}");
+    assert!(
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("adopted AWS::S3::Bucket `photo-app-dev-photos-123456789012-eu-west-1`, AWS::DynamoDB::Table `photo-app-dev-PhotoTable-1A2B3C` (stack `photo-app-dev` is IMPORT_COMPLETE)")),
+        "{lines:?}"
+    );
+}
