@@ -248,6 +248,18 @@ pub const CALLS: &[Call] = &[
     ),
     // `down --delete-data`: the retained table.
     call("DynamoDB", "DescribeTable", &["dynamodb:DescribeTable"]),
+    // `up` of a stage taken down before its kept data was recorded: found by tag.
+    call("DynamoDB", "ListTables", &["dynamodb:ListTables"]),
+    call(
+        "DynamoDB",
+        "ListTagsOfResource",
+        &["dynamodb:ListTagsOfResource"],
+    ),
+    call(
+        "Cognito Identity Provider",
+        "ListUserPools",
+        &["cognito-idp:ListUserPools"],
+    ),
     call("DynamoDB", "UpdateTable", &["dynamodb:UpdateTable"]),
     call("DynamoDB", "DeleteTable", &["dynamodb:DeleteTable"]),
 ];

@@ -6,7 +6,7 @@
 //! adopts those of the resources that still exist into the new stack (`crate::adopt`), rather
 //! than making a new, empty table and user pool beside them (and failing on the photo bucket's
 //! fixed name); once the stack holds them, the record goes. A stage taken down before records
-//! existed is found by its photo bucket's name.
+//! existed is found by its photo bucket's name and CloudFormation's stack-name tag.
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -130,17 +130,7 @@ pub async fn forget(session: &Session, stack: &str) -> Result<()> {
 /// photo bucket `photo_bucket` (whose name is fixed) if it exists.
 pub async fn remaining(session: &Session, stack: &str, photo_bucket: &str) -> Result<Vec<Kept>> {
     let Some(record) = read(session, stack).await? else {
-        // No record: only the bucket's fixed name to go by. A bucket this identity may not look
-        // at (another account's, under that name) is not this stage's kept data.
-        let bucket = "AWS::S3::Bucket";
-        return Ok(match still_there(session, bucket, photo_bucket).await {
-            Ok(true) => vec![Kept {
-                logical_id: "PhotoBucket".to_owned(),
-                resource_type: bucket.to_owned(),
-                physical_id: photo_bucket.to_owned(),
-            }],
-            Ok(false) | Err(_) => Vec::new(),
-        });
+        return by_name_and_tag(session, stack, photo_bucket).await;
     };
     let candidates = record.resources;
     let mut left = Vec::new();
@@ -150,6 +140,109 @@ pub async fn remaining(session: &Session, stack: &str, photo_bucket: &str) -> Re
         }
     }
     Ok(left)
+}
+
+/// The tag CloudFormation puts on the resources of a stack, naming it.
+const STACK_TAG: &str = "aws:cloudformation:stack-name";
+/// Pages of a listing looked through, at most.
+const PAGES: usize = 50;
+
+/// A stage's kept data without a record (taken down before records existed): its photo bucket
+/// by its fixed name, its table and user pool by their names' stack prefix and CloudFormation's
+/// stack-name tag. A bucket this identity may not look at (another account's, under that name)
+/// is not this stage's.
+async fn by_name_and_tag(session: &Session, stack: &str, photo_bucket: &str) -> Result<Vec<Kept>> {
+    let mut found = Vec::new();
+    let bucket = "AWS::S3::Bucket";
+    if let Ok(true) = still_there(session, bucket, photo_bucket).await {
+        found.push(entry("PhotoBucket", bucket, photo_bucket));
+    }
+    let db = crate::client!(aws_sdk_dynamodb, &session.sdk);
+    // Generated names start with the stack's name and the logical id.
+    let prefix = format!("{stack}-PhotoTable-");
+    let mut start: Option<String> = None;
+    for _ in 0..PAGES {
+        let page = db
+            .list_tables()
+            .set_exclusive_start_table_name(start.take())
+            .send()
+            .await
+            .context("listing the tables, to find the stage's kept table")?;
+        for name in page.table_names().iter().filter(|n| n.starts_with(&prefix)) {
+            let table = db
+                .describe_table()
+                .table_name(name)
+                .send()
+                .await
+                .with_context(|| format!("looking at table `{name}`"))?;
+            let Some(arn) = table.table().and_then(|t| t.table_arn()) else {
+                continue;
+            };
+            let tags = db
+                .list_tags_of_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .with_context(|| format!("reading the tags of table `{name}`"))?;
+            if tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == STACK_TAG && t.value() == stack)
+            {
+                found.push(entry("PhotoTable", "AWS::DynamoDB::Table", name));
+            }
+        }
+        match page.last_evaluated_table_name() {
+            Some(last) => start = Some(last.to_owned()),
+            None => break,
+        }
+    }
+    let idp = crate::client!(aws_sdk_cognitoidentityprovider, &session.sdk);
+    let pool_name = format!("{stack}-users");
+    let mut token: Option<String> = None;
+    for _ in 0..PAGES {
+        let page = idp
+            .list_user_pools()
+            .max_results(60)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .context("listing the user pools, to find the stage's kept pool")?;
+        for pool in page.user_pools() {
+            let (Some(id), Some(name)) = (pool.id(), pool.name()) else {
+                continue;
+            };
+            if name != pool_name {
+                continue;
+            }
+            let described = idp
+                .describe_user_pool()
+                .user_pool_id(id)
+                .send()
+                .await
+                .with_context(|| format!("looking at user pool `{id}`"))?;
+            let tagged = described
+                .user_pool()
+                .and_then(|p| p.user_pool_tags())
+                .is_some_and(|tags| tags.get(STACK_TAG).is_some_and(|v| v == stack));
+            if tagged {
+                found.push(entry("UserPool", "AWS::Cognito::UserPool", id));
+            }
+        }
+        match page.next_token() {
+            Some(next) => token = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    Ok(found)
+}
+
+fn entry(logical_id: &str, resource_type: &str, physical_id: &str) -> Kept {
+    Kept {
+        logical_id: logical_id.to_owned(),
+        resource_type: resource_type.to_owned(),
+        physical_id: physical_id.to_owned(),
+    }
 }
 
 /// `kept` as a list for a message: ``AWS::S3::Bucket `name` ``, comma-separated.

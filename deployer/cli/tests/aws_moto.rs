@@ -638,6 +638,80 @@ fn a_stage_taken_down_keeps_a_record_of_its_data_that_up_finds_and_down_can_dele
         "{stdout}"
     );
     assert_eq!(look.stack(), None);
+    // A stage taken down before records existed is found by its bucket's name and the
+    // stack-name tag CloudFormation put on its table.
+    let record_bytes = look
+        .rt
+        .block_on(
+            look.s3
+                .get_object()
+                .bucket(BUCKET)
+                .key("kept/photo-app-dev.json")
+                .send(),
+        )
+        .unwrap();
+    let record_bytes = look
+        .rt
+        .block_on(record_bytes.body.collect())
+        .unwrap()
+        .into_bytes();
+    look.rt
+        .block_on(
+            look.s3
+                .delete_object()
+                .bucket(BUCKET)
+                .key("kept/photo-app-dev.json")
+                .send(),
+        )
+        .unwrap();
+    // moto puts no `aws:cloudformation:*` tags on what its stacks create: the test puts the
+    // one AWS puts on the table.
+    let table = resources
+        .iter()
+        .find(|r| r["logical_id"] == "PhotoTable")
+        .and_then(|r| r["physical_id"].as_str())
+        .unwrap()
+        .to_owned();
+    let db = aws_sdk_dynamodb::Client::new(&look.sdk);
+    let arn = look
+        .rt
+        .block_on(db.describe_table().table_name(&table).send())
+        .unwrap()
+        .table()
+        .and_then(|t| t.table_arn())
+        .unwrap()
+        .to_owned();
+    look.rt
+        .block_on(
+            db.tag_resource()
+                .resource_arn(&arn)
+                .tags(
+                    aws_sdk_dynamodb::types::Tag::builder()
+                        .key("aws:cloudformation:stack-name")
+                        .value(STACK)
+                        .build()
+                        .unwrap(),
+                )
+                .send(),
+        )
+        .unwrap();
+    let (stdout, _) = ok(&deployer(&moto, &scratch, &["diff", "--stage", "dev"]));
+    assert!(
+        stdout.contains(&format!(
+            "`up` adopts AWS::S3::Bucket `{photos}`, AWS::DynamoDB::Table `{table}` into"
+        )),
+        "{stdout}"
+    );
+    look.rt
+        .block_on(
+            look.s3
+                .put_object()
+                .bucket(BUCKET)
+                .key("kept/photo-app-dev.json")
+                .body(record_bytes.to_vec().into())
+                .send(),
+        )
+        .unwrap();
     // `down` without `--delete-data` says what is kept.
     let (stdout, _) = ok(&deployer(&moto, &scratch, &["down", "--stage", "dev"]));
     assert!(
