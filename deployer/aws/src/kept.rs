@@ -198,6 +198,17 @@ async fn by_name_and_tag(session: &Session, stack: &str, photo_bucket: &str) -> 
         }
     }
     let idp = crate::client!(aws_sdk_cognitoidentityprovider, &session.sdk);
+    if let Some(id) = pool_by_tag(&idp, stack).await? {
+        found.push(entry("UserPool", "AWS::Cognito::UserPool", &id));
+    }
+    Ok(found)
+}
+
+/// The id of `stack`'s user pool: named `{stack}-users` and tagged with the stack's name.
+pub async fn pool_by_tag(
+    idp: &aws_sdk_cognitoidentityprovider::Client,
+    stack: &str,
+) -> Result<Option<String>> {
     let pool_name = format!("{stack}-users");
     let mut token: Option<String> = None;
     for _ in 0..PAGES {
@@ -226,7 +237,7 @@ async fn by_name_and_tag(session: &Session, stack: &str, photo_bucket: &str) -> 
                 .and_then(|p| p.user_pool_tags())
                 .is_some_and(|tags| tags.get(STACK_TAG).is_some_and(|v| v == stack));
             if tagged {
-                found.push(entry("UserPool", "AWS::Cognito::UserPool", id));
+                return Ok(Some(id.to_owned()));
             }
         }
         match page.next_token() {
@@ -234,7 +245,7 @@ async fn by_name_and_tag(session: &Session, stack: &str, photo_bucket: &str) -> 
             None => break,
         }
     }
-    Ok(found)
+    Ok(None)
 }
 
 fn entry(logical_id: &str, resource_type: &str, physical_id: &str) -> Kept {

@@ -4,7 +4,8 @@
 //!
 //! Covered here: the live event stream (each event once, oldest first, nothing from before the
 //! deploy), the root cause of a failed update, a `ROLLBACK_COMPLETE` stack deleted and created
-//! again, the update that protects a new stage's data after its creation, and the refusal of a
+//! again, the update that protects a new stage's data after its creation, the import of a stage's
+//! kept data and the finding of its user pool by tag, and the refusal of a
 //! stack that is `*_IN_PROGRESS` or `UPDATE_ROLLBACK_FAILED`. The
 //! bodies follow the shapes of CloudFormation's API reference (`DescribeStacks`,
 //! `DescribeStackEvents`, `DescribeChangeSet`, ...), with the values a real deploy shows.
@@ -969,5 +970,98 @@ async fn kept_data_is_imported_into_the_new_stack() {
             .iter()
             .any(|l| l.contains("adopted AWS::S3::Bucket `photo-app-dev-photos-123456789012-eu-west-1`, AWS::DynamoDB::Table `photo-app-dev-PhotoTable-1A2B3C` (stack `photo-app-dev` is IMPORT_COMPLETE)")),
         "{lines:?}"
+    );
+}
+
+/// A Cognito client answering with `bodies` (JSON), in order.
+fn cognito(bodies: &[&str]) -> (aws_sdk_cognitoidentityprovider::Client, StaticReplayClient) {
+    let events = bodies
+        .iter()
+        .map(|b| {
+            ReplayEvent::new(
+                http::Request::builder()
+                    .uri("https://cognito-idp.eu-west-1.amazonaws.com/")
+                    .body(SdkBody::empty())
+                    .unwrap(),
+                http::Response::builder()
+                    .status(200)
+                    .header("content-type", "application/x-amz-json-1.1")
+                    .body(SdkBody::from(b.to_string()))
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let http = StaticReplayClient::new(events);
+    let config = aws_sdk_cognitoidentityprovider::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "replay",
+        ))
+        .http_client(http.clone())
+        .build();
+    (
+        aws_sdk_cognitoidentityprovider::Client::from_conf(config),
+        http,
+    )
+}
+
+/// A stage taken down before its kept data was recorded: its user pool is found by name and by
+/// the stack-name tag CloudFormation put on it, over pages of pools. Replayed, as moto's
+/// CloudFormation makes no user pool.
+#[tokio::test]
+async fn a_kept_user_pool_is_found_by_its_stack_tag() {
+    let (idp, http) = cognito(&[
+        r#"{"UserPools": [{"Id": "eu-west-1_Other1", "Name": "another-app-users"},
+                         {"Id": "eu-west-1_Copy22", "Name": "photo-app-dev-users"}],
+            "NextToken": "page-2"}"#,
+        // Same name, made by hand: not the stack's.
+        r#"{"UserPool": {"Id": "eu-west-1_Copy22", "Name": "photo-app-dev-users",
+                         "UserPoolTags": {"team": "photos"}}}"#,
+        r#"{"UserPools": [{"Id": "eu-west-1_Kept33", "Name": "photo-app-dev-users"}]}"#,
+        r#"{"UserPool": {"Id": "eu-west-1_Kept33", "Name": "photo-app-dev-users",
+                         "UserPoolTags": {"aws:cloudformation:stack-name": "photo-app-dev",
+                                          "photo-app:stage": "dev"}}}"#,
+    ]);
+    let found = deployer_aws::kept::pool_by_tag(&idp, STACK).await.unwrap();
+    assert_eq!(found.as_deref(), Some("eu-west-1_Kept33"));
+    let targets: Vec<String> = http
+        .actual_requests()
+        .map(|r| {
+            r.headers()
+                .get("x-amz-target")
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "AWSCognitoIdentityProviderService.ListUserPools",
+            "AWSCognitoIdentityProviderService.DescribeUserPool",
+            "AWSCognitoIdentityProviderService.ListUserPools",
+            "AWSCognitoIdentityProviderService.DescribeUserPool",
+        ]
+    );
+    let second = String::from_utf8_lossy(
+        http.actual_requests()
+            .nth(2)
+            .unwrap()
+            .body()
+            .bytes()
+            .unwrap_or_default(),
+    )
+    .into_owned();
+    assert!(second.contains(r#""NextToken":"page-2""#), "{second}");
+
+    // No pool of that name: none.
+    let (idp, _) = cognito(&[r#"{"UserPools": []}"#]);
+    assert_eq!(
+        deployer_aws::kept::pool_by_tag(&idp, STACK).await.unwrap(),
+        None
     );
 }
