@@ -227,8 +227,8 @@ async fn prepare(
         })
     })?;
     let stack = stack_name(stage.name.as_str());
-    // How the deploy starts: a creation is refused beside a stage's kept data (before anything
-    // is made for it), and creates the data unprotected.
+    // How the deploy starts: a creation first adopts the data a stage kept when it was taken
+    // down, and creates new data unprotected.
     let status = deploy::describe(&session.cloudformation(), &stack)
         .await?
         .map(|s| s.status);
