@@ -13,11 +13,11 @@
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result, bail};
-use aws_sdk_cloudformation::types::{ChangeSetType, Parameter, ResourceToImport, Tag};
+use aws_sdk_cloudformation::types::{ChangeSetType, ResourceToImport};
 use serde_json::{Map, Value, json};
 use stack::cfn::expr::{collect_conditions, collect_references};
 
-use crate::deploy::Deployer;
+use crate::deploy::{Deployer, change_set_name, with_parameters_and_tags};
 use crate::kept::{Kept, listed};
 use crate::plan::Desired;
 use crate::report;
@@ -113,13 +113,7 @@ pub fn import_template(template: &str, kept: &[Kept]) -> Result<String> {
 pub async fn import(deployer: &Deployer, desired: &Desired, kept: &[Kept]) -> Result<String> {
     let template = import_template(&desired.template, kept)?;
     let declared: Value = serde_json::from_str(&template).expect("written just above");
-    let name = format!(
-        "deployer-import-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or_default()
-    );
+    let name = change_set_name("deployer-import");
     let stack = &deployer.stack;
     let mut request = deployer
         .cloudformation()
@@ -130,19 +124,12 @@ pub async fn import(deployer: &Deployer, desired: &Desired, kept: &[Kept]) -> Re
         .description("deployer up: adopt the data the stage kept")
         .set_role_arn(deployer.role_arn.clone())
         .template_body(&template);
-    for (key, value) in &desired.parameters {
-        if declared["Parameters"].get(key).is_some() {
-            request = request.parameters(
-                Parameter::builder()
-                    .parameter_key(key)
-                    .parameter_value(value)
-                    .build(),
-            );
-        }
-    }
-    for (key, value) in &desired.tags {
-        request = request.tags(Tag::builder().key(key).value(value).build());
-    }
+    // Only the parameters the import template declares.
+    let parameters = desired
+        .parameters
+        .iter()
+        .filter(|(key, _)| declared["Parameters"].get(key.as_str()).is_some());
+    request = with_parameters_and_tags(request, parameters, &desired.tags);
     for k in kept {
         let id = identifier(&k.resource_type)
             .with_context(|| format!("the deployer does not adopt a {}", k.resource_type))?;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+use aws_sdk_cloudformation::operation::create_change_set::builders::CreateChangeSetFluentBuilder;
 use aws_sdk_cloudformation::primitives::DateTimeFormat;
 use aws_sdk_cloudformation::types::{
     Capability, ChangeSetStatus, ChangeSetType, Parameter, Stack, StackEvent, Tag, TemplateStage,
@@ -282,13 +283,7 @@ impl Deployer {
         desired: &Desired,
         source: &TemplateSource,
     ) -> Result<Option<Plan>> {
-        let name = format!(
-            "deployer-{}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or_default()
-        );
+        let name = change_set_name("deployer");
         let mut request = self
             .cfn
             .create_change_set()
@@ -303,18 +298,7 @@ impl Deployer {
             TemplateSource::Body(body) => request.template_body(body),
             TemplateSource::Url(url) => request.template_url(url),
         };
-        for (key, value) in &desired.parameters {
-            request = request.parameters(
-                Parameter::builder()
-                    .parameter_key(key)
-                    .parameter_value(value)
-                    .build(),
-            );
-        }
-        for (key, value) in &desired.tags {
-            request = request.tags(Tag::builder().key(key).value(value).build());
-        }
-        request
+        with_parameters_and_tags(request, &desired.parameters, &desired.tags)
             .send()
             .await
             .with_context(|| format!("creating a change set for stack `{}`", self.stack))?;
@@ -574,6 +558,35 @@ impl Deployer {
             })
             .collect())
     }
+}
+
+/// A change set's name: `prefix` and the time in milliseconds, unique per deploy.
+pub(crate) fn change_set_name(prefix: &str) -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    format!("{prefix}-{millis}")
+}
+
+/// `request` with `parameters` and `tags`.
+pub(crate) fn with_parameters_and_tags<'a>(
+    mut request: CreateChangeSetFluentBuilder,
+    parameters: impl IntoIterator<Item = (&'a String, &'a String)>,
+    tags: &Pairs,
+) -> CreateChangeSetFluentBuilder {
+    for (key, value) in parameters {
+        request = request.parameters(
+            Parameter::builder()
+                .parameter_key(key)
+                .parameter_value(value)
+                .build(),
+        );
+    }
+    for (key, value) in tags {
+        request = request.tags(Tag::builder().key(key).value(value).build());
+    }
+    request
 }
 
 /// The stack, or `None` when there is none (or only a deleted one) under that name or id.

@@ -237,14 +237,10 @@ async fn without_stack(
     args: &DownArgs,
 ) -> Result<()> {
     let stack = &deployer.stack;
-    let mut left = Vec::new();
-    if let Some(record) = crate::kept::read(session, stack).await? {
-        for k in record.resources {
-            if still_there(session, &k.resource_type, &k.physical_id).await? {
-                left.push(k);
-            }
-        }
-    }
+    let left = match crate::kept::read(session, stack).await? {
+        Some(record) => crate::kept::still_existing(session, record).await?,
+        None => Vec::new(),
+    };
     if left.is_empty() {
         println!("stack `{stack}` does not exist: nothing to delete");
         return Ok(());

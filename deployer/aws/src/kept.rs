@@ -132,9 +132,13 @@ pub async fn remaining(session: &Session, stack: &str, photo_bucket: &str) -> Re
     let Some(record) = read(session, stack).await? else {
         return by_name_and_tag(session, stack, photo_bucket).await;
     };
-    let candidates = record.resources;
+    still_existing(session, record).await
+}
+
+/// The resources of `record` that still exist.
+pub async fn still_existing(session: &Session, record: Record) -> Result<Vec<Kept>> {
     let mut left = Vec::new();
-    for k in candidates {
+    for k in record.resources {
         if still_there(session, &k.resource_type, &k.physical_id).await? {
             left.push(k);
         }

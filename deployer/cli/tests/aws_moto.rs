@@ -591,24 +591,21 @@ fn a_stage_taken_down_keeps_a_record_of_its_data_that_up_finds_and_down_can_dele
     assert_eq!(look.stack(), None);
     // The record, in the artifact bucket: moto makes no user pool through CloudFormation, so
     // the bucket and the table.
-    let record = look
+    const RECORD: &str = "kept/photo-app-dev.json";
+    let record_bytes = look
         .rt
-        .block_on(
-            look.s3
+        .block_on(async {
+            let object = look
+                .s3
                 .get_object()
                 .bucket(BUCKET)
-                .key("kept/photo-app-dev.json")
-                .send(),
-        )
+                .key(RECORD)
+                .send()
+                .await?;
+            Ok::<_, Box<dyn std::error::Error>>(object.body.collect().await?.into_bytes())
+        })
         .expect("down records what it keeps");
-    let record: Value = serde_json::from_slice(
-        &look
-            .rt
-            .block_on(record.body.collect())
-            .unwrap()
-            .into_bytes(),
-    )
-    .unwrap();
+    let record: Value = serde_json::from_slice(&record_bytes).unwrap();
     assert_eq!(record["stack"], STACK);
     let resources = record["resources"].as_array().unwrap();
     let mut kinds: Vec<&str> = resources
@@ -640,29 +637,8 @@ fn a_stage_taken_down_keeps_a_record_of_its_data_that_up_finds_and_down_can_dele
     assert_eq!(look.stack(), None);
     // A stage taken down before records existed is found by its bucket's name and the
     // stack-name tag CloudFormation put on its table.
-    let record_bytes = look
-        .rt
-        .block_on(
-            look.s3
-                .get_object()
-                .bucket(BUCKET)
-                .key("kept/photo-app-dev.json")
-                .send(),
-        )
-        .unwrap();
-    let record_bytes = look
-        .rt
-        .block_on(record_bytes.body.collect())
-        .unwrap()
-        .into_bytes();
     look.rt
-        .block_on(
-            look.s3
-                .delete_object()
-                .bucket(BUCKET)
-                .key("kept/photo-app-dev.json")
-                .send(),
-        )
+        .block_on(look.s3.delete_object().bucket(BUCKET).key(RECORD).send())
         .unwrap();
     // moto puts no `aws:cloudformation:*` tags on what its stacks create: the test puts the
     // one AWS puts on the table.
@@ -707,7 +683,7 @@ fn a_stage_taken_down_keeps_a_record_of_its_data_that_up_finds_and_down_can_dele
             look.s3
                 .put_object()
                 .bucket(BUCKET)
-                .key("kept/photo-app-dev.json")
+                .key(RECORD)
                 .body(record_bytes.to_vec().into())
                 .send(),
         )
@@ -737,13 +713,7 @@ fn a_stage_taken_down_keeps_a_record_of_its_data_that_up_finds_and_down_can_dele
     );
     assert!(
         look.rt
-            .block_on(
-                look.s3
-                    .head_object()
-                    .bucket(BUCKET)
-                    .key("kept/photo-app-dev.json")
-                    .send()
-            )
+            .block_on(look.s3.head_object().bucket(BUCKET).key(RECORD).send())
             .is_err(),
         "the record is gone"
     );

@@ -40,17 +40,44 @@ fn desired() -> Desired {
 }
 
 pub(crate) fn ok(body: String) -> ReplayEvent {
+    reply(
+        "https://cloudformation.eu-west-1.amazonaws.com/",
+        "text/xml",
+        body,
+    )
+}
+
+/// A 200 answer of `content_type` to a request to `uri`.
+fn reply(uri: &str, content_type: &str, body: String) -> ReplayEvent {
     ReplayEvent::new(
         http::Request::builder()
-            .uri("https://cloudformation.eu-west-1.amazonaws.com/")
+            .uri(uri)
             .body(SdkBody::empty())
             .unwrap(),
         http::Response::builder()
             .status(200)
-            .header("content-type", "text/xml")
+            .header("content-type", content_type)
             .body(SdkBody::from(body))
             .unwrap(),
     )
+}
+
+/// An SDK configuration whose every request goes to `http`, in `eu-west-1`.
+fn replay_sdk(http: &StaticReplayClient) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(
+            aws_sdk_cloudformation::config::SharedCredentialsProvider::new(Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "replay",
+            )),
+        )
+        .http_client(http.clone())
+        .build()
 }
 
 pub(crate) fn wrap(action: &str, result: &str) -> String {
@@ -189,19 +216,7 @@ pub(crate) fn deployer(
     std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 ) {
     let http = StaticReplayClient::new(events);
-    let config = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "replay",
-        ))
-        .http_client(http.clone())
-        .build();
-    let client = aws_sdk_cloudformation::Client::from_conf(config);
+    let client = aws_sdk_cloudformation::Client::new(&replay_sdk(&http));
     let mut d = Deployer::new(client, STACK, "dev", "eu-west-1", Duration::from_secs(60));
     d.poll = Duration::from_millis(1);
     let (ui, lines) = Ui::recording();
@@ -978,36 +993,16 @@ fn cognito(bodies: &[&str]) -> (aws_sdk_cognitoidentityprovider::Client, StaticR
     let events = bodies
         .iter()
         .map(|b| {
-            ReplayEvent::new(
-                http::Request::builder()
-                    .uri("https://cognito-idp.eu-west-1.amazonaws.com/")
-                    .body(SdkBody::empty())
-                    .unwrap(),
-                http::Response::builder()
-                    .status(200)
-                    .header("content-type", "application/x-amz-json-1.1")
-                    .body(SdkBody::from(b.to_string()))
-                    .unwrap(),
+            reply(
+                "https://cognito-idp.eu-west-1.amazonaws.com/",
+                "application/x-amz-json-1.1",
+                (*b).to_owned(),
             )
         })
         .collect();
     let http = StaticReplayClient::new(events);
-    let config = aws_sdk_cognitoidentityprovider::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "replay",
-        ))
-        .http_client(http.clone())
-        .build();
-    (
-        aws_sdk_cognitoidentityprovider::Client::from_conf(config),
-        http,
-    )
+    let client = aws_sdk_cognitoidentityprovider::Client::new(&replay_sdk(&http));
+    (client, http)
 }
 
 /// A stage taken down before its kept data was recorded: its user pool is found by name and by
