@@ -24,7 +24,6 @@ pub(super) fn http_api(t: &mut Template, names: &Names) -> Result<Res<Api>, Stac
             name: Expr::from(format!("{}-api", names.prefix)),
             protocol_type: "HTTP",
             description: Some("The photo API".to_owned()),
-            cors_configuration: None,
         },
     )
 }

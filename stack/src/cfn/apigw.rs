@@ -17,9 +17,6 @@ pub struct Api {
     /// What the API is for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// CORS, answered by API Gateway itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cors_configuration: Option<Cors>,
 }
 
 impl Resource for Api {
@@ -31,23 +28,6 @@ impl Res<Api> {
     pub fn api_endpoint(&self) -> Expr {
         self.get_att("ApiEndpoint")
     }
-}
-
-/// `Cors`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Cors {
-    /// Origins allowed.
-    pub allow_origins: Vec<Expr>,
-    /// Methods allowed.
-    pub allow_methods: Vec<&'static str>,
-    /// Request headers allowed.
-    pub allow_headers: Vec<&'static str>,
-    /// Response headers the browser may read.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub expose_headers: Vec<&'static str>,
-    /// Seconds a preflight answer may be cached.
-    pub max_age: u32,
 }
 
 /// `AWS::ApiGatewayV2::Authorizer`.
