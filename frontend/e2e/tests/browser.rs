@@ -364,12 +364,16 @@ async fn scroll_through(b: &Browser, css_images: &str, n: u64) -> u64 {
 }
 
 /// In the page: the gallery's first screen once its thumbnails have loaded, as
-/// `[on screen, image requests, bytes over the network, requests from the cache]` read from
-/// resource timing (a cache hit transfers 0 bytes); `null` until then.
+/// `[on screen, their requests, bytes over the network, requests from the cache]` read from
+/// resource timing (a cache hit transfers 0 bytes); `null` until then. Only the requests of
+/// the images on screen count: the browser also fetches lazy images below the fold, and a
+/// visit left before those finish leaves the next visit to fetch them.
 const FIRST_SCREEN: &str = "const imgs = [...document.querySelectorAll('.grid .tile img')]\
       .filter((i) => { const r = i.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; });\
     if (imgs.length === 0 || !imgs.every((i) => i.complete && i.naturalWidth > 0)) return null;\
-    const media = performance.getEntriesByType('resource').filter((r) => r.initiatorType === 'img');\
+    const srcs = new Set(imgs.map((i) => i.currentSrc));\
+    const media = performance.getEntriesByType('resource')\
+      .filter((r) => r.initiatorType === 'img' && srcs.has(r.name));\
     return [imgs.length, media.length, media.reduce((s, r) => s + r.transferSize, 0),\
             media.filter((r) => r.transferSize === 0).length];";
 
