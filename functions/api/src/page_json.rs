@@ -12,14 +12,22 @@
 //! derived `Serialize` would give, which the tests hold it to with every field filled: the DTO
 //! stays the definition of the shape (and of the OpenAPI schema), and a field added to it
 //! without being added here fails them.
+//!
+//! A gallery lists the same photos again and again (every visit, every "Load more", every
+//! renewal of expired links), so each thread remembers the JSON it last wrote for a photo,
+//! with the photo it wrote it from: a photo equal to the remembered one, field for field, is
+//! written by copying those bytes (a comparison is far cheaper than the formatting). Links are
+//! never remembered: they change with their time window, and are written afresh each time.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::Write as _;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use photo_domain::{Listing, PhotoStatus, PhotoView};
+use photo_domain::{Listing, Photo, PhotoId, PhotoStatus, PhotoView};
 
 use crate::dto::{DimensionsDto, GpsDto, Text};
 
@@ -55,10 +63,48 @@ pub fn page(listing: &Listing<PhotoView>) -> Vec<u8> {
     out
 }
 
+/// The JSON of photos written recently, up to their links: by id, with the photo each was
+/// written from. At [`RENDERED_MAX`] entries it starts over; one per thread, so writers never
+/// wait for each other.
+type Rendered = HashMap<PhotoId, (Photo, Box<[u8]>)>;
+thread_local! {
+    static RENDERED: RefCell<Rendered> = RefCell::new(HashMap::new());
+}
+const RENDERED_MAX: usize = 2048;
+
 /// One photo as [`PhotoDto`](crate::dto::PhotoDto), its fields in the order the struct
-/// declares them.
+/// declares them: what comes before the links from the memo when the photo is unchanged.
 fn photo(out: &mut Vec<u8>, view: &PhotoView) {
     let p = &view.photo;
+    let remembered = RENDERED.with_borrow(|memo| match memo.get(&p.id) {
+        Some((seen, json)) if seen == p => {
+            out.extend_from_slice(json);
+            true
+        }
+        _ => false,
+    });
+    if !remembered {
+        let start = out.len();
+        fields(out, p);
+        let json = out[start..].into();
+        RENDERED.with_borrow_mut(|memo| {
+            if memo.len() >= RENDERED_MAX {
+                memo.clear();
+            }
+            memo.insert(p.id, (p.clone(), json));
+        });
+    }
+    out.extend_from_slice(b",\"thumbnail_url\":");
+    option(out, view.urls.thumbnail.as_deref(), string);
+    out.extend_from_slice(b",\"preview_url\":");
+    option(out, view.urls.preview.as_deref(), string);
+    out.extend_from_slice(b",\"original_url\":");
+    option(out, view.urls.original.as_deref(), string);
+    out.push(b'}');
+}
+
+/// A photo's fields before its links, from the opening brace.
+fn fields(out: &mut Vec<u8>, p: &Photo) {
     out.extend_from_slice(b"{\"id\":");
     shown(out, &Text(p.id));
     out.extend_from_slice(b",\"status\":");
@@ -91,13 +137,6 @@ fn photo(out: &mut Vec<u8>, view: &PhotoView) {
     out.extend_from_slice(if p.favourite { b"true" } else { b"false" });
     out.extend_from_slice(b",\"created_at\":");
     shown(out, &Text(p.created_at.rfc3339()));
-    out.extend_from_slice(b",\"thumbnail_url\":");
-    option(out, view.urls.thumbnail.as_deref(), string);
-    out.extend_from_slice(b",\"preview_url\":");
-    option(out, view.urls.preview.as_deref(), string);
-    out.extend_from_slice(b",\"original_url\":");
-    option(out, view.urls.original.as_deref(), string);
-    out.push(b'}');
 }
 
 fn option<T: ?Sized>(out: &mut Vec<u8>, v: Option<&T>, write: fn(&mut Vec<u8>, &T)) {
@@ -198,6 +237,30 @@ mod tests {
             items: (0..50).map(view).collect(),
             next_cursor: Some("UEhPVE8jMDFKRDNXOFo1RQ".into()),
         });
+    }
+
+    #[test]
+    fn a_photo_changed_since_it_was_written_is_written_afresh() {
+        let listing = |title: Option<&str>, thumbnail: Option<&str>| {
+            let mut v = view(7);
+            v.photo.id = PhotoId::parse("01JD3W8Z5E00000000000000MM").unwrap();
+            v.photo.title = title.map(|t| Title::parse(t).unwrap());
+            v.urls.thumbnail = thumbnail.map(str::to_owned);
+            Listing {
+                items: vec![v],
+                next_cursor: None,
+            }
+        };
+        // Written once, then again from the memo: the same bytes, which are serde's.
+        let first = page(&listing(None, Some("http://x/t?w=1")));
+        assert_eq!(first, page(&listing(None, Some("http://x/t?w=1"))));
+        check(listing(None, Some("http://x/t?w=1")));
+        // A new title under the same id, and new links: neither comes from the memo.
+        check(listing(Some("Renamed"), Some("http://x/t?w=1")));
+        check(listing(Some("Renamed"), Some("http://x/t?w=2")));
+        check(listing(None, None));
+        let renamed = String::from_utf8(page(&listing(Some("Renamed"), None))).unwrap();
+        assert!(renamed.contains("\"title\":\"Renamed\""), "{renamed}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Every type here is checked when it is built, so the rest of the domain never re-validates.
 
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::Engine as _;
@@ -53,9 +53,12 @@ fn accept(ok: bool, s: &str, field: &'static str, expected: &'static str) -> Res
 ///
 /// Restricted to `[A-Za-z0-9_-]` so it can sit inside S3 keys (`/`) and table keys (`#`) unescaped;
 /// Cognito `sub` values are UUIDs and pass.
+///
+/// Like the text types below, it holds its text shared: a copy of a photo (a listing's page,
+/// read again and again) copies no text, only a count.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct UserId(String);
+pub struct UserId(Arc<str>);
 
 impl UserId {
     pub fn parse(s: &str) -> Result<Self> {
@@ -66,14 +69,14 @@ impl UserId {
             "user_id",
             "expected 1 to 128 characters of `A-Za-z0-9_-`",
         )
-        .map(UserId)
+        .map(|s| UserId(s.into()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-string_form!(UserId, |u| u.0);
+string_form!(UserId, |u| u.0.as_ref().to_owned());
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -420,18 +423,18 @@ macro_rules! text_type {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             pub const MAX_CHARS: usize = $max;
             pub fn parse(s: &str) -> Result<Self> {
-                text($field, s, $min, $max).map($name)
+                text($field, s, $min, $max).map(|s| $name(s.into()))
             }
             pub fn as_str(&self) -> &str {
                 &self.0
             }
         }
-        string_form!($name, |v| v.0);
+        string_form!($name, |v| v.0.as_ref().to_owned());
     };
 }
 
