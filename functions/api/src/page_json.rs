@@ -66,9 +66,9 @@ pub fn page(listing: &Listing<PhotoView>) -> Vec<u8> {
 /// The JSON of photos written recently, up to their links: by id, with the photo each was
 /// written from. At [`RENDERED_MAX`] entries it starts over; one per thread, so writers never
 /// wait for each other.
-type Rendered = HashMap<PhotoId, (Photo, Box<[u8]>)>;
+type Rendered = HashMap<PhotoId, (Photo, Box<[u8]>), foldhash::fast::RandomState>;
 thread_local! {
-    static RENDERED: RefCell<Rendered> = RefCell::new(HashMap::new());
+    static RENDERED: RefCell<Rendered> = RefCell::new(HashMap::default());
 }
 const RENDERED_MAX: usize = 2048;
 

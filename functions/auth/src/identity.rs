@@ -25,7 +25,7 @@ const TOKEN_CACHE_ENTRIES: usize = 4096;
 pub struct CognitoIdentity {
     verifier: Arc<Verifier>,
     clock: Arc<dyn Clock>,
-    verified: Mutex<HashMap<String, Claims>>,
+    verified: Mutex<HashMap<String, Claims, foldhash::fast::RandomState>>,
 }
 
 impl CognitoIdentity {
@@ -62,7 +62,7 @@ impl CognitoIdentity {
         Ok(CognitoIdentity::new(Arc::new(verifier), clock))
     }
 
-    fn cache(&self) -> MutexGuard<'_, HashMap<String, Claims>> {
+    fn cache(&self) -> MutexGuard<'_, HashMap<String, Claims, foldhash::fast::RandomState>> {
         self.verified.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

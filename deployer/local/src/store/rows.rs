@@ -52,9 +52,9 @@ pub(super) fn decode(pk: &str, sk: &str, body: &str) -> Result<Item> {
 /// a stale photo, since a row whose bytes changed is decoded afresh, and it is bounded: at
 /// [`DECODED_MAX`] entries it starts over. It is a memo of decoding, not a copy of the table;
 /// one per thread, so readers never wait for each other.
-type Decoded = HashMap<Box<[u8]>, (Box<[u8]>, Photo)>;
+type Decoded = HashMap<Box<[u8]>, (Box<[u8]>, Photo), foldhash::fast::RandomState>;
 thread_local! {
-    static DECODED: RefCell<Decoded> = RefCell::new(HashMap::new());
+    static DECODED: RefCell<Decoded> = RefCell::new(HashMap::default());
 }
 const DECODED_MAX: usize = 4096;
 
