@@ -566,17 +566,7 @@ async fn an_artifact_bucket_of_another_account_is_refused_with_its_own_exit_code
             .unwrap(),
     );
     let http = StaticReplayClient::new(vec![forbidden]);
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "replay",
-        ))
-        .http_client(http.clone())
+    let config = aws_sdk_s3::config::Builder::from(&replay_sdk(&http))
         .interceptor(deployer_aws::owner::ExpectedOwner::new("123456789012"))
         .build();
     let bucket = deployer_aws::artifacts::ArtifactBucket::new(
