@@ -52,7 +52,8 @@ pub struct LocalArgs {
     #[arg(long, hide = true, default_value_t = 0)]
     pub processing_delay_ms: u64,
 
-    /// Local stage: how many uploads to process at once, at most [default: one per core].
+    /// Local stage: how many uploads to decode at once, at most [default: one per core]; twice
+    /// as many are in flight, reading and writing files around them.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
 

@@ -29,7 +29,7 @@ use crate::reload;
 use crate::s3::{self, BucketState, OnUpload};
 use crate::site;
 use crate::store::{SqliteRepository, open_database};
-use crate::thumbnail::{MemoryBudget, ThumbnailStep};
+use crate::thumbnail::{MemoryBudget, ThumbnailStep, jobs_in_flight};
 use crate::users::{HashWork, UserPool};
 
 /// The local stage's names: a user pool id in Cognito's `{region}_{id}` shape, its app client,
@@ -67,7 +67,7 @@ pub struct UpOptions {
     pub site_workspace: Option<PathBuf>,
     /// A pause before each upload is processed (tests of a stop in the middle of processing).
     pub processing_delay: Duration,
-    /// Uploads processed at once, at most.
+    /// Uploads decoded at once, at most (the queue keeps twice as many in flight).
     pub workers: usize,
     /// The memory the uploads processed at once may hold together, in bytes (each takes the
     /// original's size plus imaging's estimate; one needing more than all of it runs alone).
@@ -350,6 +350,7 @@ pub async fn up(
             ..imaging::Settings::default()
         },
         Arc::new(MemoryBudget::new(options.processing_memory)),
+        options.workers,
         options.processing_delay,
     ));
     let api = photo_api::router(photo_api::AppState::new(
@@ -414,9 +415,10 @@ pub async fn up(
     );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // Up to `workers` jobs at once within the memory budget: the thumbnailer decodes on the
-    // blocking pool, so requests keep their threads.
-    let worker = tokio::spawn(queue.clone().work(processor, options.workers, stop_rx));
+    // Up to `workers` photos decoded at once, more jobs in flight around them, all within the
+    // memory budget: the thumbnailer decodes on the blocking pool, so requests keep their threads.
+    let in_flight = jobs_in_flight(options.workers);
+    let worker = tokio::spawn(queue.clone().work(processor, in_flight, stop_rx));
 
     println!("local stage listening on {base_url}");
     println!("  app:     {base_url}/");

@@ -4,11 +4,13 @@
 //! writes a queue job and the workers hand each key to the same [`Thumbnailer`], reading and
 //! writing the bucket through [`LocalBlobs`], the object files of [`FileObjectStore`].
 //!
-//! Several photos are processed at once (the queue's workers), within one [`MemoryBudget`]:
+//! Several photos are processed at once, within one [`MemoryBudget`]:
 //! before starting, a job takes room for what it will hold, the original's bytes plus imaging's
 //! estimate of decoding and deriving it (`imaging::memory_needed`, read from its headers), and
 //! waits while the jobs in progress hold too much. A photo needing more than the whole budget
-//! runs alone.
+//! runs alone. At most `decoders` of them decode and derive at once (one per core by default):
+//! the queue keeps more jobs than that in flight ([`jobs_in_flight`]), so that while those use
+//! the cores, the others read their original, write their derivatives and update their records.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,6 +90,12 @@ impl BlobStore for LocalBlobs {
 
 const MIB: u64 = 1 << 20;
 
+/// The jobs the queue keeps in flight for `decoders` photos decoded at once: twice as many, so a
+/// decoder that finishes finds the next photo read and waiting.
+pub fn jobs_in_flight(decoders: usize) -> usize {
+    decoders.max(1).saturating_mul(2)
+}
+
 /// The memory the photos in progress may hold together, in whole mebibytes.
 #[derive(Debug)]
 pub struct MemoryBudget {
@@ -150,6 +158,7 @@ impl ThumbnailStep {
         store: Arc<FileObjectStore>,
         settings: imaging::Settings,
         budget: Arc<MemoryBudget>,
+        decoders: usize,
         delay: Duration,
     ) -> Self {
         ThumbnailStep {
@@ -159,7 +168,8 @@ impl ThumbnailStep {
                 Arc::new(LocalBlobs(store.clone())),
                 settings.clone(),
             )
-            .with_max_attempts(u32::try_from(crate::queue::MAX_ATTEMPTS).unwrap_or(u32::MAX)),
+            .with_max_attempts(u32::try_from(crate::queue::MAX_ATTEMPTS).unwrap_or(u32::MAX))
+            .with_decode_slots(Arc::new(Semaphore::new(decoders.max(1)))),
             service,
             store,
             settings,

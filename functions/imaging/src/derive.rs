@@ -51,9 +51,6 @@ pub(crate) fn resize(
         let top = f64::from(src.height - side) / 2.0;
         options = options.crop(left, top, f64::from(side), f64::from(side));
     }
-    if !square_crop && (width, height) == (src.width, src.height) {
-        return Ok(src.clone());
-    }
     let mut pixels = vec![0; width as usize * height as usize * 3];
     let mut dst =
         TypedImage::<U8x3>::from_buffer(width, height, &mut pixels).map_err(|e| fail(&e))?;
@@ -88,12 +85,13 @@ pub(crate) fn orient(src: Rgb, orientation: Orientation) -> Rgb {
     };
     let mut pixels = vec![0u8; src.pixels.len()];
     let row_len = out_w as usize * 3;
+    let (stored, _) = src.pixels.as_chunks::<3>();
     for (y, row) in pixels.chunks_exact_mut(row_len.max(1)).enumerate() {
         let mut at = first + y as isize * down;
-        for out in row.chunks_exact_mut(3) {
+        let (row, _) = row.as_chunks_mut::<3>();
+        for out in row {
             // In bounds: `at` walks the stored image's own pixels, one each.
-            let from = at as usize * 3;
-            out.copy_from_slice(&src.pixels[from..from + 3]);
+            *out = stored[at as usize];
             at += across;
         }
     }

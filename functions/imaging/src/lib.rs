@@ -236,18 +236,23 @@ fn process_checked(
     let image = decoded.image;
 
     let (pw, ph) = derive::fit_long_edge(full_w, full_h, long_edge);
-    let preview = derive::resize(&image, false, pw.min(image.width), ph.min(image.height))?;
+    let (pw, ph) = (pw.min(image.width), ph.min(image.height));
+    // A photo no larger than the preview is its own preview, not a copy of it.
+    let reduced = if (pw, ph) == (image.width, image.height) {
+        None
+    } else {
+        Some(derive::resize(&image, false, pw, ph)?)
+    };
     let thumb_side = thumb_side_for(full_w, full_h, settings);
     // The preview is already a good-quality reduction; cropping the thumbnail from it is much
     // cheaper than from the decoded image, and just as sharp while it is at least as large.
-    let thumb_source = if preview.width.min(preview.height) >= thumb_side {
-        &preview
-    } else {
-        &image
+    let thumb_source = match &reduced {
+        Some(preview) if preview.width.min(preview.height) >= thumb_side => preview,
+        _ => &image,
     };
     let thumb_side = thumb_side.min(thumb_source.width.min(thumb_source.height));
     let thumbnail = derive::resize(thumb_source, true, thumb_side, thumb_side)?;
-    drop(image);
+    let preview = reduced.unwrap_or(image);
 
     let preview = derive::orient(preview, exif.orientation);
     let thumbnail = derive::orient(thumbnail, exif.orientation);

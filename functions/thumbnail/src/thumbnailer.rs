@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use imaging::{ImagingError, PhotoMetadata, Settings, TakenAt};
 use photo_domain::{
     BlobError, BlobStore, Camera, Dimensions, Error as DomainError, Gps, ObjectKey, Photo, PhotoId,
@@ -88,6 +90,8 @@ pub struct Thumbnailer {
     blobs: Arc<dyn BlobStore>,
     settings: Arc<Settings>,
     max_attempts: u32,
+    /// Permits to decode: `None` decodes every photo at once (Lambda runs one at a time).
+    decode_slots: Option<Arc<Semaphore>>,
 }
 
 impl Thumbnailer {
@@ -99,7 +103,16 @@ impl Thumbnailer {
             blobs,
             settings: Arc::new(settings),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            decode_slots: None,
         }
+    }
+
+    /// The same thumbnailer, decoding and deriving a photo only while it holds one of `slots`'
+    /// permits. A caller with several photos in flight bounds the CPU work with it, while the
+    /// photos' reads and writes (files, records) go on around it.
+    pub fn with_decode_slots(mut self, slots: Arc<Semaphore>) -> Self {
+        self.decode_slots = Some(slots);
+        self
     }
 
     /// The same thumbnailer, starting a photo's processing at most `attempts` times (at least
@@ -190,12 +203,22 @@ impl Thumbnailer {
         // Decoding a 24-megapixel photo takes a CPU for a good fraction of a second: keep it off
         // the async worker threads.
         let settings = Arc::clone(&self.settings);
+        let slot = match &self.decode_slots {
+            Some(slots) => Some(
+                Arc::clone(slots)
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| ThumbnailError::Task(e.to_string()))?,
+            ),
+            None => None,
+        };
         let (bytes, processed) = tokio::task::spawn_blocking(move || {
             let processed = imaging::process(&bytes, &settings);
             (bytes, processed)
         })
         .await
         .map_err(|e| ThumbnailError::Task(e.to_string()))?;
+        drop(slot);
         let processed = match processed {
             Ok(processed) => processed,
             Err(refusal) => return self.fail(&owner, &id, &refusal.to_string()).await,
@@ -684,6 +707,35 @@ mod tests {
         );
         assert_eq!(done.sha256_actual, Some(photo.sha256_declared));
         (f, photo)
+    }
+
+    #[tokio::test]
+    async fn a_photo_waits_for_a_decode_slot_and_then_becomes_ready() {
+        let slots = Arc::new(Semaphore::new(1));
+        let mut f = fixture();
+        f.thumbnailer = f.thumbnailer.clone().with_decode_slots(slots.clone());
+        let photo = upload(&f, photo_fixture("orientation-1.jpg")).await;
+        let held = slots.clone().acquire_owned().await.unwrap();
+        let thumbnailer = f.thumbnailer.clone();
+        let key = key(&photo);
+        let running = tokio::spawn(async move { thumbnailer.process(&key).await });
+        // Every slot is taken: the photo is read, but nothing is decoded or written.
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!running.is_finished(), "processed without a slot");
+        assert_eq!(stored(&f, &photo).await.status, PhotoStatus::Pending);
+        assert!(
+            f.blobs
+                .get_now(&ObjectKey::thumbnail(&owner(), &photo.id))
+                .is_none(),
+            "a derivative written without a slot"
+        );
+        drop(held);
+        assert_eq!(running.await.unwrap().unwrap(), Outcome::Ready);
+        assert_eq!(stored(&f, &photo).await.status, PhotoStatus::Ready);
+        assert_eq!(slots.available_permits(), 1, "the slot is given back");
     }
 
     #[tokio::test]

@@ -174,7 +174,10 @@ pub(super) fn decode(
             .map_err(|e| corrupt(Format::Jpeg, e))?;
     }
     decoder.set_max_decoding_buffer_size(usize::try_from(settings.max_alloc).unwrap_or(usize::MAX));
-    let raw = decoder.decode().map_err(|e| corrupt(Format::Jpeg, e))?;
+    // The decoder hands each row's inverse DCT to rayon's pool and waits for it. A thread outside
+    // the pool waits idle; inside it (where `scope` runs this), the waiting thread does that work
+    // itself, or another photo's, so photos decoded side by side keep every core busy.
+    let raw = rayon::scope(|_| decoder.decode()).map_err(|e| corrupt(Format::Jpeg, e))?;
     let info = decoder
         .info()
         .ok_or_else(|| corrupt(Format::Jpeg, "no frame header"))?;
