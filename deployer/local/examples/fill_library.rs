@@ -110,6 +110,7 @@ impl Filler {
                 expires_at: Timestamp::from_millis(i64::MAX / 2),
                 password_hash: None,
                 revoked: false,
+                attempts: Default::default(),
             };
             self.repo.insert_share(&share).await?;
         }

@@ -118,3 +118,68 @@ async fn requests_naming_another_host_are_refused() {
         assert!(body.contains("--allow-host"), "{body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn share_passwords_are_not_guessed_a_hundred_at_a_time() {
+    let stage = InProcessStage::start().await;
+    let (alice, _) = stage
+        .account("guessed@example.com", "Correct-Horse-Battery-9")
+        .await;
+    let (photo, _) = stage.start_upload(&alice, "a.jpg", b"not sent").await;
+    let create = |password: &str| json!({"photo_id": photo, "password": password});
+    let (status, refused) = stage
+        .api("POST", "/shares", &alice, Some(create("1234567")))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(
+        refused["error"]["message"],
+        "invalid `password`: expected 8 to 128 characters, got 7"
+    );
+    let (status, share) = stage
+        .api("POST", "/shares", &alice, Some(create("open sesame")))
+        .await;
+    assert_eq!(status, 201, "{share}");
+    let url = format!(
+        "{}/api/public/shares/{}",
+        stage.base,
+        share["token"].as_str().unwrap()
+    );
+    let open = |password: &'static str| {
+        let request = stage
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(json!({"password": password}).to_string());
+        async move {
+            let r = request.send().await.expect("opening the link");
+            let retry_after = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            let status = r.status().as_u16();
+            let bytes = r.bytes().await.expect("the answer's body");
+            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            (
+                status,
+                retry_after,
+                body["error"]["code"].as_str().unwrap_or("").to_owned(),
+            )
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            open("open sesamE").await,
+            (401, None, "wrong_password".into())
+        );
+    }
+    // Locked for a minute (less the time the fifth guess took to check): refused unheard, even
+    // with the right password.
+    let (status, retry_after, code) = open("open sesame").await;
+    assert_eq!((status, code.as_str()), (429, "too_many_attempts"));
+    assert!(
+        retry_after.is_some_and(|s| (50..=60).contains(&s)),
+        "{retry_after:?}"
+    );
+    let (status, _, code) = open("open sesamE").await;
+    assert_eq!((status, code.as_str()), (429, "too_many_attempts"));
+}

@@ -251,7 +251,7 @@ pub struct ShareRequest {
     pub album_id: Option<String>,
     /// Default 7, at most the configured maximum.
     pub expires_in_days: Option<u32>,
-    /// 4 to 128 characters; stored only as an argon2id hash.
+    /// 8 to 128 characters; stored only as an argon2id hash.
     pub password: Option<String>,
 }
 

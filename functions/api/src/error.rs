@@ -71,6 +71,7 @@ fn domain_status(e: &DomainError) -> (StatusCode, &'static str) {
         DomainError::PasswordRequired => (StatusCode::UNAUTHORIZED, "password_required"),
         DomainError::WrongPassword => (StatusCode::UNAUTHORIZED, "wrong_password"),
         DomainError::ShareGone(_) => (StatusCode::GONE, "share_gone"),
+        DomainError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
         DomainError::AlreadyExists | DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
         DomainError::Backend(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     }
@@ -123,6 +124,12 @@ impl IntoResponse for Error {
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
+        if let Error::Domain(DomainError::TooManyAttempts { retry_after_secs }) = &self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(*retry_after_secs),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED && code == "unauthorized" {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -144,6 +151,13 @@ mod tests {
     #[test]
     fn domain_errors_map_to_stable_codes() {
         check(DomainError::NotFound, StatusCode::NOT_FOUND, "not_found");
+        check(
+            DomainError::TooManyAttempts {
+                retry_after_secs: 60,
+            },
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+        );
         check(
             DomainError::Unauthenticated(AuthFailure::Expired),
             StatusCode::UNAUTHORIZED,

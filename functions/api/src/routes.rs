@@ -330,6 +330,7 @@ pub async fn open_share(
         (status = 200, body = PublicShareDto),
         (status = 401, description = "`wrong_password`", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 410, description = "expired or revoked", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: after 5 wrong passwords in a row the link hears one a minute, after 20 one an hour; wait the seconds in `Retry-After`", body = ErrorBody),
     ))]
 pub async fn open_share_with_password(
     State(s): State<AppState>,

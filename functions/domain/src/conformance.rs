@@ -67,6 +67,7 @@ pub async fn run_all(repo: Arc<dyn Repository>, probe: &dyn TableProbe, users: &
     t.photos_page_newest_first().await;
     t.albums_and_memberships().await;
     t.share_links().await;
+    t.share_attempts().await;
     t.deleting_a_photo_leaves_nothing_behind().await;
     t.deleting_an_album_keeps_its_photos().await;
 }
@@ -146,6 +147,7 @@ impl Suite<'_> {
             expires_at: Timestamp::from_millis(created_ms + 86_400_000),
             password_hash: None,
             revoked: false,
+            attempts: Default::default(),
         }
     }
 

@@ -88,6 +88,9 @@ pub enum Error {
     /// The share link's password does not match.
     #[error("wrong password")]
     WrongPassword,
+    /// The share link has had too many wrong passwords: it hears none for a while.
+    #[error("too many wrong passwords: try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// The share link expired or was revoked.
     #[error("this share link has {0}")]
     ShareGone(&'static str),

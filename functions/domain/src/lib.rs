@@ -21,7 +21,7 @@ pub use blobs::{BlobError, BlobStore};
 pub use error::{AuthFailure, Error, Result};
 pub use model::{
     Album, Page, PasswordHash, Photo, PhotoStatus, ProcessedInfo, ProcessingOutcome, Share,
-    ShareTarget, SortKey, Usage,
+    ShareAttempts, ShareTarget, SortKey, Usage,
 };
 pub use password::{Password, PasswordCost};
 pub use ports::{

@@ -158,6 +158,54 @@ pub struct Share {
     pub expires_at: Timestamp,
     pub password_hash: Option<PasswordHash>,
     pub revoked: bool,
+    /// Password attempts since the last right one, and when the next may be made. Links
+    /// stored before attempts were counted read as none.
+    #[serde(default)]
+    pub attempts: ShareAttempts,
+}
+
+/// Wrong-password accounting of a share link. Every attempt is counted before its password is
+/// checked (a right one then sets it back to none), so attempts made at the same moment cannot
+/// slip past the limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareAttempts {
+    /// Attempts counted since the last right password.
+    pub failed: u32,
+    /// No attempt is heard before this time.
+    pub locked_until: Option<Timestamp>,
+}
+
+impl ShareAttempts {
+    /// Attempts a link takes at its own pace; from then on, one a minute.
+    pub const FREE: u32 = 5;
+    /// Attempts after which a link takes one an hour.
+    pub const SLOW: u32 = 20;
+
+    /// The count after one more attempt made at `now`, and the wait it earns.
+    pub fn after_one_more(self, now: Timestamp) -> ShareAttempts {
+        let failed = self.failed.saturating_add(1);
+        let wait_secs = if failed >= Self::SLOW {
+            3_600
+        } else if failed >= Self::FREE {
+            60
+        } else {
+            0
+        };
+        ShareAttempts {
+            failed,
+            locked_until: (wait_secs > 0).then(|| now.plus_secs(wait_secs)),
+        }
+    }
+
+    /// Whole seconds until an attempt is heard again, if it is not heard at `now`.
+    pub fn retry_after(&self, now: Timestamp) -> Option<u64> {
+        let until = self.locked_until?;
+        let wait_ms = until
+            .millis()
+            .checked_sub(now.millis())
+            .filter(|ms| *ms > 0)?;
+        Some(u64::try_from(wait_ms).unwrap_or(0).div_ceil(1000))
+    }
 }
 
 impl Share {

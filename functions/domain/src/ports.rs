@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX};
 
 use crate::error::Result;
-use crate::model::{Album, Page, Photo, ProcessingOutcome, Share, SortKey, Usage};
+use crate::model::{Album, Page, Photo, ProcessingOutcome, Share, ShareAttempts, SortKey, Usage};
 use crate::types::{
     AlbumId, AlbumName, ContentType, PhotoId, Sha256, ShareToken, Timestamp, Title, UserId,
 };
@@ -151,6 +151,17 @@ pub trait Repository: Send + Sync + fmt::Debug {
 
     /// Marks the link revoked, only if `owner` owns it ([`crate::Error::NotFound`] otherwise).
     async fn revoke_share(&self, owner: &UserId, token: &ShareToken) -> Result<Share>;
+
+    /// Sets the link's password attempts to `attempts`, only while they still count `seen`
+    /// failures ([`crate::Error::Conflict`] otherwise: another attempt was counted meanwhile);
+    /// [`crate::Error::NotFound`] if the link is gone. Links stored before attempts were
+    /// counted hold none.
+    async fn set_share_attempts(
+        &self,
+        token: &ShareToken,
+        seen: u32,
+        attempts: ShareAttempts,
+    ) -> Result<()>;
 }
 
 /// A key in the photo bucket, built only from the prefixes of the contract

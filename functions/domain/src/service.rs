@@ -5,7 +5,9 @@ use std::sync::Arc;
 use crate::cursor;
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::model::{Album, Page, Photo, PhotoStatus, ProcessedInfo, Share, ShareTarget, Usage};
+use crate::model::{
+    Album, Page, Photo, PhotoStatus, ProcessedInfo, Share, ShareAttempts, ShareTarget, Usage,
+};
 use crate::password::{self, Password, PasswordCost};
 use crate::ports::{
     Clock, Grant, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository, UploadPolicy,
@@ -492,9 +494,10 @@ impl PhotoService {
             ShareTarget::Photo(id) => drop(self.photo(owner, &id).await?),
             ShareTarget::Album(id) => drop(self.get_album(owner, &id).await?),
         }
-        let password_hash = password
-            .map(|p| password::hash(&p, self.limits.password_cost))
-            .transpose()?;
+        let password_hash = match password {
+            Some(p) => Some(password::hash_off_thread(p, self.limits.password_cost).await?),
+            None => None,
+        };
         let now = self.clock.now();
         let share = Share {
             token: ShareToken::generate(),
@@ -504,6 +507,7 @@ impl PhotoService {
             expires_at: now.plus_secs(i64::from(days) * 86_400),
             password_hash,
             revoked: false,
+            attempts: ShareAttempts::default(),
         };
         self.repo.insert_share(&share).await?;
         Ok(share)
@@ -557,10 +561,21 @@ impl PhotoService {
             return Err(Error::ShareGone(reason));
         }
         if let Some(hash) = &share.password_hash {
-            match password {
-                None => return Err(Error::PasswordRequired),
-                Some(p) if !password::verify(hash, p) => return Err(Error::WrongPassword),
-                Some(_) => {}
+            let candidate = password.ok_or(Error::PasswordRequired)?;
+            let counted =
+                password::count_attempt(self.repo.as_ref(), &share, self.clock.now()).await?;
+            if !password::verify_off_thread(hash.clone(), candidate.to_owned()).await? {
+                return Err(Error::WrongPassword);
+            }
+            // The right password: the link starts counting afresh. Lost to an attempt counted
+            // meanwhile, the count stays, which only errs towards refusing.
+            match self
+                .repo
+                .set_share_attempts(&share.token, counted.failed, ShareAttempts::default())
+                .await
+            {
+                Ok(()) | Err(Error::Conflict(_)) => {}
+                Err(e) => return Err(e),
             }
         }
         let owner = &share.owner;
@@ -829,6 +844,102 @@ mod tests {
             3,
             "one photo, its checksum item, usage"
         );
+    }
+
+    #[tokio::test]
+    async fn share_passwords_take_five_guesses_then_one_a_minute_then_one_an_hour() {
+        let f = fixture();
+        let p = pending(&f, 1, 10).await;
+        f.service
+            .complete_processing(&alice(), &p.id, info(1, 10))
+            .await
+            .unwrap();
+        let right = "correct horse";
+        let share = f
+            .service
+            .create_share(
+                &alice(),
+                ShareTarget::Photo(p.id),
+                Some(30),
+                Some(Password::parse(right).unwrap()),
+            )
+            .await
+            .unwrap();
+        let guess = |password: &'static str| f.service.open_share(&share.token, Some(password));
+        let refused_for = |r: Result<SharedView>| match r {
+            Err(Error::TooManyAttempts { retry_after_secs }) => retry_after_secs,
+            other => panic!("expected a refusal unheard, got {other:?}"),
+        };
+        let wrong =
+            |r: Result<SharedView>| assert!(matches!(r, Err(Error::WrongPassword)), "{r:?}");
+        for _ in 0..5 {
+            wrong(guess("wrong horse").await);
+        }
+        // Locked: even the right password is refused without being checked.
+        assert_eq!(refused_for(guess(right).await), 60);
+        f.clock.advance_secs(45);
+        assert_eq!(refused_for(guess(right).await), 15);
+        f.clock.advance_secs(15);
+        wrong(guess("wrong horse").await);
+        assert_eq!(refused_for(guess("wrong horse").await), 60);
+        // One a minute up to the 20th failure, then one an hour.
+        for _ in 7..=20 {
+            f.clock.advance_secs(60);
+            wrong(guess("wrong horse").await);
+        }
+        f.clock.advance_secs(60);
+        assert_eq!(refused_for(guess(right).await), 3_540);
+        let stored = || async { f.repo.get_share(&share.token).await.unwrap().unwrap() };
+        assert_eq!(
+            stored().await.attempts.failed,
+            20,
+            "refusals are not counted"
+        );
+        f.clock.advance_secs(3_540);
+        assert_eq!(
+            f.service
+                .open_share(&share.token, Some(right))
+                .await
+                .unwrap()
+                .photos
+                .len(),
+            1
+        );
+        // The right password starts the count afresh: five guesses again.
+        assert_eq!(stored().await.attempts, ShareAttempts::default());
+        for _ in 0..5 {
+            wrong(guess("wrong horse").await);
+        }
+        assert_eq!(refused_for(guess(right).await), 60);
+    }
+
+    #[tokio::test]
+    async fn guesses_made_at_once_are_each_counted() {
+        let f = fixture();
+        let p = pending(&f, 1, 10).await;
+        let share = f
+            .service
+            .create_share(
+                &alice(),
+                ShareTarget::Photo(p.id),
+                None,
+                Some(Password::parse("correct horse").unwrap()),
+            )
+            .await
+            .unwrap();
+        let guesses = (0..40).map(|_| f.service.open_share(&share.token, Some("wrong horse")));
+        let results = futures_util::future::join_all(guesses).await;
+        let heard = results
+            .iter()
+            .filter(|r| matches!(r, Err(Error::WrongPassword)))
+            .count();
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Err(Error::WrongPassword | Error::TooManyAttempts { .. }))),
+            "{results:?}"
+        );
+        assert_eq!(heard, 5, "five guesses heard of 40 made together");
     }
 
     #[tokio::test]

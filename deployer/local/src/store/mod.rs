@@ -22,7 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use photo_domain::{
     Album, AlbumId, AlbumName, Page, Photo, PhotoId, PhotoPatch, ProcessingOutcome, Repository,
-    Result, Sha256, Share, ShareToken, SortKey, Usage, UserId,
+    Result, Sha256, Share, ShareAttempts, ShareToken, SortKey, Usage, UserId,
 };
 use rusqlite::{Connection, TransactionBehavior, params};
 
@@ -234,6 +234,15 @@ impl Repository for SqliteRepository {
     }
     async fn revoke_share(&self, owner: &UserId, token: &ShareToken) -> Result<Share> {
         self.write(|tx| shares::revoke(tx, owner, token))
+    }
+
+    async fn set_share_attempts(
+        &self,
+        token: &ShareToken,
+        seen: u32,
+        attempts: ShareAttempts,
+    ) -> Result<()> {
+        self.write(|tx| shares::set_attempts(tx, token, seen, attempts))
     }
 }
 

@@ -3,7 +3,9 @@
 
 use photo_domain::keys;
 use photo_domain::memory::Item;
-use photo_domain::{Error, Page, Result, Share, ShareTarget, ShareToken, SortKey, UserId};
+use photo_domain::{
+    Error, Page, Result, Share, ShareAttempts, ShareTarget, ShareToken, SortKey, UserId,
+};
 use rusqlite::{Connection, params};
 
 use super::rows::{self, backend};
@@ -107,6 +109,28 @@ pub(super) fn revoke(tx: &Connection, owner: &UserId, token: &ShareToken) -> Res
         &Item::Share(share.clone()),
     )?;
     Ok(share)
+}
+
+/// Sets the link's attempts while they count `seen` failures, in the caller's transaction.
+pub(super) fn set_attempts(
+    tx: &Connection,
+    token: &ShareToken,
+    seen: u32,
+    attempts: ShareAttempts,
+) -> Result<()> {
+    let Some(mut share) = get(tx, token)? else {
+        return Err(Error::NotFound);
+    };
+    if share.attempts.failed != seen {
+        return Err(Error::Conflict("another attempt was counted".into()));
+    }
+    share.attempts = attempts;
+    rows::put(
+        tx,
+        &keys::share_pk(token),
+        keys::SHARE_SK,
+        &Item::Share(share),
+    )
 }
 
 /// Removes every share link (both items) pointing at `target`, found through `gsi1`.

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use photo_domain::keys;
 use photo_domain::{
     Album, AlbumId, AlbumName, Error, Page, Photo, PhotoId, PhotoPatch, PhotoStatus,
-    ProcessingOutcome, Repository, Result, Sha256, Share, ShareTarget, ShareToken, SortKey, Usage,
-    UserId,
+    ProcessingOutcome, Repository, Result, Sha256, Share, ShareAttempts, ShareTarget, ShareToken,
+    SortKey, Usage, UserId,
 };
 
 use super::DynamoDbRepository;
@@ -576,5 +576,34 @@ impl Repository for DynamoDbRepository {
         self.update_returning(update)
             .await?
             .map_err(|()| Error::NotFound)
+    }
+
+    async fn set_share_attempts(
+        &self,
+        token: &ShareToken,
+        seen: u32,
+        attempts: ShareAttempts,
+    ) -> Result<()> {
+        // Links stored before attempts were counted have no `attempts` and count none.
+        let counted = if seen == 0 {
+            "(attribute_not_exists(#attempts) OR #attempts.#failed = :seen)"
+        } else {
+            "#attempts.#failed = :seen"
+        };
+        let update = self
+            .update(key(keys::share_pk(token), keys::SHARE_SK.into()))
+            .condition_expression(format!("{EXISTS} AND {counted}"))
+            .update_expression("SET #attempts = :attempts")
+            .expression_attribute_names("#attempts", "attempts")
+            .expression_attribute_names("#failed", "failed")
+            .expression_attribute_values(":seen", n(seen))
+            .expression_attribute_values(":attempts", value_of(&attempts)?);
+        match self.update_returning::<Share>(update).await? {
+            Ok(_) => Ok(()),
+            Err(()) => match self.get_share(token).await? {
+                Some(_) => Err(Error::Conflict("another attempt was counted".into())),
+                None => Err(Error::NotFound),
+            },
+        }
     }
 }

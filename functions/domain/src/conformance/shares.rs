@@ -1,7 +1,7 @@
 //! Share links: conditional on their target, listed newest first, revoked at once.
 
-use super::{Suite, kind};
-use crate::model::ShareTarget;
+use super::{Suite, T0, kind};
+use crate::model::{ShareAttempts, ShareTarget};
 use crate::types::ShareToken;
 
 impl Suite<'_> {
@@ -77,5 +77,65 @@ impl Suite<'_> {
             Some(revoked),
             "revocation is visible at once"
         );
+    }
+
+    /// Password attempts are counted by a write conditional on the count read.
+    pub(super) async fn share_attempts(&self) {
+        let alice = self.user("att");
+        let repo = &self.repo;
+        let photo = self.photo(&alice, 1, 1);
+        self.insert(&photo, 1000).await;
+        let share = self.share(&alice, ShareTarget::Photo(photo.id), 1_790_000_000_000);
+        repo.insert_share(&share).await.unwrap();
+        let stored = |token: ShareToken| async move {
+            let share = repo.get_share(&token).await.unwrap();
+            share.expect("the link is there").attempts
+        };
+        assert_eq!(stored(share.token.clone()).await, ShareAttempts::default());
+
+        let first = ShareAttempts::default().after_one_more(T0);
+        repo.set_share_attempts(&share.token, 0, first)
+            .await
+            .unwrap();
+        assert_eq!(stored(share.token.clone()).await, first);
+        // A second attempt that read the count before the first was written loses.
+        let stale = ShareAttempts {
+            failed: 1,
+            locked_until: Some(T0),
+        };
+        assert_eq!(
+            kind(&repo.set_share_attempts(&share.token, 0, stale).await),
+            "Conflict"
+        );
+        assert_eq!(
+            stored(share.token.clone()).await,
+            first,
+            "the loser wrote nothing"
+        );
+
+        let locked = ShareAttempts {
+            failed: 5,
+            locked_until: Some(T0.plus_secs(60)),
+        };
+        repo.set_share_attempts(&share.token, 1, locked)
+            .await
+            .unwrap();
+        assert_eq!(stored(share.token.clone()).await, locked);
+        repo.set_share_attempts(&share.token, 5, ShareAttempts::default())
+            .await
+            .unwrap();
+        assert_eq!(stored(share.token.clone()).await, ShareAttempts::default());
+
+        assert_eq!(
+            kind(
+                &repo
+                    .set_share_attempts(&ShareToken::generate(), 0, first)
+                    .await
+            ),
+            "NotFound"
+        );
+        // The rest of the link is untouched.
+        let now = repo.get_share(&share.token).await.unwrap().unwrap();
+        assert_eq!(now, share);
     }
 }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::model::{
-    Album, Page, Photo, PhotoStatus, ProcessingOutcome, Share, ShareTarget, SortKey, Usage,
+    Album, Page, Photo, PhotoStatus, ProcessingOutcome, Share, ShareAttempts, ShareTarget, SortKey,
+    Usage,
 };
 use crate::ports::{PhotoPatch, Repository};
 use crate::types::{AlbumId, AlbumName, PhotoId, Sha256, ShareToken, UserId};
@@ -561,6 +562,23 @@ impl Repository for InMemoryRepository {
                 s.revoked = true;
                 Ok(s.clone())
             }
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    async fn set_share_attempts(
+        &self,
+        token: &ShareToken,
+        seen: u32,
+        attempts: ShareAttempts,
+    ) -> Result<()> {
+        let mut items = self.lock();
+        match items.get_mut(&share_key(token)) {
+            Some(Item::Share(s)) if s.attempts.failed == seen => {
+                s.attempts = attempts;
+                Ok(())
+            }
+            Some(Item::Share(_)) => Err(Error::Conflict("another attempt was counted".into())),
             _ => Err(Error::NotFound),
         }
     }
