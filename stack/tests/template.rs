@@ -168,3 +168,35 @@ fn templates_have_no_dependency_cycle() {
         assert_eq!(find_cycle(&g), None, "{stage}");
     }
 }
+
+#[test]
+fn tokens_live_fifteen_minutes_and_refresh_tokens_can_be_revoked() {
+    for (stage, config) in common::stages() {
+        let template: Value = serde_json::from_str(&common::synth(&config)).unwrap();
+        let clients: Vec<&Value> = template["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|r| r["Type"] == "AWS::Cognito::UserPoolClient")
+            .collect();
+        assert_eq!(clients.len(), 1, "{stage}");
+        let p = &clients[0]["Properties"];
+        assert_eq!(
+            (
+                &p["AccessTokenValidity"],
+                &p["IdTokenValidity"],
+                &p["TokenValidityUnits"]["AccessToken"],
+                &p["TokenValidityUnits"]["IdToken"],
+                &p["EnableTokenRevocation"],
+            ),
+            (
+                &Value::from(15),
+                &Value::from(15),
+                &Value::from("minutes"),
+                &Value::from("minutes"),
+                &Value::from(true)
+            ),
+            "{stage}"
+        );
+    }
+}

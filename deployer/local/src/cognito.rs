@@ -22,8 +22,8 @@ use serde_json::{Value, json};
 
 use crate::users::{CodePurpose, Delivery, Mail, User, UserError, UserPool};
 
-/// Access and id tokens live an hour, as Cognito's default.
-pub const TOKEN_SECS: u64 = 3600;
+/// Access and id tokens live as long as the stack's user-pool client makes them.
+pub const TOKEN_SECS: u64 = photo_contract::users::TOKEN_MINUTES as u64 * 60;
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
 /// Where mailed codes go.

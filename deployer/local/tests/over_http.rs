@@ -110,6 +110,13 @@ async fn check_refused(stage: &LocalClient, action: &str, body: Value, expected:
     );
 }
 
+/// The claims of a JWT, unverified.
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    serde_json::from_slice(&engine.decode(payload).expect("base64url")).expect("JSON claims")
+}
+
 /// A password sign-in request.
 fn password_auth(email: &str, password: &str) -> Value {
     json!({"ClientId": CLIENT_ID, "AuthFlow": "USER_PASSWORD_AUTH",
@@ -332,10 +339,24 @@ async fn refresh_sign_out_and_password_reset_over_http() {
     check(&stage, &[("GET", "/me", renewed, 200)]).await;
     assert!(body["AuthenticationResult"].get("RefreshToken").is_none());
 
+    // Tokens live 15 minutes, as the stack's user-pool client issues them.
+    assert_eq!(tokens["ExpiresIn"], 900, "{tokens}");
+    for name in ["AccessToken", "IdToken"] {
+        let claims = claims_of(tokens[name].as_str().unwrap());
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            900,
+            "{name}: {claims}"
+        );
+    }
+
     stage
         .cognito_ok("GlobalSignOut", json!({"AccessToken": access}))
         .await;
     check_refused(&stage, "InitiateAuth", renew, "NotAuthorizedException").await;
+    // As behind API Gateway's JWT authorizer, which checks only signature and expiry: a token
+    // taken before the sign-out works until it expires. No check the cloud does not make.
+    check(&stage, &[("GET", "/me", &access, 200)]).await;
 
     stage
         .cognito_ok(

@@ -14,6 +14,12 @@ pub struct PasswordPolicy {
     pub temporary_password_validity_days: u32,
 }
 
+/// How long access and id tokens live, in minutes: the stack's user-pool client and the local
+/// stage both issue them so. The API (API Gateway's JWT authorizer, and the local stage alike)
+/// checks only their signature and expiry, so a token taken before a sign-out or a password
+/// reset keeps working at most this long; the SPA renews its tokens silently when one is refused.
+pub const TOKEN_MINUTES: u32 = 15;
+
 /// The app's pool: 12 characters with upper and lower case, a digit and a symbol.
 pub const PASSWORD_POLICY: PasswordPolicy = PasswordPolicy {
     minimum_length: 12,

@@ -93,8 +93,9 @@ pub(super) fn user_pool_client(
             explicit_auth_flows: vec!["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             prevent_user_existence_errors: "ENABLED",
             supported_identity_providers: vec!["COGNITO"],
-            access_token_validity: 60,
-            id_token_validity: 60,
+            // Short-lived: a token taken before a sign-out keeps working until it expires.
+            access_token_validity: photo_contract::users::TOKEN_MINUTES,
+            id_token_validity: photo_contract::users::TOKEN_MINUTES,
             refresh_token_validity: 30,
             token_validity_units: TokenValidityUnits {
                 access_token: "minutes",
