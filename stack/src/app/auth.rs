@@ -94,8 +94,8 @@ pub(super) fn user_pool_client(
             prevent_user_existence_errors: "ENABLED",
             supported_identity_providers: vec!["COGNITO"],
             // Short-lived: a token taken before a sign-out keeps working until it expires.
-            access_token_validity: photo_contract::users::TOKEN_MINUTES,
-            id_token_validity: photo_contract::users::TOKEN_MINUTES,
+            access_token_validity: users::TOKEN_MINUTES,
+            id_token_validity: users::TOKEN_MINUTES,
             refresh_token_validity: 30,
             token_validity_units: TokenValidityUnits {
                 access_token: "minutes",
