@@ -372,6 +372,12 @@ pub async fn up(
     };
     let upload_limit = (options.limits.max_upload_bytes + FORM_OVERHEAD_BYTES) as usize;
     let app = Router::new()
+        // `/api/` is not under the nest's `/api/{*rest}`: the API answers it too (its JSON
+        // 404), never the SPA.
+        .route(
+            &format!("{}/", stack::routing::API_PREFIX),
+            axum::routing::any(photo_api::not_found),
+        )
         .nest(stack::routing::API_PREFIX, api)
         .route(
             "/_cognito/",

@@ -183,3 +183,34 @@ async fn share_passwords_are_not_guessed_a_hundred_at_a_time() {
     let (status, _, code) = open("open sesamE").await;
     assert_eq!((status, code.as_str()), (429, "too_many_attempts"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paths_under_the_api_that_name_nothing_answer_a_json_404() {
+    let stage = InProcessStage::start().await;
+    for (method, path) in [
+        ("GET", "/api"),
+        ("GET", "/api/"),
+        ("GET", "/api/nothing-here"),
+        ("POST", "/api/photos/uploads/extra"),
+        ("DELETE", "/api/public"),
+    ] {
+        let r = stage
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", stage.base))
+            .send()
+            .await
+            .expect("a request");
+        let status = r.status().as_u16();
+        let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
+        let body: serde_json::Value =
+            serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or_default();
+        assert_eq!(
+            (status, content_type.as_str(), &body["error"]["code"]),
+            (404, "application/json", &json!("not_found")),
+            "{method} {path}: {body}"
+        );
+    }
+    // The app's own pages are still the app's.
+    let r = stage.get(&format!("{}/photos", stage.base)).await;
+    assert_ne!(r.headers()["content-type"], "application/json");
+}

@@ -7,6 +7,89 @@ use utoipa::ToSchema;
 
 use photo_domain::{AuthFailure, Error as DomainError};
 
+/// Declares [`ErrorCode`] with each code's text and status, and [`ErrorCode::ALL`], from one list:
+/// a code cannot be added without its status, nor left out of `ALL` (which the OpenAPI document's
+/// test walks).
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $code:literal, $status:ident;)*) => {
+        /// Every code an error answer can carry: the OpenAPI document lists them all.
+        ///
+        /// Each is written as its variant's name in snake case, which is also its `$code` (a
+        /// test holds the two equal).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The code as it appears in a body.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            /// The HTTP status answered with the code.
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// A field's value is not acceptable; the message names the field.
+    InvalidInput = "invalid_input", BAD_REQUEST;
+    /// The JSON body does not fit the request's shape: a field missing, unknown or of the wrong type.
+    InvalidBody = "invalid_body", BAD_REQUEST;
+    /// The body is not JSON.
+    InvalidJson = "invalid_json", BAD_REQUEST;
+    /// A query parameter is not acceptable.
+    InvalidQuery = "invalid_query", BAD_REQUEST;
+    /// A path parameter is not acceptable.
+    InvalidPath = "invalid_path", BAD_REQUEST;
+    /// A pagination cursor this server did not hand to this user.
+    InvalidCursor = "invalid_cursor", BAD_REQUEST;
+    /// No token, or one that is forged, expired or for another pool.
+    Unauthorized = "unauthorized", UNAUTHORIZED;
+    /// The share link needs a password.
+    PasswordRequired = "password_required", UNAUTHORIZED;
+    /// The share link's password is not this one.
+    WrongPassword = "wrong_password", UNAUTHORIZED;
+    /// Nothing there, or nothing of the caller's (never told apart).
+    NotFound = "not_found", NOT_FOUND;
+    /// The path exists; the method does not.
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED;
+    /// The caller already has this photo (`existing_photo_id` names it).
+    Duplicate = "duplicate", CONFLICT;
+    /// The upload would take the caller over their quota.
+    QuotaExceeded = "quota_exceeded", CONFLICT;
+    /// The thing changed meanwhile, or already exists.
+    Conflict = "conflict", CONFLICT;
+    /// The share link expired or was revoked.
+    ShareGone = "share_gone", GONE;
+    /// The declared file is larger than the per-file limit.
+    TooLarge = "too_large", PAYLOAD_TOO_LARGE;
+    /// The request body is larger than the API takes.
+    BodyTooLarge = "body_too_large", PAYLOAD_TOO_LARGE;
+    /// The declared content type is not a photo format the app takes.
+    UnsupportedType = "unsupported_type", UNSUPPORTED_MEDIA_TYPE;
+    /// The body is not sent as `application/json`.
+    UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE;
+    /// Too many wrong passwords: wait the seconds in `Retry-After`.
+    TooManyAttempts = "too_many_attempts", TOO_MANY_REQUESTS;
+    /// Something failed on our side; the request id finds it in the logs.
+    Internal = "internal", INTERNAL_SERVER_ERROR;
+    /// Tokens cannot be checked right now; try again shortly.
+    AuthUnavailable = "auth_unavailable", SERVICE_UNAVAILABLE;
+}
+
 /// Everything the API can answer with instead of success, plus configuration failures.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -16,21 +99,12 @@ pub enum Error {
     Domain(#[from] DomainError),
     /// A request the API refuses before it reaches the domain.
     #[error("{message}")]
-    Request {
-        status: StatusCode,
-        code: &'static str,
-        message: String,
-    },
+    Request { code: ErrorCode, message: String },
 }
 
 impl Error {
-    pub(crate) fn request(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn request(code: ErrorCode, message: impl Into<String>) -> Self {
         Error::Request {
-            status,
             code,
             message: message.into(),
         }
@@ -47,63 +121,52 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable snake_case code, e.g. `quota_exceeded`.
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     /// For `duplicate`: the photo the user already has.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_photo_id: Option<String>,
 }
 
-fn domain_status(e: &DomainError) -> (StatusCode, &'static str) {
+fn domain_code(e: &DomainError) -> ErrorCode {
     match e {
-        DomainError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_input"),
-        DomainError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        DomainError::Invalid { .. } => ErrorCode::InvalidInput,
+        DomainError::NotFound => ErrorCode::NotFound,
         // The token may be fine; we could not fetch the keys to tell. Retrying can help.
-        DomainError::Unauthenticated(AuthFailure::KeysUnavailable) => {
-            (StatusCode::SERVICE_UNAVAILABLE, "auth_unavailable")
-        }
-        DomainError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-        DomainError::QuotaExceeded { .. } => (StatusCode::CONFLICT, "quota_exceeded"),
-        DomainError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-        DomainError::UnsupportedType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type"),
-        DomainError::Duplicate { .. } => (StatusCode::CONFLICT, "duplicate"),
-        DomainError::InvalidCursor => (StatusCode::BAD_REQUEST, "invalid_cursor"),
-        DomainError::PasswordRequired => (StatusCode::UNAUTHORIZED, "password_required"),
-        DomainError::WrongPassword => (StatusCode::UNAUTHORIZED, "wrong_password"),
-        DomainError::ShareGone(_) => (StatusCode::GONE, "share_gone"),
-        DomainError::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
-        DomainError::AlreadyExists | DomainError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-        DomainError::Backend(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        DomainError::Unauthenticated(AuthFailure::KeysUnavailable) => ErrorCode::AuthUnavailable,
+        DomainError::Unauthenticated(_) => ErrorCode::Unauthorized,
+        DomainError::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
+        DomainError::TooLarge { .. } => ErrorCode::TooLarge,
+        DomainError::UnsupportedType(_) => ErrorCode::UnsupportedType,
+        DomainError::Duplicate { .. } => ErrorCode::Duplicate,
+        DomainError::InvalidCursor => ErrorCode::InvalidCursor,
+        DomainError::PasswordRequired => ErrorCode::PasswordRequired,
+        DomainError::WrongPassword => ErrorCode::WrongPassword,
+        DomainError::ShareGone(_) => ErrorCode::ShareGone,
+        DomainError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+        DomainError::AlreadyExists | DomainError::Conflict(_) => ErrorCode::Conflict,
+        DomainError::Backend(_) => ErrorCode::Internal,
     }
 }
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let (status, code, message, existing) = match &self {
+        let (code, message, existing) = match &self {
             Error::Config { .. } => {
                 tracing::error!(error = %self, "configuration error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error".to_owned(),
-                    None,
-                )
+                (ErrorCode::Internal, "internal error".to_owned(), None)
             }
-            Error::Request {
-                status,
-                code,
-                message,
-            } => (*status, *code, message.clone(), None),
+            Error::Request { code, message } => (*code, message.clone(), None),
             Error::Domain(e) => {
-                let (status, code) = domain_status(e);
+                let code = domain_code(e);
                 let existing = match e {
                     DomainError::Duplicate { existing } => Some(existing.to_string()),
                     _ => None,
                 };
-                let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+                let message = if code == ErrorCode::AuthUnavailable {
                     tracing::warn!(error = %e, "token keys unavailable");
                     "cannot verify tokens right now, try again shortly".to_owned()
-                } else if status.is_server_error() {
+                } else if code.status().is_server_error() {
                     // Backend details are for the logs; the caller gets the request id instead.
                     tracing::error!(error = %e, "backend failure");
                     "internal error".to_owned()
@@ -113,24 +176,24 @@ impl IntoResponse for Error {
                     }
                     e.to_string()
                 };
-                (status, code, message, existing)
+                (code, message, existing)
             }
         };
         let body = ErrorBody {
             error: ErrorDetail {
-                code: code.to_owned(),
+                code,
                 message,
                 existing_photo_id: existing,
             },
         };
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = (code.status(), axum::Json(body)).into_response();
         if let Error::Domain(DomainError::TooManyAttempts { retry_after_secs }) = &self {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 header::HeaderValue::from(*retry_after_secs),
             );
         }
-        if status == StatusCode::UNAUTHORIZED && code == "unauthorized" {
+        if code == ErrorCode::Unauthorized {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
@@ -145,7 +208,18 @@ mod tests {
     use super::*;
 
     fn check(e: DomainError, status: StatusCode, code: &str) {
-        assert_eq!(domain_status(&e), (status, code), "{e}");
+        let mapped = domain_code(&e);
+        assert_eq!((mapped.status(), mapped.as_str()), (status, code), "{e}");
+    }
+
+    #[test]
+    fn each_code_is_written_as_its_text() {
+        for code in ErrorCode::ALL {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::Value::from(code.as_str())
+            );
+        }
     }
 
     #[test]

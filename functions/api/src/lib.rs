@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -27,7 +27,7 @@ use photo_domain::types::UlidGenerator;
 use photo_domain::{IdentityVerifier, PhotoService};
 
 pub use config::ApiConfig;
-pub use error::Error;
+pub use error::{Error, ErrorCode};
 
 /// Request bodies are small JSON documents; photo bytes go straight to the bucket.
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -116,14 +116,15 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
     }
 }
 
-async fn not_found() -> Error {
-    Error::request(StatusCode::NOT_FOUND, "not_found", "no such route")
+/// The API's answer to a path it has no route for: a JSON 404 (`not_found`). Public for a host
+/// that serves the API under a prefix and must answer the prefix's own paths the same way.
+pub async fn not_found() -> Error {
+    Error::request(ErrorCode::NotFound, "no such route")
 }
 
 async fn method_not_allowed() -> Error {
     Error::request(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "method not allowed on this route",
     )
 }

@@ -17,7 +17,8 @@ use crate::routes;
         routes::create_share, routes::list_shares, routes::revoke_share,
         routes::open_share, routes::open_share_with_password, routes::me, routes::openapi,
     ),
-    modifiers(&BearerAuth)
+    components(schemas(crate::error::ErrorCode)),
+    modifiers(&BearerAuth, &CommonRefusals)
 )]
 struct ApiDoc;
 
@@ -35,6 +36,100 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The refusals any operation of a kind can answer, added to each where its annotation does not
+/// already list that status: a body that is not JSON or too large, a query or path parameter
+/// that does not parse, a token refused or not checkable, a method the path lacks, our own
+/// failure. Each names its codes ([`crate::ErrorCode`]).
+struct CommonRefusals;
+
+impl Modify for CommonRefusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let mut refusals: Vec<(&str, &str)> = Vec::new();
+                if operation.request_body.is_some() {
+                    refusals.push(("400", "`invalid_json`: the body is not JSON; `invalid_body`: a field is missing, unknown or of the wrong type (the message names it); `invalid_input`: a value is not acceptable"));
+                    refusals.push((
+                        "413",
+                        "`body_too_large`: the body is larger than the API takes",
+                    ));
+                    refusals.push((
+                        "415",
+                        "`unsupported_media_type`: the body is not sent as `application/json`",
+                    ));
+                }
+                let params = operation.parameters.as_deref().unwrap_or_default();
+                if params.iter().any(|p| p.parameter_in == ParameterIn::Query) {
+                    refusals.push(("400", "`invalid_query`: a query parameter does not parse (the message names it); `invalid_cursor`, `invalid_input`"));
+                }
+                if params.iter().any(|p| p.parameter_in == ParameterIn::Path) {
+                    refusals.push(("400", "`invalid_path`: a path parameter is not valid UTF-8; `invalid_input`: an id that is not one"));
+                }
+                if operation.security.is_some() {
+                    refusals.push((
+                        "401",
+                        "`unauthorized`: no token, or one forged, expired or for another pool",
+                    ));
+                    refusals.push((
+                        "503",
+                        "`auth_unavailable`: tokens cannot be checked right now; try again shortly",
+                    ));
+                }
+                refusals.push((
+                    "405",
+                    "`method_not_allowed`: the path exists, the method does not",
+                ));
+                refusals.push((
+                    "500",
+                    "`internal`: our failure; the request id finds it in the logs",
+                ));
+                let mut by_status: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+                for (status, description) in refusals {
+                    by_status.entry(status).or_default().push(description);
+                }
+                for (status, descriptions) in by_status {
+                    let description = descriptions.join("; ");
+                    match operation.responses.responses.get_mut(status) {
+                        // Annotated already: its own words first, then the common codes.
+                        Some(RefOr::T(response)) if response.description.is_empty() => {
+                            response.description = description;
+                        }
+                        Some(RefOr::T(response)) => {
+                            response.description =
+                                format!("{}; {description}", response.description);
+                        }
+                        Some(RefOr::Ref(_)) => {}
+                        None => {
+                            let response = ResponseBuilder::new()
+                                .description(description)
+                                .content(
+                                    "application/json",
+                                    utoipa::openapi::ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                        .build(),
+                                )
+                                .build();
+                            operation
+                                .responses
+                                .responses
+                                .insert(status.to_owned(), response.into());
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

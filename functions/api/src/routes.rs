@@ -11,7 +11,7 @@ use photo_domain::{
 
 use crate::AppState;
 use crate::dto::*;
-use crate::error::{Error, ErrorBody};
+use crate::error::{Error, ErrorBody, ErrorCode};
 use crate::extract::{Caller, Json, Path, Query};
 use crate::page_json::PhotoListing;
 
@@ -261,8 +261,7 @@ pub async fn create_share(
         (None, Some(a)) => ShareTarget::Album(album_id(a)?),
         _ => {
             return Err(Error::request(
-                StatusCode::BAD_REQUEST,
-                "invalid_input",
+                ErrorCode::InvalidInput,
                 "give exactly one of `photo_id` and `album_id`",
             ));
         }

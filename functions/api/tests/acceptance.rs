@@ -1068,3 +1068,110 @@ async fn openapi_is_served() {
         serde_json::from_str::<Value>(photo_api::openapi::document()).unwrap()
     );
 }
+
+/// Every code the API can answer is in the document's `ErrorCode` schema, and every status
+/// those codes come with is a response of some operation: a code added without documenting it
+/// fails here.
+#[test]
+fn every_error_code_and_status_is_in_the_document() {
+    let doc: Value = serde_json::from_str(photo_api::openapi::document()).unwrap();
+    let documented: Vec<&str> = doc["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .expect("an ErrorCode enum")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+    let mut statuses = std::collections::BTreeSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            if let Some(responses) = operation["responses"].as_object() {
+                statuses.extend(responses.keys().cloned());
+            }
+        }
+    }
+    for code in photo_api::ErrorCode::ALL {
+        assert!(
+            documented.contains(&code.as_str()),
+            "`{}` missing from ErrorCode",
+            code.as_str()
+        );
+        let status = code.status().as_u16().to_string();
+        assert!(
+            statuses.contains(&status),
+            "no operation documents {status}, which `{}` answers",
+            code.as_str()
+        );
+    }
+}
+
+/// Refusals of a request's shape name the field and the problem in words, never a parser's
+/// types or positions.
+#[tokio::test]
+async fn refusals_name_the_field_in_words() {
+    let app = App::new();
+    let token = app.token("alice");
+    let sha = sha256_hex(b"x");
+    let cases = [
+        (
+            json!({"file_name": "a", "content_type": "image/png", "size": "big", "sha256": sha}),
+            "field `size`: invalid type: string \"big\", expected a whole number",
+        ),
+        (
+            json!({"file_name": "a", "content_type": "image/png", "size": -1, "sha256": sha}),
+            "field `size`: invalid value: integer `-1`, expected a whole number",
+        ),
+        (
+            json!({"file_name": "a", "content_type": "image/png", "size": 1}),
+            "missing field `sha256`",
+        ),
+    ];
+    for (body, message) in cases {
+        let (status, answer) = app
+            .call("POST", "/photos/uploads", Some(&token), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert_eq!(answer["error"]["code"], "invalid_body", "{answer}");
+        assert_eq!(answer["error"]["message"], message, "{answer}");
+    }
+    let (status, answer) = app
+        .call("GET", "/photos?limit=many", Some(&token), None)
+        .await;
+    assert_eq!(
+        (
+            status,
+            &answer["error"]["code"],
+            &answer["error"]["message"]
+        ),
+        (
+            StatusCode::BAD_REQUEST,
+            &json!("invalid_query"),
+            &json!("query parameter `limit`: expected a whole number")
+        ),
+        "{answer}"
+    );
+    for request in [
+        &b"{\"name\": "[..],
+        &b"{\"name\": \"a\",,}"[..],
+        &b"{\"name\": \"a\"} {}"[..],
+    ] {
+        let r = Request::builder()
+            .method("POST")
+            .uri("/albums")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(request.to_vec()))
+            .unwrap();
+        let (status, _, answer) = app.send(r).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert_eq!(answer["error"]["code"], "invalid_json", "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("the request body") && !message.contains("line"),
+            "{message}"
+        );
+    }
+}
