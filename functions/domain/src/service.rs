@@ -676,6 +676,16 @@ mod tests {
         f.service.start_upload(&alice(), upload).await.unwrap().0
     }
 
+    /// A photo of alice's, uploaded and processed: READY.
+    async fn ready(f: &Fixture) -> Photo {
+        let p = pending(f, 1, 10).await;
+        f.service
+            .complete_processing(&alice(), &p.id, info(1, 10))
+            .await
+            .unwrap();
+        p
+    }
+
     fn info(n: u8, size: u64) -> ProcessedInfo {
         ProcessedInfo {
             dimensions: Dimensions {
@@ -849,11 +859,7 @@ mod tests {
     #[tokio::test]
     async fn share_passwords_take_five_guesses_then_one_a_minute_then_one_an_hour() {
         let f = fixture();
-        let p = pending(&f, 1, 10).await;
-        f.service
-            .complete_processing(&alice(), &p.id, info(1, 10))
-            .await
-            .unwrap();
+        let p = ready(&f).await;
         let right = "correct horse";
         let share = f
             .service
@@ -945,11 +951,7 @@ mod tests {
     #[tokio::test]
     async fn share_links_check_expiry_revocation_and_password_every_time() {
         let f = fixture();
-        let p = pending(&f, 1, 10).await;
-        f.service
-            .complete_processing(&alice(), &p.id, info(1, 10))
-            .await
-            .unwrap();
+        let p = ready(&f).await;
         let target = ShareTarget::Photo(p.id);
         let share = f
             .service
