@@ -87,7 +87,7 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 
 /// `problem` (a deserializer's message) in words, about the `what` at `path` (`.` for the
 /// whole body or query): `field \`size\`: expected a whole number, got a string "x"`.
-pub(crate) fn about(what: &str, path: &str, problem: &str) -> String {
+fn about(what: &str, path: &str, problem: &str) -> String {
     let words = in_words(problem);
     if path == "." || path.is_empty() {
         words
@@ -152,7 +152,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
         let query = parts.uri.query().unwrap_or_default();
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(Query)
             .map_err(|e| {
@@ -163,10 +163,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
                 )
             })
     }
-}
-
-fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
-    form_urlencoded::parse(query.as_bytes())
 }
 
 /// Path parameters; bad values become a 400 JSON error.

@@ -1,5 +1,6 @@
 //! The OpenAPI document, generated from the handlers and request/response types.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -39,10 +40,10 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The refusals any operation of a kind can answer, added to each where its annotation does not
-/// already list that status: a body that is not JSON or too large, a query or path parameter
-/// that does not parse, a token refused or not checkable, a method the path lacks, our own
-/// failure. Each names its codes ([`crate::ErrorCode`]).
+/// The refusals any operation of a kind can answer: a body that is not JSON or too large, a query
+/// or path parameter that does not parse, a token refused or not checkable, a method the path
+/// lacks, our own failure. Each names its codes ([`crate::ErrorCode`]); a status the operation's
+/// annotation already lists gets them after its own words.
 struct CommonRefusals;
 
 impl Modify for CommonRefusals {
@@ -58,48 +59,56 @@ impl Modify for CommonRefusals {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
-                let mut refusals: Vec<(&str, &str)> = Vec::new();
+                let mut refusals: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+                let mut refuse = |status, description| {
+                    refusals.entry(status).or_default().push(description);
+                };
                 if operation.request_body.is_some() {
-                    refusals.push(("400", "`invalid_json`: the body is not JSON; `invalid_body`: a field is missing, unknown or of the wrong type (the message names it); `invalid_input`: a value is not acceptable"));
-                    refusals.push((
+                    refuse(
+                        "400",
+                        "`invalid_json`: the body is not JSON; `invalid_body`: a field is missing, unknown or of the wrong type (the message names it); `invalid_input`: a value is not acceptable",
+                    );
+                    refuse(
                         "413",
                         "`body_too_large`: the body is larger than the API takes",
-                    ));
-                    refusals.push((
+                    );
+                    refuse(
                         "415",
                         "`unsupported_media_type`: the body is not sent as `application/json`",
-                    ));
+                    );
                 }
                 let params = operation.parameters.as_deref().unwrap_or_default();
                 if params.iter().any(|p| p.parameter_in == ParameterIn::Query) {
-                    refusals.push(("400", "`invalid_query`: a query parameter does not parse (the message names it); `invalid_cursor`, `invalid_input`"));
+                    refuse(
+                        "400",
+                        "`invalid_query`: a query parameter does not parse (the message names it); `invalid_cursor`, `invalid_input`",
+                    );
                 }
                 if params.iter().any(|p| p.parameter_in == ParameterIn::Path) {
-                    refusals.push(("400", "`invalid_path`: a path parameter is not valid UTF-8; `invalid_input`: an id that is not one"));
+                    refuse(
+                        "400",
+                        "`invalid_path`: a path parameter is not valid UTF-8; `invalid_input`: an id that is not one",
+                    );
                 }
                 if operation.security.is_some() {
-                    refusals.push((
+                    refuse(
                         "401",
                         "`unauthorized`: no token, or one forged, expired or for another pool",
-                    ));
-                    refusals.push((
+                    );
+                    refuse(
                         "503",
                         "`auth_unavailable`: tokens cannot be checked right now; try again shortly",
-                    ));
+                    );
                 }
-                refusals.push((
+                refuse(
                     "405",
                     "`method_not_allowed`: the path exists, the method does not",
-                ));
-                refusals.push((
+                );
+                refuse(
                     "500",
                     "`internal`: our failure; the request id finds it in the logs",
-                ));
-                let mut by_status: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
-                for (status, description) in refusals {
-                    by_status.entry(status).or_default().push(description);
-                }
-                for (status, descriptions) in by_status {
+                );
+                for (status, descriptions) in refusals {
                     let description = descriptions.join("; ");
                     match operation.responses.responses.get_mut(status) {
                         // Annotated already: its own words first, then the common codes.
