@@ -95,6 +95,7 @@ pub fn run(args: &LocalArgs, with_site: bool) -> anyhow::Result<()> {
             .workers
             .map_or_else(server::UpOptions::default_workers, usize::from),
         watch_build: args.watch_build,
+        sweep_every: server::UpOptions::DEFAULT_SWEEP_EVERY,
         clock: None,
         processing_memory: args
             .processing_memory_mib

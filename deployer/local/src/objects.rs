@@ -353,6 +353,13 @@ impl ObjectStore for FileObjectStore {
         }
         Ok(())
     }
+
+    async fn object_exists(&self, key: &ObjectKey) -> Result<bool> {
+        let Some(path) = self.path("data", key.as_str()) else {
+            return Ok(false);
+        };
+        std::fs::exists(&path).map_err(|e| io("looking for", &path, e))
+    }
 }
 
 /// Whether the file at `path` holds exactly `bytes`, read in chunks.

@@ -18,7 +18,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use photo_auth::issuer::Issuer;
 use photo_auth::{CognitoIdentity, TokenUse, Verifier, VerifierConfig};
-use photo_domain::{Clock, ObjectKey, PasswordCost, PhotoService, SystemClock};
+use photo_domain::abandoned::SWEEP_BATCH;
+use photo_domain::{Abandoned, Clock, ObjectKey, PasswordCost, PhotoService, SystemClock};
 use serde::{Deserialize, Serialize};
 
 use crate::cognito::{self, CognitoState, Outbox};
@@ -75,6 +76,9 @@ pub struct UpOptions {
     /// Under `deployer watch`: the number of the build this process runs, which the reload
     /// channel (`/_watch/`) announces; `None` serves no reload channel.
     pub watch_build: Option<u64>,
+    /// How often abandoned uploads are swept (see [`photo_domain::abandoned`]); the first sweep
+    /// runs at start.
+    pub sweep_every: Duration,
     /// The stage's clock, for tokens, links, upload forms and the queue; `None` is the
     /// system's (tests move a clock of their own through a link's window and lifetime).
     pub clock: Option<Arc<dyn Clock>>,
@@ -85,6 +89,9 @@ impl UpOptions {
     pub fn default_workers() -> usize {
         std::thread::available_parallelism().map_or(1, usize::from)
     }
+
+    /// The default interval between sweeps of abandoned uploads.
+    pub const DEFAULT_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 
     /// The default memory for processing: the imaging budget of one photo.
     pub fn default_processing_memory() -> u64 {
@@ -267,6 +274,28 @@ async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
     }
 }
 
+/// Sweeps abandoned uploads every `every` until `stop`; at once again after a full batch.
+async fn sweep_abandoned(
+    abandoned: Abandoned,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let wait = match abandoned.sweep(None).await {
+            Ok(sweep) if sweep.removed + sweep.kept >= SWEEP_BATCH => Duration::ZERO,
+            Ok(_) => every,
+            Err(e) => {
+                tracing::warn!(error = %e, "sweeping abandoned uploads; trying again later");
+                every
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// Runs the local stage until `shutdown` resolves.
 pub async fn up(
     options: UpOptions,
@@ -342,6 +371,7 @@ pub async fn up(
     };
     let photos: Arc<dyn photo_domain::Repository> = repo.clone();
     let service = PhotoService::new(repo, store.clone(), clock.clone(), limits);
+    let abandoned = service.abandoned();
     let processor: Arc<dyn Processor> = Arc::new(ThumbnailStep::new(
         service.clone(),
         store.clone(),
@@ -424,7 +454,8 @@ pub async fn up(
     // Up to `workers` photos decoded at once, more jobs in flight around them, all within the
     // memory budget: the thumbnailer decodes on the blocking pool, so requests keep their threads.
     let in_flight = jobs_in_flight(options.workers);
-    let worker = tokio::spawn(queue.clone().work(processor, in_flight, stop_rx));
+    let worker = tokio::spawn(queue.clone().work(processor, in_flight, stop_rx.clone()));
+    tokio::spawn(sweep_abandoned(abandoned, options.sweep_every, stop_rx));
 
     println!("local stage listening on {base_url}");
     println!("  app:     {base_url}/");

@@ -3,6 +3,7 @@
 //! One test binary per crate: every integration test links the crate's dependencies once, which
 //! keeps a cold build's target directory small. Each module is one former test file.
 
+mod abandoned;
 mod conformance;
 mod data_dir;
 mod hostile;

@@ -8,6 +8,7 @@
 //!
 //! [`SortKey`]: photo_domain::SortKey
 
+mod awaited;
 mod calls;
 mod encoding;
 mod repository;

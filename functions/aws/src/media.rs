@@ -151,4 +151,8 @@ impl ObjectStore for CloudFrontMedia {
     async fn delete_objects(&self, keys: &[ObjectKey]) -> Result<()> {
         self.inner.delete_objects(keys).await
     }
+
+    async fn object_exists(&self, key: &ObjectKey) -> Result<bool> {
+        self.inner.object_exists(key).await
+    }
 }

@@ -167,6 +167,30 @@ impl ObjectStore for S3ObjectStore {
             .await
             .map_err(|e| Error::Backend(e.to_string()))
     }
+
+    async fn object_exists(&self, key: &ObjectKey) -> Result<bool> {
+        // A listing of exactly this key: the roles may list `uploads/` and nothing else, and a
+        // listing says "not there" where a `HeadObject` without `s3:ListBucket` says 403.
+        let listed = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(key.as_str())
+            .max_keys(1)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::Backend(format!(
+                    "listing `{key}` in bucket `{}`: {}",
+                    self.bucket,
+                    DisplayErrorContext(&e)
+                ))
+            })?;
+        Ok(listed
+            .contents()
+            .iter()
+            .any(|o| o.key() == Some(key.as_str())))
+    }
 }
 
 impl S3ObjectStore {

@@ -98,3 +98,41 @@ async fn uploads_by_form_downloads_by_link_and_deletes() {
         .unwrap();
     assert_eq!(listed.key_count(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_has_arrived_only_when_its_exact_key_is_in_the_bucket() {
+    let moto = MotoServer::start();
+    let config = testkit::aws::sdk_config(&moto).await;
+    testkit::aws::create_bucket(&config, BUCKET).await;
+    let store = S3ObjectStore::new(&config, BUCKET).unwrap();
+    let owner = UserId::parse("0f1e2d3c-aaaa-bbbb-cccc-1234567890ab").unwrap();
+    let arrived = PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap();
+    let awaited = PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAW").unwrap();
+    let put = async |key: &str| {
+        store
+            .client()
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(b"bytes".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    };
+    put(ObjectKey::upload(&owner, &arrived).as_str()).await;
+    // Keys that only look like the awaited upload's: its original, and a longer key.
+    put(ObjectKey::original(&owner, &awaited).as_str()).await;
+    put(&format!("{}/x", ObjectKey::upload(&owner, &awaited))).await;
+
+    let upload = |id| ObjectKey::upload(&owner, id);
+    assert!(store.object_exists(&upload(&arrived)).await.unwrap());
+    assert!(!store.object_exists(&upload(&awaited)).await.unwrap());
+
+    // A failure to ask is an error, never "not there": nothing is removed on a guess.
+    let elsewhere = S3ObjectStore::new(&config, "no-such-bucket").unwrap();
+    let refused = elsewhere
+        .object_exists(&upload(&arrived))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("no-such-bucket"), "{refused}");
+}

@@ -53,6 +53,14 @@ pub const THUMBNAIL: Function = Function {
     env: crate::env::THUMBNAIL,
 };
 
+/// What the schedule sends the thumbnail function to make it sweep abandoned uploads, instead of
+/// an S3 notification: `{"sweep": "abandoned-uploads"}`.
+pub const SWEEP_FIELD: &str = "sweep";
+pub const SWEEP_ABANDONED_UPLOADS: &str = "abandoned-uploads";
+
+/// How often the schedule sends it.
+pub const SWEEP_SCHEDULE: &str = "rate(1 hour)";
+
 /// Every function the stack deploys.
 pub const FUNCTIONS: &[Function] = &[API, THUMBNAIL];
 

@@ -63,6 +63,7 @@ pub async fn run_all(repo: Arc<dyn Repository>, probe: &dyn TableProbe, users: &
         ids: UlidGenerator::default(),
     };
     t.photos_insert_with_duplicate_and_quota_checks().await;
+    t.abandoned_uploads().await;
     t.photo_updates_and_processing_transitions().await;
     t.photos_page_newest_first().await;
     t.albums_and_memberships().await;

@@ -2,7 +2,7 @@
 //!
 //! | item            | `pk`              | `sk`                               | `gsi1pk`                          | `gsi1sk`           |
 //! |-----------------|-------------------|------------------------------------|-----------------------------------|--------------------|
-//! | photo           | `USER#{user}`     | `PHOTO#{photo}`                    |                                   |                    |
+//! | photo           | `USER#{user}`     | `PHOTO#{photo}`                    | `PENDING#{shard}` while awaited   | `{user}#{created ms, 13 digits}#{photo}` |
 //! | checksum lookup | `USER#{user}`     | `SHA256#{hex}`                     |                                   |                    |
 //! | usage           | `USER#{user}`     | `USAGE`                            |                                   |                    |
 //! | album           | `USER#{user}`     | `ALBUM#{album}`                    |                                   |                    |
@@ -13,7 +13,10 @@
 //! Photo and album ids are ULIDs, so listing a prefix in descending key order is "newest first".
 //! The share link lives under its own partition so the public endpoint reads it with one strongly
 //! consistent `GetItem`; the owner's copy makes "my links" a query. `gsi1` answers "what points at
-//! this photo or album", which deleting needs.
+//! this photo or album", which deleting needs. A photo carries `gsi1` keys only from its upload's
+//! start until processing takes it up: the index's `PENDING#{shard}` partitions are then a sparse
+//! list of the uploads still awaited, which is what expiring abandoned uploads reads (one user's
+//! by a key range, everyone's by reading the [`PENDING_SHARDS`] partitions), never a scan.
 //!
 //! Share-link items should also carry `ttl` (epoch seconds) some time after `expires_at`, so
 //! DynamoDB clears out dead links; the API never relies on that, it checks `expires_at` itself.
@@ -65,6 +68,26 @@ pub fn target_gsi1pk(owner: &UserId, target: &ShareTarget) -> String {
 }
 pub fn member_gsi1sk(album: &AlbumId) -> String {
     format!("{MEMBER_PREFIX}{album}")
+}
+/// How many `PENDING#{shard}` partitions the awaited uploads are spread over, so that a burst of
+/// uploads does not write one index partition. Changing it strands the entries of the old shards:
+/// it is part of the layout.
+pub const PENDING_SHARDS: u32 = 16;
+
+/// The shard of `user`'s awaited uploads: FNV-1a of the user id, stable across releases.
+pub fn pending_shard(user: &UserId) -> u32 {
+    let hash = user.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    hash % PENDING_SHARDS
+}
+/// `gsi1pk` of shard `shard`'s awaited uploads.
+pub fn pending_gsi1pk(shard: u32) -> String {
+    format!("PENDING#{shard:02}")
+}
+/// `gsi1sk` of an awaited upload: by owner, then oldest first.
+pub fn pending_gsi1sk(user: &UserId, created_at: Timestamp, photo: &PhotoId) -> String {
+    format!("{user}#{:013}#{photo}", created_at.millis().max(0))
 }
 pub fn share_gsi1sk(token: &ShareToken) -> String {
     format!("SHARE#{}", token.as_str())

@@ -3,6 +3,7 @@
 //! Storage, the object store, identity and time are the traits in [`ports`]; AWS and the local
 //! stage implement them, [`memory`] implements them in memory. [`PhotoService`] holds the rules.
 
+pub mod abandoned;
 pub mod blobs;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -17,6 +18,7 @@ pub mod processing;
 pub mod service;
 pub mod types;
 
+pub use abandoned::{Abandoned, Sweep};
 pub use blobs::{BlobError, BlobStore};
 pub use error::{AuthFailure, Error, Result};
 pub use model::{

@@ -85,6 +85,24 @@ pub trait Repository: Send + Sync + fmt::Debug {
         outcome: &ProcessingOutcome,
     ) -> Result<Photo>;
 
+    /// Up to `limit` PENDING photos that processing never took up (no attempt taken), created
+    /// before `created_before`, oldest first within an owner: `owner`'s, or with `None` every
+    /// owner's. Reads the sparse index of awaited uploads (see [`crate::keys`]), so its cost is
+    /// the number of uploads in flight, not of photos. Photos stored before the index existed
+    /// are not in it.
+    async fn awaited_uploads(
+        &self,
+        owner: Option<&UserId>,
+        created_before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Photo>>;
+
+    /// Removes an upload that never arrived as [`Repository::delete_photo`] does, only while the
+    /// photo is still PENDING with no processing attempt taken (one conditional write):
+    /// [`crate::Error::Conflict`] if processing took it meanwhile, [`crate::Error::NotFound`] if
+    /// it is gone.
+    async fn remove_abandoned(&self, owner: &UserId, id: &PhotoId) -> Result<Photo>;
+
     /// Removes the photo, its checksum lookup item, its album memberships and every share link
     /// pointing at it (found through `gsi1`), and releases its bytes from the owner's usage.
     /// Returns the removed photo; [`crate::Error::NotFound`] if it does not exist.
@@ -284,6 +302,12 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
 
     /// Deletes the objects; keys that do not exist are not an error.
     async fn delete_objects(&self, keys: &[ObjectKey]) -> Result<()>;
+
+    /// Whether the object is in the bucket, asked of S3 by listing exactly this key: the roles
+    /// may list `uploads/` and `originals/` only, where uploads arrive (and arrived, before
+    /// uploads were staged). A `HeadObject` without `s3:ListBucket` answers 403 for a missing
+    /// key, which says nothing.
+    async fn object_exists(&self, key: &ObjectKey) -> Result<bool>;
 }
 
 /// The verified claims the API trusts; nothing else about the caller is believed.

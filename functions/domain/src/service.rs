@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::abandoned::{Abandoned, UPLOAD_FORM_SECS};
 use crate::cursor;
 use crate::error::{Error, Result};
 use crate::keys;
@@ -29,8 +30,6 @@ pub struct Limits {
     pub max_share_days: u32,
     /// Lifetime of a link created without `expires_in_days`.
     pub default_share_days: u32,
-    /// Lifetime of a pre-signed upload.
-    pub upload_url_secs: i64,
     /// Links to a signed-in owner's photos.
     pub owner_links: LinkTerms,
     /// Links to the photos of a share, for its guests.
@@ -45,7 +44,6 @@ impl Default for Limits {
             quota_bytes: 5 * 1024 * 1024 * 1024,
             max_share_days: 30,
             default_share_days: 7,
-            upload_url_secs: 15 * 60,
             owner_links: Limits::DEFAULT_OWNER_LINKS,
             share_links: Limits::DEFAULT_SHARE_LINKS,
             password_cost: PasswordCost::Standard,
@@ -215,15 +213,37 @@ impl PhotoService {
                 max: self.limits.max_upload_bytes,
             });
         }
+        // An abandoned upload of the same file, or abandoned uploads holding the quota, are
+        // removed first: they must not refuse this one. Where that cannot be found out (the
+        // bucket does not answer), the refusal stands, as before the check.
+        let abandoned = self.abandoned();
+        let unsure = |e: Error| {
+            tracing::warn!(error = %e, "looking for abandoned uploads");
+            false
+        };
         if let Some(existing) = self
             .repo
             .find_photo_by_sha256(owner, &upload.sha256)
             .await?
         {
-            return Err(Error::Duplicate { existing });
+            let gone = match self.repo.get_photo(owner, &existing).await? {
+                Some(photo) => abandoned.expire(&photo).await.unwrap_or_else(unsure),
+                None => false,
+            };
+            if !gone {
+                return Err(Error::Duplicate { existing });
+            }
         }
-        let usage = self.repo.get_usage(owner).await?;
-        if usage.used_bytes.saturating_add(upload.size) > self.limits.quota_bytes {
+        let over = |used: u64| used.saturating_add(upload.size) > self.limits.quota_bytes;
+        let mut usage = self.repo.get_usage(owner).await?;
+        if over(usage.used_bytes) {
+            // Those removed before a failure count too: read the usage again either way.
+            if let Err(e) = abandoned.sweep(Some(owner)).await {
+                unsure(e);
+            }
+            usage = self.repo.get_usage(owner).await?;
+        }
+        if over(usage.used_bytes) {
             return Err(Error::QuotaExceeded {
                 used: usage.used_bytes,
                 quota: self.limits.quota_bytes,
@@ -250,7 +270,7 @@ impl PhotoService {
             content_type: photo.content_type,
             size: photo.size,
             sha256: photo.sha256_declared,
-            expires_at: now.plus_secs(self.limits.upload_url_secs),
+            expires_at: now.plus_secs(UPLOAD_FORM_SECS),
         };
         match self.store.presign_upload(&policy, now).await {
             Ok(post) => Ok((photo, post)),
@@ -260,6 +280,11 @@ impl PhotoService {
                 Err(e)
             }
         }
+    }
+
+    /// Expiry of abandoned uploads, over this service's table, bucket and clock.
+    pub fn abandoned(&self) -> Abandoned {
+        Abandoned::new(self.repo.clone(), self.store.clone(), self.clock.clone())
     }
 
     /// The photo's links for `grant`; a share's (`Grant::Photo`) never outlive `share_ends`.
@@ -1046,6 +1071,9 @@ mod tests {
                 self.inner
                     .presign_download(key, grant, signed_at, expires_at)
                     .await
+            }
+            async fn object_exists(&self, key: &ObjectKey) -> Result<bool> {
+                self.inner.object_exists(key).await
             }
             async fn delete_objects(&self, keys: &[ObjectKey]) -> Result<()> {
                 self.inner.delete_objects(keys).await?;

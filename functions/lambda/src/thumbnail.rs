@@ -1,5 +1,7 @@
 //! The thumbnail function's wiring: each S3 ObjectCreated notification for `uploads/` goes to
-//! the [`Thumbnailer`], over DynamoDB and the S3 photo bucket.
+//! the [`Thumbnailer`], over DynamoDB and the S3 photo bucket; the hourly schedule's event
+//! (`{"sweep": "abandoned-uploads"}`, [`photo_contract::functions::SWEEP_FIELD`]) sweeps
+//! abandoned uploads instead ([`Abandoned`]).
 //!
 //! Environment (set by the stack, named in [`photo_contract::env::THUMBNAIL`]): the stage's table
 //! and photo bucket.
@@ -15,26 +17,37 @@ use aws_lambda_events::s3::S3Event;
 use lambda_runtime::LambdaEvent;
 use photo_aws::{DynamoDbRepository, S3ObjectStore};
 use photo_contract::env;
-use photo_domain::Processing;
+use photo_contract::functions::{SWEEP_ABANDONED_UPLOADS, SWEEP_FIELD};
+use photo_domain::{Abandoned, Processing, SystemClock};
 use photo_thumbnail::{Outcome, S3Record, Thumbnailer};
 use serde_json::{Value, json};
 use tracing::Instrument as _;
 
 use crate::startup::var;
 
-/// Builds the thumbnailer over the AWS adapters; clients are built once, per cold start. It
-/// records outcomes through [`Processing`], which cannot sign links.
-pub async fn build() -> Result<Thumbnailer> {
+/// What the function holds between invocations.
+#[derive(Debug)]
+pub struct ThumbnailFunction {
+    thumbnailer: Thumbnailer,
+    abandoned: Abandoned,
+}
+
+/// Builds the thumbnailer and the sweep over the AWS adapters; clients are built once, per cold
+/// start. The thumbnailer records outcomes through [`Processing`], which cannot sign links.
+pub async fn build() -> Result<ThumbnailFunction> {
     let table = var(env::PHOTO_TABLE)?;
     let bucket = var(env::PHOTO_BUCKET)?;
     let sdk = crate::startup::sdk_config().await?;
     let repo = Arc::new(DynamoDbRepository::new(&sdk, table));
     let blobs = Arc::new(S3ObjectStore::new(&sdk, bucket).context("configuring S3")?);
-    Ok(Thumbnailer::new(
-        Processing::new(repo),
-        blobs,
-        imaging::Settings::default(),
-    ))
+    Ok(ThumbnailFunction {
+        thumbnailer: Thumbnailer::new(
+            Processing::new(repo.clone()),
+            blobs.clone(),
+            imaging::Settings::default(),
+        ),
+        abandoned: Abandoned::new(repo, blobs, Arc::new(SystemClock)),
+    })
 }
 
 /// The `Root=` part of an X-Ray trace header (`Root=1-…;Parent=…;Sampled=1`).
@@ -44,12 +57,31 @@ fn trace_root(header: &str) -> Option<&str> {
         .find_map(|part| part.trim().strip_prefix("Root="))
 }
 
-/// One invocation: every record of the event; the answer lists what became of each.
+/// One invocation: the schedule's sweep, or every record of an S3 notification, whose answer
+/// lists what became of each.
 pub async fn handle(
-    thumbnailer: &Thumbnailer,
-    event: LambdaEvent<S3Event>,
+    function: &ThumbnailFunction,
+    event: LambdaEvent<Value>,
 ) -> Result<Value, lambda_runtime::Error> {
     let (event, context) = event.into_parts();
+    if let Some(sweep) = event.get(SWEEP_FIELD) {
+        if sweep != SWEEP_ABANDONED_UPLOADS {
+            return Err(
+                format!("unknown sweep {sweep}; expected \"{SWEEP_ABANDONED_UPLOADS}\"").into(),
+            );
+        }
+        let span = tracing::info_span!("sweep", request_id = %context.request_id);
+        let done = function.abandoned.sweep(None).instrument(span).await?;
+        tracing::info!(
+            removed = done.removed,
+            kept = done.kept,
+            "swept abandoned uploads"
+        );
+        return Ok(json!({ "sweep": { "removed": done.removed, "kept": done.kept } }));
+    }
+    let event: S3Event = serde_json::from_value(event)
+        .map_err(|e| format!("neither a sweep nor an S3 notification: {e}"))?;
+    let thumbnailer = &function.thumbnailer;
     let trace_id = context
         .xray_trace_id
         .as_deref()

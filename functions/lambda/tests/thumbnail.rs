@@ -248,3 +248,67 @@ fn a_missing_setting_is_reported_to_lambda_as_an_init_error() {
         "environment variable `PHOTO_BUCKET` is not set",
     );
 }
+
+/// The hourly schedule's event makes the function sweep abandoned uploads: a start three hours
+/// old whose bytes never came is removed, its quota returned; one whose bytes are in the bucket,
+/// and a recent one, stay. An event it does not know fails the invocation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_sweeps_abandoned_uploads_on_the_schedules_event() {
+    use photo_domain::memory::ManualClock;
+    use photo_domain::{
+        Clock as _, ContentType, FileName, Limits, NewUpload, ObjectKey, PhotoService, Sha256,
+        SystemClock,
+    };
+    use std::sync::Arc;
+
+    let (moto, config) = common::moto_stack().await;
+    let repo = Arc::new(DynamoDbRepository::new(&config, TABLE));
+    let store = Arc::new(photo_aws::S3ObjectStore::new(&config, BUCKET).unwrap());
+    let start = async |clock: Arc<dyn photo_domain::Clock>, n: u8, size: u64| {
+        let service = PhotoService::new(repo.clone(), store.clone(), clock, Limits::default());
+        let upload = NewUpload {
+            file_name: FileName::parse("IMG_0001.jpg").unwrap(),
+            content_type: ContentType::Jpeg,
+            size,
+            sha256: Sha256::from_bytes([n; 32]),
+        };
+        service.start_upload(&owner(), upload).await.unwrap().0
+    };
+    let hours_ago = Arc::new(ManualClock::new(SystemClock.now().plus_secs(-3 * 3600)));
+    let abandoned = start(hours_ago.clone(), 1, 100).await;
+    let arrived = start(hours_ago, 2, 200).await;
+    s3(&config)
+        .put_object()
+        .bucket(BUCKET)
+        .key(ObjectKey::upload(&owner(), &arrived.id).as_str())
+        .body(vec![0; 200].into())
+        .send()
+        .await
+        .unwrap();
+    let recent = start(Arc::new(SystemClock), 3, 400).await;
+
+    let runtime = RuntimeApi::start();
+    let function = runtime.start_function(
+        &mut common::bootstrap(&runtime, &moto, BIN, "photo-app-test-thumbnail", 1024),
+        Duration::from_secs(30),
+    );
+    let answer = response(invoke(&function, r#"{"sweep": "abandoned-uploads"}"#));
+    assert_eq!(answer, json!({"sweep": {"removed": 1, "kept": 1}}));
+    let gone = repo.get_photo(&owner(), &abandoned.id).await.unwrap();
+    assert_eq!(gone, None);
+    assert_eq!(stored(&config, &arrived.id).await, arrived);
+    assert_eq!(stored(&config, &recent.id).await, recent);
+    assert_eq!(
+        repo.get_usage(&owner()).await.unwrap().used_bytes,
+        600,
+        "the abandoned upload's 100 bytes are back"
+    );
+    // Nothing more to do the next hour.
+    let answer = response(invoke(&function, r#"{"sweep": "abandoned-uploads"}"#));
+    assert_eq!(answer, json!({"sweep": {"removed": 0, "kept": 1}}));
+
+    let Outcome::Error(error) = invoke(&function, r#"{"sweep": "everything"}"#) else {
+        panic!("an unknown sweep must fail");
+    };
+    assert!(error.contains("unknown sweep"), "{error}");
+}

@@ -7,9 +7,10 @@ use serde_json::json;
 use super::{DERIVATIVES_PREFIX, Names, ORIGINALS_PREFIX, UPLOADS_PREFIX, log_group_skips};
 use crate::StackError;
 use crate::cfn::dynamodb::Table;
+use crate::cfn::events::{Rule, Target};
 use crate::cfn::iam::{InlinePolicy, PolicyDocument, Principal, Role, Statement};
 use crate::cfn::lambda::{
-    Code, DeadLetterConfig, Environment, Function, LoggingConfig, TracingConfig,
+    Code, DeadLetterConfig, Environment, Function, LoggingConfig, Permission, TracingConfig,
 };
 use crate::cfn::logs::LogGroup;
 use crate::cfn::sqs::Queue;
@@ -144,7 +145,23 @@ pub(super) fn api_statements(names: &Names, table: &Res<Table>) -> Vec<Statement
             &["s3:DeleteObject"],
             vec![uploads, originals, derivatives],
         ),
+        list_arrivals(names),
     ]
+}
+
+/// Listing where uploads arrive, and nothing else: whether an old PENDING upload's bytes came
+/// (a `HeadObject` without list rights answers 403 for a missing key, which says nothing).
+fn list_arrivals(names: &Names) -> Statement {
+    Statement::allow(
+        "ListArrivals",
+        &["s3:ListBucket"],
+        vec![names.photo_bucket_arn.clone()],
+    )
+    .when(json!({
+        "StringLike": {
+            "s3:prefix": [format!("{UPLOADS_PREFIX}*"), format!("{ORIGINALS_PREFIX}*")]
+        }
+    }))
 }
 
 pub(super) fn thumbnail_statements(
@@ -161,6 +178,27 @@ pub(super) fn thumbnail_statements(
             &["dynamodb:GetItem", "dynamodb:UpdateItem"],
             vec![table.arn()],
         ),
+        // The hourly sweep of abandoned uploads: the awaited ones from the index (which also
+        // names what points at a photo), then each removed with its dependents in one
+        // transaction, the dependents beyond a transaction's size in batches.
+        Statement::allow(
+            "AwaitedUploads",
+            &["dynamodb:Query"],
+            vec![Expr::sub_with(
+                "${Table}/index/gsi1",
+                [("Table", table.arn())],
+            )],
+        ),
+        Statement::allow(
+            "RemoveAbandonedUploads",
+            &[
+                "dynamodb:DeleteItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:BatchWriteItem",
+            ],
+            vec![table.arn()],
+        ),
+        list_arrivals(names),
         // Uploads; and originals, which events for uploads made before staging (retried by
         // Lambda for up to 6 hours, or redriven from the dead-letter queue) still name.
         Statement::allow(
@@ -239,4 +277,38 @@ pub(super) fn function(
         }),
         reserved_concurrent_executions: Some(reserved_concurrency),
     }
+}
+
+/// The hourly schedule that makes the thumbnail function sweep abandoned uploads, and its right
+/// to invoke the function (for this rule only).
+pub(super) fn sweep_schedule(
+    t: &mut Template,
+    thumbnail: &Res<Function>,
+) -> Result<(), StackError> {
+    use photo_contract::functions::{SWEEP_ABANDONED_UPLOADS, SWEEP_FIELD, SWEEP_SCHEDULE};
+    let rule = t.add(
+        "AbandonedUploadSweep",
+        Rule {
+            description: "Removes PENDING photos whose upload never arrived, returning their quota"
+                .to_owned(),
+            schedule_expression: SWEEP_SCHEDULE.to_owned(),
+            state: "ENABLED",
+            targets: vec![Target {
+                arn: thumbnail.arn(),
+                id: "thumbnail".to_owned(),
+                input: Some(json!({ SWEEP_FIELD: SWEEP_ABANDONED_UPLOADS }).to_string()),
+            }],
+        },
+    )?;
+    t.add(
+        "AbandonedUploadSweepPermission",
+        Permission {
+            action: "lambda:InvokeFunction",
+            function_name: thumbnail.reference(),
+            principal: "events.amazonaws.com",
+            source_account: None,
+            source_arn: Some(rule.arn()),
+        },
+    )?;
+    Ok(())
 }

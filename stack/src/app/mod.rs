@@ -39,7 +39,8 @@ use api::{api_routes, http_api};
 use auth::{user_pool, user_pool_client};
 use data::{data_protection, photo_bucket, photo_bucket_policy, table};
 use functions::{
-    api_statements, dead_letter_queue, function, lambda_skips, logs_and_role, thumbnail_statements,
+    api_statements, dead_letter_queue, function, lambda_skips, logs_and_role, sweep_schedule,
+    thumbnail_statements,
 };
 use operations::operations;
 use photo_contract::stack::{outputs, parameters, stack_name};
@@ -184,6 +185,8 @@ pub fn photo_app(config: &StageConfig) -> Result<Template, StackError> {
             source_arn: Some(names.photo_bucket_arn.clone()),
         },
     )?;
+
+    sweep_schedule(&mut t, &thumb_fn)?;
 
     let photo_bucket = photo_bucket(&mut t, config, &names, site_origin, &thumb_fn, &s3_invoke)?;
     photo_bucket_policy(&mut t, &names, &photo_bucket, &media.distribution)?;
@@ -639,16 +642,65 @@ mod tests {
     }
 
     #[test]
-    fn the_api_role_reaches_objects_only_and_never_lists_the_bucket() {
+    fn the_function_roles_reach_objects_and_list_only_where_uploads_arrive() {
         let v = photo_app(&dev()).unwrap().to_value();
-        let grants = s3_grants(&v, contract::functions::API.role);
-        assert!(!grants.is_empty());
-        for (action, resources) in grants {
-            assert_ne!(action, "s3:ListBucket");
-            for resource in resources {
-                assert!(resource.contains("/*"), "{action} on {resource}");
+        for f in contract::functions::FUNCTIONS {
+            let grants = s3_grants(&v, f.role);
+            assert!(!grants.is_empty());
+            for (action, resources) in grants {
+                if action == "s3:ListBucket" {
+                    continue;
+                }
+                for resource in resources {
+                    assert!(resource.contains("/*"), "{action} on {resource}");
+                }
             }
+            // Listing, to tell an abandoned upload from one that arrived: under the two
+            // prefixes uploads arrive at, nothing else.
+            let statements = v["Resources"][f.role]["Properties"]["Policies"][0]["PolicyDocument"]
+                ["Statement"]
+                .as_array()
+                .unwrap();
+            let lists: Vec<&serde_json::Value> = statements
+                .iter()
+                .filter(|s| s["Action"].to_string().contains("s3:ListBucket"))
+                .collect();
+            assert_eq!(lists.len(), 1, "{}", f.name);
+            assert_eq!(
+                lists[0]["Condition"],
+                json!({"StringLike": {"s3:prefix": ["uploads/*", "originals/*"]}}),
+                "{}",
+                f.name
+            );
         }
+    }
+
+    #[test]
+    fn an_hourly_schedule_makes_the_thumbnail_function_sweep_abandoned_uploads() {
+        let v = photo_app(&dev()).unwrap().to_value();
+        let r = &v["Resources"];
+        let rule = &r["AbandonedUploadSweep"]["Properties"];
+        assert_eq!(rule["ScheduleExpression"], "rate(1 hour)");
+        let target = &rule["Targets"][0];
+        assert_eq!(
+            target["Arn"],
+            json!({"Fn::GetAtt": [contract::functions::THUMBNAIL.logical_id, "Arn"]})
+        );
+        let input: serde_json::Value =
+            serde_json::from_str(target["Input"].as_str().unwrap()).unwrap();
+        assert_eq!(input, json!({"sweep": "abandoned-uploads"}));
+        let permission = &r["AbandonedUploadSweepPermission"]["Properties"];
+        assert_eq!(permission["Principal"], "events.amazonaws.com");
+        assert_eq!(
+            permission["SourceArn"],
+            json!({"Fn::GetAtt": ["AbandonedUploadSweep", "Arn"]}),
+            "this rule only"
+        );
+        // The sweep reads the index and removes items; the table itself is never queried.
+        let role = &r[contract::functions::THUMBNAIL.role]["Properties"]["Policies"][0];
+        let text = role.to_string();
+        assert!(text.contains("/index/gsi1"), "{text}");
+        assert!(!text.contains("dynamodb:Scan"), "{text}");
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub mod cloudfront;
 pub mod cloudwatch;
 pub mod cognito;
 pub mod dynamodb;
+pub mod events;
 pub mod expr;
 pub mod iam;
 pub mod lambda;

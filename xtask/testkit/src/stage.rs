@@ -66,6 +66,7 @@ impl InProcessStage {
             workers: UpOptions::default_workers(),
             processing_memory: UpOptions::default_processing_memory(),
             watch_build: None,
+            sweep_every: UpOptions::DEFAULT_SWEEP_EVERY,
             clock: None,
         };
         configure(&mut options, &base);

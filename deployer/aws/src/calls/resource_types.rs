@@ -192,6 +192,17 @@ pub const RESOURCE_TYPES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "AWS::Events::Rule",
+        &[
+            "events:PutRule",
+            "events:DeleteRule",
+            "events:DescribeRule",
+            "events:PutTargets",
+            "events:RemoveTargets",
+            "events:ListTargetsByRule",
+        ],
+    ),
+    (
         "AWS::IAM::Role",
         &[
             "iam:CreateRole",

@@ -22,7 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use photo_domain::{
     Album, AlbumId, AlbumName, Page, Photo, PhotoId, PhotoPatch, ProcessingOutcome, Repository,
-    Result, Sha256, Share, ShareAttempts, ShareToken, SortKey, Usage, UserId,
+    Result, Sha256, Share, ShareAttempts, ShareToken, SortKey, Timestamp, Usage, UserId,
 };
 use rusqlite::{Connection, TransactionBehavior, params};
 
@@ -174,6 +174,17 @@ impl Repository for SqliteRepository {
     }
     async fn delete_photo(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {
         self.write(|tx| photos::delete(tx, owner, id))
+    }
+    async fn awaited_uploads(
+        &self,
+        owner: Option<&UserId>,
+        created_before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Photo>> {
+        self.read(|c| photos::awaited_uploads(c, owner, created_before, limit))
+    }
+    async fn remove_abandoned(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {
+        self.write(|tx| photos::remove_abandoned(tx, owner, id))
     }
     async fn get_usage(&self, owner: &UserId) -> Result<Usage> {
         self.read(|c| photos::usage(c, owner))

@@ -5,7 +5,7 @@ use photo_domain::keys;
 use photo_domain::memory::Item;
 use photo_domain::{
     Error, Page, Photo, PhotoId, PhotoPatch, PhotoStatus, ProcessingOutcome, Result, Sha256,
-    ShareTarget, SortKey, Usage, UserId,
+    ShareTarget, SortKey, Timestamp, Usage, UserId,
 };
 use rusqlite::{Connection, OptionalExtension as _, params};
 
@@ -242,6 +242,59 @@ pub(super) fn delete(tx: &Connection, owner: &UserId, id: &PhotoId) -> Result<Ph
     Ok(photo)
 }
 
+/// [`delete`], only while the photo is an awaited upload: PENDING, no processing attempt taken.
+pub(super) fn remove_abandoned(tx: &Connection, owner: &UserId, id: &PhotoId) -> Result<Photo> {
+    match get(tx, owner, id)? {
+        None => Err(Error::NotFound),
+        Some(p) if !awaited(&p) => Err(Error::Conflict(format!(
+            "photo `{id}` is no longer an awaited upload"
+        ))),
+        Some(_) => delete(tx, owner, id),
+    }
+}
+
+fn awaited(photo: &Photo) -> bool {
+    photo.status == PhotoStatus::Pending && photo.processing_attempts == 0
+}
+
+/// Up to `limit` awaited uploads created before `created_before`, `owner`'s or everyone's, by
+/// owner and oldest first, from the index of PENDING photos.
+pub(super) fn awaited_uploads(
+    conn: &Connection,
+    owner: Option<&UserId>,
+    created_before: Timestamp,
+    limit: usize,
+) -> Result<Vec<Photo>> {
+    let pk = owner.map(keys::user_pk);
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT pk, sk, body FROM items INDEXED BY items_pending \
+              WHERE status = 'PENDING' AND (?1 IS NULL OR pk = ?1)",
+        )
+        .map_err(|e| backend("listing awaited uploads", e))?;
+    let rows = stmt
+        .query_map(params![pk], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+        .map_err(|e| backend("listing awaited uploads", e))?;
+    let mut awaited_uploads = Vec::new();
+    for (pk, sk, body) in rows {
+        let photo = rows::photo_of(&pk, sk.as_bytes(), body.as_bytes())?;
+        if awaited(&photo) && photo.created_at < created_before {
+            awaited_uploads.push(photo);
+        }
+    }
+    awaited_uploads
+        .sort_by(|a, b| (&a.owner, a.created_at, a.id).cmp(&(&b.owner, b.created_at, b.id)));
+    awaited_uploads.truncate(limit);
+    Ok(awaited_uploads)
+}
+
 pub(super) fn usage(conn: &Connection, owner: &UserId) -> Result<Usage> {
     conn.prepare_cached("SELECT used_bytes, photo_count FROM items WHERE pk = ?1 AND sk = ?2")
         .and_then(|mut s| {
@@ -285,7 +338,7 @@ pub(super) fn pending(conn: &Connection) -> Result<Vec<(UserId, PhotoId)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use photo_domain::{ContentType, FileName, Timestamp};
+    use photo_domain::{ContentType, FileName};
     use rusqlite::StatementStatus;
 
     #[test]

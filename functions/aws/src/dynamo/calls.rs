@@ -207,6 +207,46 @@ impl DynamoDbRepository {
         all_pages("querying gsi1", query).await
     }
 
+    /// Up to `limit` items of `gsi1pk`, ascending, whose `gsi1sk` is within `between` (both
+    /// ends included) when given. Eventually consistent, as every index read.
+    pub(super) async fn query_gsi1_range(
+        &self,
+        gsi1pk: &str,
+        between: Option<(String, String)>,
+        limit: usize,
+    ) -> Result<Vec<Attributes>> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .expression_attribute_values(":g", s(gsi1pk));
+        query = match between {
+            Some((from, to)) => query
+                .key_condition_expression("gsi1pk = :g AND gsi1sk BETWEEN :from AND :to")
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(to)),
+            None => query.key_condition_expression("gsi1pk = :g"),
+        };
+        let mut items = Vec::new();
+        let mut start = None;
+        while items.len() < limit {
+            let out = query
+                .clone()
+                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| backend("querying gsi1", e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(last) => start = Some(last),
+                None => break,
+            }
+        }
+        Ok(items)
+    }
+
     /// The items at `keys`, in the order of `keys`, leaving out those that do not exist.
     pub(super) async fn batch_get(
         &self,

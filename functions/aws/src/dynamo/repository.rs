@@ -11,7 +11,7 @@ use photo_domain::keys;
 use photo_domain::{
     Album, AlbumId, AlbumName, Error, Page, Photo, PhotoId, PhotoPatch, PhotoStatus,
     ProcessingOutcome, Repository, Result, Sha256, Share, ShareAttempts, ShareTarget, ShareToken,
-    SortKey, Usage, UserId,
+    SortKey, Timestamp, Usage, UserId,
 };
 
 use super::DynamoDbRepository;
@@ -25,7 +25,7 @@ use crate::item::{Attributes, decode, encode, string, value_of};
 const SHARE_TTL_GRACE_SECS: i64 = 7 * 86_400;
 
 /// The records stored in `items`.
-fn decode_all<T: DeserializeOwned>(items: &[Attributes]) -> Result<Vec<T>> {
+pub(super) fn decode_all<T: DeserializeOwned>(items: &[Attributes]) -> Result<Vec<T>> {
     items.iter().map(decode).collect()
 }
 
@@ -76,7 +76,7 @@ impl DynamoDbRepository {
 
     /// The keys of every item pointing at `target` through `gsi1`: its memberships, and both
     /// items of each share link.
-    async fn keys_pointing_at(
+    pub(super) async fn keys_pointing_at(
         &self,
         owner: &UserId,
         target: &ShareTarget,
@@ -120,11 +120,24 @@ impl Repository for DynamoDbRepository {
             return Err(quota_error(self.get_usage(&photo.owner).await?.used_bytes));
         };
 
-        let photo_item = with_layout(
+        let mut photo_item = with_layout(
             encode(photo)?,
             pk.clone(),
             keys::photo_sk(&photo.id),
             "PHOTO",
+        );
+        // Listed among the awaited uploads until processing takes it up.
+        photo_item.insert(
+            "gsi1pk".to_owned(),
+            s(keys::pending_gsi1pk(keys::pending_shard(&photo.owner))),
+        );
+        photo_item.insert(
+            "gsi1sk".to_owned(),
+            s(keys::pending_gsi1sk(
+                &photo.owner,
+                photo.created_at,
+                &photo.id,
+            )),
         );
         let sha_item = with_layout(
             HashMap::from([("photo".to_owned(), s(photo.id.to_string()))]),
@@ -256,7 +269,10 @@ impl Repository for DynamoDbRepository {
                 "attribute_exists(pk) AND #status = :pending \
                  AND (attribute_not_exists(#attempts) OR #attempts < :max)",
             )
-            .update_expression("SET #attempts = if_not_exists(#attempts, :zero) + :one")
+            // Taken up: no longer an awaited upload.
+            .update_expression(
+                "SET #attempts = if_not_exists(#attempts, :zero) + :one REMOVE gsi1pk, gsi1sk",
+            )
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#attempts", "processing_attempts")
             .expression_attribute_values(":pending", s(PhotoStatus::Pending.as_str()))
@@ -318,6 +334,9 @@ impl Repository for DynamoDbRepository {
             }
         };
         values.insert(":status".to_owned(), s(status.as_str()));
+        // Processing took an attempt first, which left the awaited uploads; a photo finished
+        // without one (an older item) leaves them here.
+        remove.extend(["gsi1pk".to_owned(), "gsi1sk".to_owned()]);
         let update = self
             .update(key(keys::user_pk(owner), keys::photo_sk(id)))
             .condition_expression("attribute_exists(pk) AND #status = :pending")
@@ -336,34 +355,20 @@ impl Repository for DynamoDbRepository {
     }
 
     async fn delete_photo(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {
-        let pk = keys::user_pk(owner);
-        let Some(photo) = self.get_photo(owner, id).await? else {
-            return Err(Error::NotFound);
-        };
-        let dependents = self
-            .keys_pointing_at(owner, &ShareTarget::Photo(*id))
-            .await?;
-        let photo_key = key(pk.clone(), keys::photo_sk(id));
-        // The checksum item always names this photo: inserting checks it is free, in the same
-        // transaction that writes the photo.
-        let sha_key = key(pk.clone(), keys::sha256_sk(&photo.sha256_declared));
-        let usage = build(
-            "the usage update",
-            Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(pk, keys::USAGE_SK.into())))
-                .update_expression("ADD used_bytes :bytes, photo_count :count")
-                .expression_attribute_values(":bytes", n(-i128::from(photo.size)))
-                .expression_attribute_values(":count", n(-1))
-                .build(),
-        )?;
-        let core = vec![
-            delete_item("the photo delete", &self.table, photo_key, Some(EXISTS))?,
-            delete_item("a delete", &self.table, sha_key, None)?,
-            TransactWriteItem::builder().update(usage).build(),
-        ];
-        self.delete_with_dependents(core, dependents).await?;
-        Ok(photo)
+        self.delete_photo_where(owner, id, false).await
+    }
+
+    async fn awaited_uploads(
+        &self,
+        owner: Option<&UserId>,
+        created_before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Photo>> {
+        self.awaited(owner, created_before, limit).await
+    }
+
+    async fn remove_abandoned(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {
+        self.delete_photo_where(owner, id, true).await
     }
 
     async fn get_usage(&self, owner: &UserId) -> Result<Usage> {

@@ -1,7 +1,8 @@
 //! Inserting photos: the id, the checksum and the quota, all checked in the same write.
 
-use super::{Suite, kind, sha};
+use super::{Suite, T0, kind, sha};
 use crate::keys;
+use crate::model::Photo;
 use crate::model::Usage;
 
 impl Suite<'_> {
@@ -90,5 +91,86 @@ impl Suite<'_> {
         ];
         expected.sort();
         assert_eq!(self.sort_keys(&alice).await, expected);
+    }
+
+    /// The awaited uploads: PENDING photos processing never took, by owner and oldest first;
+    /// removing an abandoned one returns its quota and its checksum, only while it is awaited.
+    pub(super) async fn abandoned_uploads(&self) {
+        let alice = self.user("abandon");
+        let bob = self.user("abandon-bob");
+        let repo = &self.repo;
+        let ids = |photos: &[Photo]| photos.iter().map(|p| p.id).collect::<Vec<_>>();
+        let later = T0.plus_secs(86_400);
+        let (first, second, taken) = (
+            self.photo(&alice, 1, 10),
+            self.photo(&alice, 2, 20),
+            self.photo(&alice, 3, 30),
+        );
+        let bobs = self.photo(&bob, 1, 40);
+        for p in [&first, &second, &taken, &bobs] {
+            self.insert(p, 1000).await;
+        }
+        repo.start_processing(&alice, &taken.id, 3).await.unwrap();
+
+        let awaited = repo.awaited_uploads(Some(&alice), later, 10).await.unwrap();
+        assert_eq!(
+            ids(&awaited),
+            [first.id, second.id],
+            "alice's awaited uploads"
+        );
+        assert_eq!(awaited[0], first, "the photo as stored");
+        let one = repo.awaited_uploads(Some(&alice), later, 1).await.unwrap();
+        assert_eq!(ids(&one), [first.id], "the limit keeps the oldest");
+        let none = repo.awaited_uploads(Some(&alice), T0, 10).await.unwrap();
+        assert!(none.is_empty(), "created before is strict: {none:?}");
+        // Everyone's, in a table other runs may share: at least these, and never a taken one.
+        let all = ids(&repo.awaited_uploads(None, later, 10_000).await.unwrap());
+        for id in [first.id, second.id, bobs.id] {
+            assert!(all.contains(&id), "{id} among everyone's awaited uploads");
+        }
+        assert!(
+            !all.contains(&taken.id),
+            "a photo processing took is not awaited"
+        );
+
+        assert_eq!(
+            kind(&repo.remove_abandoned(&alice, &taken.id).await),
+            "Conflict",
+            "processing took it"
+        );
+        assert_eq!(
+            repo.remove_abandoned(&alice, &first.id).await.unwrap(),
+            first
+        );
+        assert_eq!(
+            repo.get_usage(&alice).await.unwrap(),
+            Usage {
+                used_bytes: 50,
+                photo_count: 2
+            },
+            "its bytes are returned"
+        );
+        assert_eq!(
+            repo.find_photo_by_sha256(&alice, &sha(1)).await.unwrap(),
+            None
+        );
+        assert!(
+            !self
+                .sort_keys(&alice)
+                .await
+                .contains(&keys::photo_sk(&first.id))
+        );
+        assert_eq!(
+            kind(&repo.remove_abandoned(&alice, &first.id).await),
+            "NotFound"
+        );
+        // Once processing takes the last one, alice awaits nothing.
+        repo.start_processing(&alice, &second.id, 3).await.unwrap();
+        let awaited = repo.awaited_uploads(Some(&alice), later, 10).await.unwrap();
+        assert!(awaited.is_empty(), "{awaited:?}");
+        assert_eq!(
+            ids(&repo.awaited_uploads(Some(&bob), later, 10).await.unwrap()),
+            [bobs.id]
+        );
     }
 }

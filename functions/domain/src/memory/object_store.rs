@@ -194,6 +194,10 @@ impl ObjectStore for InMemoryObjectStore {
         ))
     }
 
+    async fn object_exists(&self, key: &ObjectKey) -> Result<bool> {
+        Ok(self.lock().contains_key(key.as_str()))
+    }
+
     async fn delete_objects(&self, keys: &[ObjectKey]) -> Result<()> {
         let mut objects = self.lock();
         for k in keys {

@@ -14,7 +14,7 @@ use crate::model::{
     Usage,
 };
 use crate::ports::{PhotoPatch, Repository};
-use crate::types::{AlbumId, AlbumName, PhotoId, Sha256, ShareToken, UserId};
+use crate::types::{AlbumId, AlbumName, PhotoId, Sha256, ShareToken, Timestamp, UserId};
 
 /// One table item; the variant decides its attributes, the map key is `(pk, sk)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,6 +164,41 @@ impl InMemoryRepository {
 
     fn album_exists(items: &Items, owner: &UserId, id: &AlbumId) -> bool {
         items.contains_key(&key(keys::user_pk(owner), keys::album_sk(id)))
+    }
+
+    /// An upload still awaited: PENDING, and processing never took it up.
+    fn awaited(photo: &Photo) -> bool {
+        photo.status == PhotoStatus::Pending && photo.processing_attempts == 0
+    }
+
+    /// [`Repository::delete_photo`] on the locked items.
+    fn delete_photo_in(items: &mut Items, owner: &UserId, id: &PhotoId) -> Result<Photo> {
+        let pk = keys::user_pk(owner);
+        let Some(Item::Photo(photo)) = items.remove(&key(pk.clone(), keys::photo_sk(id))) else {
+            return Err(Error::NotFound);
+        };
+        let sha_key = key(pk.clone(), keys::sha256_sk(&photo.sha256_declared));
+        if matches!(items.get(&sha_key), Some(Item::Sha256Ref { photo: p }) if p == id) {
+            items.remove(&sha_key);
+        }
+        if let Some(Item::Usage(u)) = items.get_mut(&key(pk.clone(), keys::USAGE_SK.into())) {
+            u.used_bytes = u.used_bytes.saturating_sub(photo.size);
+            u.photo_count = u.photo_count.saturating_sub(1);
+        }
+        let target = ShareTarget::Photo(*id);
+        let gsi = keys::target_gsi1pk(owner, &target);
+        let members: Vec<Key> = items
+            .iter()
+            .filter(|(_, i)| {
+                matches!(i, Item::Member { .. }) && i.gsi1pk().as_deref() == Some(gsi.as_str())
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in members {
+            items.remove(&k);
+        }
+        Self::remove_shares_of(items, owner, &target);
+        Ok(photo)
     }
 
     /// Removes every share link (both items) whose `gsi1pk` points at `target`.
@@ -334,33 +369,39 @@ impl Repository for InMemoryRepository {
     }
 
     async fn delete_photo(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {
-        let mut items = self.lock();
-        let pk = keys::user_pk(owner);
-        let Some(Item::Photo(photo)) = items.remove(&key(pk.clone(), keys::photo_sk(id))) else {
-            return Err(Error::NotFound);
-        };
-        let sha_key = key(pk.clone(), keys::sha256_sk(&photo.sha256_declared));
-        if matches!(items.get(&sha_key), Some(Item::Sha256Ref { photo: p }) if p == id) {
-            items.remove(&sha_key);
-        }
-        if let Some(Item::Usage(u)) = items.get_mut(&key(pk.clone(), keys::USAGE_SK.into())) {
-            u.used_bytes = u.used_bytes.saturating_sub(photo.size);
-            u.photo_count = u.photo_count.saturating_sub(1);
-        }
-        let target = ShareTarget::Photo(*id);
-        let gsi = keys::target_gsi1pk(owner, &target);
-        let members: Vec<Key> = items
-            .iter()
-            .filter(|(_, i)| {
-                matches!(i, Item::Member { .. }) && i.gsi1pk().as_deref() == Some(gsi.as_str())
+        Self::delete_photo_in(&mut self.lock(), owner, id)
+    }
+
+    async fn awaited_uploads(
+        &self,
+        owner: Option<&UserId>,
+        created_before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Photo>> {
+        let mut awaited: Vec<Photo> = self
+            .lock()
+            .values()
+            .filter_map(|item| match item {
+                Item::Photo(p) if Self::awaited(p) => Some(p),
+                _ => None,
             })
-            .map(|(k, _)| k.clone())
+            .filter(|p| owner.is_none_or(|o| &p.owner == o) && p.created_at < created_before)
+            .cloned()
             .collect();
-        for k in members {
-            items.remove(&k);
+        awaited.sort_by(|a, b| (&a.owner, a.created_at, a.id).cmp(&(&b.owner, b.created_at, b.id)));
+        awaited.truncate(limit);
+        Ok(awaited)
+    }
+
+    async fn remove_abandoned(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {
+        let mut items = self.lock();
+        match Self::photo_of(&items, owner, id) {
+            None => Err(Error::NotFound),
+            Some(p) if !Self::awaited(&p) => Err(Error::Conflict(format!(
+                "photo `{id}` is no longer an awaited upload"
+            ))),
+            Some(_) => Self::delete_photo_in(&mut items, owner, id),
         }
-        Self::remove_shares_of(&mut items, owner, &target);
-        Ok(photo)
     }
 
     async fn get_usage(&self, owner: &UserId) -> Result<Usage> {

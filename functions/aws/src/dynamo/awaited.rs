@@ -1,0 +1,118 @@
+//! Awaited uploads on the table: the sparse `PENDING#{shard}` partitions of `gsi1` that list
+//! photos from their upload's start until processing takes them up; and deleting a photo, which
+//! removes an abandoned upload on the condition that it is still awaited.
+
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+
+use photo_domain::keys;
+use photo_domain::{
+    Error, Photo, PhotoId, PhotoStatus, Repository as _, Result, ShareTarget, Timestamp, UserId,
+};
+
+use super::DynamoDbRepository;
+use super::calls::build;
+use super::encoding::{EXISTS, delete_item, key, n, s};
+use super::repository::decode_all;
+
+impl DynamoDbRepository {
+    /// [`Repository::awaited_uploads`]: the owner's shard by a key range, or every shard.
+    pub(super) async fn awaited(
+        &self,
+        owner: Option<&UserId>,
+        created_before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Photo>> {
+        let mut awaited: Vec<Photo> = Vec::new();
+        match owner {
+            Some(owner) => {
+                // `{owner}#{created}#{photo}`: the owner's, oldest first, up to the cut-off.
+                let from = format!("{owner}#");
+                let to = format!("{owner}#{:013}", created_before.millis().max(0));
+                let shard = keys::pending_gsi1pk(keys::pending_shard(owner));
+                let items = self
+                    .query_gsi1_range(&shard, Some((from, to)), limit)
+                    .await?;
+                awaited.extend(decode_all::<Photo>(&items)?);
+            }
+            None => {
+                // The shards hold only uploads in flight: read them whole, keep the old ones.
+                for shard in 0..keys::PENDING_SHARDS {
+                    let pk = keys::pending_gsi1pk(shard);
+                    let items = self.query_gsi1_range(&pk, None, usize::MAX).await?;
+                    awaited.extend(
+                        decode_all::<Photo>(&items)?
+                            .into_iter()
+                            .filter(|p| p.created_at < created_before),
+                    );
+                }
+            }
+        }
+        awaited.retain(|p| p.status == PhotoStatus::Pending && p.processing_attempts == 0);
+        awaited.sort_by(|a, b| (&a.owner, a.created_at, a.id).cmp(&(&b.owner, b.created_at, b.id)));
+        awaited.truncate(limit);
+        Ok(awaited)
+    }
+
+    /// Deletes the photo as [`Repository::delete_photo`] says; with `awaited_only`, only while
+    /// it is PENDING with no processing attempt taken ([`Error::Conflict`] otherwise).
+    pub(super) async fn delete_photo_where(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        awaited_only: bool,
+    ) -> Result<Photo> {
+        let pk = keys::user_pk(owner);
+        let Some(photo) = self.get_photo(owner, id).await? else {
+            return Err(Error::NotFound);
+        };
+        let photo_key = key(pk.clone(), keys::photo_sk(id));
+        let photo_delete = if awaited_only {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(photo_key))
+                .condition_expression(
+                    "attribute_exists(pk) AND #status = :pending \
+                     AND (attribute_not_exists(#attempts) OR #attempts = :zero)",
+                )
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#attempts", "processing_attempts")
+                .expression_attribute_values(":pending", s(PhotoStatus::Pending.as_str()))
+                .expression_attribute_values(":zero", n(0));
+            TransactWriteItem::builder()
+                .delete(build("the photo delete", delete.build())?)
+                .build()
+        } else {
+            delete_item("the photo delete", &self.table, photo_key, Some(EXISTS))?
+        };
+        let dependents = self
+            .keys_pointing_at(owner, &ShareTarget::Photo(*id))
+            .await?;
+        // The checksum item always names this photo: inserting checks it is free, in the same
+        // transaction that writes the photo.
+        let sha_key = key(pk.clone(), keys::sha256_sk(&photo.sha256_declared));
+        let usage = build(
+            "the usage update",
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, keys::USAGE_SK.into())))
+                .update_expression("ADD used_bytes :bytes, photo_count :count")
+                .expression_attribute_values(":bytes", n(-i128::from(photo.size)))
+                .expression_attribute_values(":count", n(-1))
+                .build(),
+        )?;
+        let core = vec![
+            photo_delete,
+            delete_item("a delete", &self.table, sha_key, None)?,
+            TransactWriteItem::builder().update(usage).build(),
+        ];
+        match self.delete_with_dependents(core, dependents).await {
+            Err(Error::NotFound) if awaited_only && self.get_photo(owner, id).await?.is_some() => {
+                Err(Error::Conflict(format!(
+                    "photo `{id}` is no longer an awaited upload"
+                )))
+            }
+            Err(e) => Err(e),
+            Ok(()) => Ok(photo),
+        }
+    }
+}
