@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::model::{Photo, PhotoStatus};
+use crate::model::Photo;
 use crate::ports::{Clock, ObjectKey, ObjectStore, Repository};
 use crate::types::{Timestamp, UserId};
 
@@ -29,6 +29,22 @@ pub const ARRIVAL_GRACE_SECS: i64 = 60 * 60;
 
 /// How many awaited uploads one sweep looks at, at most: a sweep that finds this many runs again.
 pub const SWEEP_BATCH: usize = 100;
+
+/// The awaited uploads among `photos` created before `created_before`, as
+/// [`Repository::awaited_uploads`] answers them: by owner, oldest first, at most `limit`.
+pub fn awaited_before(
+    photos: impl IntoIterator<Item = Photo>,
+    created_before: Timestamp,
+    limit: usize,
+) -> Vec<Photo> {
+    let mut awaited: Vec<Photo> = photos
+        .into_iter()
+        .filter(|p| p.is_awaited() && p.created_at < created_before)
+        .collect();
+    awaited.sort_by(|a, b| (&a.owner, a.created_at, a.id).cmp(&(&b.owner, b.created_at, b.id)));
+    awaited.truncate(limit);
+    awaited
+}
 
 /// What a sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -63,9 +79,7 @@ impl Abandoned {
 
     /// Whether `photo` is old enough, and untouched enough, to ask the bucket about.
     fn candidate(photo: &Photo, now: Timestamp) -> bool {
-        photo.status == PhotoStatus::Pending
-            && photo.processing_attempts == 0
-            && photo.created_at < Self::cutoff(now)
+        photo.is_awaited() && photo.created_at < Self::cutoff(now)
     }
 
     /// Removes `photo` if its upload was abandoned: `Ok(true)` if it was removed now or is gone
@@ -288,7 +302,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(done.status, PhotoStatus::Ready);
+        assert_eq!(done.status, crate::PhotoStatus::Ready);
     }
 
     #[tokio::test]

@@ -55,6 +55,11 @@ pub struct Photo {
 }
 
 impl Photo {
+    /// Whether its upload is still awaited: PENDING, and processing never took it up.
+    pub fn is_awaited(&self) -> bool {
+        self.status == PhotoStatus::Pending && self.processing_attempts == 0
+    }
+
     /// A photo announced for upload: PENDING, with nothing read from its bytes yet, no title and
     /// not a favourite.
     pub fn pending(

@@ -246,15 +246,11 @@ pub(super) fn delete(tx: &Connection, owner: &UserId, id: &PhotoId) -> Result<Ph
 pub(super) fn remove_abandoned(tx: &Connection, owner: &UserId, id: &PhotoId) -> Result<Photo> {
     match get(tx, owner, id)? {
         None => Err(Error::NotFound),
-        Some(p) if !awaited(&p) => Err(Error::Conflict(format!(
+        Some(p) if !p.is_awaited() => Err(Error::Conflict(format!(
             "photo `{id}` is no longer an awaited upload"
         ))),
         Some(_) => delete(tx, owner, id),
     }
-}
-
-fn awaited(photo: &Photo) -> bool {
-    photo.status == PhotoStatus::Pending && photo.processing_attempts == 0
 }
 
 /// Up to `limit` awaited uploads created before `created_before`, `owner`'s or everyone's, by
@@ -282,17 +278,15 @@ pub(super) fn awaited_uploads(
         })
         .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
         .map_err(|e| backend("listing awaited uploads", e))?;
-    let mut awaited_uploads = Vec::new();
-    for (pk, sk, body) in rows {
-        let photo = rows::photo_of(&pk, sk.as_bytes(), body.as_bytes())?;
-        if awaited(&photo) && photo.created_at < created_before {
-            awaited_uploads.push(photo);
-        }
-    }
-    awaited_uploads
-        .sort_by(|a, b| (&a.owner, a.created_at, a.id).cmp(&(&b.owner, b.created_at, b.id)));
-    awaited_uploads.truncate(limit);
-    Ok(awaited_uploads)
+    let photos = rows
+        .into_iter()
+        .map(|(pk, sk, body)| rows::photo_of(&pk, sk.as_bytes(), body.as_bytes()))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(photo_domain::abandoned::awaited_before(
+        photos,
+        created_before,
+        limit,
+    ))
 }
 
 pub(super) fn usage(conn: &Connection, owner: &UserId) -> Result<Usage> {

@@ -4,10 +4,10 @@
 
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 
-use photo_domain::keys;
 use photo_domain::{
     Error, Photo, PhotoId, PhotoStatus, Repository as _, Result, ShareTarget, Timestamp, UserId,
 };
+use photo_domain::{abandoned, keys};
 
 use super::DynamoDbRepository;
 use super::calls::build;
@@ -39,18 +39,13 @@ impl DynamoDbRepository {
                 for shard in 0..keys::PENDING_SHARDS {
                     let pk = keys::pending_gsi1pk(shard);
                     let items = self.query_gsi1_range(&pk, None, usize::MAX).await?;
-                    awaited.extend(
-                        decode_all::<Photo>(&items)?
-                            .into_iter()
-                            .filter(|p| p.created_at < created_before),
-                    );
+                    awaited.extend(decode_all::<Photo>(&items)?);
                 }
             }
         }
-        awaited.retain(|p| p.status == PhotoStatus::Pending && p.processing_attempts == 0);
-        awaited.sort_by(|a, b| (&a.owner, a.created_at, a.id).cmp(&(&b.owner, b.created_at, b.id)));
-        awaited.truncate(limit);
-        Ok(awaited)
+        // An index read may be a moment behind: what processing took meanwhile is left out here,
+        // and the removal's condition checks again.
+        Ok(abandoned::awaited_before(awaited, created_before, limit))
     }
 
     /// Deletes the photo as [`Repository::delete_photo`] says; with `awaited_only`, only while

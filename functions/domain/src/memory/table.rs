@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::abandoned;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::model::{
@@ -164,11 +165,6 @@ impl InMemoryRepository {
 
     fn album_exists(items: &Items, owner: &UserId, id: &AlbumId) -> bool {
         items.contains_key(&key(keys::user_pk(owner), keys::album_sk(id)))
-    }
-
-    /// An upload still awaited: PENDING, and processing never took it up.
-    fn awaited(photo: &Photo) -> bool {
-        photo.status == PhotoStatus::Pending && photo.processing_attempts == 0
     }
 
     /// [`Repository::delete_photo`] on the locked items.
@@ -378,26 +374,22 @@ impl Repository for InMemoryRepository {
         created_before: Timestamp,
         limit: usize,
     ) -> Result<Vec<Photo>> {
-        let mut awaited: Vec<Photo> = self
+        let photos: Vec<Photo> = self
             .lock()
             .values()
             .filter_map(|item| match item {
-                Item::Photo(p) if Self::awaited(p) => Some(p),
+                Item::Photo(p) if owner.is_none_or(|o| &p.owner == o) => Some(p.clone()),
                 _ => None,
             })
-            .filter(|p| owner.is_none_or(|o| &p.owner == o) && p.created_at < created_before)
-            .cloned()
             .collect();
-        awaited.sort_by(|a, b| (&a.owner, a.created_at, a.id).cmp(&(&b.owner, b.created_at, b.id)));
-        awaited.truncate(limit);
-        Ok(awaited)
+        Ok(abandoned::awaited_before(photos, created_before, limit))
     }
 
     async fn remove_abandoned(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {
         let mut items = self.lock();
         match Self::photo_of(&items, owner, id) {
             None => Err(Error::NotFound),
-            Some(p) if !Self::awaited(&p) => Err(Error::Conflict(format!(
+            Some(p) if !p.is_awaited() => Err(Error::Conflict(format!(
                 "photo `{id}` is no longer an awaited upload"
             ))),
             Some(_) => Self::delete_photo_in(&mut items, owner, id),
