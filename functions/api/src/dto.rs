@@ -212,6 +212,45 @@ pub struct PatchPhotoRequest {
     pub favourite: Option<bool>,
 }
 
+/// What a batch does to each photo.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchActionDto {
+    Favourite,
+    Unfavourite,
+    Delete,
+    /// Needs `album_id`.
+    AddToAlbum,
+}
+
+/// Acts on up to 100 of my photos at once.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    pub action: BatchActionDto,
+    /// 1 to 100 photo ids; a repeated id is acted on once.
+    pub ids: Vec<String>,
+    /// The album, for `add_to_album` only.
+    pub album_id: Option<String>,
+}
+
+/// What became of each photo of a batch, in the order asked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    pub results: Vec<BatchResult>,
+    pub succeeded: usize,
+    pub failed: usize,
+}
+
+/// One photo of a batch: done, or why not (`not_found` for a photo that is not mine).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub id: String,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::error::ErrorDetail>,
+}
+
 /// Creates or renames an album.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -149,9 +149,10 @@ fn domain_code(e: &DomainError) -> ErrorCode {
     }
 }
 
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        let (code, message, existing) = match &self {
+impl Error {
+    /// The code and message the caller is told (what is logged, logged here).
+    pub(crate) fn detail(&self) -> ErrorDetail {
+        let (code, message, existing) = match self {
             Error::Config { .. } => {
                 tracing::error!(error = %self, "configuration error");
                 (ErrorCode::Internal, "internal error".to_owned(), None)
@@ -179,13 +180,19 @@ impl IntoResponse for Error {
                 (code, message, existing)
             }
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code,
-                message,
-                existing_photo_id: existing,
-            },
-        };
+        ErrorDetail {
+            code,
+            message,
+            existing_photo_id: existing,
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let detail = self.detail();
+        let code = detail.code;
+        let body = ErrorBody { error: detail };
         let mut response = (code.status(), axum::Json(body)).into_response();
         if let Error::Domain(DomainError::TooManyAttempts { retry_after_secs }) = &self {
             response.headers_mut().insert(

@@ -98,6 +98,7 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::GetPhoto => on(filter, routes::get_photo),
         Endpoint::PatchPhoto => on(filter, routes::patch_photo),
         Endpoint::DeletePhoto => on(filter, routes::delete_photo),
+        Endpoint::BatchPhotos => on(filter, routes::batch_photos),
         Endpoint::CreateAlbum => on(filter, routes::create_album),
         Endpoint::ListAlbums => on(filter, routes::list_albums),
         Endpoint::GetAlbum => on(filter, routes::get_album),

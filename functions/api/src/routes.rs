@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 use photo_domain::{
-    AlbumId, AlbumName, ContentType, Error as DomainError, FileName, NewUpload, Password, PhotoId,
-    PhotoPatch, Sha256, ShareTarget, ShareToken, Title,
+    AlbumId, AlbumName, BatchAction, ContentType, Error as DomainError, FileName, NewUpload,
+    Password, PhotoId, PhotoPatch, Sha256, ShareTarget, ShareToken, Title,
 };
 
 use crate::AppState;
@@ -113,6 +113,68 @@ pub async fn patch_photo(
     Ok(axum::Json(
         s.service.update_photo(&user, &id, &patch).await?.into(),
     ))
+}
+
+/// Act on up to 100 of my photos at once: each id is checked and answered on its own, and a
+/// photo that is not mine is `not_found` while the others are still acted on.
+#[utoipa::path(post, path = "/photos/batch", tag = "photos", request_body = BatchRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = BatchResponse),
+        (status = 400, description = "no ids, more than 100, a malformed id, or `album_id` missing for `add_to_album` (or given for another action)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "`add_to_album`: the album is not mine", body = ErrorBody),
+    ))]
+pub async fn batch_photos(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Json(req): Json<BatchRequest>,
+) -> ApiResult<axum::Json<BatchResponse>> {
+    let action = match (req.action, &req.album_id) {
+        (BatchActionDto::Favourite, None) => BatchAction::Favourite(true),
+        (BatchActionDto::Unfavourite, None) => BatchAction::Favourite(false),
+        (BatchActionDto::Delete, None) => BatchAction::Delete,
+        (BatchActionDto::AddToAlbum, Some(album)) => BatchAction::AddToAlbum(album_id(album)?),
+        (BatchActionDto::AddToAlbum, None) => {
+            return Err(Error::request(
+                ErrorCode::InvalidInput,
+                "`add_to_album` needs `album_id`",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(Error::request(
+                ErrorCode::InvalidInput,
+                "`album_id` goes with `add_to_album` only",
+            ));
+        }
+    };
+    let ids = req
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            PhotoId::parse(id).map_err(|_| {
+                Error::request(ErrorCode::InvalidInput, format!("ids[{i}]: not a photo id"))
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let results: Vec<BatchResult> = s
+        .service
+        .batch(&user, &action, &ids)
+        .await?
+        .into_iter()
+        .map(|(id, outcome)| BatchResult {
+            id: id.to_string(),
+            ok: outcome.is_ok(),
+            error: outcome.err().map(|e| Error::Domain(e).detail()),
+        })
+        .collect();
+    let succeeded = results.iter().filter(|r| r.ok).count();
+    Ok(axum::Json(BatchResponse {
+        failed: results.len() - succeeded,
+        succeeded,
+        results,
+    }))
 }
 
 /// Delete a photo with its files, album memberships and share links.

@@ -714,6 +714,21 @@ fn protected_routes(
             Some(json!({"title": "pwned", "favourite": true})),
         ),
         ("DELETE", format!("/photos/{photo}"), None),
+        (
+            "POST",
+            "/photos/batch".into(),
+            Some(json!({"action": "favourite", "ids": [photo]})),
+        ),
+        (
+            "POST",
+            "/photos/batch".into(),
+            Some(json!({"action": "delete", "ids": [photo]})),
+        ),
+        (
+            "POST",
+            "/photos/batch".into(),
+            Some(json!({"action": "add_to_album", "ids": [photo], "album_id": album})),
+        ),
         ("POST", "/albums".into(), Some(json!({"name": "x"}))),
         ("GET", "/albums".into(), None),
         ("GET", format!("/albums/{album}"), None),
@@ -836,7 +851,20 @@ async fn isolation_matrix() {
             ("GET", "/photos" | "/albums" | "/shares" | "/me")
                 | ("POST", "/photos/uploads" | "/albums")
         );
-        if own_scope {
+        let batch_of_alices_photo = *method == "POST"
+            && uri == "/photos/batch"
+            && body.as_ref().is_some_and(|b| b.get("album_id").is_none());
+        if batch_of_alices_photo {
+            // A batch answers for each photo: alice's is not found, and nothing else is said.
+            assert_eq!(status, StatusCode::OK, "{method} {uri}: {resp}");
+            assert_eq!(
+                resp,
+                json!({"results": [{"id": photo, "ok": false,
+                                    "error": {"code": "not_found", "message": "not found"}}],
+                       "succeeded": 0, "failed": 1}),
+                "{body:?}"
+            );
+        } else if own_scope {
             assert!(status.is_success(), "{method} {uri}: {status} {resp}");
             assert!(
                 !resp.to_string().contains(&photo) && !resp.to_string().contains(&album),
@@ -872,6 +900,122 @@ async fn isolation_matrix() {
             == 3,
         "alice's objects untouched"
     );
+}
+
+#[tokio::test]
+async fn a_batch_changes_the_callers_photos_and_answers_for_each() {
+    let app = App::new();
+    let (p1, p2) = (
+        app.upload("alice", &bytes(1, 10)).await,
+        app.upload("alice", &bytes(2, 10)).await,
+    );
+    let bobs = app.upload("bob", &bytes(3, 10)).await;
+    let batch = |body: Value| app.as_user("alice", "POST", "/photos/batch", Some(body));
+
+    let (status, done) = batch(json!({"action": "favourite", "ids": [p1, bobs, p2, p1]})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let outcomes: Vec<(String, Value)> = done["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["error"]["code"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (p1.clone(), Value::Null),
+            (bobs.clone(), json!("not_found")),
+            (p2.clone(), Value::Null)
+        ],
+        "in the order asked, a repeated id once"
+    );
+    assert_eq!(
+        (done["succeeded"].as_u64(), done["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    for (who, id, favourite) in [
+        ("alice", &p1, true),
+        ("alice", &p2, true),
+        ("bob", &bobs, false),
+    ] {
+        let (_, photo) = app
+            .as_user(who, "GET", &format!("/photos/{id}"), None)
+            .await;
+        assert_eq!(photo["favourite"], favourite, "{who}'s {id}");
+    }
+
+    // Into an album: one call for the selection.
+    let (_, album) = app
+        .as_user("alice", "POST", "/albums", Some(json!({"name": "Trip"})))
+        .await;
+    let album = album["id"].as_str().unwrap().to_owned();
+    let (status, done) =
+        batch(json!({"action": "add_to_album", "ids": [p1, p2], "album_id": album})).await;
+    assert_eq!(
+        (status, done["succeeded"].as_u64()),
+        (StatusCode::OK, Some(2)),
+        "{done}"
+    );
+    let (_, members) = app
+        .as_user("alice", "GET", &format!("/albums/{album}/photos"), None)
+        .await;
+    assert_eq!(members["items"].as_array().unwrap().len(), 2);
+
+    // Refused whole, nothing changed: each with the reason in words.
+    let many: Vec<String> = (0..101)
+        .map(|i| format!("01ARZ3NDEKTSV4RRFFQ69G5F{:02}", i % 100))
+        .collect();
+    let refusals = [
+        (
+            json!({"action": "delete", "ids": []}),
+            "expected 1 to 100 distinct photo ids, got 0",
+        ),
+        (
+            json!({"action": "delete", "ids": [p1, "nope"]}),
+            "ids[1]: not a photo id",
+        ),
+        (
+            json!({"action": "add_to_album", "ids": [p1]}),
+            "`add_to_album` needs `album_id`",
+        ),
+        (
+            json!({"action": "delete", "ids": [p1], "album_id": album}),
+            "`album_id` goes with `add_to_album` only",
+        ),
+        (json!({"action": "paint", "ids": [p1]}), "unknown variant"),
+    ];
+    for (body, words) in refusals {
+        let (status, refused) = batch(body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {refused}");
+        let message = refused["error"]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{body}: {message}");
+    }
+    let before = app.snapshot();
+    let mut ids = many;
+    ids.push(p1.clone());
+    let (status, refused) = batch(json!({"action": "delete", "ids": ids})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(app.snapshot(), before, "nothing deleted");
+
+    let (status, done) = batch(json!({"action": "delete", "ids": [bobs, p2]})).await;
+    assert_eq!(
+        (status, done["succeeded"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{done}"
+    );
+    let (status, _) = app
+        .as_user("alice", "GET", &format!("/photos/{p2}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .as_user("bob", "GET", &format!("/photos/{bobs}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "bob's photo stays");
 }
 
 #[tokio::test]

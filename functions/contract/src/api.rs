@@ -90,6 +90,8 @@ endpoints! {
     PatchPhoto => Patch "/photos/{id}" SignedIn,
     /// Delete a photo and its files.
     DeletePhoto => Delete "/photos/{id}" SignedIn,
+    /// Favourite, unfavourite, delete or add to an album up to 100 photos at once.
+    BatchPhotos => Post "/photos/batch" SignedIn,
     /// Create an album.
     CreateAlbum => Post "/albums" SignedIn,
     /// A page of the caller's albums.

@@ -1,5 +1,9 @@
 //! The photo service: every rule about who may see or change what lives here.
 
+mod batch;
+
+pub use batch::{BatchAction, MAX_BATCH};
+
 use std::sync::Arc;
 
 use crate::abandoned::{Abandoned, UPLOAD_FORM_SECS};
