@@ -77,6 +77,7 @@ impl Filler {
                 height: 12,
             },
             taken_at: Some(taken),
+            taken_offset_minutes: None,
             camera: None,
             gps: None,
             sha256_actual: sha,

@@ -546,6 +546,7 @@ mod tests {
             taken_at: Some(dto::Text(
                 Timestamp::from_millis(1_714_557_600_000).rfc3339(),
             )),
+            taken_at_local: Some("2024-05-01T12:00:00+02:00".into()),
             camera: Some("Canon".into()),
             gps: None,
             title: title.map(Into::into),
@@ -745,6 +746,7 @@ mod tests {
                 title: None,
                 dimensions: None,
                 taken_at: None,
+                taken_at_local: None,
                 camera: None,
                 thumbnail_url: Some("t".into()),
                 preview_url: Some("p".into()),

@@ -101,8 +101,13 @@ pub struct PhotoDto {
     #[schema(value_type = String)]
     pub sha256: Text<Sha256>,
     pub dimensions: Option<DimensionsDto>,
+    /// When the shutter fired, as an instant (RFC 3339, UTC). Without the camera's offset from
+    /// UTC, its wall-clock reading taken as UTC.
     #[schema(value_type = Option<String>)]
     pub taken_at: Option<Text<Rfc3339>>,
+    /// The camera's wall-clock time of `taken_at`, ISO 8601, with its offset from UTC when the
+    /// camera recorded one: `2024-06-01T14:03:09+02:00`, or `2024-06-01T14:03:09`.
+    pub taken_at_local: Option<String>,
     pub camera: Option<String>,
     pub gps: Option<GpsDto>,
     pub title: Option<String>,
@@ -132,6 +137,7 @@ fn time(t: Timestamp) -> String {
 impl From<PhotoView> for PhotoDto {
     fn from(v: PhotoView) -> Self {
         let p = v.photo;
+        let taken_at_local = p.taken_at_local();
         let status = p.status.as_str();
         let failure_reason = match p.status {
             PhotoStatus::Failed { reason } => Some(reason),
@@ -147,6 +153,7 @@ impl From<PhotoView> for PhotoDto {
             sha256: Text(p.sha256_declared),
             dimensions: p.dimensions.map(Into::into),
             taken_at: p.taken_at.map(|t| Text(t.rfc3339())),
+            taken_at_local,
             camera: p.camera.map(Into::into),
             gps: p.gps.map(Into::into),
             title: p.title.map(Into::into),
@@ -349,6 +356,8 @@ pub struct PublicPhotoDto {
     pub title: Option<String>,
     pub dimensions: Option<DimensionsDto>,
     pub taken_at: Option<String>,
+    /// As a photo's `taken_at_local`.
+    pub taken_at_local: Option<String>,
     pub camera: Option<String>,
     pub thumbnail_url: Option<String>,
     pub preview_url: Option<String>,
@@ -361,6 +370,7 @@ impl From<SharedPhoto> for PublicPhotoDto {
             title: p.title.map(Into::into),
             dimensions: p.dimensions.map(Into::into),
             taken_at: p.taken_at.map(time),
+            taken_at_local: p.taken_at_local,
             camera: p.camera.map(Into::into),
             thumbnail_url: p.thumbnail_url,
             preview_url: p.preview_url,

@@ -127,6 +127,8 @@ fn fields(out: &mut Vec<u8>, p: &Photo) {
     value(out, &p.dimensions.map(DimensionsDto::from));
     out.extend_from_slice(b",\"taken_at\":");
     option(out, p.taken_at.map(|t| Text(t.rfc3339())).as_ref(), shown);
+    out.extend_from_slice(b",\"taken_at_local\":");
+    option(out, p.taken_at_local().as_deref(), string);
     out.extend_from_slice(b",\"camera\":");
     option(out, p.camera.as_ref().map(|c| c.as_str()), string);
     out.extend_from_slice(b",\"gps\":");
@@ -298,6 +300,7 @@ mod tests {
                     height: 3024,
                 });
                 p.taken_at = Some(Timestamp::from_millis(-86_400_001));
+                p.taken_offset_minutes = [None, Some(-330), Some(120)][i % 3];
                 p.gps = Some(Gps::new(-33.856_784, 151.215_297_000_1).unwrap());
                 p.favourite = i % 2 == 0;
                 v.urls = PhotoUrls {

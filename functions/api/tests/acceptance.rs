@@ -36,6 +36,20 @@ async fn upload_process_and_read_back() {
     assert_eq!(status, StatusCode::OK, "{photo}");
     assert_eq!(photo["status"], "READY");
     assert_eq!(photo["dimensions"], json!({"width": 4032, "height": 3024}));
+    assert_eq!(
+        (&photo["taken_at"], &photo["taken_at_local"]),
+        (
+            &json!("2023-11-14T22:13:20.000Z"),
+            &json!("2023-11-14T23:13:20+01:00")
+        ),
+        "the instant, and the camera's clock with its offset"
+    );
+    let (_, page) = app.as_user("alice", "GET", "/photos", None).await;
+    assert_eq!(
+        page["items"][0]["taken_at_local"],
+        "2023-11-14T23:13:20+01:00"
+    );
+    assert_eq!(page["items"][0]["dimensions"], photo["dimensions"]);
     assert_eq!(photo["camera"], "Pixel 8");
     assert_eq!(photo["gps"]["latitude"], 48.8584, "the owner sees GPS");
     let now = app.clock_now();
@@ -1132,6 +1146,7 @@ async fn processing_outcomes_through_the_api() {
             height: 1,
         },
         taken_at: None,
+        taken_offset_minutes: None,
         camera: None,
         gps: None,
         sha256_actual: photo_domain::Sha256::parse(&sha256_hex(b"other bytes")).unwrap(),

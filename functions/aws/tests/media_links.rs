@@ -72,6 +72,7 @@ async fn ready_photos(f: &Fixture, owner: &UserId, n: u8) -> Vec<photo_domain::P
                 height: 1,
             },
             taken_at: None,
+            taken_offset_minutes: None,
             camera: None,
             gps: None,
             sha256_actual: sha,

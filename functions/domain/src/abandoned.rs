@@ -294,6 +294,7 @@ mod tests {
                         height: 1,
                     },
                     taken_at: None,
+                    taken_offset_minutes: None,
                     camera: None,
                     gps: None,
                     sha256_actual: arrived.sha256_declared,

@@ -39,8 +39,15 @@ pub struct Photo {
     pub size: u64,
     pub sha256_declared: Sha256,
     pub sha256_actual: Option<Sha256>,
+    /// After orientation: as the photo is shown.
     pub dimensions: Option<Dimensions>,
+    /// When the shutter fired: the instant when the camera recorded its offset from UTC, else
+    /// the camera's wall-clock reading taken as UTC.
     pub taken_at: Option<Timestamp>,
+    /// The camera's offset from UTC at `taken_at`, in minutes, when it recorded one (EXIF
+    /// `OffsetTimeOriginal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_offset_minutes: Option<i16>,
     pub camera: Option<Camera>,
     /// Owner-only: never leaves the server through a share link.
     pub gps: Option<Gps>,
@@ -55,6 +62,23 @@ pub struct Photo {
 }
 
 impl Photo {
+    /// When the shutter fired as the camera's clock showed it, ISO 8601, with its offset from UTC
+    /// when known: `2024-06-01T14:03:09+02:00`, or `2024-06-01T14:03:09`.
+    pub fn taken_at_local(&self) -> Option<String> {
+        let at = self.taken_at?;
+        let offset = self.taken_offset_minutes;
+        let wall = at
+            .plus_secs(i64::from(offset.unwrap_or(0)) * 60)
+            .to_rfc3339();
+        let mut local = wall.get(..19)?.to_owned();
+        if let Some(offset) = offset {
+            let sign = if offset < 0 { '-' } else { '+' };
+            let abs = offset.unsigned_abs();
+            local.push_str(&format!("{sign}{:02}:{:02}", abs / 60, abs % 60));
+        }
+        Some(local)
+    }
+
     /// Whether its upload is still awaited: PENDING, and processing never took it up.
     pub fn is_awaited(&self) -> bool {
         self.status == PhotoStatus::Pending && self.processing_attempts == 0
@@ -82,6 +106,7 @@ impl Photo {
             sha256_actual: None,
             dimensions: None,
             taken_at: None,
+            taken_offset_minutes: None,
             camera: None,
             gps: None,
             title: None,
@@ -97,6 +122,9 @@ impl Photo {
 pub struct ProcessedInfo {
     pub dimensions: Dimensions,
     pub taken_at: Option<Timestamp>,
+    /// The camera's offset from UTC, when it recorded one.
+    #[serde(default)]
+    pub taken_offset_minutes: Option<i16>,
     pub camera: Option<Camera>,
     pub gps: Option<Gps>,
     pub sha256_actual: Sha256,
@@ -244,3 +272,33 @@ pub struct Page<T> {
 /// A table sort key (`sk`) as handed back by a listing; the service wraps it in a cursor.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SortKey(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_time_taken_is_the_instant_at_its_offset() {
+        let mut photo = Photo::pending(
+            PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap(),
+            UserId::parse("alice").unwrap(),
+            FileName::parse("a.jpg").unwrap(),
+            ContentType::Jpeg,
+            1,
+            Sha256::from_bytes([1; 32]),
+            Timestamp::from_secs(0),
+        );
+        assert_eq!(photo.taken_at_local(), None);
+        // 2024-06-01T12:03:09Z.
+        photo.taken_at = Some(Timestamp::from_secs(1_717_243_389));
+        assert_eq!(photo.taken_at_local().unwrap(), "2024-06-01T12:03:09");
+        for (offset, local) in [
+            (120, "2024-06-01T14:03:09+02:00"),
+            (-330, "2024-06-01T06:33:09-05:30"),
+            (0, "2024-06-01T12:03:09+00:00"),
+        ] {
+            photo.taken_offset_minutes = Some(offset);
+            assert_eq!(photo.taken_at_local().unwrap(), local, "{offset}");
+        }
+    }
+}

@@ -137,6 +137,8 @@ pub struct SharedPhoto {
     pub title: Option<Title>,
     pub dimensions: Option<Dimensions>,
     pub taken_at: Option<Timestamp>,
+    /// As [`Photo::taken_at_local`].
+    pub taken_at_local: Option<String>,
     pub camera: Option<Camera>,
     pub thumbnail_url: Option<String>,
     pub preview_url: Option<String>,
@@ -568,6 +570,7 @@ impl PhotoService {
             .urls(&photo, false, Grant::Photo, Some(share_ends))
             .await?;
         Ok(SharedPhoto {
+            taken_at_local: photo.taken_at_local(),
             id: photo.id,
             title: photo.title,
             dimensions: photo.dimensions,
@@ -722,6 +725,7 @@ mod tests {
                 height: 1,
             },
             taken_at: None,
+            taken_offset_minutes: None,
             camera: None,
             gps: Some(Gps::new(1.0, 2.0).unwrap()),
             sha256_actual: sha(n),

@@ -394,6 +394,10 @@ fn processed_info(m: &PhotoMetadata) -> ProcessedInfo {
             height: m.height,
         },
         taken_at: m.taken_at.as_ref().and_then(taken_at),
+        taken_offset_minutes: m
+            .taken_at
+            .filter(|t| taken_at(t).is_some())
+            .and_then(|t| t.offset_minutes),
         camera: m.camera.as_ref().and_then(camera),
         gps: m.gps.and_then(|g| Gps::new(g.latitude, g.longitude).ok()),
         sha256_actual: Sha256::from_bytes(m.sha256.0),
@@ -1254,6 +1258,43 @@ mod tests {
         check_taken_at(at(2023, 4, 31, None), None);
         check_taken_at(at(2023, 13, 1, None), None);
         check_taken_at(at(2023, 1, 0, None), None);
+    }
+
+    fn metadata(taken_at: Option<TakenAt>) -> PhotoMetadata {
+        PhotoMetadata {
+            format: imaging::Format::Jpeg,
+            width: 4,
+            height: 3,
+            orientation: imaging::Orientation::Normal,
+            taken_at,
+            camera: None,
+            gps: None,
+            sha256: imaging::Sha256Digest([1; 32]),
+            bytes: 1,
+        }
+    }
+
+    #[test]
+    fn the_camera_clock_and_its_offset_are_shown_as_the_camera_wrote_them() {
+        for offset in [None, Some(120), Some(-330), Some(0)] {
+            let t = at(2024, 6, 1, offset);
+            let mut photo = Photo::pending(
+                PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap(),
+                UserId::parse("alice").unwrap(),
+                FileName::parse("a.jpg").unwrap(),
+                ContentType::Jpeg,
+                1,
+                Sha256::from_bytes([1; 32]),
+                Timestamp::from_secs(0),
+            );
+            let info = processed_info(&metadata(Some(t)));
+            photo.taken_at = info.taken_at;
+            photo.taken_offset_minutes = info.taken_offset_minutes;
+            assert_eq!(photo.taken_at_local(), Some(t.to_string()), "{t:?}");
+        }
+        // A date that is no date keeps no offset either.
+        let info = processed_info(&metadata(Some(at(2023, 4, 31, Some(60)))));
+        assert_eq!((info.taken_at, info.taken_offset_minutes), (None, None));
     }
 
     fn check_camera(make: Option<&str>, model: Option<&str>, expected: Option<&str>) {

@@ -180,6 +180,7 @@ pub(super) fn finish_processing(
             p.sha256_actual = Some(info.sha256_actual);
             p.dimensions = Some(info.dimensions);
             p.taken_at = info.taken_at;
+            p.taken_offset_minutes = info.taken_offset_minutes;
             p.camera = info.camera.clone();
             p.gps = info.gps;
         }

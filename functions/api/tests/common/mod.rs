@@ -206,7 +206,9 @@ impl App {
                 width: 4032,
                 height: 3024,
             },
+            // 2023-11-14T22:13:20Z, on a camera an hour ahead of UTC.
             taken_at: Some(Timestamp::from_secs(1_700_000_000)),
+            taken_offset_minutes: Some(60),
             camera: Some(Camera::parse("Pixel 8").unwrap()),
             gps: Some(Gps::new(48.8584, 2.2945).unwrap()),
             sha256_actual: Sha256::parse(&sha256_hex(content)).unwrap(),

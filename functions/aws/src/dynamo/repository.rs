@@ -321,6 +321,13 @@ impl Repository for DynamoDbRepository {
                     "taken_at",
                     info.taken_at.as_ref().map(value_of).transpose()?,
                 );
+                field(
+                    "taken_offset_minutes",
+                    info.taken_offset_minutes
+                        .as_ref()
+                        .map(value_of)
+                        .transpose()?,
+                );
                 field("camera", info.camera.as_ref().map(value_of).transpose()?);
                 field("gps", info.gps.as_ref().map(value_of).transpose()?);
                 PhotoStatus::Ready

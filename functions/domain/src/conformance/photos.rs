@@ -84,6 +84,7 @@ impl Suite<'_> {
                 height: 3000,
             },
             taken_at: Some(Timestamp::from_millis(1_700_000_000_123)),
+            taken_offset_minutes: Some(-330),
             camera: Some(Camera::parse("FUJIFILM X100V").unwrap()),
             gps: Some(Gps::new(59.3293, 18.0686).unwrap()),
             sha256_actual: sha(1),
@@ -125,6 +126,11 @@ impl Suite<'_> {
         assert_eq!(ready.status, PhotoStatus::Ready);
         assert_eq!(ready.dimensions, Some(info.dimensions));
         assert_eq!(ready.taken_at, info.taken_at);
+        assert_eq!(
+            ready.taken_offset_minutes,
+            Some(-330),
+            "the camera's offset is kept"
+        );
         assert_eq!(ready.camera, info.camera);
         assert_eq!(ready.gps, info.gps);
         assert_eq!(ready.sha256_actual, Some(sha(1)));

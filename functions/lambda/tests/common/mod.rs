@@ -138,6 +138,7 @@ pub async fn mark_ready(config: &SdkConfig, owner: &UserId, id: &PhotoId, bytes:
             height: 3,
         },
         taken_at: None,
+        taken_offset_minutes: None,
         camera: None,
         gps: None,
         sha256_actual: Sha256::from_bytes(imaging::Sha256Digest::of(bytes).0),
