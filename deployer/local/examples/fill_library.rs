@@ -112,6 +112,8 @@ impl Filler {
                 password_hash: None,
                 revoked: false,
                 attempts: Default::default(),
+                allow_download: false,
+                days: None,
             };
             self.repo.insert_share(&share).await?;
         }

@@ -144,3 +144,64 @@ async fn links_are_windowed_last_their_lifetime_and_end_with_their_share() {
     assert_eq!(status, 204);
     assert_eq!(shared().await.0, 410);
 }
+
+/// A guest of a link that allows downloads fetches the original, byte for byte, through a link
+/// signed for that one photo; a guest of a link that does not is refused before anything is
+/// signed. The same photo shared twice without a password and with the same options is one link.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guest_downloads_the_original_only_from_a_link_that_allows_it() {
+    let stage = InProcessStage::start().await;
+    let (token, _) = stage.account(EMAIL, PASSWORD).await;
+    let original = fixture("orientation-6.jpg");
+    let id = stage.upload(&token, "orientation-6.jpg", &original).await;
+    let photo = stage.settled(&token, &id, Duration::from_secs(120)).await;
+    assert_eq!(photo["status"], "READY", "{photo}");
+    // Listings carry the dimensions as shown: those of the upright reference (a PNG, whose
+    // header holds them), not those of the turned picture the file stores.
+    let upright = fixture("orientation-upright.png");
+    let be = |at: usize| u32::from_be_bytes(upright[at..at + 4].try_into().unwrap());
+    let (_, page) = stage.api("GET", "/photos", &token, None).await;
+    assert_eq!(
+        page["items"][0]["dimensions"],
+        json!({"width": be(16), "height": be(20)})
+    );
+
+    let share = async |body: Value| {
+        let (status, link) = stage.api("POST", "/shares", &token, Some(body)).await;
+        (status, link["token"].as_str().unwrap().to_owned())
+    };
+    let (status, closed) = share(json!({"photo_id": id})).await;
+    assert_eq!(status, 201);
+    assert_eq!(share(json!({"photo_id": id})).await, (200, closed.clone()));
+    let (status, open) = share(json!({"photo_id": id, "allow_download": true})).await;
+    assert_eq!(status, 201);
+
+    let download = async |link: &str| {
+        let url = format!("{}/api/public/shares/{link}/download", stage.base);
+        let r = stage
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(json!({"photo_id": id}).to_string())
+            .send()
+            .await
+            .expect("asking for a download");
+        let status = r.status().as_u16();
+        let body = r.bytes().await.expect("the answer's body");
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    };
+    let (status, refused) = download(&closed).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (403, Some("download_not_allowed"))
+    );
+    let (status, link) = download(&open).await;
+    assert_eq!(status, 200, "{link}");
+    let fetched = stage.get(link["url"].as_str().unwrap()).await;
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(
+        fetched.bytes().await.unwrap().to_vec(),
+        original,
+        "the original, as uploaded"
+    );
+}

@@ -729,6 +729,8 @@ mod tests {
                 expires_at: "2026-01-08T00:00:00Z".into(),
                 password_protected: true,
                 revoked: false,
+                allow_download: false,
+                expires_in_days: Some(7),
             }],
             next_cursor: None,
         });
@@ -741,6 +743,7 @@ mod tests {
             kind: "album".into(),
             album_name: Some("Trip".into()),
             expires_at: "2026-01-08T00:00:00Z".into(),
+            allow_download: false,
             photos: vec![dto::PublicPhotoDto {
                 id: "p1".into(),
                 title: None,

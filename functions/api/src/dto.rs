@@ -297,8 +297,13 @@ pub struct ShareRequest {
     pub album_id: Option<String>,
     /// Default 7, at most the configured maximum.
     pub expires_in_days: Option<u32>,
-    /// 8 to 128 characters; stored only as an argon2id hash.
+    /// 8 to 128 characters; stored only as an argon2id hash. Without one, an identical live
+    /// link (same target, `allow_download` and `expires_in_days`, no password) is answered
+    /// instead of a new one (200 rather than 201).
     pub password: Option<String>,
+    /// Whether guests may download the originals, which keep their location and camera data.
+    /// Default `false`.
+    pub allow_download: Option<bool>,
 }
 
 /// A share link as its owner sees it.
@@ -312,6 +317,9 @@ pub struct ShareDto {
     pub expires_at: String,
     pub password_protected: bool,
     pub revoked: bool,
+    pub allow_download: bool,
+    /// The expiry chosen; absent for links made before it was kept.
+    pub expires_in_days: Option<u32>,
 }
 
 impl From<Share> for ShareDto {
@@ -325,6 +333,8 @@ impl From<Share> for ShareDto {
             expires_at: time(s.expires_at),
             password_protected: s.password_hash.is_some(),
             revoked: s.revoked,
+            allow_download: s.allow_download,
+            expires_in_days: s.days,
         }
     }
 }
@@ -347,6 +357,21 @@ pub struct SharePage {
 #[serde(deny_unknown_fields)]
 pub struct PublicShareRequest {
     pub password: String,
+}
+
+/// Asks for the link that downloads one photo of a share.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareDownloadRequest {
+    pub photo_id: String,
+    /// The link's password, when it has one.
+    pub password: Option<String>,
+}
+
+/// A link to one original, valid for a little while (at most until the share expires).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareDownloadDto {
+    pub url: String,
 }
 
 /// A shared photo: derivatives and non-sensitive metadata only (no GPS, no original).
@@ -385,6 +410,8 @@ pub struct PublicShareDto {
     pub kind: String,
     pub album_name: Option<String>,
     pub expires_at: String,
+    /// Whether each photo's original may be downloaded (`POST /public/shares/{token}/download`).
+    pub allow_download: bool,
     pub photos: Vec<PublicPhotoDto>,
 }
 
@@ -394,6 +421,7 @@ impl From<SharedView> for PublicShareDto {
             kind: target(&v.target).0.to_owned(),
             album_name: v.album_name.map(Into::into),
             expires_at: time(v.expires_at),
+            allow_download: v.allow_download,
             photos: v.photos.into_iter().map(Into::into).collect(),
         }
     }

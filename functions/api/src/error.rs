@@ -62,6 +62,8 @@ error_codes! {
     PasswordRequired = "password_required", UNAUTHORIZED;
     /// The share link's password is not this one.
     WrongPassword = "wrong_password", UNAUTHORIZED;
+    /// The share link's owner did not allow downloading its originals.
+    DownloadNotAllowed = "download_not_allowed", FORBIDDEN;
     /// Nothing there, or nothing of the caller's (never told apart).
     NotFound = "not_found", NOT_FOUND;
     /// The path exists; the method does not.
@@ -143,6 +145,7 @@ fn domain_code(e: &DomainError) -> ErrorCode {
         DomainError::PasswordRequired => ErrorCode::PasswordRequired,
         DomainError::WrongPassword => ErrorCode::WrongPassword,
         DomainError::ShareGone(_) => ErrorCode::ShareGone,
+        DomainError::DownloadNotAllowed => ErrorCode::DownloadNotAllowed,
         DomainError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
         DomainError::AlreadyExists | DomainError::Conflict(_) => ErrorCode::Conflict,
         DomainError::Backend(_) => ErrorCode::Internal,

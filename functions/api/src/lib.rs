@@ -113,6 +113,7 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::Me => on(filter, routes::me),
         Endpoint::OpenShare => on(filter, routes::open_share),
         Endpoint::OpenShareWithPassword => on(filter, routes::open_share_with_password),
+        Endpoint::DownloadShared => on(filter, routes::download_shared),
         Endpoint::OpenApi => on(filter, routes::openapi),
     }
 }

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 use photo_domain::{
-    AlbumId, AlbumName, BatchAction, ContentType, Error as DomainError, FileName, NewUpload,
-    Password, PhotoId, PhotoPatch, Sha256, ShareTarget, ShareToken, Title,
+    AlbumId, AlbumName, BatchAction, ContentType, Error as DomainError, FileName, NewShare,
+    NewUpload, Password, PhotoId, PhotoPatch, Sha256, ShareTarget, ShareToken, Title,
 };
 
 use crate::AppState;
@@ -312,7 +312,8 @@ pub async fn remove_album_photo(
 
 /// Create a share link for one of my photos or albums.
 #[utoipa::path(post, path = "/shares", tag = "shares", request_body = ShareRequest, security(("bearer" = [])),
-    responses((status = 201, body = ShareDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = ShareDto),
+        (status = 200, description = "an identical live link without a password, answered instead of a new one", body = ShareDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create_share(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -328,12 +329,19 @@ pub async fn create_share(
             ));
         }
     };
-    let password = req.password.as_deref().map(Password::parse).transpose()?;
-    let share = s
-        .service
-        .create_share(&user, target, req.expires_in_days, password)
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(ShareDto::from(share))))
+    let new = NewShare {
+        target,
+        expires_in_days: req.expires_in_days,
+        password: req.password.as_deref().map(Password::parse).transpose()?,
+        allow_download: req.allow_download.unwrap_or(false),
+    };
+    let (share, created) = s.service.share(&user, new).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(ShareDto::from(share))))
 }
 
 /// List my share links, newest first.
@@ -422,4 +430,30 @@ pub async fn openapi() -> impl IntoResponse {
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         crate::openapi::document(),
     )
+}
+
+/// A link to download one photo's original from a share whose owner allowed it: one signature
+/// per download, never one per photo of a listing.
+#[utoipa::path(post, path = "/public/shares/{token}/download", tag = "public", params(("token" = String, Path)), request_body = ShareDownloadRequest,
+    responses(
+        (status = 200, body = ShareDownloadDto),
+        (status = 401, description = "`password_required` or `wrong_password`", body = ErrorBody),
+        (status = 403, description = "`download_not_allowed`", body = ErrorBody),
+        (status = 404, description = "no such link, or the photo is not in it", body = ErrorBody),
+        (status = 410, description = "expired or revoked", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`, as opening the link", body = ErrorBody),
+    ))]
+pub async fn download_shared(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    Json(req): Json<ShareDownloadRequest>,
+) -> ApiResult<axum::Json<ShareDownloadDto>> {
+    let token = share_token(&token)?;
+    // An id that cannot be a photo's is not in the share.
+    let photo = PhotoId::parse(&req.photo_id).map_err(|_| Error::Domain(DomainError::NotFound))?;
+    let url = s
+        .service
+        .share_download(&token, req.password.as_deref(), &photo)
+        .await?;
+    Ok(axum::Json(ShareDownloadDto { url }))
 }

@@ -1033,6 +1033,72 @@ async fn a_batch_changes_the_callers_photos_and_answers_for_each() {
 }
 
 #[tokio::test]
+async fn a_link_is_reused_with_the_same_options_and_downloads_only_when_allowed() {
+    let app = App::new();
+    let (id, other) = (
+        app.upload("alice", &bytes(1, 10)).await,
+        app.upload("alice", &bytes(2, 10)).await,
+    );
+    let create = |body: Value| app.as_user("alice", "POST", "/shares", Some(body));
+    let (status, first) = create(json!({"photo_id": id})).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(
+        (&first["allow_download"], &first["expires_in_days"]),
+        (&json!(false), &json!(7))
+    );
+    let (status, again) = create(json!({"photo_id": id, "expires_in_days": 7})).await;
+    assert_eq!(
+        (status, &again),
+        (StatusCode::OK, &first),
+        "the same link, 200"
+    );
+    let (status, open) = create(json!({"photo_id": id, "allow_download": true})).await;
+    assert_eq!(status, StatusCode::CREATED, "{open}");
+    assert_ne!(open["token"], first["token"]);
+    let (closed, open) = (
+        first["token"].as_str().unwrap().to_owned(),
+        open["token"].as_str().unwrap().to_owned(),
+    );
+    let (_, view) = app
+        .call("GET", &format!("/public/shares/{open}"), None, None)
+        .await;
+    assert_eq!(view["allow_download"], true);
+    assert!(
+        view["photos"][0].get("original_url").is_none(),
+        "a listing signs no original"
+    );
+
+    let download = async |token: &str, body: Value| {
+        let uri = format!("/public/shares/{token}/download");
+        app.call("POST", &uri, None, Some(body)).await
+    };
+    let (status, refused) = download(&closed, json!({"photo_id": id})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(refused["error"]["code"], "download_not_allowed");
+    let (status, link) = download(&open, json!({"photo_id": id})).await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    let key = app
+        .store
+        .verify_download_url(link["url"].as_str().unwrap(), app.clock_now())
+        .expect("a signed link");
+    assert_eq!(key, format!("originals/alice/{id}"));
+    // Only the shared photo: another of alice's, an id that is none, another link's token.
+    for (token, photo) in [(&open, &other), (&open, &"nope".to_owned())] {
+        let (status, refused) = download(token, json!({"photo_id": photo})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{photo}: {refused}");
+    }
+    let (status, _) = download("x".repeat(43).as_str(), json!({"photo_id": id})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.as_user("alice", "DELETE", &format!("/shares/{open}"), None)
+        .await;
+    let (status, gone) = download(&open, json!({"photo_id": id})).await;
+    assert_eq!(
+        (status, gone["error"]["code"].as_str()),
+        (StatusCode::GONE, Some("share_gone"))
+    );
+}
+
+#[tokio::test]
 async fn bad_input_is_a_json_4xx() {
     let app = App::new();
     let token = app.token("alice");

@@ -120,6 +120,8 @@ endpoints! {
     OpenShare => Get "/public/shares/{token}" Public,
     /// Open a password-protected share link.
     OpenShareWithPassword => Post "/public/shares/{token}" Public,
+    /// A link to download one photo's original from a share that allows it.
+    DownloadShared => Post "/public/shares/{token}/download" Public,
     /// The OpenAPI document of this API.
     OpenApi => Get "/openapi.json" Public,
 }

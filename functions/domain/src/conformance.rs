@@ -149,6 +149,8 @@ impl Suite<'_> {
             password_hash: None,
             revoked: false,
             attempts: Default::default(),
+            allow_download: false,
+            days: Some(1),
         }
     }
 

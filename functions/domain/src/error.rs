@@ -94,6 +94,9 @@ pub enum Error {
     /// The share link expired or was revoked.
     #[error("this share link has {0}")]
     ShareGone(&'static str),
+    /// The share link's owner did not allow downloading its originals.
+    #[error("the person who shared this link did not allow downloads")]
+    DownloadNotAllowed,
     /// A conditional write failed because the item already exists.
     #[error("already exists")]
     AlreadyExists,

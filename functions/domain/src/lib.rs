@@ -32,8 +32,8 @@ pub use ports::{
 };
 pub use processing::{Processing, Start};
 pub use service::{
-    BatchAction, Limits, LinkTerms, Listing, NewUpload, PhotoService, PhotoUrls, PhotoView,
-    SharedPhoto, SharedView, UsageReport,
+    BatchAction, Limits, LinkTerms, Listing, NewShare, NewUpload, PhotoService, PhotoUrls,
+    PhotoView, SharedPhoto, SharedView, UsageReport,
 };
 pub use types::{
     AlbumId, AlbumName, Camera, ContentType, Dimensions, FileName, Gps, PhotoId, Sha256,

@@ -195,6 +195,13 @@ pub struct Share {
     /// stored before attempts were counted read as none.
     #[serde(default)]
     pub attempts: ShareAttempts,
+    /// Whether guests may download the originals. Links made before it existed do not allow it.
+    #[serde(default)]
+    pub allow_download: bool,
+    /// The expiry chosen, in days; links made before it was kept have none (and are never
+    /// taken for a new link with the same options).
+    #[serde(default)]
+    pub days: Option<u32>,
 }
 
 /// Wrong-password accounting of a share link. Every attempt is counted before its password is

@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX};
 
 use crate::error::Result;
-use crate::model::{Album, Page, Photo, ProcessingOutcome, Share, ShareAttempts, SortKey, Usage};
+use crate::model::{
+    Album, Page, Photo, ProcessingOutcome, Share, ShareAttempts, ShareTarget, SortKey, Usage,
+};
 use crate::types::{
     AlbumId, AlbumName, ContentType, PhotoId, Sha256, ShareToken, Timestamp, Title, UserId,
 };
@@ -155,6 +157,10 @@ pub trait Repository: Send + Sync + fmt::Debug {
     /// Writes both share items, with a condition check that the target exists under the owner
     /// ([`crate::Error::NotFound`] otherwise); [`crate::Error::AlreadyExists`] if the token is taken.
     async fn insert_share(&self, share: &Share) -> Result<()>;
+
+    /// Every share link of `owner` pointing at `target` (revoked and expired ones too), found
+    /// through `gsi1`.
+    async fn shares_of(&self, owner: &UserId, target: &ShareTarget) -> Result<Vec<Share>>;
 
     /// The share link by token, read strongly consistent: revocation must take effect at once.
     async fn get_share(&self, token: &ShareToken) -> Result<Option<Share>>;

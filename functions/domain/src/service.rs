@@ -1,8 +1,10 @@
 //! The photo service: every rule about who may see or change what lives here.
 
 mod batch;
+mod shares;
 
 pub use batch::{BatchAction, MAX_BATCH};
+pub use shares::NewShare;
 
 use std::sync::Arc;
 
@@ -10,17 +12,15 @@ use crate::abandoned::{Abandoned, UPLOAD_FORM_SECS};
 use crate::cursor;
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::model::{
-    Album, Page, Photo, PhotoStatus, ProcessedInfo, Share, ShareAttempts, ShareTarget, Usage,
-};
-use crate::password::{self, Password, PasswordCost};
+use crate::model::{Album, Page, Photo, PhotoStatus, ProcessedInfo, ShareTarget, Usage};
+use crate::password::PasswordCost;
 use crate::ports::{
     Clock, Grant, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository, UploadPolicy,
 };
 use crate::processing::Processing;
 use crate::types::{
-    AlbumId, AlbumName, Camera, ContentType, Dimensions, FileName, PhotoId, Sha256, ShareToken,
-    Timestamp, Title, UlidGenerator, UserId,
+    AlbumId, AlbumName, Camera, ContentType, Dimensions, FileName, PhotoId, Sha256, Timestamp,
+    Title, UlidGenerator, UserId,
 };
 
 /// Limits and lifetimes the service enforces.
@@ -130,7 +130,8 @@ pub struct Listing<T> {
 
 /// A photo as a share link shows it: derivatives and non-sensitive metadata only.
 ///
-/// There is no field for GPS or for the original, so no code path can leak them through a link.
+/// There is no field for GPS or for the original, so no listing can leak them through a link;
+/// an original leaves only through [`PhotoService::share_download`], where the owner allowed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharedPhoto {
     pub id: PhotoId,
@@ -150,6 +151,8 @@ pub struct SharedView {
     pub target: ShareTarget,
     pub album_name: Option<AlbumName>,
     pub expires_at: Timestamp,
+    /// Whether the guest may download the originals ([`PhotoService::share_download`]).
+    pub allow_download: bool,
     pub photos: Vec<SharedPhoto>,
 }
 
@@ -506,147 +509,6 @@ impl PhotoService {
         self.views(owner, page, false).await
     }
 
-    /// Creates a share link for one of the owner's photos or albums.
-    pub async fn create_share(
-        &self,
-        owner: &UserId,
-        target: ShareTarget,
-        expires_in_days: Option<u32>,
-        password: Option<Password>,
-    ) -> Result<Share> {
-        let days = expires_in_days.unwrap_or(self.limits.default_share_days);
-        if days == 0 || days > self.limits.max_share_days {
-            return Err(Error::invalid(
-                "expires_in_days",
-                format!("expected 1 to {} days", self.limits.max_share_days),
-            ));
-        }
-        match target {
-            ShareTarget::Photo(id) => drop(self.photo(owner, &id).await?),
-            ShareTarget::Album(id) => drop(self.get_album(owner, &id).await?),
-        }
-        let password_hash = match password {
-            Some(p) => Some(password::hash_off_thread(p, self.limits.password_cost).await?),
-            None => None,
-        };
-        let now = self.clock.now();
-        let share = Share {
-            token: ShareToken::generate(),
-            owner: owner.clone(),
-            target,
-            created_at: now,
-            expires_at: now.plus_secs(i64::from(days) * 86_400),
-            password_hash,
-            revoked: false,
-            attempts: ShareAttempts::default(),
-        };
-        self.repo.insert_share(&share).await?;
-        Ok(share)
-    }
-
-    pub async fn list_shares(
-        &self,
-        owner: &UserId,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<Listing<Share>> {
-        let limit = check_limit(limit)?;
-        let after = cursor
-            .map(|c| cursor::decode(owner, keys::SHARE_LINK_PREFIX, c))
-            .transpose()?;
-        let page = self.repo.list_shares(owner, after.as_ref(), limit).await?;
-        Ok(Listing {
-            items: page.items,
-            next_cursor: page.next.map(|k| cursor::encode(owner, &k)),
-        })
-    }
-
-    pub async fn revoke_share(&self, owner: &UserId, token: &ShareToken) -> Result<Share> {
-        self.repo.revoke_share(owner, token).await
-    }
-
-    async fn shared_photo(&self, photo: Photo, share_ends: Timestamp) -> Result<SharedPhoto> {
-        let urls = self
-            .urls(&photo, false, Grant::Photo, Some(share_ends))
-            .await?;
-        Ok(SharedPhoto {
-            taken_at_local: photo.taken_at_local(),
-            id: photo.id,
-            title: photo.title,
-            dimensions: photo.dimensions,
-            taken_at: photo.taken_at,
-            camera: photo.camera,
-            thumbnail_url: urls.thumbnail,
-            preview_url: urls.preview,
-        })
-    }
-
-    /// Opens a share link for anyone holding the token. Checked on every call: the link must
-    /// exist, not be revoked or expired, and the password must match if it has one.
-    pub async fn open_share(
-        &self,
-        token: &ShareToken,
-        password: Option<&str>,
-    ) -> Result<SharedView> {
-        let share = self.repo.get_share(token).await?.ok_or(Error::NotFound)?;
-        if let Some(reason) = share.gone_reason(self.clock.now()) {
-            return Err(Error::ShareGone(reason));
-        }
-        if let Some(hash) = &share.password_hash {
-            let candidate = password.ok_or(Error::PasswordRequired)?;
-            let counted =
-                password::count_attempt(self.repo.as_ref(), &share, self.clock.now()).await?;
-            if !password::verify_off_thread(hash.clone(), candidate.to_owned()).await? {
-                return Err(Error::WrongPassword);
-            }
-            // The right password: the link starts counting afresh. Lost to an attempt counted
-            // meanwhile, the count stays, which only errs towards refusing.
-            match self
-                .repo
-                .set_share_attempts(&share.token, counted.failed, ShareAttempts::default())
-                .await
-            {
-                Ok(()) | Err(Error::Conflict(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let owner = &share.owner;
-        let (album_name, photos) = match share.target {
-            ShareTarget::Photo(id) => (None, vec![self.photo(owner, &id).await?]),
-            ShareTarget::Album(id) => {
-                let album = self.get_album(owner, &id).await?;
-                let mut photos = Vec::new();
-                let mut after = None;
-                while photos.len() < MAX_SHARED_ALBUM_PHOTOS {
-                    let page = self
-                        .repo
-                        .list_album_photos(owner, &id, after.as_ref(), MAX_PAGE)
-                        .await?;
-                    photos.extend(page.items);
-                    match page.next {
-                        Some(next) => after = Some(next),
-                        None => break,
-                    }
-                }
-                photos.truncate(MAX_SHARED_ALBUM_PHOTOS);
-                (Some(album.name), photos)
-            }
-        };
-        let mut shared = Vec::with_capacity(photos.len());
-        for photo in photos
-            .into_iter()
-            .filter(|p| p.status == PhotoStatus::Ready)
-        {
-            shared.push(self.shared_photo(photo, share.expires_at).await?);
-        }
-        Ok(SharedView {
-            target: share.target,
-            album_name,
-            expires_at: share.expires_at,
-            photos: shared,
-        })
-    }
-
     pub async fn usage(&self, owner: &UserId) -> Result<UsageReport> {
         Ok(UsageReport {
             usage: self.repo.get_usage(owner).await?,
@@ -660,6 +522,8 @@ impl PhotoService {
 mod tests {
     use super::*;
     use crate::memory::{InMemoryObjectStore, InMemoryRepository, ManualClock};
+    use crate::model::ShareAttempts;
+    use crate::password::Password;
     use crate::types::{Gps, Ulid};
 
     struct Fixture {

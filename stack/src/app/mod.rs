@@ -716,7 +716,7 @@ mod tests {
             .filter(|e| e.route().access == photo_contract::api::Access::Public)
             .map(|e| e.route().key())
             .collect();
-        assert_eq!(public.len(), 3, "{public:?}");
+        assert_eq!(public.len(), 4, "{public:?}");
         assert_eq!(settings.keys().cloned().collect::<Vec<_>>(), public);
         for key in &public {
             let route = &settings[key];

@@ -22,7 +22,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use photo_domain::{
     Album, AlbumId, AlbumName, Page, Photo, PhotoId, PhotoPatch, ProcessingOutcome, Repository,
-    Result, Sha256, Share, ShareAttempts, ShareToken, SortKey, Timestamp, Usage, UserId,
+    Result, Sha256, Share, ShareAttempts, ShareTarget, ShareToken, SortKey, Timestamp, Usage,
+    UserId,
 };
 use rusqlite::{Connection, TransactionBehavior, params};
 
@@ -231,6 +232,9 @@ impl Repository for SqliteRepository {
     }
     async fn insert_share(&self, share: &Share) -> Result<()> {
         self.write(|tx| shares::insert(tx, share))
+    }
+    async fn shares_of(&self, owner: &UserId, target: &ShareTarget) -> Result<Vec<Share>> {
+        self.read(|c| shares::of_target(c, owner, target))
     }
     async fn get_share(&self, token: &ShareToken) -> Result<Option<Share>> {
         self.read(|c| shares::get(c, token))

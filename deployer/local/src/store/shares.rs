@@ -134,13 +134,14 @@ pub(super) fn set_attempts(
 }
 
 /// Removes every share link (both items) pointing at `target`, found through `gsi1`.
-pub(super) fn remove_shares_of(
-    tx: &Connection,
+/// Every share link of `owner` pointing at `target`, from `gsi1`.
+pub(super) fn of_target(
+    conn: &Connection,
     owner: &UserId,
     target: &ShareTarget,
-) -> Result<()> {
+) -> Result<Vec<Share>> {
     let gsi = keys::target_gsi1pk(owner, target);
-    let found: Vec<(String, String)> = tx
+    let found: Vec<(String, String)> = conn
         .prepare_cached(
             "SELECT pk, body FROM items WHERE gsi1pk = ?1 AND gsi1sk >= 'SHARE#' AND gsi1sk < 'SHARE#~'",
         )
@@ -149,11 +150,22 @@ pub(super) fn remove_shares_of(
                 .collect()
         })
         .map_err(|e| backend("finding share links", e))?;
+    let mut shares = Vec::with_capacity(found.len());
     for (pk, body) in found {
-        let Item::Share(s) = rows::decode(&pk, keys::SHARE_SK, &body)? else {
-            continue;
-        };
-        rows::delete(tx, &pk, keys::SHARE_SK)?;
+        if let Item::Share(s) = rows::decode(&pk, keys::SHARE_SK, &body)? {
+            shares.push(s);
+        }
+    }
+    Ok(shares)
+}
+
+pub(super) fn remove_shares_of(
+    tx: &Connection,
+    owner: &UserId,
+    target: &ShareTarget,
+) -> Result<()> {
+    for s in of_target(tx, owner, target)? {
+        rows::delete(tx, &keys::share_pk(&s.token), keys::SHARE_SK)?;
         rows::delete(
             tx,
             &keys::user_pk(owner),

@@ -556,6 +556,15 @@ impl Repository for DynamoDbRepository {
             .await?
     }
 
+    async fn shares_of(&self, owner: &UserId, target: &ShareTarget) -> Result<Vec<Share>> {
+        let items = self.query_gsi1(&keys::target_gsi1pk(owner, target)).await?;
+        items
+            .iter()
+            .filter(|i| string(i, "sk").is_ok_and(|sk| sk == keys::SHARE_SK))
+            .map(decode)
+            .collect()
+    }
+
     async fn get_share(&self, token: &ShareToken) -> Result<Option<Share>> {
         // Strongly consistent: a revocation must take effect at once.
         self.get_record(key(keys::share_pk(token), keys::SHARE_SK.into()), true)

@@ -30,6 +30,10 @@ impl Suite<'_> {
         .enumerate()
         {
             let mut s = self.share(&alice, target, 1_790_000_000_000 + i as i64);
+            if i == 2 {
+                s.allow_download = true;
+                s.days = Some(3);
+            }
             if i == 1 {
                 s.password_hash = Some(crate::model::PasswordHash::from_stored(
                     "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),
@@ -74,8 +78,34 @@ impl Suite<'_> {
         assert!(revoked.revoked);
         assert_eq!(
             repo.get_share(&shares[0].token).await.unwrap(),
-            Some(revoked),
+            Some(revoked.clone()),
             "revocation is visible at once"
+        );
+
+        // The links of one target, revoked ones too, with their options as stored.
+        let tokens = |mut found: Vec<crate::model::Share>| {
+            found.sort_by_key(|s| s.created_at);
+            found
+        };
+        let of_photo = tokens(
+            repo.shares_of(&alice, &ShareTarget::Photo(photo.id))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(of_photo, vec![revoked, shares[2].clone()]);
+        assert!(of_photo[1].allow_download && of_photo[1].days == Some(3));
+        assert_eq!(
+            repo.shares_of(&alice, &ShareTarget::Album(album.id))
+                .await
+                .unwrap(),
+            vec![shares[1].clone()]
+        );
+        assert!(
+            repo.shares_of(&bob, &ShareTarget::Photo(photo.id))
+                .await
+                .unwrap()
+                .is_empty(),
+            "another owner's view of the same id"
         );
     }
 

@@ -198,17 +198,21 @@ impl InMemoryRepository {
     }
 
     /// Removes every share link (both items) whose `gsi1pk` points at `target`.
-    fn remove_shares_of(items: &mut Items, owner: &UserId, target: &ShareTarget) {
+    /// Every share link (the `SHARE` item) whose `gsi1pk` points at `target`.
+    fn shares_pointing_at(items: &Items, owner: &UserId, target: &ShareTarget) -> Vec<Share> {
         let gsi = keys::target_gsi1pk(owner, target);
-        let shares: Vec<Share> = items
+        items
             .values()
             .filter(|i| i.gsi1pk().as_deref() == Some(gsi.as_str()))
             .filter_map(|i| match i {
                 Item::Share(s) => Some(s.clone()),
                 _ => None,
             })
-            .collect();
-        for s in shares {
+            .collect()
+    }
+
+    fn remove_shares_of(items: &mut Items, owner: &UserId, target: &ShareTarget) {
+        for s in Self::shares_pointing_at(items, owner, target) {
             items.remove(&share_key(&s.token));
             items.remove(&key(
                 keys::user_pk(owner),
@@ -556,6 +560,10 @@ impl Repository for InMemoryRepository {
             },
         );
         Ok(())
+    }
+
+    async fn shares_of(&self, owner: &UserId, target: &ShareTarget) -> Result<Vec<Share>> {
+        Ok(Self::shares_pointing_at(&self.lock(), owner, target))
     }
 
     async fn get_share(&self, token: &ShareToken) -> Result<Option<Share>> {
