@@ -12,7 +12,7 @@ use crate::abandoned::{Abandoned, UPLOAD_FORM_SECS};
 use crate::cursor;
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::model::{Album, Page, Photo, PhotoStatus, ProcessedInfo, ShareTarget, Usage};
+use crate::model::{Album, Page, Photo, PhotoStatus, ProcessedInfo, ShareTarget, SortKey, Usage};
 use crate::password::PasswordCost;
 use crate::ports::{
     Clock, Grant, ObjectKey, ObjectStore, PhotoPatch, PresignedPost, Repository, UploadPolicy,
@@ -172,6 +172,20 @@ pub struct PhotoService {
     clock: Arc<dyn Clock>,
     limits: Limits,
     ids: Arc<UlidGenerator>,
+}
+
+/// The sort key a page starts after: the decoded `cursor`, which must be `owner`'s and name an
+/// item under `prefix`.
+fn start_after(owner: &UserId, prefix: &str, cursor: Option<&str>) -> Result<Option<SortKey>> {
+    cursor.map(|c| cursor::decode(owner, prefix, c)).transpose()
+}
+
+/// A page as a listing, its next key as `owner`'s cursor.
+fn listing<T>(owner: &UserId, page: Page<T>) -> Listing<T> {
+    Listing {
+        items: page.items,
+        next_cursor: page.next.map(|k| cursor::encode(owner, &k)),
+    }
 }
 
 fn check_limit(limit: usize) -> Result<usize> {
@@ -356,9 +370,7 @@ impl PhotoService {
         limit: usize,
     ) -> Result<Listing<PhotoView>> {
         let limit = check_limit(limit)?;
-        let after = cursor
-            .map(|c| cursor::decode(owner, keys::PHOTO_PREFIX, c))
-            .transpose()?;
+        let after = start_after(owner, keys::PHOTO_PREFIX, cursor)?;
         let page = self.repo.list_photos(owner, after.as_ref(), limit).await?;
         self.views(owner, page, false).await
     }
@@ -446,14 +458,9 @@ impl PhotoService {
         limit: usize,
     ) -> Result<Listing<Album>> {
         let limit = check_limit(limit)?;
-        let after = cursor
-            .map(|c| cursor::decode(owner, keys::ALBUM_PREFIX, c))
-            .transpose()?;
+        let after = start_after(owner, keys::ALBUM_PREFIX, cursor)?;
         let page = self.repo.list_albums(owner, after.as_ref(), limit).await?;
-        Ok(Listing {
-            items: page.items,
-            next_cursor: page.next.map(|k| cursor::encode(owner, &k)),
-        })
+        Ok(listing(owner, page))
     }
 
     pub async fn get_album(&self, owner: &UserId, id: &AlbumId) -> Result<Album> {
@@ -499,9 +506,7 @@ impl PhotoService {
         limit: usize,
     ) -> Result<Listing<PhotoView>> {
         let limit = check_limit(limit)?;
-        let after = cursor
-            .map(|c| cursor::decode(owner, &keys::member_prefix(album), c))
-            .transpose()?;
+        let after = start_after(owner, &keys::member_prefix(album), cursor)?;
         let page = self
             .repo
             .list_album_photos(owner, album, after.as_ref(), limit)

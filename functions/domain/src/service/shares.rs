@@ -6,7 +6,6 @@
 //! not a second one. A link with a password is always new: its password is its own.
 
 use super::{Listing, MAX_PAGE, MAX_SHARED_ALBUM_PHOTOS, PhotoService, SharedPhoto, SharedView};
-use crate::cursor;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::model::{Photo, PhotoStatus, Share, ShareAttempts, ShareTarget};
@@ -100,14 +99,9 @@ impl PhotoService {
         limit: usize,
     ) -> Result<Listing<Share>> {
         let limit = super::check_limit(limit)?;
-        let after = cursor
-            .map(|c| cursor::decode(owner, keys::SHARE_LINK_PREFIX, c))
-            .transpose()?;
+        let after = super::start_after(owner, keys::SHARE_LINK_PREFIX, cursor)?;
         let page = self.repo.list_shares(owner, after.as_ref(), limit).await?;
-        Ok(Listing {
-            items: page.items,
-            next_cursor: page.next.map(|k| cursor::encode(owner, &k)),
-        })
+        Ok(super::listing(owner, page))
     }
 
     pub async fn revoke_share(&self, owner: &UserId, token: &ShareToken) -> Result<Share> {
