@@ -274,7 +274,9 @@ async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
     }
 }
 
-/// Sweeps abandoned uploads every `every` until `stop`; at once again after a full batch.
+/// Sweeps abandoned uploads every `every` until `stop`; at once again after a full batch that
+/// removed some (a batch of uploads that arrived and wait for processing, all kept, would only
+/// be read again).
 async fn sweep_abandoned(
     abandoned: Abandoned,
     every: Duration,
@@ -282,7 +284,9 @@ async fn sweep_abandoned(
 ) {
     loop {
         let wait = match abandoned.sweep(None).await {
-            Ok(sweep) if sweep.removed + sweep.kept >= SWEEP_BATCH => Duration::ZERO,
+            Ok(sweep) if sweep.removed > 0 && sweep.removed + sweep.kept >= SWEEP_BATCH => {
+                Duration::ZERO
+            }
             Ok(_) => every,
             Err(e) => {
                 tracing::warn!(error = %e, "sweeping abandoned uploads; trying again later");
