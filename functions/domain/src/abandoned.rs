@@ -139,54 +139,16 @@ impl Abandoned {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{InMemoryObjectStore, InMemoryRepository, ManualClock};
-    use crate::service::{Limits, NewUpload, PhotoService};
-    use crate::types::{ContentType, FileName, Sha256};
-    use crate::{PasswordCost, Usage};
+    use crate::Usage;
+    use crate::memory::InMemoryObjectStore;
+    use crate::service::PhotoService;
+    use crate::testing::{Fixture, user};
 
-    struct Fixture {
-        service: PhotoService,
-        repo: Arc<InMemoryRepository>,
-        store: Arc<InMemoryObjectStore>,
-        clock: Arc<ManualClock>,
-    }
-
-    /// Quota 150 bytes, uploads of at most 100.
     fn fixture() -> Fixture {
-        let repo = Arc::new(InMemoryRepository::new());
-        let store = Arc::new(InMemoryObjectStore::new("mem://b"));
-        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(1_800_000_000)));
-        let limits = Limits {
-            max_upload_bytes: 100,
-            quota_bytes: 150,
-            password_cost: PasswordCost::Minimal,
-            ..Limits::default()
-        };
-        let service = PhotoService::new(repo.clone(), store.clone(), clock.clone(), limits);
-        Fixture {
-            service,
-            repo,
-            store,
-            clock,
-        }
-    }
-
-    fn user(name: &str) -> UserId {
-        UserId::parse(name).unwrap()
+        Fixture::new()
     }
 
     impl Fixture {
-        async fn start(&self, owner: &str, n: u8, size: u64) -> Result<Photo> {
-            let upload = NewUpload {
-                file_name: FileName::parse("IMG_0001.jpg").unwrap(),
-                content_type: ContentType::Jpeg,
-                size,
-                sha256: Sha256::from_bytes([n; 32]),
-            };
-            let (photo, _form) = self.service.start_upload(&user(owner), upload).await?;
-            Ok(photo)
-        }
-
         async fn exists(&self, photo: &Photo) -> bool {
             self.repo
                 .get_photo(&photo.owner, &photo.id)

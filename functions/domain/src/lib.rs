@@ -16,6 +16,8 @@ pub mod password;
 pub mod ports;
 pub mod processing;
 pub mod service;
+#[cfg(test)]
+mod testing;
 pub mod types;
 
 pub use abandoned::{Abandoned, Sweep};

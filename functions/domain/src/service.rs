@@ -531,32 +531,10 @@ mod tests {
     use crate::password::Password;
     use crate::types::{Gps, Ulid};
 
-    struct Fixture {
-        service: PhotoService,
-        repo: Arc<InMemoryRepository>,
-        clock: Arc<ManualClock>,
-    }
+    use crate::testing::Fixture;
 
     fn fixture() -> Fixture {
-        let repo = Arc::new(InMemoryRepository::new());
-        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(1_800_000_000)));
-        let limits = Limits {
-            max_upload_bytes: 100,
-            quota_bytes: 150,
-            password_cost: PasswordCost::Minimal,
-            ..Limits::default()
-        };
-        let service = PhotoService::new(
-            repo.clone(),
-            Arc::new(InMemoryObjectStore::new("mem://b")),
-            clock.clone(),
-            limits,
-        );
-        Fixture {
-            service,
-            repo,
-            clock,
-        }
+        Fixture::new()
     }
 
     fn alice() -> UserId {

@@ -80,51 +80,18 @@ impl PhotoService {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::memory::{InMemoryObjectStore, InMemoryRepository, ManualClock};
-    use crate::service::{Limits, NewUpload};
-    use crate::types::{AlbumName, ContentType, FileName, Sha256, Timestamp};
-    use crate::{PasswordCost, Photo, Repository as _};
-
-    struct Fixture {
-        service: PhotoService,
-        repo: Arc<InMemoryRepository>,
-    }
+    use crate::testing::{Fixture, user};
+    use crate::types::{AlbumName, Timestamp};
+    use crate::{Photo, Repository as _};
 
     fn fixture() -> Fixture {
-        let repo = Arc::new(InMemoryRepository::new());
-        let service = PhotoService::new(
-            repo.clone(),
-            Arc::new(InMemoryObjectStore::new("mem://b")),
-            Arc::new(ManualClock::new(Timestamp::from_secs(1_800_000_000))),
-            Limits {
-                password_cost: PasswordCost::Minimal,
-                ..Limits::default()
-            },
-        );
-        Fixture { service, repo }
-    }
-
-    fn user(name: &str) -> UserId {
-        UserId::parse(name).unwrap()
+        Fixture::new()
     }
 
     impl Fixture {
         async fn photo(&self, owner: &str, n: u8) -> PhotoId {
-            let upload = NewUpload {
-                file_name: FileName::parse("IMG_0001.jpg").unwrap(),
-                content_type: ContentType::Jpeg,
-                size: 10,
-                sha256: Sha256::from_bytes([n; 32]),
-            };
-            let (photo, _) = self
-                .service
-                .start_upload(&user(owner), upload)
-                .await
-                .unwrap();
-            photo.id
+            self.start(owner, n, 10).await.unwrap().id
         }
 
         async fn stored(&self, owner: &str, id: &PhotoId) -> Option<Photo> {

@@ -236,72 +236,25 @@ impl PhotoService {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::memory::{InMemoryObjectStore, InMemoryRepository, ManualClock};
-    use crate::service::{Limits, NewUpload};
-    use crate::types::{AlbumName, ContentType, Dimensions, FileName, Sha256};
-    use crate::{Clock as _, PasswordCost, ProcessedInfo};
-
-    struct Fixture {
-        service: PhotoService,
-        store: Arc<InMemoryObjectStore>,
-        clock: Arc<ManualClock>,
-    }
+    use crate::Clock as _;
+    use crate::testing::{Fixture, user};
+    use crate::types::AlbumName;
 
     fn fixture() -> Fixture {
-        let store = Arc::new(InMemoryObjectStore::new("mem://b"));
-        let clock = Arc::new(ManualClock::new(Timestamp::from_secs(1_800_000_000)));
-        let service = PhotoService::new(
-            Arc::new(InMemoryRepository::new()),
-            store.clone(),
-            clock.clone(),
-            Limits {
-                password_cost: PasswordCost::Minimal,
-                ..Limits::default()
-            },
-        );
-        Fixture {
-            service,
-            store,
-            clock,
-        }
+        Fixture::new()
     }
 
     fn alice() -> UserId {
-        UserId::parse("alice").unwrap()
+        user("alice")
+    }
+
+    /// A READY photo of alice's.
+    async fn photo(f: &Fixture, n: u8) -> PhotoId {
+        f.ready("alice", n, 10).await.id
     }
 
     impl Fixture {
-        /// A READY photo of alice's.
-        async fn photo(&self, n: u8) -> PhotoId {
-            let upload = NewUpload {
-                file_name: FileName::parse("IMG_0001.jpg").unwrap(),
-                content_type: ContentType::Jpeg,
-                size: 10,
-                sha256: Sha256::from_bytes([n; 32]),
-            };
-            let (photo, _) = self.service.start_upload(&alice(), upload).await.unwrap();
-            let info = ProcessedInfo {
-                dimensions: Dimensions {
-                    width: 2,
-                    height: 1,
-                },
-                taken_at: None,
-                taken_offset_minutes: None,
-                camera: None,
-                gps: None,
-                sha256_actual: photo.sha256_declared,
-                size: 10,
-            };
-            self.service
-                .complete_processing(&alice(), &photo.id, info)
-                .await
-                .unwrap();
-            photo.id
-        }
-
         async fn share(
             &self,
             target: ShareTarget,
@@ -322,7 +275,7 @@ mod tests {
     #[tokio::test]
     async fn a_live_link_with_the_same_options_is_answered_instead_of_a_new_one() {
         let f = fixture();
-        let target = ShareTarget::Photo(f.photo(1).await);
+        let target = ShareTarget::Photo(photo(&f, 1).await);
         let (first, created) = f.share(target, None, None, false).await;
         assert!(created);
         assert_eq!(first.days, Some(7), "the default choice is kept");
@@ -357,7 +310,7 @@ mod tests {
     #[tokio::test]
     async fn a_guest_downloads_an_original_only_where_the_owner_allowed_it() {
         let f = fixture();
-        let (p1, p2, outside) = (f.photo(1).await, f.photo(2).await, f.photo(3).await);
+        let (p1, p2, outside) = (photo(&f, 1).await, photo(&f, 2).await, photo(&f, 3).await);
         let album = f
             .service
             .create_album(&alice(), AlbumName::parse("Trip").unwrap())
