@@ -262,6 +262,10 @@ pub const CALLS: &[Call] = &[
     ),
     call("DynamoDB", "UpdateTable", &["dynamodb:UpdateTable"]),
     call("DynamoDB", "DeleteTable", &["dynamodb:DeleteTable"]),
+    // `up`, once per stage: the photos stored before the timeline, each placed and counted in
+    // one transaction of two updates.
+    call("DynamoDB", "Scan", &["dynamodb:Scan"]),
+    call("DynamoDB", "TransactWriteItems", &["dynamodb:UpdateItem"]),
 ];
 
 /// The IAM actions `service`'s `operation` needs; `None` for a call the registry lacks.

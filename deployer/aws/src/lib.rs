@@ -32,6 +32,7 @@ pub mod session;
 pub mod smoke;
 mod status;
 pub mod synth;
+pub mod timeline;
 pub mod timing;
 pub mod ui;
 
@@ -486,6 +487,9 @@ pub fn up(config_file: &Path, args: &DeployArgs, publish_site: bool, aws: &AwsAr
             record("reconciled_hot_updates", true.into());
         }
         if let Some(line) = reencrypt::after_deploy(session, deployer).await? {
+            deployer.ui.line(&line);
+        }
+        if let Some(line) = timeline::after_deploy(session, deployer).await? {
             deployer.ui.line(&line);
         }
         media_key::after_deploy(session, deployer, &prepared.keys).await?;

@@ -32,6 +32,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use aws_sdk_dynamodb::types::AttributeValue::{Bool, N, S};
 use deployer_aws::args::Format;
 use deployer_build::package::package_bootstrap;
 use serde_json::Value;
@@ -185,6 +186,20 @@ impl Look {
         }
     }
 
+    /// The physical id of the stack's resource `logical`.
+    fn physical_id(&self, logical: &str) -> String {
+        let out = self
+            .rt
+            .block_on(self.cfn.list_stack_resources().stack_name(STACK).send())
+            .unwrap();
+        let resource = out
+            .stack_resource_summaries()
+            .iter()
+            .find(|r| r.logical_resource_id() == Some(logical))
+            .unwrap_or_else(|| panic!("no `{logical}` in the stack"));
+        resource.physical_resource_id().unwrap().to_owned()
+    }
+
     fn keys(&self) -> Vec<String> {
         let out = self
             .rt
@@ -325,9 +340,76 @@ fn up_uploads_what_is_missing_and_changes_only_what_changed() {
         assert_eq!(life.rules().len(), 2);
     });
     let change_sets = look.change_sets();
+    // The stage's photos were placed on the timeline, once: recorded. A photo stored before the
+    // timeline (no `tlsk`, not counted) is placed by the next `up` that finds no record.
+    assert!(
+        keys.contains(&"timeline/photo-app-dev.json".to_owned()),
+        "{keys:?}"
+    );
+    let table = look.physical_id("PhotoTable");
+    let legacy_key = |db: &aws_sdk_dynamodb::Client| {
+        db.get_item()
+            .table_name(&table)
+            .key("pk", S("USER#legacy".into()))
+            .key("sk", S("PHOTO#01ARZ3NDEKTSV4RRFFQ69G5FAV".into()))
+            .consistent_read(true)
+    };
+    look.rt.block_on(async {
+        let db = aws_sdk_dynamodb::Client::new(&look.sdk);
+        let photo = [
+            ("pk", S("USER#legacy".into())),
+            ("sk", S("PHOTO#01ARZ3NDEKTSV4RRFFQ69G5FAV".into())),
+            ("id", S("01ARZ3NDEKTSV4RRFFQ69G5FAV".into())),
+            ("owner", S("legacy".into())),
+            ("status", S("READY".into())),
+            ("file_name", S("IMG_0001.jpg".into())),
+            ("content_type", S("image/jpeg".into())),
+            ("size", N("1".into())),
+            ("sha256_declared", S("ab".repeat(32))),
+            // 2024-06-01T12:03:09Z.
+            ("taken_at", N("1717243389000".into())),
+            ("created_at", N("1790000000000".into())),
+            ("favourite", Bool(false)),
+        ];
+        db.put_item()
+            .table_name(&table)
+            .set_item(Some(photo.map(|(k, v)| (k.to_owned(), v)).into()))
+            .send()
+            .await
+            .unwrap();
+        look.s3
+            .delete_object()
+            .bucket(BUCKET)
+            .key("timeline/photo-app-dev.json")
+            .send()
+            .await
+            .unwrap();
+    });
 
     // Nothing changed: nothing uploaded, no change set.
     let (stdout, stderr) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
+    assert!(
+        stderr.contains("timeline: 1 of 1 photos stored before it placed by date taken"),
+        "{stderr}"
+    );
+    look.rt.block_on(async {
+        let db = aws_sdk_dynamodb::Client::new(&look.sdk);
+        let item = legacy_key(&db).send().await.unwrap().item.unwrap();
+        let tlsk = item["tlsk"].as_s().unwrap();
+        assert!(tlsk.starts_with("TAKEN#063852840189000#"), "{tlsk}");
+        let month = db
+            .get_item()
+            .table_name(&table)
+            .key("pk", S("USER#legacy".into()))
+            .key("sk", S("MONTH#2024-06".into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        assert_eq!(month["photos"].as_n().unwrap(), "1");
+    });
     assert!(
         stderr.contains("artifacts: 0 uploaded, 3 already in the bucket"),
         "{stderr}"

@@ -183,6 +183,30 @@ impl From<Listing<PhotoView>> for PhotoPage {
     }
 }
 
+/// The months of the timeline, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TimelineMonths {
+    pub months: Vec<MonthDto>,
+}
+
+/// How many photos one month of the timeline holds.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MonthDto {
+    /// `YYYY-MM`, the month of the photos' date taken on the camera's clock.
+    #[schema(example = "2024-06")]
+    pub month: String,
+    pub photos: u64,
+}
+
+impl From<photo_domain::MonthCount> for MonthDto {
+    fn from(m: photo_domain::MonthCount) -> Self {
+        MonthDto {
+            month: m.month,
+            photos: m.photos,
+        }
+    }
+}
+
 /// Paging parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

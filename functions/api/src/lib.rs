@@ -95,6 +95,8 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
     match endpoint {
         Endpoint::StartUpload => on(filter, routes::start_upload),
         Endpoint::ListPhotos => on(filter, routes::list_photos),
+        Endpoint::Timeline => on(filter, routes::timeline),
+        Endpoint::TimelineMonths => on(filter, routes::timeline_months),
         Endpoint::GetPhoto => on(filter, routes::get_photo),
         Endpoint::PatchPhoto => on(filter, routes::patch_photo),
         Endpoint::DeletePhoto => on(filter, routes::delete_photo),

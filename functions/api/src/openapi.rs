@@ -12,7 +12,7 @@ use crate::routes;
 #[openapi(
     info(title = "Photo sharing API", description = "Upload, organise and share photos."),
     paths(
-        routes::start_upload, routes::list_photos, routes::get_photo, routes::patch_photo, routes::delete_photo,
+        routes::start_upload, routes::list_photos, routes::timeline, routes::timeline_months, routes::get_photo, routes::patch_photo, routes::delete_photo,
         routes::batch_photos,
         routes::create_album, routes::list_albums, routes::get_album, routes::rename_album, routes::delete_album,
         routes::list_album_photos, routes::add_album_photo, routes::remove_album_photo,

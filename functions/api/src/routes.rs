@@ -77,6 +77,36 @@ pub async fn list_photos(
         .map(PhotoListing)?)
 }
 
+/// My photos by date taken, newest first: when the shutter fired on the camera's clock, else when
+/// the upload started (a photo still processing, or a file that says nothing). Paged like
+/// `/photos`; its cursors are its own.
+#[utoipa::path(get, path = "/photos/timeline", tag = "photos", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = PhotoPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn timeline(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<PhotoListing> {
+    Ok(s.service
+        .timeline(&user, q.cursor.as_deref(), q.limit())
+        .await
+        .map(PhotoListing)?)
+}
+
+/// How many of my photos each month of the timeline holds, newest month first (months without
+/// photos are left out): the scrubber's marks, kept as photos come and go.
+#[utoipa::path(get, path = "/photos/timeline/months", tag = "photos", security(("bearer" = [])),
+    responses((status = 200, body = TimelineMonths), (status = 401, body = ErrorBody)))]
+pub async fn timeline_months(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+) -> ApiResult<axum::Json<TimelineMonths>> {
+    let months = s.service.timeline_months(&user).await?;
+    Ok(axum::Json(TimelineMonths {
+        months: months.into_iter().map(Into::into).collect(),
+    }))
+}
+
 /// One of my photos, with a link to the original.
 #[utoipa::path(get, path = "/photos/{id}", tag = "photos", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = PhotoDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]

@@ -269,6 +269,68 @@ async fn pagination_is_newest_first_across_pages() {
 }
 
 #[tokio::test]
+async fn the_timeline_pages_every_photo_once_and_counts_its_months() {
+    let app = App::new();
+    let mut ids = Vec::new();
+    for n in 0..5u8 {
+        ids.push(app.upload("alice", &bytes(n, 10)).await);
+    }
+    app.upload("bob", &bytes(99, 10)).await;
+    let mut seen = Vec::new();
+    let mut uri = "/photos/timeline?limit=2".to_owned();
+    for _ in 0..5 {
+        let (status, page) = app.as_user("alice", "GET", &uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap();
+        seen.extend(items.iter().map(|p| p["id"].as_str().unwrap().to_owned()));
+        assert!(items.iter().all(|p| p["dimensions"]["width"].is_number()));
+        match page["next_cursor"].as_str() {
+            Some(c) => uri = format!("/photos/timeline?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids, "every photo of alice's once, none of bob's");
+
+    let months = |who: &'static str| {
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .as_user(who, "GET", "/photos/timeline/months", None)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let months = body["months"].as_array().unwrap().clone();
+            months
+                .iter()
+                .map(|m| m["photos"].as_u64().unwrap())
+                .sum::<u64>()
+        }
+    };
+    assert_eq!((months("alice").await, months("bob").await), (5, 1));
+    app.as_user("alice", "DELETE", &format!("/photos/{}", ids[0]), None)
+        .await;
+    assert_eq!(months("alice").await, 4);
+
+    // The timeline's cursors are its own, and alice's.
+    let (_, page) = app
+        .as_user("alice", "GET", "/photos/timeline?limit=1", None)
+        .await;
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    for (who, uri) in [
+        ("bob", format!("/photos/timeline?cursor={cursor}")),
+        ("alice", format!("/photos?cursor={cursor}")),
+    ] {
+        let (status, body) = app.as_user(who, "GET", &uri, None).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_cursor")),
+            "{who} {uri}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn cursors_forged_to_another_user_are_refused() {
     let app = App::new();
     for n in 0..3u8 {
@@ -721,6 +783,8 @@ fn protected_routes(
             ),
         ),
         ("GET", "/photos".into(), None),
+        ("GET", "/photos/timeline".into(), None),
+        ("GET", "/photos/timeline/months".into(), None),
         ("GET", format!("/photos/{photo}"), None),
         (
             "PATCH",
@@ -862,8 +926,15 @@ async fn isolation_matrix() {
         // Routes without an id act on bob's own data: they succeed and show none of alice's.
         let own_scope = matches!(
             (*method, uri.as_str()),
-            ("GET", "/photos" | "/albums" | "/shares" | "/me")
-                | ("POST", "/photos/uploads" | "/albums")
+            (
+                "GET",
+                "/photos"
+                    | "/photos/timeline"
+                    | "/photos/timeline/months"
+                    | "/albums"
+                    | "/shares"
+                    | "/me"
+            ) | ("POST", "/photos/uploads" | "/albums")
         );
         let batch_of_alices_photo = *method == "POST"
             && uri == "/photos/batch"

@@ -11,12 +11,20 @@
 mod awaited;
 mod calls;
 mod encoding;
+mod finish;
 mod repository;
+mod timeline;
 
 use aws_sdk_dynamodb::Client;
 
-/// The name of the one global secondary index: "what points at this photo or album".
+pub use timeline::Backfill;
+
+/// The name of the global secondary index answering "what points at this photo or album" (and
+/// listing the awaited uploads).
 pub const GSI1: &str = "gsi1";
+
+/// The name of the global secondary index listing an owner's photos by date taken.
+pub const TIMELINE_INDEX: &str = "timeline";
 
 /// The photo repository on the stage's table (`PHOTO_TABLE`).
 #[derive(Debug, Clone)]

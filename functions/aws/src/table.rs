@@ -42,7 +42,8 @@ fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, BuildError> {
 }
 
 /// Creates `table` on demand, keyed `pk`/`sk` (strings), with the `gsi1` index on
-/// `gsi1pk`/`gsi1sk` projecting every attribute: the stack's table.
+/// `gsi1pk`/`gsi1sk` and the `timeline` index on `pk`/`tlsk`, both projecting every attribute:
+/// the stack's table.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), CreateTableFailure> {
     client
         .create_table()
@@ -52,6 +53,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), CreateTabl
         .attribute_definitions(attribute("sk")?)
         .attribute_definitions(attribute("gsi1pk")?)
         .attribute_definitions(attribute("gsi1sk")?)
+        .attribute_definitions(attribute("tlsk")?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(
@@ -59,6 +61,18 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), CreateTabl
                 .index_name("gsi1")
                 .key_schema(key("gsi1pk", KeyType::Hash)?)
                 .key_schema(key("gsi1sk", KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()?,
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("timeline")
+                .key_schema(key("pk", KeyType::Hash)?)
+                .key_schema(key("tlsk", KeyType::Range)?)
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::All)

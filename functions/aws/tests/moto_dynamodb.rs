@@ -6,6 +6,12 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use photo_aws::DynamoDbRepository;
 use photo_domain::conformance::{TableProbe, run_all};
+use photo_domain::keys;
+use photo_domain::types::UlidGenerator;
+use photo_domain::{
+    ContentType, Dimensions, FileName, Photo, PhotoId, ProcessedInfo, ProcessingOutcome,
+    Repository as _, Sha256, Timestamp, UserId,
+};
 use testkit::MotoServer;
 use testkit::aws::TABLE;
 
@@ -64,4 +70,121 @@ async fn the_dynamodb_repository_conforms() {
     let repo = Arc::new(DynamoDbRepository::new(&config, TABLE));
     let probe = Probe(repo.client().clone());
     run_all(repo, &probe, "ddb").await;
+}
+
+/// Makes the stored photo look as it did before the timeline: no `tlsk`, and not counted.
+async fn as_before_the_timeline(client: &aws_sdk_dynamodb::Client, photo: &Photo) {
+    let pk = keys::user_pk(&photo.owner);
+    client
+        .update_item()
+        .table_name(TABLE)
+        .key("pk", AttributeValue::S(pk.clone()))
+        .key("sk", AttributeValue::S(keys::photo_sk(&photo.id)))
+        .update_expression("REMOVE tlsk")
+        .send()
+        .await
+        .expect("removing the timeline key");
+    client
+        .delete_item()
+        .table_name(TABLE)
+        .key("pk", AttributeValue::S(pk))
+        .key(
+            "sk",
+            AttributeValue::S(keys::month_sk(&photo.timeline_month())),
+        )
+        .send()
+        .await
+        .expect("removing the month count");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backfill_places_photos_stored_before_the_timeline_once() {
+    let moto = MotoServer::start();
+    let config = testkit::aws::sdk_config(&moto).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    photo_aws::table::create_table(&client, TABLE)
+        .await
+        .expect("creating the table");
+    let repo = DynamoDbRepository::new(&config, TABLE);
+    let owner = UserId::parse("before-the-timeline").unwrap();
+    let ids = UlidGenerator::default();
+    // 2026-09-21: when the uploads started.
+    let uploaded = Timestamp::from_millis(1_790_000_000_000);
+    let mut photos = Vec::new();
+    for n in 0..30_u8 {
+        let id = PhotoId::from_ulid(ids.next(uploaded));
+        let name = FileName::parse(&format!("IMG_{n}.jpg")).unwrap();
+        let sha = Sha256::from_bytes([n; 32]);
+        let photo = Photo::pending(id, owner.clone(), name, ContentType::Jpeg, 1, sha, uploaded);
+        repo.insert_photo(&photo, 1_000).await.unwrap();
+        photos.push(photo);
+    }
+    // Ten were processed, taken in June 2024, before the timeline existed.
+    let taken = Timestamp::from_millis(1_717_243_389_000);
+    for photo in &mut photos[..10] {
+        let info = ProcessedInfo {
+            dimensions: Dimensions {
+                width: 3,
+                height: 2,
+            },
+            taken_at: Some(taken),
+            taken_offset_minutes: Some(120),
+            camera: None,
+            gps: None,
+            sha256_actual: photo.sha256_declared,
+            size: 1,
+        };
+        repo.start_processing(&owner, &photo.id, 3).await.unwrap();
+        *photo = repo
+            .finish_processing(&owner, &photo.id, &ProcessingOutcome::Ready(info))
+            .await
+            .unwrap();
+    }
+    for photo in &photos {
+        as_before_the_timeline(&client, photo).await;
+    }
+    assert!(
+        repo.list_timeline(&owner, None, 50)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(repo.timeline_months(&owner).await.unwrap().is_empty());
+
+    // One photo stored before the timeline finishes processing now: it stays off the timeline
+    // (its status changes, not its place), and the backfill places it where it was taken.
+    let late = photos[10].clone();
+    repo.start_processing(&owner, &late.id, 3).await.unwrap();
+    let failed = ProcessingOutcome::Failed {
+        reason: "not an image".into(),
+        actual: None,
+    };
+    repo.finish_processing(&owner, &late.id, &failed)
+        .await
+        .unwrap();
+    // And one is deleted before the backfill: nothing to count.
+    repo.delete_photo(&owner, &photos[29].id).await.unwrap();
+
+    let first = repo.backfill_timeline().await.expect("the backfill");
+    assert_eq!((first.found, first.placed), (29, 29), "{first:?}");
+    let months = repo.timeline_months(&owner).await.unwrap();
+    let months: Vec<_> = months
+        .iter()
+        .map(|m| (m.month.as_str(), m.photos))
+        .collect();
+    assert_eq!(months, vec![("2026-09", 19), ("2024-06", 10)]);
+    let listed = repo.list_timeline(&owner, None, 50).await.unwrap();
+    assert_eq!(listed.items.len(), 29);
+    assert!(listed.items[19..].iter().all(|p| p.taken_at == Some(taken)));
+
+    // Again: nothing is found, nothing counted twice.
+    let again = repo.backfill_timeline().await.expect("the backfill again");
+    assert_eq!((again.found, again.placed), (0, 0));
+    assert_eq!(repo.timeline_months(&owner).await.unwrap().len(), 2);
+
+    // Once placed, photos come and go from their months as any other.
+    repo.delete_photo(&owner, &photos[0].id).await.unwrap();
+    let months = repo.timeline_months(&owner).await.unwrap();
+    assert_eq!(months[1].photos, 9);
 }

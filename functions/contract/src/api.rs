@@ -84,6 +84,10 @@ endpoints! {
     StartUpload => Post "/photos/uploads" SignedIn,
     /// A page of the caller's photos.
     ListPhotos => Get "/photos" SignedIn,
+    /// A page of the caller's photos by date taken.
+    Timeline => Get "/photos/timeline" SignedIn,
+    /// How many photos each month of the caller's timeline holds.
+    TimelineMonths => Get "/photos/timeline/months" SignedIn,
     /// One photo with its links.
     GetPhoto => Get "/photos/{id}" SignedIn,
     /// Change a photo's title or favourite mark.

@@ -3,6 +3,7 @@
 //! | item            | `pk`              | `sk`                               | `gsi1pk`                          | `gsi1sk`           |
 //! |-----------------|-------------------|------------------------------------|-----------------------------------|--------------------|
 //! | photo           | `USER#{user}`     | `PHOTO#{photo}`                    | `PENDING#{shard}` while awaited   | `{user}#{created ms, 13 digits}#{photo}` |
+//! | month count     | `USER#{user}`     | `MONTH#{YYYY-MM}`                  |                                   |                    |
 //! | checksum lookup | `USER#{user}`     | `SHA256#{hex}`                     |                                   |                    |
 //! | usage           | `USER#{user}`     | `USAGE`                            |                                   |                    |
 //! | album           | `USER#{user}`     | `ALBUM#{album}`                    |                                   |                    |
@@ -18,16 +19,26 @@
 //! list of the uploads still awaited, which is what expiring abandoned uploads reads (one user's
 //! by a key range, everyone's by reading the [`PENDING_SHARDS`] partitions), never a scan.
 //!
+//! Photos also carry `tlsk` = `TAKEN#{timeline ms + 62135596800000, 15 digits}#{photo}`
+//! ([`timeline_sk`]), the sort key of the `timeline` index (partition key `pk`): the owner's
+//! photos by date taken, newest first, is a descending query of `USER#{user}` there. The offset
+//! is the milliseconds from 0001-01-01 to 1970-01-01, so every year from 1 to 9999 sorts as text.
+//! A month count item holds `photos`, how many of the owner's photos have their
+//! [`Photo::timeline_month`] in that month; every write that adds, moves or removes a photo on the
+//! timeline changes it in the same transaction.
+//!
 //! Share-link items should also carry `ttl` (epoch seconds) some time after `expires_at`, so
 //! DynamoDB clears out dead links; the API never relies on that, it checks `expires_at` itself.
 
-use crate::model::ShareTarget;
+use crate::model::{Photo, ShareTarget};
 use crate::types::{AlbumId, PhotoId, Sha256, ShareToken, Timestamp, UserId};
 
 pub const PHOTO_PREFIX: &str = "PHOTO#";
 pub const ALBUM_PREFIX: &str = "ALBUM#";
 pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub const SHARE_LINK_PREFIX: &str = "SHARELINK#";
+pub const TIMELINE_PREFIX: &str = "TAKEN#";
+pub const MONTH_PREFIX: &str = "MONTH#";
 pub const USAGE_SK: &str = "USAGE";
 pub const SHARE_SK: &str = "SHARE";
 
@@ -48,6 +59,27 @@ pub fn member_prefix(album: &AlbumId) -> String {
 }
 pub fn member_sk(album: &AlbumId, photo: &PhotoId) -> String {
     format!("{MEMBER_PREFIX}{album}#{photo}")
+}
+/// Milliseconds from 0001-01-01T00:00:00Z to the Unix epoch.
+const YEAR_ONE_MS: i64 = 62_135_596_800_000;
+
+/// `tlsk` of a photo: where it sits on the owner's timeline ([`Photo::timeline_at`]).
+pub fn timeline_sk(photo: &Photo) -> String {
+    let at = photo.timeline_at().millis().saturating_add(YEAR_ONE_MS);
+    format!(
+        "{TIMELINE_PREFIX}{:015}#{}",
+        at.clamp(0, 999_999_999_999_999),
+        photo.id
+    )
+}
+/// The photo a `tlsk` belongs to.
+pub fn photo_of_timeline_sk(tlsk: &str) -> Option<PhotoId> {
+    let (_, photo) = tlsk.strip_prefix(TIMELINE_PREFIX)?.split_once('#')?;
+    PhotoId::parse(photo).ok()
+}
+/// `sk` of the owner's count of photos in `month` (`YYYY-MM`).
+pub fn month_sk(month: &str) -> String {
+    format!("{MONTH_PREFIX}{month}")
 }
 pub fn share_pk(token: &ShareToken) -> String {
     format!("SHARE#{}", token.as_str())

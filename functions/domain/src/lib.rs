@@ -24,8 +24,8 @@ pub use abandoned::{Abandoned, Sweep};
 pub use blobs::{BlobError, BlobStore};
 pub use error::{AuthFailure, Error, Result};
 pub use model::{
-    Album, Page, PasswordHash, Photo, PhotoStatus, ProcessedInfo, ProcessingOutcome, Share,
-    ShareAttempts, ShareTarget, SortKey, Usage,
+    Album, MonthCount, Page, PasswordHash, Photo, PhotoStatus, ProcessedInfo, ProcessingOutcome,
+    Share, ShareAttempts, ShareTarget, SortKey, Usage,
 };
 pub use password::{Password, PasswordCost};
 pub use ports::{

@@ -79,6 +79,44 @@ impl Photo {
         Some(local)
     }
 
+    /// Where the photo sits on its owner's timeline: when the shutter fired as the camera's clock
+    /// showed it (the instant moved by its offset, so that a day's photos stay on that day
+    /// wherever they were taken), else when its upload started (a PENDING photo, or one whose
+    /// file says nothing). Day and month headers read this as UTC.
+    pub fn timeline_at(&self) -> Timestamp {
+        match self.taken_at {
+            Some(at) => at.plus_secs(i64::from(self.taken_offset_minutes.unwrap_or(0)) * 60),
+            None => self.created_at,
+        }
+    }
+
+    /// The month of [`Photo::timeline_at`], `YYYY-MM`: which count of the scrubber it is in.
+    pub fn timeline_month(&self) -> String {
+        self.timeline_at().month()
+    }
+
+    /// The photo as processing left it: READY with what was read from its bytes, or FAILED.
+    /// Only the status and the fields processing owns change.
+    pub fn finish(&mut self, outcome: &ProcessingOutcome) {
+        match outcome {
+            ProcessingOutcome::Ready(info) => {
+                self.status = PhotoStatus::Ready;
+                self.sha256_actual = Some(info.sha256_actual);
+                self.dimensions = Some(info.dimensions);
+                self.taken_at = info.taken_at;
+                self.taken_offset_minutes = info.taken_offset_minutes;
+                self.camera = info.camera.clone();
+                self.gps = info.gps;
+            }
+            ProcessingOutcome::Failed { reason, actual } => {
+                self.status = PhotoStatus::Failed {
+                    reason: reason.clone(),
+                };
+                self.sha256_actual = *actual;
+            }
+        }
+    }
+
     /// Whether its upload is still awaited: PENDING, and processing never took it up.
     pub fn is_awaited(&self) -> bool {
         self.status == PhotoStatus::Pending && self.processing_attempts == 0
@@ -274,6 +312,14 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The sort key of the last item when more may follow (DynamoDB's `LastEvaluatedKey`).
     pub next: Option<SortKey>,
+}
+
+/// How many of an owner's photos a month of the timeline holds, for the scrubber.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthCount {
+    /// `YYYY-MM`, as [`Photo::timeline_month`].
+    pub month: String,
+    pub photos: u64,
 }
 
 /// A table sort key (`sk`) as handed back by a listing; the service wraps it in a cursor.

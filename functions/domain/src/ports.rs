@@ -12,7 +12,8 @@ use photo_contract::keys::{DERIVATIVES_PREFIX, ORIGINALS_PREFIX, UPLOADS_PREFIX}
 
 use crate::error::Result;
 use crate::model::{
-    Album, Page, Photo, ProcessingOutcome, Share, ShareAttempts, ShareTarget, SortKey, Usage,
+    Album, MonthCount, Page, Photo, ProcessingOutcome, Share, ShareAttempts, ShareTarget, SortKey,
+    Usage,
 };
 use crate::types::{
     AlbumId, AlbumName, ContentType, PhotoId, Sha256, ShareToken, Timestamp, Title, UserId,
@@ -61,6 +62,24 @@ pub trait Repository: Send + Sync + fmt::Debug {
         after: Option<&SortKey>,
         limit: usize,
     ) -> Result<Page<Photo>>;
+
+    /// The owner's photos by [`Photo::timeline_at`], newest first (ties by id, newest first):
+    /// a descending query of the `timeline` index, `after` being the [`keys::timeline_sk`] of the
+    /// last photo of the previous page. Photos stored before the index existed are listed once
+    /// the deployer's backfill has given them their key.
+    ///
+    /// [`keys::timeline_sk`]: crate::keys::timeline_sk
+    async fn list_timeline(
+        &self,
+        owner: &UserId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Photo>>;
+
+    /// How many of the owner's photos each month of the timeline holds, newest month first,
+    /// months without photos left out: the count items kept by every write, never a count of
+    /// the photos themselves.
+    async fn timeline_months(&self, owner: &UserId) -> Result<Vec<MonthCount>>;
 
     /// Applies `patch` if the photo exists (condition `attribute_exists(pk)`), returning the new
     /// photo; [`crate::Error::NotFound`] otherwise.

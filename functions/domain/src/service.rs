@@ -2,6 +2,7 @@
 
 mod batch;
 mod shares;
+mod timeline;
 
 pub use batch::{BatchAction, MAX_BATCH};
 pub use shares::NewShare;

@@ -115,6 +115,12 @@ impl Timestamp {
     pub fn rfc3339(self) -> Rfc3339 {
         Rfc3339(self)
     }
+
+    /// The calendar month this instant falls in, in UTC, as `YYYY-MM`.
+    pub fn month(self) -> String {
+        let (y, m, _) = civil_from_days(self.0.div_euclid(86_400_000));
+        format!("{y:04}-{m:02}")
+    }
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).

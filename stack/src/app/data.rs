@@ -89,15 +89,27 @@ pub(super) fn table(
                 string_attr("sk"),
                 string_attr("gsi1pk"),
                 string_attr("gsi1sk"),
+                string_attr("tlsk"),
             ],
             key_schema: vec![key("pk", "HASH"), key("sk", "RANGE")],
-            global_secondary_indexes: vec![GlobalSecondaryIndex {
-                index_name: "gsi1",
-                key_schema: vec![key("gsi1pk", "HASH"), key("gsi1sk", "RANGE")],
-                projection: Projection {
-                    projection_type: "ALL",
+            global_secondary_indexes: vec![
+                GlobalSecondaryIndex {
+                    index_name: "gsi1",
+                    key_schema: vec![key("gsi1pk", "HASH"), key("gsi1sk", "RANGE")],
+                    projection: Projection {
+                        projection_type: "ALL",
+                    },
                 },
-            }],
+                // Added to a deployed table by one update (CloudFormation adds one index per
+                // update); the deployer's backfill then places the photos stored before it.
+                GlobalSecondaryIndex {
+                    index_name: "timeline",
+                    key_schema: vec![key("pk", "HASH"), key("tlsk", "RANGE")],
+                    projection: Projection {
+                        projection_type: "ALL",
+                    },
+                },
+            ],
             point_in_time_recovery_specification: Some(PointInTimeRecovery {
                 point_in_time_recovery_enabled: true,
             }),

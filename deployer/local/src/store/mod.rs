@@ -21,9 +21,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use photo_domain::{
-    Album, AlbumId, AlbumName, Page, Photo, PhotoId, PhotoPatch, ProcessingOutcome, Repository,
-    Result, Sha256, Share, ShareAttempts, ShareTarget, ShareToken, SortKey, Timestamp, Usage,
-    UserId,
+    Album, AlbumId, AlbumName, MonthCount, Page, Photo, PhotoId, PhotoPatch, ProcessingOutcome,
+    Repository, Result, Sha256, Share, ShareAttempts, ShareTarget, ShareToken, SortKey, Timestamp,
+    Usage, UserId,
 };
 use rusqlite::{Connection, TransactionBehavior, params};
 
@@ -148,6 +148,17 @@ impl Repository for SqliteRepository {
         limit: usize,
     ) -> Result<Page<Photo>> {
         self.read(|c| photos::list(c, owner, after, limit))
+    }
+    async fn list_timeline(
+        &self,
+        owner: &UserId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Photo>> {
+        self.read(|c| photos::timeline(c, owner, after, limit))
+    }
+    async fn timeline_months(&self, owner: &UserId) -> Result<Vec<MonthCount>> {
+        self.read(|c| photos::months(c, owner))
     }
     async fn update_photo(
         &self,

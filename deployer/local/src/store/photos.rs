@@ -4,8 +4,8 @@
 use photo_domain::keys;
 use photo_domain::memory::Item;
 use photo_domain::{
-    Error, Page, Photo, PhotoId, PhotoPatch, PhotoStatus, ProcessingOutcome, Result, Sha256,
-    ShareTarget, SortKey, Timestamp, Usage, UserId,
+    Error, MonthCount, Page, Photo, PhotoId, PhotoPatch, PhotoStatus, ProcessingOutcome, Result,
+    Sha256, ShareTarget, SortKey, Timestamp, Usage, UserId,
 };
 use rusqlite::{Connection, OptionalExtension as _, params};
 
@@ -15,6 +15,71 @@ use super::shares;
 /// A byte count as SQLite's integer; what does not fit is larger than any quota.
 fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Writes the photo's place on the timeline ([`keys::timeline_sk`]).
+fn place(tx: &Connection, photo: &Photo) -> Result<()> {
+    tx.prepare_cached("UPDATE items SET tlsk = ?3 WHERE pk = ?1 AND sk = ?2")
+        .and_then(|mut s| {
+            s.execute(params![
+                keys::user_pk(&photo.owner),
+                keys::photo_sk(&photo.id),
+                keys::timeline_sk(photo)
+            ])
+        })
+        .map(drop)
+        .map_err(|e| backend("placing a photo on the timeline", e))
+}
+
+/// Adds `by` to the owner's count of photos in `month`; a month left with none is removed.
+fn count_in_month(tx: &Connection, owner: &UserId, month: &str, by: i64) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO timeline_months (pk, month, photos) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (pk, month) DO UPDATE SET photos = photos + ?3",
+    )
+    .and_then(|mut s| s.execute(params![keys::user_pk(owner), month, by]))
+    .and_then(|_| {
+        tx.prepare_cached(
+            "DELETE FROM timeline_months WHERE pk = ?1 AND month = ?2 AND photos <= 0",
+        )
+    })
+    .and_then(|mut s| s.execute(params![keys::user_pk(owner), month]))
+    .map(drop)
+    .map_err(|e| backend("counting a month's photos", e))
+}
+
+/// The owner's photos by date taken, for [`rows::page`]: the cursor is `tlsk`.
+const TIMELINE_PAGE: &str = "SELECT tlsk, body, sk FROM items \
+     WHERE pk = ?1 AND tlsk >= ?2 AND tlsk < ?3 ORDER BY tlsk DESC";
+
+pub(super) fn timeline(
+    conn: &Connection,
+    owner: &UserId,
+    after: Option<&SortKey>,
+    limit: usize,
+) -> Result<Page<Photo>> {
+    let pk = keys::user_pk(owner);
+    let prefix = keys::TIMELINE_PREFIX;
+    rows::page(conn, TIMELINE_PAGE, &pk, prefix, after, limit, |r| {
+        rows::photo_of(&pk, rows::bytes(r, 2)?, rows::bytes(r, 1)?).map(Some)
+    })
+}
+
+pub(super) fn months(conn: &Connection, owner: &UserId) -> Result<Vec<MonthCount>> {
+    conn.prepare_cached(
+        "SELECT month, photos FROM timeline_months WHERE pk = ?1 AND photos > 0 \
+         ORDER BY month DESC",
+    )
+    .and_then(|mut s| {
+        s.query_map(params![keys::user_pk(owner)], |r| {
+            Ok(MonthCount {
+                month: r.get(0)?,
+                photos: r.get::<_, i64>(1)?.max(0) as u64,
+            })
+        })?
+        .collect()
+    })
+    .map_err(|e| backend("reading the months of the timeline", e))
 }
 
 /// The photo, its checksum lookup item and the raised usage, or the first failed condition.
@@ -28,6 +93,8 @@ pub(super) fn insert(tx: &Connection, photo: &Photo, quota_bytes: u64) -> Result
     )? {
         return Err(Error::AlreadyExists);
     }
+    place(tx, photo)?;
+    count_in_month(tx, &photo.owner, &photo.timeline_month(), 1)?;
     let sha_sk = keys::sha256_sk(&photo.sha256_declared);
     if !rows::put_new(tx, &pk, &sha_sk, &Item::Sha256Ref { photo: photo.id })? {
         return match rows::get(tx, &pk, &sha_sk)? {
@@ -174,26 +241,19 @@ pub(super) fn finish_processing(
     if p.status != PhotoStatus::Pending {
         return Err(conflict());
     }
-    match outcome {
-        ProcessingOutcome::Ready(info) => {
-            p.status = PhotoStatus::Ready;
-            p.sha256_actual = Some(info.sha256_actual);
-            p.dimensions = Some(info.dimensions);
-            p.taken_at = info.taken_at;
-            p.taken_offset_minutes = info.taken_offset_minutes;
-            p.camera = info.camera.clone();
-            p.gps = info.gps;
-        }
-        ProcessingOutcome::Failed { reason, actual } => {
-            p.status = PhotoStatus::Failed {
-                reason: reason.clone(),
-            };
-            p.sha256_actual = *actual;
-        }
-    }
+    let before = p.clone();
+    p.finish(outcome);
     // The condition itself: only a PENDING photo changes.
     if !replace(tx, &p, &PhotoStatus::Pending)? {
         return Err(conflict());
+    }
+    if keys::timeline_sk(&p) != keys::timeline_sk(&before) {
+        place(tx, &p)?;
+        let (from, to) = (before.timeline_month(), p.timeline_month());
+        if from != to {
+            count_in_month(tx, owner, &from, -1)?;
+            count_in_month(tx, owner, &to, 1)?;
+        }
     }
     Ok(p)
 }
@@ -205,6 +265,7 @@ pub(super) fn delete(tx: &Connection, owner: &UserId, id: &PhotoId) -> Result<Ph
         return Err(Error::NotFound);
     };
     let pk = keys::user_pk(owner);
+    count_in_month(tx, owner, &photo.timeline_month(), -1)?;
     rows::delete(tx, &pk, &keys::photo_sk(id))?;
     tx.prepare_cached(
         "DELETE FROM items WHERE pk = ?1 AND sk = ?2 \

@@ -107,6 +107,36 @@ DELETE FROM codes;
 ALTER TABLE codes RENAME COLUMN code TO digest;
 ",
     },
+    Migration {
+        what: "the timeline: each photo's place by date taken, its index, and the photos of each \
+               month",
+        // `tlsk` as `photo_domain::keys::timeline_sk` writes it: when the shutter fired on the
+        // camera's clock (else the upload's start), plus the milliseconds from year 1 to 1970.
+        sql: "
+ALTER TABLE items ADD COLUMN tlsk TEXT;
+ALTER TABLE items ADD COLUMN timeline_ms INTEGER;
+UPDATE items SET timeline_ms = CASE
+    WHEN json_extract(body, '$.Photo.taken_at') IS NOT NULL
+    THEN json_extract(body, '$.Photo.taken_at')
+         + coalesce(json_extract(body, '$.Photo.taken_offset_minutes'), 0) * 60000
+    ELSE json_extract(body, '$.Photo.created_at') END
+  WHERE sk >= 'PHOTO#' AND sk < 'PHOTO#~';
+UPDATE items SET tlsk = 'TAKEN#' || printf('%015d', max(0, timeline_ms + 62135596800000))
+                        || '#' || substr(sk, 7)
+  WHERE timeline_ms IS NOT NULL;
+CREATE INDEX items_timeline ON items (pk, tlsk) WHERE tlsk IS NOT NULL;
+CREATE TABLE timeline_months (
+    pk     TEXT NOT NULL,
+    month  TEXT NOT NULL,
+    photos INTEGER NOT NULL,
+    PRIMARY KEY (pk, month)
+) WITHOUT ROWID;
+INSERT INTO timeline_months (pk, month, photos)
+  SELECT pk, strftime('%Y-%m', timeline_ms / 1000.0, 'unixepoch'), count(*)
+    FROM items WHERE timeline_ms IS NOT NULL GROUP BY 1, 2;
+ALTER TABLE items DROP COLUMN timeline_ms;
+",
+    },
 ];
 
 /// The version this build writes: the length of the chain.
@@ -248,6 +278,75 @@ mod tests {
             ["ann@x.com", "BOB@x.com"]
         );
         assert_eq!(rows("SELECT username FROM codes"), ["ann@x.com"]);
+    }
+
+    #[test]
+    fn photos_stored_before_the_timeline_get_the_place_and_counts_the_stage_writes() {
+        use photo_domain::memory::Item;
+        use photo_domain::{ContentType, FileName, Photo, PhotoId, Sha256, Timestamp, UserId};
+        let mut conn = Connection::open_in_memory().unwrap();
+        for step in &MIGRATIONS[..5] {
+            conn.execute_batch(step.sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        let owner = UserId::parse("alice").unwrap();
+        // Uploaded 2026-09-21; taken 2019-03-31T23:30Z at UTC+2 (April where it was), in 1965,
+        // and a photo whose file said nothing.
+        let uploaded = Timestamp::from_millis(1_790_000_000_000);
+        let taken = [
+            (Some(1_554_075_000_000), Some(120)),
+            (Some(-147_355_200_000), None),
+            (None, None),
+        ];
+        let mut photos = Vec::new();
+        for (n, (at, offset)) in taken.into_iter().enumerate() {
+            let id = format!("01ARZ3NDEKTSV4RRFFQ69G5FA{n}");
+            let mut photo = Photo::pending(
+                PhotoId::parse(&id).unwrap(),
+                owner.clone(),
+                FileName::parse("a.jpg").unwrap(),
+                ContentType::Jpeg,
+                1,
+                Sha256::from_bytes([n as u8; 32]),
+                uploaded,
+            );
+            photo.taken_at = at.map(Timestamp::from_millis);
+            photo.taken_offset_minutes = offset;
+            let body = serde_json::to_string(&Item::Photo(photo.clone())).unwrap();
+            conn.execute(
+                "INSERT INTO items (pk, sk, body, status) VALUES (?1, ?2, ?3, 'PENDING')",
+                rusqlite::params![
+                    photo_domain::keys::user_pk(&owner),
+                    photo_domain::keys::photo_sk(&photo.id),
+                    body
+                ],
+            )
+            .unwrap();
+            photos.push(photo);
+        }
+        migrate(&mut conn).unwrap();
+        for photo in &photos {
+            let tlsk: String = conn
+                .query_row(
+                    "SELECT tlsk FROM items WHERE sk = ?1",
+                    [photo_domain::keys::photo_sk(&photo.id)],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(tlsk, photo_domain::keys::timeline_sk(photo));
+        }
+        let months: Vec<(String, i64)> = conn
+            .prepare("SELECT month, photos FROM timeline_months ORDER BY month DESC")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut expected: Vec<(String, i64)> =
+            photos.iter().map(|p| (p.timeline_month(), 1)).collect();
+        expected.sort_by(|a, b| b.cmp(a));
+        assert_eq!(months, expected);
+        assert_eq!(expected[1].0, "2019-04");
     }
 
     #[test]

@@ -4,15 +4,15 @@
 
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 
-use photo_domain::{
-    Error, Photo, PhotoId, PhotoStatus, Repository as _, Result, ShareTarget, Timestamp, UserId,
-};
+use photo_domain::{Error, Photo, PhotoId, PhotoStatus, Result, ShareTarget, Timestamp, UserId};
 use photo_domain::{abandoned, keys};
 
 use super::DynamoDbRepository;
 use super::calls::build;
 use super::encoding::{EXISTS, delete_item, key, n, s};
 use super::repository::decode_all;
+use super::timeline::{month_count, stored_tlsk};
+use crate::item::decode;
 
 impl DynamoDbRepository {
     /// [`Repository::awaited_uploads`]: the owner's shard by a key range, or every shard.
@@ -49,36 +49,75 @@ impl DynamoDbRepository {
     }
 
     /// Deletes the photo as [`Repository::delete_photo`] says; with `awaited_only`, only while
-    /// it is PENDING with no processing attempt taken ([`Error::Conflict`] otherwise).
+    /// it is PENDING with no processing attempt taken ([`Error::Conflict`] otherwise). A delete
+    /// that lost a race with the timeline's backfill is read and tried again.
     pub(super) async fn delete_photo_where(
         &self,
         owner: &UserId,
         id: &PhotoId,
         awaited_only: bool,
     ) -> Result<Photo> {
+        for _ in 0..3 {
+            if let Some(photo) = self.delete_once(owner, id, awaited_only).await? {
+                return Ok(photo);
+            }
+        }
+        Err(Error::Conflict(format!(
+            "photo `{id}` kept changing while it was deleted"
+        )))
+    }
+
+    /// One attempt of [`Self::delete_photo_where`]: `None` if the photo's timeline key changed
+    /// since it was read.
+    async fn delete_once(
+        &self,
+        owner: &UserId,
+        id: &PhotoId,
+        awaited_only: bool,
+    ) -> Result<Option<Photo>> {
         let pk = keys::user_pk(owner);
-        let Some(photo) = self.get_photo(owner, id).await? else {
+        let photo_key = key(pk.clone(), keys::photo_sk(id));
+        let Some(item) = self.get(photo_key.clone(), true).await? else {
             return Err(Error::NotFound);
         };
-        let photo_key = key(pk.clone(), keys::photo_sk(id));
-        let photo_delete = if awaited_only {
-            let delete = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(photo_key))
-                .condition_expression(
-                    "attribute_exists(pk) AND #status = :pending \
-                     AND (attribute_not_exists(#attempts) OR #attempts = :zero)",
-                )
+        let photo: Photo = decode(&item)?;
+        let placed = stored_tlsk(&item);
+        let mut delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(photo_key));
+        let mut condition = EXISTS.to_owned();
+        if awaited_only {
+            condition.push_str(
+                " AND #status = :pending \
+                 AND (attribute_not_exists(#attempts) OR #attempts = :zero)",
+            );
+            delete = delete
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_names("#attempts", "processing_attempts")
                 .expression_attribute_values(":pending", s(PhotoStatus::Pending.as_str()))
                 .expression_attribute_values(":zero", n(0));
-            TransactWriteItem::builder()
-                .delete(build("the photo delete", delete.build())?)
-                .build()
-        } else {
-            delete_item("the photo delete", &self.table, photo_key, Some(EXISTS))?
-        };
+        }
+        // Off its month, counted only once placed on the timeline.
+        let mut month = None;
+        match &placed {
+            Some(tlsk) => {
+                condition.push_str(" AND tlsk = :tlsk");
+                delete = delete.expression_attribute_values(":tlsk", s(tlsk.clone()));
+                month = Some(month_count(
+                    &self.table,
+                    owner,
+                    &photo.timeline_month(),
+                    -1,
+                )?);
+            }
+            None => condition.push_str(" AND attribute_not_exists(tlsk)"),
+        }
+        let photo_delete = TransactWriteItem::builder()
+            .delete(build(
+                "the photo delete",
+                delete.condition_expression(condition).build(),
+            )?)
+            .build();
         let dependents = self
             .keys_pointing_at(owner, &ShareTarget::Photo(*id))
             .await?;
@@ -95,19 +134,26 @@ impl DynamoDbRepository {
                 .expression_attribute_values(":count", n(-1))
                 .build(),
         )?;
-        let core = vec![
+        let mut core = vec![
             photo_delete,
             delete_item("a delete", &self.table, sha_key, None)?,
             TransactWriteItem::builder().update(usage).build(),
         ];
+        core.extend(month);
         match self.delete_with_dependents(core, dependents).await {
-            Err(Error::NotFound) if awaited_only && self.get_photo(owner, id).await?.is_some() => {
-                Err(Error::Conflict(format!(
-                    "photo `{id}` is no longer an awaited upload"
-                )))
+            Err(Error::NotFound) => {
+                let photo_key = key(keys::user_pk(owner), keys::photo_sk(id));
+                match self.get(photo_key, true).await? {
+                    None => Err(Error::NotFound),
+                    Some(now) if stored_tlsk(&now) != placed => Ok(None),
+                    Some(_) if awaited_only => Err(Error::Conflict(format!(
+                        "photo `{id}` is no longer an awaited upload"
+                    ))),
+                    Some(_) => Err(Error::NotFound),
+                }
             }
             Err(e) => Err(e),
-            Ok(()) => Ok(photo),
+            Ok(()) => Ok(Some(photo)),
         }
     }
 }

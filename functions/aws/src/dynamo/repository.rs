@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use photo_domain::keys;
 use photo_domain::{
-    Album, AlbumId, AlbumName, Error, Page, Photo, PhotoId, PhotoPatch, PhotoStatus,
+    Album, AlbumId, AlbumName, Error, MonthCount, Page, Photo, PhotoId, PhotoPatch, PhotoStatus,
     ProcessingOutcome, Repository, Result, Sha256, Share, ShareAttempts, ShareTarget, ShareToken,
     SortKey, Timestamp, Usage, UserId,
 };
@@ -19,6 +19,7 @@ use super::calls::{build, conditional};
 use super::encoding::{
     ABSENT, EXISTS, check_exists, delete_item, key, n, put_item, s, share_keys, with_layout,
 };
+use super::timeline::{TLSK, month_count};
 use crate::item::{Attributes, decode, encode, string, value_of};
 
 /// Share items are cleared by TTL this long after they expire; the API never relies on it.
@@ -30,7 +31,7 @@ pub(super) fn decode_all<T: DeserializeOwned>(items: &[Attributes]) -> Result<Ve
 }
 
 /// An update expression setting the `set` clauses and removing the `remove` attributes.
-fn set_and_remove(set: &[String], remove: &[String]) -> String {
+pub(super) fn set_and_remove(set: &[String], remove: &[String]) -> String {
     let mut expression = String::new();
     if !set.is_empty() {
         expression.push_str(&format!("SET {}", set.join(", ")));
@@ -139,6 +140,8 @@ impl Repository for DynamoDbRepository {
                 &photo.id,
             )),
         );
+        // On the timeline at its upload until processing reads when it was taken.
+        photo_item.insert(TLSK.to_owned(), s(keys::timeline_sk(photo)));
         let sha_item = with_layout(
             HashMap::from([("photo".to_owned(), s(photo.id.to_string()))]),
             pk.clone(),
@@ -167,6 +170,7 @@ impl Repository for DynamoDbRepository {
             put_item("a put", &self.table, photo_item, Some(ABSENT))?,
             put_item("a put", &self.table, sha_item, Some(ABSENT))?,
             TransactWriteItem::builder().update(usage).build(),
+            month_count(&self.table, &photo.owner, &photo.timeline_month(), 1)?,
         ];
         let Err(failed) = self.transact("inserting a photo", items, Some).await? else {
             return Ok(());
@@ -214,6 +218,19 @@ impl Repository for DynamoDbRepository {
     ) -> Result<Page<Photo>> {
         self.list_records(owner, keys::PHOTO_PREFIX, after, limit)
             .await
+    }
+
+    async fn list_timeline(
+        &self,
+        owner: &UserId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Photo>> {
+        self.timeline_page(owner, after, limit).await
+    }
+
+    async fn timeline_months(&self, owner: &UserId) -> Result<Vec<MonthCount>> {
+        self.months(owner).await
     }
 
     async fn update_photo(
@@ -296,69 +313,16 @@ impl Repository for DynamoDbRepository {
         id: &PhotoId,
         outcome: &ProcessingOutcome,
     ) -> Result<Photo> {
-        let mut names = HashMap::from([("#status".to_owned(), "status".to_owned())]);
-        let mut values = HashMap::from([(":pending".to_owned(), s(PhotoStatus::Pending.as_str()))]);
-        let mut set = vec!["#status = :status".to_owned()];
-        let mut remove = Vec::new();
-        // Each field is set when present and removed when absent, as the in-memory model
-        // overwrites it.
-        let mut field = |name: &str, value: Option<AttributeValue>| {
-            names.insert(format!("#{name}"), name.to_owned());
-            match value {
-                Some(v) => {
-                    set.push(format!("#{name} = :{name}"));
-                    values.insert(format!(":{name}"), v);
-                }
-                None => remove.push(format!("#{name}")),
+        // A write that lost a race with the timeline's backfill (which places a photo stored
+        // before the timeline) is read and tried again; any other refusal is final.
+        for _ in 0..3 {
+            if let Some(done) = self.finish_once(owner, id, outcome).await? {
+                return Ok(done);
             }
-        };
-        let status = match outcome {
-            ProcessingOutcome::Ready(info) => {
-                field("reason", None);
-                field("sha256_actual", Some(value_of(&info.sha256_actual)?));
-                field("dimensions", Some(value_of(&info.dimensions)?));
-                field(
-                    "taken_at",
-                    info.taken_at.as_ref().map(value_of).transpose()?,
-                );
-                field(
-                    "taken_offset_minutes",
-                    info.taken_offset_minutes
-                        .as_ref()
-                        .map(value_of)
-                        .transpose()?,
-                );
-                field("camera", info.camera.as_ref().map(value_of).transpose()?);
-                field("gps", info.gps.as_ref().map(value_of).transpose()?);
-                PhotoStatus::Ready
-            }
-            ProcessingOutcome::Failed { reason, actual } => {
-                field("reason", Some(s(reason.as_str())));
-                field("sha256_actual", actual.as_ref().map(value_of).transpose()?);
-                PhotoStatus::Failed {
-                    reason: reason.clone(),
-                }
-            }
-        };
-        values.insert(":status".to_owned(), s(status.as_str()));
-        // Processing took an attempt first, which left the awaited uploads; a photo finished
-        // without one (an older item) leaves them here.
-        remove.extend(["gsi1pk".to_owned(), "gsi1sk".to_owned()]);
-        let update = self
-            .update(key(keys::user_pk(owner), keys::photo_sk(id)))
-            .condition_expression("attribute_exists(pk) AND #status = :pending")
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values));
-        match self
-            .update_returning(update.update_expression(set_and_remove(&set, &remove)))
-            .await?
-        {
-            Ok(photo) => Ok(photo),
-            Err(()) => match self.get_photo(owner, id).await? {
-                None => Err(Error::NotFound),
-                Some(_) => Err(Error::Conflict(format!("photo `{id}` is not PENDING"))),
-            },
         }
+        Err(Error::Conflict(format!(
+            "photo `{id}` kept changing while its processing was stored"
+        )))
     }
 
     async fn delete_photo(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {

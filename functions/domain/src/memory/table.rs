@@ -11,8 +11,8 @@ use crate::abandoned;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::model::{
-    Album, Page, Photo, PhotoStatus, ProcessingOutcome, Share, ShareAttempts, ShareTarget, SortKey,
-    Usage,
+    Album, MonthCount, Page, Photo, PhotoStatus, ProcessingOutcome, Share, ShareAttempts,
+    ShareTarget, SortKey, Usage,
 };
 use crate::ports::{PhotoPatch, Repository};
 use crate::types::{AlbumId, AlbumName, PhotoId, Sha256, ShareToken, Timestamp, UserId};
@@ -295,6 +295,51 @@ impl Repository for InMemoryRepository {
         ))
     }
 
+    async fn list_timeline(
+        &self,
+        owner: &UserId,
+        after: Option<&SortKey>,
+        limit: usize,
+    ) -> Result<Page<Photo>> {
+        // The index, built on the fly: a test double holds few photos.
+        let items = self.lock();
+        let mut on_timeline: Vec<(String, Photo)> = items
+            .range(prefix_range(&keys::user_pk(owner), keys::PHOTO_PREFIX))
+            .filter_map(|(_, i)| match i {
+                Item::Photo(p) => Some((keys::timeline_sk(p), p.clone())),
+                _ => None,
+            })
+            .filter(|(k, _)| after.is_none_or(|a| k.as_str() < a.0.as_str()))
+            .collect();
+        on_timeline.sort_by(|a, b| b.0.cmp(&a.0));
+        let more = on_timeline.len() > limit;
+        on_timeline.truncate(limit);
+        let next = more
+            .then(|| on_timeline.last().map(|(k, _)| SortKey(k.clone())))
+            .flatten();
+        Ok(Page {
+            items: on_timeline.into_iter().map(|(_, p)| p).collect(),
+            next,
+        })
+    }
+
+    async fn timeline_months(&self, owner: &UserId) -> Result<Vec<MonthCount>> {
+        let mut months: BTreeMap<String, u64> = BTreeMap::new();
+        for (_, item) in self
+            .lock()
+            .range(prefix_range(&keys::user_pk(owner), keys::PHOTO_PREFIX))
+        {
+            if let Item::Photo(p) = item {
+                *months.entry(p.timeline_month()).or_default() += 1;
+            }
+        }
+        Ok(months
+            .into_iter()
+            .rev()
+            .map(|(month, photos)| MonthCount { month, photos })
+            .collect())
+    }
+
     async fn update_photo(
         &self,
         owner: &UserId,
@@ -349,23 +394,7 @@ impl Repository for InMemoryRepository {
         if p.status != PhotoStatus::Pending {
             return Err(Error::Conflict(format!("photo `{id}` is not PENDING")));
         }
-        match outcome {
-            ProcessingOutcome::Ready(info) => {
-                p.status = PhotoStatus::Ready;
-                p.sha256_actual = Some(info.sha256_actual);
-                p.dimensions = Some(info.dimensions);
-                p.taken_at = info.taken_at;
-                p.taken_offset_minutes = info.taken_offset_minutes;
-                p.camera = info.camera.clone();
-                p.gps = info.gps;
-            }
-            ProcessingOutcome::Failed { reason, actual } => {
-                p.status = PhotoStatus::Failed {
-                    reason: reason.clone(),
-                };
-                p.sha256_actual = *actual;
-            }
-        }
+        p.finish(outcome);
         Ok(p.clone())
     }
 
