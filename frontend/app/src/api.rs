@@ -429,6 +429,9 @@ pub struct PublicShare {
     pub photos: Vec<Photo>,
     #[serde(default)]
     pub expires_at: String,
+    /// The owner's display name, when they set one.
+    #[serde(default)]
+    pub shared_by: Option<String>,
 }
 
 /// The caller's storage use, from `GET /me`.
@@ -744,6 +747,7 @@ mod tests {
             album_name: Some("Trip".into()),
             expires_at: "2026-01-08T00:00:00Z".into(),
             allow_download: false,
+            shared_by: Some("Alice".into()),
             photos: vec![dto::PublicPhotoDto {
                 id: "p1".into(),
                 title: None,
@@ -756,10 +760,12 @@ mod tests {
             }],
         });
         assert_eq!(public.album_name, "Trip");
+        assert_eq!(public.shared_by.as_deref(), Some("Alice"));
         assert_eq!(public.photos[0].status, PhotoStatus::Ready);
         assert_eq!(public.photos[0].display_name(), "p1");
         let usage: Usage = via_api(&dto::MeDto {
             user_id: "u".into(),
+            display_name: None,
             used_bytes: 10,
             photo_count: 1,
             quota_bytes: 100,

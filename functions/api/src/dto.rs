@@ -9,8 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use photo_domain::types::Rfc3339;
 use photo_domain::{
-    Album, Dimensions, Gps, Listing, PhotoId, PhotoStatus, PhotoView, PresignedPost, Sha256, Share,
-    ShareTarget, SharedPhoto, SharedView, Timestamp, UsageReport, UserId,
+    Album, Dimensions, DisplayName, Gps, Listing, PhotoId, PhotoStatus, PhotoView, PresignedPost,
+    Sha256, Share, ShareTarget, SharedPhoto, SharedView, Timestamp, UsageReport, UserId,
 };
 
 /// Starts an upload.
@@ -436,6 +436,8 @@ pub struct PublicShareDto {
     pub expires_at: String,
     /// Whether each photo's original may be downloaded (`POST /public/shares/{token}/download`).
     pub allow_download: bool,
+    /// The owner's display name, when they set one (`PATCH /me`); never their e-mail address.
+    pub shared_by: Option<String>,
     pub photos: Vec<PublicPhotoDto>,
 }
 
@@ -446,15 +448,28 @@ impl From<SharedView> for PublicShareDto {
             album_name: v.album_name.map(Into::into),
             expires_at: time(v.expires_at),
             allow_download: v.allow_download,
+            shared_by: v.shared_by.map(Into::into),
             photos: v.photos.into_iter().map(Into::into).collect(),
         }
     }
+}
+
+/// Changes the caller's profile; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    /// 1 to 60 characters, surrounding spaces dropped; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, example = "Alice B.")]
+    pub display_name: Option<Option<String>>,
 }
 
 /// The caller's usage against their quota.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeDto {
     pub user_id: String,
+    /// What guests of my share links see as "shared by"; absent until set.
+    pub display_name: Option<String>,
     pub used_bytes: u64,
     pub photo_count: u64,
     pub quota_bytes: u64,
@@ -462,9 +477,10 @@ pub struct MeDto {
 }
 
 impl MeDto {
-    pub fn new(user: &UserId, r: UsageReport) -> Self {
+    pub fn new(user: &UserId, r: UsageReport, display_name: Option<DisplayName>) -> Self {
         MeDto {
             user_id: user.to_string(),
+            display_name: display_name.map(Into::into),
             used_bytes: r.usage.used_bytes,
             photo_count: r.usage.photo_count,
             quota_bytes: r.quota_bytes,

@@ -113,6 +113,7 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::ListShares => on(filter, routes::list_shares),
         Endpoint::RevokeShare => on(filter, routes::revoke_share),
         Endpoint::Me => on(filter, routes::me),
+        Endpoint::UpdateMe => on(filter, routes::update_me),
         Endpoint::OpenShare => on(filter, routes::open_share),
         Endpoint::OpenShareWithPassword => on(filter, routes::open_share_with_password),
         Endpoint::DownloadShared => on(filter, routes::download_shared),

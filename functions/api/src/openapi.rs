@@ -17,7 +17,7 @@ use crate::routes;
         routes::create_album, routes::list_albums, routes::get_album, routes::rename_album, routes::delete_album,
         routes::list_album_photos, routes::add_album_photo, routes::remove_album_photo,
         routes::create_share, routes::list_shares, routes::revoke_share,
-        routes::open_share, routes::open_share_with_password, routes::download_shared, routes::me, routes::openapi,
+        routes::open_share, routes::open_share_with_password, routes::download_shared, routes::me, routes::update_me, routes::openapi,
     ),
     components(schemas(crate::error::ErrorCode)),
     modifiers(&BearerAuth, &CommonRefusals)

@@ -450,7 +450,25 @@ pub async fn open_share_with_password(
     responses((status = 200, body = MeDto), (status = 401, body = ErrorBody)))]
 pub async fn me(State(s): State<AppState>, Caller(user): Caller) -> ApiResult<axum::Json<MeDto>> {
     let report = s.service.usage(&user).await?;
-    Ok(axum::Json(MeDto::new(&user, report)))
+    let name = s.service.display_name(&user).await?;
+    Ok(axum::Json(MeDto::new(&user, report, name)))
+}
+
+/// Set my display name (what a guest of my share links sees as "shared by"), or remove it with
+/// `null`. No name is shown until one is set: never my e-mail address.
+#[utoipa::path(patch, path = "/me", tag = "me", request_body = UpdateMeRequest, security(("bearer" = [])),
+    responses((status = 200, body = MeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn update_me(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    Json(req): Json<UpdateMeRequest>,
+) -> ApiResult<axum::Json<MeDto>> {
+    let name = match &req.display_name {
+        Some(name) => s.service.set_display_name(&user, name.as_deref()).await?,
+        None => s.service.display_name(&user).await?,
+    };
+    let report = s.service.usage(&user).await?;
+    Ok(axum::Json(MeDto::new(&user, report, name)))
 }
 
 /// This document.

@@ -93,7 +93,7 @@ async fn upload_process_and_read_back() {
     let (_, me) = app.as_user("alice", "GET", "/me", None).await;
     assert_eq!(
         me,
-        json!({"user_id": "alice", "used_bytes": 900, "photo_count": 2, "quota_bytes": 2500, "max_upload_bytes": 1000})
+        json!({"user_id": "alice", "display_name": null, "used_bytes": 900, "photo_count": 2, "quota_bytes": 2500, "max_upload_bytes": 1000})
     );
 }
 
@@ -328,6 +328,68 @@ async fn the_timeline_pages_every_photo_once_and_counts_its_months() {
             "{who} {uri}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_guest_sees_the_display_name_the_owner_set_and_nothing_before() {
+    let app = App::new();
+    let photo = app.upload("alice", &bytes(1, 10)).await;
+    let (_, share) = app
+        .as_user("alice", "POST", "/shares", Some(json!({"photo_id": photo})))
+        .await;
+    let uri = format!("/public/shares/{}", share["token"].as_str().unwrap());
+    let shared_by = async || {
+        let (status, body) = app.call("GET", &uri, None, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["shared_by"].clone()
+    };
+    assert_eq!(
+        shared_by().await,
+        Value::Null,
+        "nothing until the owner sets a name"
+    );
+    let (_, me) = app.as_user("alice", "GET", "/me", None).await;
+    assert_eq!(me["display_name"], Value::Null);
+
+    let (status, me) = app
+        .as_user(
+            "alice",
+            "PATCH",
+            "/me",
+            Some(json!({"display_name": " Alice B. "})),
+        )
+        .await;
+    assert_eq!(
+        (status, me["display_name"].as_str()),
+        (StatusCode::OK, Some("Alice B."))
+    );
+    assert_eq!(shared_by().await, "Alice B.");
+    // An absent field changes nothing; refusals name the field and change nothing.
+    let (status, me) = app.as_user("alice", "PATCH", "/me", Some(json!({}))).await;
+    assert_eq!(
+        (status, me["display_name"].as_str()),
+        (StatusCode::OK, Some("Alice B."))
+    );
+    for bad in [
+        json!({"display_name": ""}),
+        json!({"display_name": "x".repeat(61)}),
+        json!({"display_name": 5}),
+        json!({"name": "x"}),
+    ] {
+        let (status, body) = app
+            .as_user("alice", "PATCH", "/me", Some(bad.clone()))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    assert_eq!(shared_by().await, "Alice B.");
+    let (status, me) = app
+        .as_user("alice", "PATCH", "/me", Some(json!({"display_name": null})))
+        .await;
+    assert_eq!(
+        (status, me["display_name"].clone()),
+        (StatusCode::OK, Value::Null)
+    );
+    assert_eq!(shared_by().await, Value::Null);
 }
 
 #[tokio::test]
@@ -824,6 +886,11 @@ fn protected_routes(
         ("GET", "/shares".into(), None),
         ("DELETE", format!("/shares/{token}"), None),
         ("GET", "/me".into(), None),
+        (
+            "PATCH",
+            "/me".into(),
+            Some(json!({"display_name": "pwned"})),
+        ),
     ]
 }
 
@@ -935,6 +1002,7 @@ async fn isolation_matrix() {
                     | "/shares"
                     | "/me"
             ) | ("POST", "/photos/uploads" | "/albums")
+                | ("PATCH", "/me")
         );
         let batch_of_alices_photo = *method == "POST"
             && uri == "/photos/batch"

@@ -120,6 +120,8 @@ endpoints! {
     RevokeShare => Delete "/shares/{token}" SignedIn,
     /// The caller's identity and storage use.
     Me => Get "/me" SignedIn,
+    /// Set or remove the caller's display name.
+    UpdateMe => Patch "/me" SignedIn,
     /// Open a share link.
     OpenShare => Get "/public/shares/{token}" Public,
     /// Open a password-protected share link.

@@ -10,6 +10,7 @@
 
 mod albums;
 mod photos;
+mod profile;
 mod quotas;
 mod shares;
 mod timeline;
@@ -71,6 +72,7 @@ pub async fn run_all(repo: Arc<dyn Repository>, probe: &dyn TableProbe, users: &
     t.albums_and_memberships().await;
     t.share_links().await;
     t.share_attempts().await;
+    t.display_names().await;
     t.deleting_a_photo_leaves_nothing_behind().await;
     t.deleting_an_album_keeps_its_photos().await;
 }

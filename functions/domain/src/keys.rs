@@ -6,6 +6,7 @@
 //! | month count     | `USER#{user}`     | `MONTH#{YYYY-MM}`                  |                                   |                    |
 //! | checksum lookup | `USER#{user}`     | `SHA256#{hex}`                     |                                   |                    |
 //! | usage           | `USER#{user}`     | `USAGE`                            |                                   |                    |
+//! | profile         | `USER#{user}`     | `PROFILE`                          |                                   |                    |
 //! | album           | `USER#{user}`     | `ALBUM#{album}`                    |                                   |                    |
 //! | album member    | `USER#{user}`     | `MEMBER#{album}#{photo}`           | `TARGET#{user}#PHOTO#{photo}`     | `MEMBER#{album}`   |
 //! | share link      | `SHARE#{token}`   | `SHARE`                            | `TARGET#{user}#{PHOTO|ALBUM}#{id}` | `SHARE#{token}`   |
@@ -40,6 +41,7 @@ pub const SHARE_LINK_PREFIX: &str = "SHARELINK#";
 pub const TIMELINE_PREFIX: &str = "TAKEN#";
 pub const MONTH_PREFIX: &str = "MONTH#";
 pub const USAGE_SK: &str = "USAGE";
+pub const PROFILE_SK: &str = "PROFILE";
 pub const SHARE_SK: &str = "SHARE";
 
 pub fn user_pk(user: &UserId) -> String {

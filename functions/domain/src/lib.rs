@@ -38,6 +38,6 @@ pub use service::{
     PhotoView, SharedPhoto, SharedView, UsageReport,
 };
 pub use types::{
-    AlbumId, AlbumName, Camera, ContentType, Dimensions, FileName, Gps, PhotoId, Sha256,
-    ShareToken, Timestamp, Title, Ulid, UserId,
+    AlbumId, AlbumName, Camera, ContentType, Dimensions, DisplayName, FileName, Gps, PhotoId,
+    Sha256, ShareToken, Timestamp, Title, Ulid, UserId,
 };

@@ -16,7 +16,8 @@ use crate::model::{
     Usage,
 };
 use crate::types::{
-    AlbumId, AlbumName, ContentType, PhotoId, Sha256, ShareToken, Timestamp, Title, UserId,
+    AlbumId, AlbumName, ContentType, DisplayName, PhotoId, Sha256, ShareToken, Timestamp, Title,
+    UserId,
 };
 
 /// Changes to a photo's user-editable fields; `None` leaves a field alone.
@@ -131,6 +132,12 @@ pub trait Repository: Send + Sync + fmt::Debug {
 
     /// The owner's usage (zero if nothing was ever uploaded).
     async fn get_usage(&self, owner: &UserId) -> Result<Usage>;
+
+    /// The name the owner chose to be shown by, if any.
+    async fn get_display_name(&self, owner: &UserId) -> Result<Option<DisplayName>>;
+
+    /// Sets the owner's display name, or with `None` removes it.
+    async fn set_display_name(&self, owner: &UserId, name: Option<&DisplayName>) -> Result<()>;
 
     /// Writes a new album; [`crate::Error::AlreadyExists`] if the id is taken.
     async fn insert_album(&self, album: &Album) -> Result<()>;

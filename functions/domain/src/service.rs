@@ -1,6 +1,7 @@
 //! The photo service: every rule about who may see or change what lives here.
 
 mod batch;
+mod profile;
 mod shares;
 mod timeline;
 
@@ -20,8 +21,8 @@ use crate::ports::{
 };
 use crate::processing::Processing;
 use crate::types::{
-    AlbumId, AlbumName, Camera, ContentType, Dimensions, FileName, PhotoId, Sha256, Timestamp,
-    Title, UlidGenerator, UserId,
+    AlbumId, AlbumName, Camera, ContentType, Dimensions, DisplayName, FileName, PhotoId, Sha256,
+    Timestamp, Title, UlidGenerator, UserId,
 };
 
 /// Limits and lifetimes the service enforces.
@@ -154,6 +155,8 @@ pub struct SharedView {
     pub expires_at: Timestamp,
     /// Whether the guest may download the originals ([`PhotoService::share_download`]).
     pub allow_download: bool,
+    /// The owner's display name, when they chose one.
+    pub shared_by: Option<DisplayName>,
     pub photos: Vec<SharedPhoto>,
 }
 

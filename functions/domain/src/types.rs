@@ -497,6 +497,14 @@ text_type!(
     200
 );
 text_type!(
+    /// The name a user chose to be shown by, 1 to 60 characters: what a share's guest sees as
+    /// "shared by".
+    DisplayName,
+    "display_name",
+    1,
+    60
+);
+text_type!(
     /// Camera make and model as read from EXIF.
     Camera,
     "camera",

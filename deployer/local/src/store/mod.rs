@@ -20,10 +20,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use photo_domain::keys;
+use photo_domain::memory::Item;
 use photo_domain::{
-    Album, AlbumId, AlbumName, MonthCount, Page, Photo, PhotoId, PhotoPatch, ProcessingOutcome,
-    Repository, Result, Sha256, Share, ShareAttempts, ShareTarget, ShareToken, SortKey, Timestamp,
-    Usage, UserId,
+    Album, AlbumId, AlbumName, DisplayName, MonthCount, Page, Photo, PhotoId, PhotoPatch,
+    ProcessingOutcome, Repository, Result, Sha256, Share, ShareAttempts, ShareTarget, ShareToken,
+    SortKey, Timestamp, Usage, UserId,
 };
 use rusqlite::{Connection, TransactionBehavior, params};
 
@@ -200,6 +202,28 @@ impl Repository for SqliteRepository {
     }
     async fn get_usage(&self, owner: &UserId) -> Result<Usage> {
         self.read(|c| photos::usage(c, owner))
+    }
+    async fn get_display_name(&self, owner: &UserId) -> Result<Option<DisplayName>> {
+        self.read(
+            |c| match rows::get(c, &keys::user_pk(owner), keys::PROFILE_SK)? {
+                Some(Item::Profile { display_name }) => Ok(Some(display_name)),
+                _ => Ok(None),
+            },
+        )
+    }
+    async fn set_display_name(&self, owner: &UserId, name: Option<&DisplayName>) -> Result<()> {
+        let pk = keys::user_pk(owner);
+        self.write(|tx| match name {
+            Some(name) => rows::put(
+                tx,
+                &pk,
+                keys::PROFILE_SK,
+                &Item::Profile {
+                    display_name: name.clone(),
+                },
+            ),
+            None => rows::delete(tx, &pk, keys::PROFILE_SK).map(drop),
+        })
     }
     async fn insert_album(&self, album: &Album) -> Result<()> {
         self.write(|tx| albums::insert(tx, album))

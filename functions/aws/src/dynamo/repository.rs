@@ -4,14 +4,15 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::de::DeserializeOwned;
 
 use photo_domain::keys;
 use photo_domain::{
-    Album, AlbumId, AlbumName, Error, MonthCount, Page, Photo, PhotoId, PhotoPatch, PhotoStatus,
-    ProcessingOutcome, Repository, Result, Sha256, Share, ShareAttempts, ShareTarget, ShareToken,
-    SortKey, Timestamp, Usage, UserId,
+    Album, AlbumId, AlbumName, DisplayName, Error, MonthCount, Page, Photo, PhotoId, PhotoPatch,
+    PhotoStatus, ProcessingOutcome, Repository, Result, Sha256, Share, ShareAttempts, ShareTarget,
+    ShareToken, SortKey, Timestamp, Usage, UserId,
 };
 
 use super::DynamoDbRepository;
@@ -347,6 +348,34 @@ impl Repository for DynamoDbRepository {
             .get_record(key(keys::user_pk(owner), keys::USAGE_SK.into()), true)
             .await?
             .unwrap_or_default())
+    }
+
+    async fn get_display_name(&self, owner: &UserId) -> Result<Option<DisplayName>> {
+        let profile = key(keys::user_pk(owner), keys::PROFILE_SK.into());
+        match self.get(profile, true).await? {
+            Some(item) => Ok(Some(DisplayName::parse(string(&item, "display_name")?)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_display_name(&self, owner: &UserId, name: Option<&DisplayName>) -> Result<()> {
+        let pk = keys::user_pk(owner);
+        let failed = |e: &dyn std::fmt::Display| Error::Backend(format!("writing a profile: {e}"));
+        match name {
+            Some(name) => {
+                let item = HashMap::from([("display_name".to_owned(), s(name.as_str()))]);
+                let item = with_layout(item, pk, keys::PROFILE_SK.into(), "PROFILE");
+                let put = self.client.put_item().table_name(&self.table);
+                let sent = put.set_item(Some(item)).send().await;
+                sent.map(drop).map_err(|e| failed(&DisplayErrorContext(e)))
+            }
+            None => {
+                let delete = self.client.delete_item().table_name(&self.table);
+                let profile = key(pk, keys::PROFILE_SK.into());
+                let sent = delete.set_key(Some(profile)).send().await;
+                sent.map(drop).map_err(|e| failed(&DisplayErrorContext(e)))
+            }
+        }
     }
 
     async fn insert_album(&self, album: &Album) -> Result<()> {

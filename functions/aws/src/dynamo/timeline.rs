@@ -2,6 +2,8 @@
 //! owner's photos by date taken, the month count items every write keeps, and the backfill that
 //! gives photos stored before the index their place on it.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use futures_util::{StreamExt as _, stream};
 
@@ -17,7 +19,7 @@ use crate::item::{Attributes, string};
 /// The attribute holding a photo's [`keys::timeline_sk`].
 pub(super) const TLSK: &str = "tlsk";
 
-/// How many photos the backfill writes at once.
+/// How many months the backfill writes at once (the photos of one month one after another).
 const BACKFILL_AT_ONCE: usize = 16;
 
 /// How often the backfill reads the table again for photos that changed while it wrote them.
@@ -159,8 +161,10 @@ impl DynamoDbRepository {
 
     /// Gives every photo stored before the timeline existed its `tlsk` and counts it in its
     /// month, each photo in one transaction conditioned on it still having no `tlsk` and the
-    /// status it was read with. Run as often as wanted: a photo placed once is never counted
-    /// again, so a run that stopped midway is finished by the next one. A photo that changed
+    /// status it was read with: the photos of one month one after another, up to
+    /// [`BACKFILL_AT_ONCE`] months side by side. Run as often as wanted: a photo placed once is
+    /// never counted again, so a run that stopped midway (a failed call, a transaction that met
+    /// a user's upload on the same month item) is finished by the next one. A photo that changed
     /// while it was being placed is read again, up to [`BACKFILL_PASSES`] times.
     ///
     /// This is a `Scan`, the one the table ever sees: the deployer runs it once per stage.
@@ -183,17 +187,32 @@ impl DynamoDbRepository {
                     .map_err(|e| Error::Backend(format!("reading the table: {e}")))?;
                 let photos = decode_all::<Photo>(&out.items.unwrap_or_default())?;
                 done.found += photos.len() as u64;
-                let placed: Vec<Result<bool>> = stream::iter(photos.iter())
-                    .map(|photo| self.place_on_timeline(photo))
+                // Photos counted in one month item go one after another: transactions on one
+                // item at once would conflict. Different months go side by side.
+                let mut by_month: BTreeMap<(String, String), Vec<&Photo>> = BTreeMap::new();
+                for photo in &photos {
+                    let month = (photo.owner.to_string(), photo.timeline_month());
+                    by_month.entry(month).or_default().push(photo);
+                }
+                let placed: Vec<Result<(u64, u64)>> = stream::iter(by_month.into_values())
+                    .map(|group| async move {
+                        let (mut placed, mut skipped) = (0, 0);
+                        for photo in group {
+                            if self.place_on_timeline(photo).await? {
+                                placed += 1;
+                            } else {
+                                skipped += 1;
+                            }
+                        }
+                        Ok((placed, skipped))
+                    })
                     .buffer_unordered(BACKFILL_AT_ONCE)
                     .collect()
                     .await;
                 for result in placed {
-                    if result? {
-                        done.placed += 1;
-                    } else {
-                        skipped += 1;
-                    }
+                    let (placed, changed) = result?;
+                    done.placed += placed;
+                    skipped += changed;
                 }
                 match out.last_evaluated_key {
                     Some(last) => start = Some(last),

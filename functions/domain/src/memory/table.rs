@@ -15,7 +15,9 @@ use crate::model::{
     ShareTarget, SortKey, Usage,
 };
 use crate::ports::{PhotoPatch, Repository};
-use crate::types::{AlbumId, AlbumName, PhotoId, Sha256, ShareToken, Timestamp, UserId};
+use crate::types::{
+    AlbumId, AlbumName, DisplayName, PhotoId, Sha256, ShareToken, Timestamp, UserId,
+};
 
 /// One table item; the variant decides its attributes, the map key is `(pk, sk)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +27,9 @@ pub enum Item {
         photo: PhotoId,
     },
     Usage(Usage),
+    Profile {
+        display_name: DisplayName,
+    },
     Album(Album),
     Member {
         owner: UserId,
@@ -438,6 +443,31 @@ impl Repository for InMemoryRepository {
             Some(Item::Usage(u)) => Ok(*u),
             _ => Ok(Usage::default()),
         }
+    }
+
+    async fn get_display_name(&self, owner: &UserId) -> Result<Option<DisplayName>> {
+        match self
+            .lock()
+            .get(&key(keys::user_pk(owner), keys::PROFILE_SK.into()))
+        {
+            Some(Item::Profile { display_name }) => Ok(Some(display_name.clone())),
+            _ => Ok(None),
+        }
+    }
+
+    async fn set_display_name(&self, owner: &UserId, name: Option<&DisplayName>) -> Result<()> {
+        let k = key(keys::user_pk(owner), keys::PROFILE_SK.into());
+        let mut items = self.lock();
+        match name {
+            Some(name) => items.insert(
+                k,
+                Item::Profile {
+                    display_name: name.clone(),
+                },
+            ),
+            None => items.remove(&k),
+        };
+        Ok(())
     }
 
     async fn insert_album(&self, album: &Album) -> Result<()> {

@@ -194,11 +194,13 @@ impl PhotoService {
         for photo in photos {
             shared.push(self.shared_photo(photo, share.expires_at).await?);
         }
+        let shared_by = self.repo.get_display_name(&share.owner).await?;
         Ok(SharedView {
             target: share.target,
             album_name,
             expires_at: share.expires_at,
             allow_download: share.allow_download,
+            shared_by,
             photos: shared,
         })
     }

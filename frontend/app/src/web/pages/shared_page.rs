@@ -99,7 +99,7 @@ fn public_body(share: &PublicShare) -> El {
             .child(img)
             .child(el("figcaption").child(el("span").text(&caption)))
     });
-    let expires = if share.expires_at.is_empty() {
+    let mut expires = if share.expires_at.is_empty() {
         String::new()
     } else {
         format!(
@@ -107,6 +107,9 @@ fn public_body(share: &PublicShare) -> El {
             messages::day(&share.expires_at)
         )
     };
+    if let Some(by) = share.shared_by.as_deref().filter(|b| !b.trim().is_empty()) {
+        expires = format!("Shared by {by}. {expires}");
+    }
     let empty = if share.photos.is_empty() {
         el("p")
             .class("notice")
