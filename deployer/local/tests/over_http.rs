@@ -429,6 +429,47 @@ async fn three_real_photos_from_sign_up_to_deletion() {
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(listed, expected);
+    // The timeline: by date taken on the camera's clock (the photo without EXIF at its upload,
+    // today), with the months the scrubber shows counting the same photos.
+    let (status, timeline) = stage.api("GET", "/photos/timeline", &alice, None).await;
+    assert_eq!(status, 200, "{timeline}");
+    let when = |p: &Value| {
+        let local = p["taken_at_local"].as_str().or(p["created_at"].as_str());
+        local.unwrap().get(..19).unwrap().to_owned()
+    };
+    let items = timeline["items"].as_array().unwrap();
+    let order: Vec<String> = items.iter().map(when).collect();
+    let mut newest_first = order.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(order, newest_first, "{timeline}");
+    assert_eq!(items.len(), 3);
+    assert!(
+        items
+            .iter()
+            .filter(|p| p["taken_at_local"].is_string())
+            .count()
+            >= 2
+    );
+    let (status, months) = stage
+        .api("GET", "/photos/timeline/months", &alice, None)
+        .await;
+    assert_eq!(status, 200, "{months}");
+    let mut counted = std::collections::BTreeMap::<String, u64>::new();
+    for month in order.iter().map(|w| w[..7].to_owned()) {
+        *counted.entry(month).or_default() += 1;
+    }
+    let months: std::collections::BTreeMap<String, u64> = months["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["month"].as_str().unwrap().to_owned(),
+                m["photos"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(months, counted);
     // Bob sees none of it and cannot use alice's cursor.
     let (status, page) = stage.api("GET", "/photos", &bob, None).await;
     assert_eq!((status, page["items"].as_array().unwrap().len()), (200, 0));
@@ -496,6 +537,16 @@ async fn three_real_photos_from_sign_up_to_deletion() {
     check(&stage, &[("GET", &gone_path, &alice, 404)]).await;
     let (_, page) = stage.api("GET", "/photos", &alice, None).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2, "{page}");
+    let (_, months) = stage
+        .api("GET", "/photos/timeline/months", &alice, None)
+        .await;
+    let left: u64 = months["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["photos"].as_u64().unwrap())
+        .sum();
+    assert_eq!(left, 2, "{months}");
     let (_, members) = stage.api("GET", &members_path, &alice, None).await;
     assert_eq!(members["items"].as_array().unwrap().len(), 0, "{members}");
     // The other photos are untouched.
