@@ -24,6 +24,9 @@ const MAX_BATCH_GET: usize = 100;
 const MAX_BATCH_WRITE: usize = 25;
 /// How often unprocessed batch items are retried before giving up.
 const BATCH_ATTEMPTS: u32 = 8;
+/// How often a transaction is sent when DynamoDB cancels it only because another transaction
+/// held one of its items at that moment (two uploads of one user both raise the usage item).
+const CONFLICT_ATTEMPTS: u32 = 4;
 
 fn backend<E>(what: &str, error: SdkError<E>) -> Error
 where
@@ -49,6 +52,20 @@ fn failed_conditions(error: &SdkError<TransactWriteItemsError>) -> Option<Vec<bo
             failed.iter().any(|f| *f).then_some(failed)
         }
         _ => None,
+    }
+}
+
+/// Whether a transaction was cancelled only because another one was writing one of its items
+/// (`TransactionConflict`, with no condition failed): the same transaction may succeed a moment
+/// later. The SDK's retries do not cover it.
+fn conflicted(error: &SdkError<TransactWriteItemsError>) -> bool {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            let codes: Vec<_> = e.cancellation_reasons().iter().map(|r| r.code()).collect();
+            codes.contains(&Some("TransactionConflict"))
+                && !codes.contains(&Some("ConditionalCheckFailed"))
+        }
+        _ => false,
     }
 }
 
@@ -331,7 +348,9 @@ impl DynamoDbRepository {
         Ok(())
     }
 
-    /// Runs `items` as one `TransactWriteItems`. If it was cancelled because conditions failed,
+    /// Runs `items` as one `TransactWriteItems`, sent again (up to [`CONFLICT_ATTEMPTS`] times,
+    /// after a pause that grows) while DynamoDB cancels it for a conflict with another
+    /// transaction only. If it was cancelled because conditions failed,
     /// `refused` turns which items failed into the caller's answer (`Ok(Err(_))`); if `refused`
     /// has none, or the transaction failed for another reason, it is a backend error (`what`).
     pub(super) async fn transact<T>(
@@ -340,18 +359,26 @@ impl DynamoDbRepository {
         items: Vec<TransactWriteItem>,
         refused: impl FnOnce(Vec<bool>) -> Option<T>,
     ) -> Result<std::result::Result<(), T>> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(Ok(())),
-            Err(e) => match failed_conditions(&e).and_then(refused) {
-                Some(answer) => Ok(Err(answer)),
-                None => Err(backend(what, e)),
-            },
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            return match sent {
+                Ok(_) => Ok(Ok(())),
+                Err(e) if conflicted(&e) && attempt < CONFLICT_ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                    continue;
+                }
+                Err(e) => match failed_conditions(&e).and_then(refused) {
+                    Some(answer) => Ok(Err(answer)),
+                    None => Err(backend(what, e)),
+                },
+            };
         }
     }
 
@@ -396,5 +423,111 @@ impl DynamoDbRepository {
             Err(e) if is_conditional(&e) => Ok(Err(())),
             Err(e) => Err(backend("updating an item", e)),
         }
+    }
+}
+
+/// A transaction conflict cannot be made on moto, which runs one request at a time: these tests
+/// replay DynamoDB-shaped answers through the SDK's own replay client.
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+    use aws_smithy_types::body::SdkBody;
+    use photo_domain::{
+        ContentType, FileName, Photo, PhotoId, Repository as _, Sha256, Timestamp, UserId,
+    };
+
+    use super::*;
+
+    /// TransactWriteItems' answer: success, or a cancellation with these reason codes.
+    fn answer(reasons: Option<&[&str]>) -> ReplayEvent {
+        let request = http::Request::builder()
+            .uri("https://dynamodb.eu-west-1.amazonaws.com/")
+            .body(SdkBody::empty())
+            .unwrap();
+        let response = match reasons {
+            None => http::Response::builder()
+                .status(200)
+                .body(SdkBody::from("{}")),
+            Some(codes) => {
+                let reasons: Vec<_> = codes
+                    .iter()
+                    .map(|c| serde_json::json!({"Code": c, "Message": c}))
+                    .collect();
+                let body = serde_json::json!({
+                    "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                    "Message": "Transaction cancelled",
+                    "CancellationReasons": reasons,
+                });
+                http::Response::builder()
+                    .status(400)
+                    .header("content-type", "application/x-amz-json-1.0")
+                    .body(SdkBody::from(body.to_string()))
+            }
+        };
+        ReplayEvent::new(request, response.unwrap())
+    }
+
+    fn repository(answers: Vec<ReplayEvent>) -> (DynamoDbRepository, StaticReplayClient) {
+        let http = StaticReplayClient::new(answers);
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "replay",
+            ))
+            .http_client(http.clone())
+            .build();
+        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        (DynamoDbRepository::from_client(client, "photos"), http)
+    }
+
+    fn photo() -> Photo {
+        Photo::pending(
+            PhotoId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap(),
+            UserId::parse("alice").unwrap(),
+            FileName::parse("a.jpg").unwrap(),
+            ContentType::Jpeg,
+            1,
+            Sha256::from_bytes([1; 32]),
+            Timestamp::from_secs(1_790_000_000),
+        )
+    }
+
+    const CONFLICT: Option<&[&str]> = Some(&["None", "None", "TransactionConflict", "None"]);
+
+    #[tokio::test]
+    async fn a_transaction_that_met_another_is_sent_again() {
+        let (repo, http) = repository(vec![answer(CONFLICT), answer(CONFLICT), answer(None)]);
+        repo.insert_photo(&photo(), 100)
+            .await
+            .expect("the third attempt");
+        assert_eq!(http.actual_requests().count(), 3);
+    }
+
+    #[tokio::test]
+    async fn conflicts_that_do_not_end_are_an_error_and_conditions_are_never_retried() {
+        let (repo, http) = repository((0..CONFLICT_ATTEMPTS).map(|_| answer(CONFLICT)).collect());
+        let err = repo.insert_photo(&photo(), 100).await.unwrap_err();
+        assert!(err.to_string().contains("inserting a photo"), "{err}");
+        assert_eq!(http.actual_requests().count(), CONFLICT_ATTEMPTS as usize);
+
+        // The id is taken: a refusal, at once, even beside a conflict on another item.
+        let taken = Some(
+            &[
+                "ConditionalCheckFailed",
+                "None",
+                "TransactionConflict",
+                "None",
+            ][..],
+        );
+        let (repo, http) = repository(vec![answer(taken)]);
+        let err = repo.insert_photo(&photo(), 100).await.unwrap_err();
+        assert!(matches!(err, Error::AlreadyExists), "{err}");
+        assert_eq!(http.actual_requests().count(), 1);
     }
 }
