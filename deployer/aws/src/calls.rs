@@ -263,8 +263,11 @@ pub const CALLS: &[Call] = &[
     call("DynamoDB", "UpdateTable", &["dynamodb:UpdateTable"]),
     call("DynamoDB", "DeleteTable", &["dynamodb:DeleteTable"]),
     // `up`, once per stage: the photos stored before the timeline, each placed and counted in
-    // one transaction of two updates.
+    // one transaction of two updates; the albums stored before their counts, each counted from
+    // its members (a query and a batch read) in one conditional update.
     call("DynamoDB", "Scan", &["dynamodb:Scan"]),
+    call("DynamoDB", "Query", &["dynamodb:Query"]),
+    call("DynamoDB", "BatchGetItem", &["dynamodb:BatchGetItem"]),
     call("DynamoDB", "TransactWriteItems", &["dynamodb:UpdateItem"]),
 ];
 

@@ -1,4 +1,4 @@
-//! Placing a stage's photos on the timeline, once.
+//! Placing a stage's photos on the timeline, and counting its albums, once.
 //!
 //! The `timeline` index lists an owner's photos by date taken through each photo's `tlsk`, and
 //! a month count item per month feeds the scrubber. Both are written with every photo since
@@ -7,6 +7,10 @@
 //! items that already have the key), and this step then gives every older photo its `tlsk` and
 //! counts it ([`photo_aws::DynamoDbRepository::backfill_timeline`]): each photo is one conditional
 //! transaction, so the step can stop anywhere and run again, and counts nothing twice.
+//!
+//! Albums likewise keep their count, cover and dates since they exist; this step counts the
+//! albums from before ([`photo_aws::DynamoDbRepository::recount_older_albums`]), each on the
+//! condition that nothing counted it meanwhile.
 
 use anyhow::{Context as _, Result};
 
@@ -46,10 +50,15 @@ pub(crate) async fn after_deploy(session: &Session, deployer: &Deployer) -> Resu
         "placing the stage's photos on the timeline (the stack itself is deployed; the next \
          `deployer up` goes on from here)",
     )?;
+    let albums = repo.recount_older_albums().await.context(
+        "counting the stage's albums (the stack itself is deployed; the next `deployer up` goes \
+         on from here)",
+    )?;
     let record = serde_json::json!({
         "table": table,
         "found": done.found,
         "placed": done.placed,
+        "albums_counted": albums,
     });
     s3.put_object()
         .bucket(&artifacts)
@@ -59,9 +68,10 @@ pub(crate) async fn after_deploy(session: &Session, deployer: &Deployer) -> Resu
         .send()
         .await
         .with_context(|| format!("writing `{key}` to `{artifacts}`"))?;
-    Ok((done.found > 0).then(|| {
+    Ok((done.found > 0 || albums > 0).then(|| {
         format!(
-            "timeline: {} of {} photos stored before it placed by date taken (once per stage)",
+            "timeline: {} of {} photos stored before it placed by date taken, {albums} albums \
+             counted (once per stage)",
             done.placed, done.found
         )
     }))

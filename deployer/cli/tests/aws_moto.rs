@@ -389,7 +389,7 @@ fn up_uploads_what_is_missing_and_changes_only_what_changed() {
     // Nothing changed: nothing uploaded, no change set.
     let (stdout, stderr) = ok(&deployer(&moto, &scratch, &["up", "--stage", "dev"]));
     assert!(
-        stderr.contains("timeline: 1 of 1 photos stored before it placed by date taken"),
+        stderr.contains("timeline: 1 of 1 photos stored before it placed by date taken, 0 albums"),
         "{stderr}"
     );
     look.rt.block_on(async {

@@ -92,12 +92,9 @@ impl Filler {
     /// An album of `photos` with a share link, and a share link of its first photo.
     async fn album(&self, owner: &UserId, n: u64, photos: &[PhotoId]) -> Result<()> {
         let created = Timestamp::from_millis(T0_MS + n as i64 * 60_000);
-        let album = Album {
-            id: AlbumId::from_ulid(self.ids.next(created)),
-            owner: owner.clone(),
-            name: AlbumName::parse(&format!("Album {n}"))?,
-            created_at: created,
-        };
+        let id = AlbumId::from_ulid(self.ids.next(created));
+        let name = AlbumName::parse(&format!("Album {n}"))?;
+        let album = Album::new(id, owner.clone(), name, created);
         self.repo.insert_album(&album).await?;
         for p in photos {
             self.repo.add_to_album(owner, &album.id, p).await?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use local_stage::store::SCHEMA_VERSION;
-use serde_json::Value;
+use serde_json::{Value, json};
 use testkit::stage::InProcessStage;
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -159,6 +159,13 @@ async fn a_first_version_data_directory_migrates_and_keeps_everything() {
         .api("GET", &format!("/albums/{holidays}/photos"), &a, None)
         .await;
     assert_eq!(ids(&members), sorted(ready[..2].to_vec()));
+    // Albums from before they kept their contents are counted when the stage opens.
+    let (_, album) = stage
+        .api("GET", &format!("/albums/{holidays}"), &a, None)
+        .await;
+    assert_eq!(album["photo_count"], 2, "{album}");
+    let cover = album["cover_photo_id"].as_str().unwrap().to_owned();
+    assert!(ready[..2].contains(&cover), "{album}");
     let (_, empty) = stage
         .api(
             "GET",
@@ -168,6 +175,10 @@ async fn a_first_version_data_directory_migrates_and_keeps_everything() {
         )
         .await;
     assert_eq!(empty["name"], "Été vide", "{empty}");
+    assert_eq!(
+        (&empty["photo_count"], &empty["cover_photo_id"]),
+        (&json!(0), &Value::Null)
+    );
 
     // Share links: listed, and opened as their expiry and revocation say.
     let shares = &manifest["shares"];

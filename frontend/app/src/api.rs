@@ -276,6 +276,9 @@ pub struct Album {
     pub name: String,
     #[serde(default)]
     pub created_at: String,
+    /// How many photos it holds.
+    #[serde(default)]
+    pub photo_count: u64,
 }
 
 /// `GET /albums` answers a page `{items: [...], next_cursor}`.
@@ -719,10 +722,16 @@ mod tests {
                 id: "a1".into(),
                 name: "Trip".into(),
                 created_at: "2026-01-01T00:00:00Z".into(),
+                photo_count: 3,
+                cover_photo_id: Some("p1".into()),
+                cover_chosen: false,
+                taken_from: None,
+                taken_until: None,
             }],
             next_cursor: None,
         });
         assert_eq!(albums.albums[0].name, "Trip");
+        assert_eq!(albums.albums[0].photo_count, 3);
         let shares: ShareList = via_api(&dto::SharePage {
             items: vec![dto::ShareDto {
                 token: "t1".into(),

@@ -290,11 +290,39 @@ pub struct AlbumRequest {
     pub name: String,
 }
 
+/// Renames an album or picks its cover; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchAlbumRequest {
+    /// 1 to 200 characters.
+    pub name: Option<String>,
+    /// One of the album's photos, to show for it.
+    pub cover_photo_id: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlbumDto {
     pub id: String,
     pub name: String,
     pub created_at: String,
+    /// How many photos it holds.
+    pub photo_count: u64,
+    /// The photo shown for it: the one the owner picked, else the first added (when that one
+    /// leaves, the album's earliest upload); absent for an empty album.
+    pub cover_photo_id: Option<String>,
+    /// Whether the owner picked the cover.
+    pub cover_chosen: bool,
+    /// The earliest and latest date taken of its photos, on the cameras' clocks
+    /// (`2019-03-10T09:00:00`); absent when none of its photos says when it was taken.
+    pub taken_from: Option<String>,
+    pub taken_until: Option<String>,
+}
+
+/// A wall-clock time as `YYYY-MM-DDTHH:MM:SS`, without an offset.
+fn wall_clock(at: Timestamp) -> String {
+    let mut text = at.to_rfc3339();
+    text.truncate(19);
+    text
 }
 
 impl From<Album> for AlbumDto {
@@ -303,6 +331,11 @@ impl From<Album> for AlbumDto {
             id: a.id.to_string(),
             name: a.name.into(),
             created_at: time(a.created_at),
+            photo_count: a.photo_count,
+            cover_photo_id: a.cover.map(|c| c.to_string()),
+            cover_chosen: a.cover_chosen,
+            taken_from: a.taken_from.map(wall_clock),
+            taken_until: a.taken_until.map(wall_clock),
         }
     }
 }

@@ -265,21 +265,32 @@ pub async fn get_album(
     ))
 }
 
-/// Rename an album.
-#[utoipa::path(patch, path = "/albums/{id}", tag = "albums", params(("id" = String, Path)), request_body = AlbumRequest,
+/// Rename an album, or pick its cover among its photos (404 for a photo not in it).
+#[utoipa::path(patch, path = "/albums/{id}", tag = "albums", params(("id" = String, Path)), request_body = PatchAlbumRequest,
     security(("bearer" = [])),
     responses((status = 200, body = AlbumDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn rename_album(
     State(s): State<AppState>,
     Caller(user): Caller,
     Path(id): Path<String>,
-    Json(req): Json<AlbumRequest>,
+    Json(req): Json<PatchAlbumRequest>,
 ) -> ApiResult<axum::Json<AlbumDto>> {
     let id = album_id(&id)?;
-    let name = AlbumName::parse(&req.name)?;
-    Ok(axum::Json(
-        s.service.rename_album(&user, &id, &name).await?.into(),
-    ))
+    // Both checked before either is written.
+    let name = req.name.as_deref().map(AlbumName::parse).transpose()?;
+    let cover = req.cover_photo_id.as_deref().map(photo_id).transpose()?;
+    let mut album = None;
+    if let Some(name) = &name {
+        album = Some(s.service.rename_album(&user, &id, name).await?);
+    }
+    if let Some(cover) = &cover {
+        album = Some(s.service.set_album_cover(&user, &id, cover).await?);
+    }
+    let album = match album {
+        Some(album) => album,
+        None => s.service.get_album(&user, &id).await?,
+    };
+    Ok(axum::Json(album.into()))
 }
 
 /// Delete an album (not its photos) and its share links.

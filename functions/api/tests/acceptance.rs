@@ -587,6 +587,42 @@ async fn albums_round_trip() {
         .await;
     assert_eq!(rest["items"][0]["id"], p1.as_str());
     assert!(rest["next_cursor"].is_null());
+    // The album says how many, which is its cover (the first added) and the dates they span.
+    let (_, album) = app
+        .as_user("alice", "GET", &format!("/albums/{a}"), None)
+        .await;
+    assert_eq!(
+        (
+            &album["photo_count"],
+            &album["cover_photo_id"],
+            &album["cover_chosen"]
+        ),
+        (&json!(2), &json!(p1), &json!(false)),
+        "{album}"
+    );
+    let (_, photo) = app
+        .as_user("alice", "GET", &format!("/photos/{p2}"), None)
+        .await;
+    let taken = photo["taken_at_local"].as_str().map(|t| &t[..19]);
+    assert_eq!(album["taken_until"].as_str(), taken, "{album} {photo}");
+    // The owner picks another of its photos; not one outside it; bad ids are refused whole.
+    let outside = app.upload("alice", &bytes(3, 10)).await;
+    let album_path = format!("/albums/{a}");
+    let patch = |body: Value| app.as_user("alice", "PATCH", &album_path, Some(body));
+    let (status, picked) = patch(json!({"cover_photo_id": p2})).await;
+    assert_eq!(
+        (status, &picked["cover_photo_id"], &picked["cover_chosen"]),
+        (StatusCode::OK, &json!(p2), &json!(true))
+    );
+    let (status, _) = patch(json!({"cover_photo_id": outside})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = patch(json!({"name": "Renamed", "cover_photo_id": "nope"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, same) = patch(json!({})).await;
+    assert_eq!(
+        (status, &same["name"], &same["cover_photo_id"]),
+        (StatusCode::OK, &json!("Été"), &json!(p2))
+    );
     let b = b["id"].as_str().unwrap();
     let (status, _) = app
         .as_user(
@@ -609,6 +645,13 @@ async fn albums_round_trip() {
         ],
     )
     .await;
+    let (_, album) = app
+        .as_user("alice", "GET", &format!("/albums/{a}"), None)
+        .await;
+    assert_eq!(
+        (&album["photo_count"], &album["cover_photo_id"]),
+        (&json!(1), &json!(p2))
+    );
     let (_, share) = app
         .as_user("alice", "POST", "/shares", Some(json!({"album_id": a})))
         .await;

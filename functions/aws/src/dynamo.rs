@@ -8,6 +8,7 @@
 //!
 //! [`SortKey`]: photo_domain::SortKey
 
+mod albums;
 mod awaited;
 mod calls;
 mod encoding;

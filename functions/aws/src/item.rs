@@ -17,7 +17,9 @@ use photo_domain::Error;
 pub type Attributes = HashMap<String, AttributeValue>;
 
 /// Attributes that belong to the table layout, not to the record.
-const LAYOUT: [&str; 7] = ["pk", "sk", "gsi1pk", "gsi1sk", "tlsk", "type", "ttl"];
+const LAYOUT: [&str; 8] = [
+    "pk", "sk", "gsi1pk", "gsi1sk", "tlsk", "type", "ttl", "revision",
+];
 
 /// A JSON value as an attribute value; `None` for `null`, which is left out.
 pub fn to_attribute(value: Value) -> Option<AttributeValue> {

@@ -9,8 +9,8 @@ use photo_domain::conformance::{TableProbe, run_all};
 use photo_domain::keys;
 use photo_domain::types::UlidGenerator;
 use photo_domain::{
-    ContentType, Dimensions, FileName, Photo, PhotoId, ProcessedInfo, ProcessingOutcome,
-    Repository as _, Sha256, Timestamp, UserId,
+    Album, AlbumId, AlbumName, ContentType, Dimensions, FileName, Photo, PhotoId, ProcessedInfo,
+    ProcessingOutcome, Repository as _, Sha256, Timestamp, UserId,
 };
 use testkit::MotoServer;
 use testkit::aws::TABLE;
@@ -187,4 +187,72 @@ async fn the_backfill_places_photos_stored_before_the_timeline_once() {
     repo.delete_photo(&owner, &photos[0].id).await.unwrap();
     let months = repo.timeline_months(&owner).await.unwrap();
     assert_eq!(months[1].photos, 9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn albums_from_before_their_counts_are_counted_once_or_at_their_next_change() {
+    let moto = MotoServer::start();
+    let config = testkit::aws::sdk_config(&moto).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    photo_aws::table::create_table(&client, TABLE)
+        .await
+        .expect("creating the table");
+    let repo = DynamoDbRepository::new(&config, TABLE);
+    let owner = UserId::parse("older-albums").unwrap();
+    let ids = UlidGenerator::default();
+    let now = Timestamp::from_millis(1_790_000_000_000);
+    let mut photos = Vec::new();
+    for n in 0..3_u8 {
+        let id = PhotoId::from_ulid(ids.next(now));
+        let name = FileName::parse("a.jpg").unwrap();
+        let sha = Sha256::from_bytes([n; 32]);
+        let photo = Photo::pending(id, owner.clone(), name, ContentType::Jpeg, 1, sha, now);
+        repo.insert_photo(&photo, 1_000).await.unwrap();
+        photos.push(photo);
+    }
+    let mut albums = Vec::new();
+    for name in ["Counted by the backfill", "Counted at its next change"] {
+        let id = AlbumId::from_ulid(ids.next(now));
+        let album = Album::new(id, owner.clone(), AlbumName::parse(name).unwrap(), now);
+        repo.insert_album(&album).await.unwrap();
+        for p in &photos[..2] {
+            repo.add_to_album(&owner, &id, &p.id).await.unwrap();
+        }
+        // As albums were stored before they kept their contents.
+        client
+            .update_item()
+            .table_name(TABLE)
+            .key("pk", AttributeValue::S(keys::user_pk(&owner)))
+            .key("sk", AttributeValue::S(keys::album_sk(&id)))
+            .update_expression("REMOVE photo_count, cover, cover_chosen, revision")
+            .send()
+            .await
+            .unwrap();
+        albums.push(id);
+    }
+    let count = async |id: &AlbumId| {
+        repo.get_album(&owner, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .photo_count
+    };
+    assert_eq!((count(&albums[0]).await, count(&albums[1]).await), (0, 0));
+
+    // The next change of the second counts its members first.
+    repo.add_to_album(&owner, &albums[1], &photos[2].id)
+        .await
+        .unwrap();
+    let second = repo.get_album(&owner, &albums[1]).await.unwrap().unwrap();
+    assert_eq!((second.photo_count, second.cover), (3, Some(photos[0].id)));
+
+    // The backfill counts the first, once; the second needs nothing.
+    assert_eq!(repo.recount_older_albums().await.unwrap(), 1);
+    assert_eq!(count(&albums[0]).await, 2);
+    assert_eq!(repo.recount_older_albums().await.unwrap(), 0);
+    repo.remove_from_album(&owner, &albums[0], &photos[0].id)
+        .await
+        .unwrap();
+    let first = repo.get_album(&owner, &albums[0]).await.unwrap().unwrap();
+    assert_eq!((first.photo_count, first.cover), (1, Some(photos[1].id)));
 }

@@ -8,6 +8,7 @@
 //! Each check uses its own users (named from `users`, so several runs can share one table) and
 //! looks at the raw table through a [`TableProbe`] to prove that nothing is left behind.
 
+mod album_contents;
 mod albums;
 mod photos;
 mod profile;
@@ -70,6 +71,7 @@ pub async fn run_all(repo: Arc<dyn Repository>, probe: &dyn TableProbe, users: &
     t.photos_page_newest_first().await;
     t.timeline_by_date_taken_with_month_counts().await;
     t.albums_and_memberships().await;
+    t.album_counts_covers_and_dates().await;
     t.share_links().await;
     t.share_attempts().await;
     t.display_names().await;
@@ -135,12 +137,8 @@ impl Suite<'_> {
 
     fn album(&self, owner: &UserId, name: &str) -> Album {
         let id = self.album_id();
-        Album {
-            id,
-            owner: owner.clone(),
-            name: AlbumName::parse(name).expect("valid album name"),
-            created_at: id.created_at(),
-        }
+        let name = AlbumName::parse(name).expect("valid album name");
+        Album::new(id, owner.clone(), name, id.created_at())
     }
 
     fn share(&self, owner: &UserId, target: ShareTarget, created_ms: i64) -> Share {

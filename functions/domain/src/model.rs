@@ -90,6 +90,12 @@ impl Photo {
         }
     }
 
+    /// When the shutter fired on the camera's clock, if the file said: [`Photo::timeline_at`]
+    /// of a photo with a date taken.
+    pub fn date_taken(&self) -> Option<Timestamp> {
+        self.taken_at.map(|_| self.timeline_at())
+    }
+
     /// The month of [`Photo::timeline_at`], `YYYY-MM`: which count of the scrubber it is in.
     pub fn timeline_month(&self) -> String {
         self.timeline_at().month()
@@ -188,6 +194,90 @@ pub struct Album {
     pub owner: UserId,
     pub name: AlbumName,
     pub created_at: Timestamp,
+    /// How many photos it holds.
+    #[serde(default)]
+    pub photo_count: u64,
+    /// The photo shown for it: the one the owner picked, else the first added; when that one
+    /// leaves, the member with the smallest id (the earliest upload).
+    #[serde(default)]
+    pub cover: Option<PhotoId>,
+    /// Whether the owner picked the cover.
+    #[serde(default)]
+    pub cover_chosen: bool,
+    /// The earliest and latest date taken of its photos ([`Photo::date_taken`]); photos whose
+    /// file says nothing do not count.
+    #[serde(default)]
+    pub taken_from: Option<Timestamp>,
+    #[serde(default)]
+    pub taken_until: Option<Timestamp>,
+}
+
+impl Album {
+    /// A new, empty album.
+    pub fn new(id: AlbumId, owner: UserId, name: AlbumName, created_at: Timestamp) -> Self {
+        Album {
+            id,
+            owner,
+            name,
+            created_at,
+            photo_count: 0,
+            cover: None,
+            cover_chosen: false,
+            taken_from: None,
+            taken_until: None,
+        }
+    }
+
+    /// Widens the date range to `at`.
+    pub fn widen(&mut self, at: Timestamp) {
+        self.taken_from = Some(self.taken_from.map_or(at, |t| t.min(at)));
+        self.taken_until = Some(self.taken_until.map_or(at, |t| t.max(at)));
+    }
+
+    /// The album after `photo` joined it.
+    pub fn joined(&mut self, photo: &Photo) {
+        self.photo_count += 1;
+        if self.cover.is_none() {
+            self.cover = Some(photo.id);
+        }
+        if let Some(at) = photo.date_taken() {
+            self.widen(at);
+        }
+    }
+
+    /// Whether [`Album::left`] needs the other members to say what the album is without
+    /// `photo`: it is the cover, or its date is one end of the range.
+    pub fn leaving_needs_members(&self, photo: &Photo) -> bool {
+        self.cover == Some(photo.id)
+            || photo
+                .date_taken()
+                .is_some_and(|at| Some(at) == self.taken_from || Some(at) == self.taken_until)
+    }
+
+    /// The album after `photo` left it; `others` are the remaining members by id (needed only
+    /// when [`Album::leaving_needs_members`] says so).
+    pub fn left(&mut self, photo: &Photo, others: &[Photo]) {
+        self.photo_count = self.photo_count.saturating_sub(1);
+        if self.leaving_needs_members(photo) {
+            let chosen = self.cover_chosen && self.cover != Some(photo.id);
+            self.recount(others);
+            self.cover_chosen = chosen;
+        }
+    }
+
+    /// Counts, covers and dates the album anew from all its `members` (by id), keeping a cover
+    /// the owner picked while it is a member.
+    pub fn recount(&mut self, members: &[Photo]) {
+        self.photo_count = members.len() as u64;
+        let keep = self.cover.filter(|c| members.iter().any(|m| m.id == *c));
+        self.cover_chosen &= keep.is_some();
+        self.cover = keep.or_else(|| members.first().map(|m| m.id));
+        self.taken_from = None;
+        self.taken_until = None;
+        for at in members.iter().filter_map(Photo::date_taken) {
+            self.widen(at);
+        }
+    }
 }
 
 /// What a share link opens.

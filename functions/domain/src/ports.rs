@@ -98,7 +98,8 @@ pub trait Repository: Send + Sync + fmt::Debug {
         max_attempts: u32,
     ) -> Result<Photo>;
 
-    /// Stores the processing outcome, only if the photo is PENDING (condition on `status`);
+    /// Stores the processing outcome, only if the photo is PENDING (condition on `status`), and
+    /// widens the dates of the albums the photo is in when it learned the date taken;
     /// [`crate::Error::Conflict`] if it is not, [`crate::Error::NotFound`] if it does not exist.
     async fn finish_processing(
         &self,
@@ -125,8 +126,9 @@ pub trait Repository: Send + Sync + fmt::Debug {
     /// it is gone.
     async fn remove_abandoned(&self, owner: &UserId, id: &PhotoId) -> Result<Photo>;
 
-    /// Removes the photo, its checksum lookup item, its album memberships and every share link
-    /// pointing at it (found through `gsi1`), and releases its bytes from the owner's usage.
+    /// Removes the photo, its checksum lookup item, its album memberships (each album updated as
+    /// [`Album::left`] says) and every share link pointing at it (found through `gsi1`), and
+    /// releases its bytes from the owner's usage.
     /// Returns the removed photo; [`crate::Error::NotFound`] if it does not exist.
     async fn delete_photo(&self, owner: &UserId, id: &PhotoId) -> Result<Photo>;
 
@@ -159,16 +161,28 @@ pub trait Repository: Send + Sync + fmt::Debug {
     async fn delete_album(&self, owner: &UserId, id: &AlbumId) -> Result<()>;
 
     /// Adds a membership item, with condition checks that both the album and the photo exist
-    /// under `owner` ([`crate::Error::NotFound`] otherwise). Adding twice is not an error.
+    /// under `owner` ([`crate::Error::NotFound`] otherwise), and the album's count, cover and
+    /// dates as [`Album::joined`] says, in the same write. Adding twice is not an error and
+    /// changes nothing.
     async fn add_to_album(&self, owner: &UserId, album: &AlbumId, photo: &PhotoId) -> Result<()>;
 
-    /// Removes a membership; [`crate::Error::NotFound`] if the photo is not in the album.
+    /// Removes a membership and updates the album as [`Album::left`] says, in the same write;
+    /// [`crate::Error::NotFound`] if the photo is not in the album.
     async fn remove_from_album(
         &self,
         owner: &UserId,
         album: &AlbumId,
         photo: &PhotoId,
     ) -> Result<()>;
+
+    /// Makes a photo of the album its cover, as the owner's choice; [`crate::Error::NotFound`]
+    /// if the photo is not in the album.
+    async fn set_album_cover(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        photo: &PhotoId,
+    ) -> Result<Album>;
 
     /// The album's photos, newest first (`sk` begins with `MEMBER#{album}#`, descending, then the
     /// photo items fetched by key). [`crate::Error::NotFound`] if the album does not exist.

@@ -445,12 +445,8 @@ impl PhotoService {
 
     pub async fn create_album(&self, owner: &UserId, name: AlbumName) -> Result<Album> {
         let now = self.clock.now();
-        let album = Album {
-            id: AlbumId::from_ulid(self.ids.next(now)),
-            owner: owner.clone(),
-            name,
-            created_at: now,
-        };
+        let id = AlbumId::from_ulid(self.ids.next(now));
+        let album = Album::new(id, owner.clone(), name, now);
         self.repo.insert_album(&album).await?;
         Ok(album)
     }
@@ -478,6 +474,16 @@ impl PhotoService {
         name: &AlbumName,
     ) -> Result<Album> {
         self.repo.rename_album(owner, id, name).await
+    }
+
+    /// Shows one of the album's photos for it, as the owner's choice.
+    pub async fn set_album_cover(
+        &self,
+        owner: &UserId,
+        id: &AlbumId,
+        photo: &PhotoId,
+    ) -> Result<Album> {
+        self.repo.set_album_cover(owner, id, photo).await
     }
 
     pub async fn delete_album(&self, owner: &UserId, id: &AlbumId) -> Result<()> {

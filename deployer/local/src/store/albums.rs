@@ -89,42 +89,73 @@ pub(super) fn delete(tx: &Connection, owner: &UserId, id: &AlbumId) -> Result<()
     shares::remove_shares_of(tx, owner, &ShareTarget::Album(*id))
 }
 
-/// Adds a membership only while both the album and the photo exist under `owner`.
+fn save(tx: &Connection, album: &Album) -> Result<()> {
+    let (pk, sk) = (keys::user_pk(&album.owner), keys::album_sk(&album.id));
+    rows::put(tx, &pk, &sk, &Item::Album(album.clone()))
+}
+
+/// The album's photos, by id.
+fn members(tx: &Connection, owner: &UserId, album: &AlbumId) -> Result<Vec<Photo>> {
+    let pk = keys::user_pk(owner);
+    let ids: Vec<String> = tx
+        .prepare_cached(
+            "SELECT sk FROM items WHERE pk = ?1 AND sk >= ?2 AND sk < ?2 || '~' ORDER BY sk",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![pk, keys::member_prefix(album)], |r| r.get(0))?
+                .collect()
+        })
+        .map_err(|e| backend("reading an album's photos", e))?;
+    let mut photos = Vec::with_capacity(ids.len());
+    for sk in ids {
+        let id = sk.rsplit('#').next().unwrap_or_default();
+        if let Some(p) = super::photos::get(tx, owner, &PhotoId::parse(id)?)? {
+            photos.push(p);
+        }
+    }
+    Ok(photos)
+}
+
+/// The albums `photo` is in, from the memberships' `gsi1` keys.
+pub(super) fn albums_of(tx: &Connection, owner: &UserId, photo: &PhotoId) -> Result<Vec<AlbumId>> {
+    let gsi = keys::target_gsi1pk(owner, &ShareTarget::Photo(*photo));
+    let sks: Vec<String> = tx
+        .prepare_cached(
+            "SELECT gsi1sk FROM items WHERE gsi1pk = ?1 AND gsi1sk >= ?2 AND gsi1sk < ?2 || '~'",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![gsi, keys::MEMBER_PREFIX], |r| r.get(0))?
+                .collect()
+        })
+        .map_err(|e| backend("reading a photo's albums", e))?;
+    sks.iter()
+        .map(|sk| AlbumId::parse(sk.strip_prefix(keys::MEMBER_PREFIX).unwrap_or(sk)))
+        .collect()
+}
+
+/// Adds a membership only while both the album and the photo exist under `owner`, and counts
+/// it in the album; adding twice changes nothing.
 pub(super) fn add(tx: &Connection, owner: &UserId, album: &AlbumId, photo: &PhotoId) -> Result<()> {
     let pk = keys::user_pk(owner);
+    let (Some(mut a), Some(joining)) = (
+        get(tx, owner, album)?,
+        super::photos::get(tx, owner, photo)?,
+    ) else {
+        return Err(Error::NotFound);
+    };
     let item = Item::Member {
         owner: owner.clone(),
         album: *album,
         photo: *photo,
     };
-    let (g_pk, g_sk) = rows::gsi1(&item).unzip();
-    let body = rows::encode(&item)?;
-    let sk = keys::member_sk(album, photo);
-    let added = tx
-        .prepare_cached(
-            "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, body) \
-             SELECT ?1, ?2, ?3, ?4, ?5 \
-              WHERE EXISTS (SELECT 1 FROM items WHERE pk = ?1 AND sk = ?6) \
-                AND EXISTS (SELECT 1 FROM items WHERE pk = ?1 AND sk = ?7)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                pk,
-                sk,
-                g_pk,
-                g_sk,
-                body,
-                keys::album_sk(album),
-                keys::photo_sk(photo)
-            ])
-        })
-        .map_err(|e| backend("adding to an album", e))?;
-    if added == 0 {
-        return Err(Error::NotFound);
+    if rows::put_new(tx, &pk, &keys::member_sk(album, photo), &item)? {
+        a.joined(&joining);
+        save(tx, &a)?;
     }
     Ok(())
 }
 
+/// Removes a membership and says so in the album's count, cover and dates.
 pub(super) fn remove(
     tx: &Connection,
     owner: &UserId,
@@ -134,7 +165,73 @@ pub(super) fn remove(
     if !rows::delete(tx, &keys::user_pk(owner), &keys::member_sk(album, photo))? {
         return Err(Error::NotFound);
     }
+    let (Some(mut a), Some(leaving)) = (
+        get(tx, owner, album)?,
+        super::photos::get(tx, owner, photo)?,
+    ) else {
+        return Ok(());
+    };
+    let others = if a.leaving_needs_members(&leaving) {
+        members(tx, owner, album)?
+    } else {
+        Vec::new()
+    };
+    a.left(&leaving, &others);
+    save(tx, &a)
+}
+
+/// Makes a photo of the album its cover, as the owner's choice.
+pub(super) fn set_cover(
+    tx: &Connection,
+    owner: &UserId,
+    album: &AlbumId,
+    photo: &PhotoId,
+) -> Result<Album> {
+    let pk = keys::user_pk(owner);
+    let Some(mut a) = get(tx, owner, album)? else {
+        return Err(Error::NotFound);
+    };
+    if !rows::exists(tx, &pk, &keys::member_sk(album, photo))? {
+        return Err(Error::NotFound);
+    }
+    a.cover = Some(*photo);
+    a.cover_chosen = true;
+    save(tx, &a)?;
+    Ok(a)
+}
+
+/// Widens the albums `photo` is in to its date taken.
+pub(super) fn widen_albums_of(tx: &Connection, photo: &Photo) -> Result<()> {
+    let Some(at) = photo.date_taken() else {
+        return Ok(());
+    };
+    for album in albums_of(tx, &photo.owner, &photo.id)? {
+        if let Some(mut a) = get(tx, &photo.owner, &album)? {
+            a.widen(at);
+            save(tx, &a)?;
+        }
+    }
     Ok(())
+}
+
+/// Counts, covers and dates every album written before albums kept them (no `photo_count` in
+/// its item): once, when the stage opens.
+pub(super) fn recount_older(tx: &Connection) -> Result<usize> {
+    let older: Vec<(String, String)> = tx
+        .prepare(
+            "SELECT pk, sk FROM items WHERE sk >= 'ALBUM#' AND sk < 'ALBUM#~' \
+               AND json_extract(body, '$.Album.photo_count') IS NULL",
+        )
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(|e| backend("finding albums to count", e))?;
+    for (pk, sk) in &older {
+        if let Some(Item::Album(mut a)) = rows::get(tx, pk, sk)? {
+            let members = members(tx, &a.owner.clone(), &a.id)?;
+            a.recount(&members);
+            save(tx, &a)?;
+        }
+    }
+    Ok(older.len())
 }
 
 /// A page of the album's memberships, newest first, each joined to its photo.

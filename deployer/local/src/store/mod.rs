@@ -55,11 +55,14 @@ impl SqliteRepository {
     pub fn open(path: &Path) -> Result<Self> {
         let writer = open_database(path)
             .map_err(|e| backend(&format!("opening the photo table `{}`", path.display()), e))?;
-        Ok(SqliteRepository {
+        let repo = SqliteRepository {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
-        })
+        };
+        // Albums from before albums kept their counts, cover and dates: counted once.
+        repo.write(albums::recount_older)?;
+        Ok(repo)
     }
 
     /// Runs `f` on a reading connection of the pool.
@@ -256,6 +259,14 @@ impl Repository for SqliteRepository {
     ) -> Result<()> {
         self.write(|tx| albums::remove(tx, owner, album, photo))
     }
+    async fn set_album_cover(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        photo: &PhotoId,
+    ) -> Result<Album> {
+        self.write(|tx| albums::set_cover(tx, owner, album, photo))
+    }
     async fn list_album_photos(
         &self,
         owner: &UserId,
@@ -330,12 +341,12 @@ mod tests {
     async fn items_survive_reopening_with_their_keys_and_index() {
         let dir = tempfile::tempdir().unwrap();
         let alice = user("alice");
-        let album = Album {
-            id: AlbumId::parse(A1).unwrap(),
-            owner: alice.clone(),
-            name: AlbumName::parse("Été").unwrap(),
-            created_at: Timestamp::from_secs(2),
-        };
+        let album = Album::new(
+            AlbumId::parse(A1).unwrap(),
+            alice.clone(),
+            AlbumName::parse("Été").unwrap(),
+            Timestamp::from_secs(2),
+        );
         {
             let repo = open(dir.path());
             repo.insert_photo(&photo(&alice, P1, 1, 10), 100)

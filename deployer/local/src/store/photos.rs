@@ -255,6 +255,7 @@ pub(super) fn finish_processing(
             count_in_month(tx, owner, &to, 1)?;
         }
     }
+    super::albums::widen_albums_of(tx, &p)?;
     Ok(p)
 }
 
@@ -265,6 +266,10 @@ pub(super) fn delete(tx: &Connection, owner: &UserId, id: &PhotoId) -> Result<Ph
         return Err(Error::NotFound);
     };
     let pk = keys::user_pk(owner);
+    // Out of its albums first, while they can still read it.
+    for album in super::albums::albums_of(tx, owner, id)? {
+        super::albums::remove(tx, owner, &album, id)?;
+    }
     count_in_month(tx, owner, &photo.timeline_month(), -1)?;
     rows::delete(tx, &pk, &keys::photo_sk(id))?;
     tx.prepare_cached(

@@ -4,7 +4,9 @@
 
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 
-use photo_domain::{Error, Photo, PhotoId, PhotoStatus, Result, ShareTarget, Timestamp, UserId};
+use photo_domain::{
+    Error, Photo, PhotoId, PhotoStatus, Repository as _, Result, ShareTarget, Timestamp, UserId,
+};
 use photo_domain::{abandoned, keys};
 
 use super::DynamoDbRepository;
@@ -57,6 +59,25 @@ impl DynamoDbRepository {
         id: &PhotoId,
         awaited_only: bool,
     ) -> Result<Photo> {
+        if awaited_only {
+            match self.get_photo(owner, id).await? {
+                None => return Err(Error::NotFound),
+                Some(p) if !p.is_awaited() => {
+                    return Err(Error::Conflict(format!(
+                        "photo `{id}` is no longer an awaited upload"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        // Out of its albums first, each album saying so, while they can still read it. (An
+        // awaited upload was never processed, but may have been put in an album.)
+        for album in self.albums_of(owner, id).await? {
+            match self.remove_member(owner, &album, id).await {
+                Ok(()) | Err(Error::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
         for _ in 0..3 {
             if let Some(photo) = self.delete_once(owner, id, awaited_only).await? {
                 return Ok(photo);

@@ -318,6 +318,8 @@ impl Repository for DynamoDbRepository {
         // before the timeline) is read and tried again; any other refusal is final.
         for _ in 0..3 {
             if let Some(done) = self.finish_once(owner, id, outcome).await? {
+                // A date learned widens the albums the photo is in.
+                self.widen_albums(&done).await?;
                 return Ok(done);
             }
         }
@@ -445,25 +447,7 @@ impl Repository for DynamoDbRepository {
     }
 
     async fn add_to_album(&self, owner: &UserId, album: &AlbumId, photo: &PhotoId) -> Result<()> {
-        let pk = keys::user_pk(owner);
-        let member = HashMap::from([
-            ("owner".to_owned(), s(owner.as_str())),
-            ("album".to_owned(), s(album.to_string())),
-            ("photo".to_owned(), s(photo.to_string())),
-            (
-                "gsi1pk".to_owned(),
-                s(keys::target_gsi1pk(owner, &ShareTarget::Photo(*photo))),
-            ),
-            ("gsi1sk".to_owned(), s(keys::member_gsi1sk(album))),
-        ]);
-        let member = with_layout(member, pk.clone(), keys::member_sk(album, photo), "MEMBER");
-        let items = vec![
-            check_exists(&self.table, key(pk.clone(), keys::album_sk(album)))?,
-            check_exists(&self.table, key(pk, keys::photo_sk(photo)))?,
-            put_item("the membership put", &self.table, member, None)?,
-        ];
-        self.transact("adding to an album", items, |_| Some(Error::NotFound))
-            .await?
+        self.add_member(owner, album, photo).await
     }
 
     async fn remove_from_album(
@@ -472,18 +456,16 @@ impl Repository for DynamoDbRepository {
         album: &AlbumId,
         photo: &PhotoId,
     ) -> Result<()> {
-        let sent = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                keys::user_pk(owner),
-                keys::member_sk(album, photo),
-            )))
-            .condition_expression(EXISTS)
-            .send()
-            .await;
-        conditional("removing from an album", sent, Error::NotFound).map(drop)
+        self.remove_member(owner, album, photo).await
+    }
+
+    async fn set_album_cover(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        photo: &PhotoId,
+    ) -> Result<Album> {
+        self.choose_cover(owner, album, photo).await
     }
 
     async fn list_album_photos(

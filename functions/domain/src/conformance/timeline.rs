@@ -11,7 +11,7 @@ const END_OF_MARCH_2019: i64 = 1_554_075_000_000;
 /// 1965-05-01T12:00:00Z: before the Unix epoch (a scanned print).
 const MAY_1965: i64 = -147_355_200_000;
 
-fn ready(photo: &Photo, taken_at: i64, offset: Option<i16>) -> ProcessingOutcome {
+pub(super) fn ready(photo: &Photo, taken_at: i64, offset: Option<i16>) -> ProcessingOutcome {
     ProcessingOutcome::Ready(ProcessedInfo {
         dimensions: Dimensions {
             width: 3,
@@ -32,7 +32,7 @@ impl Suite<'_> {
         months.into_iter().map(|m| (m.month, m.photos)).collect()
     }
 
-    async fn finish(&self, photo: &Photo, outcome: &ProcessingOutcome) {
+    pub(super) async fn finish(&self, photo: &Photo, outcome: &ProcessingOutcome) {
         let repo = &self.repo;
         repo.start_processing(&photo.owner, &photo.id, 3)
             .await

@@ -55,6 +55,9 @@ impl Item {
     }
 }
 
+mod albums;
+mod timeline;
+
 type Key = (String, String);
 type Items = BTreeMap<Key, Item>;
 
@@ -175,6 +178,10 @@ impl InMemoryRepository {
     /// [`Repository::delete_photo`] on the locked items.
     fn delete_photo_in(items: &mut Items, owner: &UserId, id: &PhotoId) -> Result<Photo> {
         let pk = keys::user_pk(owner);
+        // Out of its albums first, while the album can still read it.
+        for album in Self::albums_of(items, owner, id) {
+            Self::leave(items, owner, &album, id)?;
+        }
         let Some(Item::Photo(photo)) = items.remove(&key(pk.clone(), keys::photo_sk(id))) else {
             return Err(Error::NotFound);
         };
@@ -306,43 +313,11 @@ impl Repository for InMemoryRepository {
         after: Option<&SortKey>,
         limit: usize,
     ) -> Result<Page<Photo>> {
-        // The index, built on the fly: a test double holds few photos.
-        let items = self.lock();
-        let mut on_timeline: Vec<(String, Photo)> = items
-            .range(prefix_range(&keys::user_pk(owner), keys::PHOTO_PREFIX))
-            .filter_map(|(_, i)| match i {
-                Item::Photo(p) => Some((keys::timeline_sk(p), p.clone())),
-                _ => None,
-            })
-            .filter(|(k, _)| after.is_none_or(|a| k.as_str() < a.0.as_str()))
-            .collect();
-        on_timeline.sort_by(|a, b| b.0.cmp(&a.0));
-        let more = on_timeline.len() > limit;
-        on_timeline.truncate(limit);
-        let next = more
-            .then(|| on_timeline.last().map(|(k, _)| SortKey(k.clone())))
-            .flatten();
-        Ok(Page {
-            items: on_timeline.into_iter().map(|(_, p)| p).collect(),
-            next,
-        })
+        Ok(timeline::page(&self.lock(), owner, after, limit))
     }
 
     async fn timeline_months(&self, owner: &UserId) -> Result<Vec<MonthCount>> {
-        let mut months: BTreeMap<String, u64> = BTreeMap::new();
-        for (_, item) in self
-            .lock()
-            .range(prefix_range(&keys::user_pk(owner), keys::PHOTO_PREFIX))
-        {
-            if let Item::Photo(p) = item {
-                *months.entry(p.timeline_month()).or_default() += 1;
-            }
-        }
-        Ok(months
-            .into_iter()
-            .rev()
-            .map(|(month, photos)| MonthCount { month, photos })
-            .collect())
+        Ok(timeline::months(&self.lock(), owner))
     }
 
     async fn update_photo(
@@ -400,7 +375,16 @@ impl Repository for InMemoryRepository {
             return Err(Error::Conflict(format!("photo `{id}` is not PENDING")));
         }
         p.finish(outcome);
-        Ok(p.clone())
+        let done = p.clone();
+        // A date learned widens the albums it is in.
+        if let Some(at) = done.date_taken() {
+            for album in Self::albums_of(&items, owner, id) {
+                if let Some(a) = Self::album_mut(&mut items, owner, &album) {
+                    a.widen(at);
+                }
+            }
+        }
+        Ok(done)
     }
 
     async fn delete_photo(&self, owner: &UserId, id: &PhotoId) -> Result<Photo> {
@@ -539,19 +523,27 @@ impl Repository for InMemoryRepository {
 
     async fn add_to_album(&self, owner: &UserId, album: &AlbumId, photo: &PhotoId) -> Result<()> {
         let mut items = self.lock();
-        if !Self::album_exists(&items, owner, album)
-            || Self::photo_of(&items, owner, photo).is_none()
-        {
+        let Some(joining) = Self::photo_of(&items, owner, photo) else {
+            return Err(Error::NotFound);
+        };
+        if !Self::album_exists(&items, owner, album) {
             return Err(Error::NotFound);
         }
+        let member = key(keys::user_pk(owner), keys::member_sk(album, photo));
+        if items.contains_key(&member) {
+            return Ok(());
+        }
         items.insert(
-            key(keys::user_pk(owner), keys::member_sk(album, photo)),
+            member,
             Item::Member {
                 owner: owner.clone(),
                 album: *album,
                 photo: *photo,
             },
         );
+        if let Some(a) = Self::album_mut(&mut items, owner, album) {
+            a.joined(&joining);
+        }
         Ok(())
     }
 
@@ -561,13 +553,24 @@ impl Repository for InMemoryRepository {
         album: &AlbumId,
         photo: &PhotoId,
     ) -> Result<()> {
-        match self
-            .lock()
-            .remove(&key(keys::user_pk(owner), keys::member_sk(album, photo)))
-        {
-            Some(_) => Ok(()),
-            None => Err(Error::NotFound),
+        let mut items = self.lock();
+        Self::leave(&mut items, owner, album, photo).map(drop)
+    }
+
+    async fn set_album_cover(
+        &self,
+        owner: &UserId,
+        album: &AlbumId,
+        photo: &PhotoId,
+    ) -> Result<Album> {
+        let mut items = self.lock();
+        if !items.contains_key(&key(keys::user_pk(owner), keys::member_sk(album, photo))) {
+            return Err(Error::NotFound);
         }
+        let a = Self::album_mut(&mut items, owner, album).ok_or(Error::NotFound)?;
+        a.cover = Some(*photo);
+        a.cover_chosen = true;
+        Ok(a.clone())
     }
 
     async fn list_album_photos(
@@ -694,12 +697,12 @@ mod tests {
     async fn the_table_saves_and_loads_as_json() {
         let repo = InMemoryRepository::new();
         let alice = UserId::parse("alice").unwrap();
-        let album = Album {
-            id: AlbumId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap(),
-            owner: alice.clone(),
-            name: AlbumName::parse("Été").unwrap(),
-            created_at: Timestamp::from_secs(5),
-        };
+        let album = Album::new(
+            AlbumId::parse("01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap(),
+            alice.clone(),
+            AlbumName::parse("Été").unwrap(),
+            Timestamp::from_secs(5),
+        );
         repo.insert_album(&album).await.unwrap();
         let json = repo.to_json().unwrap();
         let loaded = InMemoryRepository::from_json(&json).unwrap();

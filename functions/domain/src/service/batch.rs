@@ -12,7 +12,10 @@ use crate::types::{AlbumId, PhotoId, UserId};
 /// The most photos one batch acts on.
 pub const MAX_BATCH: usize = 100;
 
-/// How many of a batch's photos are acted on at once.
+/// How many of a batch's photos are favourited at once. Adding to an album and deleting go one
+/// photo after another: each changes the album's count, cover and dates (one item, written on
+/// the condition that nothing else changed it since it was read), and eight writers of one
+/// album at once would mostly lose that race and read again.
 const AT_ONCE: usize = 8;
 
 /// What a batch does to each photo.
@@ -55,9 +58,13 @@ impl PhotoService {
         if let BatchAction::AddToAlbum(album) = action {
             self.get_album(owner, album).await?;
         }
+        let at_once = match action {
+            BatchAction::Favourite(_) => AT_ONCE,
+            BatchAction::Delete | BatchAction::AddToAlbum(_) => 1,
+        };
         let results = stream::iter(unique)
             .map(|id| async move { (id, self.act(owner, action, &id).await) })
-            .buffered(AT_ONCE)
+            .buffered(at_once)
             .collect()
             .await;
         Ok(results)
