@@ -920,6 +920,11 @@ fn protected_routes(
             format!("/albums/{album}"),
             Some(json!({"name": "pwned"})),
         ),
+        (
+            "PATCH",
+            format!("/albums/{album}"),
+            Some(json!({"cover_photo_id": photo})),
+        ),
         ("DELETE", format!("/albums/{album}"), None),
         ("GET", format!("/albums/{album}/photos"), None),
         ("PUT", format!("/albums/{album}/photos/{photo}"), None),

@@ -198,6 +198,15 @@ pub(super) fn thumbnail_statements(
             ],
             vec![table.arn()],
         ),
+        // An album keeps its count, cover and dates: a removed upload that was an album's cover
+        // or one end of its dates, or an album from before it kept them (which a date learned
+        // by processing widens), is counted from its members, a query of the owner's album
+        // memberships and a batch read of their photos.
+        Statement::allow(
+            "AlbumContents",
+            &["dynamodb:Query", "dynamodb:BatchGetItem"],
+            vec![table.arn()],
+        ),
         list_arrivals(names),
         // Uploads; and originals, which events for uploads made before staging (retried by
         // Lambda for up to 6 hours, or redriven from the dead-letter queue) still name.

@@ -696,7 +696,7 @@ mod tests {
             json!({"Fn::GetAtt": ["AbandonedUploadSweep", "Arn"]}),
             "this rule only"
         );
-        // The sweep reads the index and removes items; the table itself is never queried.
+        // The sweep reads the index and removes items; nothing is ever scanned.
         let role = &r[contract::functions::THUMBNAIL.role]["Properties"]["Policies"][0];
         let text = role.to_string();
         assert!(text.contains("/index/gsi1"), "{text}");
