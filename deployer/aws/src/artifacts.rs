@@ -58,6 +58,35 @@ pub fn bucket_name(account_id: &str, region: &str) -> String {
 }
 
 /// The key a function zip is stored under: its content hash, so equal bytes mean equal key.
+/// Whether the artifact bucket records a once-per-stage step of `up` as done (`key`).
+pub(crate) async fn done_before(s3: &Client, bucket: &str, key: &str) -> Result<bool> {
+    match s3.head_object().bucket(bucket).key(key).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
+        Err(e) => {
+            Err(anyhow::Error::new(e)).with_context(|| format!("reading `{key}` from `{bucket}`"))
+        }
+    }
+}
+
+/// Records a once-per-stage step of `up` as done (`key`), with what it did.
+pub(crate) async fn record_done(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    record: &serde_json::Value,
+) -> Result<()> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/json")
+        .body(record.to_string().into_bytes().into())
+        .send()
+        .await
+        .with_context(|| format!("writing `{key}` to `{bucket}`"))?;
+    Ok(())
+}
+
 pub fn function_key(function: &str, sha256: &str) -> String {
     format!("functions/{function}/{sha256}.zip")
 }

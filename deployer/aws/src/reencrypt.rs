@@ -37,13 +37,8 @@ pub(crate) async fn after_deploy(session: &Session, deployer: &Deployer) -> Resu
     let s3 = session.s3();
     let artifacts = artifacts::bucket_name(&session.account_id, &session.region);
     let key = done_key(&deployer.stack);
-    match s3.head_object().bucket(&artifacts).key(&key).send().await {
-        Ok(_) => return Ok(None),
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
-        Err(e) => {
-            return Err(anyhow::Error::new(e))
-                .with_context(|| format!("reading `{key}` from `{artifacts}`"));
-        }
+    if artifacts::done_before(&s3, &artifacts, &key).await? {
+        return Ok(None);
     }
     let resources = deployer.resources().await?;
     let Some((_, _, photos)) = resources.iter().find(|(id, _, _)| id == "PhotoBucket") else {
@@ -59,14 +54,7 @@ pub(crate) async fn after_deploy(session: &Session, deployer: &Deployer) -> Resu
         "checked": done.checked,
         "copied": done.copied,
     });
-    s3.put_object()
-        .bucket(&artifacts)
-        .key(&key)
-        .content_type("application/json")
-        .body(record.to_string().into_bytes().into())
-        .send()
-        .await
-        .with_context(|| format!("writing `{key}` to `{artifacts}`"))?;
+    artifacts::record_done(&s3, &artifacts, &key, &record).await?;
     Ok((done.copied > 0).then(|| {
         format!(
             "photos: {} of {} objects re-encrypted under SSE-S3 (once per stage), so that \

@@ -30,13 +30,8 @@ pub(crate) async fn after_deploy(session: &Session, deployer: &Deployer) -> Resu
     let s3 = session.s3();
     let artifacts = artifacts::bucket_name(&session.account_id, &session.region);
     let key = done_key(&deployer.stack);
-    match s3.head_object().bucket(&artifacts).key(&key).send().await {
-        Ok(_) => return Ok(None),
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
-        Err(e) => {
-            return Err(anyhow::Error::new(e))
-                .with_context(|| format!("reading `{key}` from `{artifacts}`"));
-        }
+    if artifacts::done_before(&s3, &artifacts, &key).await? {
+        return Ok(None);
     }
     let resources = deployer.resources().await?;
     let Some((_, _, table)) = resources.iter().find(|(id, _, _)| id == "PhotoTable") else {
@@ -60,14 +55,7 @@ pub(crate) async fn after_deploy(session: &Session, deployer: &Deployer) -> Resu
         "placed": done.placed,
         "albums_counted": albums,
     });
-    s3.put_object()
-        .bucket(&artifacts)
-        .key(&key)
-        .content_type("application/json")
-        .body(record.to_string().into_bytes().into())
-        .send()
-        .await
-        .with_context(|| format!("writing `{key}` to `{artifacts}`"))?;
+    artifacts::record_done(&s3, &artifacts, &key, &record).await?;
     Ok((done.found > 0 || albums > 0).then(|| {
         format!(
             "timeline: {} of {} photos stored before it placed by date taken, {albums} albums \

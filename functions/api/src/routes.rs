@@ -276,15 +276,16 @@ pub async fn rename_album(
     Json(req): Json<PatchAlbumRequest>,
 ) -> ApiResult<axum::Json<AlbumDto>> {
     let id = album_id(&id)?;
-    // Both checked before either is written.
+    // Both read before either is written; the cover first, which a photo not in the album
+    // refuses before the name changes.
     let name = req.name.as_deref().map(AlbumName::parse).transpose()?;
     let cover = req.cover_photo_id.as_deref().map(photo_id).transpose()?;
     let mut album = None;
-    if let Some(name) = &name {
-        album = Some(s.service.rename_album(&user, &id, name).await?);
-    }
     if let Some(cover) = &cover {
         album = Some(s.service.set_album_cover(&user, &id, cover).await?);
+    }
+    if let Some(name) = &name {
+        album = Some(s.service.rename_album(&user, &id, name).await?);
     }
     let album = match album {
         Some(album) => album,

@@ -72,6 +72,44 @@ async fn the_dynamodb_repository_conforms() {
     run_all(repo, &probe, "ddb").await;
 }
 
+/// A fresh table on its own moto, and `n` PENDING photos of `owner` uploaded at 2026-09-21.
+struct Fresh {
+    _moto: MotoServer,
+    client: aws_sdk_dynamodb::Client,
+    repo: DynamoDbRepository,
+    ids: UlidGenerator,
+    photos: Vec<Photo>,
+}
+
+const UPLOADED: Timestamp = Timestamp::from_millis(1_790_000_000_000);
+
+async fn fresh(owner: &UserId, n: u8) -> Fresh {
+    let moto = MotoServer::start();
+    let config = testkit::aws::sdk_config(&moto).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    photo_aws::table::create_table(&client, TABLE)
+        .await
+        .expect("creating the table");
+    let repo = DynamoDbRepository::new(&config, TABLE);
+    let ids = UlidGenerator::default();
+    let mut photos = Vec::new();
+    for n in 0..n {
+        let id = PhotoId::from_ulid(ids.next(UPLOADED));
+        let name = FileName::parse(&format!("IMG_{n}.jpg")).unwrap();
+        let sha = Sha256::from_bytes([n; 32]);
+        let photo = Photo::pending(id, owner.clone(), name, ContentType::Jpeg, 1, sha, UPLOADED);
+        repo.insert_photo(&photo, 1_000).await.unwrap();
+        photos.push(photo);
+    }
+    Fresh {
+        _moto: moto,
+        client,
+        repo,
+        ids,
+        photos,
+    }
+}
+
 /// Makes the stored photo look as it did before the timeline: no `tlsk`, and not counted.
 async fn as_before_the_timeline(client: &aws_sdk_dynamodb::Client, photo: &Photo) {
     let pk = keys::user_pk(&photo.owner);
@@ -99,26 +137,15 @@ async fn as_before_the_timeline(client: &aws_sdk_dynamodb::Client, photo: &Photo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_backfill_places_photos_stored_before_the_timeline_once() {
-    let moto = MotoServer::start();
-    let config = testkit::aws::sdk_config(&moto).await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    photo_aws::table::create_table(&client, TABLE)
-        .await
-        .expect("creating the table");
-    let repo = DynamoDbRepository::new(&config, TABLE);
     let owner = UserId::parse("before-the-timeline").unwrap();
-    let ids = UlidGenerator::default();
-    // 2026-09-21: when the uploads started.
-    let uploaded = Timestamp::from_millis(1_790_000_000_000);
-    let mut photos = Vec::new();
-    for n in 0..30_u8 {
-        let id = PhotoId::from_ulid(ids.next(uploaded));
-        let name = FileName::parse(&format!("IMG_{n}.jpg")).unwrap();
-        let sha = Sha256::from_bytes([n; 32]);
-        let photo = Photo::pending(id, owner.clone(), name, ContentType::Jpeg, 1, sha, uploaded);
-        repo.insert_photo(&photo, 1_000).await.unwrap();
-        photos.push(photo);
-    }
+    // `_moto` keeps the server up to the end of the test.
+    let Fresh {
+        _moto,
+        client,
+        repo,
+        mut photos,
+        ..
+    } = fresh(&owner, 30).await;
     // Ten were processed, taken in June 2024, before the timeline existed.
     let taken = Timestamp::from_millis(1_717_243_389_000);
     for photo in &mut photos[..10] {
@@ -191,25 +218,15 @@ async fn the_backfill_places_photos_stored_before_the_timeline_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn albums_from_before_their_counts_are_counted_once_or_at_their_next_change() {
-    let moto = MotoServer::start();
-    let config = testkit::aws::sdk_config(&moto).await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    photo_aws::table::create_table(&client, TABLE)
-        .await
-        .expect("creating the table");
-    let repo = DynamoDbRepository::new(&config, TABLE);
     let owner = UserId::parse("older-albums").unwrap();
-    let ids = UlidGenerator::default();
-    let now = Timestamp::from_millis(1_790_000_000_000);
-    let mut photos = Vec::new();
-    for n in 0..3_u8 {
-        let id = PhotoId::from_ulid(ids.next(now));
-        let name = FileName::parse("a.jpg").unwrap();
-        let sha = Sha256::from_bytes([n; 32]);
-        let photo = Photo::pending(id, owner.clone(), name, ContentType::Jpeg, 1, sha, now);
-        repo.insert_photo(&photo, 1_000).await.unwrap();
-        photos.push(photo);
-    }
+    let Fresh {
+        _moto,
+        client,
+        repo,
+        ids,
+        photos,
+    } = fresh(&owner, 3).await;
+    let now = UPLOADED;
     let mut albums = Vec::new();
     for name in ["Counted by the backfill", "Counted at its next change"] {
         let id = AlbumId::from_ulid(ids.next(now));

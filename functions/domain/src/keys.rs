@@ -74,6 +74,13 @@ pub fn timeline_sk(photo: &Photo) -> String {
         photo.id
     )
 }
+/// The month (`YYYY-MM`) a stored `tlsk` counts its photo in: what its place was written
+/// from, even if a writer that did not know the timeline changed the photo since.
+pub fn month_of_timeline_sk(tlsk: &str) -> Option<String> {
+    let (digits, _) = tlsk.strip_prefix(TIMELINE_PREFIX)?.split_once('#')?;
+    let at: i64 = digits.parse().ok()?;
+    Some(Timestamp::from_millis(at - YEAR_ONE_MS).month())
+}
 /// The photo a `tlsk` belongs to.
 pub fn photo_of_timeline_sk(tlsk: &str) -> Option<PhotoId> {
     let (_, photo) = tlsk.strip_prefix(TIMELINE_PREFIX)?.split_once('#')?;

@@ -98,7 +98,7 @@ pub trait Repository: Send + Sync + fmt::Debug {
         max_attempts: u32,
     ) -> Result<Photo>;
 
-    /// Stores the processing outcome, only if the photo is PENDING (condition on `status`), and
+    /// Stores the processing outcome, only if the photo is PENDING (condition on `status`), then
     /// widens the dates of the albums the photo is in when it learned the date taken;
     /// [`crate::Error::Conflict`] if it is not, [`crate::Error::NotFound`] if it does not exist.
     async fn finish_processing(

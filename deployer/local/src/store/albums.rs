@@ -165,18 +165,15 @@ pub(super) fn remove(
     if !rows::delete(tx, &keys::user_pk(owner), &keys::member_sk(album, photo))? {
         return Err(Error::NotFound);
     }
-    let (Some(mut a), Some(leaving)) = (
-        get(tx, owner, album)?,
-        super::photos::get(tx, owner, photo)?,
-    ) else {
+    let Some(mut a) = get(tx, owner, album)? else {
         return Ok(());
     };
-    let others = if a.leaving_needs_members(&leaving) {
-        members(tx, owner, album)?
-    } else {
-        Vec::new()
-    };
-    a.left(&leaving, &others);
+    match super::photos::get(tx, owner, photo)? {
+        Some(leaving) if !a.leaving_needs_members(&leaving) => a.left(&leaving, &[]),
+        Some(leaving) => a.left(&leaving, &members(tx, owner, album)?),
+        // A membership whose photo is gone: the album counted anew.
+        None => a.recount(&members(tx, owner, album)?),
+    }
     save(tx, &a)
 }
 

@@ -5,7 +5,8 @@
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 
 use photo_domain::{
-    Error, Photo, PhotoId, PhotoStatus, Repository as _, Result, ShareTarget, Timestamp, UserId,
+    AlbumId, Error, Photo, PhotoId, PhotoStatus, Repository as _, Result, ShareTarget, Timestamp,
+    UserId,
 };
 use photo_domain::{abandoned, keys};
 
@@ -14,7 +15,7 @@ use super::calls::build;
 use super::encoding::{EXISTS, delete_item, key, n, s};
 use super::repository::decode_all;
 use super::timeline::{month_count, stored_tlsk};
-use crate::item::decode;
+use crate::item::{decode, string};
 
 impl DynamoDbRepository {
     /// [`Repository::awaited_uploads`]: the owner's shard by a key range, or every shard.
@@ -70,15 +71,7 @@ impl DynamoDbRepository {
                 Some(_) => {}
             }
         }
-        // Out of its albums first, each album saying so, while they can still read it. (An
-        // awaited upload was never processed, but may have been put in an album.)
-        for album in self.albums_of(owner, id).await? {
-            match self.remove_member(owner, &album, id).await {
-                Ok(()) | Err(Error::NotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        for _ in 0..3 {
+        for _ in 0..5 {
             if let Some(photo) = self.delete_once(owner, id, awaited_only).await? {
                 return Ok(photo);
             }
@@ -88,8 +81,10 @@ impl DynamoDbRepository {
         )))
     }
 
-    /// One attempt of [`Self::delete_photo_where`]: `None` if the photo's timeline key changed
-    /// since it was read.
+    /// One attempt of [`Self::delete_photo_where`], one transaction: the photo, its checksum item,
+    /// its usage and month, its memberships with each album as it is without the photo, and
+    /// the share links pointing at it. `None` if the photo's timeline key or one of its albums
+    /// changed since they were read.
     async fn delete_once(
         &self,
         owner: &UserId,
@@ -124,12 +119,10 @@ impl DynamoDbRepository {
             Some(tlsk) => {
                 condition.push_str(" AND tlsk = :tlsk");
                 delete = delete.expression_attribute_values(":tlsk", s(tlsk.clone()));
-                month = Some(month_count(
-                    &self.table,
-                    owner,
-                    &photo.timeline_month(),
-                    -1,
-                )?);
+                // The month its place was written in, whoever changed the photo since.
+                let counted = keys::month_of_timeline_sk(tlsk);
+                let counted = counted.unwrap_or_else(|| photo.timeline_month());
+                month = Some(month_count(&self.table, owner, &counted, -1)?);
             }
             None => condition.push_str(" AND attribute_not_exists(tlsk)"),
         }
@@ -161,7 +154,17 @@ impl DynamoDbRepository {
             TransactWriteItem::builder().update(usage).build(),
         ];
         core.extend(month);
+        // Each album it is in, as the album is without it, beside the membership's delete.
+        for dependent in &dependents {
+            let sk = string(dependent, "sk")?;
+            let Some(member) = sk.strip_prefix(keys::MEMBER_PREFIX) else {
+                continue;
+            };
+            let album = AlbumId::parse(member.split('#').next().unwrap_or_default())?;
+            core.extend(self.album_without(owner, &album, &photo).await?);
+        }
         match self.delete_with_dependents(core, dependents).await {
+            Err(Error::Conflict(_)) => Ok(None),
             Err(Error::NotFound) => {
                 let photo_key = key(keys::user_pk(owner), keys::photo_sk(id));
                 match self.get(photo_key, true).await? {

@@ -164,9 +164,7 @@ impl DynamoDbRepository {
     }
 
     /// One page of `pk`'s items whose `sk` starts with `prefix`, descending, strictly below
-    /// `after`. Asks for one item more than the page so that `next` is `None` exactly when the
-    /// listing is done, as in the in-memory model (DynamoDB's own `LastEvaluatedKey` is set
-    /// whenever `Limit` was reached).
+    /// `after` ([`Self::descending_page`]).
     pub(super) async fn query_page(
         &self,
         pk: &str,
@@ -174,12 +172,27 @@ impl DynamoDbRepository {
         after: Option<&SortKey>,
         limit: usize,
     ) -> Result<(Vec<Attributes>, Option<SortKey>)> {
+        let query = self.partition_query(pk, prefix);
+        let start = after.map(|a| key(pk.to_owned(), a.0.clone()));
+        self.descending_page(query, start, limit, "sk").await
+    }
+
+    /// One page of what `query` finds, descending from `start`, its cursor read from the
+    /// attribute `cursor` of its last item. Asks for one item more than the page so that `next`
+    /// is `None` exactly when the listing is done, as in the in-memory model (DynamoDB's own
+    /// `LastEvaluatedKey` is set whenever `Limit` was reached).
+    pub(super) async fn descending_page(
+        &self,
+        query: QueryFluentBuilder,
+        mut start: Option<Attributes>,
+        limit: usize,
+        cursor: &str,
+    ) -> Result<(Vec<Attributes>, Option<SortKey>)> {
         let want = limit.saturating_add(1);
         let mut items = Vec::new();
-        let mut start = after.map(|a| key(pk.to_owned(), a.0.clone()));
         loop {
-            let out = self
-                .partition_query(pk, prefix)
+            let out = query
+                .clone()
                 .scan_index_forward(false)
                 .limit(i32::try_from(want - items.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
@@ -195,13 +208,37 @@ impl DynamoDbRepository {
         let next = if items.len() > limit {
             items.truncate(limit);
             match items.last() {
-                Some(last) => Some(SortKey(string(last, "sk")?.to_owned())),
+                Some(last) => Some(SortKey(string(last, cursor)?.to_owned())),
                 None => None,
             }
         } else {
             None
         };
         Ok((items, next))
+    }
+
+    /// One page of a strongly consistent `Scan` keeping the items whose `sk` starts with
+    /// `prefix` and that have no `unset` attribute, from `start`; with the key to go on from.
+    /// Only the deployer's once-per-stage backfills scan.
+    pub(super) async fn scan_page(
+        &self,
+        prefix: &str,
+        unset: &str,
+        start: Option<Attributes>,
+    ) -> Result<(Vec<Attributes>, Option<Attributes>)> {
+        let out = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(sk, :prefix) AND attribute_not_exists(#unset)")
+            .expression_attribute_names("#unset", unset)
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| backend("reading the table", e))?;
+        Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
     }
 
     /// Every item of `pk` whose `sk` starts with `prefix` (all pages).
@@ -385,7 +422,8 @@ impl DynamoDbRepository {
     /// Runs `core` (whose first item carries the condition that decides `NotFound`) together
     /// with deletes of `dependents` in one transaction. Dependents beyond the transaction
     /// limit are deleted first, in batches: they point at the item being removed, so removing
-    /// them early only hides what is about to go anyway.
+    /// them early only hides what is about to go anyway. A failed condition of another item of
+    /// `core` (an album changed since it was read) is [`Error::Conflict`]: read again.
     pub(super) async fn delete_with_dependents(
         &self,
         core: Vec<TransactWriteItem>,
@@ -400,9 +438,14 @@ impl DynamoDbRepository {
         for k in dependents {
             items.push(delete_item("a delete", &self.table, k, None)?);
         }
-        let not_found =
-            |failed: Vec<bool>| (failed.first() == Some(&true)).then_some(Error::NotFound);
-        self.transact("deleting items", items, not_found).await?
+        let refused = |failed: Vec<bool>| {
+            Some(if failed.first() == Some(&true) {
+                Error::NotFound
+            } else {
+                Error::Conflict("an item the delete changes changed meanwhile".into())
+            })
+        };
+        self.transact("deleting items", items, refused).await?
     }
 
     /// An update of the item at `key`.

@@ -94,12 +94,10 @@ impl DynamoDbRepository {
                 if &new != old {
                     set.push("tlsk = :tlsk".to_owned());
                     values.insert(":tlsk".to_owned(), s(new));
-                    moves = month_moves(
-                        &self.table,
-                        owner,
-                        &before.timeline_month(),
-                        &after.timeline_month(),
-                    )?;
+                    // Out of the month its place was written in.
+                    let from = keys::month_of_timeline_sk(old);
+                    let from = from.unwrap_or_else(|| before.timeline_month());
+                    moves = month_moves(&self.table, owner, &from, &after.timeline_month())?;
                 }
             }
             // Not on the timeline yet: the backfill places it as it is then.

@@ -87,7 +87,7 @@ impl DynamoDbRepository {
     ) -> Result<Page<Photo>> {
         let pk = keys::user_pk(owner);
         // The index's start key is the item's table key and its index key.
-        let mut start = match after {
+        let start = match after {
             Some(after) => {
                 let photo = keys::photo_of_timeline_sk(&after.0).ok_or(Error::InvalidCursor)?;
                 let mut start = key(pk.clone(), keys::photo_sk(&photo));
@@ -96,38 +96,15 @@ impl DynamoDbRepository {
             }
             None => None,
         };
-        let want = limit.saturating_add(1);
-        let mut items: Vec<Attributes> = Vec::new();
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(TIMELINE_INDEX)
-                .key_condition_expression("pk = :pk AND begins_with(tlsk, :prefix)")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(keys::TIMELINE_PREFIX))
-                .scan_index_forward(false)
-                .limit(i32::try_from(want - items.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| Error::Backend(format!("querying the timeline: {e}")))?;
-            items.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(last) if items.len() < want => start = Some(last),
-                _ => break,
-            }
-        }
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            match items.last() {
-                Some(last) => Some(SortKey(string(last, TLSK)?.to_owned())),
-                None => None,
-            }
-        } else {
-            None
-        };
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(TIMELINE_INDEX)
+            .key_condition_expression("pk = :pk AND begins_with(tlsk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(keys::TIMELINE_PREFIX));
+        let (items, next) = self.descending_page(query, start, limit, TLSK).await?;
         Ok(Page {
             items: decode_all(&items)?,
             next,
@@ -174,18 +151,10 @@ impl DynamoDbRepository {
             let mut skipped = 0_u64;
             let mut start = None;
             loop {
-                let out = self
-                    .client
-                    .scan()
-                    .table_name(&self.table)
-                    .filter_expression("begins_with(sk, :photo) AND attribute_not_exists(tlsk)")
-                    .expression_attribute_values(":photo", s(keys::PHOTO_PREFIX))
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start.take())
-                    .send()
-                    .await
-                    .map_err(|e| Error::Backend(format!("reading the table: {e}")))?;
-                let photos = decode_all::<Photo>(&out.items.unwrap_or_default())?;
+                let (items, last) = self
+                    .scan_page(keys::PHOTO_PREFIX, TLSK, start.take())
+                    .await?;
+                let photos = decode_all::<Photo>(&items)?;
                 done.found += photos.len() as u64;
                 // Photos counted in one month item go one after another: transactions on one
                 // item at once would conflict. Different months go side by side.
@@ -214,7 +183,7 @@ impl DynamoDbRepository {
                     done.placed += placed;
                     skipped += changed;
                 }
-                match out.last_evaluated_key {
+                match last {
                     Some(last) => start = Some(last),
                     None => break,
                 }

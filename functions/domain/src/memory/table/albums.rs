@@ -42,10 +42,14 @@ impl InMemoryRepository {
         if items.remove(&member).is_none() {
             return Err(Error::NotFound);
         }
-        let leaving = Self::photo_of(items, owner, photo).ok_or(Error::NotFound)?;
+        let leaving = Self::photo_of(items, owner, photo);
         let others = Self::members_of(items, owner, album);
         if let Some(a) = Self::album_mut(items, owner, album) {
-            a.left(&leaving, &others);
+            match leaving {
+                Some(leaving) => a.left(&leaving, &others),
+                // A membership whose photo is gone: the album counted anew.
+                None => a.recount(&others),
+            }
         }
         Ok(())
     }
