@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem,
 
 use photo_domain::keys;
 use photo_domain::{
-    Album, AlbumId, Error, Photo, PhotoId, Repository as _, Result, ShareTarget, UserId,
+    Album, AlbumId, Error, Photo, PhotoId, Repository as _, Result, ShareTarget, Timestamp, UserId,
 };
 
 use super::DynamoDbRepository;
@@ -340,57 +340,50 @@ impl DynamoDbRepository {
             return Ok(());
         };
         for album in self.albums_of(&photo.owner, &photo.id).await? {
-            let mut widened = false;
-            for _ in 0..ATTEMPTS {
-                // Left meanwhile (the index a moment behind): nothing to widen.
-                if !self.is_member(&photo.owner, &album, &photo.id).await? {
-                    widened = true;
-                    break;
-                }
-                let Some(Read {
-                    album: mut a,
-                    revision,
-                    older,
-                }) = self.read_album(&photo.owner, &album).await?
-                else {
-                    widened = true;
-                    break;
-                };
-                let before = (a.taken_from, a.taken_until);
-                if older {
-                    a.recount(&self.members_but(&photo.owner, &album, None).await?);
-                }
-                a.widen(at);
-                if !older && (a.taken_from, a.taken_until) == before {
-                    widened = true;
-                    break;
-                }
-                let member = key(
-                    keys::user_pk(&photo.owner),
-                    keys::member_sk(&album, &photo.id),
-                );
-                let items = vec![
-                    check_exists(&self.table, member)?,
-                    self.album_update(&a, revision)?,
-                ];
-                if self
-                    .transact("dating an album", items, |_| Some(()))
-                    .await?
-                    .is_ok()
-                {
-                    widened = true;
-                    break;
-                }
-            }
-            if !widened {
-                // Not a conflict, which processing would take for "finished elsewhere": an
-                // error, so that the invocation fails and says so.
-                return Err(Error::Backend(format!(
-                    "album `{album}` kept changing while a photo's date was added to it"
-                )));
-            }
+            self.widen_album(photo, &album, at).await?;
         }
         Ok(())
+    }
+
+    /// Widens one album `photo` is in to `at`, while the photo is still in it.
+    async fn widen_album(&self, photo: &Photo, album: &AlbumId, at: Timestamp) -> Result<()> {
+        let owner = &photo.owner;
+        for _ in 0..ATTEMPTS {
+            // Left meanwhile (the index a moment behind), or the album is gone: nothing to widen.
+            if !self.is_member(owner, album, &photo.id).await? {
+                return Ok(());
+            }
+            let Some(Read {
+                album: mut a,
+                revision,
+                older,
+            }) = self.read_album(owner, album).await?
+            else {
+                return Ok(());
+            };
+            let before = (a.taken_from, a.taken_until);
+            if older {
+                a.recount(&self.members_but(owner, album, None).await?);
+            }
+            a.widen(at);
+            if !older && (a.taken_from, a.taken_until) == before {
+                return Ok(());
+            }
+            let member = key(keys::user_pk(owner), keys::member_sk(album, &photo.id));
+            let items = vec![
+                check_exists(&self.table, member)?,
+                self.album_update(&a, revision)?,
+            ];
+            let written = self.transact("dating an album", items, |_| Some(()));
+            if written.await?.is_ok() {
+                return Ok(());
+            }
+        }
+        // Not a conflict, which processing would take for "finished elsewhere": an error, so
+        // that the invocation fails and says so.
+        Err(Error::Backend(format!(
+            "album `{album}` kept changing while a photo's date was added to it"
+        )))
     }
 
     /// Counts, covers and dates every album written before albums kept them (no
