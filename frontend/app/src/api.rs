@@ -60,6 +60,13 @@ pub struct Dimensions {
     pub height: u32,
 }
 
+/// A place on Earth, in degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct Gps {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
 /// A photo as the API returns it, to its owner (`PhotoDto`) or on a share page
 /// (`PublicPhotoDto`, which has no file name, original or status). Image URLs are short-lived
 /// pre-signed GET URLs and are absent while the photo is pending.
@@ -88,8 +95,15 @@ pub struct Photo {
     pub dimensions: Option<Dimensions>,
     #[serde(default)]
     pub taken_at: Option<String>,
+    /// The camera's wall-clock time of `taken_at`, with its offset from UTC when known: what
+    /// the timeline orders and groups by.
+    #[serde(default)]
+    pub taken_at_local: Option<String>,
     #[serde(default)]
     pub camera: Option<String>,
+    /// Where it was taken; only its owner is told.
+    #[serde(default)]
+    pub gps: Option<Gps>,
     #[serde(default)]
     pub thumbnail_url: Option<String>,
     #[serde(default)]
@@ -152,6 +166,75 @@ pub const PAGE_SIZE: u32 = 60;
 /// `GET /photos?limit=..&cursor=..`; `None` once the listing is over.
 pub fn list_photos(cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
     paged("/photos".into(), cursor, limit)
+}
+
+/// `GET /photos/timeline?limit=..&cursor=..`: newest first by date taken; `None` once over.
+pub fn list_timeline(cursor: &Cursor, limit: u32) -> Option<ApiRequest> {
+    paged("/photos/timeline".into(), cursor, limit)
+}
+
+/// `GET /photos/timeline/months`.
+pub fn timeline_months() -> ApiRequest {
+    ApiRequest::new("GET", "/photos/timeline/months".into())
+}
+
+/// The months of the timeline, newest first, with how many photos each holds.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TimelineMonths {
+    pub months: Vec<MonthCount>,
+}
+
+/// One month of the timeline: `2024-06` and its photo count.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MonthCount {
+    pub month: String,
+    pub photos: u64,
+}
+
+/// The most photos one batch request acts on.
+pub const MAX_BATCH: usize = 100;
+
+/// What a batch does to each photo it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchAction {
+    Favourite,
+    Unfavourite,
+    Delete,
+    AddToAlbum,
+}
+
+#[derive(Serialize)]
+struct BatchBody<'a> {
+    action: BatchAction,
+    ids: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    album_id: Option<&'a str>,
+}
+
+/// `POST /photos/batch`: up to [`MAX_BATCH`] photos at once (`album_id` for `AddToAlbum`).
+pub fn batch(action: BatchAction, ids: &[String], album_id: Option<&str>) -> ApiRequest {
+    let body = BatchBody {
+        action,
+        ids,
+        album_id,
+    };
+    ApiRequest::json("POST", "/photos/batch".into(), &body)
+}
+
+/// What became of a batch: how many photos it acted on and how many it could not.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BatchOutcome {
+    pub succeeded: usize,
+    pub failed: usize,
+    pub results: Vec<BatchItem>,
+}
+
+/// One photo of a batch.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BatchItem {
+    pub id: String,
+    pub ok: bool,
 }
 
 /// `GET /albums/{id}/photos?limit=..&cursor=..`; `None` once the listing is over.
@@ -658,6 +741,74 @@ mod tests {
             Some(("POST", "/public/shares/t", Some(r#"{"password":"pw"}"#))),
         );
         check(Some(me()), Some(("GET", "/me", None)));
+    }
+
+    #[test]
+    fn the_timeline_and_batches_speak_the_api_s_language() {
+        check(
+            list_timeline(&Cursor::Next("c".into()), 60),
+            Some(("GET", "/photos/timeline?limit=60&cursor=c", None)),
+        );
+        check(
+            Some(timeline_months()),
+            Some(("GET", "/photos/timeline/months", None)),
+        );
+        let mut p = api_photo("READY", None);
+        p.gps = Some(dto::GpsDto {
+            latitude: 48.5,
+            longitude: -2.25,
+        });
+        let photo: Photo = via_api(&p);
+        assert_eq!(
+            photo.taken_at_local.as_deref(),
+            Some("2024-05-01T12:00:00+02:00")
+        );
+        assert_eq!(
+            photo.gps,
+            Some(Gps {
+                latitude: 48.5,
+                longitude: -2.25
+            })
+        );
+        let months: TimelineMonths = via_api(&dto::TimelineMonths {
+            months: vec![dto::MonthDto {
+                month: "2024-06".into(),
+                photos: 12,
+            }],
+        });
+        assert_eq!(
+            months.months,
+            vec![MonthCount {
+                month: "2024-06".into(),
+                photos: 12
+            }]
+        );
+        // The request decodes as the API's own body, album included only when it is needed.
+        let ids = vec!["p1".to_owned(), "p2".to_owned()];
+        for (request, album) in [
+            (batch(BatchAction::AddToAlbum, &ids, Some("a1")), Some("a1")),
+            (batch(BatchAction::Delete, &ids, None), None),
+        ] {
+            let body: dto::BatchRequest = serde_json::from_str(request.body.as_deref().unwrap())
+                .unwrap_or_else(|e| panic!("{e}: {:?}", request.body));
+            assert_eq!(body.ids, ids);
+            assert_eq!(body.album_id.as_deref(), album);
+            assert_eq!(
+                (request.method, request.path.as_str()),
+                ("POST", "/photos/batch")
+            );
+        }
+        let outcome: BatchOutcome = via_api(&dto::BatchResponse {
+            results: vec![dto::BatchResult {
+                id: "p1".into(),
+                ok: true,
+                error: None,
+            }],
+            succeeded: 1,
+            failed: 0,
+        });
+        assert_eq!((outcome.succeeded, outcome.failed), (1, 0));
+        assert!(outcome.results[0].ok);
     }
 
     #[test]

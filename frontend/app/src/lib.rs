@@ -7,6 +7,7 @@ pub mod cognito;
 pub mod config;
 pub mod messages;
 pub mod route;
+pub mod timeline;
 
 #[cfg(target_arch = "wasm32")]
 mod web;

@@ -6,7 +6,10 @@ pub enum Route {
     Gallery,
     Albums,
     Album(String),
+    /// A photo in the lightbox, over the timeline.
     Photo(String),
+    /// A photo in the lightbox, over its album: `(album, photo)`.
+    AlbumPhoto(String, String),
     Shares,
     PublicShare(String),
     SignIn,
@@ -25,6 +28,9 @@ impl Route {
             ["albums"] => Route::Albums,
             ["albums", id] if valid_id(id) => Route::Album((*id).to_owned()),
             ["photos", id] if valid_id(id) => Route::Photo((*id).to_owned()),
+            ["albums", album, "photos", id] if valid_id(album) && valid_id(id) => {
+                Route::AlbumPhoto((*album).to_owned(), (*id).to_owned())
+            }
             ["shares"] => Route::Shares,
             ["s", token] if valid_id(token) => Route::PublicShare((*token).to_owned()),
             ["signin"] => Route::SignIn,
@@ -42,6 +48,7 @@ impl Route {
             Route::Albums => "/albums".into(),
             Route::Album(id) => format!("/albums/{id}"),
             Route::Photo(id) => format!("/photos/{id}"),
+            Route::AlbumPhoto(album, id) => format!("/albums/{album}/photos/{id}"),
             Route::Shares => "/shares".into(),
             Route::PublicShare(token) => format!("/s/{token}"),
             Route::SignIn => "/signin".into(),
@@ -56,8 +63,39 @@ impl Route {
     pub fn needs_session(&self) -> bool {
         matches!(
             self,
-            Route::Gallery | Route::Albums | Route::Album(_) | Route::Photo(_) | Route::Shares
+            Route::Gallery
+                | Route::Albums
+                | Route::Album(_)
+                | Route::Photo(_)
+                | Route::AlbumPhoto(..)
+                | Route::Shares
         )
+    }
+
+    /// The page under this route: what a photo's lightbox opens over (the timeline or its
+    /// album); every other route is its own page.
+    pub fn page(&self) -> Route {
+        match self {
+            Route::Photo(_) => Route::Gallery,
+            Route::AlbumPhoto(album, _) => Route::Album(album.clone()),
+            other => other.clone(),
+        }
+    }
+
+    /// The photo the lightbox shows on this route, if any.
+    pub fn photo(&self) -> Option<&str> {
+        match self {
+            Route::Photo(id) | Route::AlbumPhoto(_, id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The route of photo `id` in the lightbox over this page.
+    pub fn with_photo(&self, id: &str) -> Route {
+        match self.page() {
+            Route::Album(album) => Route::AlbumPhoto(album, id.to_owned()),
+            _ => Route::Photo(id.to_owned()),
+        }
     }
 }
 
@@ -91,6 +129,10 @@ mod tests {
         check("/albums/", Route::Albums);
         check("/albums/a1-B_2", Route::Album("a1-B_2".into()));
         check("/photos/p1", Route::Photo("p1".into()));
+        check(
+            "/albums/a1/photos/p1",
+            Route::AlbumPhoto("a1".into(), "p1".into()),
+        );
         check("/shares", Route::Shares);
         check("/s/tok", Route::PublicShare("tok".into()));
         check("/signin", Route::SignIn);
@@ -105,6 +147,23 @@ mod tests {
         check("/photos/a%2Fb", Route::NotFound("/photos/a%2Fb".into()));
         check("/photos/a/b", Route::NotFound("/photos/a/b".into()));
         check("/s/../me", Route::NotFound("/s/../me".into()));
+    }
+
+    #[test]
+    fn a_photo_opens_over_the_page_it_was_opened_from() {
+        let in_album = Route::AlbumPhoto("a".into(), "p".into());
+        assert_eq!(in_album.page(), Route::Album("a".into()));
+        assert_eq!(in_album.photo(), Some("p"));
+        assert_eq!(Route::Photo("p".into()).page(), Route::Gallery);
+        assert_eq!(Route::Albums.page(), Route::Albums);
+        assert_eq!(Route::Gallery.photo(), None);
+        assert_eq!(
+            Route::Album("a".into()).with_photo("q"),
+            Route::AlbumPhoto("a".into(), "q".into())
+        );
+        assert_eq!(in_album.with_photo("q").path(), "/albums/a/photos/q");
+        assert_eq!(Route::Gallery.with_photo("q"), Route::Photo("q".into()));
+        assert!(in_album.needs_session());
     }
 
     #[test]

@@ -33,6 +33,92 @@ pub fn photo(i: usize) -> Vec<u8> {
     out
 }
 
+/// A JPEG of `width`×`height` that differs from every other `i`, whose EXIF says it was taken
+/// at `taken` on the camera's clock (`2024:06:01 14:03:09`, EXIF's own format).
+pub fn dated_photo(i: usize, width: u16, height: u16, taken: &str) -> Vec<u8> {
+    assert_eq!(taken.len(), 19, "EXIF dates are `YYYY:MM:DD HH:MM:SS`");
+    let mut rgb = Vec::with_capacity(usize::from(width) * usize::from(height) * 3);
+    let hue = (i * 37 % 256) as u8;
+    for y in 0..height {
+        for x in 0..width {
+            let band = (usize::from(x) + i * 7) % 64 < 8;
+            rgb.extend_from_slice(&[
+                hue.wrapping_add((x / 2) as u8),
+                (y as u8).wrapping_mul(2),
+                if band { 255 } else { 255 - hue },
+            ]);
+        }
+    }
+    // A little-endian TIFF: IFD0 holds one entry, the pointer to the Exif IFD, which holds
+    // DateTimeOriginal (0x9003, ASCII, 20 bytes with its NUL) stored after it.
+    let mut tiff = b"II\x2a\x00\x08\x00\x00\x00".to_vec();
+    let entry = |tag: u16, ty: u16, count: u32, value: u32| {
+        let mut e = Vec::new();
+        e.extend_from_slice(&tag.to_le_bytes());
+        e.extend_from_slice(&ty.to_le_bytes());
+        e.extend_from_slice(&count.to_le_bytes());
+        e.extend_from_slice(&value.to_le_bytes());
+        e
+    };
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend(entry(0x8769, 4, 1, 26));
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend(entry(0x9003, 2, 20, 44));
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(taken.as_bytes());
+    tiff.push(0);
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend(tiff);
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 80);
+    encoder
+        .add_app_segment(1, app1)
+        .expect("an EXIF segment fits");
+    encoder
+        .encode(&rgb, width, height, jpeg_encoder::ColorType::Rgb)
+        .expect("encoding a generated JPEG");
+    out
+}
+
+/// Uploads `files` (name and bytes) over HTTP as the SPA does, eight at a time, in the order
+/// given, and waits until every one is processed.
+pub async fn upload_all(client: &LocalClient, token: &str, files: Vec<(String, Vec<u8>)>) {
+    let n = files.len();
+    let files = Arc::new(files);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (client, token, next, files) = (
+            client.clone(),
+            token.to_owned(),
+            next.clone(),
+            files.clone(),
+        );
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((name, bytes)) = files.get(i) else {
+                    return;
+                };
+                client.upload(&token, name, bytes).await;
+            }
+        });
+    }
+    while let Some(r) = workers.join_next().await {
+        r.expect("an upload worker");
+    }
+    let limit = Duration::from_secs(60 + n as u64 / 2);
+    poll("every seeded photo processed", limit, || async {
+        let all = listed(client, token).await?;
+        match all.iter().filter(|p| p["status"] == "READY").count() {
+            ready if ready >= n => Ok(()),
+            ready => Err(format!("{ready} of {n} ready")),
+        }
+    })
+    .await;
+}
+
 /// Percent-encodes a query value.
 pub fn urlencode(s: &str) -> String {
     s.bytes()
@@ -78,40 +164,12 @@ pub async fn account_with_photos(
 ) -> String {
     let (token, _) = client.account(email, password).await;
     let started = Instant::now();
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..8 {
-        let (client, token, next) = (client.clone(), token.clone(), next.clone());
-        workers.spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= photos {
-                    return;
-                }
-                client
-                    .upload(&token, &format!("photo-{i:04}.jpg"), &photo(i))
-                    .await;
-            }
-        });
-    }
-    while let Some(r) = workers.join_next().await {
-        r.expect("an upload worker");
-    }
+    let files = (0..photos)
+        .map(|i| (format!("photo-{i:04}.jpg"), photo(i)))
+        .collect();
+    upload_all(client, &token, files).await;
     eprintln!(
-        "seeded {photos} photos over HTTP in {:.1?}",
-        started.elapsed()
-    );
-    let limit = Duration::from_secs(60 + photos as u64 / 2);
-    poll("every seeded photo processed", limit, || async {
-        let all = listed(client, &token).await?;
-        match all.iter().filter(|p| p["status"] == "READY").count() {
-            n if n >= photos => Ok(()),
-            n => Err(format!("{n} of {photos} ready")),
-        }
-    })
-    .await;
-    eprintln!(
-        "all {photos} photos processed {:.1?} after seeding started",
+        "seeded and processed {photos} photos over HTTP in {:.1?}",
         started.elapsed()
     );
     token

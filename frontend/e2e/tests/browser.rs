@@ -182,9 +182,9 @@ async fn flow() {
     let shot = b.screenshot("gallery").await;
     eprintln!("gallery screenshot: {}", shot.display());
 
-    // Open one photo: the viewer with its metadata.
+    // Open one photo: the lightbox, and its info panel with the metadata.
     b.click(".grid .tile").await;
-    poll("the viewer", Duration::from_secs(20), || async {
+    poll("the lightbox", Duration::from_secs(20), || async {
         let path = b.path().await;
         if path.starts_with("/photos/") {
             Ok(())
@@ -194,10 +194,14 @@ async fn flow() {
     })
     .await;
     let photo_path = b.path().await;
-    b.find(".viewer aside dl").await;
+    b.find(".lightbox figure img").await;
+    b.click("button[aria-label=\"Info\"]").await;
+    b.find(".lightbox .lb-info dl").await;
     b.see("Dimensions").await;
-    loaded_image(&b, ".viewer figure img").await;
-    b.screenshot("viewer").await;
+    loaded_image(&b, ".lightbox figure img").await;
+    b.screenshot("lightbox").await;
+    b.click("button[aria-label=\"Close\"]").await;
+    b.at("/").await;
 
     // An album, with that photo in it.
     b.click("a[href=\"/albums\"]").await;
@@ -216,10 +220,12 @@ async fn flow() {
     let album_path = b.path().await;
     b.see("Holiday").await;
     b.goto(&format!("{base}{photo_path}")).await;
-    b.find(".viewer aside select[aria-label=\"Album\"] option")
-        .await;
+    b.click("button[aria-label=\"Info\"]").await;
+    b.find(".lb-info select[aria-label=\"Album\"] option").await;
     b.click_button("Add to album").await;
     b.see("Added to the album.").await;
+    b.click("button[aria-label=\"Close\"]").await;
+    b.at("/").await;
     b.goto(&format!("{base}{album_path}")).await;
     b.find_at_least(".grid .tile", 1, Duration::from_secs(20))
         .await;
@@ -284,9 +290,20 @@ async fn flow() {
     b.find_at_least(".grid .tile", 3, Duration::from_secs(20))
         .await;
     b.click(".grid .tile").await;
-    b.find(".viewer").await;
-    b.click_button("Delete").await;
+    b.find(".lightbox").await;
+    b.click("button[aria-label=\"Delete\"]").await;
     b.accept_dialog().await;
+    // The lightbox moves on to the next photo; Escape returns to the timeline.
+    b.see("Deleted.").await;
+    b.js("document.activeElement.blur(); document.querySelector('.lightbox').focus();")
+        .await;
+    b.step("pressing Escape", |c| async move {
+        c.find(Locator::Css(".lightbox"))
+            .await?
+            .send_keys("\u{e00c}")
+            .await
+    })
+    .await;
     b.at("/").await;
     wait_for_thumbnails(&b, 2).await;
 
@@ -504,8 +521,8 @@ async fn links_flow() {
     // A viewer left open as long: "Download original" fetches a fresh link before it is
     // followed. (The page's clock is moved with the stage's: the link's age is the page's.)
     b.click(".grid .tile").await;
-    b.find(".viewer a[download]").await;
-    let href = "return document.querySelector('.viewer a[download]').href;";
+    b.find(".lightbox a[download]").await;
+    let href = "return document.querySelector('.lightbox a[download]').href;";
     let issued = b
         .js(href)
         .await
@@ -535,7 +552,7 @@ async fn links_flow() {
         403,
         "the viewer's link expired"
     );
-    b.click(".viewer a[download]").await;
+    b.click(".lightbox a[download]").await;
     let fresh = poll("a fresh download link", Duration::from_secs(30), || async {
         match b.js(href).await.as_str() {
             Some(url) if url != issued => Ok(url.to_owned()),

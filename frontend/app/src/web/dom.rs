@@ -30,8 +30,25 @@ struct Scope {
 }
 
 thread_local! {
-    /// Listeners and observers of the current page, dropped on navigation.
-    static SCOPE: RefCell<Scope> = RefCell::new(Scope::default());
+    /// Listeners and observers of the current page, dropped on navigation; and those of the
+    /// overlay above it (the lightbox), dropped when it closes.
+    static SCOPES: RefCell<[Scope; 2]> = RefCell::new(Default::default());
+    /// Whether what is built now belongs to the overlay.
+    static IN_OVERLAY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn with_scope<T>(f: impl FnOnce(&mut Scope) -> T) -> T {
+    let layer = usize::from(IN_OVERLAY.with(|o| o.get()));
+    SCOPES.with(|s| f(&mut s.borrow_mut()[layer]))
+}
+
+/// Builds with `f` what lives only as long as the overlay: its listeners are removed by
+/// [`clear_overlay`].
+pub fn in_overlay<T>(f: impl FnOnce() -> T) -> T {
+    let before = IN_OVERLAY.with(|o| o.replace(true));
+    let out = f();
+    IN_OVERLAY.with(|o| o.set(before));
+    out
 }
 
 /// Adds a listener that lives until the next page is rendered.
@@ -56,26 +73,33 @@ fn add_listener(
         .add_event_listener_with_callback_and_bool(ty, closure.as_ref().unchecked_ref(), capture)
         .is_ok()
     {
-        SCOPE.with(|s| {
-            s.borrow_mut()
-                .listeners
-                .push((target.clone(), ty, capture, closure))
-        });
+        with_scope(|s| s.listeners.push((target.clone(), ty, capture, closure)));
     }
 }
 
 /// Keeps an observer and its callback until the next page, then disconnects it.
 pub fn keep_observer(observer: IntersectionObserver, callback: Box<dyn std::any::Any>) {
-    SCOPE.with(|s| {
-        let mut s = s.borrow_mut();
+    with_scope(|s| {
         s.observers.push(observer);
         s.kept.push(callback);
     });
 }
 
-/// Removes every page-scoped listener and observer.
+/// Removes every page-scoped listener and observer, the overlay's too.
 pub fn clear_scope() {
-    let scope = SCOPE.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    let scopes = SCOPES.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    for scope in scopes {
+        drop_scope(scope);
+    }
+}
+
+/// Removes the overlay's listeners and observers.
+pub fn clear_overlay() {
+    let scope = SCOPES.with(|s| std::mem::take(&mut s.borrow_mut()[1]));
+    drop_scope(scope);
+}
+
+fn drop_scope(scope: Scope) {
     for (target, ty, capture, closure) in scope.listeners {
         let _ = target.remove_event_listener_with_callback_and_bool(
             ty,
@@ -100,6 +124,13 @@ pub fn el(tag: &str) -> El {
 impl El {
     pub fn attr(self, name: &str, value: &str) -> Self {
         let _ = self.0.set_attribute(name, value);
+        self
+    }
+
+    /// Sets one style property through the CSSOM: the site's Content-Security-Policy refuses
+    /// `style` attributes, not this.
+    pub fn style(self, property: &str, value: &str) -> Self {
+        set_style(&self.0, property, value);
         self
     }
 
@@ -145,6 +176,13 @@ impl El {
 impl AsRef<Node> for El {
     fn as_ref(&self) -> &Node {
         &self.0
+    }
+}
+
+/// Sets one style property of `element` (see [`El::style`]).
+pub fn set_style(element: &Element, property: &str, value: &str) {
+    if let Some(e) = element.dyn_ref::<HtmlElement>() {
+        let _ = e.style().set_property(property, value);
     }
 }
 

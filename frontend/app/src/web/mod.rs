@@ -119,9 +119,15 @@ pub fn query_param(name: &str) -> Option<String> {
     url.search_params().get(name)
 }
 
-/// Renders the page for the current location.
+thread_local! {
+    /// The page on screen (never a photo: a photo's lightbox opens over its page).
+    static PAGE: std::cell::RefCell<Option<Route>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Renders the page for the current location. A photo opens in the lightbox over its page;
+/// when that page is already on screen (the user came from it, or is going back to it), the
+/// page is left as it is, scrolled where it was, and only the lightbox opens or closes.
 pub fn render() {
-    dom::clear_scope();
     let path = window().location().pathname().unwrap_or_default();
     let route = Route::parse(&path);
     if route.needs_session() && !session::signed_in() {
@@ -132,12 +138,20 @@ pub fn render() {
         redirect(&Route::Gallery.path());
         return;
     }
-    let main = el("main").attr("id", "main");
-    let root = root();
-    root.set_text_content(None);
-    let _ = root.append_child(&header(&route).0);
-    let _ = root.append_child(&main.0);
-    pages::render(&route, &main.element());
+    let page = route.page();
+    let on_screen = PAGE.with(|p| p.borrow().as_ref() == Some(&page))
+        && document().get_element_by_id("main").is_some();
+    if !on_screen {
+        dom::clear_scope();
+        let main = el("main").attr("id", "main");
+        let root = root();
+        root.set_text_content(None);
+        let _ = root.append_child(&header(&page).0);
+        let _ = root.append_child(&main.0);
+        PAGE.with(|p| *p.borrow_mut() = Some(page));
+        pages::render(&route, &main.element());
+    }
+    pages::overlay(&route, on_screen);
 }
 
 fn header(route: &Route) -> dom::El {

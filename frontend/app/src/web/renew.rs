@@ -47,6 +47,16 @@ pub fn image(url: &str, id: &str, alt: &str) -> El {
         .attr("alt", alt)
 }
 
+/// [`image`] loaded only as it nears the screen: `loading` is set before `src`, or the browser
+/// starts fetching at once.
+pub fn lazy_image(url: &str, id: &str, alt: &str) -> El {
+    el("img")
+        .attr("loading", "lazy")
+        .attr("src", url)
+        .attr(PHOTO_ATTR, id)
+        .attr("alt", alt)
+}
+
 /// Calls `renew` when an image under `container` fails to load: it should ask the API for the
 /// page's links again and hand each to [`swap`]. Renewals do not overlap, are at least
 /// [`COOLDOWN_MS`] apart, and an image that failed with a link a renewal just gave it does not

@@ -1,11 +1,12 @@
-//! Albums: the list with a form to create one, an album's page (rename, delete, its photos
-//! with a remove button each, sharing), and the viewer's "Add to album".
+//! Albums: the list with a form to create one, an album's page (rename, delete, its photos on
+//! a wall whose selection can be removed from it, sharing), and the lightbox's "Add to album".
 
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlSelectElement};
 
-use super::grid::photo_grid;
+use super::selection;
 use super::shares::share_form;
+use super::wall::{Source, Wall};
 use super::{LIST_LIMIT, confirmed, form, loaded, send, send_text, status, submit, value};
 use crate::api::{self, Album, AlbumList, Cursor, ShareKind};
 use crate::route::Route;
@@ -13,7 +14,7 @@ use crate::web::dom::{El, button, el, field, link, say};
 use crate::web::go;
 
 /// Asks for the user's albums (one page, the most the API gives); a failure is said on `line`.
-fn with_albums(line: &Element, done: impl FnOnce(Vec<Album>) + 'static) {
+pub(super) fn with_albums(line: &Element, done: impl FnOnce(Vec<Album>) + 'static) {
     if let Some(req) = api::list_albums(&Cursor::Start, LIST_LIMIT) {
         send(line, req, move |list: AlbumList| done(list.albums));
     }
@@ -104,35 +105,8 @@ fn album_body(album: Album) -> El {
                 send_text(&l2, api::delete_album(&id2), || go("/albums"));
             }
         });
-    let album_id = album.id.clone();
     let share_id = album.id.clone();
-    let l3 = line.element();
-    let (grid, _) = photo_grid(
-        move |c| api::list_album_photos(&album_id, c, api::PAGE_SIZE),
-        move |p, t| {
-            let wrapper = el("div").child(t);
-            let (aid, pid, w, line) = (
-                album.id.clone(),
-                p.id.clone(),
-                wrapper.element(),
-                l3.clone(),
-            );
-            wrapper.child(
-                button("Remove")
-                    .class("secondary")
-                    .attr(
-                        "aria-label",
-                        &format!("Remove {} from the album", p.display_name()),
-                    )
-                    .on("click", move |_| {
-                        let w = w.clone();
-                        send_text(&line, api::remove_from_album(&aid, &pid), move || {
-                            w.remove()
-                        });
-                    }),
-            )
-        },
-    );
+    let (wall, grid) = Wall::new(Source::Album(album.id.clone()));
     el("section")
         .child(heading)
         .child(link("/albums", "← All albums"))
@@ -141,4 +115,5 @@ fn album_body(album: Album) -> El {
         .child(line)
         .child(grid)
         .child(share_form(ShareKind::Album, share_id))
+        .child(selection::bar(&wall))
 }

@@ -1,15 +1,20 @@
-//! The gallery, the signed-in home page: the storage used, uploads by picker or drop, and
-//! the grid of the user's photos.
+//! The timeline, the signed-in home page: the storage used, uploads by picker or drop, the
+//! user's photos by date taken under date headers, the scrubber that jumps through months and
+//! years, and the selection bar.
+
+use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{File, FileList};
+use web_sys::{Element, File, FileList};
 
-use super::grid::photo_grid;
+use super::selection;
 use super::upload::start_uploads;
-use crate::api;
+use super::wall::{Source, Wall};
+use crate::api::{self, TimelineMonths};
 use crate::messages;
-use crate::web::dom::{El, el};
+use crate::timeline;
+use crate::web::dom::{El, el, listen};
 use crate::web::net;
 
 fn files_of(list: Option<FileList>) -> Vec<File> {
@@ -19,17 +24,21 @@ fn files_of(list: Option<FileList>) -> Vec<File> {
 
 pub(super) fn gallery() -> El {
     let uploads = el("ul").class("uploads").attr("aria-label", "Uploads");
-    let (section, grid) = photo_grid(|c| api::list_photos(c, api::PAGE_SIZE), |_, t| t);
+    let (wall, section) = Wall::new(Source::Timeline);
+    let scrubber = el("nav")
+        .class("scrubber")
+        .attr("aria-label", "Jump to a month");
+    fill_scrubber(&scrubber.element(), &wall);
     let picker = el("input")
         .attr("type", "file")
         .attr("multiple", "")
         .attr("accept", api::ACCEPTED_FILES);
-    let (uploads_a, grid_a, picker_el) = (uploads.element(), grid.element(), picker.input());
+    let (uploads_a, grid_a, picker_el) = (uploads.element(), wall.clone(), picker.input());
     let picker = picker.on("change", move |_| {
         start_uploads(files_of(picker_el.files()), &uploads_a, &grid_a);
         picker_el.set_value("");
     });
-    let (uploads_b, grid_b) = (uploads.element(), grid.element());
+    let (uploads_b, grid_b) = (uploads.element(), wall.clone());
     let drop = el("div").class("drop");
     let (d1, d2, d3) = (drop.element(), drop.element(), drop.element());
     let drop = drop
@@ -76,5 +85,47 @@ pub(super) fn gallery() -> El {
         )
         .child(drop)
         .child(uploads)
+        .child(scrubber)
         .child(section)
+        .child(selection::bar(&wall))
+}
+
+/// The scrubber: a rail with a mark for each month that has photos, placed by how far down the
+/// timeline it is (by photo count), labelled with its year where a year begins. Choosing a
+/// month loads the timeline down to it and scrolls there.
+fn fill_scrubber(rail: &Element, wall: &Rc<Wall>) {
+    let (rail, wall) = (rail.clone(), wall.clone());
+    spawn_local(async move {
+        let Ok(answer) = net::api::<TimelineMonths>(&api::timeline_months()).await else {
+            return;
+        };
+        let total: u64 = answer.months.iter().map(|m| m.photos).sum::<u64>().max(1);
+        let mut before = 0u64;
+        let mut year = String::new();
+        for m in &answer.months {
+            let permille = before * 1000 / total;
+            before += m.photos;
+            let this_year = m.month.get(..4).unwrap_or_default().to_owned();
+            let label = timeline::month_label(&m.month);
+            let mark = el("button")
+                .attr("type", "button")
+                .class("mark")
+                .attr("data-month", &m.month)
+                .attr("title", &label)
+                .attr("aria-label", &label)
+                .style("top", &format!("{}.{}%", permille / 10, permille % 10));
+            let mark = if this_year != year {
+                year.clone_from(&this_year);
+                mark.class("mark year").text(&this_year)
+            } else {
+                mark
+            };
+            let (w, month) = (wall.clone(), m.month.clone());
+            listen(&mark.element(), "click", move |_| {
+                let (w, month) = (w.clone(), month.clone());
+                spawn_local(async move { w.jump_to(&month).await });
+            });
+            let _ = rail.append_child(&mark.0);
+        }
+    });
 }

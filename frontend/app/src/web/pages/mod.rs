@@ -4,11 +4,12 @@
 mod albums;
 mod auth;
 mod gallery;
-mod grid;
+mod lightbox;
+mod selection;
 mod shared_page;
 mod shares;
 mod upload;
-mod viewer;
+mod wall;
 
 use std::future::Future;
 
@@ -27,18 +28,21 @@ use crate::route::Route;
 /// How many albums or share links a list page asks for (the API's maximum page).
 const LIST_LIMIT: u32 = 100;
 
+/// Renders the page of `route` into `main` (for a photo, the page its lightbox opens over).
 pub fn render(route: &Route, main: &Element) {
-    let page = match route {
+    lightbox::close();
+    wall::forget();
+    let page = match route.page() {
         Route::SignIn => auth::sign_in(),
         Route::SignUp => auth::sign_up(),
         Route::Confirm => auth::confirm(),
         Route::Reset => auth::reset(),
-        Route::Gallery => gallery::gallery(),
-        Route::Photo(id) => viewer::viewer(id.clone()),
+        // `page()` is never a photo: those open over the timeline or their album.
+        Route::Gallery | Route::Photo(_) | Route::AlbumPhoto(..) => gallery::gallery(),
         Route::Albums => albums::albums(),
-        Route::Album(id) => albums::album(id.clone()),
+        Route::Album(id) => albums::album(id),
         Route::Shares => shares::shares(),
-        Route::PublicShare(token) => shared_page::public_share(token.clone()),
+        Route::PublicShare(token) => shared_page::public_share(token),
         Route::NotFound(_) => el("section")
             .child(el("h1").text("Page not found"))
             .child(link("/", "Go to your photos")),
@@ -48,6 +52,16 @@ pub fn render(route: &Route, main: &Element) {
     if let Ok(Some(h)) = main.query_selector("h1") {
         let _ = h.set_attribute("tabindex", "-1");
         let _ = h.unchecked_into::<web_sys::HtmlElement>().focus();
+    }
+}
+
+/// Shows the lightbox when `route` names a photo (over the page already rendered), else closes
+/// it. `from_page`: the user came from that page within the app, so leaving is going back.
+pub fn overlay(route: &Route, from_page: bool) {
+    if route.photo().is_some() {
+        lightbox::show(route, from_page);
+    } else {
+        lightbox::close();
     }
 }
 

@@ -10,7 +10,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, File};
 
 use super::failed;
-use super::grid::tile;
+use super::wall::Wall;
 use crate::api::{self, ApiError, UploadGrant, UploadIntent};
 use crate::messages;
 use crate::web::dom::{button, el, say};
@@ -19,10 +19,10 @@ use crate::web::net;
 /// How many files upload at the same time; the rest wait their turn in the list.
 const PARALLEL_UPLOADS: usize = 3;
 
-type UploadJob = (File, Element, Element, web_sys::HtmlElement, Element);
+type UploadJob = (File, Element, Element, web_sys::HtmlElement, Rc<Wall>);
 
 /// Queues uploads, each with its own row and progress bar, and runs a few at a time.
-pub(super) fn start_uploads(files: Vec<File>, list: &Element, grid: &Element) {
+pub(super) fn start_uploads(files: Vec<File>, list: &Element, grid: &Rc<Wall>) {
     let jobs: std::collections::VecDeque<UploadJob> = files
         .into_iter()
         .map(|file| {
@@ -67,7 +67,7 @@ async fn upload_one(
     line: Element,
     bar: Element,
     retry: web_sys::HtmlElement,
-    grid: Element,
+    grid: Rc<Wall>,
 ) {
     let _ = retry.set_attribute("hidden", "");
     let fail = |e: &ApiError| {
@@ -119,7 +119,7 @@ async fn upload_one(
         Ok(()) => {
             let _ = bar.set_attribute("value", "1");
             say(&line, "Uploaded", false);
-            let _ = grid.prepend_with_node_1(&tile(&grant.photo).0);
+            grid.put(&grant.photo);
         }
         Err(e) => fail(&e),
     }
