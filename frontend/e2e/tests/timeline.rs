@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use web_e2e::fantoccini::actions::{
     Actions, InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
+    TouchActions,
 };
 use web_e2e::fantoccini::key::Key;
 use web_e2e::{Browser, Driver, Stage, bounded, poll, seed, site};
@@ -363,6 +364,136 @@ async fn flow() {
     let range: BTreeSet<String> = (2..=6).map(id).collect();
     assert_eq!(added, range, "exactly the range shift-click selected");
 
+    // Several photos are shared as a new album of them, through the same form as any share.
+    b.click(".tile[data-n=\"8\"] .check").await;
+    b.click(".tile[data-n=\"9\"] .check").await;
+    b.see("2 selected").await;
+    b.click_button("Share").await;
+    b.see("of 2 photos to share them.").await;
+    b.click(".selection-panel button[type=submit]").await;
+    let link = b
+        .find(".selection-panel input[aria-label=\"Share link\"]")
+        .await;
+    let url = b
+        .step("reading the share link", |_| async move {
+            link.prop("value").await
+        })
+        .await
+        .unwrap_or_default();
+    assert!(url.starts_with(&format!("{base}/s/")), "{url}");
+    press(&b, Key::Escape).await;
+    until(
+        &b,
+        "the selection cleared",
+        "return document.querySelector('.selection').hidden;",
+    )
+    .await;
+
+    // Favourite two at once, then delete them, after a confirmation that says how many.
+    b.click(".tile[data-n=\"12\"] .check").await;
+    b.click(".tile[data-n=\"13\"] .check").await;
+    b.click_button("☆ Favourite").await;
+    b.see("Added 2 photos to favourites.").await;
+    until(
+        &b,
+        "stars on both tiles",
+        &format!(
+            "return ['{}', '{}'].every((id) => !!document.querySelector(`.tile[data-id='${{id}}'] .fav`));",
+            id(12),
+            id(13)
+        ),
+    )
+    .await;
+    b.click_button("Delete").await;
+    let question = poll("the confirmation", Duration::from_secs(10), || async {
+        b.client.get_alert_text().await.map_err(|e| e.to_string())
+    })
+    .await;
+    assert_eq!(question, "Delete 2 photos? This cannot be undone.");
+    b.accept_dialog().await;
+    b.see("Deleted 2 photos.").await;
+    for i in [12, 13] {
+        let (status, _) = stage
+            .api("GET", &format!("/photos/{}", id(i)), &token, None)
+            .await;
+        assert_eq!(status, 404, "photo {i} deleted");
+    }
+    assert_eq!(tile_names(&b).await.len(), shots.len() - 2);
+
+    // A photo of an album opens over the album; a double-click zooms; Back returns to it.
+    b.goto(&format!("{base}/albums/{album_id}")).await;
+    b.find_at_least(".tile img", 5, Duration::from_secs(30))
+        .await;
+    b.click(".tile .open").await;
+    poll("the album's lightbox", Duration::from_secs(20), || async {
+        let path = b.path().await;
+        if path.starts_with(&format!("/albums/{album_id}/photos/")) {
+            Ok(())
+        } else {
+            Err(path)
+        }
+    })
+    .await;
+    let picture = b.find(".lb-photo img").await;
+    b.step("double-clicking the picture", |c| async move {
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: picture,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        c.perform_actions(mouse).await
+    })
+    .await;
+    until(
+        &b,
+        "the picture zoomed",
+        "return document.querySelector('.lb-photo img').style.transform.includes('scale(2.5');",
+    )
+    .await;
+    b.step("going back", |c| async move { c.back().await })
+        .await;
+    b.at(&format!("/albums/{album_id}")).await;
+    until(
+        &b,
+        "the lightbox closed",
+        "return !document.querySelector('.lightbox');",
+    )
+    .await;
+
+    // Deleting a photo in the lightbox moves on to the next one.
+    b.goto(&format!("{base}/photos/{}", id(10))).await;
+    b.find(".lightbox").await;
+    until(
+        &b,
+        "a next photo",
+        "return !document.querySelector('.lb-next').hidden;",
+    )
+    .await;
+    b.click("button[aria-label=\"Delete\"]").await;
+    b.accept_dialog().await;
+    b.at(&format!("/photos/{}", id(11))).await;
+    b.see("Deleted.").await;
+    let (status, _) = stage
+        .api("GET", &format!("/photos/{}", id(10)), &token, None)
+        .await;
+    assert_eq!(status, 404, "the photo is gone");
+    press(&b, Key::Escape).await;
+    b.at("/").await;
+
     // The phone: the header on one row, the timeline, a selection, and a lightbox that covers
     // the whole screen.
     window(&b, 390, 844).await;
@@ -383,8 +514,34 @@ async fn flow() {
         "the header's items share one row: {tops:?}"
     );
     b.screenshot("timeline-phone").await;
-    b.click(".tile .check").await;
+    // A long press selects, as on a touch screen.
+    let first = b.find(".tile .open").await;
+    b.step("a long press", |c| async move {
+        let finger = TouchActions::new("finger".into())
+            .then(PointerAction::MoveToElement {
+                element: first,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Pause {
+                duration: Duration::from_millis(900),
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        c.perform_actions(finger).await
+    })
+    .await;
     b.see("1 selected").await;
+    assert_eq!(
+        b.js("return location.pathname;").await,
+        Value::String("/".into()),
+        "the long press selected rather than opened the photo"
+    );
     b.screenshot("selection-phone").await;
     b.click("button[aria-label=\"Clear selection\"]").await;
     b.click(".tile .open").await;
