@@ -5,7 +5,7 @@
 //! batch; and the phone's screen. Screenshots of each, desktop and phone.
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::Value;
 use web_e2e::fantoccini::actions::{
@@ -40,13 +40,9 @@ struct Shot {
 
 /// 70 photos (more than the first page of 60): six taken yesterday, four three days ago, and
 /// twenty in each of March 2025, November 2024 and July 2019; landscape, portrait and wide.
-/// Listed newest first, each a minute apart within its day.
-fn shots() -> Vec<Shot> {
-    let today = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs() as i64
-        / 86_400;
+/// Listed newest first, each a minute apart within its day. `today`: days since 1970 on the
+/// browser's calendar (which decides what "yesterday" is).
+fn shots(today: i64) -> Vec<Shot> {
     let day = |d: i64| {
         let (y, m, d) = civil(d);
         format!("{y:04}-{m:02}-{d:02}")
@@ -168,7 +164,15 @@ async fn until(b: &Browser, what: &str, script: &str) {
 async fn flow() {
     let stage = Stage::start().await;
     let base = stage.base.clone();
-    let shots = shots();
+    let driver = Driver::start().await;
+    let b = driver.browser().await;
+    // Today as the page sees it, in the browser's time zone.
+    let today = b
+        .js("const d = new Date(); return Math.round(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) / 86400000);")
+        .await
+        .as_i64()
+        .expect("a day number");
+    let shots = shots(today);
     let (token, _) = stage.account(EMAIL, PASSWORD).await;
     // Uploaded in an order unlike their dates: every 37th, round the list.
     let files = (0..shots.len())
@@ -193,8 +197,6 @@ async fn flow() {
         .collect();
     let id = |i: usize| ids[&shots[i].name].clone();
 
-    let driver = Driver::start().await;
-    let b = driver.browser().await;
     window(&b, 1440, 900).await;
     b.goto(&format!("{base}/signin")).await;
     b.fill("email", EMAIL).await;
@@ -388,6 +390,26 @@ async fn flow() {
         "return document.querySelector('.selection').hidden;",
     )
     .await;
+
+    // The last photo of the first page, made a favourite, stays where it is.
+    b.goto(&format!("{base}/")).await;
+    b.find_at_least(".tile", 60, Duration::from_secs(30)).await;
+    b.js("document.querySelectorAll('.tile').forEach((t, i) => t.dataset.n = i);")
+        .await;
+    let last = b
+        .js("return document.querySelector('.tile[data-n=\"59\"]').dataset.id;")
+        .await;
+    b.click(".tile[data-n=\"59\"] .check").await;
+    b.click_button("☆ Favourite").await;
+    b.see("Added 1 photo to favourites.").await;
+    until(
+        &b,
+        "the favourite's star, on its tile where it was",
+        &format!("const t = document.querySelector('.tile[data-id={last}]'); return !!t && !!t.querySelector('.fav') && [...document.querySelectorAll('.tile')].indexOf(t) === 59;"),
+    )
+    .await;
+    b.click("button[aria-label=\"Clear selection\"]").await;
+    b.js("window.scrollTo(0, 0);").await;
 
     // Favourite two at once, then delete them, after a confirmation that says how many.
     b.click(".tile[data-n=\"12\"] .check").await;

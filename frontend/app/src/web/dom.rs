@@ -29,25 +29,33 @@ struct Scope {
     kept: Vec<Box<dyn std::any::Any>>,
 }
 
+/// What a listener lives as long as: the page; the overlay above it (the lightbox); or the part
+/// of the overlay that is rebuilt for each photo it shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Page = 0,
+    Overlay = 1,
+    Details = 2,
+}
+
 thread_local! {
-    /// Listeners and observers of the current page, dropped on navigation; and those of the
-    /// overlay above it (the lightbox), dropped when it closes.
-    static SCOPES: RefCell<[Scope; 2]> = RefCell::new(Default::default());
-    /// Whether what is built now belongs to the overlay.
-    static IN_OVERLAY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Listeners and observers of each [`Layer`], dropped when it goes.
+    static SCOPES: RefCell<[Scope; 3]> = RefCell::new(Default::default());
+    /// The layer what is built now belongs to.
+    static LAYER: std::cell::Cell<Layer> = const { std::cell::Cell::new(Layer::Page) };
 }
 
 fn with_scope<T>(f: impl FnOnce(&mut Scope) -> T) -> T {
-    let layer = usize::from(IN_OVERLAY.with(|o| o.get()));
+    let layer = LAYER.with(|l| l.get()) as usize;
     SCOPES.with(|s| f(&mut s.borrow_mut()[layer]))
 }
 
-/// Builds with `f` what lives only as long as the overlay: its listeners are removed by
-/// [`clear_overlay`].
-pub fn in_overlay<T>(f: impl FnOnce() -> T) -> T {
-    let before = IN_OVERLAY.with(|o| o.replace(true));
+/// Builds with `f` what lives only as long as `layer`: its listeners are removed by
+/// [`clear_layer`] (or with the page).
+pub fn in_layer<T>(layer: Layer, f: impl FnOnce() -> T) -> T {
+    let before = LAYER.with(|l| l.replace(layer));
     let out = f();
-    IN_OVERLAY.with(|o| o.set(before));
+    LAYER.with(|l| l.set(before));
     out
 }
 
@@ -87,16 +95,20 @@ pub fn keep_observer(observer: IntersectionObserver, callback: Box<dyn std::any:
 
 /// Removes every page-scoped listener and observer, the overlay's too.
 pub fn clear_scope() {
-    let scopes = SCOPES.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    clear_layer(Layer::Page);
+}
+
+/// Removes the listeners and observers of `layer` and of the layers above it.
+pub fn clear_layer(layer: Layer) {
+    let scopes: Vec<Scope> = SCOPES.with(|s| {
+        let mut s = s.borrow_mut();
+        (layer as usize..s.len())
+            .map(|i| std::mem::take(&mut s[i]))
+            .collect()
+    });
     for scope in scopes {
         drop_scope(scope);
     }
-}
-
-/// Removes the overlay's listeners and observers.
-pub fn clear_overlay() {
-    let scope = SCOPES.with(|s| std::mem::take(&mut s.borrow_mut()[1]));
-    drop_scope(scope);
 }
 
 fn drop_scope(scope: Scope) {

@@ -77,11 +77,19 @@ pub(super) fn albums() -> El {
         .child(list)
 }
 
+/// An album's page. Its wall is there from the start, so a photo of the album opened by a
+/// deep link has the album's order for its previous and next.
 pub(super) fn album(id: String) -> El {
-    loaded(api::get_album(&id), album_body)
+    let (wall, grid) = Wall::new(Source::Album(id.clone()));
+    el("section")
+        .child(loaded(api::get_album(&id), album_head))
+        .child(grid)
+        .child(share_form(ShareKind::Album, id))
+        .child(selection::bar(&wall))
 }
 
-fn album_body(album: Album) -> El {
+/// The album's name, with renaming and deleting it.
+fn album_head(album: Album) -> El {
     let heading = el("h1").text(&album.name);
     let line = status();
     let (name_l, name) = field("Name", "text", "name");
@@ -105,15 +113,10 @@ fn album_body(album: Album) -> El {
                 send_text(&l2, api::delete_album(&id2), || go("/albums"));
             }
         });
-    let share_id = album.id.clone();
-    let (wall, grid) = Wall::new(Source::Album(album.id.clone()));
-    el("section")
+    el("div")
         .child(heading)
         .child(link("/albums", "← All albums"))
         .child(rename)
         .child(el("div").class("row").child(delete))
         .child(line)
-        .child(grid)
-        .child(share_form(ShareKind::Album, share_id))
-        .child(selection::bar(&wall))
 }

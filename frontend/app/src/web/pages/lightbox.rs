@@ -26,7 +26,7 @@ use super::{confirmed, form, send, send_text, status, submit};
 use crate::api::{self, Photo, PhotoPatch, PhotoStatus, ShareKind};
 use crate::route::Route;
 use crate::timeline;
-use crate::web::dom::{self, El, button, document, el, field, listen, say, window};
+use crate::web::dom::{self, El, Layer, button, document, el, field, listen, say, window};
 use crate::web::{net, redirect, renew};
 
 thread_local! {
@@ -49,6 +49,10 @@ struct Lightbox {
     id: RefCell<String>,
     /// Which display is current: an answer for a photo left behind is dropped.
     shown: Cell<u32>,
+    /// The photo shown, as the API last answered for it (`None` until it has).
+    photo: RefCell<Option<Photo>>,
+    /// Leaving has begun (Back is asynchronous): a second Escape does not go back twice.
+    closing: Cell<bool>,
     zoom: Zoom,
 }
 
@@ -58,7 +62,7 @@ pub(super) fn show(route: &Route, from_page: bool) {
     let lb = match OPEN.with(|o| o.borrow().clone()) {
         Some(lb) => lb,
         None => {
-            let lb = dom::in_overlay(|| build(route.page(), from_page));
+            let lb = dom::in_layer(Layer::Overlay, || build(route.page(), from_page));
             OPEN.with(|o| *o.borrow_mut() = Some(lb.clone()));
             if let Some(body) = document().body() {
                 let _ = body.append_child(&lb.root);
@@ -83,7 +87,7 @@ pub(super) fn close() {
         return;
     };
     lb.root.remove();
-    dom::clear_overlay();
+    dom::clear_layer(Layer::Overlay);
     if let Some(body) = document().body() {
         let _ = body.class_list().remove_1("lightbox-open");
     }
@@ -95,6 +99,9 @@ pub(super) fn close() {
 
 /// Leaves the lightbox for the page under it, as Back does.
 fn dismiss(lb: &Lightbox) {
+    if lb.closing.replace(true) {
+        return;
+    }
     if lb.from_page {
         if let Ok(h) = window().history() {
             let _ = h.back();
@@ -154,6 +161,8 @@ fn build(page: Route, from_page: bool) -> Rc<Lightbox> {
         from_page,
         id: RefCell::default(),
         shown: Cell::new(0),
+        photo: RefCell::default(),
+        closing: Cell::new(false),
         zoom: Zoom::new(figure.element()),
     });
     let l = lb.clone();
@@ -188,49 +197,51 @@ fn shown_url(photo: &Photo) -> Option<&String> {
 }
 
 impl Lightbox {
-    /// Shows photo `id`: from the wall when it is loaded there, else asked of the API.
+    /// Shows photo `id`: its picture at once from the wall's copy when the wall has it; its
+    /// actions and details once the API answers for it (with what a listing leaves out, the
+    /// original's link).
     fn display(self: &Rc<Self>, id: &str) {
         *self.id.borrow_mut() = id.to_owned();
+        *self.photo.borrow_mut() = None;
         let shown = self.shown.get().wrapping_add(1);
         self.shown.set(shown);
-        self.zoom.reset();
         say(&self.line, "", false);
         self.update_nav();
-        // The wall's copy shows at once; the photo's own answer follows with what a listing
-        // leaves out (the original's link).
+        dom::clear_layer(Layer::Details);
+        self.actions.set_text_content(None);
+        self.info.set_text_content(None);
         let wall = wall::current();
-        let listed = wall.as_ref().and_then(|w| w.photo(id));
-        match &listed {
-            Some(photo) => self.render(photo),
+        match wall.as_ref().and_then(|w| w.photo(id)) {
+            Some(photo) => self.picture(&photo),
             None => self.figure.set_text_content(None),
         }
-        let (lb, id2) = (self.clone(), id.to_owned());
+        let (lb, id) = (self.clone(), id.to_owned());
         spawn_local(async move {
-            match net::api::<Photo>(&api::get_photo(&id2)).await {
-                Ok(photo) if lb.shown.get() == shown => {
-                    if listed.is_some() {
-                        lb.render_details(&photo);
-                    } else {
-                        lb.render(&photo);
-                    }
+            let answer = net::api::<Photo>(&api::get_photo(&id)).await;
+            if lb.shown.get() != shown {
+                return;
+            }
+            let photo = match answer {
+                Ok(photo) => photo,
+                Err(e) => return super::failed(&lb.line, &e),
+            };
+            if !lb.figure.has_child_nodes() {
+                lb.picture(&photo);
+            }
+            lb.details(&photo);
+            // A photo beyond what the wall has loaded (a deep link, a reload, the last tile)
+            // waits for the pages that hold it and its neighbours; the search stops when the
+            // user moves on or the wall has passed where the photo sorts.
+            if let Some(w) = wall {
+                let live = || lb.shown.get() == shown;
+                if w.find(&photo, &live).await {
+                    w.reach_after(&photo.id, &live).await;
                 }
-                Ok(_) => {}
-                Err(e) => super::failed(&lb.line, &e),
+                if live() {
+                    lb.update_nav();
+                }
             }
         });
-        // A photo at the end of what the wall has loaded (a deep link, a reload, the last
-        // tile) waits for the pages that hold its neighbours.
-        if let Some(w) = wall {
-            let (lb, id) = (self.clone(), id.to_owned());
-            spawn_local(async move {
-                if w.find(&id).await && w.reach_after(&id).await && lb.shown.get() == shown {
-                    lb.update_nav();
-                }
-                if lb.shown.get() == shown {
-                    lb.update_nav();
-                }
-            });
-        }
     }
 
     fn neighbours(&self) -> (Option<String>, Option<String>) {
@@ -241,11 +252,18 @@ impl Lightbox {
 
     fn update_nav(&self) {
         let (prev, next) = self.neighbours();
+        let active = document().active_element();
         for (b, there) in [(&self.prev, prev.is_some()), (&self.next, next.is_some())] {
             if there {
                 let _ = b.remove_attribute("hidden");
             } else {
                 let _ = b.set_attribute("hidden", "");
+                // The button in focus went: focus stays in the lightbox.
+                if active.as_ref() == Some(b)
+                    && let Ok(root) = self.root.clone().dyn_into::<HtmlElement>()
+                {
+                    let _ = root.focus();
+                }
             }
         }
         // Let the browser fetch the neighbours' pictures while this one is looked at.
@@ -326,7 +344,7 @@ impl Lightbox {
         }
     }
 
-    fn toggle_info(&self) {
+    fn toggle_info(self: &Rc<Self>) {
         let open = self.info.has_attribute("hidden");
         if open {
             let _ = self.info.remove_attribute("hidden");
@@ -337,10 +355,18 @@ impl Lightbox {
             .info_button
             .set_attribute("aria-expanded", if open { "true" } else { "false" });
         let _ = self.root.class_list().toggle_with_force("with-info", open);
+        if open && !self.info.has_child_nodes() {
+            let photo = self.photo.borrow().clone();
+            if let Some(p) = photo {
+                dom::in_layer(Layer::Details, || {
+                    dom::replace_children(&self.info, &self.info_of(&p));
+                });
+            }
+        }
     }
 
-    /// Shows a photo: its picture, its actions and its info panel.
-    fn render(self: &Rc<Self>, photo: &Photo) {
+    /// Shows a photo's picture.
+    fn picture(&self, photo: &Photo) {
         let _ = self.root.set_attribute("aria-label", photo.display_name());
         let picture = match shown_url(photo) {
             Some(url) => {
@@ -356,14 +382,20 @@ impl Lightbox {
         };
         dom::replace_children(&self.figure, &picture);
         self.zoom.set_image(&picture.element());
-        self.render_details(photo);
     }
 
-    /// Shows a photo's actions and info panel.
-    fn render_details(self: &Rc<Self>, photo: &Photo) {
-        dom::in_overlay(|| {
+    /// Shows a photo's actions, and its info panel when that is open. They are built again
+    /// for each photo, and their listeners go with them.
+    fn details(self: &Rc<Self>, photo: &Photo) {
+        *self.photo.borrow_mut() = Some(photo.clone());
+        dom::clear_layer(Layer::Details);
+        dom::in_layer(Layer::Details, || {
             dom::replace_children(&self.actions, &self.actions_of(photo));
-            dom::replace_children(&self.info, &self.info_of(photo));
+            if self.info.has_attribute("hidden") {
+                self.info.set_text_content(None);
+            } else {
+                dom::replace_children(&self.info, &self.info_of(photo));
+            }
         });
     }
 
@@ -433,9 +465,16 @@ impl Lightbox {
 
     /// After a delete: the next photo, else the previous, else back to the page.
     fn deleted(self: &Rc<Self>, id: &str) {
-        let (prev, next) = self.neighbours();
+        let (prev, next) = wall::current()
+            .map(|w| w.neighbours(id))
+            .unwrap_or_default();
         if let Some(w) = wall::current() {
             w.remove(id);
+        }
+        if *self.id.borrow() != id {
+            // The user moved on before the answer came.
+            self.update_nav();
+            return;
         }
         match next.or(prev) {
             Some(other) => {

@@ -7,6 +7,8 @@
 //! previous and next (in the wall's order, loading further pages when it must) and the
 //! selection bar finds what is selected.
 
+mod select;
+
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
 use std::rc::{Rc, Weak};
@@ -14,14 +16,14 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{Element, Event, IntersectionObserver, IntersectionObserverEntry, MouseEvent};
+use web_sys::{Element, IntersectionObserver, IntersectionObserverEntry};
 
 use super::{failed, status};
 use crate::api::{self, ApiError, ApiRequest, Cursor, Photo, PhotoPage, PhotoStatus};
 use crate::messages;
 use crate::route::Route;
 use crate::timeline::{self, Date, Heading};
-use crate::web::dom::{self, El, button, el, link, listen, say};
+use crate::web::dom::{self, El, button, el, link, say};
 use crate::web::{net, renew};
 
 /// The most pages a search for one photo or month loads before it gives up.
@@ -81,6 +83,9 @@ pub(super) struct Wall {
     more: Element,
     photos: RefCell<HashMap<String, Photo>>,
     cursor: RefCell<Cursor>,
+    /// Where the pages loaded so far end (the timeline's order): a photo that sorts after it
+    /// belongs to a page not loaded yet.
+    loaded_to: RefCell<Option<(String, String)>>,
     busy: Cell<bool>,
     /// Pages shown so far: what a renewal of expired thumbnails asks for again.
     pages: Cell<usize>,
@@ -91,6 +96,8 @@ pub(super) struct Wall {
     /// A long press just selected: the click that ends it does not open the photo.
     pressed: Cell<bool>,
     press: Cell<u32>,
+    /// A finger is on a tile.
+    touching: Cell<bool>,
 }
 
 impl Wall {
@@ -109,6 +116,7 @@ impl Wall {
             more: more.element(),
             photos: RefCell::default(),
             cursor: RefCell::new(Cursor::Start),
+            loaded_to: RefCell::default(),
             busy: Cell::new(false),
             pages: Cell::new(0),
             today: local_today(),
@@ -116,6 +124,7 @@ impl Wall {
             on_select: RefCell::default(),
             pressed: Cell::new(false),
             press: Cell::new(0),
+            touching: Cell::new(false),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(wall.clone()));
         wall.listen_for_clicks();
@@ -171,6 +180,9 @@ impl Wall {
         for p in &page.photos {
             self.append(p);
         }
+        if let Some(last) = page.photos.last() {
+            *self.loaded_to.borrow_mut() = Some(timeline::sort_key(last));
+        }
         if self.photos.borrow().is_empty() {
             say(&self.line, "No photos yet.", false);
         }
@@ -183,31 +195,45 @@ impl Wall {
         Ok(!end)
     }
 
-    /// Loads pages until `found` says so or the listing ends; whether it did.
-    async fn load_until(&self, found: impl Fn(&Wall) -> bool) -> bool {
+    /// Loads pages until `found` says so, the listing ends, or `live` says the caller has
+    /// moved on; whether `found` holds.
+    async fn load_until(&self, found: impl Fn(&Wall) -> bool, live: &dyn Fn() -> bool) -> bool {
         for _ in 0..MAX_PAGES {
-            if found(self) {
-                return true;
+            if found(self) || !live() {
+                break;
             }
             if !matches!(self.next_page().await, Ok(true)) {
-                return found(self);
+                break;
             }
         }
         found(self)
     }
 
-    /// Loads pages until photo `id` is on the wall; whether it is.
-    pub(super) async fn find(&self, id: &str) -> bool {
-        self.load_until(|w| w.photos.borrow().contains_key(id))
-            .await
+    /// Loads pages until `photo` is on the wall; whether it is. On the timeline the search
+    /// ends once the pages have passed where the photo sorts (it is not listed there).
+    pub(super) async fn find(&self, photo: &Photo, live: &dyn Fn() -> bool) -> bool {
+        let key = timeline::sort_key(photo);
+        let timeline = self.source == Source::Timeline;
+        self.load_until(
+            |w| {
+                w.photos.borrow().contains_key(&photo.id)
+                    || (timeline && w.loaded_to.borrow().as_ref().is_some_and(|k| *k < key))
+            },
+            live,
+        )
+        .await;
+        self.photos.borrow().contains_key(&photo.id)
     }
 
     /// Loads pages until photo `id` has a photo after it, or the listing ends.
-    pub(super) async fn reach_after(&self, id: &str) -> bool {
-        self.load_until(|w| {
-            let order = w.order();
-            order.last().is_some_and(|last| last != id) && order.iter().any(|x| x == id)
-        })
+    pub(super) async fn reach_after(&self, id: &str, live: &dyn Fn() -> bool) -> bool {
+        self.load_until(
+            |w| {
+                let order = w.order();
+                order.last().is_some_and(|last| last != id) && order.iter().any(|x| x == id)
+            },
+            live,
+        )
         .await
     }
 
@@ -223,7 +249,7 @@ impl Wall {
                         .is_some_and(|m| m.as_str() <= month)
                 })
         };
-        self.load_until(|w| section(w).is_some()).await;
+        self.load_until(|w| section(w).is_some(), &|| true).await;
         if let Some(s) = section(self) {
             s.scroll_into_view();
             if let Ok(Some(h)) = s.query_selector("h2") {
@@ -327,42 +353,40 @@ impl Wall {
     }
 
     /// Puts a photo where it sorts (a new upload, or one whose date processing learned),
-    /// replacing its tile if it has one. A photo older than everything loaded so far, with
-    /// pages still to come, waits for its page.
+    /// replacing its tile if it has one. A photo that sorts after every page loaded so far
+    /// waits for its page.
     pub(super) fn put(&self, photo: &Photo) {
         let had = self.tile_el(&photo.id);
         let key = timeline::sort_key(photo);
-        if self.source == Source::Timeline {
-            if let Some(old) = had {
-                self.drop_tile(&old);
+        let same_place = self
+            .photo(&photo.id)
+            .is_some_and(|old| timeline::sort_key(&old) == key);
+        match had {
+            // Same place (an album keeps its own order): the tile changes where it is.
+            Some(old) if same_place || self.source != Source::Timeline => {
+                let _ = old.replace_with_with_node_1(&self.tile(photo).0);
             }
-            let older_than_loaded = !self.cursor.borrow().is_end()
-                && self
-                    .order()
-                    .last()
-                    .and_then(|last| self.photo(last))
-                    .is_some_and(|last| timeline::sort_key(&last) > key);
-            if older_than_loaded {
-                self.photos.borrow_mut().remove(&photo.id);
-                return;
-            }
-            let rows = self.section_for(photo);
-            let tiles = rows.children();
-            let next = (0..tiles.length()).filter_map(|i| tiles.item(i)).find(|t| {
-                let id = t.get_attribute("data-id").unwrap_or_default();
-                self.photo(&id)
-                    .is_some_and(|p| timeline::sort_key(&p) < key)
-            });
-            let _ = rows.insert_before(&self.tile(photo).0, next.as_ref().map(AsRef::as_ref));
-        } else {
-            match had {
-                Some(old) => {
-                    let _ = old.replace_with_with_node_1(&self.tile(photo).0);
+            had => {
+                if let Some(old) = had {
+                    self.drop_tile(&old);
                 }
-                None => {
-                    let rows = self.section_for(photo);
-                    let _ = rows.prepend_with_node_1(&self.tile(photo).0);
+                let later_page = !self.cursor.borrow().is_end()
+                    && self.loaded_to.borrow().as_ref().is_some_and(|k| key < *k);
+                if later_page {
+                    self.photos.borrow_mut().remove(&photo.id);
+                    if self.selection.borrow_mut().ids.remove(&photo.id) {
+                        self.selection_changed();
+                    }
+                    return;
                 }
+                let rows = self.section_for(photo);
+                let tiles = rows.children();
+                let next = (0..tiles.length()).filter_map(|i| tiles.item(i)).find(|t| {
+                    let id = t.get_attribute("data-id").unwrap_or_default();
+                    self.photo(&id)
+                        .is_some_and(|p| timeline::sort_key(&p) < key)
+                });
+                let _ = rows.insert_before(&self.tile(photo).0, next.as_ref().map(AsRef::as_ref));
             }
         }
         self.photos
@@ -494,134 +518,6 @@ impl Wall {
             observer.observe(sentinel);
             dom::keep_observer(observer, Box::new(callback));
         }
-    }
-
-    // The selection.
-
-    /// The selected photos, in the wall's order.
-    pub(super) fn selected(&self) -> Vec<String> {
-        let s = self.selection.borrow();
-        self.order()
-            .into_iter()
-            .filter(|id| s.ids.contains(id))
-            .collect()
-    }
-
-    /// Tells `f` the number selected whenever it changes.
-    pub(super) fn on_select(&self, f: impl Fn(usize) + 'static) {
-        *self.on_select.borrow_mut() = Some(Box::new(f));
-    }
-
-    pub(super) fn clear_selection(&self) {
-        let ids = std::mem::take(&mut self.selection.borrow_mut().ids);
-        for id in ids {
-            self.mark(&id, false);
-        }
-        self.selection.borrow_mut().anchor = None;
-        self.selection_changed();
-    }
-
-    fn mark(&self, id: &str, on: bool) {
-        if let Some(t) = self.tile_el(id) {
-            let _ = t.class_list().toggle_with_force("selected", on);
-            if let Ok(Some(check)) = t.query_selector(".check") {
-                let _ = check.set_attribute("aria-pressed", if on { "true" } else { "false" });
-            }
-        }
-    }
-
-    fn selection_changed(&self) {
-        let n = self.selection.borrow().ids.len();
-        let _ = self.root.class_list().toggle_with_force("selecting", n > 0);
-        if let Some(f) = self.on_select.borrow().as_ref() {
-            f(n);
-        }
-    }
-
-    /// A click on a tile's check (or on a tile while selecting): toggles it; with shift, selects
-    /// from the last one toggled to this one.
-    fn toggle(&self, id: &str, range: bool) {
-        let anchor = self.selection.borrow().anchor.clone();
-        if range && anchor.is_some() {
-            let order = self.order();
-            for x in timeline::range(&order, anchor.as_deref(), id) {
-                self.selection.borrow_mut().ids.insert(x.clone());
-                self.mark(x, true);
-            }
-        } else {
-            let on = !self.selection.borrow().ids.contains(id);
-            {
-                let mut s = self.selection.borrow_mut();
-                if on {
-                    s.ids.insert(id.to_owned());
-                } else {
-                    s.ids.remove(id);
-                }
-            }
-            self.mark(id, on);
-        }
-        self.selection.borrow_mut().anchor = Some(id.to_owned());
-        self.selection_changed();
-    }
-
-    /// One set of listeners on the wall serves every tile: checks, clicks while selecting,
-    /// shift-clicks, and long presses.
-    fn listen_for_clicks(self: &Rc<Self>) {
-        let w = self.clone();
-        listen(&self.root, "click", move |e: Event| {
-            let Some(target) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
-                return;
-            };
-            let Some(tile) = target.closest(".tile").ok().flatten() else {
-                return;
-            };
-            let id = tile.get_attribute("data-id").unwrap_or_default();
-            let shift = e.dyn_ref::<MouseEvent>().is_some_and(MouseEvent::shift_key);
-            let on_check = target.closest(".check").ok().flatten().is_some();
-            let selecting = !w.selection.borrow().ids.is_empty();
-            if w.pressed.replace(false) {
-                e.prevent_default();
-                return;
-            }
-            if on_check || selecting || shift {
-                e.prevent_default();
-                w.toggle(&id, shift);
-            }
-        });
-        let w = self.clone();
-        listen(&self.root, "touchstart", move |e: Event| {
-            let Some(tile) = e
-                .target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
-                .and_then(|t| t.closest(".tile").ok().flatten())
-            else {
-                return;
-            };
-            let press = w.press.get().wrapping_add(1);
-            w.press.set(press);
-            let w = w.clone();
-            spawn_local(async move {
-                net::sleep(LONG_PRESS_MS).await;
-                if w.press.get() == press {
-                    let id = tile.get_attribute("data-id").unwrap_or_default();
-                    w.pressed.set(true);
-                    w.toggle(&id, false);
-                }
-            });
-        });
-        for ty in ["touchend", "touchmove", "touchcancel"] {
-            let w = self.clone();
-            listen(&self.root, ty, move |_| {
-                w.press.set(w.press.get().wrapping_add(1));
-            });
-        }
-        let w = self.clone();
-        listen(&self.root, "contextmenu", move |e: Event| {
-            // A long press on a touch screen selects rather than opening the link's menu.
-            if w.pressed.get() {
-                e.prevent_default();
-            }
-        });
     }
 }
 
