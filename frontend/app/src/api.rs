@@ -323,6 +323,44 @@ pub fn upload_content_type(file_name: &str, browser_type: &str) -> String {
     .to_owned()
 }
 
+/// How many bytes of a file [`looks_like_a_photo`] reads.
+pub const SNIFF_BYTES: usize = 16;
+
+/// HEIF brands (a still image, or a sequence the API refuses with its own reason).
+const HEIF_BRANDS: [&[u8; 4]; 12] = [
+    b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevs", b"mif1", b"mif2", b"miaf",
+    b"msf1", b"avif",
+];
+
+/// Whether a file's first bytes are those of an image the API may take (JPEG, PNG, WebP, or a
+/// HEIF file), read before any byte is sent: a document or a video dropped by mistake is
+/// refused at once, whatever its name says. The API decides the rest from the whole file.
+pub fn looks_like_a_photo(head: &[u8]) -> bool {
+    match head {
+        [0xFF, 0xD8, 0xFF, ..] => true,
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => true,
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => true,
+        [_, _, _, _, b'f', b't', b'y', b'p', brand @ ..] if brand.len() >= 4 => {
+            HEIF_BRANDS.iter().any(|b| brand[..4] == b[..])
+        }
+        _ => false,
+    }
+}
+
 /// The body of `POST /photos/uploads`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UploadIntent {
@@ -741,6 +779,21 @@ mod tests {
             Some(("POST", "/public/shares/t", Some(r#"{"password":"pw"}"#))),
         );
         check(Some(me()), Some(("GET", "/me", None)));
+    }
+
+    #[test]
+    fn only_files_that_start_like_photos_are_sent() {
+        assert!(looks_like_a_photo(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]));
+        assert!(looks_like_a_photo(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"));
+        assert!(looks_like_a_photo(b"RIFF\x10\0\0\0WEBPVP8 "));
+        assert!(looks_like_a_photo(b"\0\0\0\x18ftypheic\0\0\0\0"));
+        assert!(looks_like_a_photo(b"\0\0\0\x1cftypmif1\0\0\0\0"));
+        // A PDF, a text file, an MP4 video, nothing at all, a JPEG cut after two bytes.
+        assert!(!looks_like_a_photo(b"%PDF-1.7\n%\xe2\xe3"));
+        assert!(!looks_like_a_photo(b"hello, world"));
+        assert!(!looks_like_a_photo(b"\0\0\0\x20ftypisom\0\0\x02\0"));
+        assert!(!looks_like_a_photo(b""));
+        assert!(!looks_like_a_photo(&[0xFF, 0xD8]));
     }
 
     #[test]

@@ -91,6 +91,33 @@ fn install_global_listeners() {
     });
     let _ = document().add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
     click.forget();
+    // Files dropped anywhere on the page of a signed-in user are uploaded.
+    for ty in ["dragover", "dragleave", "drop"] {
+        let drag = wasm_bindgen::closure::Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+            let Some(transfer) = e
+                .dyn_ref::<web_sys::DragEvent>()
+                .and_then(|d| d.data_transfer())
+            else {
+                return;
+            };
+            let carries_files = transfer.types().includes(&"Files".into(), 0);
+            if !session::signed_in() || !carries_files {
+                return;
+            }
+            e.prevent_default();
+            let body = document().body();
+            if let Some(body) = &body {
+                let _ = body
+                    .class_list()
+                    .toggle_with_force("dragging", ty == "dragover");
+            }
+            if ty == "drop" {
+                pages::dropped(pages::files_of(transfer.files()));
+            }
+        });
+        let _ = document().add_event_listener_with_callback(ty, drag.as_ref().unchecked_ref());
+        drag.forget();
+    }
     let pop = wasm_bindgen::closure::Closure::<dyn FnMut(Event)>::new(|_: Event| render());
     let _ = window().add_event_listener_with_callback("popstate", pop.as_ref().unchecked_ref());
     pop.forget();
@@ -148,6 +175,10 @@ pub fn render() {
         root.set_text_content(None);
         let _ = root.append_child(&header(&page).0);
         let _ = root.append_child(&main.0);
+        // Uploads go on across pages, and so does their tray.
+        if let Some(tray) = pages::tray() {
+            let _ = root.append_child(&tray);
+        }
         PAGE.with(|p| *p.borrow_mut() = Some(page));
         pages::render(&route, &main.element());
     }

@@ -126,6 +126,13 @@ pub async fn sha256_hex(file: &File) -> Result<String, JsValue> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The first `n` bytes of a file (fewer when it is shorter).
+pub async fn head_bytes(file: &File, n: usize) -> Result<Vec<u8>, JsValue> {
+    let head = file.slice_with_i32_and_i32(0, n as i32)?;
+    let buffer: ArrayBuffer = JsFuture::from(head.array_buffer()).await?.dyn_into()?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
 /// Uploads a file with an S3 pre-signed POST, reporting progress as a fraction.
 pub async fn upload(
     post: &PresignedPost,

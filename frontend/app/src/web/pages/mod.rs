@@ -11,6 +11,8 @@ mod shares;
 mod upload;
 mod wall;
 
+pub use upload::{dropped, files_of, tray};
+
 use std::future::Future;
 
 use serde::de::DeserializeOwned;
