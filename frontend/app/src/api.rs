@@ -117,12 +117,19 @@ fn ready() -> PhotoStatus {
 }
 
 impl Photo {
-    /// The name to show: the title, else the file name, else the id.
-    pub fn display_name(&self) -> &str {
-        [&self.title, &self.file_name, &self.id]
+    /// The name to show (and the alternative text of its picture): the title, else the file
+    /// name, else when it was taken; never its id, which means nothing to anyone.
+    pub fn display_name(&self) -> String {
+        [&self.title, &self.file_name]
             .into_iter()
             .find(|s| !s.trim().is_empty())
-            .map_or("", |s| s.as_str())
+            .cloned()
+            .unwrap_or_else(
+                || match self.taken_at_local.as_deref().or(self.taken_at.as_deref()) {
+                    Some(t) => format!("Photo taken {}", crate::messages::day(t)),
+                    None => "Photo".to_owned(),
+                },
+            )
     }
 }
 
@@ -965,8 +972,8 @@ mod tests {
                 id: "p1".into(),
                 title: None,
                 dimensions: None,
-                taken_at: None,
-                taken_at_local: None,
+                taken_at: Some("2024-05-01T10:00:00Z".into()),
+                taken_at_local: Some("2024-05-01T12:00:00+02:00".into()),
                 camera: None,
                 thumbnail_url: Some("t".into()),
                 preview_url: Some("p".into()),
@@ -975,7 +982,7 @@ mod tests {
         assert_eq!(public.album_name, "Trip");
         assert_eq!(public.shared_by.as_deref(), Some("Alice"));
         assert_eq!(public.photos[0].status, PhotoStatus::Ready);
-        assert_eq!(public.photos[0].display_name(), "p1");
+        assert_eq!(public.photos[0].display_name(), "Photo taken 1 May 2024");
         let usage: Usage = via_api(&dto::MeDto {
             user_id: "u".into(),
             display_name: None,
@@ -1007,7 +1014,9 @@ mod tests {
     #[test]
     fn photo_names_fall_back() {
         let mut p: Photo = serde_json::from_str(r#"{"id":"p1","title":null}"#).unwrap();
-        assert_eq!(p.display_name(), "p1");
+        assert_eq!(p.display_name(), "Photo");
+        p.taken_at_local = Some("2024-06-01T14:03:09+02:00".into());
+        assert_eq!(p.display_name(), "Photo taken 1 Jun 2024");
         p.file_name = "a.jpg".into();
         assert_eq!(p.display_name(), "a.jpg");
         p.title = "Sea".into();

@@ -110,6 +110,39 @@ pub fn day(rfc3339: &str) -> String {
     }
 }
 
+/// The rules of the user pool's passwords, as a hint beside the field: `At least 12
+/// characters, with a lower-case letter, an upper-case letter, a digit and a symbol.`
+pub fn password_rules(policy: &photo_contract::users::PasswordPolicy) -> String {
+    let wanted = [
+        (policy.require_lowercase, "a lower-case letter"),
+        (policy.require_uppercase, "an upper-case letter"),
+        (policy.require_numbers, "a digit"),
+        (policy.require_symbols, "a symbol"),
+    ];
+    let parts: Vec<&str> = wanted
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, t)| *t)
+        .collect();
+    let mut out = format!("At least {} characters", policy.minimum_length);
+    match parts.as_slice() {
+        [] => {}
+        [one] => out.push_str(&format!(", with {one}")),
+        [init @ .., last] => out.push_str(&format!(", with {} and {last}", init.join(", "))),
+    }
+    out.push('.');
+    out
+}
+
+/// A share link's password, as the API takes it (`photo_domain::password`).
+pub const SHARE_PASSWORD_CHARS: (usize, usize) = (8, 128);
+
+/// The rules of a share link's password, as a hint beside the field.
+pub fn share_password_rules() -> String {
+    let (min, max) = SHARE_PASSWORD_CHARS;
+    format!("Optional: {min} to {max} characters. Whoever opens the link is asked for it.")
+}
+
 /// Delays in milliseconds between polls of a pending photo: doubling from one second, capped
 /// at 30 seconds, and over after about five minutes so a photo that never finishes stops
 /// costing requests.
@@ -120,6 +153,31 @@ pub fn poll_delays() -> impl Iterator<Item = u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_rules_are_the_pool_s_and_the_api_s() {
+        assert_eq!(
+            password_rules(&photo_contract::users::PASSWORD_POLICY),
+            "At least 12 characters, with a lower-case letter, an upper-case letter, a digit and a symbol."
+        );
+        let mut lax = photo_contract::users::PASSWORD_POLICY;
+        (
+            lax.require_lowercase,
+            lax.require_uppercase,
+            lax.require_symbols,
+        ) = (false, false, false);
+        assert_eq!(
+            password_rules(&lax),
+            "At least 12 characters, with a digit."
+        );
+        assert_eq!(
+            SHARE_PASSWORD_CHARS,
+            (
+                photo_domain::password::MIN_CHARS,
+                photo_domain::password::MAX_CHARS
+            )
+        );
+    }
 
     fn check(code: &str, message: &str, expected: &str, retry: bool) {
         let e = ApiError {

@@ -72,6 +72,23 @@ impl Route {
         )
     }
 
+    /// The window's title on this page (a page that loads a name refines it).
+    pub fn title(&self) -> String {
+        let page = match self {
+            Route::Gallery | Route::Photo(_) => "Your photos",
+            Route::Albums => "Albums",
+            Route::Album(_) | Route::AlbumPhoto(..) => "Album",
+            Route::Shares => "Shared links",
+            Route::PublicShare(_) => "Shared with you",
+            Route::SignIn => "Sign in",
+            Route::SignUp => "Create an account",
+            Route::Confirm => "Confirm your account",
+            Route::Reset => "Reset your password",
+            Route::NotFound(_) => "Page not found",
+        };
+        titled(page)
+    }
+
     /// The page under this route: what a photo's lightbox opens over (the timeline or its
     /// album); every other route is its own page.
     pub fn page(&self) -> Route {
@@ -97,6 +114,11 @@ impl Route {
             _ => Route::Photo(id.to_owned()),
         }
     }
+}
+
+/// A window title: what is shown, then the app's name.
+pub fn titled(what: &str) -> String {
+    format!("{what} · Photos")
 }
 
 /// Ids and tokens come from the API and are URL-safe; anything else is not a route of ours,
@@ -164,6 +186,26 @@ mod tests {
         assert_eq!(in_album.with_photo("q").path(), "/albums/a/photos/q");
         assert_eq!(Route::Gallery.with_photo("q"), Route::Photo("q".into()));
         assert!(in_album.needs_session());
+    }
+
+    #[test]
+    fn every_page_has_its_own_title() {
+        let routes = [
+            Route::Gallery,
+            Route::Albums,
+            Route::Album("a".into()),
+            Route::Shares,
+            Route::PublicShare("t".into()),
+            Route::SignIn,
+            Route::SignUp,
+            Route::Confirm,
+            Route::Reset,
+            Route::NotFound("/x".into()),
+        ];
+        let titles: std::collections::BTreeSet<String> = routes.iter().map(Route::title).collect();
+        assert_eq!(titles.len(), routes.len());
+        assert_eq!(Route::Albums.title(), "Albums · Photos");
+        assert_eq!(Route::Photo("p".into()).title(), Route::Gallery.title());
     }
 
     #[test]

@@ -425,6 +425,9 @@ fn boot_js(js_file: &str, wasm_file: &str) -> String {
     )
 }
 
+/// The app's icon, the four-colour square of its header, inline (the CSP allows `data:` images).
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='8' height='8' fill='%23ea4335'/%3E%3Crect x='8' width='8' height='8' fill='%23fbbc04'/%3E%3Crect y='8' width='8' height='8' fill='%234285f4'/%3E%3Crect x='8' y='8' width='8' height='8' fill='%2334a853'/%3E%3C/svg%3E";
+
 /// `index.html`: absolute `/assets/` URLs because it is also served for deep links such as
 /// `/albums/123`, where relative URLs would resolve under `/albums/`.
 fn index_html(css: &str, js: &str, wasm: &str, boot: &str) -> String {
@@ -435,6 +438,7 @@ fn index_html(css: &str, js: &str, wasm: &str, boot: &str) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Photos</title>
+<link rel="icon" href="{FAVICON}">
 <link rel="stylesheet" href="/{css}">
 <link rel="modulepreload" href="/{js}">
 <link rel="preload" href="/{wasm}" as="fetch" type="application/wasm" crossorigin>

@@ -102,10 +102,15 @@ fn builds_a_hashed_site_within_budget() {
     assert_eq!(index.cache, CachePolicy::Revalidate);
     let html = std::fs::read_to_string(site.disk_path(index)).unwrap();
 
-    // index.html names every asset except the glue's own import target chain, and nothing else.
+    // index.html names every asset except the glue's own import target chain, and nothing else
+    // but the icon, which is inline.
     let mut expected: Vec<String> = assets.iter().map(|f| format!("/{}", f.path)).collect();
     expected.sort();
-    assert_eq!(references(&html), expected);
+    let (icons, names): (Vec<String>, Vec<String>) = references(&html)
+        .into_iter()
+        .partition(|r| r.starts_with("data:image/svg+xml,"));
+    assert_eq!(names, expected);
+    assert_eq!(icons.len(), 1, "one icon, inline");
 
     // No inline script: every <script> has a src and an empty body; no inline handlers.
     let scripts: Vec<&str> = html.split("<script").skip(1).collect();

@@ -87,6 +87,8 @@ async fn flow() {
     b.screenshot("sign-in").await;
     b.click("a[href=\"/signup\"]").await;
     b.at("/signup").await;
+    b.see("At least 12 characters, with a lower-case letter")
+        .await;
     b.fill("email", EMAIL).await;
     b.fill("password", PASSWORD).await;
     b.click("button[type=submit]").await;
@@ -97,7 +99,13 @@ async fn flow() {
     b.fill("code", &code).await;
     b.click("button[type=submit]").await;
     b.at("/signin").await;
-    b.fill("email", EMAIL).await;
+    // Confirmed: sign-in says so, the address already filled in.
+    b.see("Your account is confirmed. Sign in to start.").await;
+    assert_eq!(
+        b.js("return document.querySelector('input[name=email]').value;")
+            .await,
+        Value::String(EMAIL.into())
+    );
     b.fill("password", PASSWORD).await;
     b.click("button[type=submit]").await;
     b.at("/").await;
@@ -335,6 +343,8 @@ async fn flow() {
     b.fill("password", NEW_PASSWORD).await;
     b.click("button[type=submit]").await;
     b.at("/signin").await;
+    b.see("Your password is changed. Sign in with the new one.")
+        .await;
     b.fill("email", EMAIL).await;
     b.fill("password", NEW_PASSWORD).await;
     b.click("button[type=submit]").await;

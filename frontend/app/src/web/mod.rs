@@ -123,6 +123,11 @@ fn install_global_listeners() {
     pop.forget();
 }
 
+/// Names the page in the window's title once its name is known (an album's, a photo's).
+pub fn set_title(what: &str) {
+    document().set_title(&crate::route::titled(what));
+}
+
 /// Navigates to an in-app URL (path plus optional query).
 pub fn go(href: &str) {
     if let Ok(history) = window().history() {
@@ -179,6 +184,7 @@ pub fn render() {
         if let Some(tray) = pages::tray() {
             let _ = root.append_child(&tray);
         }
+        document().set_title(&page.title());
         PAGE.with(|p| *p.borrow_mut() = Some(page));
         pages::render(&route, &main.element());
     }

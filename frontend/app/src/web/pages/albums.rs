@@ -90,6 +90,7 @@ pub(super) fn album(id: String) -> El {
 
 /// The album's name, with renaming and deleting it.
 fn album_head(album: Album) -> El {
+    crate::web::set_title(&album.name);
     let heading = el("h1").text(&album.name);
     let line = status();
     let (name_l, name) = field("Name", "text", "name");

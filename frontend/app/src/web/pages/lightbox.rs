@@ -88,6 +88,7 @@ pub(super) fn close() {
     };
     lb.root.remove();
     dom::clear_layer(Layer::Overlay);
+    document().set_title(&lb.page.title());
     if let Some(body) = document().body() {
         let _ = body.class_list().remove_1("lightbox-open");
     }
@@ -367,10 +368,11 @@ impl Lightbox {
 
     /// Shows a photo's picture.
     fn picture(&self, photo: &Photo) {
-        let _ = self.root.set_attribute("aria-label", photo.display_name());
+        let _ = self.root.set_attribute("aria-label", &photo.display_name());
+        crate::web::set_title(&photo.display_name());
         let picture = match shown_url(photo) {
             Some(url) => {
-                renew::image(url, &photo.id, photo.display_name()).attr("draggable", "false")
+                renew::image(url, &photo.id, &photo.display_name()).attr("draggable", "false")
             }
             None => el("p")
                 .class("notice")
@@ -497,7 +499,7 @@ impl Lightbox {
     }
 
     fn info_of(self: &Rc<Self>, photo: &Photo) -> El {
-        let heading = el("h2").text(photo.display_name());
+        let heading = el("h2").text(&photo.display_name());
         let (title_l, title) = field("Title", "text", "title");
         let _ = title.remove_attribute("required");
         title.set_value(&photo.title);
@@ -513,7 +515,7 @@ impl Lightbox {
                 &line,
                 api::update_photo(&id, &PhotoPatch::title(&title.value())),
                 move |photo: Photo| {
-                    h.set_text_content(Some(photo.display_name()));
+                    h.set_text_content(Some(&photo.display_name()));
                     say(&line2, "Saved.", false);
                     lb.updated(&photo);
                 },

@@ -81,7 +81,7 @@ fn public_body(share: &PublicShare) -> El {
     };
     let figures = share.photos.iter().map(|p| {
         let img = match shown(p) {
-            Some(url) => renew::lazy_image(url, &p.id, p.display_name()),
+            Some(url) => renew::lazy_image(url, &p.id, &p.display_name()),
             None => el("span").class("pending").text("Processing…"),
         };
         // A shared photo has no file name; its id means nothing to a visitor, so the caption

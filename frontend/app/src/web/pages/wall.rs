@@ -427,9 +427,9 @@ impl Wall {
         let name = photo.display_name();
         let open = link(&self.source.page().with_photo(&photo.id).path(), "")
             .class("open")
-            .attr("aria-label", name);
+            .attr("aria-label", &name);
         let open = match (photo.status, &photo.thumbnail_url) {
-            (PhotoStatus::Ready, Some(url)) => open.child(renew::lazy_image(url, &photo.id, name)),
+            (PhotoStatus::Ready, Some(url)) => open.child(renew::lazy_image(url, &photo.id, &name)),
             (PhotoStatus::Failed, _) => open.child(
                 el("span")
                     .class("failed")
