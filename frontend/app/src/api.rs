@@ -407,6 +407,16 @@ pub struct Album {
     /// How many photos it holds.
     #[serde(default)]
     pub photo_count: u64,
+    #[serde(default)]
+    pub cover_photo_id: Option<String>,
+    /// A link to the cover's thumbnail.
+    #[serde(default)]
+    pub cover_thumbnail_url: Option<String>,
+    /// The span of its photos' dates taken, on the cameras' clocks (`2019-03-10T09:00:00`).
+    #[serde(default)]
+    pub taken_from: Option<String>,
+    #[serde(default)]
+    pub taken_until: Option<String>,
 }
 
 /// `GET /albums` answers a page `{items: [...], next_cursor}`.
@@ -936,13 +946,19 @@ mod tests {
                 photo_count: 3,
                 cover_photo_id: Some("p1".into()),
                 cover_chosen: false,
-                taken_from: None,
-                taken_until: None,
+                taken_from: Some("2019-03-10T09:00:00".into()),
+                taken_until: Some("2024-06-01T14:03:09".into()),
+                cover_thumbnail_url: Some("http://h/_media/t".into()),
             }],
             next_cursor: None,
         });
-        assert_eq!(albums.albums[0].name, "Trip");
-        assert_eq!(albums.albums[0].photo_count, 3);
+        let a = &albums.albums[0];
+        assert_eq!((a.name.as_str(), a.photo_count), ("Trip", 3));
+        assert_eq!(a.cover_thumbnail_url.as_deref(), Some("http://h/_media/t"));
+        assert_eq!(
+            crate::messages::album_summary(a),
+            "3 photos · Mar 2019 – Jun 2024"
+        );
         let shares: ShareList = via_api(&dto::SharePage {
             items: vec![dto::ShareDto {
                 token: "t1".into(),

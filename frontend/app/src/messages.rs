@@ -143,6 +143,40 @@ pub fn share_password_rules() -> String {
     format!("Optional: {min} to {max} characters. Whoever opens the link is asked for it.")
 }
 
+/// `1 photo`, `3 photos`.
+pub fn photos(n: u64) -> String {
+    if n == 1 {
+        "1 photo".to_owned()
+    } else {
+        format!("{n} photos")
+    }
+}
+
+/// The month of an ISO 8601 date for people, `Jun 2024`.
+fn month(iso: &str) -> String {
+    let d = day(iso);
+    match d.split_once(' ') {
+        Some((_, rest)) if d != iso => rest.to_owned(),
+        _ => iso.to_owned(),
+    }
+}
+
+/// What an album holds, under its name: `12 photos · Mar 2019 – Jun 2024` (one month when all
+/// its photos are of one; no dates when none says when it was taken).
+pub fn album_summary(album: &crate::api::Album) -> String {
+    let mut out = photos(album.photo_count);
+    if let (Some(from), Some(until)) = (&album.taken_from, &album.taken_until) {
+        let (from, until) = (month(from), month(until));
+        out.push_str(" · ");
+        out.push_str(&from);
+        if until != from {
+            out.push_str(" – ");
+            out.push_str(&until);
+        }
+    }
+    out
+}
+
 /// Delays in milliseconds between polls of a pending photo: doubling from one second, capped
 /// at 30 seconds, and over after about five minutes so a photo that never finishes stops
 /// costing requests.
@@ -153,6 +187,19 @@ pub fn poll_delays() -> impl Iterator<Item = u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn album_summaries_say_how_many_and_when() {
+        let mut a: crate::api::Album =
+            serde_json::from_str(r#"{"id":"a","name":"Trip","photo_count":1}"#).unwrap();
+        assert_eq!(album_summary(&a), "1 photo");
+        a.photo_count = 4;
+        a.taken_from = Some("2024-06-01T10:00:00".into());
+        a.taken_until = Some("2024-06-30T10:00:00".into());
+        assert_eq!(album_summary(&a), "4 photos · Jun 2024");
+        a.taken_until = Some("2025-01-02T10:00:00".into());
+        assert_eq!(album_summary(&a), "4 photos · Jun 2024 – Jan 2025");
+    }
 
     #[test]
     fn password_rules_are_the_pool_s_and_the_api_s() {

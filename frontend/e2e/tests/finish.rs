@@ -162,6 +162,7 @@ async fn flow() {
             seed::dated_photo(1, 320, 240, "2024:06:01 14:03:09"),
         ),
         ("plain.jpg".to_owned(), seed::photo(2)),
+        ("extra.jpg".to_owned(), seed::photo(3)),
     ];
     seed::upload_all(&stage, &token, files).await;
     let photos = seed::listed(&stage, &token).await.expect("the listing");
@@ -169,12 +170,21 @@ async fn flow() {
         .iter()
         .filter_map(|p| p["id"].as_str().map(str::to_owned))
         .collect();
+    let id_of = |name: &str| {
+        photos
+            .iter()
+            .find(|p| p["file_name"] == name)
+            .and_then(|p| p["id"].as_str())
+            .expect("a seeded photo")
+            .to_owned()
+    };
+    let (extra, in_album) = (id_of("extra.jpg"), [id_of("beach.jpg"), id_of("plain.jpg")]);
     let (status, album) = stage
         .api("POST", "/albums", &token, Some(json!({"name": "Summer"})))
         .await;
     assert_eq!(status, 201, "{album}");
     let album_id = album["id"].as_str().expect("an album id").to_owned();
-    for id in &ids {
+    for id in &in_album {
         let (status, body) = stage
             .api(
                 "PUT",
@@ -201,10 +211,10 @@ async fn flow() {
     b.click("button[type=submit]").await;
     b.at("/").await;
     titled(&b, "Your photos · Photos").await;
-    b.find_at_least(".tile img", 2, Duration::from_secs(30))
+    b.find_at_least(".tile img", 3, Duration::from_secs(30))
         .await;
     let on_wall = alts(&b, ".tile img").await;
-    assert_eq!(on_wall.len(), 2);
+    assert_eq!(on_wall.len(), 3);
     for alt in &on_wall {
         assert!(
             !ids.contains(alt) && !alt.is_empty() && alt != "(none)",
@@ -230,6 +240,32 @@ async fn flow() {
         b.goto(&format!("{base}{path}")).await;
         titled(&b, &title).await;
     }
+    // An album shows its cover, its count and when its photos were taken; photos are added
+    // from inside it.
+    b.goto(&format!("{base}/albums")).await;
+    b.see("2 photos · Jun 2024").await;
+    poll("the album's cover", Duration::from_secs(30), || async {
+        match b.js("const i = document.querySelector('a.album .cover img'); return !!i && i.complete && i.naturalWidth > 0;").await {
+            Value::Bool(true) => Ok(()),
+            other => Err(format!("{other}")),
+        }
+    })
+    .await;
+    b.screenshot("albums-desktop").await;
+    b.click("a.album").await;
+    b.at(&format!("/albums/{album_id}")).await;
+    b.click("a.button").await;
+    b.at("/").await;
+    b.see("Select the photos to add to “Summer”").await;
+    b.click(&format!(".tile[data-id=\"{extra}\"] .check")).await;
+    b.find(&format!(".selection select option[value=\"{album_id}\"]"))
+        .await;
+    b.click_button("Add to album").await;
+    b.at(&format!("/albums/{album_id}")).await;
+    b.find_at_least(".tile img", 3, Duration::from_secs(30))
+        .await;
+    b.see("3 photos · Jun 2024").await;
+
     // The lightbox's buttons ring on its dark background.
     b.goto(&format!("{base}/photos/{}", ids[0])).await;
     b.find(".lightbox .lb-bar button").await;

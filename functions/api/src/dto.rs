@@ -316,6 +316,8 @@ pub struct AlbumDto {
     /// (`2019-03-10T09:00:00`); absent when none of its photos says when it was taken.
     pub taken_from: Option<String>,
     pub taken_until: Option<String>,
+    /// A link to the cover's thumbnail, valid as a photo's are.
+    pub cover_thumbnail_url: Option<String>,
 }
 
 /// A wall-clock time as `YYYY-MM-DDTHH:MM:SS`, without an offset.
@@ -336,6 +338,17 @@ impl From<Album> for AlbumDto {
             cover_chosen: a.cover_chosen,
             taken_from: a.taken_from.map(wall_clock),
             taken_until: a.taken_until.map(wall_clock),
+            cover_thumbnail_url: None,
+        }
+    }
+}
+
+impl AlbumDto {
+    /// The album with its cover's link.
+    pub fn with_cover(album: Album, cover_thumbnail_url: Option<String>) -> Self {
+        AlbumDto {
+            cover_thumbnail_url,
+            ..album.into()
         }
     }
 }

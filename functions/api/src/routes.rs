@@ -246,8 +246,12 @@ pub async fn list_albums(
         .service
         .list_albums(&user, q.cursor.as_deref(), q.limit())
         .await?;
+    let mut items = Vec::with_capacity(l.items.len());
+    for album in l.items {
+        items.push(album_dto(&s, album).await?);
+    }
     Ok(axum::Json(AlbumPage {
-        items: l.items.into_iter().map(Into::into).collect(),
+        items,
         next_cursor: l.next_cursor,
     }))
 }
@@ -260,9 +264,14 @@ pub async fn get_album(
     Caller(user): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<AlbumDto>> {
-    Ok(axum::Json(
-        s.service.get_album(&user, &album_id(&id)?).await?.into(),
-    ))
+    let album = s.service.get_album(&user, &album_id(&id)?).await?;
+    Ok(axum::Json(album_dto(&s, album).await?))
+}
+
+/// An album as its owner sees it, with its cover's link.
+async fn album_dto(s: &AppState, album: photo_domain::Album) -> ApiResult<AlbumDto> {
+    let cover = s.service.album_cover_link(&album).await?;
+    Ok(AlbumDto::with_cover(album, cover))
 }
 
 /// Rename an album, or pick its cover among its photos (404 for a photo not in it).
@@ -291,7 +300,7 @@ pub async fn rename_album(
         Some(album) => album,
         None => s.service.get_album(&user, &id).await?,
     };
-    Ok(axum::Json(album.into()))
+    Ok(axum::Json(album_dto(&s, album).await?))
 }
 
 /// Delete an album (not its photos) and its share links.

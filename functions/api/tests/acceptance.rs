@@ -605,6 +605,24 @@ async fn albums_round_trip() {
         .await;
     let taken = photo["taken_at_local"].as_str().map(|t| &t[..19]);
     assert_eq!(album["taken_until"].as_str(), taken, "{album} {photo}");
+    // Its cover comes with a link to its thumbnail, the same the cover's photo lists with.
+    let (_, cover) = app
+        .as_user("alice", "GET", &format!("/photos/{p1}"), None)
+        .await;
+    assert_eq!(
+        album["cover_thumbnail_url"], cover["thumbnail_url"],
+        "{album}"
+    );
+    assert!(album["cover_thumbnail_url"].is_string(), "{album}");
+    let (_, listed) = app.as_user("alice", "GET", "/albums", None).await;
+    let listed = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == a.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["cover_thumbnail_url"], cover["thumbnail_url"]);
     // The owner picks another of its photos; not one outside it; bad ids are refused whole.
     let outside = app.upload("alice", &bytes(3, 10)).await;
     let album_path = format!("/albums/{a}");

@@ -467,6 +467,21 @@ impl PhotoService {
         self.repo.get_album(owner, id).await?.ok_or(Error::NotFound)
     }
 
+    /// A link to the thumbnail of an album's cover, for its owner (`None` for an empty album).
+    /// Signed without reading the photo: a cover is one of the album's photos, and one still
+    /// being processed has a link that answers 404 until its thumbnail exists.
+    pub async fn album_cover_link(&self, album: &Album) -> Result<Option<String>> {
+        let Some(cover) = &album.cover else {
+            return Ok(None);
+        };
+        let (signed_at, until) = self.limits.owner_links.at(self.clock.now());
+        let key = ObjectKey::thumbnail(&album.owner, cover);
+        self.store
+            .presign_download(&key, Grant::Owner, signed_at, until)
+            .await
+            .map(Some)
+    }
+
     pub async fn rename_album(
         &self,
         owner: &UserId,

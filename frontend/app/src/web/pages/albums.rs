@@ -9,6 +9,7 @@ use super::shares::share_form;
 use super::wall::{Source, Wall};
 use super::{LIST_LIMIT, confirmed, form, loaded, send, send_text, status, submit, value};
 use crate::api::{self, Album, AlbumList, Cursor, ShareKind};
+use crate::messages;
 use crate::route::Route;
 use crate::web::dom::{El, button, el, field, link, say};
 use crate::web::go;
@@ -48,10 +49,30 @@ pub(super) fn add_to_album(photo_id: String) -> El {
         .child(line)
 }
 
+/// An album in the list: its cover, its name, how many photos and when they were taken.
+fn album_card(album: &Album) -> El {
+    let cover = match &album.cover_thumbnail_url {
+        Some(url) => el("img")
+            .attr("loading", "lazy")
+            .attr("src", url)
+            .attr("alt", ""),
+        None => el("span").class("empty").text("No photos yet"),
+    };
+    link(&Route::Album(album.id.clone()).path(), "")
+        .class("album")
+        .child(el("span").class("cover").child(cover))
+        .child(el("strong").text(&album.name))
+        .child(
+            el("span")
+                .class("notice")
+                .text(&messages::album_summary(album)),
+        )
+}
+
 pub(super) fn albums() -> El {
     let (name_l, name) = field("New album", "text", "name");
     let line = status();
-    let list = el("ul");
+    let list = el("ul").class("albums");
     let (l1, l2, ul) = (line.element(), line.element(), list.element());
     let create = form(move || {
         send(&l1, api::create_album(&value(&name)), |a: Album| {
@@ -67,7 +88,7 @@ pub(super) fn albums() -> El {
             say(&line_b, "No albums yet.", false);
         }
         for a in albums {
-            let _ = ul.append_child(&el("li").child(link(&Route::Album(a.id).path(), &a.name)).0);
+            let _ = ul.append_child(&el("li").child(album_card(&a)).0);
         }
     });
     el("section")
@@ -92,6 +113,14 @@ pub(super) fn album(id: String) -> El {
 fn album_head(album: Album) -> El {
     crate::web::set_title(&album.name);
     let heading = el("h1").text(&album.name);
+    let summary = el("p")
+        .class("notice")
+        .text(&messages::album_summary(&album));
+    let add = link(
+        &format!("/?add_to={}", api::encode(&album.id)),
+        "Add photos",
+    )
+    .class("button");
     let line = status();
     let (name_l, name) = field("Name", "text", "name");
     name.set_value(&album.name);
@@ -115,8 +144,14 @@ fn album_head(album: Album) -> El {
             }
         });
     el("div")
-        .child(heading)
         .child(link("/albums", "← All albums"))
+        .child(
+            el("div")
+                .class("title")
+                .child(heading)
+                .child(summary)
+                .child(add),
+        )
         .child(rename)
         .child(el("div").class("row").child(delete))
         .child(line)

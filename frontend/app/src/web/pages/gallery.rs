@@ -10,11 +10,12 @@ use web_sys::Element;
 use super::selection;
 use super::upload;
 use super::wall::{Source, Wall};
-use crate::api::{self, TimelineMonths};
+use crate::api::{self, Album, TimelineMonths};
 use crate::messages;
+use crate::route::Route;
 use crate::timeline;
-use crate::web::dom::{El, el, listen};
-use crate::web::net;
+use crate::web::dom::{El, el, link, listen};
+use crate::web::{net, query_param};
 
 pub(super) fn gallery() -> El {
     let (wall, section) = Wall::new(Source::Timeline);
@@ -30,6 +31,7 @@ pub(super) fn gallery() -> El {
         }
     });
     el("section")
+        .child(adding_to())
         .child(
             el("div")
                 .class("title")
@@ -40,6 +42,33 @@ pub(super) fn gallery() -> El {
         .child(scrubber)
         .child(section)
         .child(selection::bar(&wall))
+}
+
+/// When the timeline was opened from an album's "Add photos": a line that says so, with the way
+/// back.
+fn adding_to() -> El {
+    let Some(album) = query_param("add_to") else {
+        return el("span");
+    };
+    let line = el("p")
+        .class("adding")
+        .text("Select the photos to add to the album, then “Add to album”. ")
+        .child(link(
+            &Route::Album(album.clone()).path(),
+            "Back to the album",
+        ));
+    let l = line.element();
+    spawn_local(async move {
+        if let Ok(a) = net::api::<Album>(&api::get_album(&album)).await
+            && let Some(first) = l.first_child()
+        {
+            first.set_text_content(Some(&format!(
+                "Select the photos to add to “{}”, then “Add to album”. ",
+                a.name
+            )));
+        }
+    });
+    line
 }
 
 /// The scrubber: a rail with a mark for each month that has photos, placed by how far down the

@@ -16,7 +16,7 @@ use super::{confirmed, failed, lightbox, status};
 use crate::api::{self, Album, ApiError, BatchAction, BatchOutcome, ShareKind};
 use crate::messages;
 use crate::web::dom::{self, El, button, document, el, listen, say};
-use crate::web::net;
+use crate::web::{go, net, query_param};
 
 /// `1 photo`, `3 photos`.
 fn photos(n: usize) -> String {
@@ -112,7 +112,13 @@ pub(super) fn bar(wall: &Rc<Wall>) -> El {
         let _ = root_el.remove_attribute("hidden");
         if !albums_loaded.replace(true) {
             let s = select_el.clone();
-            with_albums(&line_el, move |albums| fill(&s, albums));
+            with_albums(&line_el, move |albums| {
+                fill(&s, albums);
+                // Chosen from an album's "Add photos": that album.
+                if let Some(album) = query_param("add_to") {
+                    s.unchecked_ref::<HtmlSelectElement>().set_value(&album);
+                }
+            });
         }
     });
 
@@ -180,6 +186,9 @@ pub(super) fn bar(wall: &Rc<Wall>) -> El {
                         false,
                     );
                     w.clear_selection();
+                    if query_param("add_to").as_deref() == Some(album.as_str()) && refused == 0 {
+                        go(&crate::route::Route::Album(album.clone()).path());
+                    }
                 }
                 Err(e) => failed(&l, &e),
             }
