@@ -490,6 +490,8 @@ pub struct NewShare {
     expires_in_days: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     password: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    allow_download: bool,
 }
 
 impl NewShare {
@@ -504,7 +506,14 @@ impl NewShare {
             album_id,
             expires_in_days,
             password: (!password.is_empty()).then(|| password.to_owned()),
+            allow_download: false,
         }
+    }
+
+    /// The link lets whoever opens it download the originals.
+    pub fn allowing_download(mut self, allow: bool) -> Self {
+        self.allow_download = allow;
+        self
     }
 }
 
@@ -527,6 +536,8 @@ pub struct Share {
     pub revoked: bool,
     #[serde(default)]
     pub created_at: String,
+    #[serde(default)]
+    pub allow_download: bool,
 }
 
 /// `GET /shares` answers a page `{items: [...], next_cursor}`.
@@ -573,6 +584,31 @@ pub struct PublicShare {
     /// The owner's display name, when they set one.
     #[serde(default)]
     pub shared_by: Option<String>,
+    /// Whether the owner lets guests download the originals ([`share_download`]).
+    #[serde(default)]
+    pub allow_download: bool,
+}
+
+/// `POST /public/shares/{token}/download`: a link to one shared photo's original, when the
+/// owner allowed downloads.
+pub fn share_download(token: &str, photo_id: &str, password: Option<&str>) -> ApiRequest {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        photo_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        password: Option<&'a str>,
+    }
+    ApiRequest::json(
+        "POST",
+        format!("/public/shares/{}/download", encode(token)),
+        &Body { photo_id, password },
+    )
+}
+
+/// A link to download one original.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Download {
+    pub url: String,
 }
 
 /// The caller's storage use, from `GET /me`.
@@ -582,6 +618,26 @@ pub struct Usage {
     pub photo_count: u64,
     pub quota_bytes: u64,
     pub max_upload_bytes: u64,
+    /// The longest a share link may live on this stage, in days.
+    #[serde(default = "default_max_share_days")]
+    pub max_share_days: u32,
+}
+
+fn default_max_share_days() -> u32 {
+    30
+}
+
+/// The expiry choices a share link offers, in days: 1, 7 and 30 as far as the stage allows,
+/// and the stage's longest when it is none of those.
+pub fn expiry_choices(max_share_days: u32) -> Vec<u32> {
+    let mut out: Vec<u32> = [1, 7, 30]
+        .into_iter()
+        .filter(|d| *d <= max_share_days)
+        .collect();
+    if max_share_days > 0 && !out.contains(&max_share_days) {
+        out.push(max_share_days);
+    }
+    out
 }
 
 pub fn me() -> ApiRequest {
@@ -778,6 +834,20 @@ mod tests {
                 Some(r#"{"album_id":"a","expires_in_days":7}"#),
             )),
         );
+        check(
+            Some(create_share(
+                &NewShare::new(ShareKind::Album, "a", 30, "").allowing_download(true),
+            )),
+            Some((
+                "POST",
+                "/shares",
+                Some(r#"{"album_id":"a","expires_in_days":30,"allow_download":true}"#),
+            )),
+        );
+        assert_eq!(expiry_choices(30), [1, 7, 30]);
+        assert_eq!(expiry_choices(14), [1, 7, 14]);
+        assert_eq!(expiry_choices(365), [1, 7, 30, 365]);
+        assert_eq!(expiry_choices(1), [1]);
         check(
             Some(create_share(&NewShare::new(ShareKind::Photo, "p", 1, "pw"))),
             Some((
@@ -997,6 +1067,17 @@ mod tests {
         });
         assert_eq!(public.album_name, "Trip");
         assert_eq!(public.shared_by.as_deref(), Some("Alice"));
+        assert!(!public.allow_download);
+        let request = share_download("t", "p1", Some("pw"));
+        let body: dto::ShareDownloadRequest =
+            serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (body.photo_id.as_str(), body.password.as_deref()),
+            ("p1", Some("pw"))
+        );
+        assert_eq!(request.path, "/public/shares/t/download");
+        let link: Download = via_api(&dto::ShareDownloadDto { url: "u".into() });
+        assert_eq!(link.url, "u");
         assert_eq!(public.photos[0].status, PhotoStatus::Ready);
         assert_eq!(public.photos[0].display_name(), "Photo taken 1 May 2024");
         let usage: Usage = via_api(&dto::MeDto {
@@ -1006,7 +1087,9 @@ mod tests {
             photo_count: 1,
             quota_bytes: 100,
             max_upload_bytes: 50,
+            max_share_days: 14,
         });
+        assert_eq!(usage.max_share_days, 14);
         assert_eq!(usage.photo_count, 1);
     }
 

@@ -23,7 +23,10 @@ pub fn api_error(error: &ApiError) -> String {
         "not_found" | "http_404" => "This item does not exist or was deleted.".into(),
         "password_required" => "This link is protected: enter its password.".into(),
         "wrong_password" => "That password is not right.".into(),
-        "share_gone" | "http_410" => "This link has expired or was revoked.".into(),
+        "share_gone" | "http_410" => {
+            "This link has expired or was revoked. Ask the person who shared it for a new one."
+                .into()
+        }
         "unauthorized" | "http_401" => "Your session has ended; please sign in again.".into(),
         "forbidden" | "http_403" => "You are not allowed to do that.".into(),
         "invalid_input" | "http_400" | "http_422" => detail("The request was refused."),
@@ -268,7 +271,7 @@ mod tests {
         check(
             "share_gone",
             "revoked",
-            "This link has expired or was revoked.",
+            "This link has expired or was revoked. Ask the person who shared it for a new one.",
             false,
         );
         check(
@@ -330,6 +333,7 @@ mod tests {
             photo_count: 1,
             quota_bytes: 5 * 1024 * 1024 * 1024,
             max_upload_bytes: 50 * 1024 * 1024,
+            max_share_days: 30,
         };
         assert_eq!(usage(&u), "1 photo · 1.5 KB of 5.0 GB used");
         u.photo_count = 0;

@@ -12,6 +12,8 @@ pub enum Route {
     AlbumPhoto(String, String),
     Shares,
     PublicShare(String),
+    /// A shared photo in the lightbox, over its share page: `(token, photo)`.
+    SharedPhoto(String, String),
     SignIn,
     SignUp,
     Confirm,
@@ -33,6 +35,9 @@ impl Route {
             }
             ["shares"] => Route::Shares,
             ["s", token] if valid_id(token) => Route::PublicShare((*token).to_owned()),
+            ["s", token, id] if valid_id(token) && valid_id(id) => {
+                Route::SharedPhoto((*token).to_owned(), (*id).to_owned())
+            }
             ["signin"] => Route::SignIn,
             ["signup"] => Route::SignUp,
             ["confirm"] => Route::Confirm,
@@ -51,6 +56,7 @@ impl Route {
             Route::AlbumPhoto(album, id) => format!("/albums/{album}/photos/{id}"),
             Route::Shares => "/shares".into(),
             Route::PublicShare(token) => format!("/s/{token}"),
+            Route::SharedPhoto(token, id) => format!("/s/{token}/{id}"),
             Route::SignIn => "/signin".into(),
             Route::SignUp => "/signup".into(),
             Route::Confirm => "/confirm".into(),
@@ -79,7 +85,7 @@ impl Route {
             Route::Albums => "Albums",
             Route::Album(_) | Route::AlbumPhoto(..) => "Album",
             Route::Shares => "Shared links",
-            Route::PublicShare(_) => "Shared with you",
+            Route::PublicShare(_) | Route::SharedPhoto(..) => "Shared with you",
             Route::SignIn => "Sign in",
             Route::SignUp => "Create an account",
             Route::Confirm => "Confirm your account",
@@ -95,6 +101,7 @@ impl Route {
         match self {
             Route::Photo(_) => Route::Gallery,
             Route::AlbumPhoto(album, _) => Route::Album(album.clone()),
+            Route::SharedPhoto(token, _) => Route::PublicShare(token.clone()),
             other => other.clone(),
         }
     }
@@ -102,7 +109,7 @@ impl Route {
     /// The photo the lightbox shows on this route, if any.
     pub fn photo(&self) -> Option<&str> {
         match self {
-            Route::Photo(id) | Route::AlbumPhoto(_, id) => Some(id),
+            Route::Photo(id) | Route::AlbumPhoto(_, id) | Route::SharedPhoto(_, id) => Some(id),
             _ => None,
         }
     }
@@ -111,6 +118,7 @@ impl Route {
     pub fn with_photo(&self, id: &str) -> Route {
         match self.page() {
             Route::Album(album) => Route::AlbumPhoto(album, id.to_owned()),
+            Route::PublicShare(token) => Route::SharedPhoto(token, id.to_owned()),
             _ => Route::Photo(id.to_owned()),
         }
     }
@@ -157,6 +165,7 @@ mod tests {
         );
         check("/shares", Route::Shares);
         check("/s/tok", Route::PublicShare("tok".into()));
+        check("/s/tok/p1", Route::SharedPhoto("tok".into(), "p1".into()));
         check("/signin", Route::SignIn);
         check("/signup", Route::SignUp);
         check("/confirm", Route::Confirm);
@@ -186,6 +195,10 @@ mod tests {
         assert_eq!(in_album.with_photo("q").path(), "/albums/a/photos/q");
         assert_eq!(Route::Gallery.with_photo("q"), Route::Photo("q".into()));
         assert!(in_album.needs_session());
+        let shared = Route::PublicShare("t".into()).with_photo("p");
+        assert_eq!(shared.path(), "/s/t/p");
+        assert_eq!(shared.page(), Route::PublicShare("t".into()));
+        assert!(!shared.needs_session());
     }
 
     #[test]

@@ -233,6 +233,22 @@ pub fn details(photo: &Photo) -> Vec<(&'static str, String)> {
     out
 }
 
+/// A shared photo's caption: its title and the day it was taken, as far as they are known.
+pub fn caption(photo: &Photo) -> Option<String> {
+    let title = photo.title.trim();
+    let day = photo
+        .taken_at_local
+        .as_deref()
+        .and_then(Date::parse)
+        .map(|d| format!("{} {} {}", d.day, &d.month_name()[..3], d.year));
+    match (title.is_empty(), day) {
+        (true, None) => None,
+        (true, Some(day)) => Some(day),
+        (false, None) => Some(title.to_owned()),
+        (false, Some(day)) => Some(format!("{title} · {day}")),
+    }
+}
+
 /// The photos of a range a shift-click selects: from the anchor to the clicked one, either
 /// way, both included; just the clicked one when the anchor is gone.
 pub fn range<'a>(order: &'a [String], anchor: Option<&str>, clicked: &str) -> &'a [String] {
@@ -364,6 +380,18 @@ mod tests {
         assert_eq!(get("Location"), Some("48.85837, 2.29448"));
         assert_eq!(get("Camera"), Some("Apple iPhone 15"));
         assert_eq!(get("Uploaded"), Some("1 Dec 2026"));
+    }
+
+    #[test]
+    fn captions_say_what_is_known() {
+        let mut p = photo("a", "2026-12-01T10:00:00Z", None);
+        assert_eq!(caption(&p), None);
+        p.taken_at_local = Some("2024-06-01T14:03:09+02:00".into());
+        assert_eq!(caption(&p).as_deref(), Some("1 Jun 2024"));
+        p.title = "Sea".into();
+        assert_eq!(caption(&p).as_deref(), Some("Sea · 1 Jun 2024"));
+        p.taken_at_local = None;
+        assert_eq!(caption(&p).as_deref(), Some("Sea"));
     }
 
     #[test]

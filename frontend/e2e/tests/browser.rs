@@ -238,7 +238,9 @@ async fn flow() {
     b.find_at_least(".grid .tile", 1, Duration::from_secs(20))
         .await;
 
-    // Share the album and read the link from the page.
+    // Share the album and read the link from the dialog.
+    b.click_button("Share").await;
+    b.find("dialog.share select option").await;
     b.click_button("Create link").await;
     let link = b.find("input[aria-label=\"Share link\"]").await;
     let url = b
@@ -256,7 +258,7 @@ async fn flow() {
     let guest = driver.browser().await;
     guest.goto(&url).await;
     guest.see("Holiday").await;
-    loaded_image(&guest, ".public figure img").await;
+    loaded_image(&guest, ".public .tile img").await;
     let storage = guest
         .js("return window.localStorage.length;")
         .await
@@ -266,6 +268,7 @@ async fn flow() {
     eprintln!("share page screenshot: {}", shot.display());
 
     // The owner revokes the link; the guest's reload is refused.
+    b.click_button("Close").await;
     b.click("a[href=\"/shares\"]").await;
     b.at("/shares").await;
     b.click_button("Revoke").await;
@@ -285,7 +288,7 @@ async fn flow() {
     assert!(
         guest
             .client
-            .find(Locator::Css(".public figure"))
+            .find(Locator::Css(".public .tile"))
             .await
             .is_err(),
         "a revoked link shows no photo"
@@ -609,12 +612,10 @@ async fn links_flow() {
     visitor.fill("password", SHARE_PASSWORD).await;
     visitor.click("button[type=submit]").await;
     visitor.see("Left open").await;
-    loaded_image(&visitor, ".public figure img").await;
+    loaded_image(&visitor, ".public .tile img").await;
     let unloaded = visitor
-        .js(
-            "return [...document.querySelectorAll('.public figure img')]\
-             .filter((i) => !(i.complete && i.naturalWidth > 0)).length;",
-        )
+        .js("return [...document.querySelectorAll('.public .tile img')]\
+             .filter((i) => !(i.complete && i.naturalWidth > 0)).length;")
         .await;
     eprintln!("shared photos not loaded before their links expire: {unloaded}");
     assert!(
@@ -623,7 +624,7 @@ async fn links_flow() {
     );
     visitor.js("window.sameDocument = true;").await;
     clock.advance_secs(guest.window_secs + guest.lifetime_secs + 1);
-    let renewed = scroll_through(&visitor, ".public figure img", SHARED as u64).await;
+    let renewed = scroll_through(&visitor, ".public .tile img", SHARED as u64).await;
     assert!(
         renewed > 0,
         "some shared photos had expired links and were renewed"

@@ -372,9 +372,10 @@ async fn flow() {
     b.see("2 selected").await;
     b.click_button("Share").await;
     b.see("of 2 photos to share them.").await;
-    b.click(".selection-panel button[type=submit]").await;
+    b.find("dialog.share select option").await;
+    b.click("dialog.share button[type=submit]").await;
     let link = b
-        .find(".selection-panel input[aria-label=\"Share link\"]")
+        .find("dialog.share input[aria-label=\"Share link\"]")
         .await;
     let url = b
         .step("reading the share link", |_| async move {
@@ -383,6 +384,14 @@ async fn flow() {
         .await
         .unwrap_or_default();
     assert!(url.starts_with(&format!("{base}/s/")), "{url}");
+    // Escape closes the dialog first, then clears the selection.
+    press(&b, Key::Escape).await;
+    until(
+        &b,
+        "the dialog closed",
+        "return !document.querySelector('dialog[open]');",
+    )
+    .await;
     press(&b, Key::Escape).await;
     until(
         &b,

@@ -520,6 +520,8 @@ pub struct MeDto {
     pub photo_count: u64,
     pub quota_bytes: u64,
     pub max_upload_bytes: u64,
+    /// The longest expiry a share link may be given, in days (this stage's limit).
+    pub max_share_days: u32,
 }
 
 impl MeDto {
@@ -531,6 +533,7 @@ impl MeDto {
             photo_count: r.usage.photo_count,
             quota_bytes: r.quota_bytes,
             max_upload_bytes: r.max_upload_bytes,
+            max_share_days: r.max_share_days,
         }
     }
 }

@@ -93,7 +93,7 @@ async fn upload_process_and_read_back() {
     let (_, me) = app.as_user("alice", "GET", "/me", None).await;
     assert_eq!(
         me,
-        json!({"user_id": "alice", "display_name": null, "used_bytes": 900, "photo_count": 2, "quota_bytes": 2500, "max_upload_bytes": 1000})
+        json!({"user_id": "alice", "display_name": null, "used_bytes": 900, "photo_count": 2, "quota_bytes": 2500, "max_upload_bytes": 1000, "max_share_days": 30})
     );
 }
 

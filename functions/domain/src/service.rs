@@ -166,6 +166,8 @@ pub struct UsageReport {
     pub usage: Usage,
     pub quota_bytes: u64,
     pub max_upload_bytes: u64,
+    /// The longest a share link may live, in days.
+    pub max_share_days: u32,
 }
 
 /// The domain service; cheap to clone, shared by every request.
@@ -544,6 +546,7 @@ impl PhotoService {
             usage: self.repo.get_usage(owner).await?,
             quota_bytes: self.limits.quota_bytes,
             max_upload_bytes: self.limits.max_upload_bytes,
+            max_share_days: self.limits.max_share_days,
         })
     }
 }

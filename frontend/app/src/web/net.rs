@@ -73,6 +73,12 @@ pub async fn cognito(request: CognitoRequest) -> Result<String, CognitoError> {
 /// Calls the API with the session's access token; on a 401 refreshes the tokens once and
 /// retries. Returns the body text of a 2xx answer.
 pub async fn api_text(request: &ApiRequest) -> Result<String, ApiError> {
+    api_status(request).await.map(|(_, text)| text)
+}
+
+/// [`api_text`] with the status of the answer (`201` for something new, `200` for what was
+/// already there).
+pub async fn api_status(request: &ApiRequest) -> Result<(u16, String), ApiError> {
     let url = session::config().api(&request.path);
     let mut refreshed = false;
     loop {
@@ -100,7 +106,7 @@ pub async fn api_text(request: &ApiRequest) -> Result<String, ApiError> {
             super::go("/signin");
         }
         return if (200..300).contains(&status) {
-            Ok(text)
+            Ok((status, text))
         } else {
             Err(ApiError::parse(status, &text))
         };

@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlSelectElement};
 
 use super::selection;
-use super::shares::share_form;
+use super::shares::{Preview, share_button};
 use super::wall::{Source, Wall};
 use super::{LIST_LIMIT, confirmed, form, loaded, send, send_text, status, submit, value};
 use crate::api::{self, Album, AlbumList, Cursor, ShareKind};
@@ -105,7 +105,6 @@ pub(super) fn album(id: String) -> El {
     el("section")
         .child(loaded(api::get_album(&id), album_head))
         .child(grid)
-        .child(share_form(ShareKind::Album, id))
         .child(selection::bar(&wall))
 }
 
@@ -121,6 +120,15 @@ fn album_head(album: Album) -> El {
         "Add photos",
     )
     .class("button");
+    let share = share_button(
+        ShareKind::Album,
+        album.id.clone(),
+        Preview {
+            title: album.name.clone(),
+            detail: messages::album_summary(&album),
+            thumbnail: album.cover_thumbnail_url.clone(),
+        },
+    );
     let line = status();
     let (name_l, name) = field("Name", "text", "name");
     name.set_value(&album.name);
@@ -150,7 +158,7 @@ fn album_head(album: Album) -> El {
                 .class("title")
                 .child(heading)
                 .child(summary)
-                .child(add),
+                .child(el("div").class("row").child(add).child(share)),
         )
         .child(rename)
         .child(el("div").class("row").child(delete))

@@ -20,10 +20,11 @@ use web_sys::{Element, Event, HtmlElement, KeyboardEvent};
 use self::zoom::Zoom;
 
 use super::albums::add_to_album;
-use super::shares::share_form;
-use super::wall;
+use super::shares::{Preview, share_button};
+use super::wall::{self, Shared};
 use super::{confirmed, form, send, send_text, status, submit};
 use crate::api::{self, Photo, PhotoPatch, PhotoStatus, ShareKind};
+use crate::messages;
 use crate::route::Route;
 use crate::timeline;
 use crate::web::dom::{self, El, Layer, button, document, el, field, listen, say, window};
@@ -53,12 +54,19 @@ struct Lightbox {
     photo: RefCell<Option<Photo>>,
     /// Leaving has begun (Back is asynchronous): a second Escape does not go back twice.
     closing: Cell<bool>,
+    /// The page's title, given back when the lightbox closes.
+    page_title: String,
     zoom: Zoom,
 }
 
 /// Opens the lightbox on `route`'s photo, or shows that photo in the open one.
 pub(super) fn show(route: &Route, from_page: bool) {
     let Some(id) = route.photo() else { return };
+    // A shared photo opens once its share page has loaded (and shown its wall).
+    let guest_wall = wall::current().is_some_and(|w| w.source.shared().is_some());
+    if matches!(route, Route::SharedPhoto(..)) && !guest_wall {
+        return;
+    }
     let lb = match OPEN.with(|o| o.borrow().clone()) {
         Some(lb) => lb,
         None => {
@@ -88,7 +96,7 @@ pub(super) fn close() {
     };
     lb.root.remove();
     dom::clear_layer(Layer::Overlay);
-    document().set_title(&lb.page.title());
+    document().set_title(&lb.page_title);
     if let Some(body) = document().body() {
         let _ = body.class_list().remove_1("lightbox-open");
     }
@@ -164,6 +172,7 @@ fn build(page: Route, from_page: bool) -> Rc<Lightbox> {
         shown: Cell::new(0),
         photo: RefCell::default(),
         closing: Cell::new(false),
+        page_title: document().title(),
         zoom: Zoom::new(figure.element()),
     });
     let l = lb.clone();
@@ -212,6 +221,17 @@ impl Lightbox {
         self.actions.set_text_content(None);
         self.info.set_text_content(None);
         let wall = wall::current();
+        // A guest's photo is all there is on the share's wall: nothing more to ask.
+        if let Some(w) = wall.as_ref().filter(|w| w.source.shared().is_some()) {
+            match w.photo(id) {
+                Some(photo) => {
+                    self.picture(&photo);
+                    self.details(&photo);
+                }
+                None => say(&self.line, "This photo is not in this link.", true),
+            }
+            return;
+        }
         match wall.as_ref().and_then(|w| w.photo(id)) {
             Some(photo) => self.picture(&photo),
             None => self.figure.set_text_content(None),
@@ -297,6 +317,10 @@ impl Lightbox {
         let Some(k) = e.dyn_ref::<KeyboardEvent>() else {
             return;
         };
+        // A dialog over the lightbox (sharing) has the keyboard.
+        if super::dialog_open() {
+            return;
+        }
         let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
         let typing = target
             .as_ref()
@@ -402,6 +426,9 @@ impl Lightbox {
     }
 
     fn actions_of(self: &Rc<Self>, photo: &Photo) -> El {
+        if let Some(shared) = wall::current().and_then(|w| w.source.shared().cloned()) {
+            return guest_actions(&shared, photo, &self.line);
+        }
         let fav = Rc::new(Cell::new(photo.favourite));
         let fav_button = button(if photo.favourite { "★" } else { "☆" })
             .class("lb-button")
@@ -458,9 +485,23 @@ impl Lightbox {
                 let (id2, lb) = (id.clone(), lb.clone());
                 send_text(&line, api::delete_photo(&id), move || lb.deleted(&id2));
             });
+        let share = share_button(
+            ShareKind::Photo,
+            photo.id.clone(),
+            Preview {
+                title: photo.display_name(),
+                detail: photo.taken_at_local.as_deref().map_or_else(
+                    || "Photo".to_owned(),
+                    |t| format!("Photo · {}", messages::day(t)),
+                ),
+                thumbnail: photo.thumbnail_url.clone(),
+            },
+        )
+        .class("lb-button");
         el("div")
             .class("row")
             .child(fav_button)
+            .child(share)
             .child(download)
             .child(delete)
     }
@@ -500,6 +541,14 @@ impl Lightbox {
 
     fn info_of(self: &Rc<Self>, photo: &Photo) -> El {
         let heading = el("h2").text(&photo.display_name());
+        let details = el("dl").children(
+            timeline::details(photo)
+                .into_iter()
+                .flat_map(|(k, v)| [el("dt").text(k), el("dd").text(&v)]),
+        );
+        if wall::current().is_some_and(|w| w.source.shared().is_some()) {
+            return el("div").child(heading).child(details);
+        }
         let (title_l, title) = field("Title", "text", "title");
         let _ = title.remove_attribute("required");
         title.set_value(&photo.title);
@@ -523,16 +572,50 @@ impl Lightbox {
         })
         .child(title_l)
         .child(submit("Save title"));
-        let details = el("dl").children(
-            timeline::details(photo)
-                .into_iter()
-                .flat_map(|(k, v)| [el("dt").text(k), el("dd").text(&v)]),
-        );
         el("div")
             .child(heading)
             .child(details)
             .child(title_form)
             .child(add_to_album(photo.id.clone()))
-            .child(share_form(ShareKind::Photo, photo.id.clone()))
     }
+}
+
+/// What a guest can do with a shared photo: download its original, when the owner allowed it.
+/// The link is asked for at the click (one signature a download, never one a photo shown).
+fn guest_actions(shared: &Shared, photo: &Photo, line: &Element) -> El {
+    if !shared.allow_download {
+        return el("span");
+    }
+    let a = el("a")
+        .class("lb-button")
+        .attr("href", "#")
+        .attr("download", "")
+        .text("Download");
+    let anchor: HtmlElement = a.html();
+    let ready = Rc::new(Cell::new(false));
+    let (shared, id, line) = (shared.clone(), photo.id.clone(), line.clone());
+    a.on("click", move |e: Event| {
+        if ready.replace(false) {
+            return;
+        }
+        e.prevent_default();
+        let (shared, id, line, anchor, ready) = (
+            shared.clone(),
+            id.clone(),
+            line.clone(),
+            anchor.clone(),
+            ready.clone(),
+        );
+        spawn_local(async move {
+            let request = api::share_download(&shared.token, &id, shared.password.as_deref());
+            match net::api::<api::Download>(&request).await {
+                Ok(link) => {
+                    let _ = anchor.set_attribute("href", &link.url);
+                    ready.set(true);
+                    anchor.click();
+                }
+                Err(e) => super::failed(&line, &e),
+            }
+        });
+    })
 }

@@ -40,7 +40,9 @@ pub fn render(route: &Route, main: &Element) {
         Route::Confirm => auth::confirm(),
         Route::Reset => auth::reset(),
         // `page()` is never a photo: those open over the timeline or their album.
-        Route::Gallery | Route::Photo(_) | Route::AlbumPhoto(..) => gallery::gallery(),
+        Route::Gallery | Route::Photo(_) | Route::AlbumPhoto(..) | Route::SharedPhoto(..) => {
+            gallery::gallery()
+        }
         Route::Albums => albums::albums(),
         Route::Album(id) => albums::album(id),
         Route::Shares => shares::shares(),
@@ -65,6 +67,15 @@ pub fn overlay(route: &Route, from_page: bool) {
     } else {
         lightbox::close();
     }
+}
+
+/// Whether a modal dialog is open (it has the keyboard: Escape closes it, not what is under it).
+fn dialog_open() -> bool {
+    dom::document()
+        .query_selector("dialog[open]")
+        .ok()
+        .flatten()
+        .is_some()
 }
 
 fn status() -> El {

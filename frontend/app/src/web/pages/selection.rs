@@ -10,12 +10,12 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlSelectElement};
 
 use super::albums::with_albums;
-use super::shares::share_form;
+use super::shares::{Preview, open_dialog};
 use super::wall::{Source, Wall};
 use super::{confirmed, failed, lightbox, status};
 use crate::api::{self, Album, ApiError, BatchAction, BatchOutcome, ShareKind};
 use crate::messages;
-use crate::web::dom::{self, El, button, document, el, listen, say};
+use crate::web::dom::{El, button, document, el, listen, say};
 use crate::web::{go, net, query_param};
 
 /// `1 photo`, `3 photos`.
@@ -130,7 +130,7 @@ pub(super) fn bar(wall: &Rc<Wall>) -> El {
         let escape = e
             .dyn_ref::<web_sys::KeyboardEvent>()
             .is_some_and(|k| k.key() == "Escape");
-        if escape && !lightbox::is_open() && !w.selected().is_empty() {
+        if escape && !lightbox::is_open() && !super::dialog_open() && !w.selected().is_empty() {
             w.clear_selection();
         }
     });
@@ -198,7 +198,7 @@ pub(super) fn bar(wall: &Rc<Wall>) -> El {
     let (w, l, p) = (wall.clone(), line.element(), panel.element());
     listen(&share.element(), "click", move |_| {
         let (ids, l, p) = (w.selected(), l.clone(), p.clone());
-        share_selection(ids, &l, &p);
+        share_selection(&w, ids, &l, &p);
     });
 
     let (w, l) = (wall.clone(), line.element());
@@ -261,9 +261,16 @@ fn fill(select: &Element, albums: Vec<Album>) {
 }
 
 /// Shares one photo as itself; several as a new album of them (what the API can share).
-fn share_selection(ids: Vec<String>, line: &Element, panel: &Element) {
-    if let [id] = ids.as_slice() {
-        dom::replace_children(panel, &share_form(ShareKind::Photo, id.clone()));
+fn share_selection(wall: &Wall, ids: Vec<String>, line: &Element, panel: &Element) {
+    let first = ids.first().and_then(|id| wall.photo(id));
+    let thumbnail = first.as_ref().and_then(|p| p.thumbnail_url.clone());
+    if let ([id], Some(photo)) = (ids.as_slice(), &first) {
+        let preview = Preview {
+            title: photo.display_name(),
+            detail: "Photo".to_owned(),
+            thumbnail,
+        };
+        open_dialog(panel, ShareKind::Photo, id.clone(), preview);
         return;
     }
     let day = messages::day(
@@ -290,7 +297,12 @@ fn share_selection(ids: Vec<String>, line: &Element, panel: &Element) {
                     ),
                     false,
                 );
-                dom::replace_children(&panel, &share_form(ShareKind::Album, album.id));
+                let preview = Preview {
+                    title: name.clone(),
+                    detail: photos(done.len()),
+                    thumbnail,
+                };
+                open_dialog(&panel, ShareKind::Album, album.id, preview);
             }
             Err(e) => failed(&line, &e),
         }

@@ -1,14 +1,18 @@
 //! The public page a share link opens, for anyone with the link: a password form when the
-//! link has one, then the shared photos, whose links renew themselves while the page is open.
+//! link has one (asked once a visit), then who shared it and until when, and the photos with
+//! their captions on the same wall and in the same lightbox as the owner's, with a download
+//! when the owner allowed it. Their links renew themselves while the page is open. A link
+//! that has expired or was revoked says so, and what to do.
 
 use wasm_bindgen_futures::spawn_local;
 use web_sys::Element;
 
+use super::wall::{Shared, Wall};
 use super::{card, failed, load_error, loading, status, submit};
-use crate::api::{self, ApiError, Photo, PublicShare};
+use crate::api::{self, ApiError, PublicShare};
 use crate::messages;
-use crate::web::dom::{self, El, el, field};
-use crate::web::{net, renew};
+use crate::web::dom::{self, El, el, field, window};
+use crate::web::net;
 
 pub(super) fn public_share(token: String) -> El {
     let (section, target) = loading();
@@ -16,28 +20,39 @@ pub(super) fn public_share(token: String) -> El {
     section
 }
 
+/// Where a share's password is kept for the visit (the tab's session storage, gone with it).
+fn password_key(token: &str) -> String {
+    format!("photos.share.{token}")
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    window().session_storage().ok().flatten()
+}
+
 fn open_share(token: String, password: Option<String>, target: Element) {
+    // The password given earlier in this visit opens the link without asking again.
+    let password = password.or_else(|| {
+        session_storage().and_then(|s| s.get_item(&password_key(&token)).ok().flatten())
+    });
     spawn_local(async move {
         match net::api::<PublicShare>(&api::open_public_share(&token, password.as_deref())).await {
             Ok(share) => {
-                let body = public_body(&share);
-                // The password is kept for the visit: fresh links need no prompt.
-                let figures = body.element();
-                renew::on_failed_image(&body.element(), move || {
-                    let (figures, token, password) =
-                        (figures.clone(), token.clone(), password.clone());
-                    async move {
-                        let request = api::open_public_share(&token, password.as_deref());
-                        if let Ok(share) = net::api::<PublicShare>(&request).await {
-                            for p in &share.photos {
-                                if let Some(url) = shown(p) {
-                                    renew::swap(&figures, &p.id, url);
-                                }
-                            }
-                        }
-                    }
-                });
-                dom::replace_children(&target, &body);
+                if let (Some(pw), Some(store)) = (&password, session_storage()) {
+                    let _ = store.set_item(&password_key(&token), pw);
+                }
+                let shared = Shared {
+                    token,
+                    password,
+                    allow_download: share.allow_download,
+                };
+                dom::replace_children(&target, &public_body(shared, &share));
+                // A deep link to one of its photos opens it now that the photos are known.
+                super::overlay(
+                    &crate::route::Route::parse(
+                        &window().location().pathname().unwrap_or_default(),
+                    ),
+                    false,
+                );
             }
             Err(e)
                 if matches!(
@@ -45,6 +60,9 @@ fn open_share(token: String, password: Option<String>, target: Element) {
                     "password_required" | "wrong_password" | "http_401"
                 ) =>
             {
+                if let Some(store) = session_storage() {
+                    let _ = store.remove_item(&password_key(&token));
+                }
                 let (pw_l, pw) = field("Password", "password", "password");
                 let line = status();
                 if password.is_some() {
@@ -58,57 +76,45 @@ fn open_share(token: String, password: Option<String>, target: Element) {
                 let f = card("This link is protected", move || {
                     open_share(token.clone(), Some(pw.value()), t.clone())
                 })
+                .child(el("p").text("Enter the password the person who shared it gave you."))
                 .child(pw_l)
                 .child(submit("Open"))
                 .child(line);
                 dom::replace_children(&target, &f);
             }
-            Err(e) => dom::replace_children(&target, &load_error(&e)),
+            Err(e) => dom::replace_children(&target, &gone(&e)),
         }
     });
 }
 
-/// The link of the picture shown for a shared photo: the preview, else the thumbnail.
-fn shown(photo: &Photo) -> Option<&String> {
-    photo.preview_url.as_ref().or(photo.thumbnail_url.as_ref())
+/// What a link that cannot be opened says, and what to do about it.
+fn gone(e: &ApiError) -> El {
+    el("div")
+        .class("card")
+        .child(el("h1").text("This link cannot be opened"))
+        .child(load_error(e))
 }
 
-fn public_body(share: &PublicShare) -> El {
+fn public_body(shared: Shared, share: &PublicShare) -> El {
     let title = if share.album_name.is_empty() {
-        "Shared photos"
+        "Shared photos".to_owned()
     } else {
-        &share.album_name
+        share.album_name.clone()
     };
-    let figures = share.photos.iter().map(|p| {
-        let img = match shown(p) {
-            Some(url) => renew::lazy_image(url, &p.id, &p.display_name()),
-            None => el("span").class("pending").text("Processing…"),
-        };
-        // A shared photo has no file name; its id means nothing to a visitor, so the caption
-        // is the title and the day it was taken, when known.
-        let mut caption = p.title.trim().to_owned();
-        if let Some(t) = &p.taken_at {
-            let taken = messages::day(t);
-            caption = if caption.is_empty() {
-                taken
-            } else {
-                format!("{caption} · {taken}")
-            };
-        }
-        el("figure")
-            .child(img)
-            .child(el("figcaption").child(el("span").text(&caption)))
-    });
-    let mut expires = if share.expires_at.is_empty() {
-        String::new()
-    } else {
-        format!(
+    crate::web::set_title(&title);
+    let mut about = Vec::new();
+    if let Some(by) = share.shared_by.as_deref().filter(|b| !b.trim().is_empty()) {
+        about.push(format!("Shared by {by}."));
+    }
+    about.push(messages::photos(share.photos.len() as u64) + ".");
+    if !share.expires_at.is_empty() {
+        about.push(format!(
             "This link works until {}.",
             messages::day(&share.expires_at)
-        )
-    };
-    if let Some(by) = share.shared_by.as_deref().filter(|b| !b.trim().is_empty()) {
-        expires = format!("Shared by {by}. {expires}");
+        ));
+    }
+    if share.allow_download {
+        about.push("Open a photo to download it.".to_owned());
     }
     let empty = if share.photos.is_empty() {
         el("p")
@@ -117,9 +123,11 @@ fn public_body(share: &PublicShare) -> El {
     } else {
         el("span")
     };
+    let (_, wall) = Wall::shared(shared, &share.photos);
     el("section")
-        .child(el("h1").text(title))
-        .child(el("p").class("notice").text(&expires))
+        .class("public")
+        .child(el("h1").text(&title))
+        .child(el("p").class("notice").text(&about.join(" ")))
         .child(empty)
-        .child(el("div").class("public").children(figures))
+        .child(wall)
 }

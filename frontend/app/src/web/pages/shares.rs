@@ -1,55 +1,158 @@
-//! Share links: the form that makes one for a photo or an album, the link with its copy
-//! button, and the page that lists the user's links, each with a revoke button.
+//! Share links: the dialog that makes one for a photo or an album, the link with its copy
+//! button, and the page that lists the user's links (what each shares, when it was made and
+//! expires, whether it has a password and allows download), each with a revoke button.
+
+use std::collections::HashMap;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{Element, HtmlSelectElement};
+use web_sys::{Element, HtmlDialogElement, HtmlSelectElement};
 
 use super::{LIST_LIMIT, confirmed, form, send, send_text, status, submit};
-use crate::api::{self, Cursor, NewShare, Share, ShareKind, ShareList};
+use crate::api::{self, AlbumList, Cursor, NewShare, Photo, Share, ShareKind, ShareList};
 use crate::messages;
 use crate::route::Route;
 use crate::web::dom::{self, El, button, el, field, link, say, window};
 use crate::web::net;
 
-pub(super) fn share_form(kind: ShareKind, target_id: String) -> El {
-    let expiry = el("select")
-        .attr("aria-label", "Link expires after")
-        .children(
-            [("1", "1 day"), ("7", "7 days"), ("30", "30 days")]
-                .map(|(v, t)| el("option").attr("value", v).text(t)),
-        );
-    expiry
-        .element()
-        .unchecked_ref::<HtmlSelectElement>()
-        .set_value("7");
+/// What a share dialog shows of what it shares.
+#[derive(Clone)]
+pub(super) struct Preview {
+    pub title: String,
+    /// `Photo`, `12 photos · Jun 2024`.
+    pub detail: String,
+    pub thumbnail: Option<String>,
+}
+
+/// A button that opens the share dialog for a photo or an album.
+pub(super) fn share_button(kind: ShareKind, target_id: String, preview: Preview) -> El {
+    let b = button("Share").class("secondary");
+    let anchor = b.element();
+    b.on("click", move |_| {
+        // Beside the button, so the dialog goes with the page (or the lightbox) it is on.
+        let home = anchor.parent_element().unwrap_or_else(|| anchor.clone());
+        open_dialog(&home, kind, target_id.clone(), preview.clone())
+    })
+}
+
+/// Opens the share dialog in `home`: a preview of what is
+/// shared, the expiry (up to this stage's longest), an optional password with the API's rules,
+/// "allow download", and the link with a copy button once made. The API answers a request with
+/// the same options as a live link with that link: the dialog says it is the one already made.
+pub(super) fn open_dialog(home: &Element, kind: ShareKind, target_id: String, preview: Preview) {
+    let expiry = el("select").attr("aria-label", "Link expires after");
     let expiry_el: HtmlSelectElement = expiry.element().unchecked_into();
+    {
+        let e = expiry_el.clone();
+        spawn_local(async move {
+            let max = net::api::<api::Usage>(&api::me())
+                .await
+                .map_or(30, |u| u.max_share_days);
+            let choices = api::expiry_choices(max);
+            for d in &choices {
+                let text = if *d == 1 {
+                    "1 day".to_owned()
+                } else {
+                    format!("{d} days")
+                };
+                let _ = e.append_child(&el("option").attr("value", &d.to_string()).text(&text).0);
+            }
+            let default = if choices.contains(&7) {
+                7
+            } else {
+                choices[choices.len() - 1]
+            };
+            e.set_value(&default.to_string());
+        });
+    }
     let (pw_l, pw) = field("Password (optional)", "password", "share-password");
     let _ = pw.remove_attribute("required");
     let _ = pw.set_attribute("autocomplete", "new-password");
+    let (min, max) = messages::SHARE_PASSWORD_CHARS;
+    let _ = pw.set_attribute("minlength", &min.to_string());
+    let _ = pw.set_attribute("maxlength", &max.to_string());
+    let _ = pw.set_attribute("aria-describedby", "share-password-rules");
+    let (dl_l, download) = field(
+        "Allow download of the originals",
+        "checkbox",
+        "allow-download",
+    );
     let result = el("div");
-    let result_el = result.element();
     let line = status();
-    let line_el = line.element();
-    form(move || {
-        let share = NewShare::new(
-            kind,
-            &target_id,
-            expiry_el.value().parse().unwrap_or(7),
-            &pw.value(),
-        );
-        let (result, line) = (result_el.clone(), line_el.clone());
-        send(&line_el, api::create_share(&share), move |s: Share| {
-            say(&line, "", false);
-            dom::replace_children(&result, &link_box(&s.token));
-        });
-    })
-    .child(el("h2").text("Share"))
-    .child(el("label").text("Expires after").child(expiry))
-    .child(pw_l)
-    .child(submit("Create link"))
-    .child(line)
-    .child(result)
+    let (result_el, line_el) = (result.element(), line.element());
+    let thumb = match &preview.thumbnail {
+        Some(url) => el("img").attr("src", url).attr("alt", ""),
+        None => el("span").class("empty"),
+    };
+    let dialog = el("dialog")
+        .class("share")
+        .attr("aria-labelledby", "share-title");
+    let dialog_el: HtmlDialogElement = dialog.element().unchecked_into();
+    let close = button("Close").class("secondary");
+    let d = dialog_el.clone();
+    let close = close.on("click", move |_| d.close());
+    let d = dialog_el.clone();
+    let dialog = dialog.on("close", move |_| d.remove()).child(
+        form(move || {
+            let share = NewShare::new(
+                kind,
+                &target_id,
+                expiry_el.value().parse().unwrap_or(7),
+                &pw.value(),
+            )
+            .allowing_download(download.checked());
+            let (result, line) = (result_el.clone(), line_el.clone());
+            say(&line, "Making the link…", false);
+            spawn_local(async move {
+                match net::api_status(&api::create_share(&share)).await {
+                    Ok((status, text)) => match serde_json::from_str::<Share>(&text) {
+                        Ok(s) => {
+                            let said = if status == 200 {
+                                "You already had a link with these options: here it is."
+                            } else {
+                                "Here is the link."
+                            };
+                            say(&line, said, false);
+                            dom::replace_children(&result, &link_box(&s.token));
+                        }
+                        Err(_) => say(&line, "The server's answer was not understood.", true),
+                    },
+                    Err(e) => super::failed(&line, &e),
+                }
+            });
+        })
+        .child(
+            el("h2")
+                .attr("id", "share-title")
+                .text(&format!("Share “{}”", preview.title)),
+        )
+        .child(
+            el("div").class("preview").child(thumb).child(
+                el("div")
+                    .child(el("strong").text(&preview.title))
+                    .child(el("span").class("notice").text(&preview.detail)),
+            ),
+        )
+        .child(el("label").text("Expires after").child(expiry))
+        .child(pw_l)
+        .child(
+            el("p")
+                .class("hint")
+                .attr("id", "share-password-rules")
+                .text(&messages::share_password_rules()),
+        )
+        .child(dl_l.class("check"))
+        .child(
+            el("div")
+                .class("row")
+                .child(submit("Create link"))
+                .child(close),
+        )
+        .child(line)
+        .child(result),
+    );
+    let _ = home.append_child(&dialog.0);
+    let _ = dialog_el.show_modal();
 }
 
 /// A read-only share link with a copy button.
@@ -79,6 +182,53 @@ fn link_box(token: &str) -> El {
     el("div").class("row").child(input).child(copy).child(line)
 }
 
+/// What a link shares, for the list: a name, a thumbnail and a count.
+struct Target {
+    name: String,
+    detail: String,
+    thumbnail: Option<String>,
+    path: String,
+}
+
+/// Finds out what each link shares: the albums in one request, each shared photo in one.
+async fn targets(shares: &[Share]) -> HashMap<String, Target> {
+    let mut out = HashMap::new();
+    if shares.iter().any(|s| s.kind == ShareKind::Album)
+        && let Some(req) = api::list_albums(&Cursor::Start, LIST_LIMIT)
+        && let Ok(list) = net::api::<AlbumList>(&req).await
+    {
+        for a in list.albums {
+            out.insert(
+                a.id.clone(),
+                Target {
+                    name: a.name.clone(),
+                    detail: format!("Album · {}", messages::album_summary(&a)),
+                    thumbnail: a.cover_thumbnail_url.clone(),
+                    path: Route::Album(a.id.clone()).path(),
+                },
+            );
+        }
+    }
+    for s in shares.iter().filter(|s| s.kind == ShareKind::Photo) {
+        if let Ok(p) = net::api::<Photo>(&api::get_photo(&s.target_id)).await {
+            let detail = match &p.taken_at_local {
+                Some(t) => format!("Photo · {}", messages::day(t)),
+                None => "Photo".to_owned(),
+            };
+            out.insert(
+                p.id.clone(),
+                Target {
+                    name: p.display_name(),
+                    detail,
+                    thumbnail: p.thumbnail_url.clone(),
+                    path: Route::Photo(p.id.clone()).path(),
+                },
+            );
+        }
+    }
+    out
+}
+
 pub(super) fn shares() -> El {
     let body = el("tbody");
     let line = status();
@@ -86,14 +236,19 @@ pub(super) fn shares() -> El {
     if let Some(req) = api::list_shares(&Cursor::Start, LIST_LIMIT) {
         let l2 = l.clone();
         send(&l, req, move |list: ShareList| {
-            if list.shares.iter().all(|s| s.revoked) {
+            // A revoked link can never work again: there is nothing left to do with it.
+            let live: Vec<Share> = list.shares.into_iter().filter(|s| !s.revoked).collect();
+            if live.is_empty() {
                 say(&l2, "You have no shared links.", false);
                 return;
             }
-            // A revoked link can never work again: there is nothing left to do with it.
-            for s in list.shares.into_iter().filter(|s| !s.revoked) {
-                let _ = b.append_child(&share_row(s, l2.clone()).0);
-            }
+            spawn_local(async move {
+                let targets = targets(&live).await;
+                for s in live {
+                    let target = targets.get(&s.target_id);
+                    let _ = b.append_child(&share_row(s, target, l2.clone()).0);
+                }
+            });
         });
     }
     el("section")
@@ -101,17 +256,42 @@ pub(super) fn shares() -> El {
         .child(line)
         .child(
             el("table")
-                .child(el("thead").child(el("tr").children(
-                    ["What", "Expires", "Password", "Link", ""].map(|h| el("th").text(h)),
-                )))
+                .class("shares")
+                .child(
+                    el("thead").child(
+                        el("tr").children(
+                            [
+                                "What", "Made", "Expires", "Password", "Download", "Link", "",
+                            ]
+                            .map(|h| el("th").text(h)),
+                        ),
+                    ),
+                )
                 .child(body),
         )
 }
 
-fn share_row(share: Share, line: Element) -> El {
-    let what = match share.kind {
-        ShareKind::Photo => link(&Route::Photo(share.target_id.clone()).path(), "Photo"),
-        ShareKind::Album => link(&Route::Album(share.target_id.clone()).path(), "Album"),
+fn share_row(share: Share, target: Option<&Target>, line: Element) -> El {
+    let what = match target {
+        Some(t) => link(&t.path, "")
+            .class("target")
+            .child(match &t.thumbnail {
+                Some(url) => el("img")
+                    .attr("src", url)
+                    .attr("alt", "")
+                    .attr("loading", "lazy"),
+                None => el("span").class("empty"),
+            })
+            .child(
+                el("span")
+                    .child(el("strong").text(&t.name))
+                    .child(el("span").class("notice").text(&t.detail)),
+            ),
+        // Gone since (a deleted photo or album takes its links with it).
+        None => el("span").class("notice").text(match share.kind {
+            ShareKind::Photo => "A photo",
+            ShareKind::Album => "An album",
+        }),
     };
     let row = el("tr");
     let row_el = row.element();
@@ -129,9 +309,12 @@ fn share_row(share: Share, line: Element) -> El {
             }
         });
     });
+    let yes_no = |on: bool| if on { "Yes" } else { "No" };
     row.child(el("td").child(what))
+        .child(el("td").text(&messages::day(&share.created_at)))
         .child(el("td").text(&messages::day(&share.expires_at)))
-        .child(el("td").text(if share.has_password { "yes" } else { "no" }))
+        .child(el("td").text(yes_no(share.has_password)))
+        .child(el("td").text(yes_no(share.allow_download)))
         .child(el("td").child(link_box(&share.token)))
         .child(el("td").child(revoke))
 }

@@ -45,6 +45,17 @@ pub(super) fn current() -> Option<Rc<Wall>> {
 pub(super) enum Source {
     Timeline,
     Album(String),
+    /// A share link's photos, for a guest: all of them at once, nothing to select.
+    Share(Shared),
+}
+
+/// A share link as its guest opened it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Shared {
+    pub token: String,
+    /// The password it took, kept for the visit.
+    pub password: Option<String>,
+    pub allow_download: bool,
 }
 
 impl Source {
@@ -52,6 +63,7 @@ impl Source {
         match self {
             Source::Timeline => api::list_timeline(cursor, api::PAGE_SIZE),
             Source::Album(id) => api::list_album_photos(id, cursor, api::PAGE_SIZE),
+            Source::Share(_) => None,
         }
     }
 
@@ -60,6 +72,15 @@ impl Source {
         match self {
             Source::Timeline => Route::Gallery,
             Source::Album(id) => Route::Album(id.clone()),
+            Source::Share(s) => Route::PublicShare(s.token.clone()),
+        }
+    }
+
+    /// The share link a guest is looking at, if that is what this is.
+    pub(super) fn shared(&self) -> Option<&Shared> {
+        match self {
+            Source::Share(s) => Some(s),
+            _ => None,
         }
     }
 }
@@ -104,6 +125,23 @@ impl Wall {
     /// A wall showing `source`, made the current one; it starts loading at once. Its element
     /// is [`Wall::element`].
     pub(super) fn new(source: Source) -> (Rc<Wall>, El) {
+        let (wall, section) = Wall::build(source);
+        wall.clone().load_soon();
+        (wall, section)
+    }
+
+    /// A guest's wall of a share link's photos, all given.
+    pub(super) fn shared(shared: Shared, photos: &[Photo]) -> (Rc<Wall>, El) {
+        let (wall, section) = Wall::build(Source::Share(shared));
+        for p in photos {
+            wall.append(p);
+        }
+        *wall.cursor.borrow_mut() = Cursor::End;
+        let _ = wall.more.set_attribute("hidden", "");
+        (wall, section)
+    }
+
+    fn build(source: Source) -> (Rc<Wall>, El) {
         let root = el("div").class("grid wall").attr("aria-label", "Photos");
         let line = status();
         let more = button("Load more").class("secondary");
@@ -127,7 +165,9 @@ impl Wall {
             touching: Cell::new(false),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(wall.clone()));
-        wall.listen_for_clicks();
+        if wall.source.shared().is_none() {
+            wall.listen_for_clicks();
+        }
         {
             let w = wall.clone();
             renew::on_failed_image(&wall.root, move || {
@@ -143,7 +183,6 @@ impl Wall {
             .child(more)
             .child(sentinel.clone());
         wall.observe(&sentinel.element());
-        wall.clone().load_soon();
         (wall, section)
     }
 
@@ -308,7 +347,7 @@ impl Wall {
             Source::Timeline => {
                 Some(Heading::of_photo(photo, self.today).unwrap_or(Heading::Day(self.today)))
             }
-            Source::Album(_) => None,
+            Source::Album(_) | Source::Share(_) => None,
         };
         let key = heading
             .as_ref()
@@ -445,14 +484,22 @@ impl Wall {
             .class(if selected { "tile selected" } else { "tile" })
             .attr("data-id", &photo.id)
             .style("--a", &timeline::aspect_milli(photo).to_string())
-            .child(open)
-            .child(
+            .child(open);
+        let tile = if self.source.shared().is_some() {
+            // A guest has nothing to select; the photo's title and date show under it.
+            match timeline::caption(photo) {
+                Some(text) => tile.child(el("span").class("caption").text(&text)),
+                None => tile,
+            }
+        } else {
+            tile.child(
                 el("button")
                     .attr("type", "button")
                     .class("check")
                     .attr("aria-label", &format!("Select {name}"))
                     .attr("aria-pressed", if selected { "true" } else { "false" }),
-            );
+            )
+        };
         if photo.favourite {
             tile.child(
                 el("span")
@@ -467,6 +514,17 @@ impl Wall {
 
     /// Asks for the first pages again and gives their thumbnails the fresh links.
     async fn renew_thumbnails(&self) {
+        if let Some(shared) = self.source.shared() {
+            let request = api::open_public_share(&shared.token, shared.password.as_deref());
+            if let Ok(share) = net::api::<api::PublicShare>(&request).await {
+                for p in &share.photos {
+                    if let Some(url) = &p.thumbnail_url {
+                        renew::swap(&self.root, &p.id, url);
+                    }
+                }
+            }
+            return;
+        }
         let mut cursor = Cursor::Start;
         for _ in 0..self.pages.get() {
             let Some(req) = self.source.request(&cursor) else {
