@@ -109,13 +109,43 @@ async fn flow() {
     );
     b.screenshot("tray-desktop").await;
 
+    // A file dropped anywhere on the page is uploaded too (the drop a browser makes, with a
+    // file built in the page from a thumbnail's bytes).
+    b.find_at_least(".wall .tile img", 1, Duration::from_secs(60))
+        .await;
+    b.js("const url = document.querySelector('.wall .tile img').src;\
+          fetch(url).then((r) => r.blob()).then((blob) => {\
+            const dt = new DataTransfer();\
+            dt.items.add(new File([blob], 'dropped.jpg', { type: 'image/jpeg' }));\
+            document.querySelector('h1').dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));\
+            document.querySelector('h1').dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));\
+          });")
+        .await;
+    poll(
+        "the dropped file uploaded",
+        Duration::from_secs(60),
+        || async {
+            match text(&b, ".tray strong").await.as_str() {
+                "3 of 4 uploaded, 1 not uploaded" => Ok(()),
+                other => Err(other.to_owned()),
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        b.js("return [...document.querySelectorAll('.tray li')].some((li) => li.children[0].textContent === 'dropped.jpg' && li.dataset.done === 'ok');")
+            .await,
+        Value::Bool(true),
+        "the dropped file's row"
+    );
+
     // Another page: the tray is still there, with its count.
     b.click("a[href=\"/albums\"]").await;
     b.at("/albums").await;
     b.see("Albums").await;
     assert_eq!(
         text(&b, ".tray strong").await,
-        "2 of 3 uploaded, 1 not uploaded"
+        "3 of 4 uploaded, 1 not uploaded"
     );
     b.step("a phone-sized window", |c| async move {
         c.set_window_size(390, 844).await
