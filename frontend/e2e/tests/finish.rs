@@ -266,6 +266,22 @@ async fn flow() {
         .await;
     b.see("3 photos · Jun 2024").await;
 
+    // From a lightbox to another page by Back: that page's title, not the lightbox's page's.
+    b.goto(&format!("{base}/shares")).await;
+    titled(&b, "Shared links · Photos").await;
+    b.click("a[href=\"/\"]").await;
+    b.find_at_least(".tile .open", 1, Duration::from_secs(20))
+        .await;
+    b.click(".tile .open").await;
+    b.find(".lightbox").await;
+    b.step("going back twice", |c| async move {
+        c.back().await?;
+        c.back().await
+    })
+    .await;
+    b.at("/shares").await;
+    titled(&b, "Shared links · Photos").await;
+
     // The lightbox's buttons ring on its dark background.
     b.goto(&format!("{base}/photos/{}", ids[0])).await;
     b.find(".lightbox .lb-bar button").await;

@@ -140,6 +140,14 @@ async fn flow() {
     b.at("/shares").await;
     b.find_at_least("tbody tr", 2, Duration::from_secs(20))
         .await;
+    // What each shares is filled in as it is learnt.
+    poll("what the links share", Duration::from_secs(20), || async {
+        match b.js("return [...document.querySelectorAll('tbody tr td:first-child')].every((c) => c.textContent.startsWith('Trip'));").await {
+            Value::Bool(true) => Ok(()),
+            other => Err(format!("{other}")),
+        }
+    })
+    .await;
     let rows = b
         .js("return [...document.querySelectorAll('tbody tr')].map((r) => [...r.children].slice(0, 5).map((c) => c.textContent));")
         .await;
@@ -273,6 +281,16 @@ async fn flow() {
         Value::Bool(false),
         "not asked again in the same visit"
     );
+    // A shared photo's own address, reloaded, opens it in the lightbox over the share.
+    guest.click(".public .tile .open").await;
+    guest.find(".lightbox figure img").await;
+    let photo_path = guest.path().await;
+    assert!(photo_path.starts_with("/s/"), "{photo_path}");
+    guest.goto(&format!("{base}{photo_path}")).await;
+    guest.find(".lightbox figure img").await;
+    guest.see("Trip").await;
+    guest.click("button[aria-label=\"Close\"]").await;
+    guest.at(&protected.replace(&base, "")).await;
 
     // The owner revokes the view-only link; its guest is told, and what to do.
     b.goto(&format!("{base}/shares")).await;

@@ -392,6 +392,12 @@ async fn flow() {
         "return !document.querySelector('dialog[open]');",
     )
     .await;
+    assert_eq!(
+        b.js("return document.querySelector('.selection').hidden;")
+            .await,
+        Value::Bool(false),
+        "the selection outlives the dialog's Escape"
+    );
     press(&b, Key::Escape).await;
     until(
         &b,

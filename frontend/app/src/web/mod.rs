@@ -91,8 +91,11 @@ fn install_global_listeners() {
     });
     let _ = document().add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
     click.forget();
-    // Files dropped anywhere on the page of a signed-in user are uploaded.
-    for ty in ["dragover", "dragleave", "drop"] {
+    // Files dropped anywhere on the page of a signed-in user are uploaded. Entering and leaving
+    // are counted: every element crossed fires both, and the hint stays while any is entered.
+    let entered = std::rc::Rc::new(std::cell::Cell::new(0i32));
+    for ty in ["dragenter", "dragover", "dragleave", "drop"] {
+        let entered = entered.clone();
         let drag = wasm_bindgen::closure::Closure::<dyn FnMut(Event)>::new(move |e: Event| {
             let Some(transfer) = e
                 .dyn_ref::<web_sys::DragEvent>()
@@ -105,11 +108,15 @@ fn install_global_listeners() {
                 return;
             }
             e.prevent_default();
-            let body = document().body();
-            if let Some(body) = &body {
-                let _ = body
-                    .class_list()
-                    .toggle_with_force("dragging", ty == "dragover");
+            let n = match ty {
+                "dragenter" => entered.get() + 1,
+                "dragleave" => (entered.get() - 1).max(0),
+                "drop" => 0,
+                _ => entered.get().max(1),
+            };
+            entered.set(n);
+            if let Some(body) = document().body() {
+                let _ = body.class_list().toggle_with_force("dragging", n > 0);
             }
             if ty == "drop" {
                 pages::dropped(pages::files_of(transfer.files()));
@@ -184,9 +191,10 @@ pub fn render() {
         if let Some(tray) = pages::tray() {
             let _ = root.append_child(&tray);
         }
-        document().set_title(&page.title());
-        PAGE.with(|p| *p.borrow_mut() = Some(page));
+        PAGE.with(|p| *p.borrow_mut() = Some(page.clone()));
         pages::render(&route, &main.element());
+        // After the page (which closes a lightbox left open, and gives back its title).
+        document().set_title(&page.title());
     }
     pages::overlay(&route, on_screen);
 }
@@ -215,6 +223,8 @@ fn header(route: &Route) -> dom::El {
         .child(el("span").class("spacer"));
     if session::signed_in() {
         header.child(button("Sign out").class("secondary").on("click", |_| {
+            // The uploads waiting are this user's: none may go on into the next one's account.
+            pages::forget_uploads();
             wasm_bindgen_futures::spawn_local(async {
                 session::sign_out().await;
                 go(&Route::SignIn.path());

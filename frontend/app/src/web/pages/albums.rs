@@ -6,7 +6,7 @@ use web_sys::{Element, HtmlSelectElement};
 
 use super::selection;
 use super::shares::{Preview, share_button};
-use super::wall::{Source, Wall};
+use super::wall::{self, Source, Wall};
 use super::{LIST_LIMIT, confirmed, form, loaded, send, send_text, status, submit, value};
 use crate::api::{self, Album, AlbumList, Cursor, ShareKind};
 use crate::messages;
@@ -110,7 +110,10 @@ pub(super) fn album(id: String) -> El {
 
 /// The album's name, with renaming and deleting it.
 fn album_head(album: Album) -> El {
-    crate::web::set_title(&album.name);
+    // Named in the title only while its page is the one on screen.
+    if wall::current().is_some_and(|w| w.source == Source::Album(album.id.clone())) {
+        crate::web::set_title(&album.name);
+    }
     let heading = el("h1").text(&album.name);
     let summary = el("p")
         .class("notice")

@@ -190,10 +190,20 @@ fn build(page: Route, from_page: bool) -> Rc<Lightbox> {
     let l = lb.clone();
     renew::on_failed_image(&lb.figure, move || {
         let (figure, id) = (l.figure.clone(), l.id.borrow().clone());
+        let shared = wall::current().and_then(|w| w.source.shared().cloned());
         async move {
-            if let Ok(p) = net::api::<Photo>(&api::get_photo(&id)).await
-                && let Some(url) = shown_url(&p)
-            {
+            // A guest asks the share again; the owner, the photo.
+            let fresh = match shared {
+                Some(s) => {
+                    let request = api::open_public_share(&s.token, s.password.as_deref());
+                    net::api::<api::PublicShare>(&request)
+                        .await
+                        .ok()
+                        .and_then(|share| share.photos.into_iter().find(|p| p.id == id))
+                }
+                None => net::api::<Photo>(&api::get_photo(&id)).await.ok(),
+            };
+            if let Some(url) = fresh.as_ref().and_then(shown_url) {
                 renew::swap(&figure, &id, url);
             }
         }

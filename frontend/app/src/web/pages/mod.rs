@@ -11,7 +11,7 @@ mod shares;
 mod upload;
 mod wall;
 
-pub use upload::{dropped, files_of, tray};
+pub use upload::{dropped, files_of, forget as forget_uploads, tray};
 
 use std::future::Future;
 

@@ -36,6 +36,8 @@ fn open_share(token: String, password: Option<String>, target: Element) {
     });
     spawn_local(async move {
         match net::api::<PublicShare>(&api::open_public_share(&token, password.as_deref())).await {
+            // The visitor has gone elsewhere meanwhile: this page is not on screen any more.
+            Ok(_) if !target.is_connected() => {}
             Ok(share) => {
                 if let (Some(pw), Some(store)) = (&password, session_storage()) {
                     let _ = store.set_item(&password_key(&token), pw);
@@ -64,6 +66,8 @@ fn open_share(token: String, password: Option<String>, target: Element) {
                     let _ = store.remove_item(&password_key(&token));
                 }
                 let (pw_l, pw) = field("Password", "password", "password");
+                // Not the account's password: no browser should offer to fill it in here.
+                let _ = pw.set_attribute("autocomplete", "off");
                 let line = status();
                 if password.is_some() {
                     let wrong = ApiError {

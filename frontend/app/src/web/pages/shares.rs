@@ -2,8 +2,6 @@
 //! button, and the page that lists the user's links (what each shares, when it was made and
 //! expires, whether it has a password and allows download), each with a revoke button.
 
-use std::collections::HashMap;
-
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlDialogElement, HtmlSelectElement};
@@ -63,11 +61,21 @@ pub(super) fn open_dialog(home: &Element, kind: ShareKind, target_id: String, pr
                 choices[choices.len() - 1]
             };
             e.set_value(&default.to_string());
+            // The choices are this stage's: only now can a link be asked for.
+            if let Some(create) = e
+                .closest("form")
+                .ok()
+                .flatten()
+                .and_then(|f| f.query_selector("button[type=submit]").ok().flatten())
+            {
+                let _ = create.remove_attribute("disabled");
+            }
         });
     }
     let (pw_l, pw) = field("Password (optional)", "password", "share-password");
     let _ = pw.remove_attribute("required");
-    let _ = pw.set_attribute("autocomplete", "new-password");
+    // The link's own password: not one for the browser to save over the account's.
+    let _ = pw.set_attribute("autocomplete", "off");
     let (min, max) = messages::SHARE_PASSWORD_CHARS;
     let _ = pw.set_attribute("minlength", &min.to_string());
     let _ = pw.set_attribute("maxlength", &max.to_string());
@@ -190,33 +198,59 @@ struct Target {
     path: String,
 }
 
-/// Finds out what each link shares: the albums in one request, each shared photo in one.
-async fn targets(shares: &[Share]) -> HashMap<String, Target> {
-    let mut out = HashMap::new();
-    if shares.iter().any(|s| s.kind == ShareKind::Album)
-        && let Some(req) = api::list_albums(&Cursor::Start, LIST_LIMIT)
-        && let Ok(list) = net::api::<AlbumList>(&req).await
-    {
-        for a in list.albums {
-            out.insert(
-                a.id.clone(),
-                Target {
-                    name: a.name.clone(),
-                    detail: format!("Album · {}", messages::album_summary(&a)),
-                    thumbnail: a.cover_thumbnail_url.clone(),
-                    path: Route::Album(a.id.clone()).path(),
-                },
-            );
+/// Fills in what each link shares, row by row as it is learnt: the albums from their list
+/// (every page), each shared photo from its own request. Stops when the page is left.
+async fn fill_targets(shares: Vec<Share>, body: Element) {
+    // Every link to it: one target may have several (different options).
+    let show = |id: &str, target: Target| {
+        let Ok(cells) =
+            body.query_selector_all(&format!("tr[data-target=\"{id}\"] td:first-child"))
+        else {
+            return;
+        };
+        for i in 0..cells.length() {
+            if let Some(cell) = cells.get(i).and_then(|c| c.dyn_into::<Element>().ok()) {
+                dom::replace_children(&cell, &target_cell(&target));
+            }
+        }
+    };
+    if shares.iter().any(|s| s.kind == ShareKind::Album) {
+        let mut cursor = Cursor::Start;
+        for _ in 0..50 {
+            let Some(req) = api::list_albums(&cursor, LIST_LIMIT) else {
+                break;
+            };
+            let Ok(list) = net::api::<AlbumList>(&req).await else {
+                break;
+            };
+            if !body.is_connected() {
+                return;
+            }
+            for a in &list.albums {
+                show(
+                    &a.id,
+                    Target {
+                        name: a.name.clone(),
+                        detail: format!("Album · {}", messages::album_summary(a)),
+                        thumbnail: a.cover_thumbnail_url.clone(),
+                        path: Route::Album(a.id.clone()).path(),
+                    },
+                );
+            }
+            cursor = Cursor::after(list.next_cursor.as_deref());
         }
     }
     for s in shares.iter().filter(|s| s.kind == ShareKind::Photo) {
+        if !body.is_connected() {
+            return;
+        }
         if let Ok(p) = net::api::<Photo>(&api::get_photo(&s.target_id)).await {
             let detail = match &p.taken_at_local {
                 Some(t) => format!("Photo · {}", messages::day(t)),
                 None => "Photo".to_owned(),
             };
-            out.insert(
-                p.id.clone(),
+            show(
+                &p.id,
                 Target {
                     name: p.display_name(),
                     detail,
@@ -226,7 +260,23 @@ async fn targets(shares: &[Share]) -> HashMap<String, Target> {
             );
         }
     }
-    out
+}
+
+fn target_cell(t: &Target) -> El {
+    link(&t.path, "")
+        .class("target")
+        .child(match &t.thumbnail {
+            Some(url) => el("img")
+                .attr("src", url)
+                .attr("alt", "")
+                .attr("loading", "lazy"),
+            None => el("span").class("empty"),
+        })
+        .child(
+            el("span")
+                .child(el("strong").text(&t.name))
+                .child(el("span").class("notice").text(&t.detail)),
+        )
 }
 
 pub(super) fn shares() -> El {
@@ -242,13 +292,10 @@ pub(super) fn shares() -> El {
                 say(&l2, "You have no shared links.", false);
                 return;
             }
-            spawn_local(async move {
-                let targets = targets(&live).await;
-                for s in live {
-                    let target = targets.get(&s.target_id);
-                    let _ = b.append_child(&share_row(s, target, l2.clone()).0);
-                }
-            });
+            for s in &live {
+                let _ = b.append_child(&share_row(s, l2.clone()).0);
+            }
+            spawn_local(fill_targets(live, b));
         });
     }
     el("section")
@@ -271,29 +318,14 @@ pub(super) fn shares() -> El {
         )
 }
 
-fn share_row(share: Share, target: Option<&Target>, line: Element) -> El {
-    let what = match target {
-        Some(t) => link(&t.path, "")
-            .class("target")
-            .child(match &t.thumbnail {
-                Some(url) => el("img")
-                    .attr("src", url)
-                    .attr("alt", "")
-                    .attr("loading", "lazy"),
-                None => el("span").class("empty"),
-            })
-            .child(
-                el("span")
-                    .child(el("strong").text(&t.name))
-                    .child(el("span").class("notice").text(&t.detail)),
-            ),
-        // Gone since (a deleted photo or album takes its links with it).
-        None => el("span").class("notice").text(match share.kind {
-            ShareKind::Photo => "A photo",
-            ShareKind::Album => "An album",
-        }),
-    };
-    let row = el("tr");
+fn share_row(share: &Share, line: Element) -> El {
+    // Until its target is known (or when it is gone: a deleted photo or album takes its links
+    // with it), what kind of thing it shares.
+    let what = el("span").class("notice").text(match share.kind {
+        ShareKind::Photo => "A photo",
+        ShareKind::Album => "An album",
+    });
+    let row = el("tr").attr("data-target", &share.target_id);
     let row_el = row.element();
     let token = share.token.clone();
     let revoke = button("Revoke").class("danger").on("click", move |_| {

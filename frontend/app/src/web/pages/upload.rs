@@ -63,6 +63,15 @@ pub fn tray() -> Option<Element> {
     TRAY.with(|t| t.borrow().as_ref().map(|t| t.root.clone()))
 }
 
+/// Forgets the uploads (at sign-out): what waits is dropped and the tray goes; a file on its
+/// way fails without the session.
+pub fn forget() {
+    if let Some(tray) = TRAY.with(|t| t.borrow_mut().take()) {
+        tray.queue.borrow_mut().clear();
+        tray.root.remove();
+    }
+}
+
 fn the_tray() -> Rc<Tray> {
     if let Some(t) = TRAY.with(|t| t.borrow().clone()) {
         return t;
