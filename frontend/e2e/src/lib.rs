@@ -421,6 +421,28 @@ impl Browser {
         .await
     }
 
+    /// Waits until the script `script` returns `true` in the page (`what` names it in a
+    /// failure).
+    pub async fn until(&self, what: &str, script: &str) {
+        poll(what, Duration::from_secs(30), || async {
+            match self.js(script).await {
+                Value::Bool(true) => Ok(()),
+                other => Err(format!("{other}")),
+            }
+        })
+        .await;
+    }
+
+    /// Waits until every image `css` matches (at least `n`) has loaded and has pixels.
+    pub async fn images_loaded(&self, css: &str, n: usize) {
+        let script = format!(
+            "const i = [...document.querySelectorAll('{css}')];\
+             return i.length >= {n} && i.every((x) => x.complete && x.naturalWidth > 0);"
+        );
+        self.until(&format!("{n} images `{css}` loaded"), &script)
+            .await;
+    }
+
     /// Saves a PNG screenshot of the window as `<target>/e2e-screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self

@@ -119,6 +119,27 @@ pub async fn upload_all(client: &LocalClient, token: &str, files: Vec<(String, V
     .await;
 }
 
+/// Makes an album named `name` of the photos `ids` through the API; its id.
+pub async fn album(client: &LocalClient, token: &str, name: &str, ids: &[String]) -> String {
+    let body = serde_json::json!({ "name": name });
+    let (status, album) = client.api("POST", "/albums", token, Some(body)).await;
+    assert_eq!(status, 201, "creating an album: {album}");
+    let album_id = album["id"].as_str().expect("an album id").to_owned();
+    for id in ids {
+        let path = format!("/albums/{album_id}/photos/{id}");
+        let (status, body) = client.api("PUT", &path, token, None).await;
+        assert!((200..300).contains(&status), "{path}: {status} {body}");
+    }
+    album_id
+}
+
+/// Makes a share link through the API (`body` as `POST /shares` takes it); its token.
+pub async fn share(client: &LocalClient, token: &str, body: serde_json::Value) -> String {
+    let (status, share) = client.api("POST", "/shares", token, Some(body)).await;
+    assert_eq!(status, 201, "creating a share link: {share}");
+    share["token"].as_str().expect("a share token").to_owned()
+}
+
 /// Percent-encodes a query value.
 pub fn urlencode(s: &str) -> String {
     s.bytes()

@@ -579,34 +579,17 @@ async fn links_flow() {
     // an hour from issue), recovers too, without asking for the password again.
     let token = stage.sign_in(OWNER, PASSWORD).await;
     let photos = seed::listed(&stage, &token).await.expect("the listing");
-    let (status, album) = stage
-        .api(
-            "POST",
-            "/albums",
-            &token,
-            Some(json!({"name": "Left open"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{album}");
-    let album_id = album["id"].as_str().expect("an album id");
-    for p in &photos[..SHARED] {
-        let path = format!(
-            "/albums/{album_id}/photos/{}",
-            p["id"].as_str().expect("id")
-        );
-        let (status, body) = stage.api("PUT", &path, &token, None).await;
-        assert!((200..300).contains(&status), "{path}: {status} {body}");
-    }
-    let (status, share) = stage
-        .api(
-            "POST",
-            "/shares",
-            &token,
-            Some(json!({"album_id": album_id, "password": SHARE_PASSWORD})),
-        )
-        .await;
-    assert_eq!(status, 201, "{share}");
-    let share_token = share["token"].as_str().expect("a share token");
+    let ids: Vec<String> = photos[..SHARED]
+        .iter()
+        .map(|p| p["id"].as_str().expect("id").to_owned())
+        .collect();
+    let album_id = seed::album(&stage, &token, "Left open", &ids).await;
+    let share_token = seed::share(
+        &stage,
+        &token,
+        json!({"album_id": album_id, "password": SHARE_PASSWORD}),
+    )
+    .await;
     let visitor = driver.browser().await;
     visitor.goto(&format!("{base}/s/{share_token}")).await;
     visitor.fill("password", SHARE_PASSWORD).await;

@@ -179,32 +179,8 @@ async fn flow() {
             .to_owned()
     };
     let (extra, in_album) = (id_of("extra.jpg"), [id_of("beach.jpg"), id_of("plain.jpg")]);
-    let (status, album) = stage
-        .api("POST", "/albums", &token, Some(json!({"name": "Summer"})))
-        .await;
-    assert_eq!(status, 201, "{album}");
-    let album_id = album["id"].as_str().expect("an album id").to_owned();
-    for id in &in_album {
-        let (status, body) = stage
-            .api(
-                "PUT",
-                &format!("/albums/{album_id}/photos/{id}"),
-                &token,
-                None,
-            )
-            .await;
-        assert!((200..300).contains(&status), "{status} {body}");
-    }
-    let (status, share) = stage
-        .api(
-            "POST",
-            "/shares",
-            &token,
-            Some(json!({"album_id": album_id})),
-        )
-        .await;
-    assert_eq!(status, 201, "{share}");
-    let share_token = share["token"].as_str().expect("a token").to_owned();
+    let album_id = seed::album(&stage, &token, "Summer", &in_album).await;
+    let share_token = seed::share(&stage, &token, json!({"album_id": album_id})).await;
 
     b.fill("email", EMAIL).await;
     b.fill("password", PASSWORD).await;
@@ -244,13 +220,7 @@ async fn flow() {
     // from inside it.
     b.goto(&format!("{base}/albums")).await;
     b.see("2 photos · Jun 2024").await;
-    poll("the album's cover", Duration::from_secs(30), || async {
-        match b.js("const i = document.querySelector('a.album .cover img'); return !!i && i.complete && i.naturalWidth > 0;").await {
-            Value::Bool(true) => Ok(()),
-            other => Err(format!("{other}")),
-        }
-    })
-    .await;
+    b.images_loaded("a.album .cover img", 1).await;
     b.screenshot("albums-desktop").await;
     b.click("a.album").await;
     b.at(&format!("/albums/{album_id}")).await;

@@ -84,15 +84,8 @@ async fn flow() {
         )
         .await;
     assert_eq!(status, 200);
-    let (_, album) = stage
-        .api("POST", "/albums", &token, Some(json!({"name": "Trip"})))
-        .await;
-    let album_id = album["id"].as_str().expect("an album").to_owned();
-    for name in ["a.jpg", "b.jpg", "c.jpg"] {
-        let path = format!("/albums/{album_id}/photos/{}", id_of(name));
-        let (status, body) = stage.api("PUT", &path, &token, None).await;
-        assert!((200..300).contains(&status), "{status} {body}");
-    }
+    let ids = ["a.jpg", "b.jpg", "c.jpg"].map(id_of);
+    let album_id = seed::album(&stage, &token, "Trip", &ids).await;
 
     let driver = Driver::start().await;
     let b = driver.browser().await;
@@ -141,12 +134,10 @@ async fn flow() {
     b.find_at_least("tbody tr", 2, Duration::from_secs(20))
         .await;
     // What each shares is filled in as it is learnt.
-    poll("what the links share", Duration::from_secs(20), || async {
-        match b.js("return [...document.querySelectorAll('tbody tr td:first-child')].every((c) => c.textContent.startsWith('Trip'));").await {
-            Value::Bool(true) => Ok(()),
-            other => Err(format!("{other}")),
-        }
-    })
+    b.until(
+        "what the links share",
+        "return [...document.querySelectorAll('tbody tr td:first-child')].every((c) => c.textContent.startsWith('Trip'));",
+    )
     .await;
     let rows = b
         .js("return [...document.querySelectorAll('tbody tr')].map((r) => [...r.children].slice(0, 5).map((c) => c.textContent));")
@@ -166,13 +157,7 @@ async fn flow() {
         downloads.contains(&"Yes") && downloads.contains(&"No"),
         "{downloads:?}"
     );
-    poll("the links' covers", Duration::from_secs(30), || async {
-        match b.js("const i = [...document.querySelectorAll('td .target img')]; return i.length === 2 && i.every((x) => x.complete && x.naturalWidth > 0);").await {
-            Value::Bool(true) => Ok(()),
-            other => Err(format!("{other}")),
-        }
-    })
-    .await;
+    b.images_loaded("td .target img", 2).await;
     b.screenshot("shared-links-desktop").await;
     phone(&b, true).await;
     b.screenshot("shared-links-phone").await;
@@ -254,16 +239,13 @@ async fn flow() {
     assert_eq!(status_of(&original).await, 200, "the original downloads");
 
     // A link with a password asks once a visit: not again after a reload.
-    let (status, protected) = stage
-        .api(
-            "POST",
-            "/shares",
-            &token,
-            Some(json!({"album_id": album_id, "password": SHARE_PASSWORD})),
-        )
-        .await;
-    assert_eq!(status, 201, "{protected}");
-    let protected = format!("{base}/s/{}", protected["token"].as_str().expect("token"));
+    let protected = seed::share(
+        &stage,
+        &token,
+        json!({"album_id": album_id, "password": SHARE_PASSWORD}),
+    )
+    .await;
+    let protected = format!("{base}/s/{protected}");
     guest.goto(&protected).await;
     guest.fill("password", SHARE_PASSWORD).await;
     guest.click("button[type=submit]").await;

@@ -12,6 +12,7 @@ use web_e2e::fantoccini::actions::{
     Actions, InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
     TouchActions,
 };
+use web_e2e::fantoccini::elements::Element;
 use web_e2e::fantoccini::key::Key;
 use web_e2e::{Browser, Driver, Stage, bounded, poll, seed, site};
 
@@ -133,6 +134,33 @@ async fn shift_click(b: &Browser, css: &str) {
     .await;
 }
 
+/// A pointer (mouse or finger) moved to the middle of `element`, pressed there for `hold` and
+/// let go.
+fn presses(element: Element, hold: Duration) -> Vec<PointerAction> {
+    vec![
+        PointerAction::MoveToElement {
+            element,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        },
+        PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        },
+        PointerAction::Pause { duration: hold },
+        PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        },
+    ]
+}
+
+/// The numbers of a script's array.
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
 async fn press(b: &Browser, key: Key) {
     b.step("pressing a key", |c| async move {
         let keys = KeyActions::new("keyboard".into())
@@ -146,17 +174,6 @@ async fn press(b: &Browser, key: Key) {
 async fn window(b: &Browser, width: u32, height: u32) {
     b.step("sizing the window", |c| async move {
         c.set_window_size(width, height).await
-    })
-    .await;
-}
-
-/// Waits until the script returns `true`.
-async fn until(b: &Browser, what: &str, script: &str) {
-    poll(what, Duration::from_secs(30), || async {
-        match b.js(script).await {
-            Value::Bool(true) => Ok(()),
-            other => Err(format!("{other}")),
-        }
     })
     .await;
 }
@@ -263,7 +280,8 @@ async fn flow() {
     // it was, focus went into the lightbox and comes back to the photo's tile.
     b.js("window.scrollTo(0, 0);").await;
     b.click(".scrubber .mark[data-month=\"2024-11\"]").await;
-    until(&b, "the scrubber jumped", "return window.scrollY > 300;").await;
+    b.until("the scrubber jumped", "return window.scrollY > 300;")
+        .await;
     b.js("window.scrollBy(0, -120);").await;
     let picked = b
         .js("const t = [...document.querySelectorAll('.tile')].find((t) => { const r = t.getBoundingClientRect(); return r.top > 150 && r.bottom < innerHeight - 50; });\
@@ -275,8 +293,7 @@ async fn flow() {
     );
     b.click(".tile[data-picked] .open").await;
     b.at(&format!("/photos/{picked_id}")).await;
-    until(
-        &b,
+    b.until(
         "focus in the lightbox",
         "return !!document.activeElement.closest('.lightbox');",
     )
@@ -307,9 +324,7 @@ async fn flow() {
     // A deep link to a photo of the second page, reloaded: previous and next work.
     b.goto(&format!("{base}/photos/{}", id(63))).await;
     b.find(".lightbox").await;
-    until(
-        &b,
-        "previous and next",
+    b.until("previous and next",
         "return !document.querySelector('.lb-prev').hidden && !document.querySelector('.lb-next').hidden;",
     )
     .await;
@@ -323,16 +338,7 @@ async fn flow() {
     b.at("/").await;
 
     // Shift-click selects a range; the bar adds exactly those to an album in one batch.
-    let (status, album) = stage
-        .api(
-            "POST",
-            "/albums",
-            &token,
-            Some(serde_json::json!({"name": "Trip"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{album}");
-    let album_id = album["id"].as_str().expect("an album id").to_owned();
+    let album_id = seed::album(&stage, &token, "Trip", &[]).await;
     b.goto(&format!("{base}/")).await;
     b.find_at_least(".tile", 10, Duration::from_secs(30)).await;
     b.js("document.querySelectorAll('.tile').forEach((t, i) => t.dataset.n = i);")
@@ -386,8 +392,7 @@ async fn flow() {
     assert!(url.starts_with(&format!("{base}/s/")), "{url}");
     // Escape closes the dialog first, then clears the selection.
     press(&b, Key::Escape).await;
-    until(
-        &b,
+    b.until(
         "the dialog closed",
         "return !document.querySelector('dialog[open]');",
     )
@@ -399,8 +404,7 @@ async fn flow() {
         "the selection outlives the dialog's Escape"
     );
     press(&b, Key::Escape).await;
-    until(
-        &b,
+    b.until(
         "the selection cleared",
         "return document.querySelector('.selection').hidden;",
     )
@@ -417,9 +421,7 @@ async fn flow() {
     b.click(".tile[data-n=\"59\"] .check").await;
     b.click_button("☆ Favourite").await;
     b.see("Added 1 photo to favourites.").await;
-    until(
-        &b,
-        "the favourite's star, on its tile where it was",
+    b.until("the favourite's star, on its tile where it was",
         &format!("const t = document.querySelector('.tile[data-id={last}]'); return !!t && !!t.querySelector('.fav') && [...document.querySelectorAll('.tile')].indexOf(t) === 59;"),
     )
     .await;
@@ -431,9 +433,7 @@ async fn flow() {
     b.click(".tile[data-n=\"13\"] .check").await;
     b.click_button("☆ Favourite").await;
     b.see("Added 2 photos to favourites.").await;
-    until(
-        &b,
-        "stars on both tiles",
+    b.until("stars on both tiles",
         &format!(
             "return ['{}', '{}'].every((id) => !!document.querySelector(`.tile[data-id='${{id}}'] .fav`));",
             id(12),
@@ -472,31 +472,16 @@ async fn flow() {
     })
     .await;
     let picture = b.find(".lb-photo img").await;
+    let mut clicks = presses(picture, Duration::ZERO);
+    clicks.extend(clicks.clone().into_iter().skip(1));
+    let mouse = clicks
+        .into_iter()
+        .fold(MouseActions::new("mouse".into()), MouseActions::then);
     b.step("double-clicking the picture", |c| async move {
-        let mouse = MouseActions::new("mouse".into())
-            .then(PointerAction::MoveToElement {
-                element: picture,
-                duration: None,
-                x: 0.0,
-                y: 0.0,
-            })
-            .then(PointerAction::Down {
-                button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::Up {
-                button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::Down {
-                button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::Up {
-                button: MOUSE_BUTTON_LEFT,
-            });
         c.perform_actions(mouse).await
     })
     .await;
-    until(
-        &b,
+    b.until(
         "the picture zoomed",
         "return document.querySelector('.lb-photo img').style.transform.includes('scale(2.5');",
     )
@@ -504,8 +489,7 @@ async fn flow() {
     b.step("going back", |c| async move { c.back().await })
         .await;
     b.at(&format!("/albums/{album_id}")).await;
-    until(
-        &b,
+    b.until(
         "the lightbox closed",
         "return !document.querySelector('.lightbox');",
     )
@@ -514,8 +498,7 @@ async fn flow() {
     // Deleting a photo in the lightbox moves on to the next one.
     b.goto(&format!("{base}/photos/{}", id(10))).await;
     b.find(".lightbox").await;
-    until(
-        &b,
+    b.until(
         "a next photo",
         "return !document.querySelector('.lb-next').hidden;",
     )
@@ -540,36 +523,18 @@ async fn flow() {
     let tops = b
         .js("const h = document.querySelector('header'); return [...h.children].map((c) => Math.round(c.getBoundingClientRect().top + c.getBoundingClientRect().height / 2));")
         .await;
-    let tops: Vec<i64> = tops
-        .as_array()
-        .expect("tops")
-        .iter()
-        .filter_map(Value::as_i64)
-        .collect();
+    let tops = numbers(&tops);
     assert!(
-        tops.iter().all(|t| (t - tops[0]).abs() <= 4),
+        tops.iter().all(|t| (t - tops[0]).abs() <= 4.0),
         "the header's items share one row: {tops:?}"
     );
     b.screenshot("timeline-phone").await;
     // A long press selects, as on a touch screen.
     let first = b.find(".tile .open").await;
+    let finger = presses(first, Duration::from_millis(900))
+        .into_iter()
+        .fold(TouchActions::new("finger".into()), TouchActions::then);
     b.step("a long press", |c| async move {
-        let finger = TouchActions::new("finger".into())
-            .then(PointerAction::MoveToElement {
-                element: first,
-                duration: None,
-                x: 0.0,
-                y: 0.0,
-            })
-            .then(PointerAction::Down {
-                button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::Pause {
-                duration: Duration::from_millis(900),
-            })
-            .then(PointerAction::Up {
-                button: MOUSE_BUTTON_LEFT,
-            });
         c.perform_actions(finger).await
     })
     .await;
@@ -586,19 +551,13 @@ async fn flow() {
     let covered = b
         .js("const r = document.querySelector('.lightbox').getBoundingClientRect(); return [r.left, r.top, r.width, r.height, innerWidth, innerHeight];")
         .await;
-    let v: Vec<f64> = covered
-        .as_array()
-        .expect("rect")
-        .iter()
-        .filter_map(Value::as_f64)
-        .collect();
+    let v = numbers(&covered);
     assert_eq!(
         (v[0], v[1], v[2], v[3]),
         (0.0, 0.0, v[4], v[5]),
         "the lightbox covers the viewport: {covered}"
     );
-    until(
-        &b,
+    b.until(
         "focus in the lightbox",
         "return !!document.activeElement.closest('.lightbox');",
     )
