@@ -155,6 +155,14 @@ pub fn photos(n: u64) -> String {
     }
 }
 
+/// What a photo is, under its name where it is shared: `Photo · 1 Jun 2024`, or `Photo`.
+pub fn photo_detail(photo: &crate::api::Photo) -> String {
+    match &photo.taken_at_local {
+        Some(t) => format!("Photo · {}", day(t)),
+        None => "Photo".to_owned(),
+    }
+}
+
 /// The month of an ISO 8601 date for people, `Jun 2024`.
 fn month(iso: &str) -> String {
     let d = day(iso);
@@ -190,6 +198,14 @@ pub fn poll_delays() -> impl Iterator<Item = u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_photo_says_when_it_was_taken() {
+        let mut p: crate::api::Photo = serde_json::from_str(r#"{"id":"p"}"#).unwrap();
+        assert_eq!(photo_detail(&p), "Photo");
+        p.taken_at_local = Some("2024-06-01T14:03:09+02:00".into());
+        assert_eq!(photo_detail(&p), "Photo · 1 Jun 2024");
+    }
 
     #[test]
     fn album_summaries_say_how_many_and_when() {

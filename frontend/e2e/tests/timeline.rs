@@ -154,6 +154,17 @@ fn presses(element: Element, hold: Duration) -> Vec<PointerAction> {
     ]
 }
 
+/// Checks that focus is inside the open lightbox, then opens its info panel.
+async fn focus_then_info(b: &Browser) {
+    b.until(
+        "focus in the lightbox",
+        "return !!document.activeElement.closest('.lightbox');",
+    )
+    .await;
+    b.click("button[aria-label=\"Info\"]").await;
+    b.find(".lb-info dl").await;
+}
+
 /// The numbers of a script's array.
 fn numbers(v: &Value) -> Vec<f64> {
     v.as_array()
@@ -293,13 +304,7 @@ async fn flow() {
     );
     b.click(".tile[data-picked] .open").await;
     b.at(&format!("/photos/{picked_id}")).await;
-    b.until(
-        "focus in the lightbox",
-        "return !!document.activeElement.closest('.lightbox');",
-    )
-    .await;
-    b.click("button[aria-label=\"Info\"]").await;
-    b.find(".lb-info dl").await;
+    focus_then_info(&b).await;
     b.see("Taken").await;
     b.screenshot("timeline-lightbox-info-desktop").await;
     press(&b, Key::Escape).await;
@@ -557,13 +562,7 @@ async fn flow() {
         (0.0, 0.0, v[4], v[5]),
         "the lightbox covers the viewport: {covered}"
     );
-    b.until(
-        "focus in the lightbox",
-        "return !!document.activeElement.closest('.lightbox');",
-    )
-    .await;
-    b.click("button[aria-label=\"Info\"]").await;
-    b.find(".lb-info dl").await;
+    focus_then_info(&b).await;
     b.screenshot("lightbox-info-phone").await;
     b.close().await;
 }

@@ -41,20 +41,17 @@ fn now() -> u64 {
 
 /// An image of photo `id`, which a renewal on its page can find and give a fresh link.
 pub fn image(url: &str, id: &str, alt: &str) -> El {
-    el("img")
-        .attr("src", url)
-        .attr(PHOTO_ATTR, id)
-        .attr("alt", alt)
+    of_photo(el("img"), url, id, alt)
 }
 
 /// [`image`] loaded only as it nears the screen: `loading` is set before `src`, or the browser
 /// starts fetching at once.
 pub fn lazy_image(url: &str, id: &str, alt: &str) -> El {
-    el("img")
-        .attr("loading", "lazy")
-        .attr("src", url)
-        .attr(PHOTO_ATTR, id)
-        .attr("alt", alt)
+    of_photo(el("img").attr("loading", "lazy"), url, id, alt)
+}
+
+fn of_photo(img: El, url: &str, id: &str, alt: &str) -> El {
+    img.attr("src", url).attr(PHOTO_ATTR, id).attr("alt", alt)
 }
 
 /// Calls `renew` when an image under `container` fails to load: it should ask the API for the

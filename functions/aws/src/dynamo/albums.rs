@@ -19,7 +19,7 @@ use super::calls::build;
 use super::encoding::{
     ABSENT, EXISTS, check_exists, delete_item, key, n, put_item, s, with_layout,
 };
-use super::repository::{decode_all, set_and_remove};
+use super::repository::{decode_all, set_and_remove, set_or_remove};
 use crate::item::{Attributes, decode, string, value_of};
 
 /// The attribute counting the changes of an album's contents, for the optimistic condition.
@@ -124,14 +124,7 @@ impl DynamoDbRepository {
             ),
         ];
         for (name, value) in fields {
-            names.insert(format!("#{name}"), name.to_owned());
-            match value {
-                Some(v) => {
-                    set.push(format!("#{name} = :{name}"));
-                    values.insert(format!(":{name}"), v);
-                }
-                None => remove.push(format!("#{name}")),
-            }
+            set_or_remove(&mut names, &mut values, &mut set, &mut remove, name, value);
         }
         let condition = match seen {
             Some(seen) => {

@@ -13,7 +13,7 @@ use photo_domain::{
 use super::DynamoDbRepository;
 use super::calls::build;
 use super::encoding::{key, s};
-use super::repository::set_and_remove;
+use super::repository::{set_and_remove, set_or_remove};
 use super::timeline::{month_moves, stored_tlsk};
 use crate::item::{decode, value_of};
 
@@ -47,14 +47,7 @@ impl DynamoDbRepository {
         // Each field is set when present and removed when absent, as the in-memory model
         // overwrites it.
         let mut field = |name: &str, value: Option<AttributeValue>| {
-            names.insert(format!("#{name}"), name.to_owned());
-            match value {
-                Some(v) => {
-                    set.push(format!("#{name} = :{name}"));
-                    values.insert(format!(":{name}"), v);
-                }
-                None => remove.push(format!("#{name}")),
-            }
+            set_or_remove(&mut names, &mut values, &mut set, &mut remove, name, value)
         };
         match outcome {
             ProcessingOutcome::Ready(info) => {

@@ -43,6 +43,26 @@ pub(super) fn set_and_remove(set: &[String], remove: &[String]) -> String {
     expression
 }
 
+/// One attribute of an update: set to `value` when there is one, removed when there is none
+/// (as the in-memory model overwrites it).
+pub(super) fn set_or_remove(
+    names: &mut HashMap<String, String>,
+    values: &mut HashMap<String, AttributeValue>,
+    set: &mut Vec<String>,
+    remove: &mut Vec<String>,
+    name: &str,
+    value: Option<AttributeValue>,
+) {
+    names.insert(format!("#{name}"), name.to_owned());
+    match value {
+        Some(v) => {
+            set.push(format!("#{name} = :{name}"));
+            values.insert(format!(":{name}"), v);
+        }
+        None => remove.push(format!("#{name}")),
+    }
+}
+
 impl DynamoDbRepository {
     /// One page of the owner's records whose `sk` starts with `prefix`, newest first.
     async fn list_records<T: DeserializeOwned>(

@@ -500,10 +500,7 @@ impl Lightbox {
             photo.id.clone(),
             Preview {
                 title: photo.display_name(),
-                detail: photo.taken_at_local.as_deref().map_or_else(
-                    || "Photo".to_owned(),
-                    |t| format!("Photo · {}", messages::day(t)),
-                ),
+                detail: messages::photo_detail(photo),
                 thumbnail: photo.thumbnail_url.clone(),
             },
         )

@@ -20,11 +20,7 @@ use crate::web::{go, net, query_param};
 
 /// `1 photo`, `3 photos`.
 fn photos(n: usize) -> String {
-    if n == 1 {
-        "1 photo".to_owned()
-    } else {
-        format!("{n} photos")
-    }
+    messages::photos(n as u64)
 }
 
 /// Runs one action on every id, [`api::MAX_BATCH`] at a time: the ids it was done to, and how

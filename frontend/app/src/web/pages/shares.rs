@@ -245,10 +245,7 @@ async fn fill_targets(shares: Vec<Share>, body: Element) {
             return;
         }
         if let Ok(p) = net::api::<Photo>(&api::get_photo(&s.target_id)).await {
-            let detail = match &p.taken_at_local {
-                Some(t) => format!("Photo · {}", messages::day(t)),
-                None => "Photo".to_owned(),
-            };
+            let detail = messages::photo_detail(&p);
             show(
                 &p.id,
                 Target {
